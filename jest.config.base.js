@@ -27,7 +27,7 @@ export function jestConfig(options = {}) {
     },
     testMatch: options.testMatch ?? ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
     testTimeout: options.testTimeout ?? 30_000,
-    // CI has no terminal; keep output plain and fail on a test file that has no tests.
     passWithNoTests: false,
+    reporters: ['default', path.join(root, 'scripts/jest-count-reporter.cjs')],
   };
 }
