@@ -27,7 +27,7 @@ export interface StrategyOutcome {
   readonly chosen: readonly HostNic[];
   readonly notChosen: readonly NotChosen[];
   readonly strategy: Strategy;
-  readonly alternative?: readonly number[];
+  readonly alternative?: number;
 }
 
 export function fail<T>(error: PolicyError): PolicyResult<T> {

@@ -9,7 +9,6 @@ export type {
   Strategy,
   PodNicRequest,
   PolicyNetwork,
-  NicClassSpec,
   NicClassLookup,
   SelectNicsInput,
   NotChosenCode,

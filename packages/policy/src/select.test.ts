@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { AttachPolicy, HostNic } from '@multinic/crd-types';
+import type { AttachPolicy, AttachPolicyAlternative, HostNic } from '@multinic/crd-types';
 import fc from 'fast-check';
 import { selectNics } from './select.js';
 import { names, nic } from './testing/fixtures.js';
@@ -219,6 +219,30 @@ describe('strategy perfOpt', () => {
     expect(names(ok(run(nics, { strategy: 'perfOpt' }, request)).chosen)).toEqual(chosen);
   });
 
+  it.each<{ target: string; count?: number; chosen: string[] }>`
+    target        | count        | chosen
+    ${'200G'}     | ${undefined} | ${['eth5']}
+    ${'250G'}     | ${undefined} | ${['eth5', 'eth2']}
+    ${'400G'}     | ${3}         | ${['eth5', 'eth2', 'eth3']}
+  `('with target $target: the fastest NICs until it is reached → $chosen', ({ target, count, chosen }) => {
+    const request = count === undefined ? {} : { nics: count };
+    const selection = ok(run(nics, { strategy: 'perfOpt', target }, request));
+    expect(names(selection.chosen)).toEqual(chosen);
+    expect(new Set(selection.notChosen.map((r) => r.code))).toEqual(new Set(['target-reached']));
+  });
+
+  it.each<{ target: string; count?: number; code: string; fragment: string }>`
+    target     | count        | code                    | fragment
+    ${'1T'}    | ${undefined} | ${'target-unreachable'} | ${'target 1T is more than all usable NICs together (425Gbps)'}
+    ${'300G'}  | ${1}         | ${'too-few-nics'}       | ${'needs the 2 fastest NICs, but the pod allows only 1'}
+    ${'fast'}  | ${undefined} | ${'invalid-argument'}   | ${'target "fast" is not a bandwidth'}
+  `('with target $target and nics $count: $code', ({ target, count, code, fragment }) => {
+    const request = count === undefined ? {} : { nics: count };
+    const error = err(run(nics, { strategy: 'perfOpt', target }, request));
+    expect(error.code).toBe(code);
+    expect(error.message).toContain(fragment);
+  });
+
   it('too few NICs for perfOpt', () => {
     const error = err(run(nics, { strategy: 'perfOpt', nics: 6 }));
     expect(error.message).toContain('strategy perfOpt asked for 6 NICs');
@@ -329,23 +353,15 @@ describe('strategy firstAvailable', () => {
         ],
       }),
     );
-    expect(selection.alternative).toEqual([1]);
+    expect(selection.alternative).toBe(1);
     expect(selection.strategy).toBe('perfOpt');
     expect(names(selection.chosen)).toEqual(['eth1', 'eth2']);
   });
 
-  it('nested alternatives report the path', () => {
-    const selection = ok(
-      run(nics, {
-        strategy: 'firstAvailable',
-        alternatives: [
-          { strategy: 'costOpt', target: '1T' },
-          { strategy: 'firstAvailable', alternatives: [{ strategy: 'costOpt', target: '50G' }] },
-        ],
-      }),
-    );
-    expect(selection.alternative).toEqual([1, 0]);
-    expect(names(selection.chosen)).toEqual(['eth1']);
+  it('an alternative that is itself firstAvailable is rejected, and the next one wins', () => {
+    const nested = { strategy: 'firstAvailable', alternatives: [{ strategy: 'none' }] } as unknown as AttachPolicyAlternative;
+    const selection = ok(run(nics, { strategy: 'firstAvailable', alternatives: [nested, { strategy: 'none', nics: 1 }] }));
+    expect(selection.alternative).toBe(1);
   });
 
   it('no satisfiable alternative is an error that lists each', () => {
@@ -368,7 +384,7 @@ describe('strategy firstAvailable', () => {
   it('the pod nics apply to every alternative', () => {
     const policy: AttachPolicy = { strategy: 'firstAvailable', alternatives: [{ strategy: 'none', nics: 4 }, { strategy: 'none', nics: 3 }] };
     const selection = ok(run(nics, policy, { nics: 1 }));
-    expect(selection.alternative).toEqual([0]);
+    expect(selection.alternative).toBe(0);
     expect(names(selection.chosen)).toEqual(['eth1']);
   });
 });

@@ -1,4 +1,4 @@
-import type { AttachPolicy, HostNic } from '@multinic/crd-types';
+import type { AttachPolicy, AttachPolicyAlternative, HostNic } from '@multinic/crd-types';
 import type { StrategyContext, StrategyOutcome, StrategyParams } from './context.js';
 import { fail, reason } from './context.js';
 import { byName, compareInterfaceNames } from './order.js';
@@ -22,7 +22,7 @@ const STRATEGIES: Readonly<Record<string, StrategyFn>> = {
 const STRATEGY_NAMES = [...Object.keys(STRATEGIES), 'firstAvailable'];
 
 /** The pod's cni-args win over the policy's own arguments. */
-function paramsFor(policy: AttachPolicy, request: PodNicRequest): PolicyResult<StrategyParams> {
+function paramsFor(policy: AttachPolicy | AttachPolicyAlternative, request: PodNicRequest): PolicyResult<StrategyParams> {
   const nics = request.nics ?? policy.nics;
   if (nics !== undefined && !(Number.isSafeInteger(nics) && nics > 0)) {
     return fail({ code: 'invalid-argument', message: `nics must be a positive whole number, got ${String(nics)}` });
@@ -38,7 +38,7 @@ function paramsFor(policy: AttachPolicy, request: PodNicRequest): PolicyResult<S
 }
 
 /** Runs one attach policy against the eligible candidates. */
-export function runPolicy(ctx: StrategyContext, policy: AttachPolicy, request: PodNicRequest): PolicyResult<StrategyOutcome> {
+export function runPolicy(ctx: StrategyContext, policy: AttachPolicy | AttachPolicyAlternative, request: PodNicRequest): PolicyResult<StrategyOutcome> {
   if (policy.strategy === 'firstAvailable') return firstAvailable(ctx, policy, request);
   const fn = STRATEGIES[policy.strategy];
   if (fn === undefined) {
@@ -52,17 +52,18 @@ export function runPolicy(ctx: StrategyContext, policy: AttachPolicy, request: P
 }
 
 /** `firstAvailable`: the first alternative that can be satisfied wins; the outcome records its index. */
-function firstAvailable(ctx: StrategyContext, policy: AttachPolicy, request: PodNicRequest): PolicyResult<StrategyOutcome> {
-  const alternatives = policy.alternatives ?? [];
+function firstAvailable(ctx: StrategyContext, policy: AttachPolicy | AttachPolicyAlternative, request: PodNicRequest): PolicyResult<StrategyOutcome> {
+  const alternatives = 'alternatives' in policy ? (policy.alternatives ?? []) : [];
   if (alternatives.length === 0) {
     return fail({ code: 'missing-argument', message: 'strategy firstAvailable needs attachPolicy.alternatives: a non-empty list of policies to try in order' });
   }
   const errors: PolicyError[] = [];
   for (const [index, alternative] of alternatives.entries()) {
-    const outcome = runPolicy(ctx, alternative, request);
-    if (outcome.ok) {
-      return { ok: true, value: { ...outcome.value, alternative: [index, ...(outcome.value.alternative ?? [])] } };
-    }
+    const outcome =
+      alternative.strategy === 'firstAvailable'
+        ? fail<StrategyOutcome>({ code: 'invalid-argument', message: 'an alternative cannot itself be firstAvailable: list its alternatives directly' })
+        : runPolicy(ctx, alternative, request);
+    if (outcome.ok) return { ok: true, value: { ...outcome.value, alternative: index } };
     errors.push(outcome.error);
   }
   const detail = errors.map((e, i) => `#${i} (${alternatives[i]?.strategy ?? '?'}): ${e.message}`).join(' | ');

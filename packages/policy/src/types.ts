@@ -1,4 +1,4 @@
-import type { AttachPolicy, HostNic, NicClass } from '@multinic/crd-types';
+import type { AttachPolicy, HostNic, NicClassSpec } from '@multinic/crd-types';
 
 /** The strategies an attach policy may name (mirrors `AttachPolicy['strategy']`). */
 export type Strategy = AttachPolicy['strategy'];
@@ -9,7 +9,7 @@ export interface PodNicRequest {
   readonly nics?: number;
   /** Interface names the pod wants, in order (cni-args `masters`). They must exist and all be eligible. */
   readonly masters?: readonly string[];
-  /** Bandwidth target for `costOpt` (cni-args `target`, e.g. "200Gbps"). Overrides the policy's `target`. */
+  /** Bandwidth target for `costOpt`/`perfOpt` (cni-args `target`, e.g. "200Gbps"). Overrides the policy's `target`. */
   readonly target?: string;
   /** NicClass name for `nicClass` (cni-args `class`). Overrides the policy's `class`. */
   readonly class?: string;
@@ -26,9 +26,6 @@ export interface PolicyNetwork {
   /** Absent = `{ strategy: 'none' }`. */
   readonly attachPolicy?: AttachPolicy;
 }
-
-/** The PCI identity of a NicClass. */
-export type NicClassSpec = NicClass['spec'];
 
 /** Resolves a NicClass by name; `undefined` when no such class exists. */
 export type NicClassLookup = (name: string) => NicClassSpec | undefined;
@@ -69,8 +66,8 @@ export interface NicSelection {
   readonly strategy: Strategy;
   /** True when `chosen` came from device-plugin / DRA allocations and no strategy ran. */
   readonly deviceAllocated: boolean;
-  /** For `firstAvailable`: the path of alternative indexes that won (outermost first), e.g. `[1]`. */
-  readonly alternative?: readonly number[];
+  /** For `firstAvailable`: the index of the alternative that won. */
+  readonly alternative?: number;
 }
 
 export type PolicyErrorCode =

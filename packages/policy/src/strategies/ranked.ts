@@ -1,6 +1,7 @@
 import type { HostNic } from '@multinic/crd-types';
+import { formatMbps, parseBandwidth } from '../bandwidth.js';
 import type { StrategyContext, StrategyOutcome, StrategyParams } from '../context.js';
-import { takeRanked } from '../context.js';
+import { fail, reason, takeRanked } from '../context.js';
 import type { PolicyResult } from '../types.js';
 
 /** GPU count per NUMA node. */
@@ -98,12 +99,47 @@ export function perfOrder(candidates: readonly HostNic[], gpuNumaNodes: readonly
   );
 }
 
+/** How many of the ranked NICs (a prefix) it takes to reach `target`, or undefined when all of them fall short. */
+function prefixReaching(ranked: readonly HostNic[], target: number): number | undefined {
+  let sum = 0;
+  for (const [i, nic] of ranked.entries()) {
+    sum += knownSpeed(nic) ?? 0;
+    if (sum >= target) return i + 1;
+  }
+  return undefined;
+}
+
+function totalSpeed(nics: readonly HostNic[]): string {
+  return formatMbps(nics.reduce((sum, nic) => sum + (knownSpeed(nic) ?? 0), 0));
+}
+
+/**
+ * `perfOpt`: the fastest NICs first (speed, then GPU-local, then base order). With a `target`, as many of them
+ * as it takes to reach the target (`nics` caps the count); without one, `nics` of them (default: all).
+ */
 export function strategyPerfOpt(ctx: StrategyContext, params: StrategyParams): PolicyResult<StrategyOutcome> {
-  return takeRanked(ctx, {
-    strategy: 'perfOpt',
-    ranked: perfOrder(ctx.candidates, ctx.gpuNumaNodes),
-    rejected: [],
-    nics: params.nics,
-    orderedBy: `fastest first, then GPU-local, then ${ctx.baseOrder}`,
-  });
+  const ranked = perfOrder(ctx.candidates, ctx.gpuNumaNodes);
+  const orderedBy = `fastest first, then GPU-local, then ${ctx.baseOrder}`;
+  if (params.target === undefined || params.target === '') {
+    return takeRanked(ctx, { strategy: 'perfOpt', ranked, rejected: [], nics: params.nics, orderedBy });
+  }
+  const target = parseBandwidth(params.target);
+  if (!target.ok) return target;
+  const count = prefixReaching(ranked, target.value);
+  if (count === undefined) {
+    return fail({
+      code: 'target-unreachable',
+      message: `strategy perfOpt: target ${params.target} is more than all usable NICs together (${totalSpeed(ranked)}). Lower the target or add faster NICs.`,
+      notChosen: ctx.excluded,
+    });
+  }
+  if (params.nics !== undefined && count > params.nics) {
+    return fail({
+      code: 'too-few-nics',
+      message: `strategy perfOpt: target ${params.target} needs the ${count} fastest NICs, but the pod allows only ${params.nics}. Raise nics or lower the target.`,
+    });
+  }
+  const chosen = ranked.slice(0, count);
+  const why = `not needed: the ${count} fastest NICs (${totalSpeed(chosen)}) already reach ${params.target}`;
+  return { ok: true, value: { chosen, notChosen: ranked.slice(count).map((nic) => reason(nic, 'target-reached', why)), strategy: 'perfOpt' } };
 }

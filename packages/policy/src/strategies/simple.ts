@@ -1,7 +1,7 @@
-import type { HostNic } from '@multinic/crd-types';
+import type { HostNic, NicClassSpec } from '@multinic/crd-types';
 import type { StrategyContext, StrategyOutcome, StrategyParams } from '../context.js';
 import { fail, reason, takeRanked } from '../context.js';
-import type { NicClassSpec, NotChosen, PolicyResult } from '../types.js';
+import type { NotChosen, PolicyResult } from '../types.js';
 
 /** `none`: the candidates in base order (pod's masters, else masterNets, else interface name), truncated to `nics`. */
 export function strategyNone(ctx: StrategyContext, params: StrategyParams): PolicyResult<StrategyOutcome> {
