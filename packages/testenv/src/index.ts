@@ -1,0 +1,10 @@
+export { startTestEnv, defaultCrdPaths, multusCrdPath } from './testenv.js';
+export type { TestEnv, TestEnvOptions, StartTimings } from './testenv.js';
+export type { ServiceAccountRef } from './auth.js';
+export { TestEnvError } from './errors.js';
+export type { TestEnvErrorCode } from './errors.js';
+export { toolPath, resolveTools, defaultBinDir, findWorkspaceRoot } from './paths.js';
+export type { ToolName } from './paths.js';
+export { makeKubeConfig, writeKubeconfig } from './kubeconfig.js';
+export type { KubeconfigSpec } from './kubeconfig.js';
+export { crdFiles, loadCrds, installCrds } from './crds.js';
