@@ -1,0 +1,14 @@
+export * from './problems.js';
+export * from './fields.js';
+export { API_GROUP, API_VERSION, GROUP_VERSION, ObjectMetaSchema, ConditionSchema, CONDITION_STATUSES } from './meta.js';
+export type { ObjectMeta, Condition } from './meta.js';
+export * from './multinicnetwork.js';
+export * from './resources.js';
+export * from './multus.js';
+export * from './cni.js';
+export * from './agent.js';
+export * from './manifest.js';
+export { toStructuralSchema } from './crd/structural.js';
+export type { JsonObject, StructuralResult } from './crd/structural.js';
+export { CRD_DEFINITIONS, CRD_FILE_HEADER, crdFileName, generateCrd, generateCrds, renderCrdFiles } from './crd/generate.js';
+export type { CrdDefinition, CustomResourceDefinition, PrinterColumn } from './crd/generate.js';

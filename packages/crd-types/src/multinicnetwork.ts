@@ -1,0 +1,281 @@
+// MultiNicNetwork: what the user writes. A superset of multi-nic-cni's spec (only `apiVersion` changes).
+import { z } from 'zod';
+import {
+  cidrField,
+  dnsLabelField,
+  dnsSubdomainField,
+  freeFormObject,
+  intField,
+  ipField,
+  listField,
+  optionalCidrField,
+  withCel,
+} from './fields.js';
+import { conditionsField, envelope } from './meta.js';
+import { addressBits, prefixContainsPrefix, tryPrefix } from './prefix-math.js';
+
+export const VLAN_MODES = ['l2', 'l3', 'l3s'] as const;
+export type VlanMode = (typeof VLAN_MODES)[number];
+export const CNI_SPEC_VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;
+export type CniSpecVersion = (typeof CNI_SPEC_VERSIONS)[number];
+
+/** The IPAM type multinic's own node agent serves (multi-nic-cni's name, kept for compatibility). */
+export const MULTI_NIC_IPAM = 'multi-nic-ipam';
+export const MAX_BLOCK_BITS = 32;
+
+export const IpamRouteSchema = z.strictObject({
+  dst: cidrField(),
+  gw: ipField().optional(),
+});
+export type IpamRoute = z.output<typeof IpamRouteSchema>;
+
+const blockField = (what: string) => intField({ min: 0, max: MAX_BLOCK_BITS }).meta({ description: what });
+
+/** The IPAM object. Keys other IPAM plugins use (whereabouts' `range`, …) are kept. */
+export const IpamSchema = z.looseObject({
+  type: z
+    .string({ error: (i) => (i.input === undefined ? 'is required (the IPAM plugin, e.g. "multi-nic-ipam")' : 'must be a string') })
+    .min(1, { error: 'must name the IPAM plugin, e.g. "multi-nic-ipam"' })
+    .max(63),
+  hostBlock: blockField('Bits of the host index inside an interface block.').optional(),
+  interfaceBlock: blockField('Bits of the interface (NIC network) index inside the subnet.').optional(),
+  excludeCIDRs: listField(cidrField(), { max: 256, what: 'excluded prefixes' }).optional(),
+  vlanMode: z.enum(VLAN_MODES, { error: 'must be one of "l2", "l3", "l3s"' }).optional(),
+  routes: listField(IpamRouteSchema, { max: 64, what: 'routes' }).optional(),
+});
+export type Ipam = z.output<typeof IpamSchema>;
+
+function decodeIpamText(value: unknown, ctx: z.core.$RefinementCtx): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'is a string but not valid JSON: write the IPAM settings as an object, or as valid JSON text' });
+    return z.NEVER;
+  }
+}
+
+const IPAM_DESCRIPTION =
+  'IPAM settings: an object {type, hostBlock, interfaceBlock, excludeCIDRs, vlanMode, routes, …}, or for multi-nic-cni compatibility the same as JSON text. Checked by the controller and `multinic validate`, not by the API server.';
+
+/** `spec.ipam`: the object, or (multi-nic-cni compatibility) its JSON text; parsing always yields the object. */
+export const IpamFieldSchema = z.preprocess(decodeIpamText, IpamSchema).meta({
+  description: IPAM_DESCRIPTION,
+  'x-multinic-crd': 'string-or-object',
+});
+
+export const ATTACH_STRATEGIES = ['none', 'costOpt', 'perfOpt', 'topology', 'nicClass', 'selector', 'firstAvailable'] as const;
+export type AttachStrategy = (typeof ATTACH_STRATEGIES)[number];
+/** multi-nic-cni's name for `nicClass`; accepted on input and normalised. */
+export const LEGACY_STRATEGY_ALIASES = { devClass: 'nicClass' } as const;
+const STRATEGY_INPUTS = [...ATTACH_STRATEGIES, ...Object.keys(LEGACY_STRATEGY_ALIASES)] as [string, ...string[]];
+
+const strategyField = z
+  .enum(STRATEGY_INPUTS as unknown as readonly [AttachStrategy | 'devClass', ...(AttachStrategy | 'devClass')[]], {
+    error: `must be one of ${STRATEGY_INPUTS.map((s) => `"${s}"`).join(', ')}`,
+  })
+  .transform((s): AttachStrategy => (s === 'devClass' ? 'nicClass' : s));
+
+const BANDWIDTH = /^[0-9]+(\.[0-9]+)?[KMGT]bps$/;
+
+const attachPolicyFields = {
+  strategy: strategyField,
+  target: z.string().max(32).regex(BANDWIDTH, { error: 'must be a bandwidth such as 100Gbps, 400Mbps (K, M, G or T)' }).optional(),
+  class: dnsSubdomainField('the name of a NicClass').optional(),
+  selector: z.string().min(1).max(1024, { error: 'must be at most 1024 characters' }).optional(),
+  nics: intField({ min: 1, max: 64, what: 'how many NICs a pod gets' }).optional(),
+};
+
+const POLICY_RULES = [
+  { rule: "!(self.strategy in ['costOpt', 'perfOpt']) || has(self.target)", message: 'target is required for the costOpt and perfOpt strategies (a bandwidth such as 100Gbps)' },
+  { rule: "self.strategy != 'selector' || has(self.selector)", message: 'selector is required for the selector strategy' },
+];
+
+type PolicyShape = { strategy: AttachStrategy; target?: string | undefined; selector?: string | undefined; alternatives?: unknown[] | undefined };
+
+function checkPolicy(policy: PolicyShape, ctx: z.core.$RefinementCtx): void {
+  if ((policy.strategy === 'costOpt' || policy.strategy === 'perfOpt') && policy.target === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['target'], message: `is required for the ${policy.strategy} strategy (a bandwidth such as 100Gbps)` });
+  }
+  if (policy.strategy === 'selector' && policy.selector === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['selector'], message: 'is required for the selector strategy' });
+  }
+}
+
+/** One alternative of a `firstAvailable` policy (alternatives do not nest). */
+export const AttachPolicyAlternativeSchema = withCel(
+  z
+    .strictObject(attachPolicyFields)
+    .superRefine(checkPolicy)
+    .superRefine((p, ctx) => {
+      if (p.strategy === 'firstAvailable') ctx.addIssue({ code: 'custom', path: ['strategy'], message: 'alternatives cannot themselves be firstAvailable' });
+    }),
+  [...POLICY_RULES, { rule: "self.strategy != 'firstAvailable'", message: 'alternatives cannot themselves be firstAvailable' }],
+);
+
+/** Which host NICs a pod gets. */
+export const AttachPolicySchema = withCel(
+  z
+    .strictObject({
+      ...attachPolicyFields,
+      alternatives: listField(AttachPolicyAlternativeSchema, { max: 8, what: 'alternatives', min: 1 }).optional(),
+    })
+    .superRefine((policy, ctx) => {
+      checkPolicy(policy, ctx);
+      if (policy.strategy === 'firstAvailable' && policy.alternatives === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['alternatives'], message: 'is required for the firstAvailable strategy (the policies to try, in order)' });
+      }
+      if (policy.strategy !== 'firstAvailable' && policy.alternatives !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['alternatives'], message: 'is only allowed with the firstAvailable strategy' });
+      }
+    }),
+  [
+    ...POLICY_RULES,
+    { rule: "self.strategy != 'firstAvailable' || has(self.alternatives)", message: 'alternatives is required for the firstAvailable strategy' },
+    { rule: "self.strategy == 'firstAvailable' || !has(self.alternatives)", message: 'alternatives is only allowed with the firstAvailable strategy' },
+  ],
+);
+export type AttachPolicyAlternative = z.output<typeof AttachPolicyAlternativeSchema>;
+export type AttachPolicy = z.output<typeof AttachPolicySchema>;
+
+export const DnsSchema = z.strictObject({
+  nameservers: listField(ipField(), { max: 8, what: 'nameservers' }).optional(),
+  domain: z.string().max(253).optional(),
+  search: listField(z.string().max(253), { max: 32, what: 'search domains' }).optional(),
+  options: listField(z.string().max(256), { max: 32, what: 'options' }).optional(),
+});
+export type Dns = z.output<typeof DnsSchema>;
+
+/** The main (delegate) plugin every selected NIC is attached with. */
+export const PluginSchema = z.strictObject({
+  cniVersion: z.enum(CNI_SPEC_VERSIONS, { error: `must be one of ${CNI_SPEC_VERSIONS.map((v) => `"${v}"`).join(', ')}` }),
+  type: z
+    .string()
+    .min(1, { error: 'must name the CNI plugin, e.g. "ipvlan"' })
+    .max(63)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: 'must be a CNI plugin executable name such as ipvlan, macvlan, host-device or sriov' }),
+  args: freeFormObject('Plugin-specific settings copied into every delegate config (e.g. {mode: l3} for ipvlan).').optional(),
+  capabilities: z.record(z.string(), z.boolean()).optional(),
+  dns: DnsSchema.optional(),
+});
+export type Plugin = z.output<typeof PluginSchema>;
+
+const IMMUTABLE = 'create a new MultiNicNetwork instead';
+
+const specShape = {
+  subnet: withCel(optionalCidrField('host-subnet mode'), [
+    { rule: 'self == oldSelf', message: `subnet cannot be changed once set: ${IMMUTABLE}` },
+  ]).optional(),
+  masterNets: listField(cidrField(), { max: 64, what: 'master networks' }).meta({ 'x-kubernetes-list-type': 'set' }).optional(),
+  ipam: IpamFieldSchema,
+  multiNICIPAM: z.boolean().optional(),
+  plugin: PluginSchema,
+  attachPolicy: AttachPolicySchema.optional(),
+  namespaces: listField(dnsLabelField('a namespace name'), { max: 256, what: 'namespaces' }).meta({ 'x-kubernetes-list-type': 'set' }).optional(),
+};
+
+type SpecShape = z.output<z.ZodObject<typeof specShape>>;
+
+function usesMultiNicIpam(spec: SpecShape): boolean {
+  return spec.multiNICIPAM === true || spec.ipam.type === MULTI_NIC_IPAM;
+}
+
+function checkBlocks(spec: SpecShape, ctx: z.core.$RefinementCtx): void {
+  const subnet = tryPrefix(spec.subnet ?? '');
+  if (subnet === undefined || !usesMultiNicIpam(spec)) return;
+  const { hostBlock, interfaceBlock } = spec.ipam;
+  for (const [key, value] of [['interfaceBlock', interfaceBlock], ['hostBlock', hostBlock]] as const) {
+    if (value === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['ipam', key], message: `is required when subnet is set (${key === 'hostBlock' ? 'bits of the host index' : 'bits of the NIC network index'})` });
+    }
+  }
+  const valid = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= MAX_BLOCK_BITS;
+  if (!valid(hostBlock) || !valid(interfaceBlock)) return; // already reported field by field
+  const bits = addressBits(subnet.family);
+  if (subnet.length + interfaceBlock + hostBlock >= bits) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ipam'],
+      message: `interfaceBlock ${interfaceBlock} + hostBlock ${hostBlock} do not fit subnet ${spec.subnet}: ${subnet.length} + ${interfaceBlock} + ${hostBlock} must be less than ${bits}, so that every pod block keeps at least one address bit`,
+    });
+  }
+}
+
+function checkExcludes(spec: SpecShape, ctx: z.core.$RefinementCtx): void {
+  const subnet = tryPrefix(spec.subnet ?? '');
+  if (subnet === undefined) return;
+  (spec.ipam.excludeCIDRs ?? []).forEach((text, i) => {
+    const exclude = tryPrefix(text);
+    if (exclude !== undefined && !prefixContainsPrefix(subnet, exclude)) {
+      ctx.addIssue({ code: 'custom', path: ['ipam', 'excludeCIDRs', i], message: `${text} lies outside subnet ${spec.subnet}: remove it or fix the prefix` });
+    }
+  });
+}
+
+function checkDuplicates(list: readonly string[] | undefined, key: string, ctx: z.core.$RefinementCtx): void {
+  const seen = new Set<string>();
+  (list ?? []).forEach((item, i) => {
+    if (seen.has(item)) ctx.addIssue({ code: 'custom', path: [key, i], message: `duplicate entry ${JSON.stringify(item)}: list it once` });
+    seen.add(item);
+  });
+}
+
+export const MultiNicNetworkSpecSchema = withCel(
+  z.strictObject(specShape).superRefine((spec, ctx) => {
+    checkBlocks(spec, ctx);
+    checkExcludes(spec, ctx);
+    checkDuplicates(spec.masterNets, 'masterNets', ctx);
+    checkDuplicates(spec.namespaces, 'namespaces', ctx);
+  }),
+  [{ rule: '!has(oldSelf.subnet) || has(self.subnet)', message: `subnet cannot be removed once set: ${IMMUTABLE}` }],
+);
+export type MultiNicNetworkSpec = z.output<typeof MultiNicNetworkSpecSchema>;
+
+/** Condition types the controller writes on a MultiNicNetwork. */
+export const NETWORK_CONDITION_TYPES = ['Ready', 'Degraded', 'PlanComputed', 'RoutesApplied'] as const;
+/** Reasons the controller uses in those conditions. */
+export const NETWORK_CONDITION_REASONS = [
+  'Planned',
+  'InvalidSpec',
+  'BlocksChanged',
+  'CapacityExceeded',
+  'NoHosts',
+  'RoutesPending',
+  'RoutesApplied',
+  'RoutesFailed',
+  'AttachmentsReady',
+] as const;
+export const ROUTE_STATUSES = ['N/A', 'WaitForRoutes', 'Unknown', 'Success', 'Failed'] as const;
+export type RouteStatus = (typeof ROUTE_STATUSES)[number];
+
+export const NetworkInterfaceStatusSchema = z.strictObject({
+  netAddress: cidrField(),
+  interfaceIndex: intField({ min: 0, max: 2 ** 32 - 1 }).optional(),
+  vlanCIDR: cidrField().optional(),
+  numOfHosts: intField({ min: 0, max: 2 ** 32 - 1 }),
+});
+
+export const MultiNicNetworkStatusSchema = z.strictObject({
+  observedGeneration: intField({ min: 0, max: Number.MAX_SAFE_INTEGER }).optional(),
+  conditions: conditionsField().optional(),
+  interfaces: listField(NetworkInterfaceStatusSchema, { max: 1024, what: 'interfaces' })
+    .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['netAddress'] })
+    .optional(),
+  routes: z
+    .strictObject({
+      status: z.enum(ROUTE_STATUSES),
+      appliedHosts: intField({ min: 0, max: 2 ** 32 - 1 }).optional(),
+      failedHosts: listField(dnsSubdomainField('a node name'), { max: 64, what: 'failed hosts' }).optional(),
+      message: z.string().max(4096).optional(),
+    })
+    .optional(),
+});
+export type MultiNicNetworkStatus = z.output<typeof MultiNicNetworkStatusSchema>;
+
+export const MultiNicNetworkSchema = z.strictObject({
+  ...envelope('MultiNicNetwork'),
+  spec: MultiNicNetworkSpecSchema,
+  status: MultiNicNetworkStatusSchema.optional(),
+});
+export type MultiNicNetwork = z.output<typeof MultiNicNetworkSchema>;
+export type MultiNicNetworkInput = z.input<typeof MultiNicNetworkSchema>;

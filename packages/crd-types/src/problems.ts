@@ -1,0 +1,97 @@
+// Field-level problems: every error a user sees names the field (`spec.ipam.hostBlock`) and says what to do.
+import type { z } from 'zod';
+
+export interface FieldProblem {
+  /** Dotted path of the field, e.g. `spec.interfaces[0].hostIP`; empty for the document itself. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export type ParseResult<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly problems: readonly FieldProblem[] };
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+/** `['spec', 'interfaces', 0, 'hostIP']` → `spec.interfaces[0].hostIP`; odd keys are quoted: `annotations["k8s.v1.cni.cncf.io/networks"]`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else if (typeof key === 'string' && IDENTIFIER.test(key)) out += out === '' ? key : `.${key}`;
+    else out += `[${JSON.stringify(String(key))}]`;
+  }
+  return out;
+}
+
+/** `path: message` (or just the message for the document root). */
+export function formatProblem(problem: FieldProblem): string {
+  return problem.path === '' ? problem.message : `${problem.path}: ${problem.message}`;
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'true or false',
+  object: 'an object (a map of fields)',
+  array: 'a list',
+  record: 'an object (a map of fields)',
+};
+
+function describeReceived(input: unknown): string {
+  if (input === null) return 'null';
+  if (Array.isArray(input)) return 'a list';
+  if (typeof input === 'object') return 'an object';
+  if (typeof input === 'string') return `the string ${JSON.stringify(input.length > 40 ? `${input.slice(0, 40)}…` : input)}`;
+  return `${typeof input} ${String(input)}`;
+}
+
+function messageFor(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.input === undefined) return 'is required';
+      return `must be ${TYPE_NAMES[issue.expected] ?? issue.expected}, not ${describeReceived(issue.input)}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'unrecognized_keys':
+      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}: remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling`;
+    default:
+      return issue.message;
+  }
+}
+
+function isDefaultMessage(issue: z.core.$ZodIssue): boolean {
+  return /^(Invalid input|Invalid option|Unrecognized key|Too (big|small)|Invalid (string|number|element|key|value))/.test(issue.message);
+}
+
+/** Turns zod issues into field problems; `prefix` is prepended to every path (e.g. `["spec"]`). */
+export function problemsFromIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): FieldProblem[] {
+  const out: FieldProblem[] = [];
+  const seen = new Set<string>();
+  for (const issue of issues) {
+    if (issue.code === 'invalid_union' && issue.errors.length > 0 && isDefaultMessage(issue)) {
+      // Report the branch that got furthest: the one with the fewest problems.
+      const best = [...issue.errors].sort((a, b) => a.length - b.length)[0] ?? [];
+      out.push(...problemsFromIssues(best, [...prefix, ...issue.path]));
+      continue;
+    }
+    const missing =
+      (issue.code === 'invalid_type' || issue.code === 'invalid_value') && 'input' in issue && issue.input === undefined && !issue.message.startsWith('is required');
+    const message = missing ? 'is required' : isDefaultMessage(issue) || issue.code === 'unrecognized_keys' ? messageFor(issue) : issue.message;
+    const problem = { path: formatPath([...prefix, ...issue.path]), message };
+    const key = `${problem.path}\u0000${problem.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(problem);
+    }
+  }
+  return out;
+}
+
+/** Parses `value` with `schema`; problems name the field and say what to do. */
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown): ParseResult<z.output<S>> {
+  const result = schema.safeParse(value, { reportInput: true });
+  if (result.success) return { ok: true, value: result.data };
+  return { ok: false, problems: problemsFromIssues(result.error.issues) };
+}
