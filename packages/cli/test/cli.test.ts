@@ -1,0 +1,147 @@
+import { describe, expect, it } from '@jest/globals';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { runCli } from '../src/main.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '../../..');
+const fixture = (name: string): string => path.join(here, 'fixtures', name);
+const example = (name: string): string => path.join(repo, 'examples', name);
+
+async function cli(...argv: string[]): Promise<{ status: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const status = await runCli({
+    argv,
+    out: (t) => (out += t),
+    err: (t) => (err += t),
+    readFile: (file) => readFile(file, 'utf8'),
+  });
+  return { status, out, err };
+}
+
+describe('multinic plan', () => {
+  it('plans the bundled worked example exactly as multi-nic-cni documents it', async () => {
+    const { status, out, err } = await cli('plan', '-f', example('plan/network.yaml'), '--hosts', example('plan/hosts.yaml'), '-o', 'json');
+    expect(err).toBe('');
+    expect(status).toBe(0);
+    const report = JSON.parse(out) as {
+      cidr: { cidr: { netAddress: string; vlanCIDR: string; hosts: { hostName: string; podCIDR: string }[] }[] };
+      ippools: { hostName: string; interfaceName: string; podCIDR: string }[];
+      routes: Record<string, { dst: string; via: string; dev: string }[]>;
+      problems: unknown[];
+    };
+    const blocks = Object.fromEntries(report.cidr.cidr.map((e) => [e.netAddress, e.vlanCIDR]));
+    expect(blocks).toEqual({ '10.0.1.0/24': '192.168.0.0/18', '10.0.2.0/24': '192.168.64.0/18' });
+    const pods = report.cidr.cidr.flatMap((e) => e.hosts.map((h) => `${h.hostName}:${e.netAddress}=${h.podCIDR}`)).sort();
+    expect(pods).toEqual([
+      'Host1:10.0.1.0/24=192.168.0.0/24',
+      'Host1:10.0.2.0/24=192.168.64.0/24',
+      'Host2:10.0.1.0/24=192.168.1.0/24',
+      'Host2:10.0.2.0/24=192.168.65.0/24',
+    ]);
+    expect(report.ippools).toHaveLength(4);
+    const host1 = (report.routes['Host1'] ?? []).map((r) => `${r.dst} via ${r.via} dev ${r.dev}`).sort();
+    expect(host1).toEqual(['192.168.1.0/24 via 10.0.1.2 dev eth1', '192.168.65.0/24 via 10.0.2.2 dev eth2']);
+    expect(report.problems).toEqual([]);
+  });
+
+  it('prints one table row per host and interface for people', async () => {
+    const { status, out } = await cli('plan', '-f', example('plan/network.yaml'), '--hosts', example('plan/hosts.yaml'));
+    expect(status).toBe(0);
+    const lines = out.trim().split('\n');
+    expect(lines[0]).toMatch(/^HOST\s+INTERFACE\s+HOST IP\s+NETWORK/);
+    expect(lines.slice(1)).toHaveLength(4);
+    expect(lines[1]).toMatch(/^Host1\s+eth1\s+10\.0\.1\.1\s+10\.0\.1\.0\/24\s+0\s+192\.168\.0\.0\/18\s+0\s+192\.168\.0\.0\/24\s+1$/);
+  });
+
+  it('exits 3 and names the host when the plan has no room for it', async () => {
+    const { status, out, err } = await cli('plan', '-f', fixture('tiny-hostblock.yaml'), '--hosts', fixture('three-hosts.yaml'), '-o', 'json');
+    expect(status).toBe(3);
+    const report = JSON.parse(out) as { problems: { host?: string; reason: string }[] };
+    expect(report.problems).toHaveLength(1);
+    expect(report.problems[0]?.host).toBe('node-c');
+    expect(report.problems[0]?.reason).toMatch(/hostBlock 1 allows 2 hosts/);
+    expect(err).toMatch(/node-c/);
+  });
+
+  it.each<{ case: string; args: string[]; message: RegExp }>`
+    case                      | args                                                                              | message
+    ${'a field of the wrong type'} | ${['-f', fixture('bad-network.yaml'), '--hosts', fixture('three-hosts.yaml')]} | ${/bad-network\.yaml: invalid MultiNicNetwork .*\n\s+spec\.ipam\.hostBlock: must be an integer/}
+    ${'a multi-nic-cni manifest'}  | ${['-f', fixture('legacy-network.yaml'), '--hosts', fixture('three-hosts.yaml')]} | ${/multi-nic-cni's; convert it with `multinic migrate -f .*legacy-network\.yaml`/}
+    ${'hosts that are networks'}   | ${['-f', example('plan/network.yaml'), '--hosts', example('plan/network.yaml')]}  | ${/network\.yaml: kind is "MultiNicNetwork", expected HostInterface/}
+    ${'a missing file'}            | ${['-f', fixture('nope.yaml'), '--hosts', fixture('three-hosts.yaml')]}          | ${/nope\.yaml: cannot read the file/}
+    ${'a missing --hosts'}         | ${['-f', example('plan/network.yaml')]}                                           | ${/--hosts FILE is required/}
+    ${'an unknown flag'}           | ${['-f', example('plan/network.yaml'), '--hots', 'x']}                            | ${/Unknown option '--hots'/}
+    ${'an unknown output'}         | ${['-f', example('plan/network.yaml'), '--hosts', example('plan/hosts.yaml'), '-o', 'xml']} | ${/-o must be one of table, json, yaml/}
+  `('exits 2 on $case with a message naming it', async ({ args, message }) => {
+    const { status, err } = await cli('plan', ...args);
+    expect(status).toBe(2);
+    expect(err).toMatch(message);
+  });
+});
+
+describe('multinic migrate', () => {
+  it('turns a multi-nic-cni network into multinic.dev/v1 and reports what it did not carry over', async () => {
+    const { status, out, err } = await cli('migrate', '-f', fixture('legacy-network.yaml'));
+    expect(status).toBe(0);
+    const migrated = parse(out) as { apiVersion: string; metadata: Record<string, unknown>; spec: { ipam: unknown; plugin: unknown; masterNets: string[] }; status?: unknown };
+    expect(migrated.apiVersion).toBe('multinic.dev/v1');
+    expect(migrated.metadata).toEqual({ name: 'multi-nic-sample' });
+    expect(migrated.spec.ipam).toEqual({ type: 'multi-nic-ipam', hostBlock: 6, interfaceBlock: 2, vlanMode: 'l3' });
+    expect(migrated.spec.plugin).toEqual({ cniVersion: '0.3.0', type: 'ipvlan', args: { mode: 'l3' } });
+    expect(migrated.spec.masterNets).toEqual(['10.0.1.0/24', '10.0.2.0/24']);
+    expect(migrated.status).toBeUndefined();
+    expect(err).toMatch(/spec\.legacyOnlyField not carried over: multinic\.dev\/v1 has no such field/);
+    expect(err).toMatch(/metadata\.resourceVersion not carried over/);
+    expect(err).toMatch(/status not carried over/);
+  });
+
+  it('produces a manifest that plan accepts', async () => {
+    const migrated = await cli('migrate', '-f', fixture('legacy-network.yaml'), '-o', 'json');
+    const dir = await mkdtemp(path.join(tmpdir(), 'multinic-cli-'));
+    try {
+      await writeFile(path.join(dir, 'network.json'), migrated.out);
+      const planned = await cli('plan', '-f', path.join(dir, 'network.json'), '--hosts', example('plan/hosts.yaml'), '-o', 'json');
+      expect(planned.err).toBe('');
+      expect(planned.status).toBe(0);
+      const report = JSON.parse(planned.out) as { cidr: { cidr: { vlanCIDR: string }[] } };
+      expect(report.cidr.cidr.map((e) => e.vlanCIDR).sort()).toEqual(['192.168.0.0/18', '192.168.64.0/18']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('multinic validate', () => {
+  it('accepts the bundled examples', async () => {
+    const { status, out } = await cli('validate', '-f', example('plan/network.yaml'), '-f', example('plan/hosts.yaml'));
+    expect(out).not.toMatch(/invalid/);
+    expect(status).toBe(0);
+    expect(out.trim().split('\n')).toHaveLength(3);
+  });
+
+  it('checks Multus networks annotations and names the bad one', async () => {
+    const { status, out } = await cli('validate', '-f', fixture('pod-annotations.yaml'));
+    expect(status).toBe(2);
+    expect(out).toMatch(/document 1\): Pod good: valid/);
+    expect(out).toMatch(/document 2\): Pod bad: invalid\n\s+metadata\.annotations\["k8s\.v1\.cni\.cncf\.io\/networks"\].*name/);
+  });
+
+  it('names every bad field of a bad manifest', async () => {
+    const { status, out } = await cli('validate', '-f', fixture('bad-network.yaml'));
+    expect(status).toBe(2);
+    expect(out).toMatch(/MultiNicNetwork bad: invalid\n\s+spec\.ipam\.hostBlock: /);
+  });
+});
+
+describe('multinic (no command)', () => {
+  it('prints usage and exits 2', async () => {
+    const { status, out } = await cli();
+    expect(status).toBe(2);
+    expect(out).toMatch(/multinic plan -f network\.yaml --hosts hosts\.yaml/);
+  });
+});
