@@ -1,8 +1,0 @@
-import { describe, expect, it } from '@jest/globals';
-import { placeholder } from './index.js';
-
-describe('x', () => {
-  it('y', () => {
-    expect(placeholder).toBe(1);
-  });
-});
