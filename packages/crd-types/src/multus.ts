@@ -226,8 +226,9 @@ export function formatNetworksAnnotation(selections: readonly NetworkSelection[]
 
 // ---------------------------------------------------------------- k8s.v1.cni.cncf.io/network-status
 
-const statusIpField = ipField().superRefine((v, ctx) => {
-  if (v.includes('/')) ctx.addIssue({ code: 'custom', message: `write the address without prefix length (${v.split('/')[0] ?? ''})` });
+const statusIpField = z.string().superRefine((v, ctx) => {
+  if (v.includes('/')) ctx.addIssue({ code: 'custom', message: `must be an address without prefix length (${v.split('/')[0] ?? ''}), as Multus writes it` });
+  else if (tryAddress(v) === undefined) ctx.addIssue({ code: 'custom', message: `must be an IPv4 or IPv6 address, not ${JSON.stringify(v)}` });
 });
 
 export const DeviceInfoSchema = z.looseObject({

@@ -47,6 +47,15 @@ function describeReceived(input: unknown): string {
   return `${typeof input} ${String(input)}`;
 }
 
+function sizeMessage(issue: z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall): string {
+  const big = issue.code === 'too_big';
+  const limit = big ? (issue as z.core.$ZodIssueTooBig).maximum : (issue as z.core.$ZodIssueTooSmall).minimum;
+  const bound = big ? 'at most' : 'at least';
+  if (issue.origin === 'string') return Number(limit) === 1 && !big ? 'must not be empty' : `must be ${bound} ${limit} characters long`;
+  if (issue.origin === 'array' || issue.origin === 'set') return `must have ${bound} ${limit} entries`;
+  return `must be ${bound} ${limit}`;
+}
+
 function messageFor(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
@@ -54,6 +63,9 @@ function messageFor(issue: z.core.$ZodIssue): string {
       return `must be ${TYPE_NAMES[issue.expected] ?? issue.expected}, not ${describeReceived(issue.input)}`;
     case 'invalid_value':
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'too_big':
+    case 'too_small':
+      return sizeMessage(issue);
     case 'unrecognized_keys':
       return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}: remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling`;
     default:
@@ -69,7 +81,10 @@ function isDefaultMessage(issue: z.core.$ZodIssue): boolean {
 export function problemsFromIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): FieldProblem[] {
   const out: FieldProblem[] = [];
   const seen = new Set<string>();
+  const specific = new Set(issues.filter((i) => !isDefaultMessage(i) && i.code !== 'invalid_union').map((i) => formatPath([...prefix, ...i.path])));
   for (const issue of issues) {
+    const droppable = isDefaultMessage(issue) && issue.code !== 'invalid_union' && issue.code !== 'unrecognized_keys';
+    if (droppable && specific.has(formatPath([...prefix, ...issue.path]))) continue;
     if (issue.code === 'invalid_union' && issue.errors.length > 0 && isDefaultMessage(issue)) {
       // Report the branch that got furthest: the one with the fewest problems.
       const best = [...issue.errors].sort((a, b) => a.length - b.length)[0] ?? [];
