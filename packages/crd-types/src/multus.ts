@@ -72,7 +72,11 @@ const requestedIpField = z.string().superRefine((v, ctx) => {
 export const NetworkSelectionElementSchema = z
   .looseObject({
     name: dnsLabelField('a NetworkAttachmentDefinition name'),
-    namespace: z.union([z.literal(''), dnsLabelField('a namespace name')]).optional(),
+    namespace: z
+      .string()
+      .max(63)
+      .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/, { error: "must be a namespace name (a DNS-1123 label), or \"\" for the pod's namespace" })
+      .optional(),
     interface: ifNameField().optional(),
     ips: z.array(requestedIpField).min(1, { error: 'must list at least one address when present' }).optional(),
     mac: macField().optional(),

@@ -77,31 +77,38 @@ function isDefaultMessage(issue: z.core.$ZodIssue): boolean {
   return /^(Invalid input|Invalid option|Unrecognized key|Too (big|small)|Invalid (string|number|element|key|value))/.test(issue.message);
 }
 
+function problemMessage(issue: z.core.$ZodIssue): string {
+  const missing =
+    (issue.code === 'invalid_type' || issue.code === 'invalid_value') && 'input' in issue && issue.input === undefined && !issue.message.startsWith('is required');
+  if (missing) return 'is required';
+  return isDefaultMessage(issue) || issue.code === 'unrecognized_keys' ? messageFor(issue) : issue.message;
+}
+
+/** For a union that failed, the problems of the branch that got furthest (fewest problems; the later one on a tie). */
+function unionBranch(issue: z.core.$ZodIssueInvalidUnion): readonly z.core.$ZodIssue[] {
+  return issue.errors.reduce((best, branch) => (branch.length <= best.length ? branch : best), issue.errors[0] ?? []);
+}
+
 /** Turns zod issues into field problems; `prefix` is prepended to every path (e.g. `["spec"]`). */
 export function problemsFromIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): FieldProblem[] {
   const out: FieldProblem[] = [];
-  const seen = new Set<string>();
-  const specific = new Set(issues.filter((i) => !isDefaultMessage(i) && i.code !== 'invalid_union').map((i) => formatPath([...prefix, ...i.path])));
+  const pathOf = (issue: z.core.$ZodIssue): string => formatPath([...prefix, ...issue.path]);
+  // A generic zod message is dropped when the same field also has a specific one.
+  const specific = new Set(issues.filter((i) => !isDefaultMessage(i) && i.code !== 'invalid_union').map(pathOf));
   for (const issue of issues) {
-    const droppable = isDefaultMessage(issue) && issue.code !== 'invalid_union' && issue.code !== 'unrecognized_keys';
-    if (droppable && specific.has(formatPath([...prefix, ...issue.path]))) continue;
     if (issue.code === 'invalid_union' && issue.errors.length > 0 && isDefaultMessage(issue)) {
-      // Report the branch that got furthest: the one with the fewest problems.
-      const best = [...issue.errors].sort((a, b) => a.length - b.length)[0] ?? [];
-      out.push(...problemsFromIssues(best, [...prefix, ...issue.path]));
-      continue;
-    }
-    const missing =
-      (issue.code === 'invalid_type' || issue.code === 'invalid_value') && 'input' in issue && issue.input === undefined && !issue.message.startsWith('is required');
-    const message = missing ? 'is required' : isDefaultMessage(issue) || issue.code === 'unrecognized_keys' ? messageFor(issue) : issue.message;
-    const problem = { path: formatPath([...prefix, ...issue.path]), message };
-    const key = `${problem.path}\u0000${problem.message}`;
-    if (!seen.has(key)) {
-      seen.add(key);
-      out.push(problem);
+      out.push(...problemsFromIssues(unionBranch(issue), [...prefix, ...issue.path]));
+    } else if (!(isDefaultMessage(issue) && issue.code !== 'unrecognized_keys' && specific.has(pathOf(issue)))) {
+      out.push({ path: pathOf(issue), message: problemMessage(issue) });
     }
   }
-  return out;
+  const seen = new Set<string>();
+  return out.filter((p) => {
+    const key = `${p.path}\u0000${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** Parses `value` with `schema`; problems name the field and say what to do. */
