@@ -1,0 +1,171 @@
+import type { IpAddress, IpPrefix, Result } from '@multinic/cidr-core';
+import type { Allocation, IpamRoute } from '@multinic/crd-types';
+import { address, formatIp, prefix } from './address.js';
+import { ordered } from './json.js';
+import type { Json, JsonObject } from './json.js';
+import type { PluginConfig } from './plugin.js';
+import { pluginJson } from './plugin.js';
+import { planPodRoutes } from './routes.js';
+import type { NetworkRoute, PodNicAddressing, PodRoutePlan, PolicyRoutingOptions } from './routes.js';
+
+/** One selected NIC with its allocation (the agent's `Allocation`, plus the NIC's PCI address for sriov/host-device). */
+export type DelegateNic = Pick<Allocation, 'interfaceName' | 'podInterface' | 'address' | 'vlanCIDR'> &
+  Partial<Pick<Allocation, 'gateway' | 'routes'>> & {
+    /** PCI address of the NIC (sriov: the VF, from the device plugin). */
+    readonly pciAddress?: string | undefined;
+  };
+
+export interface BuildDelegatesInput {
+  readonly plugin: PluginConfig;
+  /** In pod-interface order. */
+  readonly nics: readonly DelegateNic[];
+  /** The network's routes (`spec.ipam.routes`). */
+  readonly routes?: readonly IpamRoute[];
+  /** Source policy routing per NIC; `false` turns it off. */
+  readonly policyRouting?: PolicyRoutingOptions | false;
+}
+
+export interface Delegate {
+  /** Interface name inside the pod (the delegate's CNI_IFNAME), e.g. `net1-0`. */
+  readonly podInterface: string;
+  /** The host NIC it is attached to. */
+  readonly hostInterface: string;
+  /** The configuration to pass to the reference plugin on stdin. */
+  readonly config: JsonObject;
+}
+
+export interface DelegatePlan {
+  readonly delegates: readonly Delegate[];
+  /** Routes beyond each delegate's static IPAM: multipath routes and source policy routing. */
+  readonly routes: PodRoutePlan;
+}
+
+/** `<ifname>-<i>`: the pod interface of the i-th selected NIC (`net1-0`, `net1-1`, …). */
+export function podInterfaceName(ifname: string, index: number): string {
+  return `${ifname}-${index}`;
+}
+
+interface Addressed {
+  readonly nic: DelegateNic;
+  readonly address: IpAddress;
+  readonly vlan: IpPrefix;
+  readonly gateway?: IpAddress;
+}
+
+/** Parses one NIC's addressing; an address with a prefix length must carry the vlan block's length. */
+function addressed(nic: DelegateNic, i: number): Result<Addressed> {
+  const field = `nics[${i}] (${nic.interfaceName})`;
+  const vlan = prefix(nic.vlanCIDR, `${field}.vlanCIDR`);
+  if (!vlan.ok) return vlan;
+  const [ipText = '', lengthText] = nic.address.split('/');
+  const ip = address(ipText, `${field}.address`);
+  if (!ip.ok) return ip;
+  if (lengthText !== undefined && Number(lengthText) !== vlan.value.length) {
+    return { ok: false, error: `${field}.address ${nic.address} must have the prefix length of vlanCIDR ${nic.vlanCIDR} (/${vlan.value.length})` };
+  }
+  if (nic.gateway === undefined || nic.gateway === '') return { ok: true, value: { nic, address: ip.value, vlan: vlan.value } };
+  const gateway = address(nic.gateway, `${field}.gateway`);
+  if (!gateway.ok) return gateway;
+  return { ok: true, value: { nic, address: ip.value, vlan: vlan.value, gateway: gateway.value } };
+}
+
+function routeJson(route: NetworkRoute): JsonObject {
+  return ordered([['dst', route.dst], ['gw', route.gw]]);
+}
+
+/** Static IPAM: the pod address with the vlan block's prefix length, its gateway, its single-path routes, DNS. */
+function staticIpam(a: Addressed, routes: readonly NetworkRoute[], plugin: PluginConfig): JsonObject {
+  const addressEntry = ordered([
+    ['address', `${formatIp(a.address)}/${a.vlan.length}`],
+    ['gateway', a.gateway === undefined ? undefined : formatIp(a.gateway)],
+  ]);
+  return ordered([
+    ['type', 'static'],
+    ['addresses', [addressEntry]],
+    ['routes', routes.length === 0 ? undefined : routes.map(routeJson)],
+    ['dns', plugin.dns],
+  ]);
+}
+
+function attachment(plugin: PluginConfig, nic: DelegateNic): Result<readonly (readonly [string, Json | undefined])[]> {
+  switch (plugin.type) {
+    case 'ipvlan':
+    case 'aws-ipvlan':
+    case 'macvlan':
+      return { ok: true, value: [['master', nic.interfaceName]] };
+    case 'host-device':
+      if (plugin.pciBusID !== true) return { ok: true, value: [['device', nic.interfaceName]] };
+      return nic.pciAddress === undefined
+        ? { ok: false, error: `NIC ${nic.interfaceName} has no PCI address, but host-device is set to move NICs by pciBusID` }
+        : { ok: true, value: [['pciBusID', nic.pciAddress]] };
+    case 'sriov':
+      return nic.pciAddress === undefined
+        ? { ok: false, error: `NIC ${nic.interfaceName} has no PCI address: sriov needs the VF's PCI address as deviceID (from the device plugin allocation)` }
+        : { ok: true, value: [['deviceID', nic.pciAddress]] };
+  }
+}
+
+/** NAD `plugin` fields that are not delegate settings (they are placed explicitly or belong to the NAD). */
+const NOT_IN_DELEGATE: ReadonlySet<string> = new Set(['cniVersion', 'type', 'capabilities', 'dns', 'resourceName', 'pciBusID']);
+
+/** The delegate configuration for one NIC, keys in a fixed order. */
+function delegateConfig(plugin: PluginConfig, a: Addressed, routes: readonly NetworkRoute[]): Result<JsonObject> {
+  const attach = attachment(plugin, a.nic);
+  if (!attach.ok) return attach;
+  const json = pluginJson(plugin);
+  const settings = Object.entries(json).filter(([key]) => !NOT_IN_DELEGATE.has(key));
+  return {
+    ok: true,
+    value: ordered([
+      ['cniVersion', plugin.cniVersion],
+      ['name', a.nic.podInterface],
+      ['type', plugin.type],
+      ...attach.value,
+      ...settings,
+      ['capabilities', json['capabilities']],
+      ['ipam', staticIpam(a, routes, plugin)],
+    ]),
+  };
+}
+
+function mergeRoutes(planned: readonly NetworkRoute[], extra: DelegateNic['routes']): NetworkRoute[] {
+  const out = [...planned];
+  for (const route of extra ?? []) {
+    if (!out.some((r) => r.dst === route.dst)) out.push(route.gw === undefined ? { dst: route.dst } : { dst: route.dst, gw: route.gw });
+  }
+  return out;
+}
+
+/**
+ * The per-NIC delegate configurations a pod's ADD executes (`name` = the pod interface `<ifname>-<i>`,
+ * `master`/`device`/`deviceID` = the chosen NIC, IPAM `static` with the allocated address at the vlan block's
+ * prefix length so the whole interface network is on-link), and the pod routes that do not fit into one
+ * delegate (multipath, source policy routing).
+ */
+export function buildDelegates(input: BuildDelegatesInput): Result<DelegatePlan> {
+  const parsed: Addressed[] = [];
+  for (const [i, nic] of input.nics.entries()) {
+    const a = addressed(nic, i);
+    if (!a.ok) return a;
+    parsed.push(a.value);
+  }
+  const pods: PodNicAddressing[] = parsed.map((a) => ({
+    ifName: a.nic.podInterface,
+    address: a.address,
+    vlan: a.vlan,
+    ...(a.gateway === undefined ? {} : { gateway: a.gateway }),
+  }));
+  const plan = planPodRoutes({
+    nics: pods,
+    ...(input.routes === undefined ? {} : { routes: input.routes }),
+    ...(input.policyRouting === undefined ? {} : { policyRouting: input.policyRouting }),
+  });
+  if (!plan.ok) return plan;
+  const delegates: Delegate[] = [];
+  for (const [i, a] of parsed.entries()) {
+    const config = delegateConfig(input.plugin, a, mergeRoutes(plan.value.perNic[i] ?? [], a.nic.routes));
+    if (!config.ok) return config;
+    delegates.push({ podInterface: a.nic.podInterface, hostInterface: a.nic.interfaceName, config: config.value });
+  }
+  return { ok: true, value: { delegates, routes: plan.value } };
+}

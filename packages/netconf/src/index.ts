@@ -1,0 +1,24 @@
+export { MULTI_NIC_CNI_TYPE, NETWORK_LABEL, nadConfig, buildNetworkAttachmentDefinition, buildNetworkAttachmentDefinitions, parseMultiNicNetConf } from './nad.js';
+export type { MultiNicNetConf, NadOptions } from './nad.js';
+export { PLUGIN_TYPES, IPVLAN_MODES, MACVLAN_MODES, LINK_STATES, VLAN_PROTOCOLS, parsePlugin, pluginJson, pluginFromJson } from './plugin.js';
+export type { PluginType, PluginConfig, IpvlanPlugin, MacvlanPlugin, HostDevicePlugin, SriovPlugin, ParsePluginOptions } from './plugin.js';
+export { buildDelegates, podInterfaceName } from './delegate.js';
+export type { BuildDelegatesInput, Delegate, DelegateNic, DelegatePlan } from './delegate.js';
+export { planPodRoutes, routeCommands } from './routes.js';
+export type {
+  NetworkRoute,
+  PodNicAddressing,
+  PodRoutePlan,
+  PolicyRoutingOptions,
+  PlanPodRoutesInput,
+  MultipathRoute,
+  Nexthop,
+  RouteTable,
+  TableRoute,
+  SourceRule,
+  SkippedRoute,
+} from './routes.js';
+export { renderTemplate, TEMPLATE_VARIABLES } from './template.js';
+export type { RenderTemplateInput, RenderedTemplate, TemplatePool } from './template.js';
+export { canonicalJson } from './json.js';
+export type { Json, JsonObject } from './json.js';

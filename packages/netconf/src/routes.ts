@@ -1,0 +1,232 @@
+import type { IpAddress, IpPrefix, Result } from '@multinic/cidr-core';
+import { address, contains, defaultDestination, formatIp, formatNet, hostPrefix, prefix } from './address.js';
+
+/** A route as the network declares it (CNI route shape): `gw` absent = on-link. */
+export interface NetworkRoute {
+  readonly dst: string;
+  readonly gw?: string | undefined;
+}
+
+/** One pod interface as route planning sees it. */
+export interface PodNicAddressing {
+  /** Pod-side interface name, e.g. `net1-0`. */
+  readonly ifName: string;
+  readonly address: IpAddress;
+  /** The interface (vlan) block: the pod sees all of it as on-link. */
+  readonly vlan: IpPrefix;
+  readonly gateway?: IpAddress;
+}
+
+export interface Nexthop {
+  readonly via?: string;
+  readonly dev: string;
+}
+
+export interface MultipathRoute {
+  readonly dst: string;
+  readonly nexthops: readonly Nexthop[];
+}
+
+export interface TableRoute {
+  readonly dst: string;
+  readonly via?: string;
+  readonly dev: string;
+  readonly scope?: 'link';
+  readonly src?: string;
+}
+
+export interface RouteTable {
+  readonly table: number;
+  readonly dev: string;
+  readonly routes: readonly TableRoute[];
+}
+
+export interface SourceRule {
+  readonly priority: number;
+  readonly from: string;
+  readonly table: number;
+}
+
+export interface SkippedRoute {
+  readonly dst: string;
+  readonly gw?: string | undefined;
+  readonly reason: string;
+}
+
+/** Everything the pod's routing needs beyond what each delegate's IPAM installs. */
+export interface PodRoutePlan {
+  /** Single-path network routes, per pod NIC (index = NIC order): they go into that delegate's static IPAM. */
+  readonly perNic: readonly (readonly NetworkRoute[])[];
+  /** Destinations reachable through several NICs: one multipath route each, in the main table. */
+  readonly multipath: readonly MultipathRoute[];
+  /** Source policy routing: one table per NIC (`from <pod ip> lookup <table>`). Empty when disabled. */
+  readonly rules: readonly SourceRule[];
+  readonly tables: readonly RouteTable[];
+  /** Network routes this pod cannot use (no NIC on the gateway's network), with the reason. */
+  readonly skipped: readonly SkippedRoute[];
+}
+
+export interface PolicyRoutingOptions {
+  /** Table of NIC 0; NIC i uses `tableBase + i`. Default 100. */
+  readonly tableBase?: number;
+  /** Priority of NIC 0's rule; NIC i uses `priorityBase + i`. Default 1000. */
+  readonly priorityBase?: number;
+}
+
+export interface PlanPodRoutesInput {
+  readonly nics: readonly PodNicAddressing[];
+  readonly routes?: readonly NetworkRoute[];
+  /** `false` turns source policy routing off. */
+  readonly policyRouting?: PolicyRoutingOptions | false;
+}
+
+interface ParsedRoute {
+  readonly dst: IpPrefix;
+  readonly gw?: IpAddress;
+  readonly raw: NetworkRoute;
+}
+
+function parseRoute(route: NetworkRoute, i: number): Result<ParsedRoute> {
+  const dst = prefix(route.dst, `routes[${i}].dst`);
+  if (!dst.ok) return dst;
+  if (route.gw === undefined || route.gw === '') return { ok: true, value: { dst: dst.value, raw: route } };
+  const gw = address(route.gw, `routes[${i}].gw`);
+  if (!gw.ok) return gw;
+  if (gw.value.family !== dst.value.family) {
+    return { ok: false, error: `routes[${i}]: gateway ${route.gw} and destination ${route.dst} are of different IP families` };
+  }
+  return { ok: true, value: { dst: dst.value, gw: gw.value, raw: route } };
+}
+
+/** The pod NICs a route can use: the NIC whose network holds the gateway, or every NIC of the family when on-link. */
+function usableNics(route: ParsedRoute, nics: readonly PodNicAddressing[]): number[] {
+  const out: number[] = [];
+  for (const [i, nic] of nics.entries()) {
+    const ok = route.gw === undefined ? nic.address.family === route.dst.family : contains(nic.vlan, route.gw);
+    if (ok) out.push(i);
+  }
+  return out;
+}
+
+interface Grouped {
+  readonly dst: string;
+  readonly hops: { nic: number; via?: string }[];
+}
+
+function groupByDestination(routes: readonly ParsedRoute[], nics: readonly PodNicAddressing[], skipped: SkippedRoute[]): Grouped[] {
+  const groups = new Map<string, Grouped>();
+  for (const route of routes) {
+    const usable = usableNics(route, nics);
+    const dst = formatNet(route.dst);
+    if (usable.length === 0) {
+      const nets = nics.map((n) => formatNet(n.vlan)).join(', ') || 'none';
+      const reason =
+        route.gw === undefined
+          ? `the pod has no IPv${route.dst.family} NIC for this on-link route`
+          : `gateway ${route.raw.gw ?? ''} is on none of the pod's NIC networks (${nets})`;
+      skipped.push({ ...route.raw, reason });
+      continue;
+    }
+    const group = groups.get(dst) ?? { dst, hops: [] };
+    for (const nic of usable) {
+      const via = route.gw === undefined ? undefined : formatIp(route.gw);
+      if (!group.hops.some((h) => h.nic === nic && h.via === via)) group.hops.push(via === undefined ? { nic } : { nic, via });
+    }
+    groups.set(dst, group);
+  }
+  return [...groups.values()];
+}
+
+function tablesFor(nics: readonly PodNicAddressing[], groups: readonly Grouped[], tableBase: number): RouteTable[] {
+  return nics.map((nic, i) => {
+    const routes: TableRoute[] = [{ dst: formatNet(nic.vlan), dev: nic.ifName, scope: 'link', src: formatIp(nic.address) }];
+    const fallback = defaultDestination(nic.address.family);
+    for (const group of groups) {
+      if (nic.gateway !== undefined && group.dst === fallback) continue;
+      for (const hop of group.hops.filter((h) => h.nic === i)) {
+        if (!routes.some((r) => r.dst === group.dst)) routes.push(hop.via === undefined ? { dst: group.dst, dev: nic.ifName } : { dst: group.dst, via: hop.via, dev: nic.ifName });
+      }
+    }
+    if (nic.gateway !== undefined) routes.push({ dst: fallback, via: formatIp(nic.gateway), dev: nic.ifName });
+    return { table: tableBase + i, dev: nic.ifName, routes };
+  });
+}
+
+function checkGateways(nics: readonly PodNicAddressing[]): Result<true> {
+  for (const nic of nics) {
+    if (nic.gateway !== undefined && !contains(nic.vlan, nic.gateway)) {
+      return { ok: false, error: `${nic.ifName}: gateway ${formatIp(nic.gateway)} is not inside the interface network ${formatNet(nic.vlan)}` };
+    }
+    if (!contains(nic.vlan, nic.address)) {
+      return { ok: false, error: `${nic.ifName}: address ${formatIp(nic.address)} is not inside the interface network ${formatNet(nic.vlan)}` };
+    }
+  }
+  return { ok: true, value: true };
+}
+
+/**
+ * Plans the pod's routes: each network route goes to the NIC whose network holds its gateway (on-link routes
+ * to every NIC of the family); a destination reachable through several NICs becomes one multipath route;
+ * and each NIC gets a source policy-routing table (its on-link network, the network routes through it, a
+ * default route via its gateway) selected by `from <pod ip> lookup <table>`, so replies leave through the NIC
+ * they arrived on.
+ */
+export function planPodRoutes(input: PlanPodRoutesInput): Result<PodRoutePlan> {
+  const checked = checkGateways(input.nics);
+  if (!checked.ok) return checked;
+  const parsed: ParsedRoute[] = [];
+  for (const [i, route] of (input.routes ?? []).entries()) {
+    const p = parseRoute(route, i);
+    if (!p.ok) return p;
+    parsed.push(p.value);
+  }
+  const skipped: SkippedRoute[] = [];
+  const groups = groupByDestination(parsed, input.nics, skipped);
+  const perNic: NetworkRoute[][] = input.nics.map(() => []);
+  const multipath: MultipathRoute[] = [];
+  for (const group of groups) {
+    const [only, ...more] = group.hops;
+    if (only !== undefined && more.length === 0) {
+      perNic[only.nic]?.push(only.via === undefined ? { dst: group.dst } : { dst: group.dst, gw: only.via });
+      continue;
+    }
+    multipath.push({ dst: group.dst, nexthops: group.hops.map((h) => ({ ...(h.via === undefined ? {} : { via: h.via }), dev: input.nics[h.nic]?.ifName ?? '' })) });
+  }
+  if (input.policyRouting === false) return { ok: true, value: { perNic, multipath, rules: [], tables: [], skipped } };
+  const tableBase = input.policyRouting?.tableBase ?? 100;
+  const priorityBase = input.policyRouting?.priorityBase ?? 1000;
+  const rules = input.nics.map((nic, i) => ({ priority: priorityBase + i, from: hostPrefix(nic.address), table: tableBase + i }));
+  return { ok: true, value: { perNic, multipath, rules, tables: tablesFor(input.nics, groups, tableBase), skipped } };
+}
+
+function familyFlag(text: string): string {
+  return text.includes(':') ? '-6' : '-4';
+}
+
+/**
+ * The plan as `ip` argument lists, in the order they must run: each NIC's table (on-link route before the
+ * default route through it), then the rules, then the multipath routes of the main table.
+ */
+export function routeCommands(plan: PodRoutePlan): string[][] {
+  const out: string[][] = [];
+  for (const table of plan.tables) {
+    for (const r of table.routes) {
+      out.push([
+        familyFlag(r.dst), 'route', 'replace', r.dst,
+        ...(r.via === undefined ? [] : ['via', r.via]),
+        'dev', r.dev,
+        ...(r.scope === undefined ? [] : ['scope', r.scope]),
+        ...(r.src === undefined ? [] : ['src', r.src]),
+        'table', String(table.table),
+      ]);
+    }
+  }
+  for (const rule of plan.rules) {
+    out.push([familyFlag(rule.from), 'rule', 'add', 'from', rule.from, 'lookup', String(rule.table), 'priority', String(rule.priority)]);
+  }
+  for (const route of plan.multipath) {
+    const hops = route.nexthops.flatMap((h) => ['nexthop', ...(h.via === undefined ? [] : ['via', h.via]), 'dev', h.dev]);
+    out.push([familyFlag(route.dst), 'route', 'replace', route.dst, ...hops]);
+  }
+  return out;
+}
