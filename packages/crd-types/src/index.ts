@@ -8,6 +8,7 @@ export * from './multus.js';
 export * from './cni.js';
 export * from './agent.js';
 export * from './manifest.js';
+export { planConfigOf } from './plan-config.js';
 export { toStructuralSchema } from './crd/structural.js';
 export type { JsonObject, StructuralResult } from './crd/structural.js';
 export { CRD_DEFINITIONS, CRD_FILE_HEADER, crdFileName, generateCrd, generateCrds, renderCrdFiles } from './crd/generate.js';

@@ -1,10 +1,9 @@
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { computePlan, type PlanHost } from '@multinic/cidr-core';
-import { HostInterfaceSchema, MultiNicNetworkSchema, type HostInterface, type MultiNicNetwork } from '@multinic/crd-types';
+import { HostInterfaceSchema, MultiNicNetworkSchema, planConfigOf, type HostInterface, type MultiNicNetwork } from '@multinic/crd-types';
 import { EXIT, InputError, formatTable, loadDocuments, type CliIO } from '../io.js';
 import { parseDocument } from '../parse-document.js';
-import { planConfigOf } from '../plan-input.js';
 
 const OUTPUTS = ['table', 'json', 'yaml'] as const;
 type Output = (typeof OUTPUTS)[number];
