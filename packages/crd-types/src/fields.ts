@@ -37,14 +37,27 @@ const CIDR_RULES: readonly CelRule[] = [
   },
 ];
 
+/**
+ * Options of the address fields. `cel: false` leaves the CEL rule out of the CRD (zod still checks): for fields deep
+ * in large lists that only our controller writes, where the API server's CEL cost estimate would exceed its budget.
+ */
+export interface AddressFieldOptions {
+  readonly cel?: boolean;
+}
+
+function maybeCel<T extends z.ZodType>(schema: T, rules: readonly CelRule[], options: AddressFieldOptions): T {
+  return options.cel === false ? schema : withCel(schema, rules);
+}
+
 /** A network prefix (host bits must be zero), IPv4 or IPv6. */
-export function cidrField(): z.ZodString {
-  return withCel(
+export function cidrField(options: AddressFieldOptions = {}): z.ZodString {
+  return maybeCel(
     z.string().max(MAX_CIDR_LENGTH, { error: 'is too long for a prefix' }).superRefine((v, ctx) => {
       const problem = cidrProblem(v);
       if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
     }),
     CIDR_RULES,
+    options,
   );
 }
 
@@ -79,14 +92,15 @@ export function interfaceCidrField(): z.ZodString {
 }
 
 /** A single IPv4 or IPv6 address without prefix length. */
-export function ipField(): z.ZodString {
-  return withCel(
+export function ipField(options: AddressFieldOptions = {}): z.ZodString {
+  return maybeCel(
     z.string().max(MAX_IP_LENGTH, { error: 'is too long for an IP address' }).superRefine((v, ctx) => {
       if (!parseAddress(v).ok) {
         ctx.addIssue({ code: 'custom', message: `must be an IPv4 or IPv6 address such as 10.0.1.1 (no prefix length), not ${JSON.stringify(v)}` });
       }
     }),
     [{ rule: 'isIP(self)', message: 'must be an IPv4 or IPv6 address such as 10.0.1.1 (no prefix length)' }],
+    options,
   );
 }
 

@@ -121,12 +121,18 @@ export const PlanConfigSchema = z.strictObject({
   excludeCIDRs: listField(cidrField(), { max: 256, what: 'excluded prefixes' }),
 });
 
+// CIDR is written by the controller only and its host list is long: zod checks the addresses; the CRD keeps
+// them to plain bounded strings so the API server's CEL cost estimate stays within budget.
+const NO_CEL = { cel: false } as const;
+const MAX_PLAN_NETWORKS = 256;
+const MAX_PLAN_HOSTS = 16384;
+
 export const PlanHostEntrySchema = z.strictObject({
   hostIndex: intField({ min: 0, max: MAX_U32 }),
   hostName: dnsSubdomainField('a node name'),
   interfaceName: ifNameField(),
-  hostIP: ipField(),
-  podCIDR: cidrField(),
+  hostIP: ipField(NO_CEL),
+  podCIDR: cidrField(NO_CEL),
   ippool: dnsSubdomainField('an IPPool name'),
 });
 
@@ -134,7 +140,7 @@ export const PlanInterfaceEntrySchema = z.strictObject({
   netAddress: cidrField(),
   interfaceIndex: intField({ min: 0, max: MAX_U32 }),
   vlanCIDR: cidrField(),
-  hosts: z.array(PlanHostEntrySchema),
+  hosts: listField(PlanHostEntrySchema, { max: MAX_PLAN_HOSTS, what: 'hosts' }),
   /** Host indexes at or above this were never handed out on this network (cidr-core keeps freed indexes cold). */
   highWater: intField({ min: 0, max: MAX_U32 }).exactOptional(),
 });
@@ -143,7 +149,7 @@ export const PlanInterfaceEntrySchema = z.strictObject({
 export const CidrSpecSchema = z
   .strictObject({
     config: PlanConfigSchema,
-    cidr: z.array(PlanInterfaceEntrySchema),
+    cidr: listField(PlanInterfaceEntrySchema, { max: MAX_PLAN_NETWORKS, what: 'NIC networks' }),
   })
   .superRefine((spec, ctx) => {
     uniqueBy(spec.cidr, (e) => String(e.interfaceIndex), { field: 'interfaceIndex', ctx, path: ['cidr'] });
@@ -182,11 +188,13 @@ export const IPPoolAllocationSchema = z.strictObject({
 });
 export type IPPoolAllocation = z.output<typeof IPPoolAllocationSchema>;
 
+/** Far above kubelet's max-pods; keeps the object well below etcd's size limit and the CEL cost in budget. */
+export const MAX_ALLOCATIONS = 8192;
+
 export const IPPoolStatusSchema = z.strictObject({
   observedGeneration: intField({ min: 0, max: Number.MAX_SAFE_INTEGER }).optional(),
   conditions: conditionsField().optional(),
-  allocations: z
-    .array(IPPoolAllocationSchema)
+  allocations: listField(IPPoolAllocationSchema, { max: MAX_ALLOCATIONS, what: 'allocations (one pool holds at most this many pods)' })
     .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['address'] })
     .optional(),
 });

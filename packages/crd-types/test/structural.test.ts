@@ -71,6 +71,32 @@ function checkNode(node: Node, path: string, out: Finding[]): void {
   if (typeof node['additionalProperties'] === 'object' && node['additionalProperties'] !== null) checkNode(node['additionalProperties'] as Node, `${path}.*`, out);
 }
 
+// kube-apiserver estimates each rule's cost × how often it can run (the product of the maxItems above it) and
+// refuses a CRD past 10^7 per rule or 10^8 in total; an unbounded list above a rule counts as huge. We assume a
+// pessimistic 100 cost units per evaluation of our (short-string) rules.
+const COST_PER_EVALUATION = 100;
+const PER_RULE_LIMIT = 10_000_000;
+const PER_CRD_LIMIT = 100_000_000;
+
+function celCost(node: Node, path: string, cardinality: number, out: { total: number; findings: Finding[] }): void {
+  const rules = (node['x-kubernetes-validations'] as Node[] | undefined) ?? [];
+  for (const rule of rules) {
+    const cost = cardinality * COST_PER_EVALUATION;
+    out.total += cost;
+    if (!Number.isFinite(cost)) out.findings.push({ path, problem: `rule ${String(rule['rule'])} sits under a list without maxItems` });
+    else if (cost > PER_RULE_LIMIT) out.findings.push({ path, problem: `rule ${String(rule['rule'])} may run ${cardinality} times: over the per-rule cost limit` });
+  }
+  for (const [k, child] of Object.entries((node['properties'] as Record<string, Node> | undefined) ?? {})) celCost(child, `${path}.${k}`, cardinality, out);
+  if (typeof node['items'] === 'object' && node['items'] !== null) {
+    const max = typeof node['maxItems'] === 'number' ? node['maxItems'] : Number.POSITIVE_INFINITY;
+    celCost(node['items'] as Node, `${path}[]`, cardinality * max, out);
+  }
+  if (typeof node['additionalProperties'] === 'object' && node['additionalProperties'] !== null) {
+    const max = typeof node['maxProperties'] === 'number' ? node['maxProperties'] : Number.POSITIVE_INFINITY;
+    celCost(node['additionalProperties'] as Node, `${path}.*`, cardinality * max, out);
+  }
+}
+
 function versionOf(crd: CustomResourceDefinition): Node {
   return ((crd.spec['versions'] as Node[])[0] ?? {}) as Node;
 }
@@ -86,6 +112,13 @@ describe.each(crds.map((crd) => ({ name: crd.metadata.name, crd })))('$name', ({
     const findings: Finding[] = [];
     checkNode(rootOf(crd), '', findings);
     expect(findings).toEqual([]);
+  });
+
+  it('keeps the estimated CEL cost within the API server budget', () => {
+    const out = { total: 0, findings: [] as Finding[] };
+    celCost(rootOf(crd), '', 1, out);
+    expect(out.findings).toEqual([]);
+    expect(out.total).toBeLessThanOrEqual(PER_CRD_LIMIT);
   });
 
   it('keeps metadata to {type: object} and requires spec', () => {
