@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { MultiNicNetwork } from '@multinic/crd-types';
-import { buildNetworkAttachmentDefinition, buildNetworkAttachmentDefinitions, nadConfig, parseMultiNicNetConf } from './nad.js';
+import { buildNetworkAttachmentDefinition, buildNetworkAttachmentDefinitions, nadConfig, networkPlugin, parseMultiNicNetConf } from './nad.js';
 
 function network(spec: Partial<MultiNicNetwork['spec']> = {}, name = 'multi-nic-net'): MultiNicNetwork {
   return {
@@ -35,6 +35,10 @@ describe('nadConfig', () => {
   `('$case', ({ spec, socket, fields }) => {
     const r = nadConfig(network(spec), socket === undefined ? {} : { agentSocket: socket });
     expect(r.ok && r.value).toMatchObject(fields);
+  });
+
+  it("networkPlugin: ipvlan's mode defaults to the network's vlanMode", () => {
+    expect(networkPlugin(network())).toEqual({ ok: true, value: { cniVersion: '0.3.1', type: 'ipvlan', mode: 'l3' } });
   });
 
   it('names the field of a plugin error', () => {

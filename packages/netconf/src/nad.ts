@@ -37,14 +37,15 @@ export interface NadOptions {
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-function pluginOf(network: MultiNicNetwork): Result<PluginConfig> {
+/** The validated delegate plugin of a network (`spec.plugin`; ipvlan's mode defaults to `spec.ipam.vlanMode`). */
+export function networkPlugin(network: MultiNicNetwork): Result<PluginConfig> {
   const vlanMode = network.spec.ipam.vlanMode;
   return parsePlugin(network.spec.plugin, vlanMode === undefined ? {} : { defaultVlanMode: vlanMode });
 }
 
 /** The NetworkAttachmentDefinition `spec.config` object for a network (keys in a fixed order). */
 export function nadConfig(network: MultiNicNetwork, options: NadOptions = {}): Result<JsonObject> {
-  const plugin = pluginOf(network);
+  const plugin = networkPlugin(network);
   if (!plugin.ok) return { ok: false, error: `spec.${plugin.error}` };
   const ipam = canonicalJson(network.spec.ipam, 'spec.ipam');
   if (!ipam.ok) return ipam;
@@ -83,7 +84,7 @@ export function buildNetworkAttachmentDefinition(
   if (!DNS_LABEL.test(namespace) || namespace.length > 63) return { ok: false, error: `namespace ${JSON.stringify(namespace)} is not a DNS-1123 label` };
   const config = nadConfig(network, options);
   if (!config.ok) return config;
-  const plugin = pluginOf(network);
+  const plugin = networkPlugin(network);
   const resource = plugin.ok ? resourceName(plugin.value) : undefined;
   const metadata = {
     name,
