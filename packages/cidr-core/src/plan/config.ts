@@ -1,0 +1,80 @@
+// Validation of a PlanConfig. Any problem here is fatal: a plan computed from a half-understood
+// configuration (a skipped exclude, a shifted masterNets list) could hand out addresses it must not.
+import { familyBits, formatPrefix, parsePrefix } from '../address.js';
+import type { IpPrefix } from '../address.js';
+import type { PlanConfig, PlanProblem } from './types.js';
+
+/** Largest block width accepted: indexes stay exact JavaScript numbers. */
+export const MAX_BLOCK_BITS = 52;
+
+export interface ParsedConfig {
+  /** undefined in host-subnet mode. */
+  readonly subnet: IpPrefix | undefined;
+  readonly interfaceBits: number;
+  readonly hostBits: number;
+  /** Canonical masterNets in the given order, without repeats. */
+  readonly masterNets: readonly string[];
+  readonly excludes: readonly IpPrefix[];
+}
+
+/** Smallest pod block that still has an address to hand out: /30 for IPv4, /127 for IPv6. */
+export function minPodBits(prefix: IpPrefix): number {
+  return prefix.family === 4 ? 2 : 1;
+}
+
+function checkBlock(name: 'interfaceBlock' | 'hostBlock', value: unknown, problems: PlanProblem[]): number {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_BLOCK_BITS) return value;
+  problems.push({ reason: `config.${name} must be an integer from 0 to ${MAX_BLOCK_BITS} (got ${String(value)}); nothing was planned` });
+  return 0;
+}
+
+function parseList(field: 'masterNets' | 'excludeCIDRs', texts: unknown, problems: PlanProblem[]): IpPrefix[] {
+  if (texts === undefined) return [];
+  if (!Array.isArray(texts)) {
+    problems.push({ reason: `config.${field} must be a list of CIDR strings; nothing was planned` });
+    return [];
+  }
+  const prefixes: IpPrefix[] = [];
+  texts.forEach((text: unknown, i) => {
+    const parsed = parsePrefix(String(text));
+    if (parsed.ok) prefixes.push(parsed.value);
+    else problems.push({ reason: `config.${field}[${i}]: ${parsed.error}; fix it, nothing was planned` });
+  });
+  return prefixes;
+}
+
+function parseSubnet(text: unknown, problems: PlanProblem[]): IpPrefix | undefined {
+  if (text === '' || text === undefined) return undefined;
+  const parsed = parsePrefix(String(text));
+  if (parsed.ok) return parsed.value;
+  problems.push({ reason: `config.subnet: ${parsed.error}; or leave it empty for host-subnet mode. Nothing was planned` });
+  return undefined;
+}
+
+function checkFit(config: ParsedConfig, problems: PlanProblem[]): void {
+  const subnet = config.subnet;
+  if (subnet === undefined) return;
+  const bits = familyBits(subnet.family);
+  const podLength = subnet.length + config.interfaceBits + config.hostBits;
+  if (podLength > bits - minPodBits(subnet)) {
+    problems.push({
+      reason:
+        `config: subnet ${formatPrefix(subnet)} split by interfaceBlock ${config.interfaceBits} and hostBlock ` +
+        `${config.hostBits} gives /${podLength} pod blocks, which leave no address for pods (at most ` +
+        `/${bits - minPodBits(subnet)}); use a larger subnet or smaller blocks. Nothing was planned`,
+    });
+  }
+}
+
+/** Parses and checks a PlanConfig; `parsed` is undefined when anything is wrong. */
+export function parseConfig(config: PlanConfig): { parsed: ParsedConfig | undefined; problems: PlanProblem[] } {
+  const problems: PlanProblem[] = [];
+  const subnet = parseSubnet(config.subnet, problems);
+  const interfaceBits = checkBlock('interfaceBlock', config.interfaceBlock, problems);
+  const hostBits = checkBlock('hostBlock', config.hostBlock, problems);
+  const masterNets = [...new Set(parseList('masterNets', config.masterNets, problems).map(formatPrefix))];
+  const excludes = parseList('excludeCIDRs', config.excludeCIDRs, problems);
+  const parsed: ParsedConfig = { subnet, interfaceBits, hostBits, masterNets, excludes };
+  checkFit(parsed, problems);
+  return { parsed: problems.length === 0 ? parsed : undefined, problems };
+}

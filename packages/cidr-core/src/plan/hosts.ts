@@ -1,0 +1,129 @@
+// Validation and normalisation of the hosts' NICs: sorted by host name then interface name (code-unit
+// order, the same on every machine), canonical text, grouped by network.
+import { formatAddress, formatPrefix, parseAddress, parsePrefix, scanV4 } from '../address.js';
+import type { IpPrefix } from '../address.js';
+import { prefixContainsAddress } from '../prefix.js';
+import type { Result } from '../result.js';
+import type { PlanHost, PlanNic, PlanProblem } from './types.js';
+
+export interface NicInfo {
+  readonly hostName: string;
+  readonly interfaceName: string;
+  /** Canonical netAddress. */
+  readonly netKey: string;
+  readonly net: IpPrefix;
+  /** Canonical hostIP. */
+  readonly hostIP: string;
+  /** The host address; only kept (else 0n) when the caller asks for it: host-subnet mode needs it. */
+  readonly ip: bigint;
+  readonly gateway: bigint | undefined;
+}
+
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Hosts sorted by name, hosts listed twice merged into one. */
+export function mergeHosts(hosts: readonly PlanHost[]): PlanHost[] {
+  const byName = new Map<string, PlanHost>();
+  for (const host of hosts) {
+    const seen = byName.get(host.hostName);
+    const interfaces = Array.isArray(host.interfaces) ? host.interfaces : [];
+    byName.set(host.hostName, { hostName: host.hostName, interfaces: seen ? [...seen.interfaces, ...interfaces] : interfaces });
+  }
+  return [...byName.values()].sort((a, b) => compareText(a.hostName, b.hostName));
+}
+
+/** Per-computation context: parses each distinct netAddress once. */
+export class NetParser {
+  readonly #cache = new Map<string, Result<IpPrefix>>();
+  /** Keep each NIC's address as a bigint (host-subnet mode). */
+  readonly keepAddresses: boolean;
+
+  constructor(keepAddresses: boolean) {
+    this.keepAddresses = keepAddresses;
+  }
+
+  parse(text: string): Result<IpPrefix> {
+    let parsed = this.#cache.get(text);
+    if (parsed === undefined) {
+      parsed = parsePrefix(text);
+      this.#cache.set(text, parsed);
+    }
+    return parsed;
+  }
+}
+
+/** The host address as a bigint when it lies in `net`; a reason otherwise. IPv4 avoids bigint until the end. */
+function hostAddress(net: IpPrefix, text: string, keep: boolean): bigint | string {
+  if (net.family === 4) {
+    const value = scanV4(text);
+    const base = Number(net.base);
+    if (value >= base && value < base + 2 ** (32 - net.length)) return keep ? BigInt(value) : 0n;
+  }
+  const ip = parseAddress(text);
+  if (!ip.ok) return `hostIP ${ip.error}`;
+  return prefixContainsAddress(net, ip.value) ? ip.value.value : `hostIP ${text} is not in its network ${formatPrefix(net)}`;
+}
+
+function gatewayOf(net: IpPrefix, text: string | undefined): bigint | undefined | string {
+  if (text === undefined || text === '') return undefined;
+  const parsed = parseAddress(text);
+  if (!parsed.ok || !prefixContainsAddress(net, parsed.value)) return `gateway ${text} is not an address in ${formatPrefix(net)}`;
+  return parsed.value.value;
+}
+
+function whereOf(hostName: string, nic: PlanNic): string {
+  return `host ${hostName} interface ${nic.interfaceName}`;
+}
+
+function checkNic(hostName: string, nic: PlanNic, nets: NetParser): NicInfo | PlanProblem {
+  const network = String(nic.netAddress);
+  const net = nets.parse(network);
+  if (!net.ok) return { host: hostName, network, reason: `${whereOf(hostName, nic)}: netAddress ${net.error}` };
+  const ip = hostAddress(net.value, String(nic.hostIP), nets.keepAddresses);
+  if (typeof ip === 'string') return { host: hostName, network, reason: `${whereOf(hostName, nic)}: ${ip}` };
+  const gateway = gatewayOf(net.value, nic.gateway);
+  if (typeof gateway === 'string') return { host: hostName, network, reason: `${whereOf(hostName, nic)}: ${gateway}` };
+  const family = net.value.family;
+  const hostIP = family === 4 ? nic.hostIP : formatAddress({ family, value: ip });
+  const netKey = family === 4 ? network : formatPrefix(net.value);
+  return { hostName, interfaceName: nic.interfaceName, netKey, net: net.value, hostIP, ip, gateway };
+}
+
+function isStrictlySorted(nics: readonly PlanNic[]): boolean {
+  for (let i = 1; i < nics.length; i++) if (!((nics[i - 1] as PlanNic).interfaceName < (nics[i] as PlanNic).interfaceName)) return false;
+  return true;
+}
+
+function sortedNics(host: PlanHost, problems: PlanProblem[]): readonly PlanNic[] {
+  if (isStrictlySorted(host.interfaces)) return host.interfaces;
+  const nics = [...host.interfaces].sort((a, b) => compareText(a.interfaceName, b.interfaceName));
+  return nics.filter((nic, i) => {
+    const repeated = nics[i - 1]?.interfaceName === nic.interfaceName || nics[i + 1]?.interfaceName === nic.interfaceName;
+    if (repeated && nics[i - 1]?.interfaceName !== nic.interfaceName) {
+      problems.push({
+        host: host.hostName,
+        reason: `host ${host.hostName} lists interface ${nic.interfaceName} more than once; all of them were ignored (report each NIC once)`,
+      });
+    }
+    return !repeated;
+  });
+}
+
+/** Valid NICs of hosts already sorted and merged by `mergeHosts`, in host then interface order. */
+export function collectNics(hosts: readonly PlanHost[], nets: NetParser, problems: PlanProblem[]): NicInfo[] {
+  const nics: NicInfo[] = [];
+  for (const host of hosts) {
+    if (typeof host.hostName !== 'string' || host.hostName === '') {
+      problems.push({ reason: 'a host has an empty hostName; it was ignored' });
+      continue;
+    }
+    for (const nic of sortedNics(host, problems)) {
+      const checked = checkNic(host.hostName, nic, nets);
+      if ('reason' in checked) problems.push(checked);
+      else nics.push(checked);
+    }
+  }
+  return nics;
+}

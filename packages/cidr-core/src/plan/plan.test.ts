@@ -1,0 +1,366 @@
+import { describe, expect, it } from '@jest/globals';
+import { computePlan, NetworkPlanner } from './planner.js';
+import type { PlanConfig, PlanHost, PlanInput, PlanResult } from './types.js';
+
+const workedConfig: PlanConfig = {
+  subnet: '192.168.0.0/16',
+  interfaceBlock: 2,
+  hostBlock: 6,
+  masterNets: ['10.0.1.0/24', '10.0.2.0/24'],
+  excludeCIDRs: [],
+};
+
+const host1: PlanHost = {
+  hostName: 'Host1',
+  interfaces: [
+    { interfaceName: 'eth1', netAddress: '10.0.1.0/24', hostIP: '10.0.1.1' },
+    { interfaceName: 'eth2', netAddress: '10.0.2.0/24', hostIP: '10.0.2.1' },
+  ],
+};
+const host2: PlanHost = {
+  hostName: 'Host2',
+  interfaces: [
+    { interfaceName: 'eth1', netAddress: '10.0.1.0/24', hostIP: '10.0.1.2' },
+    { interfaceName: 'eth2', netAddress: '10.0.2.0/24', hostIP: '10.0.2.2' },
+  ],
+};
+
+/** A host with one NIC per `net:ip` pair, named eth1, eth2, ... */
+function host(hostName: string, ...nics: string[]): PlanHost {
+  return {
+    hostName,
+    interfaces: nics.map((nic, i) => {
+      const [netAddress = '', hostIP = ''] = nic.split(' ');
+      return { interfaceName: `eth${i + 1}`, netAddress, hostIP };
+    }),
+  };
+}
+
+function plan(config: Partial<PlanConfig>, hosts: PlanHost[], extra: Partial<PlanInput> = {}): PlanResult {
+  return computePlan({ networkName: 'net', config: { ...workedConfig, ...config }, hosts, ...extra });
+}
+
+/** hostName/interfaceName -> podCIDR */
+function pods(result: PlanResult): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of result.plan.cidr) for (const h of entry.hosts) out[`${h.hostName}/${h.interfaceName}`] = h.podCIDR;
+  return out;
+}
+
+function reasons(result: PlanResult): string[] {
+  return result.problems.map((p) => p.reason);
+}
+
+describe('computePlan: the multi-nic-cni worked example', () => {
+  const result = computePlan({ networkName: 'multi-nic-sample', config: workedConfig, hosts: [host2, host1] });
+
+  it('gives the documented vlan and pod blocks', () => {
+    expect(result.problems).toEqual([]);
+    expect(result.plan).toEqual({
+      config: workedConfig,
+      cidr: [
+        {
+          netAddress: '10.0.1.0/24',
+          interfaceIndex: 0,
+          vlanCIDR: '192.168.0.0/18',
+          highWater: 2,
+          hosts: [
+            { hostIndex: 0, hostName: 'Host1', interfaceName: 'eth1', hostIP: '10.0.1.1', podCIDR: '192.168.0.0/24', ippool: 'multi-nic-sample-192.168.0.0-24' },
+            { hostIndex: 1, hostName: 'Host2', interfaceName: 'eth1', hostIP: '10.0.1.2', podCIDR: '192.168.1.0/24', ippool: 'multi-nic-sample-192.168.1.0-24' },
+          ],
+        },
+        {
+          netAddress: '10.0.2.0/24',
+          interfaceIndex: 1,
+          vlanCIDR: '192.168.64.0/18',
+          highWater: 2,
+          hosts: [
+            { hostIndex: 0, hostName: 'Host1', interfaceName: 'eth2', hostIP: '10.0.2.1', podCIDR: '192.168.64.0/24', ippool: 'multi-nic-sample-192.168.64.0-24' },
+            { hostIndex: 1, hostName: 'Host2', interfaceName: 'eth2', hostIP: '10.0.2.2', podCIDR: '192.168.65.0/24', ippool: 'multi-nic-sample-192.168.65.0-24' },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('gives the documented routes, one table per network', () => {
+    expect(result.routes).toEqual({
+      Host1: [
+        { dst: '192.168.1.0/24', via: '10.0.1.2', dev: 'eth1', table: 1000 },
+        { dst: '192.168.65.0/24', via: '10.0.2.2', dev: 'eth2', table: 1001 },
+      ],
+      Host2: [
+        { dst: '192.168.0.0/24', via: '10.0.1.1', dev: 'eth1', table: 1000 },
+        { dst: '192.168.64.0/24', via: '10.0.2.1', dev: 'eth2', table: 1001 },
+      ],
+    });
+    expect(result.rules['Host1']).toEqual([
+      { from: '192.168.0.0/18', table: 1000 },
+      { from: '192.168.64.0/18', table: 1001 },
+    ]);
+  });
+
+  it('gives one IPPool per host interface', () => {
+    expect(result.ippools).toEqual([
+      { name: 'multi-nic-sample-192.168.0.0-24', hostName: 'Host1', interfaceName: 'eth1', podCIDR: '192.168.0.0/24', vlanCIDR: '192.168.0.0/18', excludes: [] },
+      { name: 'multi-nic-sample-192.168.1.0-24', hostName: 'Host2', interfaceName: 'eth1', podCIDR: '192.168.1.0/24', vlanCIDR: '192.168.0.0/18', excludes: [] },
+      { name: 'multi-nic-sample-192.168.64.0-24', hostName: 'Host1', interfaceName: 'eth2', podCIDR: '192.168.64.0/24', vlanCIDR: '192.168.64.0/18', excludes: [] },
+      { name: 'multi-nic-sample-192.168.65.0-24', hostName: 'Host2', interfaceName: 'eth2', podCIDR: '192.168.65.0/24', vlanCIDR: '192.168.64.0/18', excludes: [] },
+    ]);
+  });
+
+  it('puts the route tables where routeTableBase says', () => {
+    const shifted = computePlan({ networkName: 'x', config: workedConfig, hosts: [host1, host2], routeTableBase: 200 });
+    expect(shifted.routes['Host1']?.map((r) => r.table)).toEqual([200, 201]);
+  });
+
+  it('exposes routes as a read-only record', () => {
+    expect(Object.keys(result.routes)).toEqual(['Host1', 'Host2']);
+    expect('Host3' in result.routes).toBe(false);
+    expect(result.routes['Host3']).toBeUndefined();
+    expect(JSON.parse(JSON.stringify(result.routes))).toEqual({ ...result.routes });
+    expect(() => {
+      (result.routes as Record<string, unknown>)['Host3'] = [];
+    }).toThrow(TypeError);
+  });
+});
+
+describe('computePlan: interface indexes', () => {
+  it('takes networks seen on hosts, in address order, only when masterNets is empty', () => {
+    const hosts = [host('a', '10.0.2.0/24 10.0.2.1', '10.0.1.0/24 10.0.1.1', '10.0.10.0/24 10.0.10.1')];
+    const result = plan({ masterNets: [] }, hosts);
+    expect(result.plan.cidr.map((e) => [e.netAddress, e.interfaceIndex])).toEqual([
+      ['10.0.1.0/24', 0],
+      ['10.0.2.0/24', 1],
+      ['10.0.10.0/24', 2],
+    ]);
+  });
+
+  it('ignores NICs on networks not in masterNets', () => {
+    const result = plan({}, [host('a', '10.0.1.0/24 10.0.1.1', '10.9.9.0/24 10.9.9.1')]);
+    expect(pods(result)).toEqual({ 'a/eth1': '192.168.0.0/24' });
+    expect(result.problems).toEqual([]);
+  });
+
+  it('keeps masterNets order on creation, even for a network no host has yet', () => {
+    const result = plan({ masterNets: ['10.0.2.0/24', '10.0.1.0/24'] }, [host('a', '10.0.1.0/24 10.0.1.1')]);
+    expect(result.plan.cidr.map((e) => [e.netAddress, e.vlanCIDR, e.hosts.length])).toEqual([
+      ['10.0.2.0/24', '192.168.0.0/18', 0],
+      ['10.0.1.0/24', '192.168.64.0/18', 1],
+    ]);
+  });
+
+  it('gives a new network the lowest free index later', () => {
+    const first = plan({ masterNets: ['10.0.1.0/24', '10.0.2.0/24', '10.0.3.0/24'] }, [host1]);
+    const later = plan({ masterNets: ['10.0.4.0/24', '10.0.3.0/24', '10.0.2.0/24'] }, [host1], { previous: first.plan });
+    expect(later.plan.cidr.map((e) => [e.netAddress, e.interfaceIndex])).toEqual([
+      ['10.0.4.0/24', 0],
+      ['10.0.2.0/24', 1],
+      ['10.0.3.0/24', 2],
+    ]);
+  });
+});
+
+describe('computePlan: excludes', () => {
+  it.each<{ exclude: string; host1Pod: string; host1Excludes: string[]; vlans: string[] }>`
+    exclude               | host1Pod            | host1Excludes                          | vlans
+    ${'192.168.0.0/18'}   | ${'192.168.64.0/24'} | ${[]}                                 | ${['192.168.64.0/18', '192.168.128.0/18']}
+    ${'192.168.0.0/17'}   | ${'192.168.128.0/24'} | ${[]}                                | ${['192.168.128.0/18', '192.168.192.0/18']}
+    ${'192.168.0.0/24'}   | ${'192.168.1.0/24'}  | ${[]}                                 | ${['192.168.0.0/18', '192.168.64.0/18']}
+    ${'192.168.0.0/23'}   | ${'192.168.2.0/24'}  | ${[]}                                 | ${['192.168.0.0/18', '192.168.64.0/18']}
+    ${'192.168.0.0/28'}   | ${'192.168.0.0/24'}  | ${['192.168.0.0/28']}                 | ${['192.168.0.0/18', '192.168.64.0/18']}
+    ${'192.168.0.200/32'} | ${'192.168.0.0/24'}  | ${['192.168.0.200/32']}               | ${['192.168.0.0/18', '192.168.64.0/18']}
+    ${'10.0.0.0/8'}       | ${'192.168.0.0/24'}  | ${[]}                                 | ${['192.168.0.0/18', '192.168.64.0/18']}
+  `('exclude $exclude: Host1 eth1 gets $host1Pod excluding $host1Excludes', ({ exclude, host1Pod, host1Excludes, vlans }) => {
+    const result = plan({ excludeCIDRs: [exclude] }, [host1, host2]);
+    expect(result.problems).toEqual([]);
+    expect(result.plan.cidr.map((e) => e.vlanCIDR)).toEqual(vlans);
+    expect(pods(result)['Host1/eth1']).toBe(host1Pod);
+    expect(result.ippools.find((p) => p.hostName === 'Host1' && p.interfaceName === 'eth1')?.excludes).toEqual(host1Excludes);
+  });
+
+  it('reports every network when an exclude covers the whole subnet', () => {
+    const result = plan({ excludeCIDRs: ['192.168.0.0/16'] }, [host1]);
+    expect(result.plan.cidr).toEqual([]);
+    expect(result.problems.map((p) => p.network)).toEqual(['10.0.1.0/24', '10.0.2.0/24']);
+    expect(reasons(result)[0]).toContain('4 of them excluded by excludeCIDRs');
+  });
+
+  it('moves a host whose block a new exclude covers, and no one else', () => {
+    const before = plan({}, [host1, host2]);
+    const after = plan({ excludeCIDRs: ['192.168.1.0/24'] }, [host1, host2], { previous: before.plan });
+    expect(pods(after)).toEqual({ ...pods(before), 'Host2/eth1': '192.168.2.0/24' });
+  });
+});
+
+describe('computePlan: host indexes', () => {
+  const small = { interfaceBlock: 6, hostBlock: 2, masterNets: ['10.0.1.0/24'] };
+  const a = host('a', '10.0.1.0/24 10.0.1.1');
+  const b = host('b', '10.0.1.0/24 10.0.1.2');
+  const c = host('c', '10.0.1.0/24 10.0.1.3');
+  const d = host('d', '10.0.1.0/24 10.0.1.4');
+  const e = host('e', '10.0.1.0/24 10.0.1.5');
+
+  it('places new hosts in host-name order and keeps them where they are', () => {
+    const first = plan(small, [c, a]);
+    expect(pods(first)).toEqual({ 'a/eth1': '192.168.0.0/24', 'c/eth1': '192.168.1.0/24' });
+    const second = plan(small, [c, b, a], { previous: first.plan });
+    expect(pods(second)).toEqual({ 'a/eth1': '192.168.0.0/24', 'c/eth1': '192.168.1.0/24', 'b/eth1': '192.168.2.0/24' });
+  });
+
+  it('reuses a freed index only when no never-used index is left', () => {
+    const abc = plan(small, [a, b, c]);
+    const ac = plan(small, [a, c], { previous: abc.plan });
+    expect(ac.plan.cidr[0]?.highWater).toBe(3);
+    const acd = plan(small, [a, c, d], { previous: ac.plan });
+    expect(pods(acd)['d/eth1']).toBe('192.168.3.0/24');
+    const acde = plan(small, [a, c, d, e], { previous: acd.plan });
+    expect(pods(acde)['e/eth1']).toBe('192.168.1.0/24');
+  });
+
+  it('counts max(hostIndex)+1 as the high-water mark of a plan without one', () => {
+    const abc = plan(small, [a, b, c]);
+    const legacy = { ...abc.plan, cidr: abc.plan.cidr.map(({ highWater: _unused, ...entry }) => entry) };
+    const ad = plan(small, [a, d], { previous: legacy });
+    expect(pods(ad)['d/eth1']).toBe('192.168.3.0/24');
+  });
+
+  it('gives every NIC of a host on one network its own block', () => {
+    const twin: PlanHost = {
+      hostName: 'twin',
+      interfaces: [
+        { interfaceName: 'ib1', netAddress: '10.0.1.0/24', hostIP: '10.0.1.21' },
+        { interfaceName: 'ib0', netAddress: '10.0.1.0/24', hostIP: '10.0.1.20' },
+      ],
+    };
+    const result = plan(small, [twin, a]);
+    expect(pods(result)).toEqual({ 'a/eth1': '192.168.0.0/24', 'twin/ib0': '192.168.1.0/24', 'twin/ib1': '192.168.2.0/24' });
+    expect(result.routes['a']).toEqual([
+      { dst: '192.168.1.0/24', via: '10.0.1.20', dev: 'eth1', table: 1000 },
+      { dst: '192.168.2.0/24', via: '10.0.1.21', dev: 'eth1', table: 1000 },
+    ]);
+    expect(result.routes['twin']).toEqual([{ dst: '192.168.0.0/24', via: '10.0.1.1', dev: 'ib0', table: 1000 }]);
+  });
+});
+
+describe('computePlan: capacity and input problems', () => {
+  it.each<{ case: string; config: Partial<PlanConfig>; hosts: PlanHost[]; expected: { host?: string; network?: string; reason: string }[] }>`
+    case                         | config                                                      | hosts                                                                 | expected
+    ${'more hosts than 2^H'}     | ${{ hostBlock: 1, masterNets: ['10.0.1.0/24'] }}            | ${[host('gpu-1', '10.0.1.0/24 10.0.1.1'), host('gpu-2', '10.0.1.0/24 10.0.1.2'), host('gpu-3', '10.0.1.0/24 10.0.1.3')]} | ${[{ host: 'gpu-3', network: '10.0.1.0/24', reason: 'host gpu-3 (eth1) has no free host index on 10.0.1.0/24: hostBlock 1 allows 2 hosts and all are in use; raise hostBlock or free a host' }]}
+    ${'more networks than 2^I'}  | ${{ interfaceBlock: 0 }}                                    | ${[host1]}                                                           | ${[{ network: '10.0.2.0/24', reason: 'network 10.0.2.0/24 has no free interface index: interfaceBlock 0 allows 1 networks and all are in use; raise interfaceBlock or list fewer masterNets' }]}
+    ${'hostIP outside its net'}  | ${{}}                                                       | ${[host('a', '10.0.1.0/24 10.0.2.1')]}                               | ${[{ host: 'a', network: '10.0.1.0/24', reason: 'host a interface eth1: hostIP 10.0.2.1 is not in its network 10.0.1.0/24' }]}
+    ${'bad hostIP'}              | ${{}}                                                       | ${[host('a', '10.0.1.0/24 10.0.1.01')]}                              | ${[{ host: 'a', network: '10.0.1.0/24', reason: expect.stringContaining('host a interface eth1: hostIP "10.0.1.01" is not a valid IPv4 address') }]}
+    ${'bad netAddress'}          | ${{}}                                                       | ${[host('a', '10.0.1.1/24 10.0.1.1')]}                               | ${[{ host: 'a', network: '10.0.1.1/24', reason: expect.stringContaining('host bits set') }]}
+    ${'empty host name'}         | ${{}}                                                       | ${[host('', '10.0.1.0/24 10.0.1.1')]}                                | ${[{ reason: 'a host has an empty hostName; it was ignored' }]}
+  `('$case', ({ config, hosts, expected }) => {
+    expect(plan(config, hosts).problems).toEqual(expected);
+  });
+
+  it('ignores every copy of an interface listed twice, and says so', () => {
+    const twice: PlanHost = { hostName: 'a', interfaces: [...host('a', '10.0.1.0/24 10.0.1.1').interfaces, ...host('a', '10.0.1.0/24 10.0.1.2').interfaces] };
+    const result = plan({}, [twice, host2]);
+    expect(Object.keys(pods(result))).toEqual(['Host2/eth1', 'Host2/eth2']);
+    expect(reasons(result)).toEqual(['host a lists interface eth1 more than once; all of them were ignored (report each NIC once)']);
+  });
+
+  it.each<{ field: string; config: Partial<PlanConfig>; mentions: string }>`
+    field                | config                                                  | mentions
+    ${'subnet'}          | ${{ subnet: '192.168.0.0/33' }}                         | ${'config.subnet: "192.168.0.0/33" has an invalid prefix length'}
+    ${'subnet'}          | ${{ subnet: '192.168.1.0/16' }}                         | ${'host bits set'}
+    ${'hostBlock'}       | ${{ hostBlock: -1 }}                                    | ${'config.hostBlock must be an integer from 0 to 52 (got -1)'}
+    ${'interfaceBlock'}  | ${{ interfaceBlock: 2.5 }}                              | ${'config.interfaceBlock must be an integer'}
+    ${'masterNets'}      | ${{ masterNets: ['10.0.1.0/24', 'ten'] }}               | ${'config.masterNets[1]'}
+    ${'excludeCIDRs'}    | ${{ excludeCIDRs: ['192.168.0.1/24'] }}                 | ${'config.excludeCIDRs[0]'}
+    ${'fit'}             | ${{ subnet: '192.168.0.0/24', interfaceBlock: 3, hostBlock: 4 }} | ${'gives /31 pod blocks, which leave no address for pods (at most /30)'}
+  `('a bad $field plans nothing and says why', ({ config, mentions }) => {
+    const result = plan(config, [host1, host2]);
+    expect(result.plan.cidr).toEqual([]);
+    expect(result.ippools).toEqual([]);
+    expect(reasons(result).join('\n')).toContain(mentions);
+    expect(reasons(result).join('\n')).toContain('othing was planned');
+  });
+});
+
+describe('computePlan: host-subnet mode (empty subnet)', () => {
+  const config = { subnet: '', hostBlock: 2, masterNets: ['10.0.1.0/24'] };
+
+  it('carves pod blocks from the NIC subnet, away from host addresses, the network address and the gateway', () => {
+    const a = host('a', '10.0.1.0/24 10.0.1.1');
+    const b = host('b', '10.0.1.0/24 10.0.1.70');
+    const result = plan(config, [a, b]);
+    expect(result.plan.cidr[0]?.vlanCIDR).toBe('10.0.1.0/24');
+    expect(pods(result)).toEqual({ 'a/eth1': '10.0.1.128/26', 'b/eth1': '10.0.1.192/26' });
+    const gateway: PlanHost = { hostName: 'b', interfaces: [{ interfaceName: 'eth1', netAddress: '10.0.1.0/24', hostIP: '10.0.1.70', gateway: '10.0.1.254' }] };
+    const withGateway = plan(config, [a, gateway]);
+    expect(pods(withGateway)).toEqual({ 'a/eth1': '10.0.1.128/26' });
+    expect(reasons(withGateway)).toEqual([
+      'host b (eth1) has no free host index on 10.0.1.0/24: hostBlock 2 allows 4 hosts, 3 of them unusable (excluded or holding a reserved address), and all are in use; raise hostBlock or free a host',
+    ]);
+  });
+
+  it('keeps a block when another host address lands in it later, and excludes that address', () => {
+    const a = host('a', '10.0.1.0/24 10.0.1.1');
+    const first = plan(config, [a]);
+    expect(pods(first)).toEqual({ 'a/eth1': '10.0.1.64/26' });
+    const c = host('c', '10.0.1.0/24 10.0.1.100');
+    const second = plan(config, [a, c], { previous: first.plan });
+    expect(pods(second)).toEqual({ 'a/eth1': '10.0.1.64/26', 'c/eth1': '10.0.1.128/26' });
+    expect(second.ippools.map((p) => p.excludes)).toEqual([['10.0.1.100/32'], []]);
+  });
+
+  it('moves a block that would contain its own host address', () => {
+    const first = plan(config, [host('a', '10.0.1.0/24 10.0.1.1')]);
+    const moved = plan(config, [host('a', '10.0.1.0/24 10.0.1.65')], { previous: first.plan });
+    expect(pods(moved)).toEqual({ 'a/eth1': '10.0.1.128/26' });
+  });
+
+  it('reports a network too small for hostBlock', () => {
+    const result = plan({ subnet: '', hostBlock: 7, masterNets: ['10.0.1.0/24'] }, [host('a', '10.0.1.0/24 10.0.1.1')]);
+    expect(reasons(result)).toEqual(['network 10.0.1.0/24 is too small for hostBlock 7 in host-subnet mode: pod blocks would be /31 (at most /30); lower hostBlock']);
+  });
+});
+
+describe('computePlan: IPv6', () => {
+  it('splits an IPv6 subnet and writes canonical addresses', () => {
+    const result = computePlan({
+      networkName: 'v6',
+      config: { subnet: 'fd00::/48', interfaceBlock: 2, hostBlock: 8, masterNets: ['FD10:0:0:1::/64', 'fd10:0:0:2::/64'], excludeCIDRs: ['fd00::/58'] },
+      hosts: [
+        { hostName: 'b', interfaces: [{ interfaceName: 'eth1', netAddress: 'fd10:0:0:1::/64', hostIP: 'FD10:0:0:1:0:0:0:2' }] },
+        { hostName: 'a', interfaces: [{ interfaceName: 'eth1', netAddress: 'fd10:0:0:1::/64', hostIP: 'fd10:0:0:1::1' }, { interfaceName: 'eth2', netAddress: 'fd10:0:0:2::/64', hostIP: 'fd10:0:0:2::1' }] },
+      ],
+    });
+    expect(result.problems).toEqual([]);
+    expect(result.plan.cidr.map((e) => [e.netAddress, e.vlanCIDR])).toEqual([
+      ['fd10:0:0:1::/64', 'fd00::/50'],
+      ['fd10:0:0:2::/64', 'fd00:0:0:4000::/50'],
+    ]);
+    expect(pods(result)).toEqual({ 'a/eth1': 'fd00:0:0:40::/58', 'b/eth1': 'fd00:0:0:80::/58', 'a/eth2': 'fd00:0:0:4000::/58' });
+    expect(result.ippools[0]?.name).toBe('v6-fd00-0-0-40---58');
+    expect(result.routes['a']).toEqual([{ dst: 'fd00:0:0:80::/58', via: 'fd10:0:0:1::2', dev: 'eth1', table: 1000 }]);
+  });
+});
+
+describe('NetworkPlanner', () => {
+  const input: PlanInput = { networkName: 'n', config: { ...workedConfig, interfaceBlock: 6, hostBlock: 2 }, hosts: [host1, host2] };
+
+  it('recomputes in full when a known host changes, keeping its blocks', () => {
+    const planner = new NetworkPlanner(input);
+    const moved = planner.setHost(host('Host1', '10.0.1.0/24 10.0.1.9'));
+    expect(pods(moved)).toEqual({ 'Host1/eth1': '192.168.0.0/24', 'Host2/eth1': '192.168.1.0/24', 'Host2/eth2': '192.168.5.0/24' });
+    expect(moved.plan.cidr[0]?.hosts[0]?.hostIP).toBe('10.0.1.9');
+  });
+
+  it('ignores removing a host it does not know', () => {
+    const planner = new NetworkPlanner(input);
+    expect(planner.removeHost('nobody')).toBe(planner.result);
+  });
+
+  it('reports capacity problems exactly like computePlan when a join does not fit', () => {
+    const planner = new NetworkPlanner(input);
+    for (const name of ['c', 'd', 'e']) planner.setHost(host(name, '10.0.1.0/24 10.0.1.77'));
+    expect(reasons(planner.result)).toEqual([
+      'host e (eth1) has no free host index on 10.0.1.0/24: hostBlock 2 allows 4 hosts and all are in use; raise hostBlock or free a host',
+    ]);
+  });
+});

@@ -1,0 +1,72 @@
+// The L3 route plan: for each host and each interface network it is on, a route to every other host's
+// pod block on that network via that host's address there, out of the local NIC, in the network's own
+// table (routeTableBase + interfaceIndex), which an `ip rule from <vlanCIDR>` selects.
+import type { NetworkPlan, PlannedRoute, PlannedRule, PlanInterfaceEntry } from './types.js';
+
+/** The local NIC of a host on one network: with several NICs there, the first by name. */
+function localDevice(entry: PlanInterfaceEntry, hostName: string): string | undefined {
+  let dev: string | undefined;
+  for (const host of entry.hosts) {
+    if (host.hostName === hostName && (dev === undefined || host.interfaceName < dev)) dev = host.interfaceName;
+  }
+  return dev;
+}
+
+/** Routes one host needs, ordered by table then by the remote host index. */
+export function routesForHost(plan: NetworkPlan, hostName: string, routeTableBase: number): PlannedRoute[] {
+  const routes: PlannedRoute[] = [];
+  for (const entry of plan.cidr) {
+    const dev = localDevice(entry, hostName);
+    if (dev === undefined) continue;
+    const table = routeTableBase + entry.interfaceIndex;
+    for (const remote of entry.hosts) {
+      if (remote.hostName !== hostName) routes.push({ dst: remote.podCIDR, via: remote.hostIP, dev, table });
+    }
+  }
+  return routes;
+}
+
+/** Policy rules one host needs: one per network it is on. */
+export function rulesForHost(plan: NetworkPlan, hostName: string, routeTableBase: number): PlannedRule[] {
+  return plan.cidr
+    .filter((entry) => entry.hosts.some((host) => host.hostName === hostName))
+    .map((entry) => ({ from: entry.vlanCIDR, table: routeTableBase + entry.interfaceIndex }));
+}
+
+function hostNamesOf(plan: NetworkPlan): string[] {
+  const names = new Set<string>();
+  for (const entry of plan.cidr) for (const host of entry.hosts) names.add(host.hostName);
+  return [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * A read-only record whose keys are the plan's host names and whose values are computed on first
+ * access (and then kept). Building it costs nothing; a full route table can be hosts^2 long.
+ */
+export function lazyHostRecord<T>(plan: NetworkPlan, compute: (hostName: string) => T): Readonly<Record<string, T>> {
+  let keys: string[] | undefined;
+  let keySet: Set<string> | undefined;
+  const values = new Map<string, T>();
+  const isKey = (key: string | symbol): key is string => {
+    keys ??= hostNamesOf(plan);
+    keySet ??= new Set(keys);
+    return typeof key === 'string' && keySet.has(key);
+  };
+  const valueOf = (key: string): T => {
+    if (!values.has(key)) values.set(key, compute(key));
+    return values.get(key) as T;
+  };
+  return new Proxy({} as Record<string, T>, {
+    get: (target, key, receiver) => (isKey(key) ? valueOf(key) : Reflect.get(target, key, receiver)),
+    has: (target, key) => isKey(key) || Reflect.has(target, key),
+    ownKeys: () => {
+      keys ??= hostNamesOf(plan);
+      return [...keys];
+    },
+    getOwnPropertyDescriptor: (_target, key) =>
+      isKey(key) ? { value: valueOf(key), writable: false, enumerable: true, configurable: true } : undefined,
+    set: () => false,
+    defineProperty: () => false,
+    deleteProperty: () => false,
+  });
+}
