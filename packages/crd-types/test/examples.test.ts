@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { computePlan } from '@multinic/cidr-core';
-import { formatProblem, HostInterfaceSchema, MultiNicNetworkSchema, NETWORKS_ANNOTATION, parseManifest, parseNetworksAnnotation, parseWith } from '@multinic/crd-types';
+import { formatProblem, HostInterfaceSchema, MultiNicNetworkSchema, NETWORKS_ANNOTATION, parseManifest, parseNetworksAnnotation, parseWith, planConfigOf } from '@multinic/crd-types';
 
 const examples = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../examples');
 
@@ -52,10 +52,11 @@ describe('examples', () => {
     const net = parseWith(MultiNicNetworkSchema, documents(path.join(examples, 'plan/network.yaml'))[0]);
     const hosts = documents(path.join(examples, 'plan/hosts.yaml')).map((d) => parseWith(HostInterfaceSchema, d));
     if (!net.ok || hosts.some((h) => !h.ok)) throw new Error('examples/plan does not parse');
-    const spec = net.value.spec;
+    const config = planConfigOf(net.value);
+    expect(config).toEqual({ subnet: '192.168.0.0/16', interfaceBlock: 2, hostBlock: 6, masterNets: ['10.0.1.0/24', '10.0.2.0/24'], excludeCIDRs: [] });
     const { plan, problems } = computePlan({
       networkName: net.value.metadata.name,
-      config: { subnet: spec.subnet ?? '', interfaceBlock: spec.ipam.interfaceBlock ?? 0, hostBlock: spec.ipam.hostBlock ?? 0, masterNets: spec.masterNets ?? [], excludeCIDRs: spec.ipam.excludeCIDRs ?? [] },
+      config,
       hosts: hosts.flatMap((h) => (h.ok ? [{ hostName: h.value.spec.hostName, interfaces: h.value.spec.interfaces }] : [])),
     });
     expect(problems).toEqual([]);
