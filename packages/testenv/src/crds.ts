@@ -2,14 +2,14 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  ApiException,
   ApiextensionsV1Api,
   CustomObjectsApi,
-  loadAllYaml,
   type KubeConfig,
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
 import { TestEnvError } from './errors.js';
+import { kubeRequest } from './http.js';
 
 const YAML_FILE = /\.(ya?ml|json)$/;
 
@@ -24,16 +24,24 @@ export function crdFiles(paths: readonly string[]): string[] {
   });
 }
 
+/** A CRD manifest as parsed (raw keys such as `x-kubernetes-validations` kept) and the file it came from. */
+export interface CrdSource {
+  readonly crd: V1CustomResourceDefinition;
+  readonly file: string;
+}
+
 /** Every CustomResourceDefinition in `files`; any other document is an error naming its file. */
-export function loadCrds(files: readonly string[]): V1CustomResourceDefinition[] {
+export function loadCrds(files: readonly string[]): CrdSource[] {
   return files.flatMap((file) => {
-    let docs: unknown[];
-    try {
-      docs = loadAllYaml(readFileSync(file, 'utf8')).filter((d: unknown) => d !== null && d !== undefined);
-    } catch (err) {
-      throw new TestEnvError('CRD_INVALID', `testenv: ${file}: not valid YAML: ${String(err)}`, { cause: err });
+    const docs = parseAllDocuments(readFileSync(file, 'utf8'));
+    const broken = docs.flatMap((d) => d.errors);
+    if (broken.length > 0) {
+      throw new TestEnvError('CRD_INVALID', `testenv: ${file}: not valid YAML: ${broken.map((e) => e.message).join('; ')}`);
     }
-    return docs.map((doc) => asCrd(doc, file));
+    return docs
+      .map((d): unknown => d.toJS())
+      .filter((d) => d !== null && d !== undefined) // empty documents (a trailing ---)
+      .map((doc) => ({ crd: asCrd(doc, file), file }));
   });
 }
 
@@ -49,16 +57,31 @@ function asCrd(doc: unknown, file: string): V1CustomResourceDefinition {
   return d as V1CustomResourceDefinition;
 }
 
-async function createOrReplace(api: ApiextensionsV1Api, crd: V1CustomResourceDefinition): Promise<void> {
+const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+
+function statusMessage(body: string): string {
   try {
-    await api.createCustomResourceDefinition({ body: crd });
-  } catch (err) {
-    if (!(err instanceof ApiException) || err.code !== 409) throw err;
-    const name = crd.metadata?.name ?? '';
-    const current = await api.readCustomResourceDefinition({ name });
-    const body: V1CustomResourceDefinition = { ...crd, metadata: { ...crd.metadata } };
-    if (body.metadata && current.metadata?.resourceVersion) body.metadata.resourceVersion = current.metadata.resourceVersion;
-    await api.replaceCustomResourceDefinition({ name, body });
+    return (JSON.parse(body) as { message?: string }).message ?? body;
+  } catch {
+    return body;
+  }
+}
+
+/** Create the CRD, or replace it when it exists, sending the manifest as it is. */
+async function createOrReplace(kc: KubeConfig, { crd, file }: CrdSource): Promise<void> {
+  const name = crd.metadata?.name ?? '';
+  let res = await kubeRequest(kc, { method: 'POST', path: CRD_PATH, body: crd });
+  if (res.status === 409) {
+    const current = await kubeRequest(kc, { method: 'GET', path: `${CRD_PATH}/${name}` });
+    const { resourceVersion } = (JSON.parse(current.body) as { metadata: { resourceVersion: string } }).metadata;
+    const body = { ...crd, metadata: { ...crd.metadata, resourceVersion } };
+    res = await kubeRequest(kc, { method: 'PUT', path: `${CRD_PATH}/${name}`, body });
+  }
+  if (res.status >= 300) {
+    throw new TestEnvError(
+      'CRD_INVALID',
+      `testenv: the API server rejected CRD ${name} from ${file} (HTTP ${res.status}): ${statusMessage(res.body)}`,
+    );
   }
 }
 
@@ -91,10 +114,9 @@ async function waitServed(kc: KubeConfig, crd: V1CustomResourceDefinition, deadl
 
 /** Create (or replace) every CRD in `files` and wait until each is established and served. Returns their names. */
 export async function installCrds(kc: KubeConfig, files: readonly string[], timeoutMs = 30_000): Promise<string[]> {
-  const crds = loadCrds(files);
-  const api = kc.makeApiClient(ApiextensionsV1Api);
-  await Promise.all(crds.map((crd) => createOrReplace(api, crd)));
+  const sources = loadCrds(files);
+  await Promise.all(sources.map((source) => createOrReplace(kc, source)));
   const deadline = Date.now() + timeoutMs;
-  await Promise.all(crds.map((crd) => waitServed(kc, crd, deadline)));
-  return crds.map((crd) => crd.metadata?.name ?? '');
+  await Promise.all(sources.map(({ crd }) => waitServed(kc, crd, deadline)));
+  return sources.map(({ crd }) => crd.metadata?.name ?? '');
 }

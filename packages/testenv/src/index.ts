@@ -8,3 +8,4 @@ export type { ToolName } from './paths.js';
 export { makeKubeConfig, writeKubeconfig } from './kubeconfig.js';
 export type { KubeconfigSpec } from './kubeconfig.js';
 export { crdFiles, loadCrds, installCrds } from './crds.js';
+export type { CrdSource } from './crds.js';

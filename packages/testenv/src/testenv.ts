@@ -78,7 +78,10 @@ export interface TestEnv extends AsyncDisposable {
   serviceAccountKubeConfig(namespace: string, name: string): Promise<KubeConfig>;
   /** Install more CRDs (files or directories) and wait until they are established. */
   installCrds(paths: readonly string[]): Promise<string[]>;
-  /** SIGTERM kube-apiserver, SIGKILL it after `graceMs` (default 5 s), wait for it to exit; etcd keeps the data. */
+  /**
+   * SIGTERM kube-apiserver, SIGKILL it after `graceMs` (default 2 s: its graceful shutdown waits up to a minute
+   * for open watches), and wait for it to exit; etcd keeps the data.
+   */
   stopApiServer(options?: { graceMs?: number }): Promise<void>;
   /** Start kube-apiserver again (same port, certificate and data) and wait until /readyz is ok. */
   startApiServer(): Promise<void>;
@@ -214,13 +217,23 @@ function tail(text: string, lines: number): string {
   return text.split('\n').slice(-lines).join('\n');
 }
 
-/** The failure message: what failed plus the end of every component's log. */
+/** Codes whose cause is in a component's log (a CRD the server rejected explains itself). */
+const LOGGED_CODES = new Set(['START_FAILED', 'TIMEOUT']);
+
+/**
+ * The start-up failure: what failed and, when the cause is likely in a log, the end of every component's log
+ * (the logs stay in the work directory; etcd's data does not, it is only RAM on tmpfs).
+ */
 function startFailure(err: unknown, procs: readonly ManagedProcess[], workDir: string): TestEnvError {
-  const logs = procs.map((p) => `----- ${p.name} (${p.logPath}) -----\n${tail(p.log(), 40)}`).join('\n');
+  const code = err instanceof TestEnvError ? err.code : 'START_FAILED';
   const what = err instanceof Error ? err.message : String(err);
-  const message = `${what}\ntestenv: start-up failed; logs kept in ${workDir}\n${logs}`;
-  process.stderr.write(`${message}\n`);
-  return new TestEnvError(err instanceof TestEnvError ? err.code : 'START_FAILED', message, { cause: err });
+  rmSync(path.join(workDir, 'etcd'), { recursive: true, force: true });
+  if (!LOGGED_CODES.has(code)) {
+    rmSync(workDir, { recursive: true, force: true });
+    return new TestEnvError(code, what, { cause: err });
+  }
+  const logs = procs.map((p) => `----- ${p.name} (${p.logPath}) -----\n${tail(p.log(), 40)}`).join('\n');
+  return new TestEnvError(code, `${what}\ntestenv: start-up failed; logs kept in ${workDir}\n${logs}`, { cause: err });
 }
 
 class Env implements TestEnv {
@@ -272,7 +285,7 @@ class Env implements TestEnv {
   }
 
   async stopApiServer(options: { graceMs?: number } = {}): Promise<void> {
-    await this.procs.get('kube-apiserver')?.stop(options.graceMs ?? 5_000);
+    await this.procs.get('kube-apiserver')?.stop(options.graceMs ?? 2_000);
   }
 
   async startApiServer(): Promise<void> {
@@ -389,8 +402,7 @@ export async function startTestEnv(options: TestEnvOptions = {}): Promise<TestEn
     await env[START](startedAt);
     return env;
   } catch (err) {
-    const failure = startFailure(err, [...procs.values()], layout.workDir);
     await Promise.all([...procs.values()].map((p) => p.stop(0)));
-    throw failure;
+    throw startFailure(err, [...procs.values()], layout.workDir);
   }
 }
