@@ -1,0 +1,98 @@
+// Test support: install workspace packages the way users do. `pnpm pack` each package, `npm install` the
+// tarballs (plain npm from PATH) into an empty temporary project, run ESM scripts there with the Node that
+// runs the tests, and check the packed package with publint. Test-only code (it spawns processes); import
+// it by relative path from a package's test/ folder.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { publint } from 'publint';
+import { formatMessage } from 'publint/utils';
+
+export interface PackedProject {
+  /** The temporary npm project the tarballs are installed in. */
+  readonly dir: string;
+  /** The packed tarballs, in the order of `packageDirs`. */
+  readonly tarballs: readonly string[];
+  /** Runs an ES module (source text) in the project with the Node running the tests; returns its stdout. */
+  runModule(source: string): string;
+  /** Removes the temporary project and tarballs. */
+  cleanup(): void;
+}
+
+export interface PackOptions {
+  /** Package directories to pack and install together (list a package's workspace dependencies too). */
+  readonly packageDirs: readonly string[];
+}
+
+/** Environment for child package managers: without the npm_* variables pnpm sets for scripts. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!/^npm_/i.test(key)) env[key] = value;
+  return { ...env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
+}
+
+function run(command: string, args: readonly string[], cwd: string): string {
+  try {
+    return execFileSync(command, args, { cwd, env: cleanEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (cause) {
+    const failure = cause as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${failure.stderr ?? ''}${failure.stdout ?? ''}${failure.message}`, { cause });
+  }
+}
+
+/** Fails with a clear message when a package has not been built (turbo builds before test). */
+export function requireBuilt(packageDir: string): void {
+  const manifest = JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { name: string; main?: string };
+  const entry = path.join(packageDir, manifest.main ?? 'dist/index.js');
+  if (!existsSync(entry)) {
+    throw new Error(`${manifest.name} is not built (${entry} is missing): run \`pnpm --filter ${manifest.name} run build\` first`);
+  }
+}
+
+/** pnpm from the running script (npm_execpath) when there is one, else from PATH. */
+function pnpm(args: readonly string[], cwd: string): string {
+  const execPath = process.env['npm_execpath'];
+  if (execPath !== undefined && /pnpm/.test(path.basename(execPath))) return run(process.execPath, [execPath, ...args], cwd);
+  return run('pnpm', args, cwd);
+}
+
+/** Packs the packages with pnpm and installs the tarballs with npm into a fresh temporary project. */
+export function packAndInstall(options: PackOptions): PackedProject {
+  const dir = mkdtempSync(path.join(tmpdir(), 'multinic-packed-'));
+  const packs = path.join(dir, 'packs');
+  const project = path.join(dir, 'project');
+  const tarballs = options.packageDirs.map((packageDir) => {
+    requireBuilt(packageDir);
+    const before = new Set(existsSync(packs) ? readdirSync(packs) : []);
+    pnpm(['pack', '--pack-destination', packs], packageDir);
+    const created = readdirSync(packs).find((file) => file.endsWith('.tgz') && !before.has(file));
+    if (created === undefined) throw new Error(`pnpm pack wrote no tarball for ${packageDir}`);
+    return path.join(packs, created);
+  });
+  run('mkdir', ['-p', project], dir);
+  writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'packed-check', private: true, type: 'module' }));
+  run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', ...tarballs], project);
+  return {
+    dir: project,
+    tarballs,
+    runModule(source: string): string {
+      const file = path.join(project, `check-${Date.now()}-${Math.random().toString(36).slice(2)}.mjs`);
+      writeFileSync(file, source);
+      return run(process.execPath, [file], project);
+    },
+    cleanup(): void {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** publint's messages about a packed tarball (what npm would publish), formatted, by severity. */
+export async function publintTarball(tarball: string): Promise<Record<'error' | 'warning' | 'suggestion', string[]>> {
+  const data = readFileSync(tarball);
+  const buffer = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
+  const { messages, pkg } = await publint({ pack: { tarball: buffer }, level: 'suggestion' });
+  const out: Record<'error' | 'warning' | 'suggestion', string[]> = { error: [], warning: [], suggestion: [] };
+  for (const message of messages) out[message.type].push(formatMessage(message, pkg, { color: false }) ?? message.code);
+  return out;
+}
