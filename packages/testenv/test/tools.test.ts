@@ -1,6 +1,6 @@
 // kubectl, helm and Multus against the control plane through the kubeconfig file it writes, the CLI's
 // up/down, and the loud failure when the binaries have not been built.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { findWorkspaceRoot, startTestEnv, toolPath, type TestEnv } from '@multinic/testenv';
-import { widgetCrd } from './helpers.js';
+import { until, widgetCrd } from './helpers.js';
 
 const run = promisify(execFile);
 let env: TestEnv;
@@ -100,6 +100,31 @@ describe('the CLI (pnpm testenv up / down)', () => {
     expect((await run(process.execPath, [cli, 'down', '--dir', dir])).stdout).toMatch(/testenv: down/);
     expect(pids.filter((pid) => running(pid))).toEqual([]);
     expect((await run(process.execPath, [cli, 'status', '--dir', dir])).stdout).toMatch(/not up/);
+  });
+});
+
+describe('teardown when the test process dies', () => {
+  it('Ctrl-C (SIGINT) of a process that started a control plane leaves none of it running', async () => {
+    const index = path.join(findWorkspaceRoot(), 'packages', 'testenv', 'dist', 'index.js');
+    const script = `import { startTestEnv } from ${JSON.stringify(index)};
+      const env = await startTestEnv({ crdPaths: [], multusCrd: false });
+      console.log(JSON.stringify(env.pids()));
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    const firstLine = await new Promise<string>((resolve) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) resolve(out.split('\n')[0] ?? '');
+      });
+    });
+    const pids = Object.values(JSON.parse(firstLine) as Record<string, number>);
+    expect(pids).toHaveLength(3);
+    expect(pids.every(running)).toBe(true);
+    child.kill('SIGINT');
+    await exited;
+    await until(() => !pids.some(running), 'the components to be killed', 10_000);
   });
 });
 
