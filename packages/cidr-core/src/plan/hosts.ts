@@ -3,7 +3,6 @@
 import { formatAddress, formatPrefix, parseAddress, parsePrefix, scanV4 } from '../address.js';
 import type { IpPrefix } from '../address.js';
 import { prefixContainsAddress } from '../prefix.js';
-import type { Result } from '../result.js';
 import type { PlanHost, PlanNic, PlanProblem } from './types.js';
 
 export interface NicInfo {
@@ -34,9 +33,21 @@ export function mergeHosts(hosts: readonly PlanHost[]): PlanHost[] {
   return [...byName.values()].sort((a, b) => compareText(a.hostName, b.hostName));
 }
 
-/** Per-computation context: parses each distinct netAddress once. */
+/** One NIC network seen in the input, with its valid NICs in host then interface order. */
+export interface NetRecord {
+  readonly key: string;
+  readonly prefix: IpPrefix;
+  /** IPv4 only: first and one-past-last address as numbers (hot path, no bigint). */
+  readonly first: number;
+  readonly end: number;
+  readonly nics: NicInfo[];
+}
+
+/** Per-computation context: parses each distinct netAddress text once and groups NICs by network. */
 export class NetParser {
-  readonly #cache = new Map<string, Result<IpPrefix>>();
+  readonly #byText = new Map<string, NetRecord | string>();
+  /** Networks by canonical netAddress. */
+  readonly networks = new Map<string, NetRecord>();
   /** Keep each NIC's address as a bigint (host-subnet mode). */
   readonly keepAddresses: boolean;
 
@@ -44,26 +55,39 @@ export class NetParser {
     this.keepAddresses = keepAddresses;
   }
 
-  parse(text: string): Result<IpPrefix> {
-    let parsed = this.#cache.get(text);
-    if (parsed === undefined) {
-      parsed = parsePrefix(text);
-      this.#cache.set(text, parsed);
+  /** The network of a netAddress text, or why it is not one. */
+  parse(text: string): NetRecord | string {
+    let record = this.#byText.get(text);
+    if (record === undefined) {
+      const parsed = parsePrefix(text);
+      record = parsed.ok ? this.#record(parsed.value) : parsed.error;
+      this.#byText.set(text, record);
     }
-    return parsed;
+    return record;
+  }
+
+  #record(prefix: IpPrefix): NetRecord {
+    const key = formatPrefix(prefix);
+    let record = this.networks.get(key);
+    if (record === undefined) {
+      const first = prefix.family === 4 ? Number(prefix.base) : 0;
+      const end = prefix.family === 4 ? first + 2 ** (32 - prefix.length) : 0;
+      record = { key, prefix, first, end, nics: [] };
+      this.networks.set(key, record);
+    }
+    return record;
   }
 }
 
 /** The host address as a bigint when it lies in `net`; a reason otherwise. IPv4 avoids bigint until the end. */
-function hostAddress(net: IpPrefix, text: string, keep: boolean): bigint | string {
-  if (net.family === 4) {
+function hostAddress(net: NetRecord, text: string, keep: boolean): bigint | string {
+  if (net.prefix.family === 4) {
     const value = scanV4(text);
-    const base = Number(net.base);
-    if (value >= base && value < base + 2 ** (32 - net.length)) return keep ? BigInt(value) : 0n;
+    if (value >= net.first && value < net.end) return keep ? BigInt(value) : 0n;
   }
   const ip = parseAddress(text);
   if (!ip.ok) return `hostIP ${ip.error}`;
-  return prefixContainsAddress(net, ip.value) ? ip.value.value : `hostIP ${text} is not in its network ${formatPrefix(net)}`;
+  return prefixContainsAddress(net.prefix, ip.value) ? ip.value.value : `hostIP ${text} is not in its network ${net.key}`;
 }
 
 function gatewayOf(net: IpPrefix, text: string | undefined): bigint | undefined | string {
@@ -80,15 +104,16 @@ function whereOf(hostName: string, nic: PlanNic): string {
 function checkNic(hostName: string, nic: PlanNic, nets: NetParser): NicInfo | PlanProblem {
   const network = String(nic.netAddress);
   const net = nets.parse(network);
-  if (!net.ok) return { host: hostName, network, reason: `${whereOf(hostName, nic)}: netAddress ${net.error}` };
-  const ip = hostAddress(net.value, String(nic.hostIP), nets.keepAddresses);
+  if (typeof net === 'string') return { host: hostName, network, reason: `${whereOf(hostName, nic)}: netAddress ${net}` };
+  const ip = hostAddress(net, String(nic.hostIP), nets.keepAddresses);
   if (typeof ip === 'string') return { host: hostName, network, reason: `${whereOf(hostName, nic)}: ${ip}` };
-  const gateway = gatewayOf(net.value, nic.gateway);
+  const gateway = gatewayOf(net.prefix, nic.gateway);
   if (typeof gateway === 'string') return { host: hostName, network, reason: `${whereOf(hostName, nic)}: ${gateway}` };
-  const family = net.value.family;
+  const family = net.prefix.family;
   const hostIP = family === 4 ? nic.hostIP : formatAddress({ family, value: ip });
-  const netKey = family === 4 ? network : formatPrefix(net.value);
-  return { hostName, interfaceName: nic.interfaceName, netKey, net: net.value, hostIP, ip, gateway };
+  const info: NicInfo = { hostName, interfaceName: nic.interfaceName, netKey: net.key, net: net.prefix, hostIP, ip, gateway };
+  net.nics.push(info);
+  return info;
 }
 
 function isStrictlySorted(nics: readonly PlanNic[]): boolean {
@@ -111,7 +136,10 @@ function sortedNics(host: PlanHost, problems: PlanProblem[]): readonly PlanNic[]
   });
 }
 
-/** Valid NICs of hosts already sorted and merged by `mergeHosts`, in host then interface order. */
+/**
+ * Valid NICs of hosts already sorted and merged by `mergeHosts`, in host then interface order; each is also
+ * added to its network's record in `nets`.
+ */
 export function collectNics(hosts: readonly PlanHost[], nets: NetParser, problems: PlanProblem[]): NicInfo[] {
   const nics: NicInfo[] = [];
   for (const host of hosts) {

@@ -6,7 +6,7 @@ import { comparePrefixes, nthSubPrefix, prefixContains, subPrefixIndex } from '.
 import { minPodBits, parseConfig } from './config.js';
 import type { ParsedConfig } from './config.js';
 import { collectNics, compareText, mergeHosts, NetParser } from './hosts.js';
-import type { NicInfo } from './hosts.js';
+import type { NetRecord, NicInfo } from './hosts.js';
 import { IndexPool, mergeRanges } from './indexes.js';
 import type { NumberRanges } from './indexes.js';
 import { DEFAULT_ROUTE_TABLE_BASE } from './types.js';
@@ -50,17 +50,16 @@ export function poolName(networkName: string, podCIDR: string): string {
 /** Shared by every pool without excludes (most of them): results are read-only. */
 const NO_EXCLUDES = Object.freeze([]) as unknown as string[];
 
-/** podCIDR text of a host index; IPv4 stays in exact double arithmetic (no bigint) because it is hot. */
-function podCIDRText(net: NetState, hostBits: number, hostIndex: number): string {
-  const podLength = net.vlan.length + hostBits;
-  if (net.vlan.family === 4) return `${formatV4(Number(net.vlan.base) + hostIndex * 2 ** (32 - podLength))}/${podLength}`;
-  return formatPrefix(nthSubPrefix(net.vlan, hostBits, BigInt(hostIndex)));
-}
-
-/** The plan entry of one NIC at one host index. */
+/** The plan entry of one NIC at one host index. IPv4 stays in exact double arithmetic (no bigint): it is hot. */
 export function makeEntry(state: PlanState, net: NetState, nic: NicInfo, hostIndex: number): PlanHostEntry {
-  const podCIDR = podCIDRText(net, (state.config as ParsedConfig).hostBits, hostIndex);
   const { hostName, interfaceName, hostIP } = nic;
+  const hostBits = (state.config as ParsedConfig).hostBits;
+  const podLength = net.vlan.length + hostBits;
+  if (net.vlan.family === 4) {
+    const base = formatV4(Number(net.vlan.base) + hostIndex * 2 ** (32 - podLength));
+    return { hostIndex, hostName, interfaceName, hostIP, podCIDR: `${base}/${podLength}`, ippool: `${state.networkName}-${base}-${podLength}` };
+  }
+  const podCIDR = formatPrefix(nthSubPrefix(net.vlan, hostBits, BigInt(hostIndex)));
   return { hostIndex, hostName, interfaceName, hostIP, podCIDR, ippool: poolName(state.networkName, podCIDR) };
 }
 
@@ -75,18 +74,13 @@ export function makePool(net: NetState, entry: PlanHostEntry): IPPoolPlan {
 // ------------------------------------------------------------------------------------------------
 // Interface indexes
 
-function selectNetworks(config: ParsedConfig, nics: readonly NicInfo[]): { keys: string[]; prefixes: Map<string, IpPrefix> } {
-  const prefixes = new Map<string, IpPrefix>();
-  for (const nic of nics) prefixes.set(nic.netKey, nic.net);
+function selectNetworks(config: ParsedConfig, nets: NetParser): string[] {
   if (config.masterNets.length > 0) {
-    for (const key of config.masterNets) {
-      const parsed = parsePrefix(key);
-      if (parsed.ok) prefixes.set(key, parsed.value);
-    }
-    return { keys: [...config.masterNets], prefixes };
+    for (const key of config.masterNets) nets.parse(key);
+    return [...config.masterNets];
   }
-  const keys = [...prefixes.keys()].sort((a, b) => comparePrefixes(prefixes.get(a) as IpPrefix, prefixes.get(b) as IpPrefix));
-  return { keys, prefixes };
+  const records = [...nets.networks.values()].filter((record) => record.nics.length > 0);
+  return records.sort((a, b) => comparePrefixes(a.prefix, b.prefix)).map((record) => record.key);
 }
 
 /** Interface indexes blocked by excludes that cover a whole vlan block. */
@@ -339,16 +333,10 @@ export function computeState(input: PlanInput): PlanState {
   const { parsed, problems } = parseConfig(input.config);
   const state = emptyState(input, parsed, problems);
   if (parsed === undefined) return state;
-  const nics = collectNics(state.hosts, new NetParser(parsed.subnet === undefined), problems);
-  const { keys, prefixes } = selectNetworks(parsed, nics);
+  const nets = new NetParser(parsed.subnet === undefined);
+  collectNics(state.hosts, nets, problems);
+  const keys = selectNetworks(parsed, nets);
   const indexes = assignInterfaces(parsed, keys, input, problems);
-  const nicsByNet = new Map<string, NicInfo[]>();
-  for (const nic of nics) {
-    if (!indexes.has(nic.netKey)) continue;
-    const list = nicsByNet.get(nic.netKey);
-    if (list === undefined) nicsByNet.set(nic.netKey, [nic]);
-    else list.push(nic);
-  }
   const previousByKey = new Map<string, PlanInterfaceEntry>();
   for (const entry of input.previous?.cidr ?? []) {
     const key = canonicalKey(entry.netAddress);
@@ -356,7 +344,8 @@ export function computeState(input: PlanInput): PlanState {
   }
   const ordered = [...indexes].sort((a, b) => a[1] - b[1] || compareText(a[0], b[0]));
   for (const [key, interfaceIndex] of ordered) {
-    const netInput = { key, net: prefixes.get(key) as IpPrefix, interfaceIndex, nics: nicsByNet.get(key) ?? [], previous: previousByKey.get(key) };
+    const record = nets.networks.get(key) as NetRecord;
+    const netInput = { key, net: record.prefix, interfaceIndex, nics: record.nics, previous: previousByKey.get(key) };
     const tooSmall = hostSubnetTooSmall(parsed, netInput);
     if (tooSmall !== undefined) {
       problems.push(tooSmall);

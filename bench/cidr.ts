@@ -1,0 +1,169 @@
+// `pnpm bench cidr`: the CIDR core at cluster scale.
+//   full plan   10,000 hosts x 8 NIC networks, from scratch
+//   join        one more host joining that plan (NetworkPlanner, given the previous plan)
+//   join (full) the same join computed by computePlan from scratch with `previous` (for comparison)
+//   alloc 1M    1,000,000 allocate/release pairs on a /8 (1,000 addresses kept live, FIFO)
+// Goals on the 2-core reference machine: full <= 100 ms, join <= 1 ms, alloc 1M <= 1,000 ms.
+import { performance } from 'node:perf_hooks';
+import { computePlan, NetworkPlanner, parsePrefix, RangeAllocator } from '@multinic/cidr-core';
+import type { IpAddress, PlanConfig, PlanHost, PlanResult } from '@multinic/cidr-core';
+
+const HOSTS = 10_000;
+const NETWORKS = 8;
+const REPEATS = 7;
+const JOINS = 51;
+const ALLOC_PAIRS = 1_000_000;
+const ALLOC_LIVE = 1_000;
+
+// 10.0.0.0/8 split by 3 interface bits (8 networks) and 14 host bits (16,384 hosts): /25 pod blocks.
+const config: PlanConfig = {
+  subnet: '10.0.0.0/8',
+  interfaceBlock: 3,
+  hostBlock: 14,
+  masterNets: Array.from({ length: NETWORKS }, (_, k) => `172.${16 + k}.0.0/16`),
+  excludeCIDRs: ['10.0.0.0/25', '10.32.0.128/32'],
+};
+
+function host(i: number): PlanHost {
+  const name = `node-${String(i).padStart(5, '0')}`;
+  const interfaces = Array.from({ length: NETWORKS }, (_, k) => ({
+    interfaceName: `eth${k + 1}`,
+    netAddress: `172.${16 + k}.0.0/16`,
+    hostIP: `172.${16 + k}.${(i + 1) >> 8}.${(i + 1) & 255}`,
+  }));
+  return { hostName: name, interfaces };
+}
+
+function time(fn: () => void): number {
+  const start = performance.now();
+  fn();
+  return performance.now() - start;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+function check(condition: boolean, message: string): void {
+  if (!condition) throw new Error(`benchmark result is wrong: ${message}`);
+}
+
+function planCount(result: PlanResult): number {
+  return result.plan.cidr.reduce((n, entry) => n + entry.hosts.length, 0);
+}
+
+function benchFullPlan(hosts: readonly PlanHost[]): number[] {
+  const times: number[] = [];
+  for (let r = -2; r < REPEATS; r++) {
+    let result: PlanResult | undefined;
+    const ms = time(() => {
+      result = computePlan({ networkName: 'bench', config, hosts });
+    });
+    check(result !== undefined && result.problems.length === 0 && planCount(result) === HOSTS * NETWORKS, 'full plan');
+    if (r >= 0) times.push(ms);
+  }
+  return times;
+}
+
+function benchJoin(hosts: readonly PlanHost[]): number[] {
+  const planner = new NetworkPlanner({ networkName: 'bench', config, hosts });
+  const times: number[] = [];
+  for (let j = 0; j < JOINS + 5; j++) {
+    const joining = host(HOSTS + j);
+    let result: PlanResult | undefined;
+    const ms = time(() => {
+      result = planner.setHost(joining);
+    });
+    check(result !== undefined && result.problems.length === 0 && planCount(result) === (HOSTS + j + 1) * NETWORKS, 'join');
+    if (j >= 5) times.push(ms);
+  }
+  return times;
+}
+
+function benchJoinFull(hosts: readonly PlanHost[]): number[] {
+  const previous = computePlan({ networkName: 'bench', config, hosts }).plan;
+  const joined = [...hosts, host(HOSTS)];
+  const times: number[] = [];
+  for (let r = -1; r < REPEATS; r++) {
+    const ms = time(() => {
+      computePlan({ networkName: 'bench', config, hosts: joined, previous });
+    });
+    if (r >= 0) times.push(ms);
+  }
+  return times;
+}
+
+function benchAlloc(): number[] {
+  const block = parsePrefix('10.0.0.0/8');
+  if (!block.ok) throw new Error(block.error);
+  const times: number[] = [];
+  for (let r = -1; r < 5; r++) {
+    const allocator = new RangeAllocator({ block: block.value });
+    const live: IpAddress[] = [];
+    for (let i = 0; i < ALLOC_LIVE; i++) {
+      const a = allocator.allocate();
+      if (a.ok) live.push(a.value);
+    }
+    let head = 0;
+    const ms = time(() => {
+      for (let i = 0; i < ALLOC_PAIRS; i++) {
+        const a = allocator.allocate();
+        if (!a.ok) throw new Error(a.error);
+        allocator.release(live[head] ?? a.value);
+        live[head] = a.value;
+        head = head + 1 === ALLOC_LIVE ? 0 : head + 1;
+      }
+    });
+    check(allocator.allocatedCount === BigInt(ALLOC_LIVE), 'allocator live count');
+    if (r >= 0) times.push(ms);
+  }
+  return times;
+}
+
+interface Row {
+  readonly name: string;
+  readonly times: readonly number[];
+  readonly goal: number | undefined;
+}
+
+function printTable(rows: readonly Row[]): void {
+  const pad = (text: string, n: number): string => text.padStart(n);
+  console.log(`${'benchmark'.padEnd(34)}${pad('median ms', 11)}${pad('min', 9)}${pad('max', 9)}${pad('goal', 8)}  ok`);
+  for (const row of rows) {
+    const med = median(row.times);
+    const goal = row.goal === undefined ? '-' : String(row.goal);
+    const okText = row.goal === undefined ? '' : med <= row.goal ? 'yes' : 'NO';
+    console.log(
+      `${row.name.padEnd(34)}${pad(med.toFixed(3), 11)}${pad(Math.min(...row.times).toFixed(3), 9)}` +
+        `${pad(Math.max(...row.times).toFixed(3), 9)}${pad(goal, 8)}  ${okText}`,
+    );
+  }
+}
+
+export function run(): void {
+  const hosts = Array.from({ length: HOSTS }, (_, i) => host(i));
+  const full = benchFullPlan(hosts);
+  const join = benchJoin(hosts);
+  const joinFull = benchJoinFull(hosts);
+  const alloc = benchAlloc();
+  printTable([
+    { name: `full plan ${HOSTS} hosts x ${NETWORKS} nets`, times: full, goal: 100 },
+    { name: 'join 1 host (NetworkPlanner)', times: join, goal: 1 },
+    { name: 'join 1 host (computePlan, full)', times: joinFull, goal: undefined },
+    { name: `${ALLOC_PAIRS} alloc/release on a /8`, times: alloc, goal: 1000 },
+  ]);
+  const round = (ms: number): number => Math.round(ms * 1000) / 1000;
+  console.log(
+    JSON.stringify({
+      bench: 'cidr',
+      hosts: HOSTS,
+      networks: NETWORKS,
+      full_plan_ms: round(median(full)),
+      join_ms: round(median(join)),
+      join_full_recompute_ms: round(median(joinFull)),
+      alloc_1m_ms: round(median(alloc)),
+      node: process.version,
+    }),
+  );
+}
