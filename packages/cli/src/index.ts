@@ -1,4 +1,3 @@
 export { runCli, USAGE } from './main.js';
 export { EXIT, InputError } from './io.js';
 export type { CliIO } from './io.js';
-export { planConfigOf } from '@multinic/crd-types';

@@ -2,12 +2,17 @@ import { EXIT, InputError, type CliIO } from './io.js';
 import { planCommand } from './commands/plan.js';
 import { validateCommand } from './commands/validate.js';
 import { migrateCommand } from './commands/migrate.js';
+import { renderCommand } from './commands/render.js';
 
 type Command = (io: CliIO, args: readonly string[]) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   plan: { run: planCommand, summary: 'plan -f network.yaml --hosts hosts.yaml [-o table|json|yaml]   what the controller will write' },
   validate: { run: validateCommand, summary: 'validate -f FILE [-f FILE…]   check manifests and Multus annotations' },
+  render: {
+    run: renderCommand,
+    summary: 'render nad -f network.yaml [-n NS] | render delegates -f network.yaml --hosts hosts.yaml --host NODE --masters eth1,eth2 --ips IP1,IP2 [-o json|plan] | render template -f template.yaml --host NODE --interface IFACE [--network N --hosts H]',
+  },
   migrate: { run: migrateCommand, summary: 'migrate -f multi-nic-cni-network.yaml [-o yaml|json]   to multinic.dev/v1' },
 };
 

@@ -38,13 +38,13 @@ describe('multinic plan', () => {
     expect(blocks).toEqual({ '10.0.1.0/24': '192.168.0.0/18', '10.0.2.0/24': '192.168.64.0/18' });
     const pods = report.cidr.cidr.flatMap((e) => e.hosts.map((h) => `${h.hostName}:${e.netAddress}=${h.podCIDR}`)).sort();
     expect(pods).toEqual([
-      'Host1:10.0.1.0/24=192.168.0.0/24',
-      'Host1:10.0.2.0/24=192.168.64.0/24',
-      'Host2:10.0.1.0/24=192.168.1.0/24',
-      'Host2:10.0.2.0/24=192.168.65.0/24',
+      'host1:10.0.1.0/24=192.168.0.0/24',
+      'host1:10.0.2.0/24=192.168.64.0/24',
+      'host2:10.0.1.0/24=192.168.1.0/24',
+      'host2:10.0.2.0/24=192.168.65.0/24',
     ]);
     expect(report.ippools).toHaveLength(4);
-    const host1 = (report.routes['Host1'] ?? []).map((r) => `${r.dst} via ${r.via} dev ${r.dev}`).sort();
+    const host1 = (report.routes['host1'] ?? []).map((r) => `${r.dst} via ${r.via} dev ${r.dev}`).sort();
     expect(host1).toEqual(['192.168.1.0/24 via 10.0.1.2 dev eth1', '192.168.65.0/24 via 10.0.2.2 dev eth2']);
     expect(report.problems).toEqual([]);
   });
@@ -55,7 +55,7 @@ describe('multinic plan', () => {
     const lines = out.trim().split('\n');
     expect(lines[0]).toMatch(/^HOST\s+INTERFACE\s+HOST IP\s+NETWORK/);
     expect(lines.slice(1)).toHaveLength(4);
-    expect(lines[1]).toMatch(/^Host1\s+eth1\s+10\.0\.1\.1\s+10\.0\.1\.0\/24\s+0\s+192\.168\.0\.0\/18\s+0\s+192\.168\.0\.0\/24\s+1$/);
+    expect(lines[1]).toMatch(/^host1\s+eth1\s+10\.0\.1\.1\s+10\.0\.1\.0\/24\s+0\s+192\.168\.0\.0\/18\s+0\s+192\.168\.0\.0\/24\s+1$/);
   });
 
   it('exits 3 and names the host when the plan has no room for it', async () => {

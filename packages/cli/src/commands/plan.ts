@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { computePlan, type PlanHost } from '@multinic/cidr-core';
-import { HostInterfaceSchema, MultiNicNetworkSchema, planConfigOf, type HostInterface, type MultiNicNetwork } from '@multinic/crd-types';
-import { EXIT, InputError, formatTable, loadDocuments, type CliIO } from '../io.js';
-import { parseDocument } from '../parse-document.js';
+import type { PlanResult } from '@multinic/cidr-core';
+import { EXIT, InputError, formatTable, type CliIO } from '../io.js';
+import { loadHosts, loadNetwork, planOf } from '../load.js';
 
 const OUTPUTS = ['table', 'json', 'yaml'] as const;
 type Output = (typeof OUTPUTS)[number];
@@ -26,11 +25,7 @@ export async function planCommand(io: CliIO, args: readonly string[]): Promise<n
 
   const network = await loadNetwork(io, values.file);
   const hosts = await loadHosts(io, values.hosts);
-  const result = computePlan({
-    networkName: network.metadata.name,
-    config: planConfigOf(network),
-    hosts: hosts.map(planHostOf),
-  });
+  const result = planOf(network, hosts);
   const report = { cidr: result.plan, ippools: result.ippools, routes: result.routes, problems: result.problems };
   if (output === 'json') io.out(`${JSON.stringify(report, null, 2)}\n`);
   else if (output === 'yaml') io.out(stringify(report));
@@ -41,28 +36,7 @@ export async function planCommand(io: CliIO, args: readonly string[]): Promise<n
   return result.problems.length === 0 ? EXIT.ok : EXIT.planProblems;
 }
 
-async function loadNetwork(io: CliIO, file: string): Promise<MultiNicNetwork> {
-  const docs = await loadDocuments(io, file);
-  const [doc, ...rest] = docs;
-  if (doc === undefined) throw new InputError(`${file}: holds no document; expected one MultiNicNetwork manifest`);
-  if (rest.length > 0) throw new InputError(`${file}: holds ${docs.length} documents; plan takes exactly one MultiNicNetwork`);
-  return parseDocument(doc, { kind: 'MultiNicNetwork', schema: MultiNicNetworkSchema, total: 1 });
-}
-
-async function loadHosts(io: CliIO, file: string): Promise<HostInterface[]> {
-  const docs = await loadDocuments(io, file);
-  if (docs.length === 0) throw new InputError(`${file}: holds no document; expected HostInterface manifests`);
-  return docs.map((doc) => parseDocument(doc, { kind: 'HostInterface', schema: HostInterfaceSchema, total: docs.length }));
-}
-
-function planHostOf(host: HostInterface): PlanHost {
-  return {
-    hostName: host.spec.hostName,
-    interfaces: host.spec.interfaces.map((nic) => ({ interfaceName: nic.interfaceName, netAddress: nic.netAddress, hostIP: nic.hostIP })),
-  };
-}
-
-type Report = { cidr: ReturnType<typeof computePlan>['plan']; routes: ReturnType<typeof computePlan>['routes'] };
+type Report = { cidr: PlanResult['plan']; routes: PlanResult['routes'] };
 
 /** For people: one row per host × interface. */
 function planTable(report: Report): string {
