@@ -65,12 +65,13 @@ function hostArb(family: Family): fc.Arbitrary<PlanHost[]> {
   );
 }
 
-function scenarioArb(family: Family, hostSubnet = false): fc.Arbitrary<Scenario> {
+function scenarioArb(family: Family, options: { hostSubnet?: boolean; maxHostBlock?: number } = {}): fc.Arbitrary<Scenario> {
   const f = FAMILIES[family];
+  const hostSubnet = options.hostSubnet ?? false;
   return fc
     .record({
       interfaceBlock: fc.integer({ min: 0, max: 2 }),
-      hostBlock: fc.integer({ min: 1, max: 3 }),
+      hostBlock: fc.integer({ min: 1, max: options.maxHostBlock ?? 3 }),
       masterNets: fc.oneof(fc.constant([] as string[]), fc.shuffledSubarray(f.nets, { minLength: 1 })),
       excludeCIDRs: fc.subarray(hostSubnet ? f.netExcludes : f.excludes),
       hosts: hostArb(family),
@@ -204,22 +205,28 @@ describe.each(both)('plan laws (IPv%s)', (family) => {
     );
   });
 
-  it('NetworkPlanner: a host joining or leaving gives exactly what a full computation gives', () => {
+  it('NetworkPlanner: every join and leave gives exactly what a full computation with the previous plan gives', () => {
+    const step = fc.record({ leave: fc.boolean(), pick: fc.nat() });
     fc.assert(
-      fc.property(scenarioArb(family), hostArb(family), fc.nat(), (scenario, extra, pick) => {
+      fc.property(scenarioArb(family, { maxHostBlock: 4 }), hostArb(family), fc.array(step, { maxLength: 12 }), (scenario, extra, steps) => {
         const planner = new NetworkPlanner({ networkName: 'p', config: scenario.config, hosts: scenario.hosts });
         expect(materialize(planner.result)).toEqual(materialize(run(scenario)));
         let hosts = scenario.hosts;
-        for (const joining of extra.map((h) => ({ ...h, hostName: `new-${h.hostName}` }))) {
+        const joining = extra.map((h) => ({ ...h, hostName: `new-${h.hostName}` }));
+        for (const { leave, pick } of steps) {
           const previous = planner.result;
-          hosts = [...hosts, joining];
-          expect(materialize(planner.setHost(joining))).toEqual(materialize(run(scenario, hosts, previous)));
-        }
-        const leaving = hosts[pick % Math.max(1, hosts.length)];
-        if (leaving !== undefined) {
-          const previous = planner.result;
-          hosts = hosts.filter((h) => h !== leaving);
-          expect(materialize(planner.removeHost(leaving.hostName))).toEqual(materialize(run(scenario, hosts, previous)));
+          let actual: PlanResult;
+          if (leave && hosts.length > 0) {
+            const leaving = hosts[pick % hosts.length] as PlanHost;
+            hosts = hosts.filter((h) => h !== leaving);
+            actual = planner.removeHost(leaving.hostName);
+          } else {
+            const next = joining.shift();
+            if (next === undefined) continue;
+            hosts = [...hosts, next];
+            actual = planner.setHost(next);
+          }
+          expect(materialize(actual)).toEqual(materialize(run(scenario, hosts, previous)));
         }
       }),
       { numRuns: 100 },
@@ -252,7 +259,7 @@ describe.each(both)('plan laws (IPv%s)', (family) => {
 describe.each(both)('host-subnet mode laws (IPv%s)', (family) => {
   it('pod blocks lie in their NIC network, never contain a host address or the network address, and respect excludes', () => {
     fc.assert(
-      fc.property(scenarioArb(family, true), (scenario) => {
+      fc.property(scenarioArb(family, { hostSubnet: true }), (scenario) => {
         const result = run(scenario);
         const addresses = scenario.hosts.flatMap((h) => h.interfaces.map((n) => n.hostIP));
         const blocks = result.plan.cidr.flatMap((e) => e.hosts.map((h) => ({ e, h, block: prefix(h.podCIDR) })));

@@ -351,6 +351,17 @@ describe('NetworkPlanner', () => {
     expect(moved.plan.cidr[0]?.hosts[0]?.hostIP).toBe('10.0.1.9');
   });
 
+  it('puts a joining host on a freed index once the never-used ones are gone, exactly like computePlan', () => {
+    const config = { ...workedConfig, interfaceBlock: 6, hostBlock: 2, masterNets: ['10.0.1.0/24'] };
+    const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((name, i) => host(name, `10.0.1.0/24 10.0.1.${i + 1}`)) as [PlanHost, PlanHost, PlanHost, PlanHost, PlanHost];
+    const planner = new NetworkPlanner({ networkName: 'n', config, hosts: [a, b, c, d] });
+    const left = planner.removeHost('b');
+    const joined = planner.setHost(e);
+    expect(joined.plan.cidr[0]?.hosts.map((h) => `${h.hostIndex} ${h.hostName}`)).toEqual(['0 a', '1 e', '2 c', '3 d']);
+    const full = computePlan({ networkName: 'n', config, hosts: [a, c, d, e], previous: left.plan });
+    expect({ ...joined, routes: { ...joined.routes }, rules: { ...joined.rules } }).toEqual({ ...full, routes: { ...full.routes }, rules: { ...full.rules } });
+  });
+
   it('ignores removing a host it does not know', () => {
     const planner = new NetworkPlanner(input);
     expect(planner.removeHost('nobody')).toBe(planner.result);
