@@ -1,6 +1,6 @@
 // computePlan and NetworkPlanner: the same plan, computed in full or kept up to date one host at a time.
 import { collectNics, mergeHosts, NetParser } from './hosts.js';
-import type { NicInfo } from './hosts.js';
+import type { DraftEntry } from './hosts.js';
 import { lazyHostRecord, routesForHost, rulesForHost } from './routes.js';
 import { computeState, makeEntry, makePool, planOf } from './state.js';
 import type { NetState, PlanState } from './state.js';
@@ -93,17 +93,17 @@ export class NetworkPlanner {
   }
 
   /** The host's valid NICs on planned networks, or undefined when a full recomputation is needed. */
-  #joinable(host: PlanHost): [NetState, NicInfo][] | undefined {
+  #joinable(host: PlanHost): [NetState, DraftEntry][] | undefined {
     if (!this.#healthy() || this.#hosts.has(host.hostName)) return undefined;
     const problems: PlanProblem[] = [];
-    const merged = mergeHosts([host]);
-    const nics = collectNics(merged, new NetParser(false), problems);
+    const nets = new NetParser(false);
+    collectNics(mergeHosts([host]), nets, problems);
     if (problems.length > 0) return undefined;
     const everyNetwork = this.#state.config?.masterNets.length === 0;
-    const placed: [NetState, NicInfo][] = [];
-    for (const nic of nics) {
-      const net = this.#state.netsByKey.get(nic.netKey);
-      if (net !== undefined) placed.push([net, nic]);
+    const placed: [NetState, DraftEntry][] = [];
+    for (const record of nets.networks.values()) {
+      const net = this.#state.netsByKey.get(record.key);
+      if (net !== undefined) placed.push(...record.nics.map((nic): [NetState, DraftEntry] => [net, nic]));
       else if (everyNetwork) return undefined;
     }
     return placed;
@@ -113,7 +113,7 @@ export class NetworkPlanner {
     const placed = this.#joinable(host);
     if (placed === undefined) return false;
     const checkpoints = new Map(placed.map(([net]) => [net, net.pool.checkpoint()]));
-    const taken: [NetState, NicInfo, number][] = [];
+    const taken: [NetState, DraftEntry, number][] = [];
     for (const [net, nic] of placed) {
       const index = net.pool.take();
       if (index === undefined) {

@@ -6,7 +6,7 @@ import { comparePrefixes, nthSubPrefix, prefixContains, subPrefixIndex } from '.
 import { minPodBits, parseConfig } from './config.js';
 import type { ParsedConfig } from './config.js';
 import { collectNics, compareText, mergeHosts, NetParser } from './hosts.js';
-import type { NetRecord, NicInfo } from './hosts.js';
+import type { DraftEntry, NetRecord } from './hosts.js';
 import { IndexPool, mergeRanges } from './indexes.js';
 import type { NumberRanges } from './indexes.js';
 import { DEFAULT_ROUTE_TABLE_BASE } from './types.js';
@@ -50,17 +50,20 @@ export function poolName(networkName: string, podCIDR: string): string {
 /** Shared by every pool without excludes (most of them): results are read-only. */
 const NO_EXCLUDES = Object.freeze([]) as unknown as string[];
 
-/** The plan entry of one NIC at one host index. IPv4 stays in exact double arithmetic (no bigint): it is hot. */
-export function makeEntry(state: PlanState, net: NetState, nic: NicInfo, hostIndex: number): PlanHostEntry {
-  const { hostName, interfaceName, hostIP } = nic;
+/** Completes a NIC's entry at one host index. IPv4 stays in exact double arithmetic (no bigint): it is hot. */
+export function makeEntry(state: PlanState, net: NetState, draft: DraftEntry, hostIndex: number): PlanHostEntry {
   const hostBits = (state.config as ParsedConfig).hostBits;
   const podLength = net.vlan.length + hostBits;
+  draft.hostIndex = hostIndex;
   if (net.vlan.family === 4) {
     const base = formatV4(Number(net.vlan.base) + hostIndex * 2 ** (32 - podLength));
-    return { hostIndex, hostName, interfaceName, hostIP, podCIDR: `${base}/${podLength}`, ippool: `${state.networkName}-${base}-${podLength}` };
+    draft.podCIDR = `${base}/${podLength}`;
+    draft.ippool = `${state.networkName}-${base}-${podLength}`;
+  } else {
+    draft.podCIDR = formatPrefix(nthSubPrefix(net.vlan, hostBits, BigInt(hostIndex)));
+    draft.ippool = poolName(state.networkName, draft.podCIDR);
   }
-  const podCIDR = formatPrefix(nthSubPrefix(net.vlan, hostBits, BigInt(hostIndex)));
-  return { hostIndex, hostName, interfaceName, hostIP, podCIDR, ippool: poolName(state.networkName, podCIDR) };
+  return draft;
 }
 
 /** The IPPool of a plan entry. */
@@ -184,7 +187,7 @@ interface NetInput {
   readonly key: string;
   readonly net: IpPrefix;
   readonly interfaceIndex: number;
-  readonly nics: readonly NicInfo[];
+  readonly record: NetRecord;
   readonly previous: PlanInterfaceEntry | undefined;
 }
 
@@ -211,11 +214,8 @@ function buildNet(state: PlanState, input: NetInput): NetState {
   const reserved: bigint[] = [];
   const hostAddresses: bigint[] = [];
   if (hostSubnet) {
-    reserved.push(vlan.base);
-    for (const nic of input.nics) {
-      if (nic.gateway !== undefined) reserved.push(nic.gateway);
-      hostAddresses.push(nic.ip);
-    }
+    reserved.push(vlan.base, ...input.record.gateways);
+    hostAddresses.push(...input.record.addresses);
   }
   const rules = slotRules(config, vlan, reserved, hostAddresses);
   const pool = new IndexPool({ capacity: 2 ** config.hostBits, blocked: rules.soft, highWater: highWaterOf(input.previous) });
@@ -248,15 +248,18 @@ function previousIndexes(previous: PlanInterfaceEntry | undefined): Map<string, 
 function placeHosts(state: PlanState, net: NetState, input: NetInput, rules: SlotRules): void {
   const previous = previousIndexes(input.previous);
   const hostSubnet = state.config?.subnet === undefined;
+  const { nics, addresses } = input.record;
   const indexes: number[] = [];
-  const nics: NicInfo[] = [];
-  const fresh: NicInfo[] = [];
-  for (const nic of input.nics) {
+  const placed: DraftEntry[] = [];
+  const fresh: DraftEntry[] = [];
+  for (let i = 0; i < nics.length; i++) {
+    const nic = nics[i] as DraftEntry;
     const index = previous.size === 0 ? undefined : previous.get(nic.hostName)?.get(nic.interfaceName);
-    const keep = index !== undefined && skipHard(rules, index) && (!hostSubnet || rules.slotOf(nic.ip) !== index) && claimKept(net.pool, index);
+    const keep =
+      index !== undefined && skipHard(rules, index) && (!hostSubnet || rules.slotOf(addresses[i] as bigint) !== index) && claimKept(net.pool, index);
     if (keep) {
       indexes.push(index);
-      nics.push(nic);
+      placed.push(nic);
     } else fresh.push(nic);
   }
   for (const nic of fresh) {
@@ -264,11 +267,11 @@ function placeHosts(state: PlanState, net: NetState, input: NetInput, rules: Slo
     if (index === undefined) state.problems.push(noHostIndexProblem(state, net, nic));
     else {
       indexes.push(index);
-      nics.push(nic);
+      placed.push(nic);
     }
   }
   for (const i of orderOf(indexes)) {
-    const entry = makeEntry(state, net, nics[i] as NicInfo, indexes[i] as number);
+    const entry = makeEntry(state, net, placed[i] as DraftEntry, indexes[i] as number);
     net.entries.push(entry);
     net.pools.push(makePool(net, entry));
   }
@@ -295,7 +298,7 @@ function claimKept(pool: IndexPool, index: number): boolean {
   return true;
 }
 
-function noHostIndexProblem(state: PlanState, net: NetState, nic: NicInfo): PlanProblem {
+function noHostIndexProblem(state: PlanState, net: NetState, nic: DraftEntry): PlanProblem {
   const hostBits = (state.config as ParsedConfig).hostBits;
   const blocked = net.pool.blocked.reduce((n, [lo, hi]) => n + Math.min(hi, net.pool.capacity - 1) - lo + 1, 0);
   const why = blocked > 0 ? `, ${blocked} of them unusable (excluded or holding a reserved address),` : '';
@@ -345,7 +348,7 @@ export function computeState(input: PlanInput): PlanState {
   const ordered = [...indexes].sort((a, b) => a[1] - b[1] || compareText(a[0], b[0]));
   for (const [key, interfaceIndex] of ordered) {
     const record = nets.networks.get(key) as NetRecord;
-    const netInput = { key, net: record.prefix, interfaceIndex, nics: record.nics, previous: previousByKey.get(key) };
+    const netInput = { key, net: record.prefix, interfaceIndex, record, previous: previousByKey.get(key) };
     const tooSmall = hostSubnetTooSmall(parsed, netInput);
     if (tooSmall !== undefined) {
       problems.push(tooSmall);
