@@ -52,9 +52,11 @@ describe('multinic plan', () => {
   it('prints one table row per host and interface for people', async () => {
     const { status, out } = await cli('plan', '-f', example('plan/network.yaml'), '--hosts', example('plan/hosts.yaml'));
     expect(status).toBe(0);
-    const lines = out.trim().split('\n');
+    const [blocks = '', routes = ''] = out.trim().split('\n\n');
+    const lines = blocks.split('\n');
     expect(lines[0]).toMatch(/^HOST\s+INTERFACE\s+HOST IP\s+NETWORK/);
     expect(lines.slice(1)).toHaveLength(4);
+    expect(routes.split('\n')).toContain('host1  ip route add 192.168.1.0/24 via 10.0.1.2 dev eth1 table 1000');
     expect(lines[1]).toMatch(/^host1\s+eth1\s+10\.0\.1\.1\s+10\.0\.1\.0\/24\s+0\s+192\.168\.0\.0\/18\s+0\s+192\.168\.0\.0\/24\s+1$/);
   });
 

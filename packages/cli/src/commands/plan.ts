@@ -47,5 +47,9 @@ function planTable(report: Report): string {
     }),
   );
   rows.sort((a, b) => (a[0] ?? '').localeCompare(b[0] ?? '') || Number(a[4]) - Number(b[4]));
-  return formatTable(['HOST', 'INTERFACE', 'HOST IP', 'NETWORK', 'IFINDEX', 'VLAN CIDR', 'HOSTINDEX', 'POD CIDR', 'ROUTES'], rows);
+  const blocks = formatTable(['HOST', 'INTERFACE', 'HOST IP', 'NETWORK', 'IFINDEX', 'VLAN CIDR', 'HOSTINDEX', 'POD CIDR', 'ROUTES'], rows);
+  const routeRows = Object.keys(report.routes)
+    .sort()
+    .flatMap((host) => (report.routes[host] ?? []).map((r) => [host, `ip route add ${r.dst} via ${r.via} dev ${r.dev} table ${r.table}`]));
+  return routeRows.length === 0 ? blocks : `${blocks}\n${formatTable(['HOST', 'L3 ROUTE'], routeRows)}`;
 }
