@@ -1,0 +1,142 @@
+// Mirrors the allocation state into each IPPool's `status.allocations`. Batched: changes mark a pool dirty and a
+// single loop writes dirty pools after a short delay. Optimistic concurrency: read the pool, replace its status with
+// the read resourceVersion, and on 409 read again. While the API server is unreachable the pools stay dirty and the
+// loop retries with backoff, so the mirror catches up by itself.
+import type { IPPoolAllocation } from '@multinic/crd-types';
+import type { Logger } from 'pino';
+import type { KubeClient } from '../kube/client.js';
+import { KubeError } from '../kube/client.js';
+import type { AllocationRecord } from './store.js';
+
+export const IPPOOLS_PATH = '/apis/multinic.dev/v1/ippools';
+
+interface PoolObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; resourceVersion?: string };
+  spec?: unknown;
+  status?: { allocations?: IPPoolAllocation[]; [k: string]: unknown };
+}
+
+export function toPoolAllocation(r: AllocationRecord): IPPoolAllocation {
+  return { address: r.address, containerID: r.containerID, interface: r.ifname, podName: r.podName, podNamespace: r.podNamespace, podUID: r.podUID };
+}
+
+function sameAllocations(a: readonly IPPoolAllocation[], b: readonly IPPoolAllocation[]): boolean {
+  const key = (x: IPPoolAllocation): string => `${x.address}|${x.containerID}|${x.interface}|${x.podName}|${x.podNamespace}|${x.podUID}`;
+  const left = a.map(key).sort();
+  const right = b.map(key).sort();
+  return left.length === right.length && left.every((k, i) => k === right[i]);
+}
+
+export interface MirrorOptions {
+  readonly client: KubeClient;
+  /** The allocations a pool should show, in address order; undefined when the pool is no longer ours. */
+  readonly desired: (pool: string) => AllocationRecord[] | undefined;
+  readonly log: Logger;
+  /** Delay between a change and its write (batching); default 50 ms. */
+  readonly batchMs?: number;
+  /** Backoff after a failed write: starts here, doubles, capped at 5 s. */
+  readonly retryMs?: number;
+  readonly onWrite?: (outcome: 'written' | 'conflict' | 'error' | 'unchanged') => void;
+}
+
+export class PoolMirror {
+  readonly #o: MirrorOptions;
+  readonly #dirty = new Set<string>();
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #backoff = 0;
+  #stopped = false;
+  readonly #idleWaiters: (() => void)[] = [];
+
+  constructor(options: MirrorOptions) {
+    this.#o = options;
+  }
+
+  /** Pools whose status is not known to match the state yet. */
+  get pending(): number {
+    return this.#dirty.size;
+  }
+
+  markDirty(pools: Iterable<string>): void {
+    for (const p of pools) this.#dirty.add(p);
+    if (this.#dirty.size > 0) this.#schedule(this.#backoff > 0 ? this.#backoff : (this.#o.batchMs ?? 50));
+  }
+
+  #schedule(delay: number): void {
+    if (this.#stopped || this.#timer !== undefined || this.#running !== undefined) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#running = this.#flush().finally(() => {
+        this.#running = undefined;
+        if (this.#dirty.size > 0) this.#schedule(this.#backoff > 0 ? this.#backoff : (this.#o.batchMs ?? 50));
+        else for (const w of this.#idleWaiters.splice(0)) w();
+      });
+    }, delay);
+  }
+
+  async #flush(): Promise<void> {
+    const pools = [...this.#dirty];
+    this.#dirty.clear();
+    let failed = false;
+    for (const pool of pools) {
+      try {
+        await this.#sync(pool);
+      } catch (err) {
+        failed = true;
+        this.#dirty.add(pool);
+        this.#o.onWrite?.('error');
+        this.#o.log.warn({ pool, err: String(err) }, 'mirroring allocations to the IPPool failed; will retry');
+      }
+    }
+    const base = this.#o.retryMs ?? 200;
+    this.#backoff = failed ? Math.min(this.#backoff > 0 ? this.#backoff * 2 : base, 5_000) : 0;
+  }
+
+  async #sync(pool: string): Promise<void> {
+    for (let attempt = 0; ; attempt += 1) {
+      const result = await this.#attempt(pool);
+      if (result !== 'conflict') return;
+      this.#o.onWrite?.('conflict');
+      if (attempt >= 20) throw new KubeError(409, `IPPool ${pool}: still conflicting after ${attempt + 1} attempts`);
+    }
+  }
+
+  /** One read-compare-replace round; 'conflict' when the pool changed in between. */
+  async #attempt(pool: string): Promise<'done' | 'conflict'> {
+    const records = this.#o.desired(pool);
+    if (records === undefined) return 'done';
+    const desired = records.map(toPoolAllocation);
+    const obj = await this.#o.client.request<PoolObject>({ method: 'GET', path: `${IPPOOLS_PATH}/${pool}` }).catch((err: unknown) => {
+      if (err instanceof KubeError && err.status === 404) return undefined;
+      throw err;
+    });
+    if (obj === undefined) return 'done';
+    if (sameAllocations(obj.status?.allocations ?? [], desired)) {
+      this.#o.onWrite?.('unchanged');
+      return 'done';
+    }
+    const body: PoolObject = { ...obj, status: { ...obj.status, allocations: desired } };
+    try {
+      await this.#o.client.request({ method: 'PUT', path: `${IPPOOLS_PATH}/${pool}/status`, body });
+    } catch (err) {
+      if (err instanceof KubeError && err.status === 409) return 'conflict';
+      throw err;
+    }
+    this.#o.onWrite?.('written');
+    return 'done';
+  }
+
+  /** Resolves when nothing is dirty and no write is running (for shutdown and tests). */
+  idle(): Promise<void> {
+    if (this.#dirty.size === 0 && this.#running === undefined && this.#timer === undefined) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}

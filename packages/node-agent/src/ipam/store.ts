@@ -1,0 +1,430 @@
+// The node's allocation state: one cidr-core RangeAllocator per IPPool of this node, and the records that say who
+// holds each address. In memory and free of I/O (time is passed in), so every rule is unit-tested; the agent
+// persists it (checkpoint) and mirrors it (IPPool status) around these calls.
+import type { IpAddress, IpPrefix } from '@multinic/cidr-core';
+import { RangeAllocator, formatAddress, parseAddress, parsePrefix, prefixContainsAddress } from '@multinic/cidr-core';
+import { AGENT_ERROR_CODES } from '@multinic/crd-types';
+import type { ApiFailure, Outcome } from '../errors.js';
+import { failed, failure, okValue } from '../errors.js';
+
+/** The part of an IPPool spec the agent allocates from. */
+export interface PoolSpec {
+  readonly name: string;
+  readonly network: string;
+  readonly interfaceName: string;
+  readonly podCIDR: string;
+  readonly vlanCIDR: string;
+  readonly excludes: readonly string[];
+}
+
+/** Who holds one address. `ifname` is the CNI_IFNAME of the attachment (the idempotency key with containerID). */
+export interface AllocationRecord {
+  readonly pool: string;
+  readonly address: string;
+  readonly network: string;
+  readonly containerID: string;
+  readonly ifname: string;
+  readonly interfaceName: string;
+  readonly podInterface: string;
+  readonly podName: string;
+  readonly podNamespace: string;
+  readonly podUID: string;
+  /** Milliseconds since the epoch (from the injected clock): the GC grace period counts from here. */
+  readonly createdAt: number;
+}
+
+export interface AllocateInput {
+  readonly network: string;
+  readonly containerID: string;
+  readonly ifname: string;
+  readonly pod: { readonly name: string; readonly namespace: string; readonly uid: string };
+  readonly nics: readonly { readonly interfaceName: string; readonly podInterface: string }[];
+  readonly ips?: readonly string[] | undefined;
+}
+
+export interface AllocateOutcome {
+  /** One record per requested NIC, in request order. */
+  readonly records: readonly AllocationRecord[];
+  /** False when the attachment already had these addresses (a repeated ADD). */
+  readonly created: boolean;
+}
+
+interface Pool {
+  readonly spec: PoolSpec;
+  readonly block: IpPrefix;
+  readonly vlanLength: number;
+  readonly allocator: RangeAllocator;
+  readonly byAddress: Map<string, AllocationRecord>;
+}
+
+export function attachmentKey(network: string, containerID: string, ifname: string): string {
+  return `${network}\u0000${containerID}\u0000${ifname}`;
+}
+
+function keyOf(r: Pick<AllocationRecord, 'network' | 'containerID' | 'ifname'>): string {
+  return attachmentKey(r.network, r.containerID, r.ifname);
+}
+
+/** Builds a pool: an allocator without excludes, current holders marked, then the excludes reserved (holders stay). */
+function buildPool(spec: PoolSpec, holders: Iterable<AllocationRecord>): { pool: Pool; dropped: AllocationRecord[] } | { error: string } {
+  const block = parsePrefix(spec.podCIDR);
+  if (!block.ok) return { error: `IPPool ${spec.name}: spec.podCIDR ${spec.podCIDR}: ${block.error}` };
+  const vlan = parsePrefix(spec.vlanCIDR);
+  if (!vlan.ok) return { error: `IPPool ${spec.name}: spec.vlanCIDR ${spec.vlanCIDR}: ${vlan.error}` };
+  const allocator = new RangeAllocator({ block: block.value });
+  const pool: Pool = { spec, block: block.value, vlanLength: vlan.value.length, allocator, byAddress: new Map() };
+  const dropped: AllocationRecord[] = [];
+  for (const record of holders) {
+    const ip = parseAddress(record.address);
+    if (ip.ok && allocator.allocateSpecific(ip.value).ok) pool.byAddress.set(record.address, record);
+    else dropped.push(record);
+  }
+  for (const [i, text] of spec.excludes.entries()) {
+    const exclude = parsePrefix(text);
+    if (!exclude.ok) return { error: `IPPool ${spec.name}: spec.excludes[${i}] ${text}: ${exclude.error}` };
+    allocator.reserve(exclude.value);
+  }
+  return { pool, dropped };
+}
+
+function samePool(a: PoolSpec, b: PoolSpec): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export interface PoolChange {
+  /** Records whose pool went away or whose address no longer fits the pool. */
+  readonly dropped: AllocationRecord[];
+  /** IPPools that could not be used, with the reason. */
+  readonly problems: string[];
+  /** Names of pools added, changed or removed. */
+  readonly changed: string[];
+}
+
+export class AllocationStore {
+  readonly #pools = new Map<string, Pool>();
+  readonly #byAttachment = new Map<string, AllocationRecord[]>();
+  /** `network \0 interfaceName` → pool name. */
+  readonly #byNic = new Map<string, string>();
+
+  /** Replaces the set of pools (the IPPools whose spec.hostName is this node). */
+  setPools(specs: readonly PoolSpec[]): PoolChange {
+    const wanted = new Map(specs.map((s) => [s.name, s]));
+    const dropped: AllocationRecord[] = [];
+    const problems: string[] = [];
+    const changed: string[] = [];
+    for (const name of [...this.#pools.keys()]) {
+      if (wanted.has(name)) continue;
+      dropped.push(...this.#dropPool(name));
+      changed.push(name);
+    }
+    for (const spec of specs) {
+      const current = this.#pools.get(spec.name);
+      if (current !== undefined && samePool(current.spec, spec)) continue;
+      const built = buildPool(spec, current?.byAddress.values() ?? []);
+      if ('error' in built) {
+        problems.push(built.error);
+        continue;
+      }
+      for (const r of built.dropped) this.#unindex(r);
+      dropped.push(...built.dropped);
+      this.#pools.set(spec.name, built.pool);
+      changed.push(spec.name);
+    }
+    this.#reindexNics();
+    return { dropped, problems, changed };
+  }
+
+  #dropPool(name: string): AllocationRecord[] {
+    const pool = this.#pools.get(name);
+    this.#pools.delete(name);
+    const records = [...(pool?.byAddress.values() ?? [])];
+    for (const r of records) this.#unindex(r);
+    return records;
+  }
+
+  #reindexNics(): void {
+    this.#byNic.clear();
+    const names = [...this.#pools.keys()].sort();
+    for (const name of names) {
+      const spec = this.#pools.get(name)?.spec;
+      const key = spec === undefined ? undefined : `${spec.network}\u0000${spec.interfaceName}`;
+      if (key !== undefined && !this.#byNic.has(key)) this.#byNic.set(key, name);
+    }
+  }
+
+  pools(): PoolSpec[] {
+    return [...this.#pools.values()].map((p) => p.spec);
+  }
+
+  poolSpec(name: string): PoolSpec | undefined {
+    return this.#pools.get(name)?.spec;
+  }
+
+  /** The pool of a network on one of this node's NICs. */
+  poolFor(network: string, interfaceName: string): PoolSpec | undefined {
+    const name = this.#byNic.get(`${network}\u0000${interfaceName}`);
+    return name === undefined ? undefined : this.#pools.get(name)?.spec;
+  }
+
+  /** Networks with at least one pool on this node. */
+  networks(): Set<string> {
+    return new Set([...this.#pools.values()].map((p) => p.spec.network));
+  }
+
+  /** Prefix length of the vlan block of a pool (the pod address's prefix length). */
+  vlanLength(pool: string): number | undefined {
+    return this.#pools.get(pool)?.vlanLength;
+  }
+
+  records(): AllocationRecord[] {
+    return [...this.#pools.values()].flatMap((p) => [...p.byAddress.values()]);
+  }
+
+  poolRecords(pool: string): AllocationRecord[] {
+    return [...(this.#pools.get(pool)?.byAddress.values() ?? [])].sort((a, b) => compareText(a.address, b.address));
+  }
+
+  attachment(network: string, containerID: string, ifname: string): readonly AllocationRecord[] | undefined {
+    return this.#byAttachment.get(attachmentKey(network, containerID, ifname));
+  }
+
+  #index(r: AllocationRecord): void {
+    const key = keyOf(r);
+    const list = this.#byAttachment.get(key);
+    if (list === undefined) this.#byAttachment.set(key, [r]);
+    else list.push(r);
+  }
+
+  #unindex(r: AllocationRecord): void {
+    const key = keyOf(r);
+    const rest = (this.#byAttachment.get(key) ?? []).filter((x) => !(x.pool === r.pool && x.address === r.address));
+    if (rest.length === 0) this.#byAttachment.delete(key);
+    else this.#byAttachment.set(key, rest);
+  }
+
+  /**
+   * One address per NIC, all or nothing. Idempotent on (network, containerID, ifname): a repeated request gets
+   * the same addresses. Requested `ips` must each fall in exactly one NIC's pod block or the request fails.
+   */
+  allocate(input: AllocateInput, now: number): Outcome<AllocateOutcome> {
+    const existing = this.attachment(input.network, input.containerID, input.ifname);
+    if (existing !== undefined) return repeated(input, existing);
+    const pools = this.#poolsFor(input);
+    if (!pools.ok) return pools;
+    const requested = assignRequested(input, pools.value);
+    if (!requested.ok) return requested;
+    const taken: { pool: Pool; ip: IpAddress }[] = [];
+    for (const [i, pool] of pools.value.entries()) {
+      const want = requested.value[i];
+      const got = want === undefined ? pool.allocator.allocate() : pool.allocator.allocateSpecific(want.ip);
+      if (!got.ok) {
+        for (const t of taken) t.pool.allocator.release(t.ip);
+        return failed(allocationFailure({ input, index: i, requestedIndex: want?.k, error: got.error }));
+      }
+      taken.push({ pool, ip: got.value });
+    }
+    const records = taken.map(({ pool, ip }, i): AllocationRecord => {
+      const nic = input.nics[i] ?? { interfaceName: pool.spec.interfaceName, podInterface: '' };
+      return {
+        pool: pool.spec.name,
+        address: formatAddress(ip),
+        network: input.network,
+        containerID: input.containerID,
+        ifname: input.ifname,
+        interfaceName: nic.interfaceName,
+        podInterface: nic.podInterface,
+        podName: input.pod.name,
+        podNamespace: input.pod.namespace,
+        podUID: input.pod.uid,
+        createdAt: now,
+      };
+    });
+    for (const [i, r] of records.entries()) {
+      taken[i]?.pool.byAddress.set(r.address, r);
+      this.#index(r);
+    }
+    return okValue({ records, created: true });
+  }
+
+  #poolsFor(input: AllocateInput): Outcome<Pool[]> {
+    const pools: Pool[] = [];
+    for (const [i, nic] of input.nics.entries()) {
+      const name = this.#byNic.get(`${input.network}\u0000${nic.interfaceName}`);
+      const pool = name === undefined ? undefined : this.#pools.get(name);
+      if (pool === undefined) {
+        const known = [...this.#pools.values()].filter((p) => p.spec.network === input.network).map((p) => p.spec.interfaceName);
+        return failed(
+          failure({
+            status: 503,
+            code: AGENT_ERROR_CODES.tryAgain,
+            field: `nics[${i}].interfaceName`,
+            msg: `no IPPool of network ${input.network} for NIC ${nic.interfaceName} on this node (pools exist for: ${known.join(', ') || 'none'}); the controller may not have planned it yet: try again, or check the MultiNicNetwork's status`,
+          }),
+        );
+      }
+      pools.push(pool);
+    }
+    return okValue(pools);
+  }
+
+  /** Releases an attachment; idempotent (nothing held → nothing released). */
+  release(network: string, containerID: string, ifname: string): AllocationRecord[] {
+    const records = [...(this.attachment(network, containerID, ifname) ?? [])];
+    for (const r of records) this.#releaseRecord(r);
+    return records;
+  }
+
+  #releaseRecord(r: AllocationRecord): void {
+    const pool = this.#pools.get(r.pool);
+    const ip = parseAddress(r.address);
+    if (pool !== undefined && pool.byAddress.get(r.address) === r) {
+      pool.byAddress.delete(r.address);
+      if (ip.ok) pool.allocator.release(ip.value);
+    }
+    this.#unindex(r);
+  }
+
+  /** Releases every record for which `predicate` holds. */
+  releaseWhere(predicate: (r: AllocationRecord) => boolean): AllocationRecord[] {
+    const records = this.records().filter(predicate);
+    for (const r of records) this.#releaseRecord(r);
+    return records;
+  }
+
+  /** CNI GC: every attachment of `network` that is not in `valid` is released. */
+  gc(network: string, valid: readonly { containerID: string; ifname: string }[]): { released: AllocationRecord[]; kept: number } {
+    const keep = new Set(valid.map((v) => attachmentKey(network, v.containerID, v.ifname)));
+    const released = this.releaseWhere((r) => r.network === network && !keep.has(keyOf(r)));
+    const kept = this.records().filter((r) => r.network === network).length;
+    return { released, kept };
+  }
+
+  /**
+   * Puts known records back (from the checkpoint or an IPPool's status). A record whose pool is unknown, whose
+   * address does not fit, or whose address is already held by someone else is not restored and is reported.
+   */
+  restore(records: readonly AllocationRecord[]): { restored: number; rejected: { record: AllocationRecord; reason: string }[] } {
+    let restored = 0;
+    const rejected: { record: AllocationRecord; reason: string }[] = [];
+    for (const record of records) {
+      const reason = this.#restoreOne(record);
+      if (reason === undefined) restored += 1;
+      else rejected.push({ record, reason });
+    }
+    return { restored, rejected };
+  }
+
+  #restoreOne(record: AllocationRecord): string | undefined {
+    const pool = this.#pools.get(record.pool);
+    if (pool === undefined) return `IPPool ${record.pool} is not one of this node's pools`;
+    const holder = pool.byAddress.get(record.address);
+    if (holder !== undefined) return keyOf(holder) === keyOf(record) ? 'already known' : `held by container ${holder.containerID}`;
+    const ip = parseAddress(record.address);
+    if (!ip.ok) return ip.error;
+    if (!prefixContainsAddress(pool.block, ip.value)) return `outside pod block ${pool.spec.podCIDR}`;
+    // Force: an address that is now excluded stays held until released.
+    const got = pool.allocator.allocateSpecific(ip.value);
+    if (!got.ok && !/excluded or reserved/.test(got.error)) return got.error;
+    pool.byAddress.set(record.address, record);
+    this.#index(record);
+    return undefined;
+  }
+
+  /** Allocated count per pool (for metrics). */
+  counts(): Map<string, number> {
+    return new Map([...this.#pools.entries()].map(([name, p]) => [name, p.byAddress.size]));
+  }
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A repeated ADD: the same NICs get the same addresses; anything else is a conflict to resolve with DEL. */
+function repeated(input: AllocateInput, existing: readonly AllocationRecord[]): Outcome<AllocateOutcome> {
+  const records: AllocationRecord[] = [];
+  for (const [i, nic] of input.nics.entries()) {
+    const r = existing.find((x) => x.interfaceName === nic.interfaceName);
+    if (r === undefined || existing.length !== input.nics.length) {
+      const held = existing.map((x) => `${x.interfaceName}=${x.address}`).join(', ');
+      return failed(
+        failure({
+          status: 409,
+          code: AGENT_ERROR_CODES.invalidConfig,
+          field: `nics[${i}].interfaceName`,
+          msg: `container ${input.containerID} ${input.ifname} already holds addresses on other NICs (${held}); release it (CNI DEL) before adding it with a different set of NICs`,
+        }),
+      );
+    }
+    records.push(r.podInterface === nic.podInterface ? r : { ...r, podInterface: nic.podInterface });
+  }
+  for (const [k, ip] of (input.ips ?? []).entries()) {
+    const canonical = parseAddress(ip.split('/')[0] ?? '');
+    if (!canonical.ok || !records.some((r) => r.address === formatAddress(canonical.value))) {
+      return failed(
+        failure({
+          status: 409,
+          code: AGENT_ERROR_CODES.requestedAddressUnavailable,
+          field: `ips[${k}]`,
+          msg: `container ${input.containerID} ${input.ifname} already holds ${records.map((r) => r.address).join(', ')}, not the requested ${ip}; release it first`,
+        }),
+      );
+    }
+  }
+  return okValue({ records, created: false });
+}
+
+/** Requested address per NIC index (each requested address must fall in exactly one selected NIC's pod block). */
+function assignRequested(input: AllocateInput, pools: readonly Pool[]): Outcome<({ ip: IpAddress; k: number } | undefined)[]> {
+  const out: ({ ip: IpAddress; k: number } | undefined)[] = pools.map(() => undefined);
+  for (const [k, text] of (input.ips ?? []).entries()) {
+    const ip = parseAddress(text.split('/')[0] ?? '');
+    if (!ip.ok) {
+      return failed(failure({ status: 400, code: AGENT_ERROR_CODES.badRequest, field: `ips[${k}]`, msg: `${JSON.stringify(text)} is not an IP address: ${ip.error}` }));
+    }
+    const index = pools.findIndex((p) => prefixContainsAddress(p.block, ip.value));
+    if (index < 0) {
+      const blocks = pools.map((p) => `${p.spec.interfaceName} ${p.spec.podCIDR}`).join(', ');
+      return failed(
+        failure({
+          status: 409,
+          code: AGENT_ERROR_CODES.requestedAddressUnavailable,
+          field: `ips[${k}]`,
+          msg: `requested address ${text} is in none of the selected NICs' pod blocks on this node (${blocks}); request an address of one of them or let the agent choose`,
+        }),
+      );
+    }
+    const already = out[index];
+    if (already !== undefined) {
+      return failed(
+        failure({
+          status: 422,
+          code: AGENT_ERROR_CODES.invalidConfig,
+          field: `ips[${k}]`,
+          msg: `requested addresses ${formatAddress(already.ip)} and ${text} both fall in the pod block of NIC ${pools[index]?.spec.interfaceName}: one address per NIC`,
+        }),
+      );
+    }
+    out[index] = { ip: ip.value, k };
+  }
+  return okValue(out);
+}
+
+function allocationFailure(options: { input: AllocateInput; index: number; requestedIndex: number | undefined; error: string }): ApiFailure {
+  const { input, index, requestedIndex, error } = options;
+  const nic = input.nics[index]?.interfaceName ?? '?';
+  if (requestedIndex !== undefined) {
+    return failure({
+      status: 409,
+      code: AGENT_ERROR_CODES.requestedAddressUnavailable,
+      field: `ips[${requestedIndex}]`,
+      msg: `requested address cannot be given on NIC ${nic}: ${error}; nothing was allocated`,
+    });
+  }
+  return failure({
+    status: 409,
+    code: AGENT_ERROR_CODES.exhausted,
+    field: `nics[${index}].interfaceName`,
+    msg: `no free address on NIC ${nic}: ${error}; nothing was allocated (release unused pods or widen the network's hostBlock)`,
+  });
+}

@@ -1,0 +1,155 @@
+// This node's part of the L3 route plan, and the `ip -batch` lines that turn what the kernel has into it.
+// The routes and rules themselves come from cidr-core (routesForHost / rulesForHost); the agent only picks the
+// table id (one per network, not colliding with tables in use) and diffs against `ip -N -j` output.
+import type { NetworkPlan, PlannedRoute } from '@multinic/cidr-core';
+import { formatPrefix, parsePrefix, routesForHost, rulesForHost } from '@multinic/cidr-core';
+import { z } from 'zod';
+
+export interface DesiredRule {
+  readonly from: string;
+  readonly table: number;
+}
+
+export interface NetworkRoutes {
+  readonly network: string;
+  readonly table: number;
+  readonly routes: readonly PlannedRoute[];
+  readonly rules: readonly DesiredRule[];
+}
+
+/** The routes and rules of one network on one host, all in the network's table. */
+export function desiredRoutes(options: { network: string; plan: NetworkPlan; hostName: string; table: number }): NetworkRoutes {
+  const { plan, hostName, table } = options;
+  // Table base 0 gives each entry's interfaceIndex as its table; the agent puts them all in the network's table.
+  const routes = routesForHost(plan, hostName, 0).map((r) => ({ ...r, table }));
+  const seen = new Set<string>();
+  const rules: DesiredRule[] = [];
+  for (const rule of rulesForHost(plan, hostName, 0)) {
+    if (seen.has(rule.from)) continue;
+    seen.add(rule.from);
+    rules.push({ from: rule.from, table });
+  }
+  return { network: options.network, table, routes, rules };
+}
+
+/** True when the plan puts this host on at least one of the network's interface networks. */
+export function planIncludesHost(plan: NetworkPlan, hostName: string): boolean {
+  return plan.cidr.some((entry) => entry.hosts.some((h) => h.hostName === hostName));
+}
+
+export interface AssignTablesInput {
+  /** Networks that need a table. */
+  readonly networks: readonly string[];
+  /** Tables assigned before (kept while the network exists). */
+  readonly previous: Readonly<Record<string, number>>;
+  /** Table ids used by anyone else (kernel routes and rules, rt_tables names). */
+  readonly used: ReadonlySet<number>;
+  /** Lowest id to hand out. */
+  readonly base: number;
+}
+
+/** A table id per network: the previous one when it had one, else the lowest free id ≥ base (in name order). */
+export function assignTables(input: AssignTablesInput): Record<string, number> {
+  const out: Record<string, number> = {};
+  const taken = new Set(input.used);
+  for (const network of input.networks) {
+    const prev = input.previous[network];
+    if (prev !== undefined) {
+      out[network] = prev;
+      taken.add(prev);
+    }
+  }
+  let next = input.base;
+  for (const network of [...input.networks].sort()) {
+    if (out[network] !== undefined) continue;
+    while (taken.has(next) || next === 253 || next === 254 || next === 255) next += 1;
+    out[network] = next;
+    taken.add(next);
+  }
+  return out;
+}
+
+const IpRouteSchema = z.looseObject({
+  dst: z.string(),
+  gateway: z.string().optional(),
+  dev: z.string().optional(),
+  table: z.string().optional(),
+  type: z.string().optional(),
+});
+export type IpRoute = z.output<typeof IpRouteSchema>;
+export const IpRouteListSchema = z.array(IpRouteSchema);
+
+const IpRuleSchema = z.looseObject({
+  priority: z.number().int(),
+  src: z.string().optional(),
+  srclen: z.number().int().optional(),
+  table: z.string().optional(),
+});
+export type IpRule = z.output<typeof IpRuleSchema>;
+export const IpRuleListSchema = z.array(IpRuleSchema);
+
+/** `10.0.0.0` + 24 or `10.0.0.5` → canonical prefix text (host routes get /32 or /128). */
+export function canonicalPrefix(dst: string, length?: number): string {
+  const text = dst.includes('/') ? dst : `${dst}/${length ?? (dst.includes(':') ? 128 : 32)}`;
+  const parsed = parsePrefix(text, { normalize: true });
+  return parsed.ok ? formatPrefix(parsed.value) : text;
+}
+
+export interface CurrentState {
+  /** Routes of the network's table (`ip -N -j route show table <t>`, both families). */
+  readonly routes: readonly IpRoute[];
+  /** All policy rules (`ip -N -j rule show`, both families). */
+  readonly rules: readonly IpRule[];
+}
+
+/** Table ids in use, from `ip -N -j route show table all` and `ip -N -j rule show`. */
+export function tablesInUse(routes: readonly IpRoute[], rules: readonly IpRule[]): Set<number> {
+  const used = new Set<number>();
+  for (const r of [...routes, ...rules]) {
+    const id = Number(r.table ?? '254');
+    if (Number.isInteger(id)) used.add(id);
+  }
+  return used;
+}
+
+/** `ip -batch` lines turning `current` into `desired` (add what is missing, replace what differs, delete what is stale). */
+export function routeBatch(desired: NetworkRoutes, current: CurrentState, priority: number): string[] {
+  const lines: string[] = [];
+  const table = desired.table;
+  const have = new Map(current.routes.filter((r) => r.type === undefined || r.type === 'unicast').map((r) => [canonicalPrefix(r.dst), r]));
+  const want = new Set<string>();
+  for (const route of desired.routes) {
+    const dst = canonicalPrefix(route.dst);
+    want.add(dst);
+    const r = have.get(dst);
+    if (r === undefined || r.gateway !== route.via || r.dev !== route.dev) lines.push(`route replace ${dst} via ${route.via} dev ${route.dev} table ${table}`);
+  }
+  for (const dst of have.keys()) if (!want.has(dst)) lines.push(`route del ${dst} table ${table}`);
+  const ours = current.rules.filter((r) => r.table === String(table));
+  const wantRules = new Set(desired.rules.map((r) => canonicalPrefix(r.from)));
+  const haveRules = new Set<string>();
+  for (const rule of ours) {
+    const from = rule.src === undefined || rule.src === 'all' ? 'all' : canonicalPrefix(rule.src, rule.srclen);
+    haveRules.add(from);
+    if (!wantRules.has(from) || rule.priority !== priority) lines.push(`rule del from ${from} lookup ${table} priority ${rule.priority}`);
+  }
+  for (const from of wantRules) {
+    const present = ours.some((r) => r.priority === priority && r.src !== undefined && canonicalPrefix(r.src, r.srclen) === from);
+    if (!present) lines.push(`rule add from ${from} lookup ${table} priority ${priority}`);
+  }
+  return lines;
+}
+
+/** Lines removing everything of a network's table: its routes and the rules that point at it. */
+export function removalBatch(table: number, current: CurrentState): string[] {
+  const routes = current.routes.filter((r) => r.type === undefined || r.type === 'unicast').map((r) => `route del ${canonicalPrefix(r.dst)} table ${table}`);
+  const rules = current.rules
+    .filter((r) => r.table === String(table))
+    .map((r) => `rule del from ${r.src === undefined || r.src === 'all' ? 'all' : canonicalPrefix(r.src, r.srclen)} lookup ${table} priority ${r.priority}`);
+  return [...routes, ...rules];
+}
+
+/** `ip` limits table names loosely; keep them short and plain. */
+export function tableName(network: string): string {
+  return `mn-${network}`.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 63);
+}

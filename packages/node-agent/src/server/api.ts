@@ -1,0 +1,172 @@
+// The local API's handlers: parse the wire request with its crd-types schema, run the decision, persist before
+// answering, and hand the change to the IPPool mirror.
+import type { z } from 'zod';
+import type { Allocation, AllocateResponse, GcResponse, HostNic, MultiNicNetwork, NicClassSpec, ReleaseResponse, StatusResponse } from '@multinic/crd-types';
+import {
+  AGENT_ERROR_CODES,
+  AGENT_PATHS,
+  AllocateRequestSchema,
+  CniErrorCode,
+  GcRequestSchema,
+  ReleaseRequestSchema,
+  SelectRequestSchema,
+  StatusRequestSchema,
+  formatProblem,
+  parseWith,
+} from '@multinic/crd-types';
+import type { Logger } from 'pino';
+import type { ApiFailure } from '../errors.js';
+import { failure } from '../errors.js';
+import type { AgentMetrics } from '../metrics.js';
+import type { AllocationRecord, AllocationStore } from '../ipam/store.js';
+import { selectForPod } from '../select.js';
+import type { Answer, Handler } from './socket.js';
+
+export interface ApiContext {
+  readonly store: AllocationStore;
+  /** Writes the checkpoint; resolves once it is on disk. */
+  readonly persist: () => Promise<void>;
+  /** Tells the mirror these pools changed. */
+  readonly changed: (pools: Iterable<string>) => void;
+  readonly clock: () => number;
+  readonly metrics: AgentMetrics;
+  readonly log: Logger;
+  readonly hostNics: () => readonly HostNic[];
+  readonly network: (name: string) => MultiNicNetwork | undefined;
+  readonly nicClass: (name: string) => NicClassSpec | undefined;
+  /** Why the agent cannot serve ADD yet, or undefined when it can. */
+  readonly notReady: () => string | undefined;
+}
+
+function answer(f: ApiFailure): Answer {
+  return { status: f.status, body: f.error };
+}
+
+function parse<S extends z.ZodType>(schema: S, body: unknown): { ok: true; value: z.output<S> } | { ok: false; answer: Answer } {
+  const parsed = parseWith(schema, body);
+  if (parsed.ok) return { ok: true, value: parsed.value };
+  const field = parsed.problems[0]?.path;
+  const msg = `invalid request: ${parsed.problems.map(formatProblem).join('; ')}`;
+  return { ok: false, answer: answer(failure({ status: 400, code: AGENT_ERROR_CODES.badRequest, msg, ...(field === undefined || field === '' ? {} : { field }) })) };
+}
+
+function ioFailure(err: unknown): Answer {
+  return answer(failure({ status: 500, code: CniErrorCode.IoFailure, msg: `could not write the allocation checkpoint: ${(err as Error).message}; nothing was allocated` }));
+}
+
+function toAllocation(store: AllocationStore, r: AllocationRecord, podInterface: string): Allocation {
+  const pool = store.poolSpec(r.pool);
+  const length = store.vlanLength(r.pool) ?? (r.address.includes(':') ? 128 : 32);
+  return {
+    interfaceName: r.interfaceName,
+    podInterface,
+    address: `${r.address}/${length}`,
+    podCIDR: pool?.podCIDR ?? '',
+    vlanCIDR: pool?.vlanCIDR ?? '',
+    ippool: r.pool,
+  };
+}
+
+function selectHandler(ctx: ApiContext): Handler {
+  return async (body) => {
+    const req = parse(SelectRequestSchema, body);
+    if (!req.ok) return req.answer;
+    const pooledNics = new Set(ctx.store.pools().filter((p) => p.network === req.value.network).map((p) => p.interfaceName));
+    const result = selectForPod(req.value, { hostNics: ctx.hostNics(), network: ctx.network(req.value.network), pooledNics, nicClass: ctx.nicClass });
+    return result.ok ? { status: 200, body: result.value } : answer(result.failure);
+  };
+}
+
+function allocateHandler(ctx: ApiContext): Handler {
+  return async (body) => {
+    const req = parse(AllocateRequestSchema, body);
+    if (!req.ok) return req.answer;
+    const r = req.value;
+    const outcome = ctx.store.allocate(r, ctx.clock());
+    if (!outcome.ok) return answer(outcome.failure);
+    try {
+      await ctx.persist();
+    } catch (err) {
+      if (outcome.value.created) ctx.store.release(r.network, r.containerID, r.ifname);
+      return ioFailure(err);
+    }
+    const records = outcome.value.records;
+    if (outcome.value.created) {
+      ctx.metrics.allocations.inc({ network: r.network }, records.length);
+      ctx.changed(records.map((x) => x.pool));
+    }
+    const response: AllocateResponse = {
+      network: r.network,
+      containerID: r.containerID,
+      ifname: r.ifname,
+      allocations: records.map((x, i) => toAllocation(ctx.store, x, r.nics[i]?.podInterface ?? x.podInterface)),
+    };
+    return { status: 200, body: response };
+  };
+}
+
+async function persistReleased(ctx: ApiContext, released: readonly AllocationRecord[], cause: string): Promise<Answer | undefined> {
+  if (released.length === 0) return undefined;
+  ctx.metrics.releases.inc({ cause }, released.length);
+  ctx.changed(released.map((x) => x.pool));
+  try {
+    await ctx.persist();
+    return undefined;
+  } catch (err) {
+    return answer(failure({ status: 500, code: CniErrorCode.IoFailure, msg: `released, but the checkpoint could not be written: ${(err as Error).message}` }));
+  }
+}
+
+function releaseHandler(ctx: ApiContext): Handler {
+  return async (body) => {
+    const req = parse(ReleaseRequestSchema, body);
+    if (!req.ok) return req.answer;
+    const r = req.value;
+    const held = ctx.store.attachment(r.network, r.containerID, r.ifname) ?? [];
+    // A podUID that does not match the holder: another pod reuses this container ID; leave it alone.
+    const released = r.podUID !== undefined && held.some((x) => x.podUID !== r.podUID) ? [] : ctx.store.release(r.network, r.containerID, r.ifname);
+    const failed = await persistReleased(ctx, released, 'cni');
+    if (failed !== undefined) return failed;
+    const response: ReleaseResponse = { released: released.map((x) => ({ interfaceName: x.interfaceName, address: x.address })) };
+    return { status: 200, body: response };
+  };
+}
+
+function gcHandler(ctx: ApiContext): Handler {
+  return async (body) => {
+    const req = parse(GcRequestSchema, body);
+    if (!req.ok) return req.answer;
+    const { released, kept } = ctx.store.gc(req.value.network, req.value.validAttachments);
+    const failed = await persistReleased(ctx, released, 'cni-gc');
+    if (failed !== undefined) return failed;
+    if (released.length > 0) ctx.log.info({ network: req.value.network, released: released.length, kept }, 'CNI GC released stale attachments');
+    const response: GcResponse = { released: released.length, kept };
+    return { status: 200, body: response };
+  };
+}
+
+function statusHandler(ctx: ApiContext): Handler {
+  return async (body) => {
+    const req = parse(StatusRequestSchema, body);
+    if (!req.ok) return req.answer;
+    const problem = ctx.notReady();
+    const network = req.value.network;
+    let response: StatusResponse;
+    if (problem !== undefined) response = { ready: false, reason: 'NotReady', message: problem };
+    else if (network !== undefined && !ctx.store.networks().has(network)) {
+      response = { ready: false, reason: 'NoPool', message: `no IPPool of network ${network} on this node yet: the controller has not planned this node, or the agent has not seen it` };
+    } else response = { ready: true };
+    return { status: 200, body: response };
+  };
+}
+
+/** The handlers by POST path. */
+export function apiRoutes(ctx: ApiContext): Record<string, Handler> {
+  return {
+    [AGENT_PATHS.select]: selectHandler(ctx),
+    [AGENT_PATHS.allocate]: allocateHandler(ctx),
+    [AGENT_PATHS.release]: releaseHandler(ctx),
+    [AGENT_PATHS.gc]: gcHandler(ctx),
+    [AGENT_PATHS.status]: statusHandler(ctx),
+  };
+}

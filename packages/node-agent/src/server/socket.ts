@@ -1,0 +1,120 @@
+// HTTP over a unix socket (never TCP), mode 0600 in a directory only root can enter. Requests and answers are JSON;
+// every non-2xx answer is an AgentError naming the field at fault.
+import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { AGENT_ERROR_CODES } from '@multinic/crd-types';
+import type { ApiFailure } from '../errors.js';
+import { AgentStartError, failure } from '../errors.js';
+
+export interface Answer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+export type Handler = (body: unknown) => Promise<Answer>;
+
+export interface SocketServerOptions {
+  readonly socketPath: string;
+  /** POST path → handler. */
+  readonly routes: Readonly<Record<string, Handler>>;
+  readonly observe?: (call: string, status: number, seconds: number) => void;
+  readonly onError?: (err: unknown) => void;
+  readonly maxBodyBytes?: number;
+}
+
+export interface SocketServer {
+  close(): Promise<void>;
+}
+
+function send(res: http.ServerResponse, answer: Answer): void {
+  const text = JSON.stringify(answer.body);
+  res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function fail(f: ApiFailure): Answer {
+  return { status: f.status, body: f.error };
+}
+
+async function readBody(req: http.IncomingMessage, limit: number): Promise<string | ApiFailure> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) return failure({ status: 413, code: AGENT_ERROR_CODES.badRequest, msg: `request body larger than ${limit} bytes` });
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function dispatch(req: http.IncomingMessage, options: SocketServerOptions): Promise<Answer> {
+  const url = req.url ?? '/';
+  const handler = options.routes[url];
+  if (handler === undefined) {
+    return fail(failure({ status: 404, code: AGENT_ERROR_CODES.badRequest, msg: `unknown path ${url}: use one of ${Object.keys(options.routes).join(', ')}` }));
+  }
+  if (req.method !== 'POST') return fail(failure({ status: 405, code: AGENT_ERROR_CODES.badRequest, msg: `${url} takes POST with a JSON body, not ${req.method}` }));
+  const text = await readBody(req, options.maxBodyBytes ?? 1024 * 1024);
+  if (typeof text !== 'string') return fail(text);
+  let body: unknown;
+  try {
+    body = text === '' ? {} : JSON.parse(text);
+  } catch (err) {
+    return fail(failure({ status: 400, code: AGENT_ERROR_CODES.badRequest, msg: `the body is not JSON: ${(err as Error).message}` }));
+  }
+  return handler(body);
+}
+
+/** Refuses to take over a socket another process is serving; removes a stale one. */
+async function clearStaleSocket(socketPath: string): Promise<void> {
+  if (!existsSync(socketPath)) return;
+  if (!lstatSync(socketPath).isSocket()) throw new AgentStartError('SOCKET_IN_USE', `${socketPath} exists and is not a socket: remove it or choose another socketPath`);
+  const alive = await new Promise<boolean>((resolve) => {
+    const c = net.connect(socketPath);
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+  if (alive) throw new AgentStartError('SOCKET_IN_USE', `another process serves ${socketPath}: is an agent already running on this node?`);
+  unlinkSync(socketPath);
+}
+
+export async function serveSocket(options: SocketServerOptions): Promise<SocketServer> {
+  const dir = path.dirname(options.socketPath);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  await clearStaleSocket(options.socketPath);
+  const server = http.createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
+    const started = performance.now();
+    dispatch(req, options)
+      .catch((err: unknown): Answer => {
+        options.onError?.(err);
+        return fail(failure({ status: 500, code: 999, msg: `internal error: ${(err as Error).message}` }));
+      })
+      .then((answer) => {
+        send(res, answer);
+        options.observe?.(req.url ?? '/', answer.status, (performance.now() - started) / 1000);
+      }, () => res.destroy());
+  });
+  server.maxConnections = 1024;
+  const previous = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.socketPath, () => resolve());
+    });
+  } finally {
+    process.umask(previous);
+  }
+  chmodSync(options.socketPath, 0o600);
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
