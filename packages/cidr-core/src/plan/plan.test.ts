@@ -225,6 +225,15 @@ describe('computePlan: host indexes', () => {
     expect(pods(ad)['d/eth1']).toBe('192.168.3.0/24');
   });
 
+  it('treats hosts of a corrupt previous plan (bad indexes) as new, and ignores a bad highWater', () => {
+    const abc = plan(small, [a, b, c]);
+    const [entry] = abc.plan.cidr;
+    const corrupt = { ...abc.plan, cidr: [{ ...entry!, highWater: -3, hosts: entry!.hosts.map((h) => (h.hostName === 'a' ? { ...h, hostIndex: 1.5 } : h)) }] };
+    const result = plan(small, [a, b, c], { previous: corrupt });
+    expect(pods(result)).toEqual({ 'b/eth1': '192.168.1.0/24', 'c/eth1': '192.168.2.0/24', 'a/eth1': '192.168.3.0/24' });
+    expect(result.plan.cidr[0]?.highWater).toBe(4);
+  });
+
   it('gives every NIC of a host on one network its own block', () => {
     const twin: PlanHost = {
       hostName: 'twin',

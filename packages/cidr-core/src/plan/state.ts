@@ -70,7 +70,7 @@ export function makeEntry(state: PlanState, net: NetState, draft: DraftEntry, ho
 export function makePool(net: NetState, entry: PlanHostEntry): IPPoolPlan {
   const excluded = net.poolExcludes.size === 0 ? undefined : net.poolExcludes.get(entry.hostIndex);
   const { hostName, interfaceName, podCIDR } = entry;
-  const excludes = excluded === undefined ? NO_EXCLUDES : excluded.map(formatPrefix);
+  const excludes = excluded === undefined ? NO_EXCLUDES : [...excluded].sort(comparePrefixes).map(formatPrefix);
   return { name: entry.ippool, hostName, interfaceName, podCIDR, vlanCIDR: net.vlanCIDR, excludes };
 }
 
@@ -177,9 +177,12 @@ function slotRules(config: ParsedConfig, vlan: IpPrefix, reserved: readonly bigi
   return { hard: mergeRanges(hard), soft: mergeRanges([...hard, ...soft]), poolExcludes, slotOf };
 }
 
+const isIndex = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0;
+
+/** The previous high-water mark, at least one past every index the previous plan used. */
 function highWaterOf(previous: PlanInterfaceEntry | undefined): number {
-  let highWater = typeof previous?.highWater === 'number' ? previous.highWater : 0;
-  for (const host of previous?.hosts ?? []) highWater = Math.max(highWater, host.hostIndex + 1);
+  let highWater = isIndex(previous?.highWater) ? previous.highWater : 0;
+  for (const host of previous?.hosts ?? []) if (isIndex(host.hostIndex)) highWater = Math.max(highWater, host.hostIndex + 1);
   return highWater;
 }
 
