@@ -1,0 +1,189 @@
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import type { AllocateInput, PoolSpec } from './store.js';
+import { AllocationStore } from './store.js';
+
+const eth1: PoolSpec = { name: 'net-a-node1-eth1', network: 'net-a', interfaceName: 'eth1', podCIDR: '10.0.0.0/29', vlanCIDR: '10.0.0.0/24', excludes: ['10.0.0.1/32'] };
+const eth2: PoolSpec = { name: 'net-a-node1-eth2', network: 'net-a', interfaceName: 'eth2', podCIDR: '10.0.1.0/29', vlanCIDR: '10.0.1.0/24', excludes: [] };
+
+function request(containerID: string, extra: Partial<AllocateInput> = {}): AllocateInput {
+  return {
+    network: 'net-a',
+    containerID,
+    ifname: 'net1',
+    pod: { name: `pod-${containerID}`, namespace: 'default', uid: `uid-${containerID}` },
+    nics: [
+      { interfaceName: 'eth1', podInterface: 'net1-0' },
+      { interfaceName: 'eth2', podInterface: 'net1-1' },
+    ],
+    ...extra,
+  };
+}
+
+function store(): AllocationStore {
+  const s = new AllocationStore();
+  expect(s.setPools([eth1, eth2]).problems).toEqual([]);
+  return s;
+}
+
+function addresses(s: AllocationStore, pool: string): string[] {
+  return s.poolRecords(pool).map((r) => r.address);
+}
+
+describe('AllocationStore.allocate', () => {
+  it('gives one address per NIC from that NIC pool, skipping network, broadcast and excluded addresses', () => {
+    const s = store();
+    const out = s.allocate(request('c1'), 1000);
+    expect(out.ok && out.value.records.map((r) => [r.interfaceName, r.podInterface, r.address, r.createdAt])).toEqual([
+      ['eth1', 'net1-0', '10.0.0.2', 1000],
+      ['eth2', 'net1-1', '10.0.1.1', 1000],
+    ]);
+  });
+
+  it('is idempotent on (network, containerID, ifname): a repeated ADD gets the same addresses', () => {
+    const s = store();
+    const first = s.allocate(request('c1'), 1);
+    const again = s.allocate(request('c1'), 2);
+    expect(again.ok && again.value.created).toBe(false);
+    expect(again.ok && again.value.records.map((r) => r.address)).toEqual(first.ok ? first.value.records.map((r) => r.address) : []);
+    expect(s.records()).toHaveLength(2);
+  });
+
+  it('is all or nothing: when one NIC pool is exhausted, the others give back what they took', () => {
+    const s = store();
+    // eth1 has 10.0.0.2-6 usable (5 addresses); eth2 has 6.
+    for (let i = 0; i < 5; i++) expect(s.allocate(request(`c${i}`), 0).ok).toBe(true);
+    const before = addresses(s, eth2.name);
+    const out = s.allocate(request('c-full'), 0);
+    expect(out.ok).toBe(false);
+    expect(!out.ok && out.failure).toMatchObject({ status: 409, error: { code: 100, field: 'nics[0].interfaceName' } });
+    expect(addresses(s, eth2.name)).toEqual(before);
+    expect(s.attachment('net-a', 'c-full', 'net1')).toBeUndefined();
+  });
+
+  it.each([
+    { case: 'requested addresses honoured', ips: ['10.0.1.5', '10.0.0.6/24'], expected: ['10.0.0.6', '10.0.1.5'] },
+  ])('$case', ({ ips, expected }) => {
+    const s = store();
+    const out = s.allocate(request('c1', { ips }), 0);
+    expect(out.ok && out.value.records.map((r) => r.address)).toEqual(expected);
+  });
+
+  it.each([
+    { case: 'not an address', ips: ['10.0.0.x'], status: 400, code: 6, field: 'ips[0]', msg: /is not an IP address/ },
+    { case: 'outside every selected NIC', ips: ['10.0.5.5'], status: 409, code: 101, field: 'ips[0]', msg: /in none of the selected NICs' pod blocks/ },
+    { case: 'two in one NIC', ips: ['10.0.0.2', '10.0.0.3'], status: 422, code: 7, field: 'ips[1]', msg: /both fall in the pod block of NIC eth1/ },
+    { case: 'excluded', ips: ['10.0.1.2', '10.0.0.1'], status: 409, code: 101, field: 'ips[1]', msg: /excluded or reserved/ },
+    { case: 'broadcast', ips: ['10.0.0.7'], status: 409, code: 101, field: 'ips[0]', msg: /broadcast address/ },
+  ])('a requested address that cannot be given fails clearly and takes nothing: $case', ({ ips, status, code, field, msg }) => {
+    const s = store();
+    const out = s.allocate(request('c1', { ips }), 0);
+    expect(!out.ok && out.failure).toMatchObject({ status, error: { code, field } });
+    expect(!out.ok && out.failure.error.msg).toMatch(msg);
+    expect(s.records()).toEqual([]);
+  });
+
+  it('a requested address held by another container fails; a repeated ADD must ask for what it holds', () => {
+    const s = store();
+    expect(s.allocate(request('c1', { ips: ['10.0.0.3'] }), 0).ok).toBe(true);
+    const taken = s.allocate(request('c2', { ips: ['10.0.0.3'] }), 0);
+    expect(!taken.ok && taken.failure.error.msg).toMatch(/already allocated/);
+    const repeatOther = s.allocate(request('c1', { ips: ['10.0.0.4'] }), 0);
+    expect(!repeatOther.ok && repeatOther.failure.error).toMatchObject({ code: 101, field: 'ips[0]' });
+  });
+
+  it('a repeated ADD with a different set of NICs is a conflict naming the NIC', () => {
+    const s = store();
+    s.allocate(request('c1'), 0);
+    const out = s.allocate(request('c1', { nics: [{ interfaceName: 'eth2', podInterface: 'net1-0' }] }), 0);
+    expect(!out.ok && out.failure).toMatchObject({ status: 409, error: { field: 'nics[0].interfaceName' } });
+  });
+
+  it('a NIC without an IPPool is "try again later" (the controller may not have planned it yet)', () => {
+    const s = store();
+    const out = s.allocate(request('c1', { nics: [{ interfaceName: 'eth9', podInterface: 'net1-0' }] }), 0);
+    expect(!out.ok && out.failure).toMatchObject({ status: 503, error: { code: 11, field: 'nics[0].interfaceName' } });
+  });
+});
+
+describe('release, gc, restore and pool changes', () => {
+  it('release is idempotent and frees the addresses for reuse', () => {
+    const s = store();
+    s.allocate(request('c1'), 0);
+    expect(s.release('net-a', 'c1', 'net1').map((r) => r.address)).toEqual(['10.0.0.2', '10.0.1.1']);
+    expect(s.release('net-a', 'c1', 'net1')).toEqual([]);
+    expect(s.records()).toEqual([]);
+  });
+
+  it('CNI GC releases every attachment of the network that is not listed as valid', () => {
+    const s = store();
+    for (const c of ['c1', 'c2', 'c3']) s.allocate(request(c), 0);
+    const out = s.gc('net-a', [{ containerID: 'c2', ifname: 'net1' }]);
+    expect(out.released.map((r) => r.containerID).sort()).toEqual(['c1', 'c1', 'c3', 'c3']);
+    expect(out.kept).toBe(2);
+  });
+
+  it('restore puts records back, and refuses unknown pools, foreign holders and addresses outside the block', () => {
+    const s = store();
+    const held = s.allocate(request('c1'), 0);
+    const records = held.ok ? held.value.records : [];
+    const fresh = store();
+    const first = records[0];
+    if (first === undefined) throw new Error('no record');
+    const result = fresh.restore([
+      ...records,
+      { ...first, containerID: 'other' },
+      { ...first, pool: 'nope' },
+      { ...first, address: '10.9.9.9', containerID: 'c9' },
+    ]);
+    expect(result.restored).toBe(2);
+    expect(result.rejected.map((r) => r.reason)).toEqual(['held by container c1', 'IPPool nope is not one of this node\'s pools', 'outside pod block 10.0.0.0/29']);
+    expect(fresh.allocate(request('c1'), 5).ok && fresh.records().map((r) => r.address).sort()).toEqual(['10.0.0.2', '10.0.1.1']);
+    expect(fresh.allocate(request('c2'), 5).ok && addresses(fresh, eth1.name)).toEqual(['10.0.0.2', '10.0.0.3']);
+  });
+
+  it('a pool that goes away drops its records; a new exclude keeps a holder until it is released', () => {
+    const s = store();
+    s.allocate(request('c1'), 0);
+    const change = s.setPools([{ ...eth1, excludes: ['10.0.0.0/30'] }]);
+    expect(change.dropped.map((r) => r.address)).toEqual(['10.0.1.1']);
+    expect(s.attachment('net-a', 'c1', 'net1')?.map((r) => r.address)).toEqual(['10.0.0.2']);
+    s.release('net-a', 'c1', 'net1');
+    const next = s.allocate(request('c2', { nics: [{ interfaceName: 'eth1', podInterface: 'net1-0' }] }), 0);
+    expect(next.ok && next.value.records[0]?.address).toBe('10.0.0.4');
+  });
+
+  it('an unusable pool spec is a problem naming the field, not a crash', () => {
+    const s = new AllocationStore();
+    expect(s.setPools([{ ...eth1, podCIDR: '10.0.0.1/29' }]).problems[0]).toMatch(/spec\.podCIDR 10\.0\.0\.1\/29/);
+  });
+});
+
+describe('laws', () => {
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant('alloc' as const), c: fc.integer({ min: 0, max: 15 }), ip: fc.option(fc.integer({ min: 0, max: 7 }), { nil: undefined }) }),
+    fc.record({ kind: fc.constant('release' as const), c: fc.integer({ min: 0, max: 15 }) }),
+    fc.record({ kind: fc.constant('gc' as const), keep: fc.array(fc.integer({ min: 0, max: 15 }), { maxLength: 4 }) }),
+  );
+
+  it('no address is ever held twice, records and allocator agree, and a restore of the records is the same state', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const s = store();
+        for (const o of ops) {
+          if (o.kind === 'alloc') s.allocate(request(`c${o.c}`, o.ip === undefined ? {} : { ips: [`10.0.0.${o.ip}`] }), 0);
+          else if (o.kind === 'release') s.release('net-a', `c${o.c}`, 'net1');
+          else s.gc('net-a', o.keep.map((k) => ({ containerID: `c${k}`, ifname: 'net1' })));
+          const all = s.records().map((r) => `${r.pool}/${r.address}`);
+          expect(new Set(all).size).toBe(all.length);
+          const perContainer = new Map<string, number>();
+          for (const r of s.records()) perContainer.set(r.containerID, (perContainer.get(r.containerID) ?? 0) + 1);
+          for (const n of perContainer.values()) expect(n).toBe(2);
+        }
+        const copy = store();
+        expect(copy.restore(s.records()).rejected).toEqual([]);
+        expect(copy.records().map((r) => r.address).sort()).toEqual(s.records().map((r) => r.address).sort());
+      }),
+    );
+  });
+});

@@ -1,0 +1,76 @@
+import { describe, expect, it } from '@jest/globals';
+import type { HostNic, MultiNicNetwork, SelectRequest } from '@multinic/crd-types';
+import { podNicRequest, selectForPod } from './select.js';
+
+const nics: HostNic[] = [
+  { interfaceName: 'eth1', netAddress: '10.10.1.0/24', hostIP: '10.10.1.2', speedMbps: 100000, pciAddress: '0000:3b:00.0' },
+  { interfaceName: 'eth2', netAddress: '10.10.2.0/24', hostIP: '10.10.2.2', speedMbps: 25000 },
+  { interfaceName: 'eth3', netAddress: '10.10.3.0/24', hostIP: '10.10.3.2' },
+];
+
+const network = (spec: Partial<MultiNicNetwork['spec']> = {}): MultiNicNetwork =>
+  ({
+    apiVersion: 'multinic.dev/v1',
+    kind: 'MultiNicNetwork',
+    metadata: { name: 'net-a' },
+    spec: { subnet: '192.168.0.0/16', ipam: { type: 'multi-nic-ipam', hostBlock: 6, interfaceBlock: 2 }, plugin: { cniVersion: '1.0.0', type: 'ipvlan' }, ...spec },
+  }) as MultiNicNetwork;
+
+const req = (extra: Partial<SelectRequest> = {}): SelectRequest => ({
+  network: 'net-a',
+  containerID: 'c1',
+  ifname: 'net1',
+  pod: { name: 'p', namespace: 'default', uid: 'u1' },
+  ...extra,
+});
+
+const ctx = { hostNics: nics, network: network(), pooledNics: new Set(['eth1', 'eth2']), nicClass: () => undefined };
+
+describe('podNicRequest', () => {
+  it.each([
+    { args: { nics: 2 }, expected: { nics: 2 } },
+    { args: { nics: '3' }, expected: { nics: 3 } },
+    { args: { masters: 'eth2, eth1' }, expected: { masters: ['eth2', 'eth1'] } },
+    { args: { master: ['eth1'] }, expected: { masters: ['eth1'] } },
+    { args: { target: '200Gbps', class: 'mlx' }, expected: { target: '200Gbps', class: 'mlx' } },
+  ])('cni-args $args → $expected', ({ args, expected }) => {
+    expect(podNicRequest(args, undefined)).toEqual({ ok: true, value: expected });
+  });
+
+  it.each([
+    { args: { nics: 0 }, field: 'cniArgs.nics' },
+    { args: { nics: 'two' }, field: 'cniArgs.nics' },
+    { args: { masters: [1] }, field: 'cniArgs.masters' },
+    { args: { target: 5 }, field: 'cniArgs.target' },
+  ])('rejects $args naming $field', ({ args, field }) => {
+    const r = podNicRequest(args, undefined);
+    expect(!r.ok && r.failure).toMatchObject({ status: 400, error: { code: 7, field } });
+  });
+
+  it('device ids become allocated PCI addresses', () => {
+    expect(podNicRequest(undefined, ['0000:3b:00.0'])).toEqual({ ok: true, value: { allocatedPciAddresses: ['0000:3b:00.0'] } });
+  });
+});
+
+describe('selectForPod', () => {
+  it('chooses among the NICs that have a pool, names pod interfaces <ifname>-<i>, and explains the rest', () => {
+    const r = selectForPod(req(), ctx);
+    expect(r.ok && r.value.nics).toEqual([
+      { interfaceName: 'eth1', netAddress: '10.10.1.0/24', hostIP: '10.10.1.2', pciAddress: '0000:3b:00.0', podInterface: 'net1-0' },
+      { interfaceName: 'eth2', netAddress: '10.10.2.0/24', hostIP: '10.10.2.2', podInterface: 'net1-1' },
+    ]);
+    expect(r.ok && r.value.decisions.find((d) => d.interfaceName === 'eth3')).toEqual({ interfaceName: 'eth3', selected: false, reason: 'no IPPool of network net-a for this NIC on this node yet' });
+  });
+
+  it('the pod\'s cni-args reach the policy (masters)', () => {
+    const r = selectForPod(req({ cniArgs: { masters: ['eth2'] } }), ctx);
+    expect(r.ok && r.value.nics.map((n) => n.interfaceName)).toEqual(['eth2']);
+  });
+
+  it('an unknown network is 404 naming the field; an impossible request is 422 with the policy\'s reason', () => {
+    expect(selectForPod(req(), { ...ctx, network: undefined })).toMatchObject({ ok: false, failure: { status: 404, error: { field: 'network' } } });
+    const r = selectForPod(req({ cniArgs: { nics: 3 } }), ctx);
+    expect(!r.ok && r.failure.status).toBe(422);
+    expect(!r.ok && r.failure.error.msg).toMatch(/too few NICs.*without an IPPool of net-a on this node: eth3/);
+  });
+});
