@@ -3,6 +3,7 @@
 //   join        one more host joining that plan (NetworkPlanner, given the previous plan)
 //   join (full) the same join computed by computePlan from scratch with `previous` (for comparison)
 //   alloc 1M    1,000,000 allocate/release pairs on a /8 (1,000 addresses kept live, FIFO)
+//   IPv6        the full plan and a join on fd00::/48 (informational: IPv6 text costs more than IPv4)
 // Goals on the 2-core reference machine: full <= 100 ms, join <= 1 ms, alloc 1M <= 1,000 ms.
 import { performance } from 'node:perf_hooks';
 import { computePlan, NetworkPlanner, parsePrefix, RangeAllocator } from '@multinic/cidr-core';
@@ -24,12 +25,31 @@ const config: PlanConfig = {
   excludeCIDRs: ['10.0.0.0/25', '10.32.0.128/32'],
 };
 
+// The same shape on IPv6: fd00::/48 split by 3 and 14 bits gives /65 pod blocks.
+const config6: PlanConfig = {
+  subnet: 'fd00::/48',
+  interfaceBlock: 3,
+  hostBlock: 14,
+  masterNets: Array.from({ length: NETWORKS }, (_, k) => `fd10:${k + 1}::/64`),
+  excludeCIDRs: ['fd00::/65'],
+};
+
 function host(i: number): PlanHost {
   const name = `node-${String(i).padStart(5, '0')}`;
   const interfaces = Array.from({ length: NETWORKS }, (_, k) => ({
     interfaceName: `eth${k + 1}`,
     netAddress: `172.${16 + k}.0.0/16`,
     hostIP: `172.${16 + k}.${(i + 1) >> 8}.${(i + 1) & 255}`,
+  }));
+  return { hostName: name, interfaces };
+}
+
+function host6(i: number): PlanHost {
+  const name = `node-${String(i).padStart(5, '0')}`;
+  const interfaces = Array.from({ length: NETWORKS }, (_, k) => ({
+    interfaceName: `eth${k + 1}`,
+    netAddress: `fd10:${k + 1}::/64`,
+    hostIP: `fd10:${k + 1}::${(i + 1).toString(16)}`,
   }));
   return { hostName: name, interfaces };
 }
@@ -53,12 +73,12 @@ function planCount(result: PlanResult): number {
   return result.plan.cidr.reduce((n, entry) => n + entry.hosts.length, 0);
 }
 
-function benchFullPlan(hosts: readonly PlanHost[]): number[] {
+function benchFullPlan(hosts: readonly PlanHost[], planConfig = config): number[] {
   const times: number[] = [];
   for (let r = -2; r < REPEATS; r++) {
     let result: PlanResult | undefined;
     const ms = time(() => {
-      result = computePlan({ networkName: 'bench', config, hosts });
+      result = computePlan({ networkName: 'bench', config: planConfig, hosts });
     });
     check(result !== undefined && result.problems.length === 0 && planCount(result) === HOSTS * NETWORKS, 'full plan');
     if (r >= 0) times.push(ms);
@@ -66,11 +86,11 @@ function benchFullPlan(hosts: readonly PlanHost[]): number[] {
   return times;
 }
 
-function benchJoin(hosts: readonly PlanHost[]): number[] {
-  const planner = new NetworkPlanner({ networkName: 'bench', config, hosts });
+function benchJoin(hosts: readonly PlanHost[], planConfig = config, make = host): number[] {
+  const planner = new NetworkPlanner({ networkName: 'bench', config: planConfig, hosts });
   const times: number[] = [];
   for (let j = 0; j < JOINS + 5; j++) {
-    const joining = host(HOSTS + j);
+    const joining = make(HOSTS + j);
     let result: PlanResult | undefined;
     const ms = time(() => {
       result = planner.setHost(joining);
@@ -147,11 +167,16 @@ export function run(): void {
   const join = benchJoin(hosts);
   const joinFull = benchJoinFull(hosts);
   const alloc = benchAlloc();
+  const hosts6 = Array.from({ length: HOSTS }, (_, i) => host6(i));
+  const full6 = benchFullPlan(hosts6, config6);
+  const join6 = benchJoin(hosts6, config6, host6);
   printTable([
     { name: `full plan ${HOSTS} hosts x ${NETWORKS} nets`, times: full, goal: 100 },
     { name: 'join 1 host (NetworkPlanner)', times: join, goal: 1 },
     { name: 'join 1 host (computePlan, full)', times: joinFull, goal: undefined },
     { name: `${ALLOC_PAIRS} alloc/release on a /8`, times: alloc, goal: 1000 },
+    { name: 'IPv6: full plan (fd00::/48)', times: full6, goal: undefined },
+    { name: 'IPv6: join 1 host (NetworkPlanner)', times: join6, goal: undefined },
   ]);
   const round = (ms: number): number => Math.round(ms * 1000) / 1000;
   console.log(
@@ -163,6 +188,8 @@ export function run(): void {
       join_ms: round(median(join)),
       join_full_recompute_ms: round(median(joinFull)),
       alloc_1m_ms: round(median(alloc)),
+      full_plan_v6_ms: round(median(full6)),
+      join_v6_ms: round(median(join6)),
       node: process.version,
     }),
   );

@@ -96,21 +96,29 @@ export function formatV4(value: number): string {
 // ---------------------------------------------------------------------------------------------
 // IPv6
 
-const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
+function isHexGroup(group: string): boolean {
+  if (group.length === 0 || group.length > 4) return false;
+  for (let i = 0; i < group.length; i++) {
+    const c = group.charCodeAt(i) | 0x20;
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
 
-/** Parses colon-separated groups; the last one may be an embedded dotted IPv4 (two groups). */
-function scanGroups(part: string, allowV4: boolean): number[] | string {
+/** Colon-separated groups as 4-digit hex; the last one may be an embedded dotted IPv4 (two groups). */
+function scanGroups(part: string, allowV4: boolean): string[] | string {
   if (part === '') return [];
   const texts = part.split(':');
-  const groups: number[] = [];
+  const groups: string[] = [];
   for (let i = 0; i < texts.length; i++) {
     const group = texts[i] ?? '';
     if (allowV4 && i === texts.length - 1 && group.includes('.')) {
       const v4 = scanV4(group);
       if (v4 < 0) return `embedded IPv4 "${group}" is invalid: ${explainV4(group)}`;
-      groups.push(Math.floor(v4 / 65536), v4 % 65536);
-    } else if (HEX_GROUP.test(group)) {
-      groups.push(parseInt(group, 16));
+      const hex = v4.toString(16).padStart(8, '0');
+      groups.push(hex.slice(0, 4), hex.slice(4));
+    } else if (isHexGroup(group)) {
+      groups.push(group.padStart(4, '0'));
     } else {
       return group === '' ? 'a group is empty (a single ":" at the start or end, or ":::")' : `group "${group}" is not 1-4 hex digits`;
     }
@@ -129,25 +137,26 @@ function scanV6(text: string): bigint | string {
   const count = head.length + tail.length;
   if (gap === -1 && count !== 8) return `it has ${count} groups; IPv6 needs 8 (or "::" for a run of zeros)`;
   if (gap !== -1 && count > 7) return `it has ${count} groups besides "::"; at most 7 are possible`;
-  const groups = [...head, ...new Array<number>(8 - count).fill(0), ...tail];
-  let value = 0n;
-  for (const group of groups) value = (value << 16n) | BigInt(group);
-  return value;
+  return BigInt(`0x${head.join('')}${'0000'.repeat(8 - count)}${tail.join('')}`);
 }
 
-function v6Groups(value: bigint): number[] {
-  const hex = value.toString(16).padStart(32, '0');
-  const groups: number[] = [];
-  for (let i = 0; i < 32; i += 4) groups.push(parseInt(hex.slice(i, i + 4), 16));
+/** The eight groups of an IPv6 value as lower-case hex without leading zeros ("0" for zero). */
+function v6Groups(hex: string): string[] {
+  const groups: string[] = [];
+  for (let i = 0; i < 32; i += 4) {
+    let j = i;
+    while (j < i + 3 && hex.charCodeAt(j) === 48) j++;
+    groups.push(hex.slice(j, i + 4));
+  }
   return groups;
 }
 
 /** The longest run of at least two zero groups (the first one on a tie), as [start, length]. */
-function longestZeroRun(groups: readonly number[]): [number, number] {
+function longestZeroRun(groups: readonly string[]): [number, number] {
   let best: [number, number] = [-1, 0];
   let start = -1;
   for (let i = 0; i <= groups.length; i++) {
-    if (i < groups.length && groups[i] === 0) {
+    if (i < groups.length && groups[i] === '0') {
       if (start < 0) start = i;
     } else if (start >= 0) {
       if (i - start > best[1] && i - start >= 2) best = [start, i - start];
@@ -157,16 +166,16 @@ function longestZeroRun(groups: readonly number[]): [number, number] {
   return best;
 }
 
-const MAPPED_V4_PREFIX = 0xffffn << 32n;
+const MAPPED_V4_HEX = '00000000000000000000ffff';
 
 /** RFC 5952: lower case, no leading zeros, the longest zero run as "::", IPv4-mapped as ::ffff:a.b.c.d. */
 function formatV6(value: bigint): string {
-  if (value >> 32n === 0xffffn) return `::ffff:${formatV4(Number(value - MAPPED_V4_PREFIX))}`;
-  const groups = v6Groups(value);
+  const hex = value.toString(16).padStart(32, '0');
+  if (hex.startsWith(MAPPED_V4_HEX)) return `::ffff:${formatV4(parseInt(hex.slice(24), 16))}`;
+  const groups = v6Groups(hex);
   const [start, length] = longestZeroRun(groups);
-  const text = (part: readonly number[]): string => part.map((g) => g.toString(16)).join(':');
-  if (start < 0) return text(groups);
-  return `${text(groups.slice(0, start))}::${text(groups.slice(start + length))}`;
+  if (start < 0) return groups.join(':');
+  return `${groups.slice(0, start).join(':')}::${groups.slice(start + length).join(':')}`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ export interface PlanState {
 
 /** IPPool name: `<network>-<podCIDR with "/" (and ":") as "-">`, as multi-nic-cni names them. */
 export function poolName(networkName: string, podCIDR: string): string {
-  const text = podCIDR.includes(':') ? podCIDR.replace(/[/:]/g, '-') : podCIDR.replace('/', '-');
+  const text = podCIDR.replaceAll(':', '-').replace('/', '-');
   return `${networkName}-${text}`;
 }
 
