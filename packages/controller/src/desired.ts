@@ -1,0 +1,89 @@
+// The objects a network should have, built from the plan (cidr-core) and the NetConf (netconf); and the test
+// of whether an object in the cluster already says what the controller would write.
+import type { IPPoolPlan, NetworkPlan, Result } from '@multinic/cidr-core';
+import { GROUP_VERSION, type MultiNicNetwork } from '@multinic/crd-types';
+import { buildNetworkAttachmentDefinition, NETWORK_LABEL, type NadOptions } from '@multinic/netconf';
+import { rfc3339 } from './clock.js';
+import { DEPARTED_ANNOTATION } from './hosts.js';
+import { isControlledBy, jsonEqual, type KubeObject, type OwnerReference } from './objects.js';
+
+/** The field manager of every write. */
+export const FIELD_MANAGER = 'multinic-controller';
+export { NETWORK_LABEL };
+/** Label on every IPPool naming the node it belongs to (the node agent selects its pools with it). */
+export const HOST_LABEL = 'multinic.dev/host';
+/** Label on every IPPool naming the host interface it belongs to. */
+export const INTERFACE_LABEL = 'multinic.dev/interface';
+
+export interface NetworkRef {
+  readonly name: string;
+  readonly uid: string;
+}
+
+export function ownerReference(network: NetworkRef): OwnerReference {
+  return { apiVersion: GROUP_VERSION, kind: 'MultiNicNetwork', name: network.name, uid: network.uid, controller: true, blockOwnerDeletion: true };
+}
+
+export function desiredCidr(network: NetworkRef, plan: NetworkPlan): KubeObject {
+  return {
+    apiVersion: GROUP_VERSION,
+    kind: 'CIDR',
+    metadata: { name: network.name, labels: { [NETWORK_LABEL]: network.name }, ownerReferences: [ownerReference(network)] },
+    spec: plan,
+  };
+}
+
+/** The IPPool of a planned pool; `departedAt` (ms) marks the pool of a NIC that left and is kept for its allocations. */
+export function desiredIPPool(network: NetworkRef, pool: IPPoolPlan, departedAt?: number): KubeObject {
+  return {
+    apiVersion: GROUP_VERSION,
+    kind: 'IPPool',
+    metadata: {
+      name: pool.name,
+      labels: { [NETWORK_LABEL]: network.name, [HOST_LABEL]: pool.hostName, [INTERFACE_LABEL]: pool.interfaceName },
+      ...(departedAt === undefined ? {} : { annotations: { [DEPARTED_ANNOTATION]: rfc3339(departedAt) } }),
+      ownerReferences: [ownerReference(network)],
+    },
+    spec: {
+      network: network.name,
+      hostName: pool.hostName,
+      interfaceName: pool.interfaceName,
+      podCIDR: pool.podCIDR,
+      vlanCIDR: pool.vlanCIDR,
+      excludes: [...pool.excludes],
+    },
+  };
+}
+
+/** The network's NetworkAttachmentDefinition in each namespace (netconf builds it; the controller adds the owner). */
+export function desiredNads(network: MultiNicNetwork & { metadata: { uid: string } }, namespaces: readonly string[], options: NadOptions): Result<KubeObject[]> {
+  const owner = ownerReference({ name: network.metadata.name, uid: network.metadata.uid });
+  const out: KubeObject[] = [];
+  for (const namespace of namespaces) {
+    const nad = buildNetworkAttachmentDefinition(network, namespace, options);
+    if (!nad.ok) return nad;
+    const { metadata, ...rest } = nad.value as unknown as KubeObject;
+    out.push({ ...rest, metadata: { ...metadata, ownerReferences: [owner] } });
+  }
+  return { ok: true, value: out };
+}
+
+function includes(actual: Record<string, string> | undefined, wanted: Record<string, string> | undefined): boolean {
+  return Object.entries(wanted ?? {}).every(([key, value]) => actual?.[key] === value);
+}
+
+/**
+ * Whether `actual` already says everything `desired` says: its labels and annotations (others may add more),
+ * no departed-at mark the controller no longer wants, a controller reference to the same owner, an equal spec.
+ */
+export function upToDate(desired: KubeObject, actual: KubeObject | undefined): boolean {
+  if (actual === undefined || actual.metadata.deletionTimestamp !== undefined) return false;
+  const owner = desired.metadata.ownerReferences?.[0];
+  return (
+    (owner === undefined || isControlledBy(actual, owner.uid)) &&
+    includes(actual.metadata.labels, desired.metadata.labels) &&
+    includes(actual.metadata.annotations, desired.metadata.annotations) &&
+    actual.metadata.annotations?.[DEPARTED_ANNOTATION] === desired.metadata.annotations?.[DEPARTED_ANNOTATION] &&
+    jsonEqual(actual.spec, desired.spec)
+  );
+}

@@ -1,0 +1,147 @@
+// MultiNicNetwork status: conditions with reasons a person can act on, per-interface host counts, the route
+// status aggregated from the node agents' reports, observedGeneration.
+import type { NetworkPlan, PlanProblem } from '@multinic/cidr-core';
+import type { Condition, HostRouteStatus, MultiNicNetworkStatus, RouteStatus } from '@multinic/crd-types';
+import { rfc3339 } from './clock.js';
+import { jsonEqual } from './objects.js';
+
+export type ProblemReason = 'InvalidSpec' | 'InvalidCIDR' | 'BlocksChanged' | 'CapacityExceeded' | 'InvalidHost';
+
+/** One thing wrong with a network, as shown in the Degraded condition and an Event. */
+export interface Problem {
+  readonly reason: ProblemReason;
+  readonly message: string;
+}
+
+const CAPACITY = /no free (host|interface) index|too small for hostBlock/;
+
+/** The condition reason of a cidr-core plan problem. */
+export function problemOfPlan(problem: PlanProblem): Problem {
+  if (CAPACITY.test(problem.reason)) return { reason: 'CapacityExceeded', message: problem.reason };
+  if (problem.host !== undefined) return { reason: 'InvalidHost', message: problem.reason };
+  return { reason: 'InvalidSpec', message: problem.reason };
+}
+
+export interface StatusInput {
+  readonly generation: number;
+  /** The plan in force (undefined when none could be computed). */
+  readonly plan: NetworkPlan | undefined;
+  /** True when the plan and its IPPools and NetworkAttachmentDefinitions were written. */
+  readonly planApplied: boolean;
+  readonly problems: readonly Problem[];
+  /** The route report of each planned host for this network. */
+  readonly routeReport: (hostName: string) => HostRouteStatus | undefined;
+  readonly namespaces: readonly string[];
+  /** Namespaces listed in the spec that do not exist (yet). */
+  readonly missingNamespaces: readonly string[];
+  /** NICs of departed hosts whose blocks are kept. */
+  readonly retained: number;
+  readonly previous: MultiNicNetworkStatus | undefined;
+  readonly now: number;
+}
+
+const MAX_LISTED = 20;
+
+function listText(items: readonly string[]): string {
+  const shown = items.slice(0, MAX_LISTED).join('; ');
+  return items.length > MAX_LISTED ? `${shown}; … and ${items.length - MAX_LISTED} more` : shown;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+export function plannedHosts(plan: NetworkPlan | undefined): string[] {
+  const hosts = new Set<string>();
+  for (const entry of plan?.cidr ?? []) for (const host of entry.hosts) hosts.add(host.hostName);
+  return [...hosts].sort();
+}
+
+interface RouteSummary {
+  readonly routes: NonNullable<MultiNicNetworkStatus['routes']>;
+  readonly condition: { status: Condition['status']; reason: string; message: string };
+}
+
+/** Success when every planned host reports its routes programmed; Failed when any reports a failure. */
+export function summarizeRoutes(hosts: readonly string[], report: (host: string) => HostRouteStatus | undefined): RouteSummary {
+  if (hosts.length === 0) return { routes: { status: 'N/A' }, condition: { status: 'Unknown', reason: 'NoHosts', message: 'no host is planned yet' } };
+  const failed = hosts.filter((h) => report(h)?.status === 'Failed');
+  const applied = hosts.filter((h) => report(h)?.status === 'Success').length;
+  if (failed.length > 0) {
+    const messages = failed.map((h) => `${h}: ${report(h)?.message ?? 'failed'}`);
+    return {
+      routes: { status: 'Failed', appliedHosts: applied, failedHosts: failed.slice(0, 64), message: listText(messages).slice(0, 4096) },
+      condition: { status: 'False', reason: 'RoutesFailed', message: `${plural(failed.length, 'host')} failed to program routes: ${listText(messages)}` },
+    };
+  }
+  const status: RouteStatus = applied === hosts.length ? 'Success' : 'WaitForRoutes';
+  const message = `${applied} of ${plural(hosts.length, 'host')} report their routes programmed`;
+  return {
+    routes: { status, appliedHosts: applied },
+    condition: status === 'Success' ? { status: 'True', reason: 'RoutesApplied', message } : { status: 'False', reason: 'RoutesPending', message },
+  };
+}
+
+type ConditionCore = Pick<Condition, 'type' | 'status' | 'reason' | 'message'>;
+
+function readyCondition(input: StatusInput, hosts: number): ConditionCore {
+  const first = input.problems[0];
+  if (first !== undefined) return { type: 'Ready', status: 'False', reason: first.reason, message: `not ready: ${listText(input.problems.map((p) => p.message))}` };
+  if (hosts === 0) return { type: 'Ready', status: 'False', reason: 'NoHosts', message: 'no node with a HostInterface on the network’s NIC networks yet' };
+  const missing = input.missingNamespaces.length === 0 ? '' : `; listed namespaces that do not exist yet: ${input.missingNamespaces.join(', ')}`;
+  const pools = (input.plan?.cidr ?? []).reduce((n, e) => n + e.hosts.length, 0);
+  return {
+    type: 'Ready',
+    status: 'True',
+    reason: 'AttachmentsReady',
+    message: `${plural(pools, 'IPPool')} on ${plural(hosts, 'host')}, NetworkAttachmentDefinitions in ${plural(input.namespaces.length, 'namespace')}${missing}`,
+  };
+}
+
+function conditionsOf(input: StatusInput): ConditionCore[] {
+  const hosts = plannedHosts(input.plan);
+  const first = input.problems[0];
+  const retained = input.retained === 0 ? '' : `; keeping the blocks of ${plural(input.retained, 'NIC')} of departed hosts until their IPPools are empty`;
+  const planned: ConditionCore = input.planApplied
+    ? { type: 'PlanComputed', status: 'True', reason: 'Planned', message: `${plural(input.plan?.cidr.length ?? 0, 'interface network')}, ${plural(hosts.length, 'host')}${retained}` }
+    : { type: 'PlanComputed', status: 'False', reason: first?.reason ?? 'InvalidSpec', message: `the plan was not written: ${listText(input.problems.map((p) => p.message))}` };
+  const degraded: ConditionCore =
+    first === undefined
+      ? { type: 'Degraded', status: 'False', reason: 'Planned', message: 'no problems' }
+      : { type: 'Degraded', status: 'True', reason: first.reason, message: listText(input.problems.map((p) => p.message)) };
+  const routes = summarizeRoutes(hosts, input.routeReport).condition;
+  return [readyCondition(input, hosts.length), degraded, planned, { type: 'RoutesApplied', ...routes }];
+}
+
+/** Keeps lastTransitionTime when a condition's status did not change. */
+function withTimes(conditions: readonly ConditionCore[], input: StatusInput): Condition[] {
+  const before = new Map((input.previous?.conditions ?? []).map((c) => [c.type, c]));
+  return conditions.map((c) => {
+    const old = before.get(c.type);
+    const lastTransitionTime = old !== undefined && old.status === c.status ? old.lastTransitionTime : rfc3339(input.now);
+    return { ...c, message: c.message.slice(0, 32_768), observedGeneration: input.generation, lastTransitionTime };
+  });
+}
+
+export function networkStatus(input: StatusInput): MultiNicNetworkStatus {
+  const hosts = plannedHosts(input.plan);
+  return {
+    observedGeneration: input.generation,
+    conditions: withTimes(conditionsOf(input), input),
+    interfaces: (input.plan?.cidr ?? []).map((e) => ({ netAddress: e.netAddress, interfaceIndex: e.interfaceIndex, vlanCIDR: e.vlanCIDR, numOfHosts: e.hosts.length })),
+    routes: summarizeRoutes(hosts, input.routeReport).routes,
+  };
+}
+
+/** Equal apart from lastTransitionTime (which withTimes keeps anyway when nothing changed). */
+export function statusEqual(a: MultiNicNetworkStatus | undefined, b: MultiNicNetworkStatus | undefined): boolean {
+  const strip = (s: MultiNicNetworkStatus | undefined): unknown =>
+    s === undefined ? undefined : { ...s, conditions: (s.conditions ?? []).map(({ lastTransitionTime: _t, ...c }) => c) };
+  return jsonEqual(strip(a), strip(b));
+}
+
+/** Problems (of those the Degraded condition lists) not already reported in the previous one: each gets an Event. */
+export function newProblems(problems: readonly Problem[], previous: MultiNicNetworkStatus | undefined): Problem[] {
+  const degraded = previous?.conditions?.find((c) => c.type === 'Degraded' && c.status === 'True');
+  return problems.slice(0, MAX_LISTED).filter((p) => degraded === undefined || !degraded.message.includes(p.message));
+}
