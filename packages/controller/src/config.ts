@@ -132,7 +132,7 @@ export function parseConfig(sources: ConfigSources): ConfigResult {
     const text = flags.values[flagOf(key)] ?? sources.env[setting.env];
     if (text !== undefined && text !== '') raw[key] = convert(text, setting.kind);
   }
-  const parsed = ControllerConfigSchema.safeParse(raw);
+  const parsed = ControllerConfigSchema.safeParse(raw, { reportInput: true });
   if (parsed.success) return { ok: true, value: parsed.data };
   const problems = problemsFromIssues(parsed.error.issues).map((p) => {
     const key = p.path.split(/[.[]/)[0] ?? '';
