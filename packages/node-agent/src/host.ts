@@ -28,7 +28,10 @@ export function run(command: string, options: { args: readonly string[]; stdin?:
       }
       resolve({ stdout, stderr, exitCode: err === null ? 0 : Number(err.code) });
     });
-    child.stdin?.end(options.stdin ?? '');
+    // A command that exits without reading its input must not fail the call (EPIPE); its exit code tells.
+    child.stdin?.on('error', () => undefined);
+    if (options.stdin === undefined) child.stdin?.end();
+    else child.stdin?.end(options.stdin);
   });
 }
 

@@ -31,6 +31,8 @@ export interface RouteSyncResult {
 
 async function ipJson<T>(host: HostOps, args: readonly string[], parse: (v: unknown) => T): Promise<T> {
   const res = await host.ip(args);
+  // A table nobody has put a route in yet does not exist: that is an empty table.
+  if (res.exitCode !== 0 && /FIB table does not exist/.test(res.stderr)) return parse([]);
   if (res.exitCode !== 0) throw new Error(`ip ${args.join(' ')} failed (exit ${res.exitCode}): ${res.stderr.trim()}`);
   return parse(JSON.parse(res.stdout.trim() === '' ? '[]' : res.stdout));
 }

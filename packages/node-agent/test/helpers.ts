@@ -1,0 +1,214 @@
+// Test-only plumbing: network namespaces acting as a host, the agent's HostOps for such a namespace, the control
+// plane objects the controller would write, and a client for the agent's unix socket.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { PlanHost } from '@multinic/cidr-core';
+import { computePlan } from '@multinic/cidr-core';
+import type { HostOps, SysfsReadings } from '../src/index.js';
+import { run } from '../src/index.js';
+import { KubeClient } from '../src/kube/client.js';
+
+export function ip(args: readonly string[]): string {
+  return execFileSync('ip', [...args], { encoding: 'utf8' });
+}
+
+export interface TestNic {
+  readonly name: string;
+  readonly cidr?: string;
+  readonly up?: boolean;
+  readonly defaultVia?: string;
+}
+
+/** A "host" namespace whose NICs are veth ends; their peers live in a second namespace (never the root one). */
+export class TestHost {
+  readonly ns: string;
+  readonly peerNs: string;
+
+  constructor() {
+    const id = randomBytes(3).toString('hex');
+    this.ns = `mn-ag-${id}`;
+    this.peerNs = `mn-ag-${id}-sw`;
+    ip(['netns', 'add', this.ns]);
+    ip(['netns', 'add', this.peerNs]);
+    ip(['-n', this.ns, 'link', 'set', 'lo', 'up']);
+  }
+
+  addNic(nic: TestNic): void {
+    const peer = `p-${nic.name}`;
+    ip(['-n', this.ns, 'link', 'add', nic.name, 'type', 'veth', 'peer', 'name', peer, 'netns', this.peerNs]);
+    ip(['-n', this.peerNs, 'link', 'set', peer, 'up']);
+    if (nic.cidr !== undefined) ip(['-n', this.ns, 'addr', 'add', nic.cidr, 'dev', nic.name]);
+    if (nic.up ?? true) ip(['-n', this.ns, 'link', 'set', nic.name, 'up']);
+    if (nic.defaultVia !== undefined) ip(['-n', this.ns, 'route', 'add', 'default', 'via', nic.defaultVia, 'dev', nic.name]);
+  }
+
+  /** ip -j output inside the host namespace. */
+  json<T>(args: readonly string[]): T {
+    return JSON.parse(ip(['-n', this.ns, '-N', '-j', ...args]) || '[]') as T;
+  }
+
+  /** The agent's view of this namespace: `ip -n <ns>` and sysfs as the namespace sees it. */
+  ops(): HostOps {
+    return {
+      ip: (args, stdin) => run('ip', stdin === undefined ? { args: ['-n', this.ns, ...args] } : { args: ['-n', this.ns, ...args], stdin }),
+      sysfs: async (interfaces) => readNamespacedSysfs(this.ns, interfaces),
+    };
+  }
+
+  /** Deletes both namespaces (and with them every link in them). Safe to call twice. */
+  destroy(): void {
+    for (const ns of [this.ns, this.peerNs]) {
+      try {
+        ip(['netns', 'del', ns]);
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+const SYSFS_FILES: Record<string, keyof SysfsReadings> = {
+  speed: 'speed',
+  'device/numa_node': 'numaNode',
+  'device/vendor': 'vendor',
+  'device/device': 'device',
+  'device/uevent': 'uevent',
+  'device/sriov_totalvfs': 'sriovTotalVfs',
+};
+
+/** `ip netns exec` remounts /sys for the namespace, so this reads the namespace's links. */
+async function readNamespacedSysfs(ns: string, interfaces: readonly string[]): Promise<Record<string, SysfsReadings>> {
+  const script = `for i in "$@"; do for f in ${Object.keys(SYSFS_FILES).join(' ')}; do v=$(cat "/sys/class/net/$i/$f" 2>/dev/null) && printf '%s\\t%s\\t%s\\n' "$i" "$f" "$(printf %s "$v" | tr '\\n' ';')"; done; done`;
+  const res = await run('ip', { args: ['netns', 'exec', ns, 'sh', '-c', script, 'sh', ...interfaces] });
+  const out: Record<string, Record<string, string>> = {};
+  for (const line of res.stdout.split('\n')) {
+    const [name, file, value] = line.split('\t');
+    const key = file === undefined ? undefined : SYSFS_FILES[file];
+    if (name === undefined || key === undefined || value === undefined) continue;
+    out[name] ??= {};
+    (out[name] as Record<string, string>)[key] = value.replaceAll(';', '\n');
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ control-plane objects
+
+export const GROUP = '/apis/multinic.dev/v1';
+
+export function kube(kc: KubeConfig): KubeClient {
+  return new KubeClient(kc, { timeoutMs: 5_000 });
+}
+
+export interface NetworkFixture {
+  readonly name: string;
+  readonly subnet: string;
+  readonly hosts: readonly PlanHost[];
+}
+
+/** Writes what the controller would: the MultiNicNetwork, the CIDR (the plan) and one IPPool per (host, NIC). */
+export async function createNetwork(client: KubeClient, fx: NetworkFixture): Promise<ReturnType<typeof computePlan>> {
+  const config = { subnet: fx.subnet, interfaceBlock: 2, hostBlock: 6, masterNets: [], excludeCIDRs: [] };
+  const result = computePlan({ networkName: fx.name, config, hosts: fx.hosts });
+  await client.request({
+    method: 'POST',
+    path: `${GROUP}/multinicnetworks`,
+    body: {
+      apiVersion: 'multinic.dev/v1',
+      kind: 'MultiNicNetwork',
+      metadata: { name: fx.name },
+      spec: { subnet: fx.subnet, ipam: { type: 'multi-nic-ipam', hostBlock: 6, interfaceBlock: 2 }, plugin: { cniVersion: '1.0.0', type: 'ipvlan' } },
+    },
+  });
+  await client.request({ method: 'POST', path: `${GROUP}/cidrs`, body: { apiVersion: 'multinic.dev/v1', kind: 'CIDR', metadata: { name: fx.name }, spec: result.plan } });
+  for (const pool of result.ippools) {
+    await client.request({
+      method: 'POST',
+      path: `${GROUP}/ippools`,
+      body: {
+        apiVersion: 'multinic.dev/v1',
+        kind: 'IPPool',
+        metadata: { name: pool.name },
+        spec: { network: fx.name, hostName: pool.hostName, interfaceName: pool.interfaceName, podCIDR: pool.podCIDR, vlanCIDR: pool.vlanCIDR, excludes: pool.excludes },
+      },
+    });
+  }
+  return result;
+}
+
+export interface PoolStatus {
+  metadata: { name: string };
+  spec: { hostName: string; interfaceName: string; podCIDR: string };
+  status?: { allocations?: { address: string; containerID: string; interface: string; podUID: string }[] };
+}
+
+export async function poolsOf(client: KubeClient, hostName: string): Promise<PoolStatus[]> {
+  const list = await client.request<{ items: PoolStatus[] }>({ method: 'GET', path: `${GROUP}/ippools` });
+  return list.items.filter((p) => p.spec.hostName === hostName);
+}
+
+/** `pool/address containerID` of every allocation in the IPPools' status, sorted. */
+export async function mirroredAllocations(client: KubeClient, hostName: string): Promise<string[]> {
+  const pools = await poolsOf(client, hostName);
+  return pools.flatMap((p) => (p.status?.allocations ?? []).map((a) => `${p.metadata.name}/${a.address} ${a.containerID}`)).sort();
+}
+
+// ------------------------------------------------------------------ the agent's socket
+
+export interface Reply<T = unknown> {
+  readonly status: number;
+  readonly body: T;
+}
+
+export class SocketClient {
+  readonly #socketPath: string;
+  readonly #agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+  constructor(socketPath: string) {
+    this.#socketPath = socketPath;
+  }
+
+  post<T = Record<string, unknown>>(path: string, body: unknown): Promise<Reply<T>> {
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = http.request({ socketPath: this.#socketPath, path, method: 'POST', agent: this.#agent, headers: { 'content-type': 'application/json' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as T }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(text);
+    });
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+}
+
+/** Retries `fn` until it does not throw; rethrows its last error after `timeoutMs`. */
+export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await sleep(100);
+    }
+  }
+}
+
+export function allocateRequest(options: { network: string; containerID: string; podUID: string; nics: readonly string[]; ips?: string[] }): Record<string, unknown> {
+  return {
+    network: options.network,
+    containerID: options.containerID,
+    ifname: 'net1',
+    pod: { name: `pod-${options.podUID}`, namespace: 'default', uid: options.podUID },
+    nics: options.nics.map((n, i) => ({ interfaceName: n, netAddress: '', podInterface: `net1-${i}` })),
+    ...(options.ips === undefined ? {} : { ips: options.ips }),
+  };
+}
