@@ -248,8 +248,8 @@ describe('pod garbage collection', () => {
 describe('routes', () => {
   interface KernelRoute {
     dst: string;
-    gateway?: string;
-    dev?: string;
+    gateway?: string | undefined;
+    dev?: string | undefined;
   }
 
   it('programs the network\'s table (not colliding with a table in use), its rules, and reports the status; idempotent and self-healing', async () => {
