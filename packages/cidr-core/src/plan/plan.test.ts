@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { inspect } from 'node:util';
 import { computePlan, NetworkPlanner } from './planner.js';
 import type { PlanConfig, PlanHost, PlanInput, PlanResult } from './types.js';
 
@@ -119,6 +120,7 @@ describe('computePlan: the multi-nic-cni worked example', () => {
     expect('Host3' in result.routes).toBe(false);
     expect(result.routes['Host3']).toBeUndefined();
     expect(JSON.parse(JSON.stringify(result.routes))).toEqual({ ...result.routes });
+    expect(inspect(result.routes, { depth: 3 })).toContain("dst: '192.168.65.0/24'");
     expect(() => {
       (result.routes as Record<string, unknown>)['Host3'] = [];
     }).toThrow(TypeError);

@@ -41,7 +41,8 @@ function hostNamesOf(plan: NetworkPlan): string[] {
 
 /**
  * A read-only record whose keys are the plan's host names and whose values are computed on first
- * access (and then kept). Building it costs nothing; a full route table can be hosts^2 long.
+ * access (and then kept). Building it costs nothing; a full route table can be hosts^2 long. It is a
+ * Proxy: spread it (`{ ...routes }`) or JSON it for a plain copy (structuredClone refuses proxies).
  */
 export function lazyHostRecord<T>(plan: NetworkPlan, compute: (hostName: string) => T): Readonly<Record<string, T>> {
   let keys: string[] | undefined;
@@ -56,7 +57,13 @@ export function lazyHostRecord<T>(plan: NetworkPlan, compute: (hostName: string)
     if (!values.has(key)) values.set(key, compute(key));
     return values.get(key) as T;
   };
-  return new Proxy({} as Record<string, T>, {
+  const target = {} as Record<string, T>;
+  // util.inspect (console.log) looks at a proxy's target, not through it: show the values instead of {}.
+  Object.defineProperty(target, Symbol.for('nodejs.util.inspect.custom'), {
+    value: () => Object.fromEntries((keys ??= hostNamesOf(plan)).map((key) => [key, valueOf(key)])),
+    configurable: true,
+  });
+  return new Proxy(target, {
     get: (target, key, receiver) => (isKey(key) ? valueOf(key) : Reflect.get(target, key, receiver)),
     has: (target, key) => isKey(key) || Reflect.has(target, key),
     ownKeys: () => {
