@@ -1,0 +1,97 @@
+// Builds a CNI plugin into a Node single executable application (run from the plugin's package directory):
+//   node ../cni-skel/scripts/build-sea.ts --entry src/bin.ts --out dist/bin/multi-nic
+// 1. esbuild bundles the entry and everything it imports into one minified CommonJS file (dist/sea/<name>.cjs);
+// 2. `node --experimental-sea-config` turns it into a SEA blob with a V8 code cache (faster start-up);
+// 3. the Node binary running this script (process.execPath, Node 24) is copied and postject injects the blob.
+// Steps 2–3 are skipped when the bundle, the Node binary and this script are unchanged since the last build.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+
+const SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+
+interface Options {
+  readonly entry: string;
+  readonly out: string;
+  readonly name: string;
+  readonly version: string;
+  readonly force: boolean;
+}
+
+function options(): Options {
+  const { values } = parseArgs({ options: { entry: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean', default: false } } });
+  if (values.entry === undefined || values.out === undefined) {
+    throw new Error('usage: node build-sea.ts --entry src/bin.ts --out dist/bin/<name> [--force]');
+  }
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+  return { entry: values.entry, out: values.out, name: path.basename(values.out), version: pkg.version, force: values.force };
+}
+
+function elapsed(since: bigint): string {
+  return `${Number((process.hrtime.bigint() - since) / 1_000_000n)} ms`;
+}
+
+async function bundle(o: Options, file: string): Promise<void> {
+  await build({
+    entryPoints: [o.entry],
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node24',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    define: { MULTINIC_PLUGIN_VERSION: JSON.stringify(o.version) },
+  });
+}
+
+function stampOf(bundleFile: string): string {
+  const hash = createHash('sha256');
+  hash.update(readFileSync(bundleFile));
+  hash.update(`${process.execPath}\0${process.version}\0${statSync(process.execPath).size}\0`);
+  hash.update(readFileSync(new URL(import.meta.url)));
+  return hash.digest('hex');
+}
+
+function makeExecutable(o: Options, bundleFile: string, workDir: string): void {
+  const blob = path.join(workDir, `${o.name}.blob`);
+  const seaConfig = path.join(workDir, `${o.name}.sea-config.json`);
+  writeFileSync(seaConfig, JSON.stringify({ main: bundleFile, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }, null, 2));
+  execFileSync(process.execPath, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const tmp = `${o.out}.tmp`;
+  rmSync(tmp, { force: true });
+  copyFileSync(process.execPath, tmp);
+  chmodSync(tmp, 0o755);
+  const postject = createRequire(import.meta.url).resolve('postject/dist/cli.js');
+  execFileSync(process.execPath, [postject, tmp, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SENTINEL_FUSE], { stdio: 'ignore' });
+  renameSync(tmp, o.out);
+}
+
+async function main(): Promise<void> {
+  const o = options();
+  const started = process.hrtime.bigint();
+  const workDir = path.join(path.dirname(path.dirname(o.out)), 'sea');
+  mkdirSync(workDir, { recursive: true });
+  mkdirSync(path.dirname(o.out), { recursive: true });
+  const bundleFile = path.resolve(workDir, `${o.name}.cjs`);
+  await bundle(o, bundleFile);
+  const stampFile = path.join(workDir, `${o.name}.stamp`);
+  const stamp = stampOf(bundleFile);
+  const fresh = !o.force && existsSync(o.out) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp;
+  if (!fresh) makeExecutable(o, bundleFile, workDir);
+  const version = execFileSync(o.out, ['--version'], { encoding: 'utf8', env: {} }).split('\n')[0] ?? '';
+  writeFileSync(stampFile, stamp);
+  const size = (statSync(o.out).size / 2 ** 20).toFixed(1);
+  const bundleKb = (statSync(bundleFile).size / 1024).toFixed(0);
+  process.stderr.write(`build-sea: ${o.out} (${size} MiB, bundle ${bundleKb} KiB) ${fresh ? 'up to date' : 'built'} in ${elapsed(started)}: ${version}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`build-sea: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+});
