@@ -4,6 +4,8 @@ import {
   AllocateRequestSchema,
   AllocateResponseSchema,
   GcRequestSchema,
+  LookupRequestSchema,
+  LookupResponseSchema,
   ReleaseRequestSchema,
   SelectRequestSchema,
   SelectResponseSchema,
@@ -25,7 +27,7 @@ function problems(schema: Parameters<typeof parseWith>[0], value: unknown): stri
 
 describe('node agent wire types', () => {
   it('names one POST path per verb', () => {
-    expect(AGENT_PATHS).toEqual({ select: '/v1/select', allocate: '/v1/allocate', release: '/v1/release', gc: '/v1/gc', status: '/v1/status' });
+    expect(AGENT_PATHS).toEqual({ select: '/v1/select', allocate: '/v1/allocate', release: '/v1/release', gc: '/v1/gc', status: '/v1/status', lookup: '/v1/lookup' });
   });
 
   it.each([
@@ -47,6 +49,13 @@ describe('node agent wire types', () => {
     },
     { what: 'release request', schema: ReleaseRequestSchema, value: { network: 'multinic-ipvlanl3', containerID: 'c0ffee', ifname: 'net1' } },
     { what: 'gc request', schema: GcRequestSchema, value: { network: 'multinic-ipvlanl3', validAttachments: [{ containerID: 'c0ffee', ifname: 'net1' }] } },
+    { what: 'lookup request', schema: LookupRequestSchema, value: { network: 'multinic-ipvlanl3', containerID: 'c0ffee', ifname: 'net1' } },
+    { what: 'lookup response for an unknown attachment', schema: LookupResponseSchema, value: { allocations: [] } },
+    {
+      what: 'lookup response',
+      schema: LookupResponseSchema,
+      value: { allocations: [{ interfaceName: 'eth1', podInterface: 'net1-0', address: '192.168.0.9/18', podCIDR: '192.168.0.0/24', vlanCIDR: '192.168.0.0/18', ippool: 'multinic-ipvlanl3-192.168.0.0-24' }] },
+    },
     { what: 'status response', schema: StatusResponseSchema, value: { ready: false, reason: 'NoPools', message: 'no IPPool for this node yet' } },
   ])('accepts a $what', ({ schema, value }) => {
     expect(problems(schema, value)).toEqual([]);

@@ -12,6 +12,7 @@ export const AGENT_PATHS = {
   release: '/v1/release',
   gc: '/v1/gc',
   status: '/v1/status',
+  lookup: '/v1/lookup',
 } as const;
 
 const MAX_NICS = 64;
@@ -148,6 +149,23 @@ export const GcResponseSchema = z.strictObject({
   kept: z.number().int().min(0),
 });
 export type GcResponse = z.output<typeof GcResponseSchema>;
+
+/**
+ * What the agent holds for one attachment, without changing anything: CHECK compares it with prevResult, and DEL
+ * rebuilds the delegate configurations from it (it knows the host NIC of every pod interface).
+ */
+export const LookupRequestSchema = z.strictObject({
+  network: networkField,
+  containerID: containerIdField,
+  ifname: ifNameField(),
+});
+export type LookupRequest = z.output<typeof LookupRequestSchema>;
+
+/** In NIC order, as allocate answered; empty when the agent holds nothing for the attachment. */
+export const LookupResponseSchema = z.strictObject({
+  allocations: listField(AllocationSchema, { max: MAX_NICS, what: 'allocations' }),
+});
+export type LookupResponse = z.output<typeof LookupResponseSchema>;
 
 export const StatusRequestSchema = z.strictObject({ network: networkField.optional() });
 export type StatusRequest = z.output<typeof StatusRequestSchema>;
