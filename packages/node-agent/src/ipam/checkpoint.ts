@@ -88,7 +88,7 @@ async function writeAtomically(file: string, data: string): Promise<void> {
   const handle = await open(tmp, 'w', 0o600);
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    await handle.datasync();
   } finally {
     await handle.close();
   }

@@ -1,0 +1,171 @@
+// Benchmark: allocate + release over the agent's unix socket with 1, 16 and 64 concurrent clients, checkpoint on
+// (on the real disk under the OS temp dir), IPPool mirror on, against a real control plane. The agent is the built
+// `multinic-agent` in a child process. Prints a table, then one JSON line.
+// Run: pnpm --filter @multinic/node-agent run build && node packages/node-agent/bench/alloc.ts
+// (MULTINIC_BENCH_ALLOCS sets the allocations per level, default 4000.)
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import * as http from 'node:http';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import { computePlan } from '@multinic/cidr-core';
+import { type TestEnv, startTestEnv } from '@multinic/testenv';
+
+const NODE = 'bench-node';
+const NETWORK = 'bench-net';
+const CLIENTS = [1, 16, 64];
+const PER_LEVEL = Number(process.env['MULTINIC_BENCH_ALLOCS'] ?? 4000);
+// MULTINIC_BENCH_STATE_DIR puts the checkpoint elsewhere (e.g. /dev/shm to see the cost of fsync on the disk).
+const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
+
+interface Reply {
+  status: number;
+  body: { allocations?: { address: string }[] };
+}
+
+function post(agent: http.Agent, socketPath: string, p: string, body: unknown): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, path: p, method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Reply['body'] }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+function percentile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+}
+
+interface LevelResult {
+  clients: number;
+  allocations: number;
+  allocPerS: number;
+  p50Ms: number;
+  p99Ms: number;
+  duplicates: number;
+  errors: number;
+}
+
+async function level(socketPath: string, clients: number, total: number): Promise<LevelResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+  const live = new Set<string>();
+  const latencies: number[] = [];
+  let duplicates = 0;
+  let errors = 0;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < total) {
+      const id = `c${clients}-${next++}`;
+      const req = { network: NETWORK, containerID: id, ifname: 'net1', pod: { name: `p-${id}`, namespace: 'bench', uid: `u-${id}` }, nics: [{ interfaceName: 'eth1', netAddress: '', podInterface: 'net1-0' }] };
+      const started = performance.now();
+      const res = await post(agent, socketPath, '/v1/allocate', req);
+      latencies.push(performance.now() - started);
+      const address = res.body.allocations?.[0]?.address;
+      if (res.status !== 200 || address === undefined) {
+        errors += 1;
+        continue;
+      }
+      if (live.has(address)) duplicates += 1;
+      live.add(address);
+      // Hold it for a turn of the event loop (other clients' answers arrive meanwhile). It is ours until we ask
+      // to release it: the agent may hand it out again only after that.
+      await new Promise((resolve) => setImmediate(resolve));
+      live.delete(address);
+      const rel = await post(agent, socketPath, '/v1/release', { network: NETWORK, containerID: id, ifname: 'net1' });
+      if (rel.status !== 200) errors += 1;
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: clients }, () => worker()));
+  const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return { clients, allocations: total, allocPerS: total / seconds, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), duplicates, errors };
+}
+
+async function createPools(env: TestEnv): Promise<void> {
+  const { ippools } = computePlan({
+    networkName: NETWORK,
+    config: { subnet: '10.128.0.0/9', interfaceBlock: 1, hostBlock: 4, masterNets: [], excludeCIDRs: [] },
+    hosts: [{ hostName: NODE, interfaces: [{ interfaceName: 'eth1', netAddress: '10.10.1.0/24', hostIP: '10.10.1.2' }] }],
+  });
+  const objects = env.kubeConfig.makeApiClient(CustomObjectsApi);
+  for (const p of ippools) {
+    await objects.createClusterCustomObject({
+      group: 'multinic.dev',
+      version: 'v1',
+      plural: 'ippools',
+      body: { apiVersion: 'multinic.dev/v1', kind: 'IPPool', metadata: { name: p.name }, spec: { network: NETWORK, hostName: NODE, interfaceName: p.interfaceName, podCIDR: p.podCIDR, vlanCIDR: p.vlanCIDR, excludes: p.excludes } },
+    });
+  }
+}
+
+/** Starts the built agent as a child process and waits until it serves the network. */
+async function startAgent(env: TestEnv, options: { dir: string; stateDir: string }): Promise<{ child: ChildProcess; socketPath: string }> {
+  const socketPath = path.join(options.dir, 'agent.sock');
+  const configFile = path.join(options.dir, 'agent.json');
+  const config = { nodeName: NODE, socketPath, stateDir: options.stateDir, kubeconfig: env.kubeconfigPath, logLevel: 'warn', metrics: { host: '127.0.0.1', port: 0 }, discovery: { enabled: false }, routes: { enabled: false }, gc: { enabled: false } };
+  writeFileSync(configFile, JSON.stringify(config));
+  const out = openSync(path.join(options.dir, 'agent.log'), 'a');
+  const child = spawn(process.execPath, [bin, '--config', configFile], { stdio: ['ignore', out, out] });
+  const probe = new http.Agent();
+  for (let i = 0; ; i++) {
+    const ok = await post(probe, socketPath, '/v1/status', { network: NETWORK }).then((r) => (r.body as { ready?: boolean }).ready === true, () => false);
+    if (ok) break;
+    if (i > 300) throw new Error(`agent not ready; see ${path.join(options.dir, 'agent.log')}`);
+    await sleep(100);
+  }
+  return { child, socketPath };
+}
+
+function report(results: readonly LevelResult[], where: string): void {
+  console.log(`node-agent allocate+release over the unix socket, checkpoint (temp file, fsync, rename, fsync dir) in ${where}, ${PER_LEVEL} allocations per level`);
+  console.log('clients  alloc/s   p50 ms   p99 ms  duplicates  errors');
+  for (const r of results) {
+    console.log(`${String(r.clients).padStart(7)}  ${r.allocPerS.toFixed(0).padStart(7)}  ${r.p50Ms.toFixed(2).padStart(7)}  ${r.p99Ms.toFixed(2).padStart(7)}  ${String(r.duplicates).padStart(10)}  ${String(r.errors).padStart(6)}`);
+  }
+  const at = (n: number): LevelResult | undefined => results.find((r) => r.clients === n);
+  console.log(
+    JSON.stringify({
+      bench: 'agent',
+      alloc_per_s_1: Math.round(at(1)?.allocPerS ?? 0),
+      alloc_per_s_16: Math.round(at(16)?.allocPerS ?? 0),
+      alloc_per_s_64: Math.round(at(64)?.allocPerS ?? 0),
+      p50_ms_64: Number((at(64)?.p50Ms ?? 0).toFixed(3)),
+      p99_ms_64: Number((at(64)?.p99Ms ?? 0).toFixed(3)),
+      duplicates: results.reduce((n, r) => n + r.duplicates, 0),
+      errors: results.reduce((n, r) => n + r.errors, 0),
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mn-bench-agent-'));
+  const stateDir = process.env['MULTINIC_BENCH_STATE_DIR'] ?? path.join(dir, 'state');
+  const env = await startTestEnv({ controllerManager: false });
+  let child: ChildProcess | undefined;
+  try {
+    await createPools(env);
+    const agent = await startAgent(env, { dir, stateDir });
+    child = agent.child;
+    await level(agent.socketPath, 16, 500); // warm-up
+    const results: LevelResult[] = [];
+    for (const clients of CLIENTS) results.push(await level(agent.socketPath, clients, PER_LEVEL));
+    report(results, stateDir);
+  } finally {
+    child?.kill('SIGTERM');
+    await sleep(500);
+    if (child !== undefined && child.exitCode === null) child.kill('SIGKILL');
+    await env.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
