@@ -74,6 +74,7 @@ export class Agent {
   #gc: Periodic | undefined;
   #routeTables: Record<string, number> = {};
   #routeStatus = '';
+  #checkpointError: string | undefined;
   #nics: HostNic[] | undefined;
   #appliedNics: string | undefined;
   /** Pools the checkpoint knew; undefined when there was no checkpoint (then every IPPool status is adopted). */
@@ -146,9 +147,27 @@ export class Agent {
       observe: (call, status, seconds) => this.metrics.requests.observe({ call, status: String(status) }, seconds),
       onError: (err) => this.#log.error({ err }, 'request failed'),
     });
-    this.#metricsServer = await serveMetrics({ host: this.#cfg.metrics.host, port: this.#cfg.metrics.port, metrics: this.metrics, healthy: () => undefined });
+    this.#metricsServer = await serveMetrics({ host: this.#cfg.metrics.host, port: this.#cfg.metrics.port, metrics: this.metrics, healthy: () => this.#unhealthy() });
     this.#startLoops();
     this.#log.info({ node: this.#cfg.nodeName, socket: this.#cfg.socketPath, metricsPort: this.#metricsServer.port, pools: this.store.pools().length, allocations: this.store.records().length }, 'agent started');
+  }
+
+  /** Why the agent is unhealthy (/healthz 503), or undefined. */
+  #unhealthy(): string | undefined {
+    if (this.#socket === undefined) return 'the unix socket is not serving';
+    if (this.#checkpointError !== undefined) return `the last checkpoint write failed: ${this.#checkpointError}`;
+    return undefined;
+  }
+
+  /** Writes the checkpoint and remembers whether the last write failed (for /healthz). */
+  async #persist(): Promise<void> {
+    try {
+      await this.#checkpoint.persist();
+      this.#checkpointError = undefined;
+    } catch (err) {
+      this.#checkpointError = (err as Error).message;
+      throw err;
+    }
   }
 
   #startLoops(): void {
@@ -209,7 +228,7 @@ export class Agent {
       this.#adopt(mine);
     }
     if (first || change.changed.length > 0 || change.dropped.length > 0) {
-      this.#checkpoint.persist().catch((err: unknown) => this.#log.error({ err: String(err) }, 'checkpoint write failed'));
+      this.#persist().catch((err: unknown) => this.#log.error({ err: String(err) }, 'checkpoint write failed'));
       this.#mirror.markDirty(first ? this.store.pools().map((p) => p.name) : change.changed);
     }
     this.#updateGauges();
@@ -251,7 +270,7 @@ export class Agent {
   #apiContext(): Parameters<typeof apiRoutes>[0] {
     return {
       store: this.store,
-      persist: () => this.#checkpoint.persist(),
+      persist: () => this.#persist(),
       changed: (pools) => this.#changed(pools),
       clock: this.#clock,
       metrics: this.metrics,
@@ -326,7 +345,7 @@ export class Agent {
     this.#log.info({ freed: freed.map((r) => `${r.podNamespace}/${r.podName} ${r.address}`) }, 'freed the addresses of pods that no longer exist');
     this.#changed(freed.map((r) => r.pool));
     this.#updateGauges();
-    await this.#checkpoint.persist();
+    await this.#persist();
   }
 
   // ------------------------------------------------------------ routes
@@ -359,7 +378,7 @@ export class Agent {
     const result = await programmer.sync(this.#plans(), this.#routeTables);
     if (JSON.stringify(result.tables) !== JSON.stringify(this.#routeTables)) {
       this.#routeTables = result.tables;
-      await this.#checkpoint.persist();
+      await this.#persist();
     }
     await this.#reportRoutes(result.statuses);
   }

@@ -295,6 +295,20 @@ describe('routes', () => {
   });
 });
 
+describe('operability', () => {
+  it('serves Prometheus metrics and /healthz on the metrics port only', async () => {
+    const base = `http://127.0.0.1:${theAgent().metricsPort}`;
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/^multinic_agent_allocations_total\{network="net-a"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^multinic_agent_releases_total\{cause="pod-gc"\} 1$/m);
+    expect(metrics).toMatch(/^multinic_agent_checkpoint_write_seconds_count [1-9]\d*$/m);
+    expect(metrics).toMatch(/^multinic_agent_request_duration_seconds_bucket\{le="0.005",call="\/v1\/allocate",status="200"\} \d+$/m);
+    expect(metrics).toMatch(/^multinic_agent_nics 3$/m);
+    const health = await fetch(`${base}/healthz`);
+    expect([health.status, await health.text()]).toEqual([200, 'ok\n']);
+  });
+});
+
 describe('discovery follows the host', () => {
   it('a NIC that disappears is removed from the HostInterface', async () => {
     ip(['-n', theHost().ns, 'link', 'del', 'eth3']);

@@ -114,7 +114,7 @@ describe('kill -9 and restart', () => {
     expect(before.size).toBeGreaterThanOrEqual(150);
     expect(before.size).toBeLessThan(600);
 
-    startAgent();
+    const second = startAgent();
     const sock2 = new SocketClient(socketPath);
     await ready(sock2);
     // Nothing lost: every acknowledged attachment still holds the same addresses (a repeated ADD returns them).
@@ -132,6 +132,10 @@ describe('kill -9 and restart', () => {
     expect(gc.body.kept).toBe(2 * valid.length);
     await eventually(async () => expect(await mirroredAllocations(client, NODE)).toEqual(expectedStatus(before, after)), 30_000);
     sock2.close();
+    // Graceful shutdown: SIGTERM stops serving, flushes, and exits 0.
+    const stopped = new Promise((resolve) => second.once('exit', (code, signal) => resolve(signal ?? code)));
+    second.kill('SIGTERM');
+    expect(await stopped).toBe(0);
     const log = readFileSync(path.join(dir, 'agent.log'), 'utf8');
     expect(log).not.toMatch(/"level":(50|60)/);
   }, 120_000);
