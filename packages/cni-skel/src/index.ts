@@ -11,3 +11,4 @@ export { LOG_LEVELS, createLogger, logLevelOf } from './log.js';
 export type { LogFields, LogLevel, Logger, LoggerOptions } from './log.js';
 export { findPlugin, invokeDelegate } from './invoke.js';
 export type { DelegateInvocation } from './invoke.js';
+export { BUILD_VERSION } from './version.js';

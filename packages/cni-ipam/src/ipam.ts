@@ -1,0 +1,111 @@
+// multi-nic-ipam: the IPAM plugin form. Any main plugin (macvlan, ipvlan, …) whose `ipam` block says
+// `{"type": "multi-nic-ipam"}` gets one address per selected NIC from the node agent.
+import { AGENT_SOCKET_PATH, MULTI_NIC_IPAM } from '@multinic/crd-types';
+import type { Allocation, CniResult, CniRoute } from '@multinic/crd-types';
+import { BUILD_VERSION, invalidConfig } from '@multinic/cni-skel';
+import type { AttachmentArgs, CniPlugin, ConfigArgs, JsonObject } from '@multinic/cni-skel';
+import { AgentClient } from './agent-client.js';
+import { podOf, podRequestOf } from './inputs.js';
+import type { PodRequest } from './inputs.js';
+import { reserve } from './reserve.js';
+import { agentGc, agentStatus, compareWithPrevResult, heldAllocations } from './verbs.js';
+
+/** The `ipam` block of a main plugin's configuration, as multi-nic-ipam reads it. */
+export interface IpamConf {
+  /** The MultiNicNetwork whose pools to allocate from: `ipam.network`, else the configuration's `name`. */
+  readonly network: string;
+  /** `ipam.agentSocket`, else the configuration's `agentSocket`, else /run/multinic/agent.sock. */
+  readonly agentSocket: string;
+  /** The main plugin's `master`, if any: the NIC the address must come from. */
+  readonly master?: string;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function optionalString(value: unknown, field: string): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') throw invalidConfig(`${field} must be a string, not ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Reads the IPAM settings; every problem is a `CniFailure` (code 7) that names the field. */
+export function parseIpamConf(config: JsonObject, name: string): IpamConf {
+  const ipam = config['ipam'];
+  if (!isObject(ipam)) throw invalidConfig(`ipam must be an object with "type": "${MULTI_NIC_IPAM}"`);
+  if (ipam['type'] !== MULTI_NIC_IPAM) throw invalidConfig(`ipam.type must be "${MULTI_NIC_IPAM}", not ${JSON.stringify(ipam['type'])}`);
+  const network = optionalString(ipam['network'], 'ipam.network') ?? name;
+  const agentSocket = optionalString(ipam['agentSocket'], 'ipam.agentSocket') ?? optionalString(config['agentSocket'], 'agentSocket') ?? AGENT_SOCKET_PATH;
+  const master = optionalString(config['master'], 'master');
+  return { network, agentSocket, ...(master === undefined ? {} : { master }) };
+}
+
+/** The main plugin's `master` narrows the choice to that NIC unless the attachment's cni-args already name masters. */
+function withMaster(request: PodRequest, master: string | undefined): PodRequest {
+  const args = request.cniArgs ?? {};
+  if (master === undefined || args['masters'] !== undefined || args['master'] !== undefined) return request;
+  return { ...request, cniArgs: { ...args, masters: [master] } };
+}
+
+function routesOf(allocations: readonly Allocation[]): CniRoute[] {
+  const out: CniRoute[] = [];
+  for (const route of allocations.flatMap((a) => a.routes ?? [])) {
+    if (!out.some((r) => r.dst === route.dst && r.gw === route.gw)) out.push(route);
+  }
+  return out;
+}
+
+/** An IPAM result (no interfaces): one address per allocation, in NIC order. */
+export function ipamResult(allocations: readonly Allocation[]): CniResult {
+  const routes = routesOf(allocations);
+  return {
+    cniVersion: '1.1.0',
+    ips: allocations.map((a) => ({ address: a.address, ...(a.gateway === undefined ? {} : { gateway: a.gateway }) })),
+    ...(routes.length === 0 ? {} : { routes }),
+  };
+}
+
+function setup(args: ConfigArgs): { conf: IpamConf; client: AgentClient } {
+  const conf = parseIpamConf(args.config, args.name);
+  return { conf, client: new AgentClient({ socketPath: conf.agentSocket }) };
+}
+
+function attachmentOf(conf: IpamConf, args: AttachmentArgs): { network: string; containerId: string; ifname: string } {
+  return { network: conf.network, containerId: args.containerId, ifname: args.ifname };
+}
+
+export const multiNicIpamPlugin: CniPlugin = {
+  name: MULTI_NIC_IPAM,
+  version: BUILD_VERSION,
+  async add(args, { log }) {
+    const { conf, client } = setup(args);
+    const pod = podOf(args.args);
+    const request = withMaster(podRequestOf(args.config, args.args), conf.master);
+    const { allocated } = await reserve({ client, ...attachmentOf(conf, args), netns: args.netns, pod, request, log });
+    return ipamResult(allocated.allocations);
+  },
+  async del(args, { log }) {
+    const { conf, client } = setup(args);
+    const podUID = args.args['K8S_POD_UID'];
+    const answer = await client.release({
+      network: conf.network,
+      containerID: args.containerId,
+      ifname: args.ifname,
+      ...(podUID === undefined || podUID === '' ? {} : { podUID }),
+    });
+    log.debug('released', { released: answer.released });
+  },
+  async check(args) {
+    const { conf, client } = setup(args);
+    compareWithPrevResult(await heldAllocations(client, attachmentOf(conf, args)), args.prevResult);
+  },
+  async gc(args, { log }) {
+    const { conf, client } = setup(args);
+    await agentGc(client, { network: conf.network, validAttachments: args.validAttachments, log });
+  },
+  async status(args) {
+    const { conf, client } = setup(args);
+    await agentStatus(client, conf.network);
+  },
+};

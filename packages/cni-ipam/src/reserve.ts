@@ -1,0 +1,71 @@
+// One pod attachment's addresses from the node agent: select the NICs (the attach policy runs in the agent), then
+// allocate one address per NIC, all or nothing. Shared by multi-nic (main plugin) and multi-nic-ipam.
+import type { AllocateResponse, PodRef, SelectResponse } from '@multinic/crd-types';
+import type { Logger } from '@multinic/cni-skel';
+import type { AgentClient } from './agent-client.js';
+import type { PodRequest } from './inputs.js';
+
+export interface Attachment {
+  readonly network: string;
+  readonly containerId: string;
+  readonly ifname: string;
+}
+
+export interface ReserveInput extends Attachment {
+  readonly client: AgentClient;
+  readonly netns?: string;
+  readonly pod: PodRef;
+  readonly request: PodRequest;
+  readonly log: Logger;
+}
+
+export interface Reservation {
+  readonly selected: SelectResponse;
+  readonly allocated: AllocateResponse;
+}
+
+/** Releases an attachment's addresses; failures are logged, never thrown (used while undoing a failed ADD). */
+export async function releaseQuietly(client: AgentClient, attachment: Attachment & { readonly podUID?: string; readonly log: Logger }): Promise<void> {
+  try {
+    await client.release({
+      network: attachment.network,
+      containerID: attachment.containerId,
+      ifname: attachment.ifname,
+      ...(attachment.podUID === undefined ? {} : { podUID: attachment.podUID }),
+    });
+  } catch (err) {
+    attachment.log.error('could not release the addresses of a failed ADD; the agent garbage-collects them', { err });
+  }
+}
+
+/**
+ * Selects NICs and allocates their addresses. If allocation fails in any way — including a lost answer, after
+ * which the agent may hold addresses — the attachment is released before the error is passed on.
+ */
+export async function reserve(input: ReserveInput): Promise<Reservation> {
+  const { client, network, containerId, ifname, pod, request } = input;
+  const selected = await client.select({
+    network,
+    containerID: containerId,
+    ifname,
+    pod,
+    ...(request.cniArgs === undefined ? {} : { cniArgs: { ...request.cniArgs } }),
+    ...(request.deviceIDs === undefined ? {} : { deviceIDs: [...request.deviceIDs] }),
+  });
+  input.log.debug('agent selected NICs', { nics: selected.nics.map((n) => n.interfaceName), decisions: selected.decisions });
+  try {
+    const allocated = await client.allocate({
+      network,
+      containerID: containerId,
+      ifname,
+      ...(input.netns === undefined || input.netns === '' ? {} : { netns: input.netns }),
+      pod,
+      nics: selected.nics,
+      ...(request.ips === undefined ? {} : { ips: [...request.ips] }),
+    });
+    return { selected, allocated };
+  } catch (err) {
+    await releaseQuietly(client, { network, containerId, ifname, podUID: pod.uid, log: input.log });
+    throw err;
+  }
+}
