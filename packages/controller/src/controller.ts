@@ -237,8 +237,10 @@ export class Controller {
       const key = await queue.get();
       if (key === undefined) return;
       const end = this.metrics.reconcileSeconds.startTimer({ kind: KIND });
+      const started = this.#clock.now();
       try {
         const outcome = await this.#reconciler.reconcile(key);
+        this.#logger.debug({ network: key, ms: this.#clock.now() - started }, 'reconciled');
         queue.forget(key);
         if (outcome.requeueAfterMs !== undefined) queue.addAfter(key, outcome.requeueAfterMs);
         this.metrics.reconciles.inc({ kind: KIND, result: 'success' });
@@ -288,21 +290,27 @@ export class Controller {
     };
   }
 
-  /** Objects every network depends on: a relevant change enqueues every network. */
+  /**
+   * Objects every network depends on: a relevant change enqueues every network. A Node and its HostInterface
+   * count only together, so an event of one whose partner is not cached changes nothing and is skipped (a joining
+   * node then costs one reconcile, not two).
+   */
   #fanOut(name: CacheName): CacheHandlers<KubeObject> {
     const prints = new Fingerprints();
     const print = PRINTS[name];
+    const partner = name === 'nodes' ? 'hostInterfaces' : name === 'hostInterfaces' ? 'nodes' : undefined;
+    const matters = (o: KubeObject): boolean => partner === undefined || this.#caches[partner].get(o.metadata.name) !== undefined;
     return {
       onAdd: (o) => {
         if (print !== undefined) prints.changed(objectKey(o), print(o));
-        this.#enqueueAll();
+        if (matters(o)) this.#enqueueAll();
       },
       onUpdate: (o) => {
-        if (print === undefined || prints.changed(objectKey(o), print(o))) this.#enqueueAll();
+        if ((print === undefined || prints.changed(objectKey(o), print(o))) && matters(o)) this.#enqueueAll();
       },
       onDelete: (o) => {
         prints.forget(objectKey(o));
-        this.#enqueueAll();
+        if (matters(o)) this.#enqueueAll();
       },
     };
   }

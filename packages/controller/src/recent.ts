@@ -12,7 +12,10 @@ export class RecentWrites<T extends KubeObject> {
   record(key: string, written: T, cached: T | undefined): void {
     const version = written.metadata.resourceVersion;
     if (version === undefined || version === cached?.metadata.resourceVersion) this.#written.delete(key);
-    else this.#written.set(key, written);
+    else {
+      delete written.metadata.managedFields;
+      this.#written.set(key, written);
+    }
   }
 
   /** The newest known version: the written one until the cache catches up, else the cached one. */

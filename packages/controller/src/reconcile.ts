@@ -8,9 +8,11 @@ import {
   MultiNicNetworkSchema,
   parseWith,
   planConfigOf,
+  type CidrSpec,
   type HostRouteStatus,
   type MultiNicNetwork,
   type MultiNicNetworkStatus,
+  type ParseResult,
 } from '@multinic/crd-types';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
@@ -125,8 +127,23 @@ function poolState(pool: KubeObject | undefined): PoolState | undefined {
   return { hasAllocations: Array.isArray(allocations) && allocations.length > 0, departedAt: Number.isNaN(departedAt) ? undefined : departedAt };
 }
 
+/** `current` with the spec, labels and controller reference of `wanted`; what others added is kept. */
+function replacement(current: KubeObject, wanted: KubeObject): KubeObject {
+  const { managedFields: _managed, ...metadata } = current.metadata;
+  const owner = wanted.metadata.ownerReferences ?? [];
+  const others = (metadata.ownerReferences ?? []).filter((ref) => ref.controller !== true && !owner.some((o) => o.uid === ref.uid));
+  return {
+    apiVersion: GROUP_VERSION,
+    kind: 'CIDR',
+    metadata: { ...metadata, labels: { ...metadata.labels, ...wanted.metadata.labels }, ownerReferences: [...others, ...owner] },
+    spec: wanted.spec,
+  };
+}
+
 export class NetworkReconciler {
   readonly #d: ReconcilerDeps;
+  /** Parsed CIDR specs by cached object (a new version is a new object): a 4,000-entry plan takes ~50 ms to parse. */
+  readonly #parsedCidrs = new WeakMap<KubeObject, ParseResult<CidrSpec>>();
 
   constructor(deps: ReconcilerDeps) {
     this.#d = deps;
@@ -156,13 +173,19 @@ export class NetworkReconciler {
       await this.#finish(ctx, { plan: cidr?.spec as NetworkPlan | undefined, planApplied: false, problems });
       return {};
     }
-    const previous = cidr === undefined ? undefined : parseWith(CidrSpecSchema, cidr.spec);
+    const previous = cidr === undefined ? undefined : this.#parseCidr(cidr);
     if (previous !== undefined && !previous.ok) {
       const message = `CIDR ${name} cannot be read, so the plan in force is unknown and nothing was written: ${previous.problems.map(formatProblem).join('; ')}; delete the CIDR only if no pod uses the network`;
       await this.#finish(ctx, { plan: undefined, planApplied: false, problems: [{ reason: 'InvalidCIDR', message }] });
       return {};
     }
     return this.#plan(ctx, { network: parsed.value, cidr, previous: previous?.value });
+  }
+
+  #parseCidr(cidr: KubeObject): ParseResult<CidrSpec> {
+    let parsed = this.#parsedCidrs.get(cidr);
+    if (parsed === undefined) this.#parsedCidrs.set(cidr, (parsed = parseWith(CidrSpecSchema, cidr.spec)));
+    return parsed;
   }
 
   async #plan(ctx: NetworkContext, input: { network: MultiNicNetwork; cidr: KubeObject | undefined; previous: NetworkPlan | undefined }): Promise<ReconcileOutcome> {
@@ -213,9 +236,12 @@ export class NetworkReconciler {
     const { result, cidr } = input;
     const wantedCidr = desiredCidr(ctx.ref, result.plan);
     if (!upToDate(wantedCidr, cidr)) {
-      const version = cidr?.metadata.resourceVersion;
-      const body = version === undefined ? wantedCidr : { ...wantedCidr, metadata: { ...wantedCidr.metadata, resourceVersion: version } };
-      const written = await writer.apply<KubeObject>(RESOURCES.cidrs, body);
+      // Read-modify-write on the resourceVersion the plan was computed from: a CIDR changed meanwhile (another
+      // replica, a person) fails with CONFLICT and the reconcile starts over from the newer plan.
+      const written =
+        cidr === undefined
+          ? await writer.create<KubeObject>(RESOURCES.cidrs, wantedCidr)
+          : await writer.update<KubeObject>(RESOURCES.cidrs, replacement(cidr, wantedCidr));
       recent.cidrs.record(ctx.ref.name, written, stores.cidrs.get(ctx.ref.name));
     }
     const departed = new Map(input.retention.retained.map((r) => [r.ippool, r.since]));

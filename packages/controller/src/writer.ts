@@ -48,6 +48,7 @@ export class Writer {
   async apply<T extends KubeObject>(resource: Resource, obj: KubeObject, options: { status?: boolean } = {}): Promise<T> {
     const path = objectPath(resource, obj.metadata.name, obj.metadata.namespace) + (options.status === true ? '/status' : '');
     this.#guard(`apply ${path}`);
+    const started = this.#o.now();
     const result = await this.#o.rest.request<T>({
       method: 'PATCH',
       path,
@@ -56,7 +57,32 @@ export class Writer {
       contentType: APPLY_PATCH,
     });
     this.#o.metrics.writes.inc({ resource: resource.plural + (options.status === true ? '/status' : ''), verb: 'apply' });
-    this.#o.logger.debug({ path, resourceVersion: result.metadata.resourceVersion }, 'applied');
+    this.#o.logger.debug({ path, resourceVersion: result.metadata.resourceVersion, ms: this.#o.now() - started }, 'applied');
+    return result;
+  }
+
+  /** Creates `obj` (ALREADY_EXISTS when another writer was first). */
+  async create<T extends KubeObject>(resource: Resource, obj: KubeObject): Promise<T> {
+    const path = collectionPath(resource, obj.metadata.namespace);
+    this.#guard(`create ${path}/${obj.metadata.name}`);
+    const result = await this.#o.rest.request<T>({ method: 'POST', path, query: { fieldManager: this.#o.fieldManager }, body: obj });
+    this.#o.metrics.writes.inc({ resource: resource.plural, verb: 'create' });
+    this.#o.logger.debug({ path, resourceVersion: result.metadata.resourceVersion }, 'created');
+    return result;
+  }
+
+  /**
+   * Replaces the object: `obj.metadata.resourceVersion` is required and makes the write conditional (CONFLICT when
+   * the object changed since it was read). Cheaper than an apply for a large object the controller owns whole.
+   */
+  async update<T extends KubeObject>(resource: Resource, obj: KubeObject): Promise<T> {
+    const path = objectPath(resource, obj.metadata.name, obj.metadata.namespace);
+    this.#guard(`update ${path}`);
+    if (obj.metadata.resourceVersion === undefined) throw new ControllerError('INVALID', `update ${path}: a resourceVersion is required`);
+    const started = this.#o.now();
+    const result = await this.#o.rest.request<T>({ method: 'PUT', path, query: { fieldManager: this.#o.fieldManager }, body: obj });
+    this.#o.metrics.writes.inc({ resource: resource.plural, verb: 'update' });
+    this.#o.logger.debug({ path, resourceVersion: result.metadata.resourceVersion, ms: this.#o.now() - started }, 'updated');
     return result;
   }
 
