@@ -197,10 +197,14 @@ describe('the local API', () => {
   });
 
   it('while the API server is down, allocation continues; the mirror converges once it is back', async () => {
+    const mirrorErrors = async (): Promise<number> => (await theAgent().metrics.mirrorWrites.get()).values.find((v) => v.labels['outcome'] === 'error')?.value ?? 0;
+    const errorsBefore = await mirrorErrors();
     await env?.stopApiServer();
     const during = await Promise.all(Array.from({ length: 20 }, (_, i) => allocate(`outage-${i}`, ['eth2'])));
     expect(during.map((r) => r.status)).toEqual(Array.from({ length: 20 }, () => 200));
     expect((await release('storm-1')).body.released).toHaveLength(2);
+    // The mirror really tried and failed while the server was down (so what follows is its catching up).
+    await eventually(async () => expect(await mirrorErrors()).toBeGreaterThan(errorsBefore));
     await env?.startApiServer();
     await eventually(async () => expect(await mirroredAllocations(client, NODE)).toEqual(held()), 60_000);
     expect(held().filter((h) => h.includes('outage-'))).toHaveLength(20);
