@@ -318,4 +318,16 @@ describe('discovery follows the host', () => {
     ip(['-n', theHost().ns, 'link', 'del', 'eth3']);
     await eventually(async () => expect((await hostInterface()).spec.interfaces.map((n) => n.interfaceName)).toEqual(['eth1', 'eth2']));
   });
+
+  it('routes that cannot be programmed (the plan names a NIC the host no longer has) are reported Failed, with a metric', async () => {
+    const stale: PlanHost = { hostName: NODE, interfaces: [{ interfaceName: 'eth3', netAddress: '10.10.2.0/24', hostIP: '10.10.2.2' }] };
+    await createNetwork(client, { name: 'net-c', subnet: '172.30.0.0/16', hosts: [stale, ...peers] });
+    await eventually(async () => {
+      await theAgent().syncRoutesNow();
+      const routes = (await hostInterface()).status?.routes ?? [];
+      expect(routes.map((r) => [r.network, r.status])).toEqual([['net-c', 'Failed']]);
+      expect(routes[0]?.message).toMatch(/eth3|Cannot find device/);
+    });
+    expect((await theAgent().metrics.routeErrors.get()).values.find((v) => v.labels['network'] === 'net-c')?.value).toBeGreaterThan(0);
+  });
 });
