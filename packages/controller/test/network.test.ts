@@ -227,6 +227,13 @@ describe('multinic-controller', () => {
     expect(await cidrSpec()).toEqual(planBefore);
   });
 
+  it('keeps working across an API server restart (its watches reconnect)', async () => {
+    await env.restartApiServer();
+    await addHost(api, 'node-6', twoNics(6));
+    plan = await expectPlanWritten(plan);
+    expect(indexes(plan)['10.0.1.0/24 node-6/eth1']).toBe(5);
+  });
+
   it('a changed hostBlock on a network in use is reported and reshuffles nothing', async () => {
     const cidrVersion = (await api.get(RESOURCES.cidrs, NET))?.metadata.resourceVersion;
     await api.patch(RESOURCES.networks, { name: NET }, { spec: { ipam: { hostBlock: 8 } } });
