@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,11 +108,30 @@ async function createPools(env: TestEnv): Promise<void> {
   }
 }
 
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The agent's own view: the share of allocate requests it answered within 5 ms (its latency histogram). */
+async function serverShareWithin5ms(metricsPort: number): Promise<{ total: number; within5ms: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const value = (re: RegExp): number => Number(re.exec(text)?.[1] ?? 0);
+  return {
+    total: value(/^multinic_agent_request_duration_seconds_count\{call="\/v1\/allocate",status="200"\} (\d+)$/m),
+    within5ms: value(/^multinic_agent_request_duration_seconds_bucket\{le="0.005",call="\/v1\/allocate",status="200"\} (\d+)$/m),
+  };
+}
+
 /** Starts the built agent as a child process and waits until it serves the network. */
-async function startAgent(env: TestEnv, options: { dir: string; stateDir: string }): Promise<{ child: ChildProcess; socketPath: string }> {
+async function startAgent(env: TestEnv, options: { dir: string; stateDir: string }): Promise<{ child: ChildProcess; socketPath: string; metricsPort: number }> {
   const socketPath = path.join(options.dir, 'agent.sock');
   const configFile = path.join(options.dir, 'agent.json');
-  const config = { nodeName: NODE, socketPath, stateDir: options.stateDir, kubeconfig: env.kubeconfigPath, logLevel: 'warn', metrics: { host: '127.0.0.1', port: 0 }, discovery: { enabled: false }, routes: { enabled: false }, gc: { enabled: false } };
+  const metricsPort = await freePort();
+  const config = { nodeName: NODE, socketPath, stateDir: options.stateDir, kubeconfig: env.kubeconfigPath, logLevel: 'warn', metrics: { host: '127.0.0.1', port: metricsPort }, discovery: { enabled: false }, routes: { enabled: false }, gc: { enabled: false } };
   writeFileSync(configFile, JSON.stringify(config));
   const out = openSync(path.join(options.dir, 'agent.log'), 'a');
   const child = spawn(process.execPath, [bin, '--config', configFile], { stdio: ['ignore', out, out] });
@@ -122,15 +142,18 @@ async function startAgent(env: TestEnv, options: { dir: string; stateDir: string
     if (i > 300) throw new Error(`agent not ready; see ${path.join(options.dir, 'agent.log')}`);
     await sleep(100);
   }
-  return { child, socketPath };
+  return { child, socketPath, metricsPort };
 }
 
-function report(results: readonly LevelResult[], where: string): void {
+function report(results: readonly LevelResult[], options: { where: string; server: { total: number; within5ms: number } }): void {
+  const where = options.where;
   console.log(`node-agent allocate+release over the unix socket, checkpoint (temp file, fsync, rename, fsync dir) in ${where}, ${PER_LEVEL} allocations per level`);
   console.log('clients  alloc/s   p50 ms   p99 ms  duplicates  errors');
   for (const r of results) {
     console.log(`${String(r.clients).padStart(7)}  ${r.allocPerS.toFixed(0).padStart(7)}  ${r.p50Ms.toFixed(2).padStart(7)}  ${r.p99Ms.toFixed(2).padStart(7)}  ${String(r.duplicates).padStart(10)}  ${String(r.errors).padStart(6)}`);
   }
+  const share = options.server.total === 0 ? 0 : options.server.within5ms / options.server.total;
+  console.log(`agent side (its own histogram, all levels): ${(100 * share).toFixed(1)}% of ${options.server.total} allocate requests answered within 5 ms`);
   const at = (n: number): LevelResult | undefined => results.find((r) => r.clients === n);
   console.log(
     JSON.stringify({
@@ -142,6 +165,7 @@ function report(results: readonly LevelResult[], where: string): void {
       p99_ms_64: Number((at(64)?.p99Ms ?? 0).toFixed(3)),
       duplicates: results.reduce((n, r) => n + r.duplicates, 0),
       errors: results.reduce((n, r) => n + r.errors, 0),
+      agent_share_within_5ms: Number(share.toFixed(4)),
     }),
   );
 }
@@ -158,7 +182,7 @@ async function main(): Promise<void> {
     await level(agent.socketPath, 16, 500); // warm-up
     const results: LevelResult[] = [];
     for (const clients of CLIENTS) results.push(await level(agent.socketPath, clients, PER_LEVEL));
-    report(results, stateDir);
+    report(results, { where: stateDir, server: await serverShareWithin5ms(agent.metricsPort) });
   } finally {
     child?.kill('SIGTERM');
     await sleep(500);

@@ -75,6 +75,8 @@ export class Agent {
   #routeTables: Record<string, number> = {};
   #routeStatus = '';
   #checkpointError: string | undefined;
+  /** True once this agent serves the socket: only then may it write the checkpoint. */
+  #owner = false;
   #nics: HostNic[] | undefined;
   #appliedNics: string | undefined;
   /** Pools the checkpoint knew; undefined when there was no checkpoint (then every IPPool status is adopted). */
@@ -139,14 +141,16 @@ export class Agent {
 
   async #start(): Promise<void> {
     this.#restore();
-    this.#pools.onChange(() => this.#applyPools());
-    for (const w of [this.#pools, this.#networks, this.#nicClasses, this.#self]) w.start();
+    // The socket first: it fails when another agent serves it, and then this one must not touch the shared state.
     this.#socket = await serveSocket({
       socketPath: this.#cfg.socketPath,
       routes: apiRoutes(this.#apiContext()),
       observe: (call, status, seconds) => this.metrics.requests.observe({ call, status: String(status) }, seconds),
       onError: (err) => this.#log.error({ err }, 'request failed'),
     });
+    this.#owner = true;
+    this.#pools.onChange(() => this.#applyPools());
+    for (const w of [this.#pools, this.#networks, this.#nicClasses, this.#self]) w.start();
     this.#metricsServer = await serveMetrics({ host: this.#cfg.metrics.host, port: this.#cfg.metrics.port, metrics: this.metrics, healthy: () => this.#unhealthy() });
     this.#startLoops();
     this.#log.info({ node: this.#cfg.nodeName, socket: this.#cfg.socketPath, metricsPort: this.#metricsServer.port, pools: this.store.pools().length, allocations: this.store.records().length }, 'agent started');
@@ -436,7 +440,7 @@ export class Agent {
     await this.#socket?.close();
     this.#socket = undefined;
     await Promise.all(this.#loops.map((l) => l.stop()));
-    await this.#checkpoint.persist().catch((err: unknown) => this.#log.error({ err: String(err) }, 'final checkpoint write failed'));
+    if (this.#owner) await this.#checkpoint.persist().catch((err: unknown) => this.#log.error({ err: String(err) }, 'final checkpoint write failed'));
     const timeout = new Promise<void>((resolve) => setTimeout(resolve, this.#cfg.shutdownTimeoutMs).unref());
     await Promise.race([this.#mirror.idle(), timeout]);
     this.#mirror.stop();

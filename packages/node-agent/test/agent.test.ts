@@ -121,6 +121,13 @@ describe('discovery', () => {
   it('the socket is mode 0600', () => {
     expect(statSync(path.join(dir, 'run', 'agent.sock')).mode & 0o777).toBe(0o600);
   });
+
+  it('a second agent on the same socket refuses to start and leaves the first one serving', async () => {
+    const config = AgentConfigSchema.parse({ nodeName: NODE, socketPath: path.join(dir, 'run', 'agent.sock'), stateDir: path.join(dir, 'state'), metrics: { host: '127.0.0.1', port: 0 }, discovery: { enabled: false }, routes: { enabled: false }, gc: { enabled: false } });
+    const second = Agent.start({ config, log: pino({ level: 'silent' }), kubeConfig: (env as TestEnv).kubeConfig, host: theHost().ops() });
+    await expect(second).rejects.toMatchObject({ name: 'AgentStartError', code: 'SOCKET_IN_USE' });
+    expect((await sock.post('/v1/status', {})).body).toEqual({ ready: true });
+  });
 });
 
 describe('the local API', () => {
