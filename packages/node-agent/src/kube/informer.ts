@@ -12,7 +12,7 @@ export interface WatchedOptions {
   readonly path: string;
   readonly fieldSelector?: string;
   readonly log: Logger;
-  /** Delay before restarting after an error (default 1 s). */
+  /** First delay before restarting after an error (default 1 s; doubles while failures go on, up to 30 s). */
   readonly retryMs?: number;
 }
 
@@ -26,6 +26,7 @@ export class Watched<T extends KubernetesObject> {
   #stopped = false;
   #timer: NodeJS.Timeout | undefined;
   #errored = false;
+  #delay = 0;
   readonly #syncWaiters: (() => void)[] = [];
   readonly #changeHandlers: Handler<T>[] = [];
 
@@ -53,9 +54,12 @@ export class Watched<T extends KubernetesObject> {
     this.#schedule();
   }
 
+  /** Restarts after a delay that doubles on every failure in a row (up to 30 s) and resets on success. */
   #schedule(): void {
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.#run(), this.#options.retryMs ?? 1_000);
+    const base = this.#options.retryMs ?? 1_000;
+    this.#delay = this.#delay === 0 ? base : Math.min(this.#delay * 2, Math.max(base, 30_000));
+    this.#timer = setTimeout(() => void this.#run(), this.#delay);
     this.#timer.unref();
   }
 
@@ -70,6 +74,7 @@ export class Watched<T extends KubernetesObject> {
     }
     if (this.#errored || this.#stopped) return;
     this.#healthy = true;
+    this.#delay = 0;
     if (!this.#synced) {
       this.#synced = true;
       for (const w of this.#syncWaiters.splice(0)) w();
