@@ -292,6 +292,27 @@ describe('routes', () => {
     expect(h.json<KernelRoute[]>(['route', 'show', 'table', '1000']).map((r) => r.dst)).toEqual(['10.99.0.0/24']);
   });
 
+  it('an agent that lost its checkpoint takes its tables over from the names file instead of picking new ones', async () => {
+    const config = AgentConfigSchema.parse({
+      nodeName: NODE,
+      socketPath: path.join(dir, 'run2', 'agent.sock'),
+      stateDir: path.join(dir, 'state2'),
+      metrics: { host: '127.0.0.1', port: 0 },
+      discovery: { enabled: false },
+      gc: { enabled: false },
+      routes: { resyncMs: 60_000, rtTablesDir: path.join(dir, 'iproute2') },
+    });
+    const fresh = await Agent.start({ config, log: pino({ level: 'silent' }), kubeConfig: (env as TestEnv).kubeConfig, host: theHost().ops() });
+    try {
+      await eventually(async () => {
+        await fresh.syncRoutesNow();
+        expect(fresh.routeTables()).toEqual({ 'net-a': 1001 });
+      });
+    } finally {
+      await fresh.stop();
+    }
+  });
+
   it('removes the table\'s routes and rules when the network goes away, and leaves other tables alone', async () => {
     const h = theHost();
     const table = theAgent().routeTables()['net-a'];

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { computePlan } from '@multinic/cidr-core';
 import fc from 'fast-check';
 import type { CurrentState, IpRoute, IpRule } from './plan.js';
-import { assignTables, canonicalPrefix, desiredRoutes, removalBatch, routeBatch, tableName, tablesInUse } from './plan.js';
+import { assignTables, canonicalPrefix, desiredRoutes, removalBatch, routeBatch, tableName, tablesFromNames, tablesInUse } from './plan.js';
 
 const plan = computePlan({
   networkName: 'net-a',
@@ -106,6 +106,15 @@ describe('tables', () => {
     { dst: '192.168.1.0/26', length: undefined, expected: '192.168.1.0/26' },
   ])('canonicalPrefix($dst, $length) = $expected', ({ dst, length, expected }) => {
     expect(canonicalPrefix(dst, length)).toBe(expected);
+  });
+
+  it('tablesFromNames maps our names file back to networks, ignoring foreign and truncated names', () => {
+    const names = new Map([
+      [1001, 'mn-net-a'],
+      [1002, tableName('b'.repeat(100))],
+      [1003, 'other'],
+    ]);
+    expect(tablesFromNames(names)).toEqual({ 'net-a': 1001 });
   });
 
   it('tableName is a plain short name', () => {

@@ -153,3 +153,17 @@ export function removalBatch(table: number, current: CurrentState): string[] {
 export function tableName(network: string): string {
   return `mn-${network}`.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 63);
 }
+
+/**
+ * Tables our names file records (`<id> mn-<network>`), as network → id: what a previous run had assigned, even when
+ * the checkpoint is gone, so its routes are taken over or removed instead of left behind. Names that were
+ * truncated cannot be mapped back and are ignored.
+ */
+export function tablesFromNames(names: ReadonlyMap<number, string>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [id, name] of names) {
+    if (!name.startsWith('mn-') || name.length >= 63) continue;
+    out[name.slice(3)] = id;
+  }
+  return out;
+}

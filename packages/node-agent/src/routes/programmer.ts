@@ -6,7 +6,7 @@ import type { HostRouteStatus } from '@multinic/crd-types';
 import type { Logger } from 'pino';
 import type { HostOps } from '../host.js';
 import type { CurrentState, IpRoute, IpRule } from './plan.js';
-import { IpRouteListSchema, IpRuleListSchema, assignTables, desiredRoutes, planIncludesHost, removalBatch, routeBatch, tableName, tablesInUse } from './plan.js';
+import { IpRouteListSchema, IpRuleListSchema, assignTables, desiredRoutes, planIncludesHost, removalBatch, routeBatch, tableName, tablesFromNames, tablesInUse } from './plan.js';
 
 export interface RouteProgrammerOptions {
   readonly host: HostOps;
@@ -105,9 +105,18 @@ export class RouteProgrammer {
    * Makes the kernel match the plans: each network that includes this node gets its table, rules and routes;
    * the tables of networks in `previous` that are no longer planned here are emptied and their rules deleted.
    */
-  async sync(plans: ReadonlyMap<string, NetworkPlan>, previous: Readonly<Record<string, number>>): Promise<RouteSyncResult> {
+  async sync(plans: ReadonlyMap<string, NetworkPlan>, remembered: Readonly<Record<string, number>>): Promise<RouteSyncResult> {
     const networks = [...plans.entries()].filter(([, plan]) => planIncludesHost(plan, this.#o.nodeName)).map(([n]) => n);
     const [allRoutes, rules, named] = await Promise.all([this.#routes('all'), this.#rules(), this.#namedTables()]);
+    // What our names file remembers fills in for a lost checkpoint; the checkpoint wins where both know a network or an id.
+    const previous: Record<string, number> = { ...remembered };
+    const taken = new Set(Object.values(remembered));
+    for (const [network, id] of Object.entries(tablesFromNames(named.ours))) {
+      if (previous[network] === undefined && !taken.has(id)) {
+        previous[network] = id;
+        taken.add(id);
+      }
+    }
     const ownIds = new Set(Object.values(previous));
     const used = new Set([...tablesInUse(allRoutes, rules), ...named.ids].filter((id) => !ownIds.has(id)));
     const tables = assignTables({ networks, previous, used, base: this.#o.tableBase });
