@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+import { pluginMain } from '@multinic/cni-skel';
+import { multiNicPlugin } from './plugin.js';
+
+pluginMain(multiNicPlugin);

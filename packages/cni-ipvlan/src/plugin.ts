@@ -1,0 +1,170 @@
+// multi-nic: the main plugin of every multinic NetworkAttachmentDefinition. It stays thin: the node agent selects
+// NICs and allocates addresses, the reference plugins create the interfaces, `ip` applies the pod routes.
+import { existsSync } from 'node:fs';
+import type { Allocation, CniResult } from '@multinic/crd-types';
+import { AgentClient, agentGc, agentStatus, compareWithPrevResult, heldAllocations, podOf, podRequestOf, releaseQuietly, reserve } from '@multinic/cni-ipam';
+import type { PodRequest } from '@multinic/cni-ipam';
+import { BUILD_VERSION, invalidConfig } from '@multinic/cni-skel';
+import type { CniFailure } from '@multinic/cni-skel';
+import type { AttachmentArgs, CniPlugin, ConfigArgs, DelArgs, HandlerContext } from '@multinic/cni-skel';
+import { MULTI_NIC_CNI_TYPE, buildDelegates, parseMultiNicNetConf } from '@multinic/netconf';
+import type { DelegateNic, DelegatePlan, MultiNicNetConf, PluginConfig } from '@multinic/netconf';
+import { addDelegates, checkDelegates, delDelegates, delegateArgs } from './delegates.js';
+import type { DelegateContext } from './delegates.js';
+import { listPodLinks, removePodLinks, removePodRules } from './pod-ip.js';
+
+/** Delegate types that can give the pod interface a chosen MAC (`runtimeConfig.mac`). */
+const MAC_CAPABLE: readonly string[] = ['macvlan', 'sriov'];
+/** Delegate types whose pod interface is a virtual link this plugin may delete itself when the agent lost its record. */
+const VIRTUAL_LINKS: readonly string[] = ['ipvlan', 'aws-ipvlan', 'macvlan'];
+
+/** The NAD configuration, validated before anything else happens. */
+export function netConfOf(args: ConfigArgs): MultiNicNetConf {
+  const conf = parseMultiNicNetConf(args.config);
+  if (!conf.ok) throw invalidConfig(conf.error);
+  if (!conf.value.multiNICIPAM) {
+    const type = JSON.stringify(conf.value.ipam['type'] ?? null);
+    throw invalidConfig(`multiNICIPAM is false (ipam.type ${type}): the multi-nic plugin takes its addresses from the multinic node agent; set multiNICIPAM: true or ipam.type "multi-nic-ipam"`);
+  }
+  return conf.value;
+}
+
+function checkRequest(conf: MultiNicNetConf, request: PodRequest): void {
+  if (request.mac !== undefined && !MAC_CAPABLE.includes(conf.plugin.type)) {
+    throw invalidConfig(`the pod asks for MAC ${request.mac}, but ${conf.plugin.type} interfaces cannot take a chosen MAC: use macvlan or sriov, or drop the mac request`);
+  }
+}
+
+function delegateNic(a: Allocation, pciAddress: string | undefined): DelegateNic {
+  return {
+    interfaceName: a.interfaceName,
+    podInterface: a.podInterface,
+    address: a.address,
+    vlanCIDR: a.vlanCIDR,
+    ...(a.gateway === undefined ? {} : { gateway: a.gateway }),
+    ...(a.routes === undefined ? {} : { routes: a.routes }),
+    ...(pciAddress === undefined ? {} : { pciAddress }),
+  };
+}
+
+function plan(plugin: PluginConfig, conf: MultiNicNetConf, nics: readonly DelegateNic[]): DelegatePlan {
+  const built = buildDelegates({ plugin, nics, routes: conf.routes });
+  if (!built.ok) throw invalidConfig(built.error);
+  return built.value;
+}
+
+function contextOf(args: AttachmentArgs, ctx: HandlerContext): DelegateContext {
+  return { containerId: args.containerId, netns: args.netns, args: delegateArgs(args.args), path: args.path, environ: ctx.environ, log: ctx.log };
+}
+
+function attachmentOf(conf: MultiNicNetConf, args: AttachmentArgs): { network: string; containerId: string; ifname: string } {
+  return { network: conf.name, containerId: args.containerId, ifname: args.ifname };
+}
+
+async function add(args: AttachmentArgs, ctx: HandlerContext): Promise<CniResult> {
+  const conf = netConfOf(args);
+  const pod = podOf(args.args);
+  const request = podRequestOf(args.config, args.args);
+  checkRequest(conf, request);
+  const client = new AgentClient({ socketPath: conf.agentSocket });
+  const attachment = attachmentOf(conf, args);
+  const { selected, allocated } = await reserve({ client, ...attachment, netns: args.netns, pod, request, log: ctx.log });
+  try {
+    const pci = new Map(selected.nics.map((n) => [n.interfaceName, n.pciAddress]));
+    const nics = allocated.allocations.map((a) => delegateNic(a, pci.get(a.interfaceName)));
+    return await addDelegates(contextOf(args, ctx), plan(conf.plugin, conf, nics), request.mac === undefined ? {} : { mac: request.mac });
+  } catch (err) {
+    await releaseQuietly(client, { ...attachment, podUID: pod.uid, log: ctx.log });
+    throw err;
+  }
+}
+
+/** DEL only needs a device spec that passes the reference plugin's validation: host-device moves CNI_IFNAME back by name. */
+function pluginForDel(plugin: PluginConfig): PluginConfig {
+  return plugin.type === 'host-device' ? { ...plugin, pciBusID: false } : plugin;
+}
+
+/** The pod interfaces of this attachment when the agent has no record: prevResult's, else the links named `<ifname>-<i>`. */
+async function orphanLinks(args: DelArgs, ctx: HandlerContext): Promise<string[]> {
+  const pattern = new RegExp(`^${args.ifname.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-\\d+$`);
+  const fromPrev = (args.prevResult?.interfaces ?? []).filter((i) => i.sandbox === args.netns && pattern.test(i.name)).map((i) => i.name);
+  if (fromPrev.length > 0) return fromPrev;
+  return (await listPodLinks(args.netns, ctx.environ)).filter((name) => pattern.test(name));
+}
+
+/** Removes what is inside the pod's namespace; returns the failures (DEL goes on regardless). */
+async function teardown(conf: MultiNicNetConf, args: DelArgs, allocations: readonly Allocation[], ctx: HandlerContext): Promise<CniFailure[]> {
+  if (args.netns === '' || !existsSync(args.netns)) {
+    ctx.log.debug('DEL: the network namespace is gone, nothing to remove inside it', { netns: args.netns });
+    return [];
+  }
+  const deviceIDs = podRequestOf(args.config, args.args).deviceIDs ?? [];
+  if (allocations.length > 0) {
+    const built = buildDelegates({ plugin: pluginForDel(conf.plugin), nics: allocations.map((a, i) => delegateNic(a, deviceIDs[i])), routes: conf.routes });
+    if (built.ok) {
+      await removePodRules(args.netns, built.value.routes, ctx.environ).catch((err: unknown) => ctx.log.warn('DEL: could not remove pod rules', { err }));
+      return delDelegates(contextOf(args, ctx), built.value.delegates);
+    }
+    ctx.log.warn('DEL: cannot rebuild the delegate configurations from the agent record', { error: built.error });
+  }
+  const links = await orphanLinks(args, ctx);
+  if (links.length === 0) return [];
+  if (!VIRTUAL_LINKS.includes(conf.plugin.type)) {
+    ctx.log.warn(`DEL: ${links.join(', ')} stay in the pod until its namespace is deleted: without the agent's record the ${conf.plugin.type} device cannot be named`);
+    return [];
+  }
+  await removePodLinks(args.netns, links, ctx.environ);
+  return [];
+}
+
+async function del(args: DelArgs, ctx: HandlerContext): Promise<void> {
+  const conf = netConfOf(args);
+  const client = new AgentClient({ socketPath: conf.agentSocket });
+  const attachment = attachmentOf(conf, args);
+  let allocations: readonly Allocation[] = [];
+  let agentFailure: unknown;
+  try {
+    allocations = (await client.lookup({ network: attachment.network, containerID: attachment.containerId, ifname: attachment.ifname })).allocations;
+  } catch (err) {
+    agentFailure = err;
+    ctx.log.warn('DEL: the node agent did not answer the lookup; removing what prevResult names', { err });
+  }
+  const failures = await teardown(conf, args, allocations, ctx);
+  if (agentFailure !== undefined) throw agentFailure;
+  const podUID = args.args['K8S_POD_UID'];
+  const released = await client.release({
+    network: attachment.network,
+    containerID: attachment.containerId,
+    ifname: attachment.ifname,
+    ...(podUID === undefined || podUID === '' ? {} : { podUID }),
+  });
+  ctx.log.debug('DEL: released', { released: released.released });
+  const [first] = failures;
+  if (first !== undefined) throw first;
+}
+
+async function check(args: AttachmentArgs & { prevResult: CniResult }, ctx: HandlerContext): Promise<void> {
+  const conf = netConfOf(args);
+  const client = new AgentClient({ socketPath: conf.agentSocket });
+  const allocations = await heldAllocations(client, attachmentOf(conf, args));
+  compareWithPrevResult(allocations, args.prevResult);
+  const deviceIDs = podRequestOf(args.config, args.args).deviceIDs ?? [];
+  const nics = allocations.map((a, i) => delegateNic(a, deviceIDs[i]));
+  await checkDelegates(contextOf(args, ctx), plan(conf.plugin, conf, nics), args.prevResult);
+}
+
+export const multiNicPlugin: CniPlugin = {
+  name: MULTI_NIC_CNI_TYPE,
+  version: BUILD_VERSION,
+  add,
+  del,
+  check,
+  async gc(args, ctx) {
+    const conf = netConfOf(args);
+    await agentGc(new AgentClient({ socketPath: conf.agentSocket }), { network: conf.name, validAttachments: args.validAttachments, log: ctx.log });
+  },
+  async status(args) {
+    const conf = netConfOf(args);
+    await agentStatus(new AgentClient({ socketPath: conf.agentSocket }), conf.name);
+  },
+};
