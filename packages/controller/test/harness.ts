@@ -12,8 +12,8 @@ export { RESOURCES };
 
 export const LEASE_NAMESPACE = 'multinic-system';
 
-export async function startEnv(): Promise<{ env: TestEnv; api: Api }> {
-  const env = await startTestEnv();
+export async function startEnv(options: { serviceAccounts?: { namespace: string; name: string }[] } = {}): Promise<{ env: TestEnv; api: Api }> {
+  const env = await startTestEnv(options.serviceAccounts === undefined ? {} : { serviceAccounts: options.serviceAccounts });
   const api = new Api(await KubeRest.create(env.kubeConfig));
   await api.create(RESOURCES.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: LEASE_NAMESPACE } });
   return { env, api };
@@ -125,6 +125,30 @@ export async function startController(env: TestEnv, overrides: Partial<Controlle
     ...overrides,
   });
   return Controller.start({ kubeConfig: env.kubeConfig, config, logger: quietLogger.child({ replica: config.identity }) });
+}
+
+/** The ClusterRole the README documents, bound to `system:serviceaccount:<namespace>:<name>`. */
+export async function grantControllerRbac(api: Api, subject: { namespace: string; name: string }): Promise<void> {
+  const rbac = (plural: string, kind: string) => ({ group: 'rbac.authorization.k8s.io', version: 'v1', plural, kind, namespaced: false });
+  const rules = [
+    { apiGroups: ['multinic.dev'], resources: ['multinicnetworks', 'hostinterfaces'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: ['multinic.dev'], resources: ['multinicnetworks/status'], verbs: ['patch'] },
+    { apiGroups: [''], resources: ['nodes', 'namespaces'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: ['multinic.dev'], resources: ['cidrs'], verbs: ['get', 'list', 'watch', 'create', 'update'] },
+    { apiGroups: ['multinic.dev'], resources: ['ippools'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+    { apiGroups: ['k8s.cni.cncf.io'], resources: ['network-attachment-definitions'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+    { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+  ];
+  const name = 'multinic-controller';
+  await api.create(rbac('clusterroles', 'ClusterRole'), { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name }, rules } as unknown as KubeObject);
+  await api.create(rbac('clusterrolebindings', 'ClusterRoleBinding'), {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+    subjects: [{ kind: 'ServiceAccount', namespace: subject.namespace, name: subject.name }],
+  } as unknown as KubeObject);
 }
 
 /** Retries `fn` until it stops throwing; rethrows its last error after `timeoutMs`. */

@@ -1,13 +1,14 @@
 // Two replicas of the real `multinic-controller` program: one leader on the Lease, only it writes; SIGTERM makes
 // it release the lease and exit 0, and the other takes over at once; a SIGKILLed leader is replaced once its
-// lease expires. Also the probes and metrics each replica serves.
+// lease expires. Also the probes and metrics each replica serves. The replicas run as a ServiceAccount that has
+// exactly the RBAC rules the README lists.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { TestEnv } from '@multinic/testenv';
-import { addHost, conditionOf, eventually, LEASE_NAMESPACE, network, RESOURCES, startEnv, twoNics, type Api } from './harness.js';
+import { writeKubeconfig, type TestEnv } from '@multinic/testenv';
+import { addHost, conditionOf, eventually, grantControllerRbac, LEASE_NAMESPACE, network, RESOURCES, startEnv, twoNics, type Api } from './harness.js';
 
 const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
 
@@ -19,14 +20,16 @@ interface Replica {
   readonly lines: string[];
 }
 
+const SERVICE_ACCOUNT = { namespace: LEASE_NAMESPACE, name: 'multinic-controller' };
 let env: TestEnv;
 let api: Api;
+let kubeconfig: string;
 const replicas: Replica[] = [];
 
 function startReplica(identity: string): Replica {
   const proc = spawn(
     process.execPath,
-    [BIN, '--kubeconfig', env.kubeconfigPath, '--identity', identity, '--http-address', '127.0.0.1', '--http-port', '0', '--lease-namespace', LEASE_NAMESPACE],
+    [BIN, '--kubeconfig', kubeconfig, '--identity', identity, '--http-address', '127.0.0.1', '--http-port', '0', '--lease-namespace', LEASE_NAMESPACE],
     {
       env: { ...process.env, MULTINIC_LEASE_DURATION_SECONDS: '4', MULTINIC_RENEW_DEADLINE_SECONDS: '3', MULTINIC_RETRY_PERIOD_SECONDS: '0.5', MULTINIC_LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -73,7 +76,10 @@ async function hostsInPlan(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  ({ env, api } = await startEnv());
+  ({ env, api } = await startEnv({ serviceAccounts: [SERVICE_ACCOUNT] }));
+  await grantControllerRbac(api, SERVICE_ACCOUNT);
+  kubeconfig = path.join(env.workDir, 'controller.kubeconfig');
+  writeKubeconfig(await env.serviceAccountKubeConfig(SERVICE_ACCOUNT.namespace, SERVICE_ACCOUNT.name), kubeconfig);
   for (const i of [1, 2]) await addHost(api, `ha-${i}`, twoNics(i));
   await api.create(RESOURCES.networks, network('ha-net', { namespaces: ['default'] }));
 });
