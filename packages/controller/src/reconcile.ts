@@ -79,6 +79,8 @@ interface Outcome {
   readonly namespaces?: readonly string[];
   readonly missingNamespaces?: readonly string[];
   readonly retained?: number;
+  /** The agents program host routes only in L3 modes. */
+  readonly routed?: boolean;
 }
 
 /** The blocks of a network in use never change: a changed subnet/interfaceBlock/hostBlock is reported, not applied. */
@@ -125,6 +127,12 @@ function poolState(pool: KubeObject | undefined): PoolState | undefined {
   const mark = pool.metadata.annotations?.[DEPARTED_ANNOTATION];
   const departedAt = mark === undefined ? Number.NaN : Date.parse(mark);
   return { hasAllocations: Array.isArray(allocations) && allocations.length > 0, departedAt: Number.isNaN(departedAt) ? undefined : departedAt };
+}
+
+/** Host routes exist in the L3 vlan modes (multi-nic-cni's rule); the default mode is l3 when the plugin is ipvlan l3. */
+function isRouted(network: MultiNicNetwork): boolean {
+  const mode = network.spec.ipam.vlanMode ?? (network.spec.plugin.args as { mode?: unknown } | undefined)?.mode;
+  return mode === 'l3' || mode === 'l3s';
 }
 
 /** `current` with the spec, labels and controller reference of `wanted`; what others added is kept. */
@@ -212,6 +220,7 @@ export class NetworkReconciler {
       namespaces: selected,
       missingNamespaces: missing,
       retained: retention.retained.length,
+      routed: isRouted(input.network),
     });
     this.#d.metrics.planHosts.set({ network: ctx.ref.name }, plannedHosts(result.plan).length);
     this.#d.metrics.planPools.set({ network: ctx.ref.name }, result.ippools.length);
@@ -288,7 +297,7 @@ export class NetworkReconciler {
       plan: outcome.plan,
       planApplied: outcome.planApplied,
       problems: outcome.problems,
-      routeReport: this.#routeReport(ctx.ref.name),
+      routeReport: outcome.routed === false ? undefined : this.#routeReport(ctx.ref.name),
       namespaces: outcome.namespaces ?? [],
       missingNamespaces: outcome.missingNamespaces ?? [],
       retained: outcome.retained ?? 0,

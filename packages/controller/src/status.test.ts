@@ -80,6 +80,12 @@ describe('networkStatus', () => {
     expect(condition(networkStatus(input({ problems })), 'Degraded')?.message).toMatch(/; p19; … and 5 more$/);
   });
 
+  it('reports routes N/A when the network needs none (L2)', () => {
+    const status = networkStatus(input({ routeReport: undefined }));
+    expect(status.routes).toEqual({ status: 'N/A' });
+    expect(condition(status, 'RoutesApplied')).toMatchObject({ status: 'True', reason: 'RoutesNotNeeded' });
+  });
+
   it('says NoHosts when nothing is planned yet', () => {
     const status = networkStatus(input({ plan: { ...plan, cidr: [] } }));
     expect(condition(status, 'Ready')).toMatchObject({ status: 'False', reason: 'NoHosts' });

@@ -29,8 +29,8 @@ export interface StatusInput {
   /** True when the plan and its IPPools and NetworkAttachmentDefinitions were written. */
   readonly planApplied: boolean;
   readonly problems: readonly Problem[];
-  /** The route report of each planned host for this network. */
-  readonly routeReport: (hostName: string) => HostRouteStatus | undefined;
+  /** The route report of each planned host for this network; undefined when the network needs no host routes (L2). */
+  readonly routeReport: ((hostName: string) => HostRouteStatus | undefined) | undefined;
   readonly namespaces: readonly string[];
   /** Namespaces listed in the spec that do not exist (yet). */
   readonly missingNamespaces: readonly string[];
@@ -82,6 +82,15 @@ export function summarizeRoutes(hosts: readonly string[], report: (host: string)
   };
 }
 
+const NO_ROUTES: RouteSummary = {
+  routes: { status: 'N/A' },
+  condition: { status: 'True', reason: 'RoutesNotNeeded', message: 'vlanMode is not l3 or l3s: the network needs no host routes' },
+};
+
+function routeSummary(hosts: readonly string[], report: StatusInput['routeReport']): RouteSummary {
+  return report === undefined ? NO_ROUTES : summarizeRoutes(hosts, report);
+}
+
 type ConditionCore = Pick<Condition, 'type' | 'status' | 'reason' | 'message'>;
 
 function readyCondition(input: StatusInput, hosts: number): ConditionCore {
@@ -109,7 +118,7 @@ function conditionsOf(input: StatusInput): ConditionCore[] {
     first === undefined
       ? { type: 'Degraded', status: 'False', reason: 'Planned', message: 'no problems' }
       : { type: 'Degraded', status: 'True', reason: first.reason, message: listText(input.problems.map((p) => p.message)) };
-  const routes = summarizeRoutes(hosts, input.routeReport).condition;
+  const routes = routeSummary(hosts, input.routeReport).condition;
   return [readyCondition(input, hosts.length), degraded, planned, { type: 'RoutesApplied', ...routes }];
 }
 
@@ -129,7 +138,7 @@ export function networkStatus(input: StatusInput): MultiNicNetworkStatus {
     observedGeneration: input.generation,
     conditions: withTimes(conditionsOf(input), input),
     interfaces: (input.plan?.cidr ?? []).map((e) => ({ netAddress: e.netAddress, interfaceIndex: e.interfaceIndex, vlanCIDR: e.vlanCIDR, numOfHosts: e.hosts.length })),
-    routes: summarizeRoutes(hosts, input.routeReport).routes,
+    routes: routeSummary(hosts, input.routeReport).routes,
   };
 }
 

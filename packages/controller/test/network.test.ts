@@ -132,6 +132,23 @@ describe('multinic-controller', () => {
     });
   });
 
+  it('aggregates the route status the node agents report on their HostInterfaces', async () => {
+    const report = (host: string, status: string, message?: string) =>
+      api.patch(RESOURCES.hostInterfaces, { name: host, status: true }, { status: { routes: [{ network: NET, status, table: 1000, ...(message ? { message } : {}) }] } });
+    const routes = async () => ((await readNetwork()).status as { routes: unknown }).routes;
+    await eventually(async () => expect(await routes()).toEqual({ status: 'WaitForRoutes', appliedHosts: 0 }));
+    await report('node-1', 'Success');
+    await report('node-2', 'Failed', 'RTNETLINK answers: Network is unreachable');
+    await eventually(async () =>
+      expect(await routes()).toEqual({ status: 'Failed', appliedHosts: 1, failedHosts: ['node-2'], message: 'node-2: RTNETLINK answers: Network is unreachable' }),
+    );
+    expect(conditionOf(await readNetwork(), 'RoutesApplied')).toMatchObject({ status: 'False', reason: 'RoutesFailed' });
+    await report('node-2', 'Success');
+    await report('node-3', 'Success');
+    await eventually(async () => expect(await routes()).toEqual({ status: 'Success', appliedHosts: 3 }));
+    expect(conditionOf(await readNetwork(), 'RoutesApplied')).toMatchObject({ status: 'True', reason: 'RoutesApplied' });
+  });
+
   it('a fourth node gets the next host index and nobody moves', async () => {
     const before = indexes(plan);
     await addHost(api, 'node-4', twoNics(4).slice(0, 1));
