@@ -441,6 +441,7 @@ export class Agent {
     this.#socket = undefined;
     await Promise.all(this.#loops.map((l) => l.stop()));
     if (this.#owner) await this.#checkpoint.persist().catch((err: unknown) => this.#log.error({ err: String(err) }, 'final checkpoint write failed'));
+    await this.#checkpoint.close();
     const timeout = new Promise<void>((resolve) => setTimeout(resolve, this.#cfg.shutdownTimeoutMs).unref());
     await Promise.race([this.#mirror.idle(), timeout]);
     this.#mirror.stop();

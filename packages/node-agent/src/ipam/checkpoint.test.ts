@@ -23,6 +23,11 @@ describe('checkpoint', () => {
     expect(loadCheckpoint(file, 0)).toEqual({ kind: 'loaded', checkpoint: state(2) });
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(existsSync(`${file}.tmp`)).toBe(false);
+    await w.close();
+    n = 3;
+    await w.persist();
+    expect(loadCheckpoint(file, 0)).toEqual({ kind: 'loaded', checkpoint: state(3) });
+    await w.close();
   });
 
   it('group-commits: callers during a write share the next write, and each sees a state at least as new as its call', async () => {
@@ -36,6 +41,7 @@ describe('checkpoint', () => {
     }
     await Promise.all(waits);
     expect(w.writes).toBeLessThanOrEqual(2);
+    await w.close();
   });
 
   it('no file is "none"; a corrupt file is moved aside and reported', () => {

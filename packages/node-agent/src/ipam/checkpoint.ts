@@ -2,6 +2,7 @@
 // (write a temp file, fsync it, rename it over the old one, fsync the directory). Writes are group-committed: every
 // caller waits for a write that started after its call, and all callers of one interval share that write.
 import { mkdirSync, readFileSync, renameSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { open, rename } from 'node:fs/promises';
 import * as path from 'node:path';
 import { z } from 'zod';
@@ -83,7 +84,8 @@ export interface CheckpointWriterOptions {
   readonly observe?: (seconds: number) => void;
 }
 
-async function writeAtomically(file: string, data: string): Promise<void> {
+/** Replaces `file` atomically and durably: temp file, fdatasync, rename, fsync of the directory (kept open). */
+async function writeAtomically(file: string, data: string, dir: FileHandle): Promise<void> {
   const tmp = `${file}.tmp`;
   const handle = await open(tmp, 'w', 0o600);
   try {
@@ -93,18 +95,14 @@ async function writeAtomically(file: string, data: string): Promise<void> {
     await handle.close();
   }
   await rename(tmp, file);
-  const dir = await open(path.dirname(file), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
+  await dir.sync();
 }
 
 export class CheckpointWriter {
   readonly #options: CheckpointWriterOptions;
   readonly #coalesced = new Coalesced(() => this.#write());
   #writes = 0;
+  #dir: Promise<FileHandle> | undefined;
 
   constructor(options: CheckpointWriterOptions) {
     this.#options = options;
@@ -124,8 +122,21 @@ export class CheckpointWriter {
   async #write(): Promise<void> {
     const started = performance.now();
     const data = JSON.stringify(this.#options.snapshot());
-    await writeAtomically(this.#options.file, data);
+    this.#dir ??= open(path.dirname(this.#options.file), 'r');
+    const dir = await this.#dir.catch((err: unknown) => {
+      this.#dir = undefined;
+      throw err;
+    });
+    await writeAtomically(this.#options.file, data, dir);
     this.#writes += 1;
     this.#options.observe?.((performance.now() - started) / 1000);
+  }
+
+  /** Waits for a write in progress and closes the directory handle (a later persist() opens it again). */
+  async close(): Promise<void> {
+    await this.#coalesced.settled();
+    const dir = this.#dir;
+    this.#dir = undefined;
+    await (await dir?.catch(() => undefined))?.close();
   }
 }
