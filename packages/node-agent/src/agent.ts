@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { KubeConfig, KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import type { NetworkPlan } from '@multinic/cidr-core';
 import type { HostNic, HostRouteStatus, MultiNicNetwork, NicClassSpec } from '@multinic/crd-types';
-import { CidrSpecSchema, IPPoolAllocationSchema, IPPoolSpecSchema, MultiNicNetworkSchema, NicClassSpecSchema, parseWith } from '@multinic/crd-types';
+import { CidrSpecSchema, IPPoolAllocationSchema, IPPoolSpecSchema, MultiNicNetworkSchema, NicClassSpecSchema, formatProblem, parseWith } from '@multinic/crd-types';
 import type { Logger } from 'pino';
 import type { AgentConfig } from './config.js';
 import { diffNics } from './discovery/nics.js';
@@ -20,6 +20,7 @@ import { Watched } from './kube/informer.js';
 import type { MetricsServer } from './metrics.js';
 import { AgentMetrics, serveMetrics } from './metrics.js';
 import { RouteProgrammer } from './routes/programmer.js';
+import type { InvalidNetwork } from './select.js';
 import { Periodic } from './serial.js';
 import { apiRoutes } from './server/api.js';
 import type { SocketServer } from './server/socket.js';
@@ -84,7 +85,7 @@ export class Agent {
   #poolsApplied = false;
   #socket: SocketServer | undefined;
   #metricsServer: MetricsServer | undefined;
-  readonly #networkCache = new Map<string, { rv: string; value: MultiNicNetwork | undefined }>();
+  readonly #networkCache = new Map<string, { rv: string; value: MultiNicNetwork | InvalidNetwork }>();
 
   private constructor(options: AgentOptions) {
     this.#cfg = options.config;
@@ -286,7 +287,7 @@ export class Agent {
     };
   }
 
-  #network(name: string): MultiNicNetwork | undefined {
+  #network(name: string): MultiNicNetwork | InvalidNetwork | undefined {
     const obj = this.#networks.get(name);
     if (obj === undefined) return undefined;
     const rv = obj.metadata?.resourceVersion ?? '';
@@ -294,7 +295,7 @@ export class Agent {
     if (cached !== undefined && cached.rv === rv) return cached.value;
     const parsed = parseWith(MultiNicNetworkSchema, obj);
     if (!parsed.ok) this.#log.warn({ network: name, problems: parsed.problems }, 'MultiNicNetwork does not parse; select refuses it');
-    const value = parsed.ok ? parsed.value : undefined;
+    const value = parsed.ok ? parsed.value : { problems: parsed.problems.map(formatProblem) };
     this.#networkCache.set(name, { rv, value });
     return value;
   }

@@ -67,8 +67,11 @@ describe('selectForPod', () => {
     expect(r.ok && r.value.nics.map((n) => n.interfaceName)).toEqual(['eth2']);
   });
 
-  it('an unknown network is 404 naming the field; an impossible request is 422 with the policy\'s reason', () => {
+  it('an unknown network is 404 and an invalid one 422, naming the field; an impossible request is 422 with the policy\'s reason', () => {
     expect(selectForPod(req(), { ...ctx, network: undefined })).toMatchObject({ ok: false, failure: { status: 404, error: { field: 'network' } } });
+    const invalid = selectForPod(req(), { ...ctx, network: { problems: ['spec.ipam.hostBlock: is required when subnet is set'] } });
+    expect(invalid).toMatchObject({ ok: false, failure: { status: 422, error: { field: 'network' } } });
+    expect(!invalid.ok && invalid.failure.error.msg).toMatch(/is invalid: spec\.ipam\.hostBlock: is required/);
     const r = selectForPod(req({ cniArgs: { nics: 3 } }), ctx);
     expect(!r.ok && r.failure.status).toBe(422);
     expect(!r.ok && r.failure.error.msg).toMatch(/too few NICs.*without an IPPool of net-a on this node: eth3/);

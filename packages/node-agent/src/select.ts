@@ -50,9 +50,14 @@ export function podNicRequest(cniArgs: Readonly<Record<string, unknown>> | undef
   return okValue(out);
 }
 
+export interface InvalidNetwork {
+  readonly problems: readonly string[];
+}
+
 export interface SelectContext {
   readonly hostNics: readonly HostNic[];
-  readonly network: MultiNicNetwork | undefined;
+  /** The network, undefined when it does not exist, or the reasons it does not parse. */
+  readonly network: MultiNicNetwork | InvalidNetwork | undefined;
   /** Interface names of the NICs that have an IPPool of this network on this node. */
   readonly pooledNics: ReadonlySet<string>;
   readonly nicClass: (name: string) => NicClassSpec | undefined;
@@ -62,6 +67,9 @@ export interface SelectContext {
 export function selectForPod(req: SelectRequest, ctx: SelectContext): Outcome<SelectResponse> {
   if (ctx.network === undefined) {
     return failed(failure({ status: 404, code: AGENT_ERROR_CODES.invalidConfig, field: 'network', msg: `MultiNicNetwork ${req.network} does not exist (or the agent has not seen it yet); check the NetworkAttachmentDefinition's network name` }));
+  }
+  if ('problems' in ctx.network) {
+    return failed(failure({ status: 422, code: AGENT_ERROR_CODES.invalidConfig, field: 'network', msg: `MultiNicNetwork ${req.network} is invalid: ${ctx.network.problems.join('; ')}; fix the network` }));
   }
   const request = podNicRequest(req.cniArgs, req.deviceIDs);
   if (!request.ok) return request;

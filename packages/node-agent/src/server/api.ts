@@ -19,6 +19,7 @@ import type { ApiFailure } from '../errors.js';
 import { failure } from '../errors.js';
 import type { AgentMetrics } from '../metrics.js';
 import type { AllocationRecord, AllocationStore } from '../ipam/store.js';
+import type { InvalidNetwork } from '../select.js';
 import { selectForPod } from '../select.js';
 import type { Answer, Handler } from './socket.js';
 
@@ -32,7 +33,7 @@ export interface ApiContext {
   readonly metrics: AgentMetrics;
   readonly log: Logger;
   readonly hostNics: () => readonly HostNic[];
-  readonly network: (name: string) => MultiNicNetwork | undefined;
+  readonly network: (name: string) => MultiNicNetwork | InvalidNetwork | undefined;
   readonly nicClass: (name: string) => NicClassSpec | undefined;
   /** Why the agent cannot serve ADD yet, or undefined when it can. */
   readonly notReady: () => string | undefined;
