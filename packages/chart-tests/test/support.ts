@@ -1,4 +1,5 @@
 // Shared by the chart tests: the value sets, their files, and small helpers over rendered manifests.
+import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Manifest } from '../src/index.js';
@@ -64,4 +65,28 @@ export function containerEnv(container: Container, downward: Record<string, stri
     env[e.name] = value;
   }
   return env;
+}
+
+export interface ExecResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a program; a non-zero exit is a value, not an exception. */
+export function exec(file: string, args: readonly string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<ExecResult> {
+  return new Promise((resolve) => {
+    const child = execFile(file, [...args], { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...options.env } }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
+    });
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(options.stdin ?? '');
+  });
+}
+
+/** Like exec, but rejects with the command's stderr on a non-zero exit. */
+export async function execOk(file: string, args: readonly string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<string> {
+  const out = await exec(file, args, options);
+  if (out.code !== 0) throw new Error(`${path.basename(file)} ${args.join(' ')} exited ${out.code}: ${out.stderr.trim()}`);
+  return out.stdout;
 }
