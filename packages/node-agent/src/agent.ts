@@ -21,6 +21,7 @@ import type { MetricsServer } from './metrics.js';
 import { AgentMetrics, serveMetrics } from './metrics.js';
 import { RouteProgrammer } from './routes/programmer.js';
 import type { InvalidNetwork } from './select.js';
+import { needsHostRoutes } from './routes/plan.js';
 import { Periodic } from './serial.js';
 import { apiRoutes } from './server/api.js';
 import type { SocketServer } from './server/socket.js';
@@ -355,22 +356,30 @@ export class Agent {
 
   // ------------------------------------------------------------ routes
 
-  #plans(): Map<string, NetworkPlan> {
+  /**
+   * The plans whose routes this node programs: networks whose pods route at L3 (ipvlan l3/l3s). A CIDR that does
+   * not parse, or whose network is invalid, is left alone (neither programmed nor removed).
+   */
+  #plans(): { plans: Map<string, NetworkPlan>; untouched: Set<string> } {
     const plans = new Map<string, NetworkPlan>();
+    const untouched = new Set<string>();
     for (const obj of this.#cidrs?.list() ?? []) {
       const name = obj.metadata?.name;
+      if (name === undefined) continue;
       const parsed = parseWith(CidrSpecSchema, obj.spec);
-      if (name === undefined || !parsed.ok) {
-        this.#log.warn({ cidr: name }, 'CIDR does not parse; its routes are left as they are');
+      const network = this.#network(name);
+      if (!parsed.ok || (network !== undefined && 'problems' in network)) {
+        this.#log.warn({ network: name }, 'CIDR or MultiNicNetwork does not parse; its routes are left as they are');
+        untouched.add(name);
         continue;
       }
-      plans.set(name, parsed.value as NetworkPlan);
+      if (network !== undefined && needsHostRoutes(network)) plans.set(name, parsed.value as NetworkPlan);
     }
-    return plans;
+    return { plans, untouched };
   }
 
   async #syncRoutes(): Promise<void> {
-    if (this.#cidrs === undefined || !this.#cidrs.hasSynced) return;
+    if (this.#cidrs === undefined || !this.#cidrs.hasSynced || !this.#networks.hasSynced) return;
     const programmer = new RouteProgrammer({
       host: this.#host,
       nodeName: this.#cfg.nodeName,
@@ -380,7 +389,8 @@ export class Agent {
       log: this.#log,
       onError: (network) => this.metrics.routeErrors.inc({ network }),
     });
-    const result = await programmer.sync(this.#plans(), this.#routeTables);
+    const { plans, untouched } = this.#plans();
+    const result = await programmer.sync({ plans, untouched, remembered: this.#routeTables });
     if (JSON.stringify(result.tables) !== JSON.stringify(this.#routeTables)) {
       this.#routeTables = result.tables;
       await this.#persist();

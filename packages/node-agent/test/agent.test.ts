@@ -350,6 +350,9 @@ describe('discovery follows the host', () => {
   it('routes that cannot be programmed (the plan names a NIC the host no longer has) are reported Failed, with a metric', async () => {
     const stale: PlanHost = { hostName: NODE, interfaces: [{ interfaceName: 'eth3', netAddress: '10.10.2.0/24', hostIP: '10.10.2.2' }] };
     await createNetwork(client, { name: 'net-c', subnet: '172.30.0.0/16', hosts: [stale, ...peers] });
+    // An L2 network needs no host routes: it gets no table and no report.
+    const me: PlanHost = { hostName: NODE, interfaces: [{ interfaceName: 'eth1', netAddress: '10.10.1.0/24', hostIP: '10.10.1.2' }] };
+    await createNetwork(client, { name: 'net-l2', subnet: '172.31.0.0/16', hosts: [me, ...peers], vlanMode: 'l2' });
     await eventually(async () => {
       await theAgent().syncRoutesNow();
       const routes = (await hostInterface()).status?.routes ?? [];
@@ -357,5 +360,6 @@ describe('discovery follows the host', () => {
       expect(routes[0]?.message).toMatch(/eth3|Cannot find device/);
     });
     expect((await theAgent().metrics.routeErrors.get()).values.find((v) => v.labels['network'] === 'net-c')?.value).toBeGreaterThan(0);
+    expect(Object.keys(theAgent().routeTables())).toEqual(['net-c']);
   });
 });

@@ -106,6 +106,8 @@ export interface NetworkFixture {
   readonly name: string;
   readonly subnet: string;
   readonly hosts: readonly PlanHost[];
+  /** ipvlan mode (default l3: the mode that needs host routes). */
+  readonly vlanMode?: 'l2' | 'l3' | 'l3s';
 }
 
 /** Writes what the controller would: the MultiNicNetwork, the CIDR (the plan) and one IPPool per (host, NIC). */
@@ -119,7 +121,7 @@ export async function createNetwork(client: KubeClient, fx: NetworkFixture): Pro
       apiVersion: 'multinic.dev/v1',
       kind: 'MultiNicNetwork',
       metadata: { name: fx.name },
-      spec: { subnet: fx.subnet, ipam: { type: 'multi-nic-ipam', hostBlock: 6, interfaceBlock: 2 }, plugin: { cniVersion: '1.0.0', type: 'ipvlan' } },
+      spec: { subnet: fx.subnet, ipam: { type: 'multi-nic-ipam', hostBlock: 6, interfaceBlock: 2, vlanMode: fx.vlanMode ?? 'l3' }, plugin: { cniVersion: '1.0.0', type: 'ipvlan' } },
     },
   });
   await client.request({ method: 'POST', path: `${GROUP}/cidrs`, body: { apiVersion: 'multinic.dev/v1', kind: 'CIDR', metadata: { name: fx.name }, spec: result.plan } });

@@ -21,6 +21,15 @@ export interface RouteProgrammerOptions {
   readonly onError?: (network: string) => void;
 }
 
+export interface RouteSyncInput {
+  /** Plans of the networks to program, by network name. */
+  readonly plans: ReadonlyMap<string, NetworkPlan>;
+  /** Networks to leave exactly as they are (their plan cannot be read right now). */
+  readonly untouched?: ReadonlySet<string>;
+  /** Table per network assigned before (the checkpoint). */
+  readonly remembered: Readonly<Record<string, number>>;
+}
+
 export interface RouteSyncResult {
   /** Table id per network (to remember across restarts). */
   readonly tables: Record<string, number>;
@@ -103,9 +112,12 @@ export class RouteProgrammer {
 
   /**
    * Makes the kernel match the plans: each network that includes this node gets its table, rules and routes;
-   * the tables of networks in `previous` that are no longer planned here are emptied and their rules deleted.
+   * the tables of remembered networks that are no longer planned here (and not untouched) are emptied and their
+   * rules deleted.
    */
-  async sync(plans: ReadonlyMap<string, NetworkPlan>, remembered: Readonly<Record<string, number>>): Promise<RouteSyncResult> {
+  async sync(input: RouteSyncInput): Promise<RouteSyncResult> {
+    const { plans, remembered } = input;
+    const untouched = input.untouched ?? new Set<string>();
     const networks = [...plans.entries()].filter(([, plan]) => planIncludesHost(plan, this.#o.nodeName)).map(([n]) => n);
     const [allRoutes, rules, named] = await Promise.all([this.#routes('all'), this.#rules(), this.#namedTables()]);
     // What our names file remembers fills in for a lost checkpoint; the checkpoint wins where both know a network or an id.
@@ -119,7 +131,8 @@ export class RouteProgrammer {
     }
     const ownIds = new Set(Object.values(previous));
     const used = new Set([...tablesInUse(allRoutes, rules), ...named.ids].filter((id) => !ownIds.has(id)));
-    const tables = assignTables({ networks, previous, used, base: this.#o.tableBase });
+    const kept = Object.fromEntries(Object.entries(previous).filter(([n]) => untouched.has(n)));
+    const tables = { ...kept, ...assignTables({ networks, previous, used: new Set([...used, ...Object.values(kept)]), base: this.#o.tableBase }) };
     const statuses: HostRouteStatus[] = [];
     for (const network of networks) {
       const plan = plans.get(network);
