@@ -1,5 +1,5 @@
-import { computePlan, type PlanHost, type PlanResult } from '@multinic/cidr-core';
-import { HostInterfaceSchema, MultiNicNetworkSchema, planConfigOf, type HostInterface, type MultiNicNetwork } from '@multinic/crd-types';
+import { computePlan, type PlanResult } from '@multinic/cidr-core';
+import { HostInterfaceSchema, MultiNicNetworkSchema, planConfigOf, planHostOf, type HostInterface, type MultiNicNetwork } from '@multinic/crd-types';
 import { InputError, loadDocuments, type CliIO } from './io.js';
 import { parseDocument } from './parse-document.js';
 
@@ -17,13 +17,6 @@ export async function loadHosts(io: CliIO, file: string): Promise<HostInterface[
   const docs = await loadDocuments(io, file);
   if (docs.length === 0) throw new InputError(`${file}: holds no document; expected HostInterface manifests`);
   return docs.map((doc) => parseDocument(doc, { kind: 'HostInterface', schema: HostInterfaceSchema, total: docs.length }));
-}
-
-function planHostOf(host: HostInterface): PlanHost {
-  return {
-    hostName: host.spec.hostName,
-    interfaces: host.spec.interfaces.map((nic) => ({ interfaceName: nic.interfaceName, netAddress: nic.netAddress, hostIP: nic.hostIP })),
-  };
 }
 
 /** The plan the controller would compute for these hosts (no previous plan). */

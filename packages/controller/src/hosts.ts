@@ -3,31 +3,16 @@
 // grace period passes, so a pod that is still running never sees its block handed to another host. When a NIC was
 // first seen gone is recorded on its IPPool (an annotation), so the grace period survives restarts and failovers.
 import type { NetworkPlan, PlanHost, PlanNic } from '@multinic/cidr-core';
+import { planHostOf as planHostOfHostInterface, type PlannedHostInterface } from '@multinic/crd-types';
 import type { KubeObject } from './objects.js';
 
 /** Annotation on the IPPool of a departed NIC: when the controller first saw it gone (RFC 3339). */
 export const DEPARTED_ANNOTATION = 'multinic.dev/departed-at';
 
-interface RawNic {
-  interfaceName?: unknown;
-  netAddress?: unknown;
-  hostIP?: unknown;
-}
-
-const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
-
-/** The NICs of a HostInterface that have an address (a NIC without one cannot carry a pod block). */
+/** The NICs of a HostInterface that have an address (crd-types' rule, shared with `multinic plan`). */
 export function planHostOf(hostInterface: KubeObject): PlanHost {
-  const spec = (hostInterface.spec ?? {}) as { interfaces?: unknown };
-  const nics = Array.isArray(spec.interfaces) ? (spec.interfaces as RawNic[]) : [];
-  const interfaces: PlanNic[] = [];
-  for (const nic of nics) {
-    const interfaceName = text(nic.interfaceName);
-    const netAddress = text(nic.netAddress);
-    const hostIP = text(nic.hostIP);
-    if (interfaceName !== undefined && netAddress !== undefined && hostIP !== undefined) interfaces.push({ interfaceName, netAddress, hostIP });
-  }
-  return { hostName: hostInterface.metadata.name, interfaces };
+  // The API server has validated the object against the CRD's structural schema.
+  return planHostOfHostInterface(hostInterface as PlannedHostInterface);
 }
 
 /** Hosts with a HostInterface whose Node exists. */
