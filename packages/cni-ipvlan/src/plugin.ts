@@ -2,7 +2,7 @@
 // NICs and allocates addresses, the reference plugins create the interfaces, `ip` applies the pod routes.
 import { existsSync } from 'node:fs';
 import type { Allocation, CniResult } from '@multinic/crd-types';
-import { AgentClient, agentGc, agentStatus, compareWithPrevResult, heldAllocations, podOf, podRequestOf, releaseQuietly, reserve } from '@multinic/cni-ipam';
+import { AgentClient, AgentUnreachableError, agentGc, agentStatus, compareWithPrevResult, heldAllocations, podOf, podRequestOf, releaseQuietly, reserve } from '@multinic/cni-ipam';
 import type { PodRequest } from '@multinic/cni-ipam';
 import { BUILD_VERSION, invalidConfig } from '@multinic/cni-skel';
 import type { CniFailure } from '@multinic/cni-skel';
@@ -122,15 +122,15 @@ async function del(args: DelArgs, ctx: HandlerContext): Promise<void> {
   const client = new AgentClient({ socketPath: conf.agentSocket });
   const attachment = attachmentOf(conf, args);
   let allocations: readonly Allocation[] = [];
-  let agentFailure: unknown;
+  let unreachable: AgentUnreachableError | undefined;
   try {
     allocations = (await client.lookup({ network: attachment.network, containerID: attachment.containerId, ifname: attachment.ifname })).allocations;
   } catch (err) {
-    agentFailure = err;
-    ctx.log.warn('DEL: the node agent did not answer the lookup; removing what prevResult names', { err });
+    if (err instanceof AgentUnreachableError) unreachable = err;
+    ctx.log.warn('DEL: no record from the node agent; removing the interfaces prevResult or the namespace show', { err });
   }
   const failures = await teardown(conf, args, allocations, ctx);
-  if (agentFailure !== undefined) throw agentFailure;
+  if (unreachable !== undefined) throw unreachable;
   const podUID = args.args['K8S_POD_UID'];
   const released = await client.release({
     network: attachment.network,

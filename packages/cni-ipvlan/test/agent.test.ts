@@ -1,0 +1,297 @@
+// The multi-nic executable against the REAL node agent (@multinic/node-agent, started in-process on a real
+// kube-apiserver from @multinic/testenv) and Debian's reference macvlan/static plugins. The "node" is a network
+// namespace with veth NICs whose peers live in a second namespace; every pod is a namespace of its own. The
+// executable runs inside the node namespace with only the CNI variables, as Multus would run it there.
+// Needs root and the testenv binaries (scripts/ensure-tools).
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import { computePlan } from '@multinic/cidr-core';
+import type { CniResult, CniSpecVersion, MultiNicNetwork } from '@multinic/crd-types';
+import { AgentClient } from '@multinic/cni-ipam';
+import { nadConfig } from '@multinic/netconf';
+import { Agent, AgentConfigSchema, run } from '@multinic/node-agent';
+import type { HostOps } from '@multinic/node-agent';
+import { startTestEnv } from '@multinic/testenv';
+import type { TestEnv } from '@multinic/testenv';
+import { pino } from 'pino';
+import { executable } from './exec.js';
+import { addresses, ip, links, sh } from './lab.js';
+
+const BIN = executable('multi-nic');
+const IP = sh('sh', ['-c', 'command -v ip']).stdout.trim();
+const NODE = 'node-cni';
+const NETWORK = 'mn-macvlan';
+const GROUP = { group: 'multinic.dev', version: 'v1' };
+const id = randomBytes(3).toString('hex');
+const HOST = `mn-cni-ag-${id}`;
+const SWITCH = `mn-cni-ag-${id}-sw`;
+const dir = mkdtempSync(path.join(tmpdir(), 'mn-cni-agent-'));
+const SOCKET = path.join(dir, 'run', 'agent.sock');
+const pods = new Set<string>();
+let env: TestEnv | undefined;
+let agent: Agent | undefined;
+let podCount = 0;
+
+function network(cniVersion: CniSpecVersion): MultiNicNetwork {
+  return {
+    apiVersion: 'multinic.dev/v1',
+    kind: 'MultiNicNetwork',
+    metadata: { name: NETWORK },
+    spec: {
+      subnet: '192.168.0.0/16',
+      masterNets: ['10.20.1.0/24', '10.20.2.0/24'],
+      multiNICIPAM: true,
+      ipam: { type: 'multi-nic-ipam', hostBlock: 6, interfaceBlock: 2 },
+      plugin: { cniVersion, type: 'macvlan', args: { mode: 'bridge' } },
+    },
+  };
+}
+
+/** The NetworkAttachmentDefinition config the controller writes, with what Multus adds for one attachment. */
+function nad(cniVersion: CniSpecVersion, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const conf = nadConfig(network(cniVersion), { agentSocket: SOCKET });
+  if (!conf.ok) throw new Error(conf.error);
+  return { ...conf.value, args: { cni: { nics: 2 } }, ...extra };
+}
+
+function hostOps(): HostOps {
+  return {
+    ip: (args, stdin) => run('ip', stdin === undefined ? { args: ['-n', HOST, ...args] } : { args: ['-n', HOST, ...args], stdin }),
+    sysfs: async () => ({}),
+  };
+}
+
+function addNic(name: string, cidr: string, defaultVia?: string): void {
+  ip('-n', HOST, 'link', 'add', name, 'type', 'veth', 'peer', 'name', `p-${name}`, 'netns', SWITCH);
+  ip('-n', SWITCH, 'link', 'set', `p-${name}`, 'up');
+  ip('-n', HOST, 'addr', 'add', cidr, 'dev', name);
+  ip('-n', HOST, 'link', 'set', name, 'up');
+  if (defaultVia !== undefined) ip('-n', HOST, 'route', 'add', 'default', 'via', defaultVia, 'dev', name);
+}
+
+async function createNetworkObjects(kc: TestEnv['kubeConfig']): Promise<void> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const nics = [
+    { interfaceName: 'eth1', netAddress: '10.20.1.0/24', hostIP: '10.20.1.2' },
+    { interfaceName: 'eth2', netAddress: '10.20.2.0/24', hostIP: '10.20.2.2' },
+  ];
+  const config = { subnet: '192.168.0.0/16', interfaceBlock: 2, hostBlock: 6, masterNets: ['10.20.1.0/24', '10.20.2.0/24'], excludeCIDRs: [] };
+  const plan = computePlan({ networkName: NETWORK, config, hosts: [{ hostName: NODE, interfaces: nics }] });
+  await api.createClusterCustomObject({ ...GROUP, plural: 'multinicnetworks', body: network('1.0.0') });
+  await api.createClusterCustomObject({ ...GROUP, plural: 'cidrs', body: { apiVersion: 'multinic.dev/v1', kind: 'CIDR', metadata: { name: NETWORK }, spec: plan.plan } });
+  for (const pool of plan.ippools) {
+    const spec = { network: NETWORK, hostName: pool.hostName, interfaceName: pool.interfaceName, podCIDR: pool.podCIDR, vlanCIDR: pool.vlanCIDR, excludes: pool.excludes };
+    await api.createClusterCustomObject({ ...GROUP, plural: 'ippools', body: { apiVersion: 'multinic.dev/v1', kind: 'IPPool', metadata: { name: pool.name }, spec } });
+  }
+}
+
+interface Answer {
+  readonly status: number | null;
+  readonly json: Record<string, unknown>;
+  readonly stderr: string;
+}
+
+/**
+ * Runs the executable in the node namespace with only the CNI variables. Asynchronously: the agent answers from
+ * this very process, so blocking on the child would deadlock.
+ */
+function cni(command: string, options: { netns: string; stdin: unknown; containerId?: string }): Promise<Answer> {
+  const container = options.containerId ?? 'c0ffee';
+  const vars = {
+    CNI_COMMAND: command,
+    CNI_CONTAINERID: container,
+    CNI_NETNS: options.netns,
+    CNI_IFNAME: 'net1',
+    CNI_PATH: '/usr/lib/cni',
+    CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=${container};K8S_POD_UID=uid-${container}`,
+  };
+  return new Promise((resolve, reject) => {
+    execFile(IP, ['netns', 'exec', HOST, BIN], { env: vars, encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => {
+      if (err !== null && typeof err.code !== 'number') return reject(err);
+      let json: Record<string, unknown> = {};
+      try {
+        json = stdout === '' ? {} : (JSON.parse(stdout) as Record<string, unknown>);
+      } catch {
+        json = { unparsable: stdout };
+      }
+      resolve({ status: err === null ? 0 : Number(err.code), json, stderr });
+    }).stdin?.end(JSON.stringify(options.stdin));
+  });
+}
+
+function newPod(): { name: string; path: string } {
+  podCount += 1;
+  const name = `mn-cni-ag-${id}-p${podCount}`;
+  ip('netns', 'add', name);
+  pods.add(name);
+  return { name, path: `/run/netns/${name}` };
+}
+
+function dropPod(name: string): void {
+  sh('ip', ['netns', 'delete', name]);
+  pods.delete(name);
+}
+
+/** `address containerID` of every allocation mirrored into this node's IPPool status. */
+async function poolAllocations(): Promise<string[]> {
+  const api = (env as TestEnv).kubeConfig.makeApiClient(CustomObjectsApi);
+  const list = (await api.listClusterCustomObject({ ...GROUP, plural: 'ippools' })) as { items: { status?: { allocations?: { address: string; containerID: string }[] } }[] };
+  return list.items.flatMap((p) => (p.status?.allocations ?? []).map((a) => `${a.address} ${a.containerID}`)).sort();
+}
+
+async function eventually<T>(fn: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await sleep(100);
+    }
+  }
+}
+
+beforeAll(async () => {
+  ip('netns', 'add', HOST);
+  ip('netns', 'add', SWITCH);
+  ip('-n', HOST, 'link', 'set', 'lo', 'up');
+  addNic('eth0', '10.20.0.2/24', '10.20.0.1');
+  addNic('eth1', '10.20.1.2/24');
+  addNic('eth2', '10.20.2.2/24');
+  env = await startTestEnv({ controllerManager: false });
+  await createNetworkObjects(env.kubeConfig);
+  const config = AgentConfigSchema.parse({
+    nodeName: NODE,
+    socketPath: SOCKET,
+    stateDir: path.join(dir, 'state'),
+    metrics: { host: '127.0.0.1', port: 0 },
+    discovery: { pollMs: 500 },
+    routes: { rtTablesDir: path.join(dir, 'iproute2') },
+    mirror: { batchMs: 20, retryMs: 100 },
+    shutdownTimeoutMs: 2_000,
+  });
+  const log = pino({ level: 'info' }, pino.destination({ dest: path.join(dir, 'agent.log'), sync: true }));
+  agent = await Agent.start({ config, log, kubeConfig: env.kubeConfig, host: hostOps() });
+  // STATUS through the executable is how a runtime learns the plugin is ready.
+  await eventually(async () => {
+    const status = await cni('STATUS', { netns: '', stdin: nad('1.1.0') });
+    if (status.status !== 0) throw new Error(`STATUS: ${status.status} ${JSON.stringify(status.json)} ${status.stderr}`);
+  }, 60_000);
+}, 180_000);
+
+afterAll(async () => {
+  for (const pod of [...pods]) dropPod(pod);
+  await agent?.stop().catch(() => undefined);
+  await env?.stop();
+  sh('ip', ['netns', 'delete', HOST]);
+  sh('ip', ['netns', 'delete', SWITCH]);
+  rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+function sandboxed(result: CniResult): [string, string | undefined][] {
+  return (result.ips ?? []).map((a) => [a.address, result.interfaces?.[a.interface ?? -1]?.name]);
+}
+
+describe('multi-nic with the node agent', () => {
+  it('ADD gives the pod one macvlan per selected NIC with the addresses the agent allocated; DEL removes and releases, twice', async () => {
+    const pod = newPod();
+    try {
+      const add = await cni('ADD', { netns: pod.path, stdin: nad('1.0.0') });
+      expect(add.json['code']).toBeUndefined();
+      expect(add.status).toBe(0);
+      const result = add.json as unknown as CniResult;
+      expect(result.cniVersion).toBe('1.0.0');
+      expect(result.interfaces?.map((i) => [i.name, i.sandbox])).toEqual([['net1-0', pod.path], ['net1-1', pod.path]]);
+      const [first, second] = sandboxed(result);
+      expect(first?.[1]).toBe('net1-0');
+      expect(second?.[1]).toBe('net1-1');
+      expect(addresses(pod.name, 'net1-0')).toEqual([first?.[0]]);
+      expect(addresses(pod.name, 'net1-1')).toEqual([second?.[0]]);
+      expect([first?.[0], second?.[0]]).toEqual([expect.stringMatching(/^192\.168\.(0|64|128|192)\.\d+\/18$/), expect.stringMatching(/^192\.168\.(0|64|128|192)\.\d+\/18$/)]);
+      await eventually(async () => expect(await poolAllocations()).toHaveLength(2));
+
+      const del = await cni('DEL', { netns: pod.path, stdin: nad('1.0.0', { prevResult: result }) });
+      expect({ status: del.status, json: del.json }).toEqual({ status: 0, json: {} });
+      expect(links(pod.name)).toEqual(['lo']);
+      await eventually(async () => expect(await poolAllocations()).toEqual([]));
+      const again = await cni('DEL', { netns: pod.path, stdin: nad('1.0.0', { prevResult: result }) });
+      expect(again.status).toBe(0);
+    } finally {
+      dropPod(pod.name);
+    }
+  }, 60_000);
+
+  it.each([
+    { version: '0.3.1' as const, ipVersion: '4' },
+    { version: '0.4.0' as const, ipVersion: '4' },
+  ])('ADD on a $version network prints a $version result with the same interface indexes', async ({ version, ipVersion }) => {
+    const pod = newPod();
+    try {
+      const add = await cni('ADD', { netns: pod.path, stdin: nad(version), containerId: `conv${version.replaceAll('.', '')}` });
+      expect(add.status).toBe(0);
+      const result = add.json as unknown as CniResult;
+      expect(result.cniVersion).toBe(version);
+      expect(result.ips?.map((a) => [a.version, result.interfaces?.[a.interface ?? -1]?.name])).toEqual([[ipVersion, 'net1-0'], [ipVersion, 'net1-1']]);
+      expect((await cni('DEL', { netns: pod.path, stdin: nad(version), containerId: `conv${version.replaceAll('.', '')}` })).status).toBe(0);
+    } finally {
+      dropPod(pod.name);
+    }
+  }, 60_000);
+
+  it('a second delegate that fails: the first interface is removed and the addresses released', async () => {
+    const pod = newPod();
+    try {
+      ip('-n', pod.name, 'link', 'add', 'net1-1', 'type', 'veth', 'peer', 'name', 'squatter'); // net1-1 is taken
+      const add = await cni('ADD', { netns: pod.path, stdin: nad('1.0.0'), containerId: 'rollback' });
+      expect(add.status).toBe(1);
+      expect(String(add.json['msg'])).toMatch(/^macvlan ADD net1-1: /);
+      expect(links(pod.name).sort()).toEqual(['lo', 'net1-1', 'squatter']);
+      await eventually(async () => expect((await poolAllocations()).filter((a) => a.endsWith(' rollback'))).toEqual([]));
+    } finally {
+      dropPod(pod.name);
+    }
+  }, 60_000);
+
+  it('DEL succeeds and cleans the pod after the agent lost the attachment', async () => {
+    const pod = newPod();
+    try {
+      const add = await cni('ADD', { netns: pod.path, stdin: nad('1.0.0'), containerId: 'lost' });
+      expect(add.status).toBe(0);
+      const released = await new AgentClient({ socketPath: SOCKET }).release({ network: NETWORK, containerID: 'lost', ifname: 'net1' });
+      expect(released.released).toHaveLength(2);
+      const del = await cni('DEL', { netns: pod.path, stdin: nad('1.0.0', { prevResult: add.json }), containerId: 'lost' });
+      expect(del.status).toBe(0);
+      expect(links(pod.name)).toEqual(['lo']);
+    } finally {
+      dropPod(pod.name);
+    }
+  }, 60_000);
+
+  it('DEL after the pod namespace is gone releases the addresses', async () => {
+    const pod = newPod();
+    const add = await cni('ADD', { netns: pod.path, stdin: nad('1.0.0'), containerId: 'gone' });
+    expect(add.status).toBe(0);
+    dropPod(pod.name);
+    expect((await cni('DEL', { netns: pod.path, stdin: nad('1.0.0', { prevResult: add.json }), containerId: 'gone' })).status).toBe(0);
+    expect((await cni('DEL', { netns: '', stdin: nad('1.0.0'), containerId: 'gone' })).status).toBe(0);
+    await eventually(async () => expect((await poolAllocations()).filter((a) => a.endsWith(' gone'))).toEqual([]));
+  }, 60_000);
+
+  it('GC (1.1.0) releases every attachment that is not in the valid list', async () => {
+    const pod = newPod();
+    try {
+      expect((await cni('ADD', { netns: pod.path, stdin: nad('1.0.0'), containerId: 'keep' })).status).toBe(0);
+      const gc = await cni('GC', { netns: '', stdin: nad('1.1.0', { 'cni.dev/valid-attachments': [] }) });
+      expect(gc.status).toBe(0);
+      await eventually(async () => expect(await poolAllocations()).toEqual([]));
+    } finally {
+      dropPod(pod.name);
+    }
+  }, 60_000);
+});
