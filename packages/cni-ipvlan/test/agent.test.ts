@@ -24,6 +24,8 @@ import { executable } from './exec.js';
 import { addresses, ip, links, sh } from './lab.js';
 
 const BIN = executable('multi-nic');
+// multi-nic-ipam is @multinic/cni-ipam's executable (a dependency of this package, so built before these tests).
+const IPAM_DIR = path.resolve(path.dirname(BIN), '../../../cni-ipam/dist/bin');
 const IP = sh('sh', ['-c', 'command -v ip']).stdout.trim();
 const NODE = 'node-cni';
 const NETWORK = 'mn-macvlan';
@@ -101,18 +103,18 @@ interface Answer {
  * Runs the executable in the node namespace with only the CNI variables. Asynchronously: the agent answers from
  * this very process, so blocking on the child would deadlock.
  */
-function cni(command: string, options: { netns: string; stdin: unknown; containerId?: string }): Promise<Answer> {
+function cni(command: string, options: { netns: string; stdin: unknown; containerId?: string; plugin?: string }): Promise<Answer> {
   const container = options.containerId ?? 'c0ffee';
   const vars = {
     CNI_COMMAND: command,
     CNI_CONTAINERID: container,
     CNI_NETNS: options.netns,
     CNI_IFNAME: 'net1',
-    CNI_PATH: '/usr/lib/cni',
+    CNI_PATH: `/usr/lib/cni:${IPAM_DIR}`,
     CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=${container};K8S_POD_UID=uid-${container}`,
   };
   return new Promise((resolve, reject) => {
-    execFile(IP, ['netns', 'exec', HOST, BIN], { env: vars, encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => {
+    execFile(IP, ['netns', 'exec', HOST, options.plugin ?? BIN], { env: vars, encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => {
       if (err !== null && typeof err.code !== 'number') return reject(err);
       let json: Record<string, unknown> = {};
       try {
@@ -138,11 +140,24 @@ function dropPod(name: string): void {
   pods.delete(name);
 }
 
+interface PoolObject {
+  spec: { interfaceName: string };
+  status?: { allocations?: { address: string; containerID: string }[] };
+}
+
+async function pools(): Promise<PoolObject[]> {
+  const api = (env as TestEnv).kubeConfig.makeApiClient(CustomObjectsApi);
+  return ((await api.listClusterCustomObject({ ...GROUP, plural: 'ippools' })) as { items: PoolObject[] }).items;
+}
+
 /** `address containerID` of every allocation mirrored into this node's IPPool status. */
 async function poolAllocations(): Promise<string[]> {
-  const api = (env as TestEnv).kubeConfig.makeApiClient(CustomObjectsApi);
-  const list = (await api.listClusterCustomObject({ ...GROUP, plural: 'ippools' })) as { items: { status?: { allocations?: { address: string; containerID: string }[] } }[] };
-  return list.items.flatMap((p) => (p.status?.allocations ?? []).map((a) => `${a.address} ${a.containerID}`)).sort();
+  return (await pools()).flatMap((p) => (p.status?.allocations ?? []).map((a) => `${a.address} ${a.containerID}`)).sort();
+}
+
+/** `interface address` of the allocations of one container, from the IPPools' status. */
+async function allocationsOf(containerID: string): Promise<string[]> {
+  return (await pools()).flatMap((p) => (p.status?.allocations ?? []).filter((a) => a.containerID === containerID).map((a) => `${p.spec.interfaceName} ${a.address}`));
 }
 
 async function eventually<T>(fn: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
@@ -293,5 +308,47 @@ describe('multi-nic with the node agent', () => {
     } finally {
       dropPod(pod.name);
     }
+  }, 60_000);
+});
+
+describe('multi-nic-ipam as the IPAM of a reference plugin', () => {
+  const macvlanWithIpam = (cniVersion: string): Record<string, unknown> => ({
+    cniVersion,
+    name: NETWORK,
+    type: 'macvlan',
+    master: 'eth2',
+    mode: 'bridge',
+    ipam: { type: 'multi-nic-ipam', agentSocket: SOCKET },
+  });
+
+  it('Debian macvlan gets its address from the agent through multi-nic-ipam on CNI_PATH, on the NIC it is attached to', async () => {
+    const pod = newPod();
+    try {
+      const add = await cni('ADD', { netns: pod.path, stdin: macvlanWithIpam('1.0.0'), containerId: 'ipam1', plugin: '/usr/lib/cni/macvlan' });
+      expect(add.json['code']).toBeUndefined();
+      const result = add.json as unknown as CniResult;
+      expect(result.ips).toHaveLength(1);
+      const address = result.ips?.[0]?.address ?? '';
+      expect(addresses(pod.name, 'net1')).toEqual([address]);
+      await eventually(async () => expect(await allocationsOf('ipam1')).toEqual([`eth2 ${address.split('/')[0]}`]));
+      const del = await cni('DEL', { netns: pod.path, stdin: macvlanWithIpam('1.0.0'), containerId: 'ipam1', plugin: '/usr/lib/cni/macvlan' });
+      expect(del.status).toBe(0);
+      await eventually(async () => expect((await poolAllocations()).filter((a) => a.endsWith(' ipam1'))).toEqual([]));
+    } finally {
+      dropPod(pod.name);
+    }
+  }, 60_000);
+
+  it('multi-nic-ipam alone answers an IPAM result in the configuration version and releases on DEL', async () => {
+    const ipamBin = path.join(IPAM_DIR, 'multi-nic-ipam');
+    const add = await cni('ADD', { netns: '/run/netns/none', stdin: macvlanWithIpam('0.3.1'), containerId: 'ipam2', plugin: ipamBin });
+    expect(add.status).toBe(0);
+    const result = add.json as unknown as CniResult;
+    expect(result.cniVersion).toBe('0.3.1');
+    expect(result.interfaces).toBeUndefined();
+    expect(result.ips).toEqual([{ version: '4', address: expect.stringMatching(/^192\.168\.\d+\.\d+\/18$/) }]);
+    expect((await cni('DEL', { netns: '', stdin: macvlanWithIpam('0.3.1'), containerId: 'ipam2', plugin: ipamBin })).status).toBe(0);
+    expect((await cni('DEL', { netns: '', stdin: macvlanWithIpam('0.3.1'), containerId: 'ipam2', plugin: ipamBin })).status).toBe(0);
+    await eventually(async () => expect((await poolAllocations()).filter((a) => a.endsWith(' ipam2'))).toEqual([]));
   }, 60_000);
 });
