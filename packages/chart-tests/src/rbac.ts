@@ -4,8 +4,11 @@
 import type { Component } from './helm.js';
 import type { Manifest } from './manifests.js';
 
-/** Where a grant applies: cluster-wide, or only in the release namespace. */
-export type Scope = 'cluster' | 'release-namespace';
+/**
+ * Where a grant applies: cluster-wide, only in the release namespace, or only in namespace `default` (where the
+ * API server keeps core/v1 Events about cluster-scoped objects).
+ */
+export type Scope = 'cluster' | 'release-namespace' | 'default-namespace';
 
 /** A values switch that removes the need when false. */
 export type Condition = 'controller.leaderElection.enabled' | 'agent.routes.enabled' | 'agent.gc.enabled';
@@ -41,7 +44,7 @@ export const API_NEEDS: readonly ApiNeed[] = [
   { component: 'controller', call: 'ownerReferences with blockOwnerDeletion to the network (OwnerReferencesPermissionEnforcement admission)', source: 'controller/src/desired.ts ownerReference', group: MN, resource: 'multinicnetworks/finalizers', verbs: ['update'], scope: 'cluster' },
   { component: 'controller', call: 'informers: Nodes and Namespaces', source: 'controller/src/controller.ts', group: '', resource: 'nodes', verbs: ['list', 'watch'], scope: 'cluster' },
   { component: 'controller', call: 'informers: Nodes and Namespaces', source: 'controller/src/controller.ts', group: '', resource: 'namespaces', verbs: ['list', 'watch'], scope: 'cluster' },
-  { component: 'controller', call: 'POST of core/v1 Events about networks (into the release namespace)', source: 'controller/src/writer.ts event', group: '', resource: 'events', verbs: ['create'], scope: 'release-namespace' },
+  { component: 'controller', call: 'POST of core/v1 Events about networks (cluster-scoped, so into `default`)', source: 'controller/src/writer.ts event', group: '', resource: 'events', verbs: ['create'], scope: 'default-namespace' },
   { component: 'controller', call: 'leader election: POST of the Lease when it does not exist', source: 'controller/src/leader.ts #create', group: 'coordination.k8s.io', resource: 'leases', verbs: ['create'], scope: 'release-namespace', when: 'controller.leaderElection.enabled' },
   { component: 'controller', call: 'leader election: GET and PUT (renew, release) of its Lease', source: 'controller/src/leader.ts', group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'update'], scope: 'release-namespace', resourceName: LEASE_NAME, when: 'controller.leaderElection.enabled' },
   // ---------------------------------------------------------------- agent
@@ -110,7 +113,8 @@ export const DENIED: readonly DeniedCheck[] = [
   { component: 'controller', group: NAD, resource: 'network-attachment-definitions', verb: 'update', namespace: 'default', why: 'NADs are written by server-side apply only' },
   { component: 'controller', group: 'coordination.k8s.io', resource: 'leases', verb: 'update', namespace: 'release', name: 'another-lease', why: 'only its own Lease' },
   { component: 'controller', group: 'coordination.k8s.io', resource: 'leases', verb: 'create', namespace: 'kube-system', why: 'leases only in the release namespace' },
-  { component: 'controller', group: '', resource: 'events', verb: 'create', namespace: 'kube-system', why: 'Events only in the release namespace' },
+  { component: 'controller', group: '', resource: 'events', verb: 'create', namespace: 'kube-system', why: 'Events only in namespace default' },
+  { component: 'controller', group: '', resource: 'events', verb: 'create', namespace: 'release', why: 'Events only in namespace default' },
 ];
 
 export interface Grant {
@@ -144,7 +148,7 @@ export function neededGrants(component: Component, ctx: NeedsContext): Grant[] {
         group: need.group,
         resource: need.resource,
         verb,
-        ...(need.scope === 'release-namespace' ? { namespace: ctx.namespace } : {}),
+        ...(need.scope === 'cluster' ? {} : { namespace: need.scope === 'default-namespace' ? 'default' : ctx.namespace }),
         ...(need.resourceName === undefined ? {} : { name: need.resourceName === LEASE_NAME ? ctx.leaseName : need.resourceName }),
       });
     }
@@ -207,7 +211,7 @@ const escapeCell = (text: string): string => text.replace(/\|/g, '\\|');
 export function rbacTable(): string {
   const rows = API_NEEDS.map((n) => {
     const resource = `${n.group === '' ? '' : `${n.group}/`}${n.resource}${n.resourceName === undefined ? '' : ` (name \`${n.resourceName}\`)`}`;
-    const scope = n.scope === 'cluster' ? 'ClusterRole' : 'Role (release namespace)';
+    const scope = { cluster: 'ClusterRole', 'release-namespace': 'Role (release namespace)', 'default-namespace': 'Role (namespace `default`)' }[n.scope];
     const when = n.when === undefined ? '' : ` — only with \`${n.when}\``;
     return `| ${n.component} | ${escapeCell(n.call)}${when} | \`${n.source}\` | ${n.verbs.join(', ')} | \`${resource}\` | ${scope} |`;
   });

@@ -55,7 +55,7 @@ describe('helm install', () => {
   it('creates every object the chart renders', async () => {
     const api = KubernetesObjectApi.makeApiClient(started().kubeConfig);
     expect(installed.map((m) => m.kind).sort()).toEqual(
-      ['ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ConfigMap', 'DaemonSet', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'Service', 'ServiceAccount', 'ServiceAccount'].sort(),
+      ['ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ConfigMap', 'DaemonSet', 'Deployment', 'PodDisruptionBudget', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'Service', 'ServiceAccount', 'ServiceAccount'].sort(),
     );
     const missing: string[] = [];
     for (const m of installed) {
@@ -129,7 +129,7 @@ const ALLOWED: readonly Review[] = API_NEEDS.flatMap((n) =>
     group: n.group,
     resource: n.resource,
     verb,
-    ...(n.scope === 'release-namespace' ? { namespace: NAMESPACE } : {}),
+    ...(n.scope === 'cluster' ? {} : { namespace: n.scope === 'default-namespace' ? 'default' : NAMESPACE }),
     ...(n.resourceName === undefined ? {} : { name: 'multinic-controller' }),
   })),
 );

@@ -122,10 +122,11 @@ describe('the rendered configuration is what the components accept', () => {
     const env = containerEnv(c, { 'metadata.name': pod, 'metadata.namespace': NAMESPACE });
     const parsed = parseControllerConfig({ argv: c.args ?? [], env, defaultIdentity: 'not-used' });
     if (!parsed.ok) throw new Error(`the controller rejects the chart's configuration: ${JSON.stringify(parsed.problems)}`);
-    expect(parsed.value).toMatchObject({ identity: pod, leaseNamespace: NAMESPACE, eventNamespace: NAMESPACE, agentSocket: values.agent.socketPath, leaderElect: values.controller.leaderElection.enabled });
+    expect(parsed.value).toMatchObject({ identity: pod, leaseNamespace: NAMESPACE, eventNamespace: 'default', agentSocket: values.agent.socketPath, leaderElect: values.controller.leaderElection.enabled });
     expect(c.ports?.[0]?.containerPort).toBe(parsed.value.httpPort);
     if (values.controller.leaderElection.enabled) {
       const role = find(manifests, 'Role', `${set.fullname}-controller`);
+      expect(role.metadata.namespace).toBe(parsed.value.leaseNamespace);
       const names = (role['rules'] as { resourceNames?: string[] }[]).flatMap((r) => r.resourceNames ?? []);
       expect(names).toEqual([parsed.value.leaseName]);
     }
