@@ -192,7 +192,9 @@ export class Agent {
       this.#cidrs.start();
       const routes = loop('routes', () => this.#syncRoutes(), this.#cfg.routes.resyncMs);
       this.#routes = routes;
+      // A plan change, or a network change (its mode decides whether it is routed), re-programs the routes.
       this.#cidrs.onChange(() => void routes.trigger().catch(() => undefined));
+      this.#networks.onChange(() => void routes.trigger().catch(() => undefined));
     }
   }
 
