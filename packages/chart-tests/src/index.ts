@@ -4,3 +4,5 @@ export { manifestKey, parseManifests } from './manifests.js';
 export type { Manifest } from './manifests.js';
 export { API_NEEDS, DENIED, grantKey, neededGrants, rbacTable, renderedGrants } from './rbac.js';
 export type { ApiNeed, Condition, DeniedCheck, Grant, NeedsContext, Scope } from './rbac.js';
+export { renderReadme, valuesDocs, valuesTable } from './docs.js';
+export type { ValueDoc } from './docs.js';
