@@ -1,0 +1,383 @@
+// A local multi-host cluster: the real control plane (@multinic/testenv), N "hosts" that are network namespaces with
+// two secondary NICs each (veth pairs into two Linux bridges inside a switch namespace, no route out), one
+// multinic-agent per host running inside its namespace, one multinic-controller in the root namespace, and pods
+// created the way kubelet does it: Pod object, network namespace, then the real `multus` binary executed inside the
+// host namespace.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { renderRbac } from '@multinic/chart-tests';
+import { startTestEnv, toolPath, writeKubeconfig, type TestEnv } from '@multinic/testenv';
+import { daemon, ip, run, runOk, stopDaemon, waitFor, type Daemon } from './sh.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.resolve(here, '..', '..');
+const RELEASE_NS = 'multinic-system';
+export const NETWORKS_ANNOTATION = 'k8s.v1.cni.cncf.io/networks';
+export const STATUS_ANNOTATION = 'k8s.v1.cni.cncf.io/network-status';
+const MN = { group: 'multinic.dev', version: 'v1' };
+
+/** The relay run inside a host namespace: TCP on the namespace's loopback → the root namespace's unix socket. */
+const RELAY_JS = `const net=require('net');const [sock,port]=process.argv.slice(1);
+net.createServer((c)=>{const u=net.connect(sock);c.pipe(u);u.pipe(c);c.on('error',()=>u.destroy());u.on('error',()=>c.destroy());})
+.listen(Number(port),'127.0.0.1',()=>console.log('ready'));`;
+
+export interface Host {
+  readonly index: number;
+  readonly name: string;
+  readonly ns: string;
+  readonly dir: string;
+  /** The host's address on each NIC network, e.g. 10.10.1.1/24. */
+  readonly nics: readonly { readonly name: string; readonly cidr: string }[];
+  agent?: Daemon;
+  relay?: Daemon;
+}
+
+export interface Pod {
+  readonly name: string;
+  readonly namespace: string;
+  readonly uid: string;
+  readonly host: Host;
+  readonly ns: string;
+  readonly containerID: string;
+}
+
+export interface PodInterface {
+  readonly name: string;
+  readonly address: string;
+}
+
+export interface ClusterOptions {
+  readonly hosts?: number;
+  readonly log?: (line: string) => void;
+}
+
+export class Cluster {
+  readonly id = randomBytes(3).toString('hex');
+  readonly work = path.join('/tmp', `mn-e2e-${this.id}`);
+  readonly switchNs = `mn-e2e-sw-${this.id}`;
+  readonly hosts: Host[] = [];
+  readonly pods = new Map<string, Pod>();
+  env: TestEnv | undefined;
+  controller: Daemon | undefined;
+  #relayServer: net.Server | undefined;
+  readonly #log: (line: string) => void;
+  readonly #namespaces: string[] = [];
+
+  private constructor(options: ClusterOptions) {
+    this.#log = options.log ?? (() => undefined);
+  }
+
+  /** Brings everything up; on failure everything already created is torn down before the error is thrown. */
+  static async start(options: ClusterOptions = {}): Promise<Cluster> {
+    const c = new Cluster(options);
+    try {
+      await c.#start(options.hosts ?? 3);
+      return c;
+    } catch (err) {
+      await c.stop();
+      throw err;
+    }
+  }
+
+  get kubeConfig(): KubeConfig {
+    return this.#env().kubeConfig;
+  }
+
+  /** Where the agent socket is, as every process started for a host sees it (a per-host directory is bound here). */
+  get agentSocket(): string {
+    return path.join(this.work, 'run', 'agent.sock');
+  }
+
+  #env(): TestEnv {
+    if (this.env === undefined) throw new Error('the control plane is not running');
+    return this.env;
+  }
+
+  async #start(hostCount: number): Promise<void> {
+    mkdirSync(path.join(this.work, 'run'), { recursive: true });
+    this.#binDir();
+    let t = Date.now();
+    this.env = await startTestEnv({ log: () => undefined });
+    this.#log(`control plane up in ${Date.now() - t} ms (${this.env.server})`);
+    t = Date.now();
+    const [controllerKc, agentKc] = await this.#installRbac();
+    await this.#startApiRelay();
+    await this.#addNamespace(this.switchNs);
+    for (const br of ['br1', 'br2']) {
+      await ip(['-n', this.switchNs, 'link', 'add', br, 'type', 'bridge']);
+      await ip(['-n', this.switchNs, 'link', 'set', br, 'up']);
+    }
+    for (let i = 1; i <= hostCount; i++) await this.addHost(i, agentKc);
+    this.controller = daemon('controller', ['node', '--max-semi-space-size=16', path.join(ROOT, 'packages/controller/dist/bin.js'), '--kubeconfig', controllerKc, '--leader-elect=false', '--http-address', '127.0.0.1', '--http-port', '0', '--event-namespace', RELEASE_NS, '--agent-socket', this.agentSocket, '--log-level', 'info'], path.join(this.work, 'controller.log'));
+    this.#log(`${hostCount} hosts, agents and controller started in ${Date.now() - t} ms`);
+  }
+
+  /** A bin directory as kubelet's CNI_PATH would hold it: multus and the multinic plugins. */
+  #binDir(): void {
+    const bin = path.join(this.work, 'bin');
+    mkdirSync(bin, { recursive: true });
+    const links: Record<string, string> = {
+      multus: toolPath('multus'),
+      'multi-nic': path.join(ROOT, 'packages/cni-ipvlan/dist/bin/multi-nic'),
+      'multi-nic-ipam': path.join(ROOT, 'packages/cni-ipam/dist/bin/multi-nic-ipam'),
+    };
+    for (const [name, target] of Object.entries(links)) {
+      if (!existsSync(target)) throw new Error(`${target} is missing: run pnpm build (pnpm --filter @multinic/e2e... build)`);
+      symlinkSync(target, path.join(bin, name));
+    }
+  }
+
+  get cniPath(): string {
+    return `${path.join(this.work, 'bin')}:/usr/lib/cni`;
+  }
+
+  /** The chart's RBAC (helm template of charts/multinic), applied; kubeconfigs for the two ServiceAccounts. */
+  async #installRbac(): Promise<[string, string]> {
+    const env = this.#env();
+    const core = env.kubeConfig.makeApiClient(CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: RELEASE_NS } } });
+    const rbac = await renderRbac({ namespace: RELEASE_NS, release: 'multinic' });
+    await runOk(toolPath('kubectl'), ['--kubeconfig', env.kubeconfigPath, 'apply', '-f', '-'], { stdin: rbac });
+    const files: string[] = [];
+    for (const sa of ['multinic-controller', 'multinic-agent']) {
+      const kc = await env.serviceAccountKubeConfig(RELEASE_NS, sa);
+      const file = path.join(this.work, `${sa}.kubeconfig`);
+      writeKubeconfig(kc, file);
+      files.push(file);
+    }
+    return [files[0] as string, files[1] as string];
+  }
+
+  /** The root-namespace end of the API relay: a unix socket that connects to the real API server port. */
+  async #startApiRelay(): Promise<void> {
+    const url = new URL(this.#env().server);
+    const sock = path.join(this.work, 'api.sock');
+    this.#relayServer = net.createServer((c) => {
+      const u = net.connect(Number(url.port), url.hostname);
+      c.pipe(u);
+      u.pipe(c);
+      c.on('error', () => u.destroy());
+      u.on('error', () => c.destroy());
+    });
+    await new Promise<void>((resolve) => this.#relayServer?.listen(sock, resolve));
+  }
+
+  async #addNamespace(ns: string): Promise<void> {
+    await ip(['netns', 'add', ns]);
+    this.#namespaces.push(ns);
+    await ip(['-n', ns, 'link', 'set', 'lo', 'up']);
+  }
+
+  /** argv that runs a command inside a host's namespace with its own agent directory bound at `work/run`. */
+  inHost(host: Host, argv: readonly string[]): string[] {
+    return ['ip', 'netns', 'exec', host.ns, 'sh', '-c', 'mount --bind "$1" "$2" && shift 2 && exec "$@"', 'sh', path.join(host.dir, 'run'), path.join(this.work, 'run'), ...argv];
+  }
+
+  async addHost(index: number, agentKubeconfig = path.join(this.work, 'multinic-agent.kubeconfig')): Promise<Host> {
+    const host: Host = {
+      index,
+      name: `host-${index}`,
+      ns: `mn-e2e-h${index}-${this.id}`,
+      dir: path.join(this.work, `h${index}`),
+      nics: [1, 2].map((n) => ({ name: `eth${n}`, cidr: `10.10.${n}.${index}/24` })),
+    };
+    mkdirSync(path.join(host.dir, 'run'), { recursive: true });
+    mkdirSync(path.join(host.dir, 'iproute2'), { recursive: true });
+    await this.#addNamespace(host.ns);
+    for (const [n, nic] of host.nics.entries()) {
+      const peer = `h${index}n${n + 1}`;
+      await ip(['-n', this.switchNs, 'link', 'add', peer, 'type', 'veth', 'peer', 'name', nic.name, 'netns', host.ns]);
+      await ip(['-n', this.switchNs, 'link', 'set', peer, 'master', `br${n + 1}`, 'up']);
+      await ip(['-n', host.ns, 'addr', 'add', nic.cidr, 'dev', nic.name]);
+      await ip(['-n', host.ns, 'link', 'set', nic.name, 'up']);
+    }
+    this.hosts.push(host);
+    await this.#startRelay(host);
+    await this.#env().kubeConfig.makeApiClient(CoreV1Api).createNode({ body: { metadata: { name: host.name, labels: { 'kubernetes.io/hostname': host.name } } } });
+    this.#writeAgentConfig(host, agentKubeconfig);
+    this.startAgent(host);
+    return host;
+  }
+
+  async #startRelay(host: Host): Promise<void> {
+    const port = new URL(this.#env().server).port;
+    host.relay = daemon(`relay-${host.name}`, ['ip', 'netns', 'exec', host.ns, process.execPath, '-e', RELAY_JS, path.join(this.work, 'api.sock'), port], path.join(host.dir, 'relay.log'));
+    const log = path.join(host.dir, 'relay.log');
+    await waitFor(`the API relay in ${host.ns}`, () => Promise.resolve(existsSync(log) && readFileSync(log, 'utf8').includes('ready') ? true : undefined), 15_000);
+  }
+
+  #writeAgentConfig(host: Host, kubeconfig: string): void {
+    const config = {
+      nodeName: host.name,
+      socketPath: this.agentSocket,
+      stateDir: path.join(host.dir, 'state'),
+      kubeconfig,
+      logLevel: 'info',
+      metrics: { host: '127.0.0.1', port: 0 },
+      discovery: { pollMs: 1_000 },
+      routes: { rtTablesDir: path.join(host.dir, 'iproute2') },
+    };
+    writeFileSync(path.join(host.dir, 'agent.json'), JSON.stringify(config, null, 2));
+  }
+
+  startAgent(host: Host): Daemon {
+    host.agent = daemon(`agent-${host.name}`, this.inHost(host, [process.execPath, path.join(ROOT, 'packages/node-agent/dist/bin.js'), '--config', path.join(host.dir, 'agent.json')]), path.join(host.dir, 'agent.log'));
+    return host.agent;
+  }
+
+  // ------------------------------------------------------------------------------------------------ networks
+
+  /** Creates a MultiNicNetwork and waits until the controller reports it Ready. */
+  async applyNetwork(network: { metadata: { name: string }; spec: Record<string, unknown> }): Promise<void> {
+    const api = this.kubeConfig.makeApiClient(CustomObjectsApi);
+    await api.createClusterCustomObject({ ...MN, plural: 'multinicnetworks', body: { apiVersion: 'multinic.dev/v1', kind: 'MultiNicNetwork', ...network } });
+    await this.waitNetworkReady(network.metadata.name);
+  }
+
+  async waitNetworkReady(name: string, pools = this.hosts.length * 2): Promise<void> {
+    const api = this.kubeConfig.makeApiClient(CustomObjectsApi);
+    await waitFor(`MultiNicNetwork ${name} Ready with ${pools} IPPools and its NAD`, async () => {
+      const net = (await api.getClusterCustomObject({ ...MN, plural: 'multinicnetworks', name })) as { status?: { conditions?: { type: string; status: string }[] } };
+      const ready = net.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+      const list = (await api.listClusterCustomObject({ ...MN, plural: 'ippools', labelSelector: `multinic.dev/network=${name}` })) as { items: unknown[] };
+      const nad = await api.getNamespacedCustomObject({ group: 'k8s.cni.cncf.io', version: 'v1', plural: 'network-attachment-definitions', namespace: 'default', name }).catch(() => undefined);
+      return ready && list.items.length === pools && nad !== undefined ? true : undefined;
+    }, 90_000);
+  }
+
+  async ippools(network: string): Promise<IPPool[]> {
+    const api = this.kubeConfig.makeApiClient(CustomObjectsApi);
+    const list = (await api.listClusterCustomObject({ ...MN, plural: 'ippools', labelSelector: `multinic.dev/network=${network}` })) as { items: IPPool[] };
+    return list.items;
+  }
+
+  // ------------------------------------------------------------------------------------------------ pods
+
+  #multusConf(host: Host): string {
+    return JSON.stringify({
+      cniVersion: '1.0.0',
+      name: 'multus-cni-network',
+      type: 'multus',
+      kubeconfig: this.#env().kubeconfigPath,
+      cniDir: path.join(host.dir, 'multus'),
+      binDir: path.join(this.work, 'bin'),
+      logFile: path.join(host.dir, 'multus.log'),
+      logLevel: 'verbose',
+      delegates: [
+        {
+          cniVersion: '1.0.0',
+          name: 'cluster',
+          type: 'ptp',
+          ipMasq: false,
+          ipam: { type: 'host-local', subnet: `10.244.${host.index}.0/24`, dataDir: path.join(host.dir, 'host-local') },
+        },
+      ],
+    });
+  }
+
+  /** Runs multus inside the host namespace exactly as kubelet would for this pod. */
+  async multus(pod: Pod, command: 'ADD' | 'DEL' | 'CHECK'): Promise<{ code: number; stdout: string; stderr: string }> {
+    const env = {
+      CNI_COMMAND: command,
+      CNI_CONTAINERID: pod.containerID,
+      CNI_NETNS: `/run/netns/${pod.ns}`,
+      CNI_IFNAME: 'eth0',
+      CNI_PATH: this.cniPath,
+      CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${pod.namespace};K8S_POD_NAME=${pod.name};K8S_POD_INFRA_CONTAINER_ID=${pod.containerID};K8S_POD_UID=${pod.uid}`,
+    };
+    const [cmd, ...args] = this.inHost(pod.host, [path.join(this.work, 'bin', 'multus')]);
+    return run(cmd as string, args, { env, stdin: this.#multusConf(pod.host), timeoutMs: 60_000 });
+  }
+
+  /** Pod object, network namespace, multus ADD. Throws with multus' error when the ADD fails (the pod stays). */
+  async createPod(options: { name: string; host: Host; networks: string; namespace?: string }): Promise<Pod> {
+    const namespace = options.namespace ?? 'default';
+    const core = this.kubeConfig.makeApiClient(CoreV1Api);
+    const created = await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: options.name, annotations: { [NETWORKS_ANNOTATION]: options.networks } },
+        spec: { nodeName: options.host.name, containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] },
+      },
+    });
+    const pod: Pod = { name: options.name, namespace, uid: created.metadata?.uid ?? randomUUID(), host: options.host, ns: `mn-e2e-p-${options.name}-${this.id}`, containerID: randomBytes(32).toString('hex') };
+    this.pods.set(options.name, pod);
+    await this.#addNamespace(pod.ns);
+    const res = await this.multus(pod, 'ADD');
+    if (res.code !== 0) throw new Error(`multus ADD for ${pod.name} on ${pod.host.name} failed (exit ${res.code}): ${res.stdout.trim()} ${res.stderr.trim()}`);
+    return pod;
+  }
+
+  /** multus DEL (as kubelet does when the pod goes), then the Pod object and the namespace. */
+  async deletePod(pod: Pod): Promise<void> {
+    const res = await this.multus(pod, 'DEL');
+    if (res.code !== 0) throw new Error(`multus DEL for ${pod.name} failed (exit ${res.code}): ${res.stdout.trim()} ${res.stderr.trim()}`);
+    await this.kubeConfig.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: pod.name, namespace: pod.namespace, gracePeriodSeconds: 0 });
+    await this.#deleteNamespace(pod.ns);
+    this.pods.delete(pod.name);
+  }
+
+  async #deleteNamespace(ns: string): Promise<void> {
+    await run('ip', ['netns', 'del', ns]);
+    const i = this.#namespaces.indexOf(ns);
+    if (i >= 0) this.#namespaces.splice(i, 1);
+  }
+
+  /** IPv4 addresses of the pod's interfaces (loopback left out), from inside its namespace. */
+  async podInterfaces(pod: Pod): Promise<PodInterface[]> {
+    const out = JSON.parse(await ip(['-n', pod.ns, '-j', 'addr', 'show'])) as { ifname: string; addr_info?: { family: string; local: string; prefixlen: number }[] }[];
+    return out.flatMap((l) => (l.ifname === 'lo' ? [] : (l.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => ({ name: l.ifname, address: `${a.local}/${a.prefixlen}` }))));
+  }
+
+  async networkStatus(pod: Pod): Promise<NetworkStatus[]> {
+    const p = await this.kubeConfig.makeApiClient(CoreV1Api).readNamespacedPod({ name: pod.name, namespace: pod.namespace });
+    const text = p.metadata?.annotations?.[STATUS_ANNOTATION];
+    return text === undefined ? [] : (JSON.parse(text) as NetworkStatus[]);
+  }
+
+  async ping(from: Pod, address: string): Promise<boolean> {
+    const res = await run('ip', ['netns', 'exec', from.ns, 'ping', '-n', '-q', '-c1', '-W1', address]);
+    return res.code === 0;
+  }
+
+  /** Every namespace whose name carries this cluster's id (what `ip netns list` still shows). */
+  async leftoverNamespaces(): Promise<string[]> {
+    const out = await runOk('ip', ['netns', 'list']);
+    return out.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.includes(this.id));
+  }
+
+  /** Tears everything down: pods' namespaces, agents, relays, controller, hosts, switch, control plane, files. */
+  async stop(options: { keepFiles?: boolean } = {}): Promise<void> {
+    const stops: Promise<void>[] = [];
+    if (this.controller !== undefined) stops.push(stopDaemon(this.controller));
+    for (const h of this.hosts) {
+      if (h.agent !== undefined) stops.push(stopDaemon(h.agent));
+      if (h.relay !== undefined) stops.push(stopDaemon(h.relay));
+    }
+    await Promise.all(stops);
+    for (const ns of [...this.#namespaces].reverse()) await this.#deleteNamespace(ns);
+    await new Promise<void>((resolve) => (this.#relayServer === undefined ? resolve() : this.#relayServer.close(() => resolve())));
+    this.#relayServer = undefined;
+    await this.env?.stop();
+    this.env = undefined;
+    if (options.keepFiles !== true) rmSync(this.work, { recursive: true, force: true });
+  }
+}
+
+export interface IPPool {
+  metadata: { name: string; labels?: Record<string, string> };
+  spec: { hostName: string; interfaceName: string; podCIDR: string; vlanCIDR?: string };
+  status?: { allocations?: { address: string; containerID: string; interface: string; podUID: string }[] };
+}
+
+export interface NetworkStatus {
+  name: string;
+  interface?: string;
+  ips?: string[];
+  mac?: string;
+  default?: boolean;
+}

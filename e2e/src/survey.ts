@@ -1,0 +1,89 @@
+// What the demo prints and the tests assert: every pod's secondary interfaces, which NIC network each address is on
+// (from the IPPools), and the result of pinging every other pod on every network.
+import type { Cluster, IPPool, Pod } from './cluster.js';
+
+export interface Attachment {
+  readonly pod: string;
+  readonly host: string;
+  readonly interface: string;
+  /** address/prefix */
+  readonly address: string;
+  /** The host NIC (eth1, eth2) whose IPPool holds the address; undefined: no pool of the network holds it. */
+  readonly nic: string | undefined;
+  /** The IPPool that holds the address. */
+  readonly pool: IPPool | undefined;
+}
+
+export interface PingResult {
+  readonly from: string;
+  readonly to: string;
+  readonly nic: string;
+  readonly address: string;
+  readonly ok: boolean;
+}
+
+function ipv4(text: string): number {
+  return text.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
+}
+
+/** Whether `address` (with or without /prefix) lies in `cidr`. IPv4 only (the topology is IPv4). */
+export function inCidr(address: string, cidr: string): boolean {
+  const [base, bits] = cidr.split('/');
+  const size = 2 ** (32 - Number(bits));
+  const a = ipv4(address.split('/')[0] ?? '');
+  const b = ipv4(base ?? '');
+  return Math.floor(a / size) === Math.floor(b / size);
+}
+
+/** The secondary attachments of `pods` (interfaces other than the cluster network's eth0). */
+export async function attachments(cluster: Cluster, network: string, pods: readonly Pod[]): Promise<Attachment[]> {
+  const pools = await cluster.ippools(network);
+  const rows: Attachment[] = [];
+  for (const pod of pods) {
+    for (const i of await cluster.podInterfaces(pod)) {
+      if (i.name === 'eth0') continue;
+      const pool = pools.find((p) => inCidr(i.address, p.spec.podCIDR));
+      rows.push({ pod: pod.name, host: pod.host.name, interface: i.name, address: i.address, nic: pool?.spec.interfaceName, pool });
+    }
+  }
+  return rows;
+}
+
+async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Every pod pings every other pod's address on each NIC network it shares with it. */
+export async function pingMatrix(cluster: Cluster, rows: readonly Attachment[]): Promise<PingResult[]> {
+  const pairs: { from: Attachment; to: Attachment }[] = [];
+  for (const from of rows) for (const to of rows) if (from.pod !== to.pod && from.nic !== undefined && from.nic === to.nic) pairs.push({ from, to });
+  return pool(pairs, 4, async ({ from, to }) => {
+    const pod = cluster.pods.get(from.pod);
+    const address = to.address.split('/')[0] ?? '';
+    const ok = pod === undefined ? false : await cluster.ping(pod, address);
+    return { from: from.pod, to: to.pod, nic: from.nic ?? '', address, ok };
+  });
+}
+
+/** A plain text table: one line per attachment, with its pings to the other pods on the same NIC network. */
+export function formatTable(rows: readonly Attachment[], pings: readonly PingResult[]): string {
+  const header = ['POD', 'HOST', 'INTERFACE', 'NIC', 'ADDRESS', 'PING (other pods on this network)'];
+  const lines = rows.map((r) => {
+    const mine = pings.filter((p) => p.from === r.pod && p.nic === r.nic);
+    const ok = mine.filter((p) => p.ok).length;
+    const failed = mine.filter((p) => !p.ok).map((p) => `${p.to}(${p.address})`);
+    return [r.pod, r.host, r.interface, r.nic ?? '?', r.address, `${ok}/${mine.length} ok${failed.length > 0 ? `; FAILED: ${failed.join(' ')}` : ''}`];
+  });
+  const all = [header, ...lines];
+  const widths = header.map((_, c) => Math.max(...all.map((l) => (l[c] ?? '').length)));
+  return all.map((l) => l.map((cell, c) => (c === l.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  ')).join('\n');
+}
