@@ -14,7 +14,7 @@ export type { Checkpoint, LoadedCheckpoint } from './ipam/checkpoint.js';
 export { AgentMetrics } from './metrics.js';
 export { assignTables, desiredRoutes, removalBatch, routeBatch, tableName } from './routes/plan.js';
 export type { AssignTablesInput, CurrentState, DesiredRule, NetworkRoutes } from './routes/plan.js';
-export { podNicRequest, selectForPod } from './select.js';
+export { selectForPod } from './select.js';
 export { main } from './main.js';
 export type { MainIo } from './main.js';
 export { AgentStartError } from './errors.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { HostNic, MultiNicNetwork, SelectRequest } from '@multinic/crd-types';
-import { podNicRequest, selectForPod } from './select.js';
+import { selectForPod } from './select.js';
 
 const nics: HostNic[] = [
   { interfaceName: 'eth1', netAddress: '10.10.1.0/24', hostIP: '10.10.1.2', speedMbps: 100000, pciAddress: '0000:3b:00.0' },
@@ -26,29 +26,20 @@ const req = (extra: Partial<SelectRequest> = {}): SelectRequest => ({
 
 const ctx = { hostNics: nics, network: network(), pooledNics: new Set(['eth1', 'eth2']), nicClass: () => undefined };
 
-describe('podNicRequest', () => {
-  it.each([
-    { args: { nics: 2 }, expected: { nics: 2 } },
-    { args: { nics: '3' }, expected: { nics: 3 } },
-    { args: { masters: 'eth2, eth1' }, expected: { masters: ['eth2', 'eth1'] } },
-    { args: { master: ['eth1'] }, expected: { masters: ['eth1'] } },
-    { args: { target: '200Gbps', class: 'mlx' }, expected: { target: '200Gbps', class: 'mlx' } },
-  ])('cni-args $args → $expected', ({ args, expected }) => {
-    expect(podNicRequest(args, undefined)).toEqual({ ok: true, value: expected });
-  });
-
+describe('selectForPod: cni-args', () => {
   it.each([
     { args: { nics: 0 }, field: 'cniArgs.nics' },
     { args: { nics: 'two' }, field: 'cniArgs.nics' },
     { args: { masters: [1] }, field: 'cniArgs.masters' },
     { args: { target: 5 }, field: 'cniArgs.target' },
-  ])('rejects $args naming $field', ({ args, field }) => {
-    const r = podNicRequest(args, undefined);
+  ])('rejects $args with 400 naming $field', ({ args, field }) => {
+    const r = selectForPod(req({ cniArgs: args }), ctx);
     expect(!r.ok && r.failure).toMatchObject({ status: 400, error: { code: 7, field } });
   });
 
   it('device ids become allocated PCI addresses', () => {
-    expect(podNicRequest(undefined, ['0000:3b:00.0'])).toEqual({ ok: true, value: { allocatedPciAddresses: ['0000:3b:00.0'] } });
+    const r = selectForPod(req({ deviceIDs: ['0000:3b:00.0'] }), ctx);
+    expect(r.ok && r.value.nics.map((n) => n.interfaceName)).toEqual(['eth1']);
   });
 });
 

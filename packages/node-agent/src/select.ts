@@ -4,50 +4,15 @@ import type { HostNic, MultiNicNetwork, NicClassSpec, SelectRequest, SelectRespo
 import { AGENT_ERROR_CODES } from '@multinic/crd-types';
 import { podInterfaceName } from '@multinic/netconf';
 import type { PodNicRequest } from '@multinic/policy';
-import { selectNics } from '@multinic/policy';
+import { podNicRequest, selectNics } from '@multinic/policy';
 import type { Outcome } from './errors.js';
 import { failed, failure, okValue } from './errors.js';
 
-type MutableRequest = { -readonly [K in keyof PodNicRequest]: PodNicRequest[K] };
-
-function stringList(value: unknown): string[] | undefined {
-  if (typeof value === 'string') return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value;
-  return undefined;
-}
-
-function badArg(field: string, msg: string): Outcome<never> {
-  return failed(failure({ status: 400, code: AGENT_ERROR_CODES.invalidConfig, field: `cniArgs.${field}`, msg }));
-}
-
-function nicsArg(value: unknown): Outcome<number | undefined> {
-  if (value === undefined) return okValue(undefined);
-  const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) return badArg('nics', `must be a positive whole number of NICs, got ${JSON.stringify(value)}`);
-  return okValue(n);
-}
-
-/** Multus `cni-args` (`nics`, `masters`/`master`, `target`, `class`) and device-plugin ids → policy's PodNicRequest. */
-export function podNicRequest(cniArgs: Readonly<Record<string, unknown>> | undefined, deviceIDs: readonly string[] | undefined): Outcome<PodNicRequest> {
-  const args = cniArgs ?? {};
-  const out: MutableRequest = {};
-  const nics = nicsArg(args['nics']);
-  if (!nics.ok) return nics;
-  if (nics.value !== undefined) out.nics = nics.value;
-  const mastersValue = args['masters'] ?? args['master'];
-  if (mastersValue !== undefined) {
-    const masters = stringList(mastersValue);
-    if (masters === undefined) return badArg('masters', `must be a list of interface names or a comma-separated string, got ${JSON.stringify(mastersValue)}`);
-    out.masters = masters;
-  }
-  for (const key of ['target', 'class'] as const) {
-    const value = args[key];
-    if (value === undefined) continue;
-    if (typeof value !== 'string') return badArg(key, `must be a string, got ${JSON.stringify(value)}`);
-    out[key] = value;
-  }
-  if (deviceIDs !== undefined && deviceIDs.length > 0) out.allocatedPciAddresses = deviceIDs;
-  return okValue(out);
+/** Multus `cni-args` and device-plugin ids → policy's PodNicRequest; an unreadable cni-arg is a 400 naming it. */
+function requestOf(req: SelectRequest): Outcome<PodNicRequest> {
+  const r = podNicRequest(req.cniArgs, req.deviceIDs);
+  if (r.ok) return okValue(r.value);
+  return failed(failure({ status: 400, code: AGENT_ERROR_CODES.invalidConfig, field: `cniArgs.${r.error.field}`, msg: r.error.message }));
 }
 
 export interface InvalidNetwork {
@@ -71,7 +36,7 @@ export function selectForPod(req: SelectRequest, ctx: SelectContext): Outcome<Se
   if ('problems' in ctx.network) {
     return failed(failure({ status: 422, code: AGENT_ERROR_CODES.invalidConfig, field: 'network', msg: `MultiNicNetwork ${req.network} is invalid: ${ctx.network.problems.join('; ')}; fix the network` }));
   }
-  const request = podNicRequest(req.cniArgs, req.deviceIDs);
+  const request = requestOf(req);
   if (!request.ok) return request;
   const usable = ctx.hostNics.filter((n) => ctx.pooledNics.has(n.interfaceName));
   const unpooled = ctx.hostNics.filter((n) => !ctx.pooledNics.has(n.interfaceName));

@@ -1,4 +1,6 @@
 export { selectNics, normalizePciAddress } from './select.js';
+export { podNicRequest } from './request.js';
+export type { CniArgsProblem, PodNicRequestResult } from './request.js';
 export { compileSelector, nicAttributes } from './cel.js';
 export type { NicPredicate } from './cel.js';
 export { parseBandwidth, formatMbps } from './bandwidth.js';
