@@ -106,7 +106,7 @@ export class Cluster {
     t = Date.now();
     const [controllerKc, agentKc] = await this.#installRbac();
     await this.#startApiRelay();
-    await this.#addNamespace(this.switchNs);
+    await this.addNetns(this.switchNs);
     for (const br of ['br1', 'br2']) {
       await ip(['-n', this.switchNs, 'link', 'add', br, 'type', 'bridge']);
       await ip(['-n', this.switchNs, 'link', 'set', br, 'up']);
@@ -166,10 +166,12 @@ export class Cluster {
     await new Promise<void>((resolve) => this.#relayServer?.listen(sock, resolve));
   }
 
-  async #addNamespace(ns: string): Promise<void> {
+  /** A network namespace with its loopback up, deleted by stop(). */
+  async addNetns(ns: string): Promise<string> {
     await ip(['netns', 'add', ns]);
     this.#namespaces.push(ns);
     await ip(['-n', ns, 'link', 'set', 'lo', 'up']);
+    return ns;
   }
 
   /** argv that runs a command inside a host's namespace with its own agent directory bound at `work/run`. */
@@ -187,7 +189,7 @@ export class Cluster {
     };
     mkdirSync(path.join(host.dir, 'run'), { recursive: true });
     mkdirSync(path.join(host.dir, 'iproute2'), { recursive: true });
-    await this.#addNamespace(host.ns);
+    await this.addNetns(host.ns);
     for (const [n, nic] of host.nics.entries()) {
       const peer = `h${index}n${n + 1}`;
       await ip(['-n', this.switchNs, 'link', 'add', peer, 'type', 'veth', 'peer', 'name', nic.name, 'netns', host.ns]);
@@ -306,7 +308,7 @@ export class Cluster {
     });
     const pod: Pod = { name: options.name, namespace, uid: created.metadata?.uid ?? randomUUID(), host: options.host, ns: `mn-e2e-p-${options.name}-${this.id}`, containerID: randomBytes(32).toString('hex') };
     this.pods.set(options.name, pod);
-    await this.#addNamespace(pod.ns);
+    await this.addNetns(pod.ns);
     const res = await this.multus(pod, 'ADD');
     if (res.code !== 0) throw new Error(`multus ADD for ${pod.name} on ${pod.host.name} failed (exit ${res.code}): ${res.stdout.trim()} ${res.stderr.trim()}`);
     return pod;
