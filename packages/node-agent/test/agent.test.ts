@@ -185,6 +185,22 @@ describe('the local API', () => {
     expect((await release('asked')).body.released).toEqual([]);
   });
 
+  it('lookup answers what the agent holds for an attachment, read-only, as allocate answered it; nothing once released', async () => {
+    const lookup = (containerID: string, ifname = 'net1'): Promise<{ status: number; body: { allocations: unknown[]; field?: string } }> =>
+      sock.post('/v1/lookup', { network: 'net-a', containerID, ifname });
+    const added = await allocate('looked-up', ['eth3', 'eth1']);
+    expect(added.status).toBe(200);
+    const before = held();
+    const found = await lookup('looked-up');
+    expect(found).toEqual({ status: 200, body: { allocations: added.body.allocations } });
+    expect(held()).toEqual(before);
+    expect((await lookup('looked-up', 'net2')).body.allocations).toEqual([]);
+    expect((await release('looked-up')).body.released).toHaveLength(2);
+    expect(await lookup('looked-up')).toEqual({ status: 200, body: { allocations: [] } });
+    const bad = await sock.post<{ field?: string }>('/v1/lookup', { network: 'net-a', containerID: '' , ifname: 'net1' });
+    expect([bad.status, bad.body.field]).toEqual([400, 'containerID']);
+  });
+
   it('200 concurrent allocations and releases: no address twice, and the IPPool status equals the live allocations', async () => {
     const ids = Array.from({ length: 200 }, (_, i) => `storm-${i}`);
     const first = await Promise.all(ids.map((id) => allocate(id, ['eth1', 'eth3'])));

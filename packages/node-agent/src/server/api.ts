@@ -1,13 +1,14 @@
 // The local API's handlers: parse the wire request with its crd-types schema, run the decision, persist before
 // answering, and hand the change to the IPPool mirror.
 import type { z } from 'zod';
-import type { Allocation, AllocateResponse, GcResponse, HostNic, MultiNicNetwork, NicClassSpec, ReleaseResponse, StatusResponse } from '@multinic/crd-types';
+import type { Allocation, AllocateResponse, GcResponse, HostNic, LookupResponse, MultiNicNetwork, NicClassSpec, ReleaseResponse, StatusResponse } from '@multinic/crd-types';
 import {
   AGENT_ERROR_CODES,
   AGENT_PATHS,
   AllocateRequestSchema,
   CniErrorCode,
   GcRequestSchema,
+  LookupRequestSchema,
   ReleaseRequestSchema,
   SelectRequestSchema,
   StatusRequestSchema,
@@ -146,6 +147,17 @@ function gcHandler(ctx: ApiContext): Handler {
   };
 }
 
+/** Read-only: what the agent holds for one attachment, in NIC order (CHECK compares it, DEL rebuilds from it). */
+function lookupHandler(ctx: ApiContext): Handler {
+  return async (body) => {
+    const req = parse(LookupRequestSchema, body);
+    if (!req.ok) return req.answer;
+    const held = ctx.store.attachment(req.value.network, req.value.containerID, req.value.ifname) ?? [];
+    const response: LookupResponse = { allocations: held.map((x) => toAllocation(ctx.store, x, x.podInterface)) };
+    return { status: 200, body: response };
+  };
+}
+
 function statusHandler(ctx: ApiContext): Handler {
   return async (body) => {
     const req = parse(StatusRequestSchema, body);
@@ -169,5 +181,6 @@ export function apiRoutes(ctx: ApiContext): Record<string, Handler> {
     [AGENT_PATHS.release]: releaseHandler(ctx),
     [AGENT_PATHS.gc]: gcHandler(ctx),
     [AGENT_PATHS.status]: statusHandler(ctx),
+    [AGENT_PATHS.lookup]: lookupHandler(ctx),
   };
 }
