@@ -14,6 +14,7 @@ import {
   type MultiNicNetworkStatus,
   type ParseResult,
 } from '@multinic/crd-types';
+import { needsHostRoutes } from '@multinic/netconf';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { ControllerConfig } from './config.js';
@@ -129,12 +130,6 @@ function poolState(pool: KubeObject | undefined): PoolState | undefined {
   return { hasAllocations: Array.isArray(allocations) && allocations.length > 0, departedAt: Number.isNaN(departedAt) ? undefined : departedAt };
 }
 
-/** Host routes exist in the L3 vlan modes (multi-nic-cni's rule); the default mode is l3 when the plugin is ipvlan l3. */
-function isRouted(network: MultiNicNetwork): boolean {
-  const mode = network.spec.ipam.vlanMode ?? (network.spec.plugin.args as { mode?: unknown } | undefined)?.mode;
-  return mode === 'l3' || mode === 'l3s';
-}
-
 /** `current` with the spec, labels and controller reference of `wanted`; what others added is kept. */
 function replacement(current: KubeObject, wanted: KubeObject): KubeObject {
   const { managedFields: _managed, ...metadata } = current.metadata;
@@ -220,7 +215,7 @@ export class NetworkReconciler {
       namespaces: selected,
       missingNamespaces: missing,
       retained: retention.retained.length,
-      routed: isRouted(input.network),
+      routed: needsHostRoutes(input.network),
     });
     this.#d.metrics.planHosts.set({ network: ctx.ref.name }, plannedHosts(result.plan).length);
     this.#d.metrics.planPools.set({ network: ctx.ref.name }, result.ippools.length);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { MultiNicNetwork } from '@multinic/crd-types';
-import { buildNetworkAttachmentDefinition, buildNetworkAttachmentDefinitions, nadConfig, networkPlugin, parseMultiNicNetConf } from './nad.js';
+import { buildNetworkAttachmentDefinition, buildNetworkAttachmentDefinitions, nadConfig, needsHostRoutes, networkPlugin, parseMultiNicNetConf } from './nad.js';
 
 function network(spec: Partial<MultiNicNetwork['spec']> = {}, name = 'multi-nic-net'): MultiNicNetwork {
   return {
@@ -111,5 +111,20 @@ describe('NetworkAttachmentDefinitions', () => {
     const r = parseMultiNicNetConf(conf);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error).toContain(error);
+  });
+});
+
+describe('needsHostRoutes', () => {
+  const network = (ipam: Record<string, unknown>, plugin: Record<string, unknown>): MultiNicNetwork =>
+    ({ apiVersion: 'multinic.dev/v1', kind: 'MultiNicNetwork', metadata: { name: 'n' }, spec: { ipam: { type: 'multi-nic-ipam', ...ipam }, plugin: { cniVersion: '1.0.0', ...plugin } } }) as MultiNicNetwork;
+
+  it.each([
+    { case: 'ipvlan, vlanMode l3', ipam: { vlanMode: 'l3' }, plugin: { type: 'ipvlan' }, expected: true },
+    { case: 'ipvlan, args.mode l3s', ipam: {}, plugin: { type: 'ipvlan', args: { mode: 'l3s' } }, expected: true },
+    { case: 'ipvlan, default mode (l2)', ipam: {}, plugin: { type: 'ipvlan' }, expected: false },
+    { case: 'args.mode wins over vlanMode', ipam: { vlanMode: 'l3' }, plugin: { type: 'ipvlan', args: { mode: 'l2' } }, expected: false },
+    { case: 'macvlan', ipam: { vlanMode: 'l3' }, plugin: { type: 'macvlan' }, expected: false },
+  ])('$case → $expected', ({ ipam, plugin, expected }) => {
+    expect(needsHostRoutes(network(ipam, plugin))).toBe(expected);
   });
 });

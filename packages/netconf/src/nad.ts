@@ -43,6 +43,18 @@ export function networkPlugin(network: MultiNicNetwork): Result<PluginConfig> {
   return parsePlugin(network.spec.plugin, vlanMode === undefined ? {} : { defaultVlanMode: vlanMode });
 }
 
+/**
+ * Whether a network's pods route at L3 through the host (ipvlan/aws-ipvlan in l3 or l3s mode, the mode coming from
+ * `plugin.args.mode` or else `ipam.vlanMode`, as networkPlugin resolves it): only those need host routes. A plugin
+ * that does not parse needs none.
+ */
+export function needsHostRoutes(network: MultiNicNetwork): boolean {
+  const plugin = networkPlugin(network);
+  if (!plugin.ok) return false;
+  const p = plugin.value;
+  return (p.type === 'ipvlan' || p.type === 'aws-ipvlan') && (p.mode === 'l3' || p.mode === 'l3s');
+}
+
 /** The NetworkAttachmentDefinition `spec.config` object for a network (keys in a fixed order). */
 export function nadConfig(network: MultiNicNetwork, options: NadOptions = {}): Result<JsonObject> {
   const plugin = networkPlugin(network);

@@ -5,6 +5,7 @@ import type { KubeConfig, KubernetesObject, V1Pod } from '@kubernetes/client-nod
 import type { NetworkPlan } from '@multinic/cidr-core';
 import type { HostNic, HostRouteStatus, MultiNicNetwork, NicClassSpec } from '@multinic/crd-types';
 import { CidrSpecSchema, IPPoolAllocationSchema, IPPoolSpecSchema, MultiNicNetworkSchema, NicClassSpecSchema, formatProblem, parseWith } from '@multinic/crd-types';
+import { needsHostRoutes } from '@multinic/netconf';
 import type { Logger } from 'pino';
 import type { AgentConfig } from './config.js';
 import { diffNics } from './discovery/nics.js';
@@ -21,7 +22,6 @@ import type { MetricsServer } from './metrics.js';
 import { AgentMetrics, serveMetrics } from './metrics.js';
 import { RouteProgrammer } from './routes/programmer.js';
 import type { InvalidNetwork } from './select.js';
-import { needsHostRoutes } from './routes/plan.js';
 import { Periodic } from './serial.js';
 import { apiRoutes } from './server/api.js';
 import type { SocketServer } from './server/socket.js';

@@ -2,8 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { computePlan } from '@multinic/cidr-core';
 import fc from 'fast-check';
 import type { CurrentState, IpRoute, IpRule } from './plan.js';
-import type { MultiNicNetwork } from '@multinic/crd-types';
-import { assignTables, canonicalPrefix, desiredRoutes, needsHostRoutes, removalBatch, routeBatch, tableName, tablesFromNames, tablesInUse } from './plan.js';
+import { assignTables, canonicalPrefix, desiredRoutes, removalBatch, routeBatch, tableName, tablesFromNames, tablesInUse } from './plan.js';
 
 const plan = computePlan({
   networkName: 'net-a',
@@ -31,21 +30,6 @@ describe('desiredRoutes', () => {
   it('a host that is not in the plan needs nothing', () => {
     const none = desiredRoutes({ network: 'net-a', plan, hostName: 'node9', table: 1003 });
     expect([none.routes, none.rules]).toEqual([[], []]);
-  });
-});
-
-describe('needsHostRoutes', () => {
-  const network = (ipam: Record<string, unknown>, plugin: Record<string, unknown>): MultiNicNetwork =>
-    ({ apiVersion: 'multinic.dev/v1', kind: 'MultiNicNetwork', metadata: { name: 'n' }, spec: { ipam: { type: 'multi-nic-ipam', ...ipam }, plugin: { cniVersion: '1.0.0', ...plugin } } }) as MultiNicNetwork;
-
-  it.each([
-    { case: 'ipvlan, vlanMode l3', ipam: { vlanMode: 'l3' }, plugin: { type: 'ipvlan' }, expected: true },
-    { case: 'ipvlan, args.mode l3s', ipam: {}, plugin: { type: 'ipvlan', args: { mode: 'l3s' } }, expected: true },
-    { case: 'ipvlan, default mode (l2)', ipam: {}, plugin: { type: 'ipvlan' }, expected: false },
-    { case: 'args.mode wins over vlanMode', ipam: { vlanMode: 'l3' }, plugin: { type: 'ipvlan', args: { mode: 'l2' } }, expected: false },
-    { case: 'macvlan', ipam: { vlanMode: 'l3' }, plugin: { type: 'macvlan' }, expected: false },
-  ])('$case → $expected', ({ ipam, plugin, expected }) => {
-    expect(needsHostRoutes(network(ipam, plugin))).toBe(expected);
   });
 });
 

@@ -3,8 +3,6 @@
 // table id (one per network, not colliding with tables in use) and diffs against `ip -N -j` output.
 import type { NetworkPlan, PlannedRoute } from '@multinic/cidr-core';
 import { formatPrefix, parsePrefix, routesForHost, rulesForHost } from '@multinic/cidr-core';
-import type { MultiNicNetwork } from '@multinic/crd-types';
-import { networkPlugin } from '@multinic/netconf';
 import { z } from 'zod';
 
 export interface DesiredRule {
@@ -32,17 +30,6 @@ export function desiredRoutes(options: { network: string; plan: NetworkPlan; hos
     rules.push({ from: rule.from, table });
   }
   return { network: options.network, table, routes, rules };
-}
-
-/**
- * Whether a network's pods route at L3 through the host (ipvlan/aws-ipvlan in l3 or l3s mode, the mode coming from
- * `plugin.args.mode` or `ipam.vlanMode`, as netconf resolves it): only those need host routes.
- */
-export function needsHostRoutes(network: MultiNicNetwork): boolean {
-  const plugin = networkPlugin(network);
-  if (!plugin.ok) return false;
-  const mode = (plugin.value as { mode?: unknown }).mode;
-  return (plugin.value.type === 'ipvlan' || plugin.value.type === 'aws-ipvlan') && (mode === 'l3' || mode === 'l3s');
 }
 
 /** True when the plan puts this host on at least one of the network's interface networks. */
