@@ -298,6 +298,61 @@ describe('multi-nic with the node agent', () => {
     await eventually(async () => expect((await poolAllocations()).filter((a) => a.endsWith(' gone'))).toEqual([]));
   }, 60_000);
 
+  it('CHECK passes on a healthy pod and fails, naming what is wrong, when an address, an interface or the agent record is missing', async () => {
+    const pod = newPod();
+    try {
+      const add = await cni('ADD', { netns: pod.path, stdin: nad('1.0.0'), containerId: 'checked' });
+      expect(add.status).toBe(0);
+      const check = (prevResult: unknown): Promise<Answer> => cni('CHECK', { netns: pod.path, stdin: nad('1.0.0', { prevResult }), containerId: 'checked' });
+      expect(await check(add.json)).toMatchObject({ status: 0, json: {} });
+      // prevResult claims an address the agent does not hold.
+      const result = add.json as unknown as CniResult;
+      const forged = { ...result, ips: (result.ips ?? []).map((a, i) => (i === 0 ? { ...a, address: '192.168.250.250/18' } : a)) };
+      const differ = await check(forged);
+      expect([differ.status, differ.json['code'], differ.json['msg']]).toEqual([1, 999, expect.stringMatching(/^addresses differ between the node agent and prevResult .*192\.168\.250\.250/)]);
+      // The address is gone from net1-1 inside the pod: macvlan's CHECK sees it.
+      const second = result.ips?.[1]?.address ?? '';
+      ip('-n', pod.name, 'addr', 'del', second, 'dev', 'net1-1');
+      const noAddress = await check(add.json);
+      expect(noAddress.status).not.toBe(0);
+      expect(String(noAddress.json['msg'])).toMatch(/^macvlan CHECK net1-1: /);
+      ip('-n', pod.name, 'addr', 'add', second, 'dev', 'net1-1');
+      expect((await check(add.json)).status).toBe(0);
+      // The interface itself is gone.
+      ip('-n', pod.name, 'link', 'del', 'net1-0');
+      const noLink = await check(add.json);
+      expect(noLink.status).not.toBe(0);
+      expect(String(noLink.json['msg'])).toMatch(/^macvlan CHECK net1-0: /);
+      // The agent no longer holds the attachment.
+      await new AgentClient({ socketPath: SOCKET }).release({ network: NETWORK, containerID: 'checked', ifname: 'net1' });
+      const noRecord = await check(add.json);
+      expect([noRecord.status, noRecord.json['code'], noRecord.json['msg']]).toEqual([1, 999, `the node agent holds no addresses of network ${NETWORK} for container checked interface net1`]);
+    } finally {
+      dropPod(pod.name);
+    }
+  }, 60_000);
+
+  it('DEL without prevResult rebuilds the delegates from the agent record: the interfaces go, the addresses are released, twice', async () => {
+    const pod = newPod();
+    try {
+      const add = await cni('ADD', { netns: pod.path, stdin: nad('1.0.0'), containerId: 'record' });
+      expect(add.status).toBe(0);
+      expect(links(pod.name).sort()).toEqual(['lo', 'net1-0', 'net1-1']);
+      const held = await new AgentClient({ socketPath: SOCKET }).lookup({ network: NETWORK, containerID: 'record', ifname: 'net1' });
+      expect(held.allocations.map((a) => [a.interfaceName, a.podInterface, a.address])).toEqual(
+        (add.json as unknown as CniResult).ips?.map((a, i) => [`eth${i + 1}`, `net1-${i}`, a.address]),
+      );
+      const del = await cni('DEL', { netns: pod.path, stdin: nad('1.0.0'), containerId: 'record' });
+      expect({ status: del.status, json: del.json }).toEqual({ status: 0, json: {} });
+      expect(links(pod.name)).toEqual(['lo']);
+      expect((await new AgentClient({ socketPath: SOCKET }).lookup({ network: NETWORK, containerID: 'record', ifname: 'net1' })).allocations).toEqual([]);
+      await eventually(async () => expect((await poolAllocations()).filter((a) => a.endsWith(' record'))).toEqual([]));
+      expect((await cni('DEL', { netns: pod.path, stdin: nad('1.0.0'), containerId: 'record' })).status).toBe(0);
+    } finally {
+      dropPod(pod.name);
+    }
+  }, 60_000);
+
   it('GC (1.1.0) releases every attachment that is not in the valid list', async () => {
     const pod = newPod();
     try {
