@@ -30,7 +30,7 @@ function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv = 
 }
 
 function requireTools(): void {
-  const missing = ['umoci', 'chroot', 'tar'].filter((tool) => !existsSync(`/usr/bin/${tool}`) && !existsSync(`/usr/sbin/${tool}`));
+  const missing = ['umoci', 'chroot', 'tar', 'unshare'].filter((tool) => !existsSync(`/usr/bin/${tool}`) && !existsSync(`/usr/sbin/${tool}`));
   if (missing.length > 0) throw new Error(`${missing.join(', ')} missing: run scripts/ensure-tools (or apt-get install -y umoci)`);
   if (process.getuid?.() !== 0) throw new Error('the images test needs root (umoci unpack and chroot): run it as root');
 }
@@ -102,6 +102,13 @@ describe('the agent image', () => {
     const { rootfs } = image('agent');
     expect(run('chroot', [rootfs, 'ip', '-V'])).toMatch(/^ip utility, iproute2-/);
     expect(run('chroot', [rootfs, '/usr/sbin/ip', '-V'])).toMatch(/^ip utility, iproute2-/);
+  });
+
+  it('reads links and addresses as JSON over netlink (what discovery runs) in a new network namespace', () => {
+    const script = 'ip link set lo up && ip -j -d addr show';
+    const links = JSON.parse(run('unshare', ['--net', 'chroot', image('agent').rootfs, '/bin/sh', '-c', script])) as { ifname: string; addr_info: { local: string }[] }[];
+    expect(links.map((l) => l.ifname)).toEqual(['lo']);
+    expect(links[0]?.addr_info.map((a) => a.local)).toContain('127.0.0.1');
   });
 
   // The chart's default agent.installCni.referencePlugins, then the multinic executables install-cni copies.
