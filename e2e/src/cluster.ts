@@ -50,6 +50,14 @@ export interface PodInterface {
   readonly address: string;
 }
 
+export interface PodOptions {
+  readonly name: string;
+  readonly host: Host;
+  /** The k8s.v1.cni.cncf.io/networks annotation. */
+  readonly networks: string;
+  readonly namespace?: string;
+}
+
 export interface ClusterOptions {
   readonly hosts?: number;
   readonly log?: (line: string) => void;
@@ -296,7 +304,15 @@ export class Cluster {
   }
 
   /** Pod object, network namespace, multus ADD. Throws with multus' error when the ADD fails (the pod stays). */
-  async createPod(options: { name: string; host: Host; networks: string; namespace?: string }): Promise<Pod> {
+  async createPod(options: PodOptions): Promise<Pod> {
+    const pod = await this.newPod(options);
+    const res = await this.multus(pod, 'ADD');
+    if (res.code !== 0) throw new Error(`multus ADD for ${pod.name} on ${pod.host.name} failed (exit ${res.code}): ${res.stdout.trim()} ${res.stderr.trim()}`);
+    return pod;
+  }
+
+  /** The Pod object and its network namespace, before any CNI call. */
+  async newPod(options: PodOptions): Promise<Pod> {
     const namespace = options.namespace ?? 'default';
     const core = this.kubeConfig.makeApiClient(CoreV1Api);
     const created = await core.createNamespacedPod({
@@ -309,8 +325,6 @@ export class Cluster {
     const pod: Pod = { name: options.name, namespace, uid: created.metadata?.uid ?? randomUUID(), host: options.host, ns: `mn-e2e-p-${options.name}-${this.id}`, containerID: randomBytes(32).toString('hex') };
     this.pods.set(options.name, pod);
     await this.addNetns(pod.ns);
-    const res = await this.multus(pod, 'ADD');
-    if (res.code !== 0) throw new Error(`multus ADD for ${pod.name} on ${pod.host.name} failed (exit ${res.code}): ${res.stdout.trim()} ${res.stderr.trim()}`);
     return pod;
   }
 

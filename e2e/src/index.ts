@@ -1,5 +1,5 @@
 export { Cluster, NETWORKS_ANNOTATION, ROOT, STATUS_ANNOTATION } from './cluster.js';
-export type { ClusterOptions, Host, IPPool, NetworkStatus, Pod, PodInterface } from './cluster.js';
+export type { ClusterOptions, Host, PodOptions, IPPool, NetworkStatus, Pod, PodInterface } from './cluster.js';
 export { daemon, run, runOk, stopDaemon, waitFor } from './sh.js';
 export type { Daemon, RunOptions, RunResult } from './sh.js';
 export { macvlanNetwork, NETWORK, TOPOLOGY_NETS } from './network.js';

@@ -1,0 +1,109 @@
+// Scenarios 4 and 5 of issue 9: `kill -9` of an agent during a burst of 30 pod creations (kubelet's retry: DEL, then
+// ADD again) ends with every pod addressed, no address twice and no allocation without its pod; bad input (a NAD
+// whose config is broken, an address outside the pod's block) fails with a clear CNI error and leaves nothing behind.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import { Cluster, type Host, type Pod } from '../src/cluster.js';
+import { macvlanNetwork, NETWORK } from '../src/network.js';
+import { waitFor } from '../src/sh.js';
+import { attachments } from '../src/survey.js';
+
+let cluster: Cluster | undefined;
+
+function started(): Cluster {
+  if (cluster === undefined) throw new Error('the cluster did not start (see beforeAll)');
+  return cluster;
+}
+
+function host(i: number): Host {
+  const h = started().hosts[i];
+  if (h === undefined) throw new Error(`no host ${i}`);
+  return h;
+}
+
+beforeAll(async () => {
+  cluster = await Cluster.start({ hosts: 2 });
+  await cluster.applyNetwork(macvlanNetwork());
+}, 300_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+}, 120_000);
+
+/** `address podUID` of every allocation in the network's IPPools' status, sorted. */
+async function allocations(): Promise<string[]> {
+  const pools = await started().ippools(NETWORK);
+  return pools.flatMap((p) => (p.status?.allocations ?? []).map((a) => `${a.address} ${a.podUID}`)).sort();
+}
+
+/** ADD as kubelet does it: after a failure, DEL the sandbox and try again. */
+async function addWithRetries(pod: Pod, attempts: number): Promise<number> {
+  const c = started();
+  for (let i = 1; i <= attempts; i++) {
+    if ((await c.multus(pod, 'ADD')).code === 0) return i;
+    await c.multus(pod, 'DEL');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`multus ADD for ${pod.name} kept failing`);
+}
+
+describe('faults', () => {
+  it('kill -9 of an agent during a burst of 30 pod creations: after its restart every pod has its addresses, none twice, none leaked', async () => {
+    const c = started();
+    const h = host(0);
+    const pods: Pod[] = [];
+    for (let i = 0; i < 30; i++) pods.push(await c.newPod({ name: `burst-${i}`, host: h, networks: JSON.stringify([{ name: NETWORK }]) }));
+    let done = 0;
+    const killer = (async (): Promise<void> => {
+      await waitFor('8 pods added', () => Promise.resolve(done >= 8 ? true : undefined), 120_000);
+      const agent = h.agent;
+      if (agent?.child.pid === undefined) throw new Error('no agent');
+      process.kill(-agent.child.pid, 'SIGKILL');
+      await agent.exited;
+      await new Promise((r) => setTimeout(r, 1_000));
+      c.startAgent(h);
+    })();
+    let next = 0;
+    const attempts: number[] = [];
+    const worker = async (): Promise<void> => {
+      while (next < pods.length) {
+        const pod = pods[next++] as Pod;
+        attempts.push(await addWithRetries(pod, 40));
+        done++;
+      }
+    };
+    await Promise.all([killer, ...Array.from({ length: 4 }, worker)]);
+    const rows = await attachments(c, NETWORK, pods);
+    expect(rows.length).toBe(60);
+    expect(new Set(rows.map((r) => r.address)).size).toBe(60);
+    expect(rows.filter((r) => r.pool?.spec.hostName !== h.name)).toEqual([]);
+    const live = rows.map((r) => `${r.address.split('/')[0] ?? ''} ${c.pods.get(r.pod)?.uid ?? '?'}`).sort();
+    await waitFor('IPPool status to equal the pods', async () => ((await allocations()).join() === live.join() ? true : undefined), 60_000).catch(() => undefined);
+    expect(await allocations()).toEqual(live);
+    process.stdout.write(`burst: ${attempts.filter((a) => a > 1).length} of 30 ADDs needed a retry while the agent was down\n`);
+  });
+
+  it('a NAD whose config is broken fails the ADD with multi-nic\'s error naming the field, and leaves nothing behind', async () => {
+    const c = started();
+    const config = { cniVersion: '1.0.0', name: 'broken', type: 'multi-nic', subnet: '172.31.0.0/16', masterNets: 'eth1', multiNICIPAM: true, agentSocket: c.agentSocket, plugin: { cniVersion: '1.0.0', type: 'macvlan' }, ipam: { type: 'multi-nic-ipam', vlanMode: 'l2' } };
+    await c.kubeConfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({ group: 'k8s.cni.cncf.io', version: 'v1', plural: 'network-attachment-definitions', namespace: 'default', body: { apiVersion: 'k8s.cni.cncf.io/v1', kind: 'NetworkAttachmentDefinition', metadata: { name: 'broken' }, spec: { config: JSON.stringify(config) } } });
+    const before = await allocations();
+    const pod = await c.newPod({ name: 'bad-nad', host: host(1), networks: JSON.stringify([{ name: 'broken' }]) });
+    const res = await c.multus(pod, 'ADD');
+    expect(res.code).not.toBe(0);
+    expect(`${res.stdout} ${res.stderr}`).toMatch(/masterNets/);
+    expect(await c.podInterfaces(pod)).toEqual([]);
+    expect(await allocations()).toEqual(before);
+  });
+
+  it('a pod asking for an address outside its host\'s block fails with the agent\'s reason, and leaves nothing behind', async () => {
+    const c = started();
+    const before = await allocations();
+    const pod = await c.newPod({ name: 'bad-ip', host: host(1), networks: JSON.stringify([{ name: NETWORK, ips: ['172.30.0.200/17'] }]) });
+    const res = await c.multus(pod, 'ADD');
+    expect(res.code).not.toBe(0);
+    expect(`${res.stdout} ${res.stderr}`).toMatch(/requested address 172\.30\.0\.200\/17 is in none of the selected NICs' pod blocks/);
+    expect(await c.podInterfaces(pod)).toEqual([]);
+    expect(await allocations()).toEqual(before);
+  });
+});
