@@ -120,8 +120,14 @@ export class Cluster {
       await ip(['-n', this.switchNs, 'link', 'set', br, 'up']);
     }
     for (let i = 1; i <= hostCount; i++) await this.addHost(i, agentKc);
-    this.controller = daemon('controller', ['node', '--max-semi-space-size=16', path.join(ROOT, 'packages/controller/dist/bin.js'), '--kubeconfig', controllerKc, '--leader-elect=false', '--http-address', '127.0.0.1', '--http-port', '0', '--event-namespace', RELEASE_NS, '--agent-socket', this.agentSocket, '--log-level', 'info'], path.join(this.work, 'controller.log'));
+    this.startController(controllerKc);
     this.#log(`${hostCount} hosts, agents and controller started in ${Date.now() - t} ms`);
+  }
+
+  /** The multinic-controller program in the root namespace, with the chart's controller ServiceAccount. */
+  startController(kubeconfig = path.join(this.work, 'multinic-controller.kubeconfig')): Daemon {
+    this.controller = daemon('controller', [process.execPath, '--max-semi-space-size=16', path.join(ROOT, 'packages/controller/dist/bin.js'), '--kubeconfig', kubeconfig, '--leader-elect=false', '--http-address', '127.0.0.1', '--http-port', '0', '--event-namespace', RELEASE_NS, '--agent-socket', this.agentSocket, '--log-level', 'info'], path.join(this.work, 'controller.log'));
+    return this.controller;
   }
 
   /** A bin directory as kubelet's CNI_PATH would hold it: multus and the multinic plugins. */
@@ -232,6 +238,14 @@ export class Cluster {
       routes: { rtTablesDir: path.join(host.dir, 'iproute2') },
     };
     writeFileSync(path.join(host.dir, 'agent.json'), JSON.stringify(config, null, 2));
+  }
+
+  /** A host leaves: its agent and relay stop, its Node object goes, its namespace (and its links) is deleted. */
+  async removeHost(host: Host): Promise<void> {
+    await Promise.all([host.agent, host.relay].map((d) => (d === undefined ? undefined : stopDaemon(d))));
+    await this.kubeConfig.makeApiClient(CoreV1Api).deleteNode({ name: host.name });
+    await this.#deleteNamespace(host.ns);
+    this.hosts.splice(this.hosts.indexOf(host), 1);
   }
 
   startAgent(host: Host): Daemon {

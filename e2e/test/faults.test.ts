@@ -2,7 +2,7 @@
 // ADD again) ends with every pod addressed, no address twice and no allocation without its pod; bad input (a NAD
 // whose config is broken, an address outside the pod's block) fails with a clear CNI error and leaves nothing behind.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CustomObjectsApi } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { Cluster, type Host, type Pod } from '../src/cluster.js';
 import { macvlanNetwork, NETWORK } from '../src/network.js';
 import { waitFor } from '../src/sh.js';
@@ -81,6 +81,26 @@ describe('faults', () => {
     await waitFor('IPPool status to equal the pods', async () => ((await allocations()).join() === live.join() ? true : undefined), 60_000).catch(() => undefined);
     expect(await allocations()).toEqual(live);
     process.stdout.write(`burst: ${attempts.filter((a) => a > 1).length} of 30 ADDs needed a retry while the agent was down\n`);
+  });
+
+  it('the controller killed (kill -9) and restarted: no change to the plan or to any IPPool\'s block', async () => {
+    const c = started();
+    const api = c.kubeConfig.makeApiClient(CustomObjectsApi);
+    const plan = async (): Promise<unknown> => {
+      const cidr = (await api.getClusterCustomObject({ group: 'multinic.dev', version: 'v1', plural: 'cidrs', name: NETWORK })) as { metadata: { resourceVersion: string }; spec: unknown };
+      const pools = (await c.ippools(NETWORK)).map((p) => ({ name: p.metadata.name, spec: p.spec })).sort((a, b) => a.name.localeCompare(b.name));
+      return { cidrResourceVersion: cidr.metadata.resourceVersion, cidr: cidr.spec, pools };
+    };
+    const before = await plan();
+    const old = c.controller;
+    if (old?.child.pid === undefined) throw new Error('no controller');
+    process.kill(-old.child.pid, 'SIGKILL');
+    await old.exited;
+    c.startController();
+    // Proof that the new controller has synced and reconciled the network: it writes the NAD into a new namespace.
+    await c.kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'after-restart' } } });
+    await waitFor('the NAD in a namespace created after the restart', () => api.getNamespacedCustomObject({ group: 'k8s.cni.cncf.io', version: 'v1', plural: 'network-attachment-definitions', namespace: 'after-restart', name: NETWORK }), 60_000);
+    expect(await plan()).toEqual(before);
   });
 
   it('a NAD whose config is broken fails the ADD with multi-nic\'s error naming the field, and leaves nothing behind', async () => {

@@ -123,6 +123,35 @@ describe('lifecycle', () => {
     expect(pings.filter((p) => !p.ok)).toEqual([]);
   });
 
+  it('a fourth host joins: its pod reaches every pod on both networks, and no existing pod changed address', async () => {
+    const c = started();
+    const before = (await attachments(c, NETWORK, pods)).map((r) => `${r.pod} ${r.interface} ${r.address}`);
+    const h4 = await c.addHost(4);
+    await c.waitNetworkReady(NETWORK, 8);
+    pods.push(await c.createPod({ name: 'pod-8', host: h4, networks: JSON.stringify([{ name: NETWORK }]) }));
+    const rows = await attachments(c, NETWORK, pods);
+    expect(rows.filter((r) => r.pod !== 'pod-8').map((r) => `${r.pod} ${r.interface} ${r.address}`)).toEqual(before);
+    expect(rows.filter((r) => r.pod === 'pod-8').map((r) => `${r.nic ?? '?'} ${r.pool?.spec.hostName ?? '?'}`).sort()).toEqual(['eth1 host-4', 'eth2 host-4']);
+    const pings = await pingMatrix(c, rows);
+    expect(pings).toHaveLength(6 * 5 * 2);
+    expect(pings.filter((p) => !p.ok)).toEqual([]);
+  });
+
+  it('a host leaves (its pods deleted first): its IPPools go, every other pod keeps its address and reaches the others', async () => {
+    const c = started();
+    const h4 = c.hosts.find((h) => h.name === 'host-4');
+    const pod8 = pods.pop();
+    if (h4 === undefined || pod8 === undefined) throw new Error('host-4 or pod-8 missing');
+    await c.deletePod(pod8);
+    const before = (await attachments(c, NETWORK, pods)).map((r) => `${r.pod} ${r.interface} ${r.address}`);
+    await c.removeHost(h4);
+    await waitFor('host-4\'s IPPools to go', async () => ((await c.ippools(NETWORK)).some((p) => p.spec.hostName === 'host-4') ? undefined : true), 60_000).catch(() => undefined);
+    expect((await c.ippools(NETWORK)).map((p) => p.spec.hostName).sort()).toEqual(['host-1', 'host-1', 'host-2', 'host-2', 'host-3', 'host-3']);
+    const rows = await attachments(c, NETWORK, pods);
+    expect(rows.map((r) => `${r.pod} ${r.interface} ${r.address}`)).toEqual(before);
+    expect((await pingMatrix(c, rows)).filter((p) => !p.ok)).toEqual([]);
+  });
+
   it('teardown deletes every namespace, process and file it created', async () => {
     const c = started();
     const daemons = [c.controller, ...c.hosts.flatMap((h) => [h.agent, h.relay])];
