@@ -6,7 +6,7 @@
 // Steps 2–3 are skipped when the bundle, the Node binary and this script are unchanged since the last build.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,15 +20,33 @@ interface Options {
   readonly name: string;
   readonly version: string;
   readonly force: boolean;
+  /** Also place the executable here (hard link, or a copy across file systems), e.g. `../../dist/cni/<name>`. */
+  readonly copyTo: string | undefined;
 }
 
 function options(): Options {
-  const { values } = parseArgs({ options: { entry: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { entry: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean', default: false }, 'copy-to': { type: 'string' } } });
   if (values.entry === undefined || values.out === undefined) {
-    throw new Error('usage: node build-sea.ts --entry src/bin.ts --out dist/bin/<name> [--force]');
+    throw new Error('usage: node build-sea.ts --entry src/bin.ts --out dist/bin/<name> [--copy-to ../../dist/cni/<name>] [--force]');
   }
   const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
-  return { entry: values.entry, out: values.out, name: path.basename(values.out), version: pkg.version, force: values.force };
+  return { entry: values.entry, out: values.out, name: path.basename(values.out), version: pkg.version, force: values.force, copyTo: values['copy-to'] };
+}
+
+/** Hard-links (or, across file systems, copies) the executable to `target`, replacing what was there. */
+function place(file: string, target: string): void {
+  mkdirSync(path.dirname(target), { recursive: true });
+  // rename() between two links of one file does nothing: the link is already in place.
+  if (existsSync(target) && statSync(target).ino === statSync(file).ino && statSync(target).dev === statSync(file).dev) return;
+  const tmp = `${target}.tmp`;
+  rmSync(tmp, { force: true });
+  try {
+    linkSync(file, tmp);
+  } catch {
+    copyFileSync(file, tmp);
+    chmodSync(tmp, 0o755);
+  }
+  renameSync(tmp, target);
 }
 
 function elapsed(since: bigint): string {
@@ -86,9 +104,10 @@ async function main(): Promise<void> {
   if (!fresh) makeExecutable(o, bundleFile, workDir);
   const version = execFileSync(o.out, ['--version'], { encoding: 'utf8', env: {} }).split('\n')[0] ?? '';
   writeFileSync(stampFile, stamp);
+  if (o.copyTo !== undefined) place(o.out, o.copyTo);
   const size = (statSync(o.out).size / 2 ** 20).toFixed(1);
   const bundleKb = (statSync(bundleFile).size / 1024).toFixed(0);
-  process.stderr.write(`build-sea: ${o.out} (${size} MiB, bundle ${bundleKb} KiB) ${fresh ? 'up to date' : 'built'} in ${elapsed(started)}: ${version}\n`);
+  process.stderr.write(`build-sea: ${o.out} (${size} MiB, bundle ${bundleKb} KiB) ${fresh ? 'up to date' : 'built'}${o.copyTo === undefined ? '' : ` (also ${o.copyTo})`} in ${elapsed(started)}: ${version}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -1,0 +1,42 @@
+// What `pnpm build` leaves at the repository root for the agent to install: dist/cni/multi-nic and
+// dist/cni/multi-nic-ipam, the very executables of the packages' dist/bin, runnable on a host without Node.js.
+import { describe, expect, it } from '@jest/globals';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runPlugin } from './exec.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+const PLUGINS = [
+  { name: 'multi-nic', built: path.join(ROOT, 'packages', 'cni-ipvlan', 'dist', 'bin', 'multi-nic') },
+  { name: 'multi-nic-ipam', built: path.join(ROOT, 'packages', 'cni-ipam', 'dist', 'bin', 'multi-nic-ipam') },
+];
+
+function installed(name: string): string {
+  const file = path.join(ROOT, 'dist', 'cni', name);
+  if (!existsSync(file)) throw new Error(`${file} is missing: \`pnpm build\` writes it (the cni packages' build step)`);
+  return file;
+}
+
+describe('dist/cni at the repository root', () => {
+  it.each(PLUGINS)('$name is the package executable (same file, or an identical copy)', ({ name, built }) => {
+    const file = installed(name);
+    const [a, b] = [statSync(file), statSync(built)];
+    expect(a.mode & 0o111).toBe(0o111);
+    if (a.ino !== b.ino || a.dev !== b.dev) expect(readFileSync(file).equals(readFileSync(built))).toBe(true);
+    expect(a.size).toBe(b.size);
+  });
+
+  it.each(PLUGINS)('$name prints its version with an EMPTY PATH (no Node.js to find)', ({ name }) => {
+    const out = runPlugin(installed(name), { env: { PATH: '' }, argv: ['--version'] });
+    expect({ status: out.status, stderr: out.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(out.stdout.split('\n')[0]).toMatch(new RegExp(`^CNI plugin ${name} v\\d+\\.\\d+\\.\\d+`));
+  });
+
+  it.each(PLUGINS)('$name answers CNI VERSION with an EMPTY PATH', ({ name }) => {
+    const out = runPlugin(installed(name), { env: { PATH: '', CNI_COMMAND: 'VERSION' }, stdin: { cniVersion: '1.0.0' } });
+    expect(out.status).toBe(0);
+    expect(out.json['supportedVersions']).toEqual(['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0']);
+  });
+});
