@@ -1,9 +1,12 @@
 // multi-nic-ipam: the IPAM plugin form. Any main plugin (macvlan, ipvlan, …) whose `ipam` block says
 // `{"type": "multi-nic-ipam"}` gets one address per selected NIC from the node agent.
-import { AGENT_SOCKET_PATH, MULTI_NIC_IPAM } from '@multinic/crd-types';
+import { hostname } from 'node:os';
+import { AGENT_SOCKET_PATH, CniErrorCode, MULTI_NIC_IPAM, parseAndConvertResult } from '@multinic/crd-types';
 import type { Allocation, CniResult, CniRoute } from '@multinic/crd-types';
-import { BUILD_VERSION, invalidConfig } from '@multinic/cni-skel';
-import type { AttachmentArgs, CniPlugin, ConfigArgs, JsonObject } from '@multinic/cni-skel';
+import { BUILD_VERSION, CniFailure, findPlugin, invalidConfig, invokeDelegate } from '@multinic/cni-skel';
+import type { AttachmentArgs, CniPlugin, ConfigArgs, HandlerContext, JsonObject } from '@multinic/cni-skel';
+import { awsIpvlanNotImplemented } from './aws-ipvlan.js';
+import { hostLocalConfig, parseHostLocalConf } from './host-local.js';
 import { AgentClient } from './agent-client.js';
 import { podOf, podRequestOf } from './inputs.js';
 import type { PodRequest } from './inputs.js';
@@ -75,9 +78,72 @@ function attachmentOf(conf: IpamConf, args: AttachmentArgs): { network: string; 
   return { network: conf.network, containerId: args.containerId, ifname: args.ifname };
 }
 
-export const multiNicIpamPlugin: CniPlugin = {
-  name: MULTI_NIC_IPAM,
-  version: BUILD_VERSION,
+/** `ipam.mode`: "agent" (default: addresses from the node agent), "host-local", or "aws-ipvlan" (specified only). */
+export const IPAM_MODES = ['agent', 'host-local', 'aws-ipvlan'] as const;
+export type IpamMode = (typeof IPAM_MODES)[number];
+
+export function ipamModeOf(config: JsonObject): IpamMode {
+  const ipam = config['ipam'];
+  const mode = typeof ipam === 'object' && ipam !== null && !Array.isArray(ipam) ? (ipam as Record<string, unknown>)['mode'] : undefined;
+  if (mode === undefined) return 'agent';
+  const known = IPAM_MODES.find((m) => m === mode);
+  if (known === undefined) throw invalidConfig(`ipam.mode ${JSON.stringify(mode)} is not one of ${IPAM_MODES.join(', ')}`);
+  return known;
+}
+
+type Modal = Pick<CniPlugin, 'add' | 'del' | 'check' | 'gc' | 'status'>;
+
+function hostLocalCall(args: AttachmentArgs, ctx: HandlerContext, command: 'ADD' | 'DEL' | 'CHECK', extra: JsonObject = {}): Promise<unknown> {
+  const config = hostLocalConfig({ conf: parseHostLocalConf(args.config, hostname()), name: args.name, cniVersion: args.cniVersion });
+  ctx.log.debug('host-local mode: delegating', { command, ranges: config['ranges'] });
+  return invokeDelegate({
+    type: 'host-local',
+    command,
+    config: { ...config, ...extra },
+    path: args.path,
+    containerId: args.containerId,
+    netns: args.netns,
+    ifname: args.ifname,
+    args: args.rawArgs,
+    environ: ctx.environ,
+  });
+}
+
+/** host-local mode: the reference host-local with the range generated for this host and interface. */
+const hostLocalMode: Modal = {
+  async add(args, ctx) {
+    const parsed = parseAndConvertResult(await hostLocalCall(args, ctx, 'ADD'), '1.1.0');
+    if (!parsed.ok) throw new CniFailure({ code: parsed.error.code, msg: `host-local ADD: ${parsed.error.msg}`, details: parsed.error.details });
+    return parsed.value;
+  },
+  async del(args, ctx) {
+    await hostLocalCall(args, ctx, 'DEL');
+  },
+  async check(args, ctx) {
+    await hostLocalCall(args, ctx, 'CHECK', { prevResult: args.prevResult as unknown as JsonObject });
+  },
+  async gc(_args, { log }) {
+    log.debug('host-local mode: GC has nothing to forward (host-local releases on DEL)');
+  },
+  async status(args) {
+    try {
+      findPlugin('host-local', args.path);
+    } catch (err) {
+      throw new CniFailure({ code: CniErrorCode.PluginNotAvailable, msg: (err as Error).message });
+    }
+  },
+};
+
+const awsIpvlanMode: Modal = {
+  add: () => Promise.reject(awsIpvlanNotImplemented()),
+  del: () => Promise.reject(awsIpvlanNotImplemented()),
+  check: () => Promise.reject(awsIpvlanNotImplemented()),
+  gc: () => Promise.reject(awsIpvlanNotImplemented()),
+  status: () => Promise.reject(awsIpvlanNotImplemented()),
+};
+
+/** The default mode: every address from the node agent. */
+const agentMode: Modal = {
   async add(args, { log }) {
     const { conf, client } = setup(args);
     const pod = podOf(args.args);
@@ -108,4 +174,16 @@ export const multiNicIpamPlugin: CniPlugin = {
     const { conf, client } = setup(args);
     await agentStatus(client, conf.network);
   },
+};
+
+const MODES: Record<IpamMode, Modal> = { agent: agentMode, 'host-local': hostLocalMode, 'aws-ipvlan': awsIpvlanMode };
+
+export const multiNicIpamPlugin: CniPlugin = {
+  name: MULTI_NIC_IPAM,
+  version: BUILD_VERSION,
+  add: (args, ctx) => MODES[ipamModeOf(args.config)].add(args, ctx),
+  del: (args, ctx) => MODES[ipamModeOf(args.config)].del(args, ctx),
+  check: (args, ctx) => MODES[ipamModeOf(args.config)].check(args, ctx),
+  gc: (args, ctx) => MODES[ipamModeOf(args.config)].gc(args, ctx),
+  status: (args, ctx) => MODES[ipamModeOf(args.config)].status(args, ctx),
 };
