@@ -1,19 +1,16 @@
 // The objects a network should have, built from the plan (cidr-core) and the NetConf (netconf); and the test
 // of whether an object in the cluster already says what the controller would write.
 import type { IPPoolPlan, NetworkPlan, Result } from '@multinic/cidr-core';
-import { GROUP_VERSION, type MultiNicNetwork } from '@multinic/crd-types';
-import { buildNetworkAttachmentDefinition, NETWORK_LABEL, type NadOptions } from '@multinic/netconf';
+import { GROUP_VERSION, HOST_LABEL, INTERFACE_LABEL, NETWORK_LABEL, type MultiNicNetwork } from '@multinic/crd-types';
+import { buildNetworkAttachmentDefinition, type NadOptions } from '@multinic/netconf';
 import { rfc3339 } from './clock.js';
 import { DEPARTED_ANNOTATION } from './hosts.js';
 import { isControlledBy, jsonEqual, type KubeObject, type OwnerReference } from './objects.js';
 
 /** The field manager of every write. */
 export const FIELD_MANAGER = 'multinic-controller';
-export { NETWORK_LABEL };
-/** Label on every IPPool naming the node it belongs to (the node agent selects its pools with it). */
-export const HOST_LABEL = 'multinic.dev/host';
-/** Label on every IPPool naming the host interface it belongs to. */
-export const INTERFACE_LABEL = 'multinic.dev/interface';
+/** The labels the controller writes (defined in crd-types, next to the API group). */
+export { HOST_LABEL, INTERFACE_LABEL, NETWORK_LABEL };
 
 export interface NetworkRef {
   readonly name: string;

@@ -1,6 +1,6 @@
 import type { Result } from '@multinic/cidr-core';
 import type { CniSpecVersion, IpamRoute, MultiNicNetwork, NetworkAttachmentDefinition } from '@multinic/crd-types';
-import { AGENT_SOCKET_PATH, CNI_SPEC_VERSIONS, MULTI_NIC_IPAM, NAD_API_VERSION, RESOURCE_NAME_ANNOTATION } from '@multinic/crd-types';
+import { AGENT_SOCKET_PATH, CNI_SPEC_VERSIONS, MULTI_NIC_IPAM, NAD_API_VERSION, NETWORK_LABEL, RESOURCE_NAME_ANNOTATION } from '@multinic/crd-types';
 import { canonicalJson, ordered } from './json.js';
 import type { JsonObject } from './json.js';
 import { parsePlugin, pluginFromJson, pluginJson } from './plugin.js';
@@ -8,8 +8,8 @@ import type { PluginConfig } from './plugin.js';
 
 /** The CNI type of every multinic NetworkAttachmentDefinition: the multi-NIC main plugin. */
 export const MULTI_NIC_CNI_TYPE = 'multi-nic';
-/** Label on every generated NetworkAttachmentDefinition naming its MultiNicNetwork. */
-export const NETWORK_LABEL = 'multinic.dev/network';
+/** Label on every generated NetworkAttachmentDefinition naming its MultiNicNetwork (crd-types' constant). */
+export { NETWORK_LABEL };
 
 /** The NetworkAttachmentDefinition config, as the multi-nic CNI reads it from stdin. */
 export interface MultiNicNetConf {
