@@ -55,10 +55,7 @@ describe('parseHostLocalConf and hostLocalConfig', () => {
     expect(out).toEqual({
       cniVersion: '1.0.0',
       name: 'net-a',
-      type: 'host-local',
-      ranges: [hostLocalRanges(parsed)],
-      dataDir: '/tmp/x',
-      routes: [{ dst: '0.0.0.0/0' }],
+      ipam: { type: 'host-local', ranges: [hostLocalRanges(parsed)], dataDir: '/tmp/x', routes: [{ dst: '0.0.0.0/0' }] },
     });
     expect(hostLocalConfig({ conf: parsed, name: 'net-a', cniVersion: '0.4.0' })['cniVersion']).toBe('0.4.0');
   });

@@ -114,16 +114,18 @@ export function hostLocalRanges(conf: HostLocalConf): HostLocalRange[] {
   return range.value.rangeSet;
 }
 
-/** The configuration handed to `host-local` on stdin. */
+/** The network configuration handed to `host-local` on stdin (an IPAM plugin reads its `ipam` block). */
 export function hostLocalConfig(options: { conf: HostLocalConf; name: string; cniVersion: string }): JsonObject {
   const { conf } = options;
   const ranges = hostLocalRanges(conf).map((r) => ({ ...r }));
   return {
     cniVersion: options.cniVersion === '1.1.0' ? HOST_LOCAL_MAX_VERSION : options.cniVersion,
     name: options.name,
-    type: 'host-local',
-    ranges: [ranges],
-    ...(conf.dataDir === undefined ? {} : { dataDir: conf.dataDir }),
-    ...(conf.routes === undefined ? {} : { routes: [...conf.routes] }),
+    ipam: {
+      type: 'host-local',
+      ranges: [ranges],
+      ...(conf.dataDir === undefined ? {} : { dataDir: conf.dataDir }),
+      ...(conf.routes === undefined ? {} : { routes: [...conf.routes] }),
+    },
   };
 }

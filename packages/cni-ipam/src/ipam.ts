@@ -95,7 +95,7 @@ type Modal = Pick<CniPlugin, 'add' | 'del' | 'check' | 'gc' | 'status'>;
 
 function hostLocalCall(args: AttachmentArgs, ctx: HandlerContext, command: 'ADD' | 'DEL' | 'CHECK', extra: JsonObject = {}): Promise<unknown> {
   const config = hostLocalConfig({ conf: parseHostLocalConf(args.config, hostname()), name: args.name, cniVersion: args.cniVersion });
-  ctx.log.debug('host-local mode: delegating', { command, ranges: config['ranges'] });
+  ctx.log.debug('host-local mode: delegating', { command, ipam: config['ipam'] });
   return invokeDelegate({
     type: 'host-local',
     command,
