@@ -81,6 +81,7 @@ export class Cluster {
 
   /** Brings everything up; on failure everything already created is torn down before the error is thrown. */
   static async start(options: ClusterOptions = {}): Promise<Cluster> {
+    if (process.getuid?.() !== 0) throw new Error('the local cluster needs root: it creates network namespaces, veth pairs and bridges and runs Multus and the CNI plugins');
     const c = new Cluster(options);
     try {
       await c.#start(options.hosts ?? 3);
