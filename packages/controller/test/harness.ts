@@ -1,14 +1,14 @@
 // Shared by the integration tests: a real control plane (testenv), a raw API client, fixtures, and waiting.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import { startTestEnv, type TestEnv } from '@multinic/testenv';
+import { eventually, startTestEnv, type TestEnv } from '@multinic/testenv';
 import { Controller, makeConfig, type ControllerConfigInput } from '../src/index.js';
 import { isErrorCode } from '../src/errors.js';
 import type { KubeList, KubeObject } from '../src/objects.js';
 import { collectionPath, objectPath, RESOURCES, type Resource } from '../src/resources.js';
 import { KubeRest } from '../src/rest.js';
 
-export { RESOURCES };
+export { RESOURCES, eventually };
 
 export const LEASE_NAMESPACE = 'multinic-system';
 
@@ -149,19 +149,6 @@ export async function grantControllerRbac(api: Api, subject: { namespace: string
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
     subjects: [{ kind: 'ServiceAccount', namespace: subject.namespace, name: subject.name }],
   } as unknown as KubeObject);
-}
-
-/** Retries `fn` until it stops throwing; rethrows its last error after `timeoutMs`. */
-export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(100);
-    }
-  }
 }
 
 /** Resolves when the controller has nothing queued or in progress, twice in a row 300 ms apart. */

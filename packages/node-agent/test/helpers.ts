@@ -3,10 +3,10 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { PlanHost } from '@multinic/cidr-core';
 import { computePlan } from '@multinic/cidr-core';
+import { eventually as pollEventually } from '@multinic/testenv';
 import type { HostOps, SysfsReadings } from '../src/index.js';
 import { run } from '../src/index.js';
 import { KubeClient } from '../src/kube/client.js';
@@ -191,17 +191,9 @@ export class SocketClient {
   }
 }
 
-/** Retries `fn` until it does not throw; rethrows its last error after `timeoutMs`. */
-export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(100);
-    }
-  }
+/** testenv's eventually with this suite's 30 s default (several tests have a 60 s jest timeout). */
+export function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 30_000): Promise<T> {
+  return pollEventually(fn, timeoutMs);
 }
 
 export function allocateRequest(options: { network: string; containerID: string; podUID: string; nics: readonly string[]; ips?: string[] }): Record<string, unknown> {

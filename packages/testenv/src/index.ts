@@ -1,4 +1,5 @@
 export { startTestEnv, defaultCrdPaths, multusCrdPath } from './testenv.js';
+export { eventually, until } from './wait.js';
 export type { TestEnv, TestEnvOptions, StartTimings } from './testenv.js';
 export type { ServiceAccountRef } from './auth.js';
 export { TestEnvError } from './errors.js';
