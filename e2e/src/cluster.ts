@@ -370,9 +370,12 @@ export class Cluster {
     return text === undefined ? [] : (JSON.parse(text) as NetworkStatus[]);
   }
 
-  async ping(from: Pod, address: string): Promise<boolean> {
-    const res = await run('ip', ['netns', 'exec', from.ns, 'ping', '-n', '-q', '-c1', '-W1', address]);
-    return res.code === 0;
+  /** `ping -c1 -W1` from the pod's namespace; up to `attempts` tries (a loaded machine can lose the first ARP). */
+  async ping(from: Pod | { ns: string }, address: string, attempts = 3): Promise<boolean> {
+    for (let i = 0; i < attempts; i++) {
+      if ((await run('ip', ['netns', 'exec', from.ns, 'ping', '-n', '-q', '-c1', '-W1', address])).code === 0) return true;
+    }
+    return false;
   }
 
   /** Every namespace whose name carries this cluster's id (what `ip netns list` still shows). */

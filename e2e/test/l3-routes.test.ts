@@ -51,7 +51,7 @@ async function standInPod(h: Host, name: string, address: string): Promise<Stand
   return { ns, address };
 }
 
-const ping = async (from: StandIn, to: StandIn): Promise<boolean> => (await run('ip', ['netns', 'exec', from.ns, 'ping', '-n', '-q', '-c1', '-W1', to.address])).code === 0;
+const ping = (from: StandIn, to: StandIn): Promise<boolean> => started().ping(from, to.address);
 
 /** Every route of every table in the host's namespace, as `dst via gateway dev table`. */
 async function routes(h: Host): Promise<string[]> {
