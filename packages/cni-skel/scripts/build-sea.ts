@@ -90,6 +90,20 @@ function makeExecutable(o: Options, bundleFile: string, workDir: string): void {
   renameSync(tmp, o.out);
 }
 
+function reportedVersion(o: Options): string {
+  try {
+    return execFileSync(o.out, ['--version'], { encoding: 'utf8', env: {} }).split('\n')[0] ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/** The executable answers --version as this program (a bare node binary prints `v24.x`). */
+function isOurs(o: Options): boolean {
+  const version = reportedVersion(o);
+  return version.includes(o.name) && version.includes(o.version);
+}
+
 async function main(): Promise<void> {
   const o = options();
   const started = process.hrtime.bigint();
@@ -100,9 +114,12 @@ async function main(): Promise<void> {
   await bundle(o, bundleFile);
   const stampFile = path.join(workDir, `${o.name}.stamp`);
   const stamp = stampOf(bundleFile);
-  const fresh = !o.force && existsSync(o.out) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp;
+  let fresh = !o.force && existsSync(o.out) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp;
+  // A stamp only proves what was built last time; an overlapping build may have left a plain node binary behind.
+  if (fresh && !isOurs(o)) fresh = false;
   if (!fresh) makeExecutable(o, bundleFile, workDir);
-  const version = execFileSync(o.out, ['--version'], { encoding: 'utf8', env: {} }).split('\n')[0] ?? '';
+  const version = reportedVersion(o);
+  if (!isOurs(o)) throw new Error(`${o.out} --version printed ${JSON.stringify(version)}, not ${o.name} ${o.version}: the blob was not injected`);
   writeFileSync(stampFile, stamp);
   if (o.copyTo !== undefined) place(o.out, o.copyTo);
   const size = (statSync(o.out).size / 2 ** 20).toFixed(1);
