@@ -6,6 +6,7 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const dirs = [
   ...readdirSync(path.join(root, 'packages')).map((d) => path.join(root, 'packages', d)),
   path.join(root, 'e2e'),
+  path.join(root, 'images'),
 ];
 const total = { passed: 0, failed: 0, skipped: 0 };
 const rows = [];
