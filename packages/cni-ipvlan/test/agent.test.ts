@@ -9,7 +9,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { computePlan } from '@multinic/cidr-core';
 import type { CniResult, CniSpecVersion, MultiNicNetwork } from '@multinic/crd-types';
@@ -17,7 +16,7 @@ import { AgentClient } from '@multinic/cni-ipam';
 import { nadConfig } from '@multinic/netconf';
 import { Agent, AgentConfigSchema, run } from '@multinic/node-agent';
 import type { HostOps } from '@multinic/node-agent';
-import { startTestEnv } from '@multinic/testenv';
+import { eventually, startTestEnv } from '@multinic/testenv';
 import type { TestEnv } from '@multinic/testenv';
 import { pino } from 'pino';
 import { executable } from './exec.js';
@@ -160,17 +159,6 @@ async function allocationsOf(containerID: string): Promise<string[]> {
   return (await pools()).flatMap((p) => (p.status?.allocations ?? []).filter((a) => a.containerID === containerID).map((a) => `${p.spec.interfaceName} ${a.address}`));
 }
 
-async function eventually<T>(fn: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(100);
-    }
-  }
-}
 
 beforeAll(async () => {
   ip('netns', 'add', HOST);

@@ -1,34 +1,10 @@
-// Runs a built plugin executable exactly as a runtime does: a fresh environment (nothing inherited) and the
-// configuration on stdin.
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+// The plugin executables of this package, run as a runtime runs them (shared helper in test-support/).
+import { pluginExecutable } from '../../../test-support/cni-exec.js';
 
-export interface ExecOutcome {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly json: Record<string, unknown>;
-}
+export { runPlugin } from '../../../test-support/cni-exec.js';
+export type { ExecOutcome } from '../../../test-support/cni-exec.js';
 
 /** The executable `name` of this package, or a loud failure saying how to build it. */
 export function executable(name: string): string {
-  const file = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin', name);
-  if (!existsSync(file)) {
-    throw new Error(`${file} is missing: build it with \`pnpm --filter @multinic/cni-ipvlan build\` (or \`build:sea\`)`);
-  }
-  return file;
-}
-
-export function runPlugin(file: string, options: { env: Record<string, string>; stdin?: unknown; argv?: string[] }): ExecOutcome {
-  const input = options.stdin === undefined ? '' : typeof options.stdin === 'string' ? options.stdin : JSON.stringify(options.stdin);
-  const r = spawnSync(file, options.argv ?? [], { env: options.env, input, encoding: 'utf8', timeout: 20_000 });
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(r.stdout) as Record<string, unknown>;
-  } catch {
-    json = {};
-  }
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, json };
+  return pluginExecutable('cni-ipvlan', name);
 }
