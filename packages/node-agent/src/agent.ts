@@ -201,7 +201,9 @@ export class Agent {
   // ------------------------------------------------------------ state: checkpoint + IPPools
 
   #restore(): void {
-    const loaded = loadCheckpoint(this.checkpointFile, this.#clock());
+    const loaded = loadCheckpoint(this.checkpointFile, this.#clock(), {
+      onReplay: (replay) => this.#log.warn(replay, replay.stale ? 'the checkpoint log belongs to an older snapshot (a compaction was interrupted); ignored it' : 'the checkpoint log ends in a torn or corrupt record (a write cut short); discarded it'),
+    });
     if (loaded.kind === 'corrupt') {
       this.#log.error({ error: loaded.error, movedTo: loaded.movedTo }, 'the checkpoint does not parse; moved it aside and rebuilding from IPPool status');
       return;

@@ -23,7 +23,7 @@ export class AgentMetrics {
   readonly gcFreed = new Counter({ name: 'multinic_agent_gc_freed_total', help: 'Allocations freed by pod garbage collection.', registers: [this.registry] });
   readonly checkpointSeconds = new Histogram({
     name: 'multinic_agent_checkpoint_write_seconds',
-    help: 'Time to write and fsync one checkpoint (temp file, fsync, rename, fsync dir).',
+    help: 'Time of one checkpoint commit: a log append + fdatasync, or a compaction (snapshot temp file, fsync, rename, fsync dir, new log).',
     buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5],
     registers: [this.registry],
   });
