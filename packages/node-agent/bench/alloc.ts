@@ -147,7 +147,7 @@ async function startAgent(env: TestEnv, options: { dir: string; stateDir: string
 
 function report(results: readonly LevelResult[], options: { where: string; server: { total: number; within5ms: number } }): void {
   const where = options.where;
-  console.log(`node-agent allocate+release over the unix socket, checkpoint (temp file, fsync, rename, fsync dir) in ${where}, ${PER_LEVEL} allocations per level`);
+  console.log(`node-agent allocate+release over the unix socket, checkpoint (append-only log, one fdatasync per group commit; compacted to a snapshot) in ${where}, ${PER_LEVEL} allocations per level`);
   console.log('clients  alloc/s   p50 ms   p99 ms  duplicates  errors');
   for (const r of results) {
     console.log(`${String(r.clients).padStart(7)}  ${r.allocPerS.toFixed(0).padStart(7)}  ${r.p50Ms.toFixed(2).padStart(7)}  ${r.p99Ms.toFixed(2).padStart(7)}  ${String(r.duplicates).padStart(10)}  ${String(r.errors).padStart(6)}`);
