@@ -12,7 +12,8 @@ import {
   withCel,
 } from './fields.js';
 import { conditionsField, envelope } from './meta.js';
-import { addressBits, prefixContainsPrefix, tryPrefix } from './prefix-math.js';
+import { familyBits, prefixContains } from '@multinic/cidr-core';
+import { tryPrefix } from './prefix-math.js';
 
 export const VLAN_MODES = ['l2', 'l3', 'l3s'] as const;
 export type VlanMode = (typeof VLAN_MODES)[number];
@@ -191,7 +192,7 @@ function checkBlocks(spec: SpecShape, ctx: z.core.$RefinementCtx): void {
   }
   const valid = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= MAX_BLOCK_BITS;
   if (!valid(hostBlock) || !valid(interfaceBlock)) return; // already reported field by field
-  const bits = addressBits(subnet.family);
+  const bits = familyBits(subnet.family);
   if (subnet.length + interfaceBlock + hostBlock >= bits) {
     ctx.addIssue({
       code: 'custom',
@@ -206,7 +207,7 @@ function checkExcludes(spec: SpecShape, ctx: z.core.$RefinementCtx): void {
   if (subnet === undefined) return;
   (spec.ipam.excludeCIDRs ?? []).forEach((text, i) => {
     const exclude = tryPrefix(text);
-    if (exclude !== undefined && !prefixContainsPrefix(subnet, exclude)) {
+    if (exclude !== undefined && !prefixContains(subnet, exclude)) {
       ctx.addIssue({ code: 'custom', path: ['ipam', 'excludeCIDRs', i], message: `${text} lies outside subnet ${spec.subnet}: remove it or fix the prefix` });
     }
   });

@@ -1,10 +1,6 @@
-// The little prefix arithmetic that cross-field validation needs, on top of cidr-core's strict parsing.
+// Parse-or-undefined wrappers over cidr-core's strict parsing, for cross-field validation (the arithmetic is cidr-core's).
 import { parseAddress, parsePrefix } from '@multinic/cidr-core';
 import type { IpAddress, IpPrefix } from '@multinic/cidr-core';
-
-export function addressBits(family: 4 | 6): number {
-  return family === 4 ? 32 : 128;
-}
 
 export function tryPrefix(text: string): IpPrefix | undefined {
   const r = parsePrefix(text);
@@ -24,14 +20,4 @@ export function tryInterfaceAddress(text: string): { address: IpAddress; length:
 export function tryAddress(text: string): IpAddress | undefined {
   const r = parseAddress(text);
   return r.ok ? r.value : undefined;
-}
-
-export function prefixContainsAddress(prefix: IpPrefix, address: IpAddress): boolean {
-  if (prefix.family !== address.family) return false;
-  const shift = BigInt(addressBits(prefix.family) - prefix.length);
-  return address.value >> shift === prefix.base >> shift;
-}
-
-export function prefixContainsPrefix(outer: IpPrefix, inner: IpPrefix): boolean {
-  return outer.family === inner.family && inner.length >= outer.length && prefixContainsAddress(outer, { family: inner.family, value: inner.base });
 }

@@ -17,7 +17,8 @@ import {
 } from './fields.js';
 import { conditionsField, envelope } from './meta.js';
 import { MAX_BLOCK_BITS } from './multinicnetwork.js';
-import { prefixContainsAddress, tryAddress, tryPrefix } from './prefix-math.js';
+import { prefixContainsAddress } from '@multinic/cidr-core';
+import { tryAddress, tryPrefix } from './prefix-math.js';
 
 const MAX_U32 = 2 ** 32 - 1;
 
