@@ -1,7 +1,8 @@
 // Builds a CNI plugin into a Node single executable application (run from the plugin's package directory):
 //   node ../cni-skel/scripts/build-sea.ts --entry src/bin.ts --out dist/bin/multi-nic
 // 1. esbuild bundles the entry and everything it imports into one minified CommonJS file (dist/sea/<name>.cjs);
-// 2. `node --experimental-sea-config` turns it into a SEA blob with a V8 code cache (faster start-up);
+// 2. `node --experimental-sea-config` turns it into a SEA blob with a V8 code cache (faster start-up), or with
+//    --snapshot a V8 startup snapshot of the bundle after its modules ran (the CNI plugins: fastest start-up);
 // 3. the Node binary running this script (process.execPath, Node 24) is copied and postject injects the blob.
 // Steps 2–3 are skipped when the bundle, the Node binary and this script are unchanged since the last build.
 import { execFileSync } from 'node:child_process';
@@ -11,6 +12,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import type { Plugin } from 'esbuild';
 
 const SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
@@ -20,17 +22,21 @@ interface Options {
   readonly name: string;
   readonly version: string;
   readonly force: boolean;
+  /** Node options the executable always runs with (SEA `execArgv`), e.g. `--max-semi-space-size=16`. */
+  readonly execArgv: readonly string[];
+  /** Build a V8 startup snapshot of the initialised bundle instead of a code cache (the CNI plugins: see README). */
+  readonly snapshot: boolean;
   /** Also place the executable here (hard link, or a copy across file systems), e.g. `../../dist/cni/<name>`. */
   readonly copyTo: string | undefined;
 }
 
 function options(): Options {
-  const { values } = parseArgs({ options: { entry: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean', default: false }, 'copy-to': { type: 'string' } } });
+  const { values } = parseArgs({ options: { entry: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean', default: false }, snapshot: { type: 'boolean', default: false }, 'exec-argv': { type: 'string', multiple: true, default: [] }, 'copy-to': { type: 'string' } } });
   if (values.entry === undefined || values.out === undefined) {
-    throw new Error('usage: node build-sea.ts --entry src/bin.ts --out dist/bin/<name> [--copy-to ../../dist/cni/<name>] [--force]');
+    throw new Error('usage: node build-sea.ts --entry src/bin.ts --out dist/bin/<name> [--snapshot] [--exec-argv=<node option>]… [--copy-to ../../dist/cni/<name>] [--force]');
   }
   const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
-  return { entry: values.entry, out: values.out, name: path.basename(values.out), version: pkg.version, force: values.force, copyTo: values['copy-to'] };
+  return { entry: values.entry, out: values.out, name: path.basename(values.out), version: pkg.version, force: values.force, snapshot: values.snapshot, execArgv: values['exec-argv'], copyTo: values['copy-to'] };
 }
 
 /** Hard-links (or, across file systems, copies) the executable to `target`, replacing what was there. */
@@ -53,6 +59,41 @@ function elapsed(since: bigint): string {
   return `${Number((process.hrtime.bigint() - since) / 1_000_000n)} ms`;
 }
 
+/**
+ * Built-in modules that cannot be initialised inside a user-land startup snapshot (`node:http` aborts the snapshot
+ * builder with "CheckGlobalAndEternalHandles failed"; Node warns that `node:child_process` is unverified). In a
+ * snapshot build each is replaced by an object that requires the real module on first property access, i.e. at run
+ * time. esbuild reads named imports of external modules as properties at the call site, so nothing else changes.
+ */
+const RUNTIME_ONLY_BUILTINS = /^node:(child_process|http|https|net)$/;
+
+/**
+ * The wrapper module for one such built-in: a Proxy that loads the module on the first property read. Its key list is
+ * the module's own, taken here (the same Node binary becomes the executable), so esbuild's ESM interop (which asks
+ * for `__esModule` and copies the keys as getters) loads nothing.
+ */
+function runtimeOnlyModule(name: string): string {
+  const keys = Object.keys(createRequire(import.meta.url)(name) as object);
+  return `let m;
+const load = () => (m ??= require(${JSON.stringify(name)}));
+const keys = ${JSON.stringify(keys)};
+module.exports = new Proxy({}, {
+  get: (_, k) => (k === '__esModule' ? undefined : load()[k]),
+  has: (_, k) => keys.includes(k),
+  ownKeys: () => keys,
+  getOwnPropertyDescriptor: (_, k) => (keys.includes(k) ? { configurable: true, enumerable: true, writable: true, value: undefined } : undefined),
+});`;
+}
+
+const runtimeOnlyBuiltins: Plugin = {
+  name: 'runtime-only-builtins',
+  setup(b) {
+    // The wrapper's own require() of the module stays a real (external) require.
+    b.onResolve({ filter: RUNTIME_ONLY_BUILTINS }, (a) => (a.namespace === 'runtime-only' ? { path: a.path, external: true } : { path: a.path, namespace: 'runtime-only' }));
+    b.onLoad({ filter: /.*/, namespace: 'runtime-only' }, (a) => ({ loader: 'js', contents: runtimeOnlyModule(a.path) }));
+  },
+};
+
 async function bundle(o: Options, file: string): Promise<void> {
   await build({
     entryPoints: [o.entry],
@@ -65,13 +106,14 @@ async function bundle(o: Options, file: string): Promise<void> {
     legalComments: 'none',
     logLevel: 'warning',
     define: { MULTINIC_PLUGIN_VERSION: JSON.stringify(o.version) },
+    plugins: o.snapshot ? [runtimeOnlyBuiltins] : [],
   });
 }
 
-function stampOf(bundleFile: string): string {
+function stampOf(o: Options, bundleFile: string): string {
   const hash = createHash('sha256');
   hash.update(readFileSync(bundleFile));
-  hash.update(`${process.execPath}\0${process.version}\0${statSync(process.execPath).size}\0`);
+  hash.update(`${process.execPath}\0${process.version}\0${statSync(process.execPath).size}\0${o.snapshot}\0${o.execArgv.join(' ')}\0`);
   hash.update(readFileSync(new URL(import.meta.url)));
   return hash.digest('hex');
 }
@@ -79,7 +121,10 @@ function stampOf(bundleFile: string): string {
 function makeExecutable(o: Options, bundleFile: string, workDir: string): void {
   const blob = path.join(workDir, `${o.name}.blob`);
   const seaConfig = path.join(workDir, `${o.name}.sea-config.json`);
-  writeFileSync(seaConfig, JSON.stringify({ main: bundleFile, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }, null, 2));
+  // A snapshot holds the initialised heap (no code cache with it); otherwise the V8 code cache spares the compile.
+  const startup = o.snapshot ? { useSnapshot: true } : { useCodeCache: true };
+  const execArgv = o.execArgv.length === 0 ? {} : { execArgv: o.execArgv };
+  writeFileSync(seaConfig, JSON.stringify({ main: bundleFile, output: blob, disableExperimentalSEAWarning: true, ...startup, ...execArgv }, null, 2));
   execFileSync(process.execPath, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] });
   const tmp = `${o.out}.tmp`;
   rmSync(tmp, { force: true });
@@ -113,7 +158,7 @@ async function main(): Promise<void> {
   const bundleFile = path.resolve(workDir, `${o.name}.cjs`);
   await bundle(o, bundleFile);
   const stampFile = path.join(workDir, `${o.name}.stamp`);
-  const stamp = stampOf(bundleFile);
+  const stamp = stampOf(o, bundleFile);
   let fresh = !o.force && existsSync(o.out) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp;
   // A stamp only proves what was built last time; an overlapping build may have left a plain node binary behind.
   if (fresh && !isOurs(o)) fresh = false;
