@@ -1,7 +1,5 @@
 // The client side of the node agent's local API: JSON over HTTP on a unix socket (crd-types' AGENT_PATHS and
 // request/response schemas). The plugins reach the agent only through this; they never talk to Kubernetes.
-import { request } from 'node:http';
-import type { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
 import {
   AGENT_PATHS,
@@ -31,12 +29,19 @@ import type {
   StatusResponse,
 } from '@multinic/crd-types';
 import { CNI_OTHER_ERROR, CniFailure } from '@multinic/cni-skel';
+import { AnswerTimeoutError, MalformedAnswerError, postUnix } from './unix-http.js';
+import type { UnixAnswer } from './unix-http.js';
 
 export interface AgentClientOptions {
   /** The agent's unix socket (the network configuration's `agentSocket`). */
   readonly socketPath: string;
   /** Give up on one request after this long. Default 30 s. */
   readonly timeoutMs?: number;
+  /**
+   * How a request reaches the agent; default: HTTP over `socketPath`. Only the snapshot warm-up replaces it (with
+   * canned answers), so that everything above the socket runs as it does for a real call.
+   */
+  readonly transport?: (path: string, body: string) => Promise<UnixAnswer>;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -54,10 +59,7 @@ export class AgentUnreachableError extends CniFailure {
   }
 }
 
-interface Answer {
-  readonly status: number;
-  readonly body: string;
-}
+type Answer = UnixAnswer;
 
 function reasonOf(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
@@ -67,10 +69,12 @@ function reasonOf(err: unknown): string {
 export class AgentClient {
   readonly socketPath: string;
   readonly #timeoutMs: number;
+  readonly #transport: ((path: string, body: string) => Promise<UnixAnswer>) | undefined;
 
   constructor(options: AgentClientOptions) {
     this.socketPath = options.socketPath;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#transport = options.transport;
   }
 
   select(body: SelectRequest): Promise<SelectResponse> {
@@ -130,34 +134,14 @@ export class AgentClient {
     return new CniFailure({ code: e.code, msg: `node agent: ${e.msg}`, details: details === '' ? undefined : details });
   }
 
-  #post(path: string, payload: string): Promise<Answer> {
-    return new Promise((resolve, reject) => {
-      const req = request(
-        {
-          socketPath: this.socketPath,
-          path,
-          method: 'POST',
-          agent: false,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-          timeout: this.#timeoutMs,
-        },
-        (res) => collect(res, resolve, reject),
-      );
-      req.on('timeout', () => req.destroy(new AgentUnreachableError(this.socketPath, `no answer to ${path} within ${this.#timeoutMs / 1000} s`)));
-      req.on('error', (err) => reject(err instanceof CniFailure ? err : new AgentUnreachableError(this.socketPath, reasonOf(err), err)));
-      req.end(payload);
-    });
+  async #post(path: string, payload: string): Promise<Answer> {
+    if (this.#transport !== undefined) return this.#transport(path, payload);
+    try {
+      return await postUnix({ socketPath: this.socketPath, path, body: payload, timeoutMs: this.#timeoutMs, maxBytes: MAX_ANSWER_BYTES });
+    } catch (err) {
+      if (err instanceof AnswerTimeoutError) throw new AgentUnreachableError(this.socketPath, `no answer to ${path} within ${this.#timeoutMs / 1000} s`, err);
+      if (err instanceof MalformedAnswerError) throw new CniFailure({ code: CNI_OTHER_ERROR, msg: `the node agent's answer to ${path} is not HTTP this plugin can read: ${err.message}`, cause: err });
+      throw new AgentUnreachableError(this.socketPath, reasonOf(err), err);
+    }
   }
-}
-
-function collect(res: IncomingMessage, resolve: (a: Answer) => void, reject: (e: unknown) => void): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  res.on('data', (chunk: Buffer) => {
-    size += chunk.length;
-    if (size > MAX_ANSWER_BYTES) res.destroy(new CniFailure({ code: CNI_OTHER_ERROR, msg: `the node agent's answer exceeds ${MAX_ANSWER_BYTES} bytes` }));
-    else chunks.push(chunk);
-  });
-  res.on('error', reject);
-  res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
 }
