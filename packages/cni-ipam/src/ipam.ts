@@ -11,6 +11,7 @@ import { AgentClient } from './agent-client.js';
 import { podOf, podRequestOf } from './inputs.js';
 import type { PodRequest } from './inputs.js';
 import { reserve } from './reserve.js';
+import { WARM_UP, WARM_UP_ARGS, warmUpAgentCalls } from './warm-up.js';
 import { agentGc, agentStatus, compareWithPrevResult, heldAllocations } from './verbs.js';
 
 /** The `ipam` block of a main plugin's configuration, as multi-nic-ipam reads it. */
@@ -186,4 +187,15 @@ export const multiNicIpamPlugin: CniPlugin = {
   check: (args, ctx) => MODES[ipamModeOf(args.config)].check(args, ctx),
   gc: (args, ctx) => MODES[ipamModeOf(args.config)].gc(args, ctx),
   status: (args, ctx) => MODES[ipamModeOf(args.config)].status(args, ctx),
+  async warmUp() {
+    const config: JsonObject = { cniVersion: '1.0.0', name: WARM_UP.network, type: 'macvlan', master: 'eth1', ipam: { type: MULTI_NIC_IPAM } };
+    const conf = parseIpamConf(config, WARM_UP.network);
+    ipamModeOf(config);
+    withMaster(podRequestOf(config, WARM_UP_ARGS), conf.master);
+    await warmUpAgentCalls(config, (r) => {
+      const result = parseAndConvertResult(ipamResult(r.allocated.allocations), '1.0.0');
+      if (!result.ok) throw new Error(`warm-up: ${result.error.msg}`);
+      return result.value;
+    });
+  },
 };

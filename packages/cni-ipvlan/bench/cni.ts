@@ -108,7 +108,7 @@ function hostOps(): HostOps {
 
 interface Call {
   readonly plugin: string;
-  readonly command: 'ADD' | 'DEL' | 'STATUS';
+  readonly command: 'ADD' | 'DEL' | 'STATUS' | 'VERSION';
   readonly netns: string;
   readonly containerId: string;
   readonly ifname: string;
@@ -157,10 +157,13 @@ function referenceConfig(i: number): Record<string, unknown> {
 interface Samples {
   add: number[];
   del: number[];
+  /** VERSION through the same path: the cost of starting the program, nothing else. */
+  start: number[];
 }
 
 async function multiNicPod(socketPath: string, n: number, into: Samples): Promise<void> {
   const call = { plugin: BIN, netns: POD, containerId: `bench-${n}`, ifname: 'net1', config: multiNicConfig(socketPath) };
+  into.start.push(await cni({ ...call, command: 'VERSION' }));
   into.add.push(await cni({ ...call, command: 'ADD' }));
   into.del.push(await cni({ ...call, command: 'DEL' }));
 }
@@ -168,6 +171,7 @@ async function multiNicPod(socketPath: string, n: number, into: Samples): Promis
 async function referencePod(n: number, into: Samples): Promise<void> {
   const plugin = path.join(REFERENCE, 'macvlan');
   const calls = MASTERS.map((_, i) => ({ plugin, netns: REF_POD, containerId: `ref-${n}`, ifname: `net1-${i}`, config: referenceConfig(i) }));
+  into.start.push(await cni({ plugin, netns: REF_POD, containerId: `ref-${n}`, ifname: 'net1-0', config: referenceConfig(0), command: 'VERSION' }));
   let add = 0;
   for (const c of calls) add += await cni({ ...c, command: 'ADD' });
   let del = 0;
@@ -205,11 +209,11 @@ async function waitReady(socketPath: string): Promise<void> {
 }
 
 async function measure(socketPath: string, pods: number): Promise<{ multi: Samples; ref: Samples }> {
-  const multi: Samples = { add: [], del: [] };
-  const ref: Samples = { add: [], del: [] };
+  const multi: Samples = { add: [], del: [], start: [] };
+  const ref: Samples = { add: [], del: [], start: [] };
   // One warm-up of each (page cache, first-use costs), not counted.
-  await multiNicPod(socketPath, -1, { add: [], del: [] });
-  await referencePod(-1, { add: [], del: [] });
+  await multiNicPod(socketPath, -1, { add: [], del: [], start: [] });
+  await referencePod(-1, { add: [], del: [], start: [] });
   for (let n = 0; n < pods; n++) {
     // Interleaved, so both see the same machine load.
     await multiNicPod(socketPath, n, multi);
@@ -223,6 +227,7 @@ function report(pods: number, { multi, ref }: { multi: Samples; ref: Samples }):
   process.stdout.write(`${'operation'.padEnd(28)} ${['p50', 'p99', 'mean', 'max'].map((h) => h.padStart(9)).join(' ')}\n`);
   process.stdout.write(`${row('multi-nic ADD (2 NICs)', multi.add)}\n${row('multi-nic DEL', multi.del)}\n`);
   process.stdout.write(`${row('reference ADD (2 calls)', ref.add)}\n${row('reference DEL (2 calls)', ref.del)}\n`);
+  process.stdout.write(`${row('multi-nic VERSION (start)', multi.start)}\n${row('macvlan VERSION (start)', ref.start)}\n`);
   const addP50 = percentile(multi.add, 0.5);
   const refAddP50 = percentile(ref.add, 0.5);
   const json = {
@@ -233,6 +238,8 @@ function report(pods: number, { multi, ref }: { multi: Samples; ref: Samples }):
     del_p50_ms: round(percentile(multi.del, 0.5)),
     ref_add_p50_ms: round(refAddP50),
     ref_del_p50_ms: round(percentile(ref.del, 0.5)),
+    start_p50_ms: round(percentile(multi.start, 0.5)),
+    ref_start_p50_ms: round(percentile(ref.start, 0.5)),
     ratio: Math.round((addP50 / refAddP50) * 100) / 100,
   };
   process.stdout.write(`${JSON.stringify(json)}\n`);

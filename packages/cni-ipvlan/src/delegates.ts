@@ -57,19 +57,24 @@ function resultOf(delegate: Delegate, raw: unknown): CniResult {
   return parsed.value;
 }
 
-/** DELs the given delegates in reverse order; every failure is logged and returned, none stops the others. */
+/**
+ * DELs the given delegates, all at once (each owns its own pod interface and host device); every failure is logged
+ * and returned in the delegates' order, none stops the others.
+ */
 export async function delDelegates(ctx: DelegateContext, delegates: readonly Delegate[]): Promise<CniFailure[]> {
-  const failures: CniFailure[] = [];
-  for (const delegate of [...delegates].reverse()) {
-    try {
-      await call(ctx, delegate, 'DEL', delegate.config);
-    } catch (err) {
-      const failure = err instanceof CniFailure ? err : new CniFailure({ code: CNI_OTHER_ERROR, msg: String(err), cause: err });
-      ctx.log.error('delegate DEL failed', { podInterface: delegate.podInterface, err: failure });
-      failures.push(failure);
-    }
-  }
-  return failures;
+  const outcomes = await Promise.all(
+    delegates.map(async (delegate) => {
+      try {
+        await call(ctx, delegate, 'DEL', delegate.config);
+        return undefined;
+      } catch (err) {
+        const failure = err instanceof CniFailure ? err : new CniFailure({ code: CNI_OTHER_ERROR, msg: String(err), cause: err });
+        ctx.log.error('delegate DEL failed', { podInterface: delegate.podInterface, err: failure });
+        return failure;
+      }
+    }),
+  );
+  return outcomes.filter((f): f is CniFailure => f !== undefined);
 }
 
 export interface AddOptions {
@@ -90,22 +95,34 @@ function checkMac(outcome: DelegateOutcome, mac: string): void {
   }
 }
 
-async function addAll(ctx: DelegateContext, plan: DelegatePlan, options: AddOptions, added: Delegate[]): Promise<DelegateOutcome[]> {
-  const outcomes: DelegateOutcome[] = [];
-  for (const [i, delegate] of plan.delegates.entries()) {
-    const mac = i === 0 ? options.mac : undefined;
-    const raw = await call(ctx, delegate, 'ADD', withMac(delegate, mac));
-    added.push(delegate);
-    const outcome = { podInterface: delegate.podInterface, result: resultOf(delegate, raw) };
-    if (mac !== undefined) checkMac(outcome, mac);
-    outcomes.push(outcome);
-    ctx.log.debug('delegate added', { podInterface: delegate.podInterface, hostInterface: delegate.hostInterface });
-  }
-  return outcomes;
+/** A delegate's ADD output, read and converted to the newest version. */
+export function outcomeOf(delegate: Delegate, raw: unknown): DelegateOutcome {
+  return { podInterface: delegate.podInterface, result: resultOf(delegate, raw) };
+}
+
+async function addOne(ctx: DelegateContext, delegate: Delegate, mac: string | undefined, added: Delegate[]): Promise<DelegateOutcome> {
+  const raw = await call(ctx, delegate, 'ADD', withMac(delegate, mac));
+  added.push(delegate);
+  const outcome = outcomeOf(delegate, raw);
+  if (mac !== undefined) checkMac(outcome, mac);
+  ctx.log.debug('delegate added', { podInterface: delegate.podInterface, hostInterface: delegate.hostInterface });
+  return outcome;
 }
 
 /**
- * ADDs every delegate in order, then the pod routes, and returns the merged result. If anything fails, the
+ * Runs every delegate's ADD at once: each creates its own pod interface on its own host device, so they do not
+ * interfere, and an N-NIC pod waits for the slowest plugin instead of the sum. The outcomes keep the plan's order;
+ * the first failure (in that order) is thrown once all have finished, with `added` naming what must be undone.
+ */
+async function addAll(ctx: DelegateContext, plan: DelegatePlan, options: AddOptions, added: Delegate[]): Promise<DelegateOutcome[]> {
+  const settled = await Promise.allSettled(plan.delegates.map((delegate, i) => addOne(ctx, delegate, i === 0 ? options.mac : undefined, added)));
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<DelegateOutcome>).value);
+}
+
+/**
+ * ADDs every delegate (concurrently), then the pod routes, and returns the merged result. If anything fails, the
  * delegates already added are DELeted (and the source rules removed) before the error is passed on.
  */
 export async function addDelegates(ctx: DelegateContext, plan: DelegatePlan, options: AddOptions = {}): Promise<CniResult> {

@@ -1,17 +1,18 @@
 // multi-nic: the main plugin of every multinic NetworkAttachmentDefinition. It stays thin: the node agent selects
 // NICs and allocates addresses, the reference plugins create the interfaces, `ip` applies the pod routes.
 import { existsSync } from 'node:fs';
-import type { Allocation, CniResult } from '@multinic/crd-types';
-import { AgentClient, AgentUnreachableError, agentGc, agentStatus, compareWithPrevResult, heldAllocations, podOf, podRequestOf, releaseQuietly, reserve } from '@multinic/cni-ipam';
+import type { Allocation, CniResult, MultiNicNetwork } from '@multinic/crd-types';
+import { AgentClient, AgentUnreachableError, WARM_UP, WARM_UP_ARGS, agentGc, agentStatus, compareWithPrevResult, heldAllocations, podOf, podRequestOf, releaseQuietly, reserve, warmUpAgentCalls } from '@multinic/cni-ipam';
 import type { PodRequest } from '@multinic/cni-ipam';
 import { BUILD_VERSION, invalidConfig } from '@multinic/cni-skel';
 import type { CniFailure } from '@multinic/cni-skel';
 import type { AttachmentArgs, CniPlugin, ConfigArgs, DelArgs, HandlerContext } from '@multinic/cni-skel';
-import { MULTI_NIC_CNI_TYPE, buildDelegates, parseMultiNicNetConf } from '@multinic/netconf';
+import { MULTI_NIC_CNI_TYPE, buildDelegates, nadConfig, parseMultiNicNetConf, routeCommands } from '@multinic/netconf';
 import type { DelegateNic, DelegatePlan, MultiNicNetConf, PluginConfig } from '@multinic/netconf';
-import { addDelegates, checkDelegates, delDelegates, delegateArgs } from './delegates.js';
+import { addDelegates, checkDelegates, delDelegates, delegateArgs, delegatePrevResult, outcomeOf } from './delegates.js';
+import { mergeResults } from './merge.js';
 import type { DelegateContext } from './delegates.js';
-import { listPodLinks, removePodLinks, removePodRules } from './pod-ip.js';
+import { batchesOf, listPodLinks, removePodLinks, removePodRules, ruleRemovals } from './pod-ip.js';
 
 /** Delegate types that can give the pod interface a chosen MAC (`runtimeConfig.mac`). */
 const MAC_CAPABLE: readonly string[] = ['macvlan', 'sriov'];
@@ -102,8 +103,12 @@ async function teardown(conf: MultiNicNetConf, args: DelArgs, allocations: reado
   if (allocations.length > 0) {
     const built = buildDelegates({ plugin: pluginForDel(conf.plugin), nics: allocations.map((a, i) => delegateNic(a, deviceIDs[i])), routes: conf.routes });
     if (built.ok) {
-      await removePodRules(args.netns, built.value.routes, ctx.environ).catch((err: unknown) => ctx.log.warn('DEL: could not remove pod rules', { err }));
-      return delDelegates(contextOf(args, ctx), built.value.delegates);
+      // The source rules and the interfaces are independent (a rule names a table, not a link): removed together.
+      const [, failures] = await Promise.all([
+        removePodRules(args.netns, built.value.routes, ctx.environ).catch((err: unknown) => ctx.log.warn('DEL: could not remove pod rules', { err })),
+        delDelegates(contextOf(args, ctx), built.value.delegates),
+      ]);
+      return failures;
     }
     ctx.log.warn('DEL: cannot rebuild the delegate configurations from the agent record', { error: built.error });
   }
@@ -167,4 +172,46 @@ export const multiNicPlugin: CniPlugin = {
     const conf = netConfOf(args);
     await agentStatus(new AgentClient({ socketPath: conf.agentSocket }), conf.name);
   },
+  warmUp,
 };
+
+/** A 2-NIC macvlan network with pod routes: what the snapshot warm-up attaches. */
+const WARM_UP_NETWORK: MultiNicNetwork = {
+  apiVersion: 'multinic.dev/v1',
+  kind: 'MultiNicNetwork',
+  metadata: { name: WARM_UP.network },
+  spec: {
+    subnet: '192.168.0.0/16',
+    masterNets: ['10.0.1.0/24', '10.0.2.0/24'],
+    multiNICIPAM: true,
+    ipam: { type: 'multi-nic-ipam', hostBlock: 6, interfaceBlock: 2 },
+    plugin: { cniVersion: '1.0.0', type: 'macvlan', args: { mode: 'bridge' } },
+  },
+};
+
+/**
+ * The snapshot warm-up (never at run time): ADD's and CHECK's work for one 2-NIC pod up to the delegates —
+ * configuration, pod request, agent calls against canned answers, delegate plans, pod route commands, delegate
+ * results read and merged — so that none of it is a first use in a real call.
+ */
+async function warmUp(): Promise<void> {
+  const nad = nadConfig(WARM_UP_NETWORK, { agentSocket: '/warm-up/agent.sock' });
+  if (!nad.ok) throw new Error(`warm-up: ${nad.error}`);
+  const config = { ...nad.value, args: { cni: { nics: 2 } } };
+  const args = { config, cniVersion: '1.0.0' as const, name: WARM_UP.network, path: [], containerId: WARM_UP.containerId, netns: WARM_UP.netns, ifname: WARM_UP.ifname, args: WARM_UP_ARGS, rawArgs: '' };
+  const conf = netConfOf(args);
+  checkRequest(conf, podRequestOf(config, WARM_UP_ARGS));
+  delegateArgs(WARM_UP_ARGS);
+  await warmUpAgentCalls(config, ({ allocated }) => {
+    const built = plan(conf.plugin, conf, allocated.allocations.map((a) => delegateNic(a, undefined)));
+    batchesOf(routeCommands(built.routes));
+    batchesOf(ruleRemovals(built.routes));
+    const outcomes = built.delegates.map((d, i) => {
+      const address = allocated.allocations[i]?.address ?? '';
+      return outcomeOf(d, { cniVersion: String(d.config['cniVersion']), interfaces: [{ name: d.podInterface, mac: `02:00:00:00:00:0${i}`, sandbox: WARM_UP.netns }], ips: [{ address, interface: 0 }] });
+    });
+    const merged = mergeResults(outcomes, WARM_UP.netns);
+    for (const d of built.delegates) delegatePrevResult(merged, d, WARM_UP.netns);
+    return merged;
+  });
+}

@@ -63,6 +63,12 @@ export interface CniPlugin {
   check(args: CheckArgs, ctx: HandlerContext): Promise<void>;
   gc(args: GcArgs, ctx: HandlerContext): Promise<void>;
   status(args: StatusArgs, ctx: HandlerContext): Promise<void>;
+  /**
+   * Runs while a startup snapshot of the executable is built (build-sea.ts --snapshot), never at run time: passes
+   * representative documents through the parsers and builders the handlers use, so that zod's and V8's first-use
+   * work is already done in the snapshot. It must not touch the network, files, the environment or child processes.
+   */
+  warmUp?(): Promise<void>;
 }
 
 /** Everything the skeleton touches of the process, so it runs the same in a test. */
