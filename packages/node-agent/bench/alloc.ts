@@ -18,6 +18,8 @@ import { type TestEnv, startTestEnv } from '@multinic/testenv';
 const NODE = 'bench-node';
 const NETWORK = 'bench-net';
 const CLIENTS = [1, 16, 64];
+/** Offered rates of the open-loop levels (allocations per second, at most 64 in flight). */
+const OPEN_RATES = [1000, 2500, 5000];
 const PER_LEVEL = Number(process.env['MULTINIC_BENCH_ALLOCS'] ?? 4000);
 // MULTINIC_BENCH_STATE_DIR puts the checkpoint elsewhere (e.g. /dev/shm to see the cost of fsync on the disk).
 const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
@@ -91,6 +93,68 @@ async function level(socketPath: string, clients: number, total: number): Promis
   return { clients, allocations: total, allocPerS: total / seconds, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), duplicates, errors };
 }
 
+interface OpenLoopResult {
+  /** Offered allocations per second (each followed by its release). */
+  offered: number;
+  achieved: number;
+  p50Ms: number;
+  p99Ms: number;
+  duplicates: number;
+  errors: number;
+}
+
+/**
+ * Open loop: allocations arrive on a fixed schedule (`rate` per second), each followed by its release, at most
+ * `maxInFlight` at once. Latency is measured from the scheduled arrival, so a late start counts (no coordinated
+ * omission). This is the latency a node sees at that load; the closed loop above measures queueing at saturation.
+ */
+async function openLoop(socketPath: string, rate: number, total: number, maxInFlight: number): Promise<OpenLoopResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: maxInFlight });
+  const live = new Set<string>();
+  const latencies: number[] = [];
+  let duplicates = 0;
+  let errors = 0;
+  let inFlight = 0;
+  const slots: (() => void)[] = [];
+  const one = async (i: number, scheduled: number): Promise<void> => {
+    const id = `open${rate}-${i}`;
+    const req = { network: NETWORK, containerID: id, ifname: 'net1', pod: { name: `p-${id}`, namespace: 'bench', uid: `u-${id}` }, nics: [{ interfaceName: 'eth1', netAddress: '', podInterface: 'net1-0' }] };
+    try {
+      const res = await post(agent, socketPath, '/v1/allocate', req);
+      latencies.push(performance.now() - scheduled);
+      const address = res.body.allocations?.[0]?.address;
+      if (res.status !== 200 || address === undefined) {
+        errors += 1;
+        return;
+      }
+      if (live.has(address)) duplicates += 1;
+      live.add(address);
+      await new Promise((resolve) => setImmediate(resolve));
+      live.delete(address);
+      const rel = await post(agent, socketPath, '/v1/release', { network: NETWORK, containerID: id, ifname: 'net1' });
+      if (rel.status !== 200) errors += 1;
+    } finally {
+      inFlight -= 1;
+      slots.shift()?.();
+    }
+  };
+  const started = performance.now();
+  const running: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const scheduled = started + (i * 1000) / rate;
+    const wait = scheduled - performance.now();
+    if (wait >= 1) await sleep(Math.floor(wait));
+    while (inFlight >= maxInFlight) await new Promise<void>((resolve) => slots.push(resolve));
+    inFlight += 1;
+    running.push(one(i, scheduled));
+  }
+  await Promise.all(running);
+  const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return { offered: rate, achieved: total / seconds, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), duplicates, errors };
+}
+
 async function createPools(env: TestEnv): Promise<void> {
   const { ippools } = computePlan({
     networkName: NETWORK,
@@ -145,12 +209,17 @@ async function startAgent(env: TestEnv, options: { dir: string; stateDir: string
   return { child, socketPath, metricsPort };
 }
 
-function report(results: readonly LevelResult[], options: { where: string; server: { total: number; within5ms: number } }): void {
+function report(results: readonly LevelResult[], open: readonly OpenLoopResult[], options: { where: string; server: { total: number; within5ms: number } }): void {
   const where = options.where;
   console.log(`node-agent allocate+release over the unix socket, checkpoint (append-only log, one fdatasync per group commit; compacted to a snapshot) in ${where}, ${PER_LEVEL} allocations per level`);
   console.log('clients  alloc/s   p50 ms   p99 ms  duplicates  errors');
   for (const r of results) {
     console.log(`${String(r.clients).padStart(7)}  ${r.allocPerS.toFixed(0).padStart(7)}  ${r.p50Ms.toFixed(2).padStart(7)}  ${r.p99Ms.toFixed(2).padStart(7)}  ${String(r.duplicates).padStart(10)}  ${String(r.errors).padStart(6)}`);
+  }
+  console.log('open loop (fixed arrival rate, at most 64 in flight, latency from the scheduled arrival)');
+  console.log('offered/s  achieved/s   p50 ms   p99 ms  duplicates  errors');
+  for (const r of open) {
+    console.log(`${String(r.offered).padStart(9)}  ${r.achieved.toFixed(0).padStart(10)}  ${r.p50Ms.toFixed(2).padStart(7)}  ${r.p99Ms.toFixed(2).padStart(7)}  ${String(r.duplicates).padStart(10)}  ${String(r.errors).padStart(6)}`);
   }
   const share = options.server.total === 0 ? 0 : options.server.within5ms / options.server.total;
   console.log(`agent side (its own histogram, all levels): ${(100 * share).toFixed(1)}% of ${options.server.total} allocate requests answered within 5 ms`);
@@ -163,8 +232,9 @@ function report(results: readonly LevelResult[], options: { where: string; serve
       alloc_per_s_64: Math.round(at(64)?.allocPerS ?? 0),
       p50_ms_64: Number((at(64)?.p50Ms ?? 0).toFixed(3)),
       p99_ms_64: Number((at(64)?.p99Ms ?? 0).toFixed(3)),
-      duplicates: results.reduce((n, r) => n + r.duplicates, 0),
-      errors: results.reduce((n, r) => n + r.errors, 0),
+      ...Object.fromEntries(open.flatMap((r) => [[`open_p50_ms_${r.offered}`, Number(r.p50Ms.toFixed(3))], [`open_p99_ms_${r.offered}`, Number(r.p99Ms.toFixed(3))], [`open_achieved_${r.offered}`, Math.round(r.achieved)]])),
+      duplicates: [...results, ...open].reduce((n, r) => n + r.duplicates, 0),
+      errors: [...results, ...open].reduce((n, r) => n + r.errors, 0),
       agent_share_within_5ms: Number(share.toFixed(4)),
     }),
   );
@@ -182,7 +252,9 @@ async function main(): Promise<void> {
     await level(agent.socketPath, 16, 500); // warm-up
     const results: LevelResult[] = [];
     for (const clients of CLIENTS) results.push(await level(agent.socketPath, clients, PER_LEVEL));
-    report(results, { where: stateDir, server: await serverShareWithin5ms(agent.metricsPort) });
+    const open: OpenLoopResult[] = [];
+    for (const rate of OPEN_RATES) open.push(await openLoop(agent.socketPath, rate, PER_LEVEL, 64));
+    report(results, open, { where: stateDir, server: await serverShareWithin5ms(agent.metricsPort) });
   } finally {
     child?.kill('SIGTERM');
     await sleep(500);

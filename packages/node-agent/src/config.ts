@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { AGENT_SOCKET_PATH, dnsSubdomainField, formatProblem, parseWith } from '@multinic/crd-types';
 import { z } from 'zod';
 import { DEFAULT_EXCLUDE_KINDS, DEFAULT_EXCLUDE_NAMES } from './discovery/nics.js';
+import { DEFAULT_MIRROR_BATCH_MS } from './ipam/mirror.js';
 
 const regexField = z.string().refine((s) => {
   try {
@@ -66,7 +67,7 @@ export const AgentConfigSchema = z.strictObject({
     .prefault({}),
   mirror: z
     .strictObject({
-      batchMs: ms(50),
+      batchMs: ms(DEFAULT_MIRROR_BATCH_MS),
       retryMs: ms(200, 1),
     })
     .prefault({}),

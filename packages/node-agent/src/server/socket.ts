@@ -38,15 +38,23 @@ function fail(f: ApiFailure): Answer {
   return { status: f.status, body: f.error };
 }
 
-async function readBody(req: http.IncomingMessage, limit: number): Promise<string | ApiFailure> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) return failure({ status: 413, code: AGENT_ERROR_CODES.badRequest, msg: `request body larger than ${limit} bytes` });
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/** The request body as text (listeners, not an async iterator: this runs for every request). */
+function readBody(req: http.IncomingMessage, limit: number): Promise<string | ApiFailure> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (tooLarge) resolve(failure({ status: 413, code: AGENT_ERROR_CODES.badRequest, msg: `request body larger than ${limit} bytes` }));
+      else resolve(chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+    });
+    req.on('error', reject);
+  });
 }
 
 async function dispatch(req: http.IncomingMessage, options: SocketServerOptions): Promise<Answer> {
