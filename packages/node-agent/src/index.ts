@@ -9,7 +9,7 @@ export { localHost, readSysfs, run } from './host.js';
 export type { HostOps, IpResult } from './host.js';
 export { AllocationStore, attachmentKey } from './ipam/store.js';
 export type { AllocateInput, AllocateOutcome, AllocationRecord, PoolChange, PoolSpec } from './ipam/store.js';
-export { CheckpointSchema, CheckpointWriter, applyLogRecords, diffCheckpoint, encodeLogLine, loadCheckpoint, logFileOf, replayLog } from './ipam/checkpoint.js';
+export { CheckpointSchema, CheckpointWriter, applyLogRecords, diffCheckpoint, encodeLogLine, loadCheckpoint, logFileOf, logFilesOf, replayLog } from './ipam/checkpoint.js';
 export type { Checkpoint, LoadOptions, LoadedCheckpoint, LogRecord, LogReplay } from './ipam/checkpoint.js';
 export { AgentMetrics } from './metrics.js';
 export { assignTables, desiredRoutes, removalBatch, routeBatch, tableName } from './routes/plan.js';

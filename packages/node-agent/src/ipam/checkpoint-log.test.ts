@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import type { Checkpoint, LogRecord, LogReplay } from './checkpoint.js';
-import { CheckpointWriter, applyLogRecords, diffCheckpoint, encodeLogLine, loadCheckpoint, logFileOf } from './checkpoint.js';
+import { CheckpointWriter, applyLogRecords, diffCheckpoint, encodeLogLine, loadCheckpoint, logFileOf, logFilesOf } from './checkpoint.js';
 import type { AllocationRecord } from './store.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'mn-ckpt-log-'));
@@ -182,19 +182,65 @@ describe('checkpoint log: torn tail', () => {
 });
 
 describe('checkpoint log: compaction', () => {
-  it('compacts when the log outgrows its threshold, keeping the log bounded and the state exact', async () => {
+  it('rotates when the log outgrows its threshold, keeping both logs bounded and the state exact', async () => {
     const file = freshFile();
     const states = Array.from({ length: 60 }, (_, i) => state([rec('p1', `10.0.0.${(i % 7) + 1}`, `c${i}`, i)], { net: 100 + i }));
     const w = await commitAll(file, states, 0);
     expect(w.writes).toBe(60);
+    await w.close();
     expect(w.compactions).toBeGreaterThan(2);
     const snapshot = statSync(file).size;
-    // Never more than twice the snapshot plus one record past it.
-    expect(statSync(logFileOf(file)).size).toBeLessThanOrEqual(2 * snapshot + 1024);
-    await w.close();
+    // A log is rotated once it is larger than twice the snapshot: never more than that plus one record.
+    for (const log of logFilesOf(file)) expect(statSync(log).size).toBeLessThanOrEqual(2 * snapshot + 1024);
     expect(loaded(file)).toEqual(normal(states[59] ?? state([])));
-    const header = readFileSync(logFileOf(file), 'utf8').split('\n')[0] ?? '';
-    expect(JSON.parse(header.slice(9))).toEqual({ log: (JSON.parse(readFileSync(file, 'utf8')) as { log: string }).log });
+    // After close the background snapshot has landed: exactly one log carries the snapshot's id.
+    const id = (JSON.parse(readFileSync(file, 'utf8')) as { log: string }).log;
+    const headers = logFilesOf(file).map((f) => readFileSync(f, 'utf8').split('\n')[0] ?? '');
+    expect(headers.filter((h) => h.includes(`"log":"${id}"`))).toHaveLength(1);
+  });
+
+  it('a crash before a rotation\'s background snapshot lands: the old snapshot, its log and the log that continues it replay to the state', async () => {
+    const file = freshFile();
+    const s1 = state([rec('p1', '10.0.0.1', 'a')]);
+    const s2 = state([rec('p1', '10.0.0.1', 'a'), rec('p1', '10.0.0.2', 'b')], { net: 100 });
+    const s3 = state([rec('p1', '10.0.0.2', 'b'), rec('p1', '10.0.0.3', 'c')], { net: 101 });
+    // `big` adds records larger than twice the small snapshot of s1, so the commit after it rotates.
+    const big = state([rec('p1', '10.0.0.1', 'a'), ...[4, 5, 6, 7, 8, 9].map((i) => rec('p1', `10.0.0.${i}`, `x${i}`))]);
+    let current = s1;
+    const w = new CheckpointWriter({ file, snapshot: () => current, compactBytes: 0 });
+    await w.persist(); // compaction in place: snapshot s1, first log
+    const before = readFileSync(file);
+    current = big;
+    await w.persist(); // appended to the first log
+    current = s2;
+    await w.persist(); // rotation: the second log continues the first; the snapshot (of big) in the background
+    current = s3;
+    await w.persist(); // appended to the second log
+    await w.close();
+    expect(w.compactions).toBe(2);
+    expect(readFileSync(logFilesOf(file)[1], 'utf8')).toContain('"after"');
+    writeFileSync(file, before); // as if the background snapshot had never landed
+    const reports: Omit<LogReplay, 'checkpoint'>[] = [];
+    expect(loaded(file, reports)).toEqual(normal(s3));
+    expect(reports).toEqual([]);
+  });
+
+  it('a torn first log is not continued: the replay stops where the damage starts', async () => {
+    const file = freshFile();
+    const s1 = state([rec('p1', '10.0.0.1', 'a')]);
+    const s2 = state([rec('p1', '10.0.0.1', 'a'), rec('p1', '10.0.0.2', 'b')]);
+    const s3 = state([rec('p1', '10.0.0.3', 'c')]);
+    await (await commitAll(file, [s1, s2])).close();
+    // A second log that continues the first, as a rotation writes it; then the first log's last record torn.
+    const [first, second] = logFilesOf(file);
+    const firstId = (JSON.parse(readFileSync(file, 'utf8')) as { log: string }).log;
+    writeFileSync(second, encodeLogLine({ log: 'next', after: firstId }) + encodeLogLine({ put: s3.allocations, del: s2.allocations.map((r) => ({ pool: r.pool, address: r.address })) }));
+    truncateSync(first, statSync(first).size - 3);
+    const reports: Omit<LogReplay, 'checkpoint'>[] = [];
+    expect(loaded(file, reports)).toEqual(normal(s1));
+    expect(reports).toHaveLength(1);
+    expect(reports[0]?.stale).toBe(false);
+    expect(reports[0]?.discardedBytes).toBeGreaterThan(0);
   });
 
   it('a crash between the new snapshot and the new log leaves a stale log that is not replayed onto the snapshot', async () => {

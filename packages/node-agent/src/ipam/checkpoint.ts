@@ -1,14 +1,20 @@
 // The local checkpoint: the node's pools, allocations and route tables, as a snapshot (`<file>`, one JSON document,
-// replaced atomically: temp file, fdatasync, rename, fsync of the directory) plus an append-only log (`<file>.log`,
-// one line per group commit: what changed since the line before, fdatasync'ed before any caller is answered).
-// Writes are group-committed: every caller waits for a commit that started after its call, and all callers of one
-// interval share that commit (one appended line, one fdatasync). The log is compacted into a new snapshot on the
-// writer's first commit (start-up) and whenever it outgrows `compactBytes` (and twice the snapshot).
+// replaced atomically: temp file, fdatasync, rename, fsync of the directory) plus an append-only log (one line per
+// group commit: what changed since the line before, fdatasync'ed before any caller is answered). Writes are
+// group-committed: every caller waits for a commit that started after its call, and all callers of one interval
+// share that commit (one appended line, one fdatasync).
 //
-// Recovery = snapshot + replay of the log. Each log line is `<crc32 hex> <json>\n`; the first line names the snapshot
-// it follows (`{"log":"<id>"}`, the same id is in the snapshot), so a log left over from before a compaction is
-// never replayed onto the newer snapshot. Replay stops at the first line that is incomplete (no newline), fails its
-// checksum or does not parse: a torn tail is discarded, never applied half.
+// The log lives in two files used in turn (`<file>.log`, `<file>.log.1`). When the active one outgrows
+// `compactBytes` (and twice the snapshot), a commit rotates: it starts the other file with a header that names the
+// log it continues (`{"log":"<new id>","after":"<old id>"}`) and its own record, and answers its callers; the new
+// snapshot (the state at the rotation, with the new id) is then written in the background while commits go on. Until
+// that snapshot lands, recovery is the old snapshot + its log + the log that continues it; after, the new snapshot +
+// the new log. The writer's first commit (start-up) and the first after a failed write compact in place instead:
+// a new snapshot, then a fresh log.
+//
+// Each log line is `<crc32 hex> <json>\n`; the first line names the snapshot it follows, so a log left over from an
+// older generation is never replayed onto a newer snapshot. Replay stops at the first line that is incomplete (no
+// newline), fails its checksum or does not parse: a torn tail is discarded, never applied half.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
@@ -81,7 +87,8 @@ const LogRecordSchema = z.object({
   nodeName: z.string().optional(),
 });
 
-const LogHeaderSchema = z.object({ log: z.string() });
+const LogHeaderSchema = z.object({ log: z.string(), after: z.string().optional() });
+type LogHeader = z.output<typeof LogHeaderSchema>;
 
 function keyOf(r: { readonly pool: string; readonly address: string }): string {
   return `${r.pool}\u0000${r.address}`;
@@ -176,7 +183,8 @@ export function replayLog(snapshot: Checkpoint, logId: string | undefined, log: 
     return { checkpoint: snapshot, applied: 0, discardedBytes: 0, stale: log.length > 0 };
   }
   const records: LogRecord[] = [];
-  let end = log.length;
+  // After the header; a partial line after the last complete one is discarded too.
+  let end = (all[0]?.line.length ?? 0) + 1;
   for (const { line, start } of all.slice(1)) {
     const parsed = LogRecordSchema.safeParse(decodeLogLine(line));
     if (!parsed.success) {
@@ -189,8 +197,22 @@ export function replayLog(snapshot: Checkpoint, logId: string | undefined, log: 
   return { checkpoint: applyLogRecords(snapshot, records), applied: records.length, discardedBytes: log.length - end, stale: false };
 }
 
+/** The first of the two log files (the one a compaction in place starts). */
 export function logFileOf(file: string): string {
   return `${file}.log`;
+}
+
+/** Both log files, used in turn. */
+export function logFilesOf(file: string): readonly [string, string] {
+  return [`${file}.log`, `${file}.log.1`];
+}
+
+/** The header of a log file's content; undefined when it has none that parses. */
+function headerOf(log: Buffer): LogHeader | undefined {
+  const nl = log.indexOf(0x0a);
+  if (nl < 0) return undefined;
+  const parsed = LogHeaderSchema.safeParse(decodeLogLine(log.subarray(0, nl)));
+  return parsed.success ? parsed.data : undefined;
 }
 
 function readOrNone(file: string): Buffer | undefined {
@@ -231,16 +253,31 @@ export function loadCheckpoint(file: string, now: number, options: LoadOptions =
   }
   const movedTo = `${file}.corrupt-${now}`;
   renameSync(file, movedTo);
-  if (readOrNone(logFileOf(file)) !== undefined) renameSync(logFileOf(file), `${logFileOf(file)}.corrupt-${now}`);
+  for (const log of logFilesOf(file)) if (readOrNone(log) !== undefined) renameSync(log, `${log}.corrupt-${now}`);
   return { kind: 'corrupt', error, movedTo };
 }
 
+/**
+ * The snapshot's log replayed, then the log that continues it (a rotation whose snapshot had not landed yet). A
+ * log that stopped early (torn or corrupt) is not continued: what came after it cannot be applied in order.
+ */
 function replayFile(args: { snapshot: Checkpoint; logId: string | undefined; file: string; options: LoadOptions }): Checkpoint {
-  const log = readOrNone(logFileOf(args.file));
-  if (log === undefined) return args.snapshot;
-  const { checkpoint, ...replay } = replayLog(args.snapshot, args.logId, log);
-  if (replay.discardedBytes > 0 || replay.stale) args.options.onReplay?.(replay);
-  return checkpoint;
+  const logs = logFilesOf(args.file)
+    .map((f) => readOrNone(f))
+    .filter((b): b is Buffer => b !== undefined && b.length > 0);
+  if (logs.length === 0) return args.snapshot;
+  const own = logs.find((b) => args.logId !== undefined && headerOf(b)?.log === args.logId);
+  if (own === undefined) {
+    const stale = { applied: 0, discardedBytes: 0, stale: true };
+    args.options.onReplay?.(stale);
+    return args.snapshot;
+  }
+  const first = replayLog(args.snapshot, args.logId, own);
+  const nextLog = first.discardedBytes > 0 ? undefined : logs.find((b) => headerOf(b)?.after === args.logId);
+  const next = nextLog === undefined ? undefined : replayLog(first.checkpoint, headerOf(nextLog)?.log, nextLog);
+  const replay = { applied: first.applied + (next?.applied ?? 0), discardedBytes: first.discardedBytes + (next?.discardedBytes ?? 0), stale: false };
+  if (replay.discardedBytes > 0) args.options.onReplay?.(replay);
+  return next?.checkpoint ?? first.checkpoint;
 }
 
 export interface CheckpointWriterOptions {
@@ -279,10 +316,17 @@ export class CheckpointWriter {
   #compactions = 0;
   #dir: Promise<FileHandle> | undefined;
   #log: FileHandle | undefined;
+  /** Which of the two log files is active, and its id. */
+  #slot: 0 | 1 = 0;
+  #logId = '';
   #logBytes = 0;
   #snapshotBytes = 0;
-  /** The state as of the last committed log line; undefined: the next commit compacts. */
+  /** The state as of the last committed log line; undefined: the next commit compacts in place. */
   #last: Checkpoint | undefined;
+  /** The background snapshot of the last rotation, while it is being written. */
+  #snapshotting: Promise<void> | undefined;
+  /** A background snapshot failed: the older log is still needed, so the next commit compacts in place. */
+  #mustCompact = false;
 
   constructor(options: CheckpointWriterOptions) {
     this.#options = options;
@@ -294,7 +338,7 @@ export class CheckpointWriter {
     return this.#writes;
   }
 
-  /** Number of completed compactions (new snapshot, new log). */
+  /** Number of completed compactions (a new snapshot on disk, in place or in the background after a rotation). */
   get compactions(): number {
     return this.#compactions;
   }
@@ -308,7 +352,8 @@ export class CheckpointWriter {
     const started = performance.now();
     const current = copyOf(this.#options.snapshot());
     try {
-      if (this.#log === undefined || this.#last === undefined || this.#logBytes > this.#compactAt()) await this.#compact(current);
+      if (this.#log === undefined || this.#last === undefined || this.#mustCompact) await this.#compact(current);
+      else if (this.#snapshotting === undefined && this.#logBytes > this.#compactAt()) await this.#rotate(this.#last, current);
       else await this.#append(this.#log, diffCheckpoint(this.#last, current));
     } catch (err) {
       // Whatever reached the disk, the next commit starts over with a new snapshot and a new log.
@@ -332,23 +377,74 @@ export class CheckpointWriter {
     this.#logBytes += Buffer.byteLength(line);
   }
 
-  /** New snapshot (with a new log id), then a new log that starts with that id: a crash in between leaves a stale log, ignored. */
+  /**
+   * Starts the other log file (a header naming the log it continues, then this commit's record: one fdatasync, as a
+   * plain commit) and writes the snapshot of `base` (the state at that header) in the background.
+   */
+  async #rotate(base: Checkpoint, current: Checkpoint): Promise<void> {
+    const id = randomUUID();
+    const slot = this.#slot === 0 ? 1 : 0;
+    const record = diffCheckpoint(base, current);
+    const text = encodeLogLine({ log: id, after: this.#logId }) + (record === undefined ? '' : encodeLogLine(record));
+    // Both files exist since the first compaction (their directory entries are durable), so this is data only.
+    const log = await open(logFilesOf(this.#options.file)[slot], 'w', 0o600);
+    try {
+      await log.appendFile(text);
+      await log.datasync();
+    } catch (err) {
+      await log.close().catch(() => undefined);
+      throw err;
+    }
+    const old = this.#log;
+    this.#log = log;
+    this.#slot = slot;
+    this.#logId = id;
+    this.#logBytes = Buffer.byteLength(text);
+    await old?.close().catch(() => undefined);
+    const snapshotting = this.#writeSnapshot(base, id).then(
+      () => {
+        this.#compactions += 1;
+      },
+      () => {
+        // The old snapshot and both logs still hold everything; the next commit compacts in place.
+        this.#mustCompact = true;
+      },
+    );
+    this.#snapshotting = snapshotting.finally(() => {
+      this.#snapshotting = undefined;
+    });
+  }
+
+  async #writeSnapshot(state: Checkpoint, id: string): Promise<void> {
+    const data = JSON.stringify({ ...state, log: id });
+    await writeAtomically(this.#options.file, data, await this.#openDir());
+    this.#snapshotBytes = Buffer.byteLength(data);
+  }
+
+  /**
+   * In place: a new snapshot (with a new log id), then a fresh first log file that starts with that id, and the
+   * second file created empty (so a rotation only writes data). A crash in between leaves a stale log, ignored.
+   */
   async #compact(current: Checkpoint): Promise<void> {
+    await this.#snapshotting;
     const dir = await this.#openDir();
     const id = randomUUID();
-    const data = JSON.stringify({ ...current, log: id });
-    await writeAtomically(this.#options.file, data, dir);
-    this.#snapshotBytes = Buffer.byteLength(data);
+    await this.#writeSnapshot(current, id);
     const old = this.#log;
     this.#log = undefined;
     await old?.close();
-    const log = await open(logFileOf(this.#options.file), 'w', 0o600);
+    const [first, second] = logFilesOf(this.#options.file);
+    const log = await open(first, 'w', 0o600);
     this.#log = log;
+    this.#slot = 0;
+    this.#logId = id;
     const header = encodeLogLine({ log: id });
     await log.appendFile(header);
     await log.datasync();
+    await (await open(second, 'a', 0o600)).close();
     await dir.sync();
     this.#logBytes = Buffer.byteLength(header);
+    this.#mustCompact = false;
     this.#compactions += 1;
   }
 
@@ -360,9 +456,10 @@ export class CheckpointWriter {
     });
   }
 
-  /** Waits for a commit in progress and closes the files (a later persist() compacts and opens them again). */
+  /** Waits for a commit and a background snapshot in progress and closes the files (a later persist() compacts and opens them again). */
   async close(): Promise<void> {
     await this.#coalesced.settled();
+    await this.#snapshotting;
     const dir = this.#dir;
     const log = this.#log;
     this.#dir = undefined;
