@@ -56,33 +56,43 @@ interface LevelResult {
   errors: number;
 }
 
+interface Counts {
+  duplicates: number;
+  errors: number;
+}
+
+/**
+ * One pod's worth: allocate (then `answered()`), check the address is not held by anyone else, hold it for a turn
+ * of the event loop (other answers arrive meanwhile: it is ours until we release it), release.
+ */
+async function allocateAndRelease(o: { agent: http.Agent; socketPath: string; id: string; live: Set<string>; counts: Counts; answered: () => void }): Promise<void> {
+  const { agent, socketPath, id, live, counts } = o;
+  const req = { network: NETWORK, containerID: id, ifname: 'net1', pod: { name: `p-${id}`, namespace: 'bench', uid: `u-${id}` }, nics: [{ interfaceName: 'eth1', netAddress: '', podInterface: 'net1-0' }] };
+  const res = await post(agent, socketPath, '/v1/allocate', req);
+  o.answered();
+  const address = res.body.allocations?.[0]?.address;
+  if (res.status !== 200 || address === undefined) {
+    counts.errors += 1;
+    return;
+  }
+  if (live.has(address)) counts.duplicates += 1;
+  live.add(address);
+  await new Promise((resolve) => setImmediate(resolve));
+  live.delete(address);
+  const rel = await post(agent, socketPath, '/v1/release', { network: NETWORK, containerID: id, ifname: 'net1' });
+  if (rel.status !== 200) counts.errors += 1;
+}
+
 async function level(socketPath: string, clients: number, total: number): Promise<LevelResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
   const live = new Set<string>();
   const latencies: number[] = [];
-  let duplicates = 0;
-  let errors = 0;
+  const counts: Counts = { duplicates: 0, errors: 0 };
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < total) {
-      const id = `c${clients}-${next++}`;
-      const req = { network: NETWORK, containerID: id, ifname: 'net1', pod: { name: `p-${id}`, namespace: 'bench', uid: `u-${id}` }, nics: [{ interfaceName: 'eth1', netAddress: '', podInterface: 'net1-0' }] };
       const started = performance.now();
-      const res = await post(agent, socketPath, '/v1/allocate', req);
-      latencies.push(performance.now() - started);
-      const address = res.body.allocations?.[0]?.address;
-      if (res.status !== 200 || address === undefined) {
-        errors += 1;
-        continue;
-      }
-      if (live.has(address)) duplicates += 1;
-      live.add(address);
-      // Hold it for a turn of the event loop (other clients' answers arrive meanwhile). It is ours until we ask
-      // to release it: the agent may hand it out again only after that.
-      await new Promise((resolve) => setImmediate(resolve));
-      live.delete(address);
-      const rel = await post(agent, socketPath, '/v1/release', { network: NETWORK, containerID: id, ifname: 'net1' });
-      if (rel.status !== 200) errors += 1;
+      await allocateAndRelease({ agent, socketPath, id: `c${clients}-${next++}`, live, counts, answered: () => latencies.push(performance.now() - started) });
     }
   };
   const started = performance.now();
@@ -90,7 +100,7 @@ async function level(socketPath: string, clients: number, total: number): Promis
   const seconds = (performance.now() - started) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { clients, allocations: total, allocPerS: total / seconds, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), duplicates, errors };
+  return { clients, allocations: total, allocPerS: total / seconds, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), ...counts };
 }
 
 interface OpenLoopResult {
@@ -112,27 +122,12 @@ async function openLoop(socketPath: string, rate: number, total: number, maxInFl
   const agent = new http.Agent({ keepAlive: true, maxSockets: maxInFlight });
   const live = new Set<string>();
   const latencies: number[] = [];
-  let duplicates = 0;
-  let errors = 0;
+  const counts: Counts = { duplicates: 0, errors: 0 };
   let inFlight = 0;
   const slots: (() => void)[] = [];
   const one = async (i: number, scheduled: number): Promise<void> => {
-    const id = `open${rate}-${i}`;
-    const req = { network: NETWORK, containerID: id, ifname: 'net1', pod: { name: `p-${id}`, namespace: 'bench', uid: `u-${id}` }, nics: [{ interfaceName: 'eth1', netAddress: '', podInterface: 'net1-0' }] };
     try {
-      const res = await post(agent, socketPath, '/v1/allocate', req);
-      latencies.push(performance.now() - scheduled);
-      const address = res.body.allocations?.[0]?.address;
-      if (res.status !== 200 || address === undefined) {
-        errors += 1;
-        return;
-      }
-      if (live.has(address)) duplicates += 1;
-      live.add(address);
-      await new Promise((resolve) => setImmediate(resolve));
-      live.delete(address);
-      const rel = await post(agent, socketPath, '/v1/release', { network: NETWORK, containerID: id, ifname: 'net1' });
-      if (rel.status !== 200) errors += 1;
+      await allocateAndRelease({ agent, socketPath, id: `open${rate}-${i}`, live, counts, answered: () => latencies.push(performance.now() - scheduled) });
     } finally {
       inFlight -= 1;
       slots.shift()?.();
@@ -152,7 +147,7 @@ async function openLoop(socketPath: string, rate: number, total: number, maxInFl
   const seconds = (performance.now() - started) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { offered: rate, achieved: total / seconds, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), duplicates, errors };
+  return { offered: rate, achieved: total / seconds, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), ...counts };
 }
 
 async function createPools(env: TestEnv): Promise<void> {
