@@ -98,6 +98,10 @@ export class Agent {
     this.#checkpoint = new CheckpointWriter({
       file: this.checkpointFile,
       snapshot: () => ({ version: 1, nodeName: this.#cfg.nodeName, pools: this.store.pools(), allocations: this.store.records(), routeTables: this.#routeTables }),
+      journal: {
+        changes: () => this.store.takeChanges(),
+        meta: () => ({ version: 1, nodeName: this.#cfg.nodeName, pools: this.store.pools(), routeTables: this.#routeTables }),
+      },
       observe: (s) => this.metrics.checkpointSeconds.observe(s),
     });
     this.#mirror = new PoolMirror({

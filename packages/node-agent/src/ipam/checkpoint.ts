@@ -23,7 +23,7 @@ import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { z } from 'zod';
 import { Coalesced } from '../serial.js';
-import type { AllocationRecord, PoolSpec } from './store.js';
+import type { AllocationChanges, AllocationRecord, PoolSpec } from './store.js';
 
 const PoolSpecSchema = z.object({
   name: z.string(),
@@ -280,10 +280,24 @@ function replayFile(args: { snapshot: Checkpoint; logId: string | undefined; fil
   return next?.checkpoint ?? first.checkpoint;
 }
 
+/** Everything of a checkpoint but the allocations: small, compared whole at each commit. */
+export type CheckpointMeta = Omit<Checkpoint, 'allocations'>;
+
+export interface CheckpointJournal {
+  /** The allocations changed since the last call; undefined when unknown (the commit then writes a new snapshot). */
+  readonly changes: () => AllocationChanges | undefined;
+  readonly meta: () => CheckpointMeta;
+}
+
 export interface CheckpointWriterOptions {
   readonly file: string;
-  /** Called at the start of each commit: the state to persist. */
+  /**
+   * The whole state to persist. Without a journal it is taken at every commit and diffed with the last one; with a
+   * journal only when a new snapshot is written (compaction, rotation).
+   */
   readonly snapshot: () => Checkpoint;
+  /** Makes a commit cost O(changes) instead of O(state): the store's change journal. */
+  readonly journal?: CheckpointJournal;
   /** Seconds one commit (a log append + fdatasync, or a compaction) took. */
   readonly observe?: (seconds: number) => void;
   /** Compact once the log is larger than this many bytes and than twice the snapshot (default 1 MiB). */
@@ -350,19 +364,52 @@ export class CheckpointWriter {
 
   async #write(): Promise<void> {
     const started = performance.now();
-    const current = copyOf(this.#options.snapshot());
     try {
-      if (this.#log === undefined || this.#last === undefined || this.#mustCompact) await this.#compact(current);
-      else if (this.#snapshotting === undefined && this.#logBytes > this.#compactAt()) await this.#rotate(this.#last, current);
-      else await this.#append(this.#log, diffCheckpoint(this.#last, current));
+      const last = this.#last;
+      const next = this.#log === undefined || last === undefined || this.#mustCompact ? undefined : this.#nextRecord(last);
+      if (next === undefined || last === undefined) {
+        this.#options.journal?.changes(); // the new snapshot has them
+        const full = copyOf(this.#options.snapshot());
+        await this.#compact(full);
+        this.#last = full;
+      } else if (this.#snapshotting === undefined && this.#logBytes > this.#compactAt()) {
+        // The new snapshot is the state after this commit: replaying this commit's record onto it changes nothing.
+        const full = next.full ?? copyOf(this.#options.snapshot());
+        await this.#rotate(next.record, full);
+        this.#last = full;
+      } else {
+        if (this.#log !== undefined) await this.#append(this.#log, next.record);
+        this.#last = next.full ?? { ...last, ...next.meta };
+      }
     } catch (err) {
       // Whatever reached the disk, the next commit starts over with a new snapshot and a new log.
       this.#last = undefined;
       throw err;
     }
-    this.#last = current;
     this.#writes += 1;
     this.#options.observe?.((performance.now() - started) / 1000);
+  }
+
+  /**
+   * This commit's log record: from the journal (allocations changed, plus the meta when it differs), or by diffing
+   * the whole state with the last one. Undefined when the journal lost track: then a new snapshot is due.
+   */
+  #nextRecord(last: Checkpoint): { record: LogRecord | undefined; full?: Checkpoint; meta?: CheckpointMeta } | undefined {
+    const journal = this.#options.journal;
+    if (journal === undefined) {
+      const full = copyOf(this.#options.snapshot());
+      return { record: diffCheckpoint(last, full), full };
+    }
+    const changes = journal.changes();
+    if (changes === undefined) return undefined;
+    const meta = journal.meta();
+    const record: { -readonly [K in keyof LogRecord]: LogRecord[K] } = { put: changes.put, del: changes.del };
+    if (!sameJson(last.pools, meta.pools)) record.pools = meta.pools;
+    if (!sameJson(last.routeTables, meta.routeTables)) record.routeTables = meta.routeTables;
+    if (last.nodeName !== meta.nodeName) record.nodeName = meta.nodeName;
+    const empty = changes.put.length === 0 && changes.del.length === 0 && Object.keys(record).length === 2;
+    // In journal mode `last` keeps only the meta current (its allocations are not maintained).
+    return { record: empty ? undefined : record, meta: { ...meta, pools: [...meta.pools], routeTables: { ...meta.routeTables } } };
   }
 
   #compactAt(): number {
@@ -379,12 +426,11 @@ export class CheckpointWriter {
 
   /**
    * Starts the other log file (a header naming the log it continues, then this commit's record: one fdatasync, as a
-   * plain commit) and writes the snapshot of `base` (the state at that header) in the background.
+   * plain commit) and writes `full` (the state after this commit) as the new snapshot in the background.
    */
-  async #rotate(base: Checkpoint, current: Checkpoint): Promise<void> {
+  async #rotate(record: LogRecord | undefined, full: Checkpoint): Promise<void> {
     const id = randomUUID();
     const slot = this.#slot === 0 ? 1 : 0;
-    const record = diffCheckpoint(base, current);
     const text = encodeLogLine({ log: id, after: this.#logId }) + (record === undefined ? '' : encodeLogLine(record));
     // Both files exist since the first compaction (their directory entries are durable), so this is data only.
     const log = await open(logFilesOf(this.#options.file)[slot], 'w', 0o600);
@@ -401,7 +447,7 @@ export class CheckpointWriter {
     this.#logId = id;
     this.#logBytes = Buffer.byteLength(text);
     await old?.close().catch(() => undefined);
-    const snapshotting = this.#writeSnapshot(base, id).then(
+    const snapshotting = this.#writeSnapshot(full, id).then(
       () => {
         this.#compactions += 1;
       },

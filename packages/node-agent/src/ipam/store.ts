@@ -100,11 +100,42 @@ export interface PoolChange {
   readonly changed: string[];
 }
 
+/** The allocations put and removed since the last `takeChanges()` (each key once, as it is now). */
+export interface AllocationChanges {
+  readonly put: readonly AllocationRecord[];
+  readonly del: readonly { readonly pool: string; readonly address: string }[];
+}
+
 export class AllocationStore {
   readonly #pools = new Map<string, Pool>();
   readonly #byAttachment = new Map<string, AllocationRecord[]>();
   /** `network \0 interfaceName` → pool name. */
   readonly #byNic = new Map<string, string>();
+  /** `pool \0 address` → the record now held there, or null once gone (since the last takeChanges). */
+  readonly #journal = new Map<string, AllocationRecord | null>();
+
+  /** Every record change since the last call (allocate, release, GC, restore, pools dropped), so a commit is O(changes). */
+  takeChanges(): AllocationChanges {
+    const put: AllocationRecord[] = [];
+    const del: { pool: string; address: string }[] = [];
+    for (const [key, r] of this.#journal) {
+      if (r !== null) put.push(r);
+      else {
+        const [pool = '', address = ''] = key.split('\u0000');
+        del.push({ pool, address });
+      }
+    }
+    this.#journal.clear();
+    return { put, del };
+  }
+
+  #journalPut(r: AllocationRecord): void {
+    this.#journal.set(`${r.pool}\u0000${r.address}`, r);
+  }
+
+  #journalDel(r: AllocationRecord): void {
+    this.#journal.set(`${r.pool}\u0000${r.address}`, null);
+  }
 
   /** Replaces the set of pools (the IPPools whose spec.hostName is this node). */
   setPools(specs: readonly PoolSpec[]): PoolChange {
@@ -125,7 +156,10 @@ export class AllocationStore {
         problems.push(built.error);
         continue;
       }
-      for (const r of built.dropped) this.#unindex(r);
+      for (const r of built.dropped) {
+        this.#unindex(r);
+        this.#journalDel(r);
+      }
       dropped.push(...built.dropped);
       this.#pools.set(spec.name, built.pool);
       changed.push(spec.name);
@@ -138,7 +172,10 @@ export class AllocationStore {
     const pool = this.#pools.get(name);
     this.#pools.delete(name);
     const records = [...(pool?.byAddress.values() ?? [])];
-    for (const r of records) this.#unindex(r);
+    for (const r of records) {
+      this.#unindex(r);
+      this.#journalDel(r);
+    }
     return records;
   }
 
@@ -242,6 +279,7 @@ export class AllocationStore {
     for (const [i, r] of records.entries()) {
       taken[i]?.pool.byAddress.set(r.address, r);
       this.#index(r);
+      this.#journalPut(r);
     }
     return okValue({ records, created: true });
   }
@@ -280,6 +318,7 @@ export class AllocationStore {
     if (pool !== undefined && pool.byAddress.get(r.address) === r) {
       pool.byAddress.delete(r.address);
       if (ip.ok) pool.allocator.release(ip.value);
+      this.#journalDel(r);
     }
     this.#unindex(r);
   }
@@ -327,6 +366,7 @@ export class AllocationStore {
     if (!got.ok && !/excluded or reserved/.test(got.error)) return got.error;
     pool.byAddress.set(record.address, record);
     this.#index(record);
+    this.#journalPut(record);
     return undefined;
   }
 
