@@ -195,12 +195,14 @@ async function freePort(): Promise<number> {
 }
 
 /** The agent's own view: the share of allocate requests it answered within 5 ms (its latency histogram). */
-async function serverShareWithin5ms(metricsPort: number): Promise<{ total: number; within5ms: number }> {
+async function serverShareWithin5ms(metricsPort: number): Promise<{ total: number; within5ms: number; statusWrites: Record<string, number> }> {
   const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   const value = (re: RegExp): number => Number(re.exec(text)?.[1] ?? 0);
+  const statusWrites = Object.fromEntries([...text.matchAll(/^multinic_agent_ippool_status_writes_total\{outcome="(\w+)"\} (\d+)$/gm)].map((m) => [m[1] ?? '', Number(m[2])]));
   return {
     total: value(/^multinic_agent_request_duration_seconds_count\{call="\/v1\/allocate",status="200"\} (\d+)$/m),
     within5ms: value(/^multinic_agent_request_duration_seconds_bucket\{le="0.005",call="\/v1\/allocate",status="200"\} (\d+)$/m),
+    statusWrites,
   };
 }
 
@@ -223,7 +225,7 @@ async function startAgent(env: TestEnv, options: { dir: string; stateDir: string
   return { child, socketPath, metricsPort };
 }
 
-function report(results: readonly LevelResult[], open: readonly OpenLoopResult[], options: { where: string; server: { total: number; within5ms: number } }): void {
+function report(results: readonly LevelResult[], open: readonly OpenLoopResult[], options: { where: string; server: { total: number; within5ms: number; statusWrites: Record<string, number> } }): void {
   const where = options.where;
   console.log(`node-agent allocate+release over the unix socket, checkpoint (append-only log, one fdatasync per group commit; compacted to a snapshot) in ${where}, ${PER_LEVEL} allocations per level, ${HELD} held throughout`);
   console.log('clients  alloc/s   p50 ms   p99 ms  duplicates  errors');
@@ -237,6 +239,7 @@ function report(results: readonly LevelResult[], open: readonly OpenLoopResult[]
   }
   const share = options.server.total === 0 ? 0 : options.server.within5ms / options.server.total;
   console.log(`agent side (its own histogram, all levels): ${(100 * share).toFixed(1)}% of ${options.server.total} allocate requests answered within 5 ms`);
+  console.log(`IPPool status writes by outcome: ${JSON.stringify(options.server.statusWrites)}`);
   const at = (n: number): LevelResult | undefined => results.find((r) => r.clients === n);
   console.log(
     JSON.stringify({

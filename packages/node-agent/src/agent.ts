@@ -13,6 +13,7 @@ import { readNics } from './discovery/reader.js';
 import type { HostOps } from './host.js';
 import { localHost } from './host.js';
 import { CheckpointWriter, loadCheckpoint } from './ipam/checkpoint.js';
+import type { PoolObject } from './ipam/mirror.js';
 import { IPPOOLS_PATH, PoolMirror } from './ipam/mirror.js';
 import type { AllocationRecord, PoolSpec } from './ipam/store.js';
 import { AllocationStore } from './ipam/store.js';
@@ -110,6 +111,7 @@ export class Agent {
       log: this.#log,
       batchMs: this.#cfg.mirror.batchMs,
       retryMs: this.#cfg.mirror.retryMs,
+      cached: (pool) => this.#pools.get(pool) as PoolObject | undefined,
       onWrite: (outcome) => {
         this.metrics.mirrorWrites.inc({ outcome });
         this.metrics.mirrorPending.set(this.#mirror.pending);
