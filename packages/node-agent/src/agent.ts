@@ -464,7 +464,9 @@ export class Agent {
     if (this.#owner) await this.#checkpoint.persist().catch((err: unknown) => this.#log.error({ err: String(err) }, 'final checkpoint write failed'));
     await this.#checkpoint.close();
     const timeout = new Promise<void>((resolve) => setTimeout(resolve, this.#cfg.shutdownTimeoutMs).unref());
-    await Promise.race([this.#mirror.idle(), timeout]);
+    // The pending status now, not after the batch delay: a controller deciding whether this node's pools are still
+    // in use reads it.
+    await Promise.race([this.#mirror.flushNow(), timeout]);
     this.#mirror.stop();
     const watched = [this.#pools, this.#networks, this.#nicClasses, this.#self, this.#pods, this.#cidrs];
     await Promise.all(watched.map((w) => w?.stop()));

@@ -22,10 +22,10 @@ let configFile: string;
 let socketPath: string;
 const children: ChildProcess[] = [];
 
-function startAgent(): ChildProcess {
+function startAgent(config = configFile): ChildProcess {
   if (!existsSync(bin)) throw new Error(`${bin} is missing: build the package first (pnpm --filter @multinic/node-agent build)`);
   const out = openSync(path.join(dir, 'agent.log'), 'a');
-  const child = spawn(process.execPath, [bin, '--config', configFile], { stdio: ['ignore', out, out] });
+  const child = spawn(process.execPath, [bin, '--config', config], { stdio: ['ignore', out, out] });
   children.push(child);
   return child;
 }
@@ -139,4 +139,22 @@ describe('kill -9 and restart', () => {
     const log = readFileSync(path.join(dir, 'agent.log'), 'utf8');
     expect(log).not.toMatch(/"level":(50|60)/);
   }, 120_000);
+
+  it('SIGTERM writes the pending IPPool status at once, without waiting for the batch delay', async () => {
+    const slow = path.join(dir, 'agent-slow-mirror.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(slow, JSON.stringify({ ...config, mirror: { batchMs: 600_000, retryMs: 100 } }));
+    const third = startAgent(slow);
+    const sock = new SocketClient(socketPath);
+    await ready(sock);
+    const statusBefore = await mirroredAllocations(client, NODE);
+    const res = await sock.post<AllocateResponse>('/v1/allocate', allocateRequest({ network: NETWORK, containerID: 'late', podUID: 'uid-late', nics: ['eth1', 'eth2'] }));
+    expect(res.status).toBe(200);
+    sock.close();
+    const stopped = new Promise((resolve) => third.once('exit', (code, signal) => resolve(signal ?? code)));
+    third.kill('SIGTERM');
+    expect(await stopped).toBe(0);
+    const late = res.body.allocations.map((a) => `${a.ippool}/${a.address.split('/')[0]} late`);
+    expect(await mirroredAllocations(client, NODE)).toEqual([...statusBefore, ...late].sort());
+  }, 60_000);
 });

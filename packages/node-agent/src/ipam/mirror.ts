@@ -167,6 +167,16 @@ export class PoolMirror {
     return 'done';
   }
 
+  /** Writes what is pending now instead of after the batch delay (shutdown); resolves when nothing is left. */
+  async flushNow(): Promise<void> {
+    await this.#running;
+    // A flush that just ended may have scheduled the next one after the batch delay: bring it forward.
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#dirty.size > 0 && !this.#stopped) this.#schedule(0);
+    await this.idle();
+  }
+
   /** Resolves when nothing is dirty and no write is running (for shutdown and tests). */
   idle(): Promise<void> {
     if (this.#dirty.size === 0 && this.#running === undefined && this.#timer === undefined) return Promise.resolve();
