@@ -122,7 +122,8 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown): Parse
 /**
  * Makes every zod schema of this process validate without compiling: by default zod 4 compiles each object schema
  * into a function (`new Function`) on its first parse, which pays off only after many parses. A CNI plugin parses a
- * handful of documents and exits, so it calls this first (measured: about 8 ms less per ADD).
+ * handful of documents and exits, so it calls this first (a first parse measured 3.5 ms instead of 3.9 ms; small, but
+ * nothing is compiled that the process will not reuse).
  */
 export function parseWithoutCompiling(): void {
   zodConfig({ jitless: true });
