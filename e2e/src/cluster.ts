@@ -61,6 +61,8 @@ export interface PodOptions {
 export interface ClusterOptions {
   readonly hosts?: number;
   readonly log?: (line: string) => void;
+  /** The controller's `--host-grace-period-seconds` (how long a departed host's IPPools with allocations are kept); default the controller's. */
+  readonly hostGraceSeconds?: number;
 }
 
 export class Cluster {
@@ -73,10 +75,12 @@ export class Cluster {
   controller: Daemon | undefined;
   #relayServer: net.Server | undefined;
   readonly #log: (line: string) => void;
+  readonly #hostGraceSeconds: number | undefined;
   readonly #namespaces: string[] = [];
 
   private constructor(options: ClusterOptions) {
     this.#log = options.log ?? (() => undefined);
+    this.#hostGraceSeconds = options.hostGraceSeconds;
   }
 
   /** Brings everything up; on failure everything already created is torn down before the error is thrown. */
@@ -127,7 +131,7 @@ export class Cluster {
 
   /** The multinic-controller program in the root namespace, with the chart's controller ServiceAccount. */
   startController(kubeconfig = path.join(this.work, 'multinic-controller.kubeconfig')): Daemon {
-    this.controller = daemon('controller', [process.execPath, '--max-semi-space-size=16', path.join(ROOT, 'packages/controller/dist/bin.js'), '--kubeconfig', kubeconfig, '--leader-elect=false', '--http-address', '127.0.0.1', '--http-port', '0', '--event-namespace', RELEASE_NS, '--agent-socket', this.agentSocket, '--log-level', 'info'], path.join(this.work, 'controller.log'));
+    this.controller = daemon('controller', [process.execPath, '--max-semi-space-size=16', path.join(ROOT, 'packages/controller/dist/bin.js'), '--kubeconfig', kubeconfig, '--leader-elect=false', '--http-address', '127.0.0.1', '--http-port', '0', '--event-namespace', RELEASE_NS, '--agent-socket', this.agentSocket, '--log-level', 'info', ...(this.#hostGraceSeconds === undefined ? [] : ['--host-grace-period-seconds', String(this.#hostGraceSeconds)])], path.join(this.work, 'controller.log'));
     return this.controller;
   }
 
@@ -243,7 +247,9 @@ export class Cluster {
 
   /** A host leaves: its agent and relay stop, its Node object goes, its namespace (and its links) is deleted. */
   async removeHost(host: Host): Promise<void> {
-    await Promise.all([host.agent, host.relay].map((d) => (d === undefined ? undefined : stopDaemon(d))));
+    // The agent first, then the host's way to the API server: a node shutting down stops its pods while its network
+    // is still up, so the agent's last status write (its final releases) gets through.
+    for (const d of [host.agent, host.relay]) if (d !== undefined) await stopDaemon(d);
     await this.kubeConfig.makeApiClient(CoreV1Api).deleteNode({ name: host.name });
     await this.#deleteNamespace(host.ns);
     this.hosts.splice(this.hosts.indexOf(host), 1);
@@ -403,7 +409,7 @@ export class Cluster {
 }
 
 export interface IPPool {
-  metadata: { name: string; labels?: Record<string, string> };
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   spec: { hostName: string; interfaceName: string; podCIDR: string; vlanCIDR?: string };
   status?: { allocations?: { address: string; containerID: string; interface: string; podUID: string }[] };
 }

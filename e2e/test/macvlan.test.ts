@@ -9,6 +9,8 @@ import { attachments, pingMatrix, type Attachment } from '../src/survey.js';
 
 let cluster: Cluster | undefined;
 const pods: Pod[] = [];
+/** The controller's grace for a departed host whose IPPools still hold allocations (600 s by default). */
+const HOST_GRACE_S = 20;
 
 function started(): Cluster {
   if (cluster === undefined) throw new Error('the cluster did not start (see beforeAll)');
@@ -23,7 +25,7 @@ const hostOf = (i: number): NonNullable<Cluster['hosts'][number]> => {
 };
 
 beforeAll(async () => {
-  cluster = await Cluster.start({ hosts: 3 });
+  cluster = await Cluster.start({ hosts: 3, hostGraceSeconds: HOST_GRACE_S });
   await cluster.applyNetwork(macvlanNetwork());
   for (let i = 0; i < 6; i++) pods.push(await cluster.createPod({ name: `pod-${i + 1}`, host: hostOf(i), networks: JSON.stringify([{ name: NETWORK }]) }));
 }, 300_000);
@@ -151,6 +153,32 @@ describe('lifecycle', () => {
     expect(rows.map((r) => `${r.pod} ${r.interface} ${r.address}`)).toEqual(before);
     expect((await pingMatrix(c, rows)).filter((p) => !p.ok)).toEqual([]);
   });
+
+  it('a host leaves while its pod still runs: its IPPools keep their blocks for the grace period, then go', async () => {
+    const c = started();
+    const h5 = await c.addHost(5);
+    await c.waitNetworkReady(NETWORK, 8);
+    await c.createPod({ name: 'pod-9', host: h5, networks: JSON.stringify([{ name: NETWORK }]) });
+    const blocks = async (host: string): Promise<string[]> => (await c.ippools(NETWORK)).filter((p) => p.spec.hostName === host).map((p) => p.spec.podCIDR).sort();
+    const held = await blocks('host-5');
+    expect(held).toHaveLength(2);
+    // The pod has been running for a while: its addresses are in the IPPool status.
+    await waitFor('pod-9\'s addresses in host-5\'s IPPool status', async () => ((await c.ippools(NETWORK)).filter((p) => p.spec.hostName === 'host-5' && (p.status?.allocations ?? []).length === 1).length === 2 ? true : undefined), 30_000);
+    await c.removeHost(h5); // the agent stops (its last status written), the Node goes; pod-9 is never deleted
+    const left = Date.now();
+    const departed = await waitFor('host-5\'s IPPools to be marked departed', async () => {
+      const pools = (await c.ippools(NETWORK)).filter((p) => p.spec.hostName === 'host-5');
+      return pools.length === 2 && pools.every((p) => p.metadata.annotations?.['multinic.dev/departed-at'] !== undefined) ? pools : undefined;
+    }, 30_000);
+    // Retained with their blocks and pod-9's addresses: nothing of them is planned for anyone else meanwhile.
+    expect(departed.map((p) => p.spec.podCIDR).sort()).toEqual(held);
+    expect(departed.map((p) => (p.status?.allocations ?? []).length)).toEqual([1, 1]);
+    const others = (await c.ippools(NETWORK)).filter((p) => p.spec.hostName !== 'host-5').map((p) => p.spec.podCIDR);
+    expect(others.filter((cidr) => held.includes(cidr))).toEqual([]);
+    await waitFor('host-5\'s IPPools to go after the grace period', async () => ((await blocks('host-5')).length === 0 ? true : undefined), (HOST_GRACE_S + 60) * 1000);
+    expect(Date.now() - left).toBeGreaterThanOrEqual((HOST_GRACE_S - 2) * 1000);
+    expect((await c.ippools(NETWORK)).map((p) => p.spec.hostName).sort()).toEqual(['host-1', 'host-1', 'host-2', 'host-2', 'host-3', 'host-3']);
+  }, 180_000);
 
   it('teardown deletes every namespace, process and file it created', async () => {
     const c = started();
