@@ -13,4 +13,4 @@ export { hostLocalConfig, hostLocalRanges, parseHostLocalConf } from './host-loc
 export type { HostLocalConf, HostLocalPool } from './host-local.js';
 export { AWS_IPVLAN_NOT_IMPLEMENTED, awsIpvlanNotImplemented } from './aws-ipvlan.js';
 export type { AwsIpvlanBackend, AwsIpvlanIpamConf, AwsIpvlanRequest } from './aws-ipvlan.js';
-export { WARM_UP, WARM_UP_ALLOCATIONS, WARM_UP_ARGS, warmUpAgentCalls, warmUpClient, warmUpLogger } from './warm-up.js';
+export { WARM_UP, WARM_UP_ARGS, warmUpAgentCalls } from './warm-up.js';

@@ -27,7 +27,7 @@ const NICS = [
   { interfaceName: 'eth2', netAddress: '10.0.2.0/24', hostIP: '10.0.2.2', podInterface: 'net1-1' },
 ];
 
-export const WARM_UP_ALLOCATIONS: readonly Allocation[] = NICS.map((nic, i) => ({
+const WARM_UP_ALLOCATIONS: readonly Allocation[] = NICS.map((nic, i) => ({
   interfaceName: nic.interfaceName,
   podInterface: nic.podInterface,
   address: `192.168.${i * 64}.2/18`,
@@ -42,15 +42,14 @@ const ANSWERS: Readonly<Record<string, unknown>> = {
   [AGENT_PATHS.lookup]: { allocations: WARM_UP_ALLOCATIONS },
   [AGENT_PATHS.release]: { released: WARM_UP_ALLOCATIONS.map((a) => ({ interfaceName: a.interfaceName, address: a.address.split('/')[0] })) },
   [AGENT_PATHS.status]: { ready: true },
-  [AGENT_PATHS.gc]: { released: 0, kept: 1 },
 };
 
 /** A client whose every call gets the canned answer for its path. */
-export function warmUpClient(): AgentClient {
+function warmUpClient(): AgentClient {
   return new AgentClient({ socketPath: '/warm-up/agent.sock', transport: (path) => Promise.resolve({ status: 200, body: JSON.stringify(ANSWERS[path] ?? {}) }) });
 }
 
-export function warmUpLogger(): Logger {
+function warmUpLogger(): Logger {
   return createLogger({ level: 'error', write: () => undefined, now: () => new Date(0) });
 }
 

@@ -49,19 +49,22 @@ function percentile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 }
 
-interface LevelResult {
+interface Counts {
+  duplicates: number;
+  errors: number;
+}
+
+interface LevelResult extends Counts {
   clients: number;
   allocations: number;
   allocPerS: number;
   p50Ms: number;
   p99Ms: number;
-  duplicates: number;
-  errors: number;
 }
 
-interface Counts {
-  duplicates: number;
-  errors: number;
+/** One attachment on eth1's pool for the container `id`. */
+function allocateBody(id: string): unknown {
+  return { network: NETWORK, containerID: id, ifname: 'net1', pod: { name: `p-${id}`, namespace: 'bench', uid: `u-${id}` }, nics: [{ interfaceName: 'eth1', netAddress: '', podInterface: 'net1-0' }] };
 }
 
 /**
@@ -70,8 +73,7 @@ interface Counts {
  */
 async function allocateAndRelease(o: { agent: http.Agent; socketPath: string; id: string; live: Set<string>; counts: Counts; answered: () => void }): Promise<void> {
   const { agent, socketPath, id, live, counts } = o;
-  const req = { network: NETWORK, containerID: id, ifname: 'net1', pod: { name: `p-${id}`, namespace: 'bench', uid: `u-${id}` }, nics: [{ interfaceName: 'eth1', netAddress: '', podInterface: 'net1-0' }] };
-  const res = await post(agent, socketPath, '/v1/allocate', req);
+  const res = await post(agent, socketPath, '/v1/allocate', allocateBody(id));
   o.answered();
   const address = res.body.allocations?.[0]?.address;
   if (res.status !== 200 || address === undefined) {
@@ -93,8 +95,7 @@ async function hold(socketPath: string, n: number): Promise<void> {
   const worker = async (): Promise<void> => {
     while (next < n) {
       const id = `held-${next++}`;
-      const req = { network: NETWORK, containerID: id, ifname: 'net1', pod: { name: `p-${id}`, namespace: 'bench', uid: `u-${id}` }, nics: [{ interfaceName: 'eth1', netAddress: '', podInterface: 'net1-0' }] };
-      const res = await post(agent, socketPath, '/v1/allocate', req);
+      const res = await post(agent, socketPath, '/v1/allocate', allocateBody(id));
       if (res.status !== 200) throw new Error(`holding ${id}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
     }
   };
@@ -122,14 +123,12 @@ async function level(socketPath: string, clients: number, total: number): Promis
   return { clients, allocations: total, allocPerS: total / seconds, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), ...counts };
 }
 
-interface OpenLoopResult {
+interface OpenLoopResult extends Counts {
   /** Offered allocations per second (each followed by its release). */
   offered: number;
   achieved: number;
   p50Ms: number;
   p99Ms: number;
-  duplicates: number;
-  errors: number;
 }
 
 /**

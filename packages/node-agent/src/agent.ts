@@ -13,6 +13,7 @@ import { readNics } from './discovery/reader.js';
 import type { HostOps } from './host.js';
 import { localHost } from './host.js';
 import { CheckpointWriter, loadCheckpoint } from './ipam/checkpoint.js';
+import type { CheckpointMeta } from './ipam/checkpoint.js';
 import type { PoolObject } from './ipam/mirror.js';
 import { IPPOOLS_PATH, PoolMirror } from './ipam/mirror.js';
 import type { AllocationRecord, PoolSpec } from './ipam/store.js';
@@ -96,13 +97,11 @@ export class Agent {
     this.#clock = options.clock ?? Date.now;
     this.metrics = options.metrics ?? new AgentMetrics();
     this.#client = new KubeClient(options.kubeConfig, { timeoutMs: this.#cfg.kubeTimeoutMs });
+    const meta = (): CheckpointMeta => ({ version: 1, nodeName: this.#cfg.nodeName, pools: this.store.pools(), routeTables: this.#routeTables });
     this.#checkpoint = new CheckpointWriter({
       file: this.checkpointFile,
-      snapshot: () => ({ version: 1, nodeName: this.#cfg.nodeName, pools: this.store.pools(), allocations: this.store.records(), routeTables: this.#routeTables }),
-      journal: {
-        changes: () => this.store.takeChanges(),
-        meta: () => ({ version: 1, nodeName: this.#cfg.nodeName, pools: this.store.pools(), routeTables: this.#routeTables }),
-      },
+      snapshot: () => ({ ...meta(), allocations: this.store.records() }),
+      journal: { changes: () => this.store.takeChanges(), meta },
       observe: (s) => this.metrics.checkpointSeconds.observe(s),
     });
     this.#mirror = new PoolMirror({

@@ -110,11 +110,19 @@ export function diffCheckpoint(before: Checkpoint, after: Checkpoint): LogRecord
     if (o === undefined || !sameJson(o, r)) put.push(r);
   }
   const del = [...old.entries()].filter(([k]) => !seen.has(k)).map(([, r]) => ({ pool: r.pool, address: r.address }));
-  const record: { -readonly [K in keyof LogRecord]: LogRecord[K] } = { put, del };
+  return logRecordOf({ put, del }, before, after);
+}
+
+/** Everything of a checkpoint but the allocations: small, compared whole at each commit. */
+export type CheckpointMeta = Omit<Checkpoint, 'allocations'>;
+
+/** The log record of these allocation changes plus whatever of the rest differs; undefined when nothing changed. */
+function logRecordOf(changes: AllocationChanges, before: CheckpointMeta, after: CheckpointMeta): LogRecord | undefined {
+  const record: { -readonly [K in keyof LogRecord]: LogRecord[K] } = { put: changes.put, del: changes.del };
   if (!sameJson(before.pools, after.pools)) record.pools = after.pools;
   if (!sameJson(before.routeTables, after.routeTables)) record.routeTables = after.routeTables;
   if (before.nodeName !== after.nodeName) record.nodeName = after.nodeName;
-  const empty = put.length === 0 && del.length === 0 && Object.keys(record).length === 2;
+  const empty = changes.put.length === 0 && changes.del.length === 0 && Object.keys(record).length === 2;
   return empty ? undefined : record;
 }
 
@@ -280,9 +288,6 @@ function replayFile(args: { snapshot: Checkpoint; logId: string | undefined; fil
   return next?.checkpoint ?? first.checkpoint;
 }
 
-/** Everything of a checkpoint but the allocations: small, compared whole at each commit. */
-export type CheckpointMeta = Omit<Checkpoint, 'allocations'>;
-
 export interface CheckpointJournal {
   /** The allocations changed since the last call; undefined when unknown (the commit then writes a new snapshot). */
   readonly changes: () => AllocationChanges | undefined;
@@ -403,13 +408,8 @@ export class CheckpointWriter {
     const changes = journal.changes();
     if (changes === undefined) return undefined;
     const meta = journal.meta();
-    const record: { -readonly [K in keyof LogRecord]: LogRecord[K] } = { put: changes.put, del: changes.del };
-    if (!sameJson(last.pools, meta.pools)) record.pools = meta.pools;
-    if (!sameJson(last.routeTables, meta.routeTables)) record.routeTables = meta.routeTables;
-    if (last.nodeName !== meta.nodeName) record.nodeName = meta.nodeName;
-    const empty = changes.put.length === 0 && changes.del.length === 0 && Object.keys(record).length === 2;
     // In journal mode `last` keeps only the meta current (its allocations are not maintained).
-    return { record: empty ? undefined : record, meta: { ...meta, pools: [...meta.pools], routeTables: { ...meta.routeTables } } };
+    return { record: logRecordOf(changes, last, meta), meta: { ...meta, pools: [...meta.pools], routeTables: { ...meta.routeTables } } };
   }
 
   #compactAt(): number {

@@ -111,30 +111,27 @@ export class AllocationStore {
   readonly #byAttachment = new Map<string, AllocationRecord[]>();
   /** `network \0 interfaceName` → pool name. */
   readonly #byNic = new Map<string, string>();
-  /** `pool \0 address` → the record now held there, or null once gone (since the last takeChanges). */
-  readonly #journal = new Map<string, AllocationRecord | null>();
+  /** `pool \0 address` → the last record there since the last takeChanges, and whether it is still held. */
+  readonly #journal = new Map<string, { readonly record: AllocationRecord; readonly held: boolean }>();
 
   /** Every record change since the last call (allocate, release, GC, restore, pools dropped), so a commit is O(changes). */
   takeChanges(): AllocationChanges {
     const put: AllocationRecord[] = [];
     const del: { pool: string; address: string }[] = [];
-    for (const [key, r] of this.#journal) {
-      if (r !== null) put.push(r);
-      else {
-        const [pool = '', address = ''] = key.split('\u0000');
-        del.push({ pool, address });
-      }
+    for (const { record, held } of this.#journal.values()) {
+      if (held) put.push(record);
+      else del.push({ pool: record.pool, address: record.address });
     }
     this.#journal.clear();
     return { put, del };
   }
 
   #journalPut(r: AllocationRecord): void {
-    this.#journal.set(`${r.pool}\u0000${r.address}`, r);
+    this.#journal.set(`${r.pool}\u0000${r.address}`, { record: r, held: true });
   }
 
   #journalDel(r: AllocationRecord): void {
-    this.#journal.set(`${r.pool}\u0000${r.address}`, null);
+    this.#journal.set(`${r.pool}\u0000${r.address}`, { record: r, held: false });
   }
 
   /** Replaces the set of pools (the IPPools whose spec.hostName is this node). */

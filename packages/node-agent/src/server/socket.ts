@@ -51,7 +51,7 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string | Ap
     });
     req.on('end', () => {
       if (tooLarge) resolve(failure({ status: 413, code: AGENT_ERROR_CODES.badRequest, msg: `request body larger than ${limit} bytes` }));
-      else resolve(chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+      else resolve(Buffer.concat(chunks).toString('utf8'));
     });
     req.on('error', reject);
   });
