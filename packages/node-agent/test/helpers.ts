@@ -108,11 +108,14 @@ export interface NetworkFixture {
   readonly hosts: readonly PlanHost[];
   /** ipvlan mode (default l3: the mode that needs host routes). */
   readonly vlanMode?: 'l2' | 'l3' | 'l3s';
+  /** Host bits of the plan (default 6: with interfaceBlock 2 a /16 gives each (host, NIC) a /24). */
+  readonly hostBlock?: number;
 }
 
 /** Writes what the controller would: the MultiNicNetwork, the CIDR (the plan) and one IPPool per (host, NIC). */
 export async function createNetwork(client: KubeClient, fx: NetworkFixture): Promise<ReturnType<typeof computePlan>> {
-  const config = { subnet: fx.subnet, interfaceBlock: 2, hostBlock: 6, masterNets: [], excludeCIDRs: [] };
+  const hostBlock = fx.hostBlock ?? 6;
+  const config = { subnet: fx.subnet, interfaceBlock: 2, hostBlock, masterNets: [], excludeCIDRs: [] };
   const result = computePlan({ networkName: fx.name, config, hosts: fx.hosts });
   await client.request({
     method: 'POST',
@@ -121,7 +124,7 @@ export async function createNetwork(client: KubeClient, fx: NetworkFixture): Pro
       apiVersion: 'multinic.dev/v1',
       kind: 'MultiNicNetwork',
       metadata: { name: fx.name },
-      spec: { subnet: fx.subnet, ipam: { type: 'multi-nic-ipam', hostBlock: 6, interfaceBlock: 2, vlanMode: fx.vlanMode ?? 'l3' }, plugin: { cniVersion: '1.0.0', type: 'ipvlan' } },
+      spec: { subnet: fx.subnet, ipam: { type: 'multi-nic-ipam', hostBlock, interfaceBlock: 2, vlanMode: fx.vlanMode ?? 'l3' }, plugin: { cniVersion: '1.0.0', type: 'ipvlan' } },
     },
   });
   await client.request({ method: 'POST', path: `${GROUP}/cidrs`, body: { apiVersion: 'multinic.dev/v1', kind: 'CIDR', metadata: { name: fx.name }, spec: result.plan } });
