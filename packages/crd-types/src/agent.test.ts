@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
+import { AGENT_PATHS } from './names.js';
 import {
-  AGENT_PATHS,
   AllocateRequestSchema,
   AllocateResponseSchema,
   GcRequestSchema,

@@ -4,16 +4,6 @@ import { z } from 'zod';
 import { CniErrorCode, CniRouteSchema } from './cni.js';
 import { cidrField, dnsSubdomainField, ifNameField, interfaceCidrField, ipField, listField, optionalIpField, pciAddressField } from './fields.js';
 
-export const AGENT_SOCKET_PATH = '/run/multinic/agent.sock';
-/** POST paths of the agent API; bodies and answers are the schemas below. */
-export const AGENT_PATHS = {
-  select: '/v1/select',
-  allocate: '/v1/allocate',
-  release: '/v1/release',
-  gc: '/v1/gc',
-  status: '/v1/status',
-  lookup: '/v1/lookup',
-} as const;
 
 const MAX_NICS = 64;
 

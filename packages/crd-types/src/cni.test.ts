@@ -1,7 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import {
-  CNI_SPEC_VERSIONS,
   CniErrorCode,
   CniNetworkConfigListSchema,
   CniNetworkConfigSchema,
@@ -11,7 +10,9 @@ import {
   parseAndConvertResult,
   parseCniArgs,
 } from './cni.js';
-import type { CniResult, CniSpecVersion } from './cni.js';
+import type { CniResult } from './cni.js';
+import { CNI_SPEC_VERSIONS } from './names.js';
+import type { CniSpecVersion } from './names.js';
 import { formatProblem, parseWith } from './problems.js';
 
 // An ADD result of the multi-nic plugin: two pod interfaces, one address each, as Multus needs it

@@ -1,13 +1,10 @@
 // CNI wire types for spec versions 0.3.0, 0.3.1, 0.4.0, 1.0.0 and 1.1.0: configuration, results, errors.
 import { z } from 'zod';
 import { interfaceCidrField, ipField } from './fields.js';
-import { CNI_SPEC_VERSIONS } from './multinicnetwork.js';
-import type { CniSpecVersion } from './multinicnetwork.js';
+import { CNI_SPEC_VERSIONS } from './names.js';
+import type { CniSpecVersion } from './names.js';
 import { problemsFromIssues, formatProblem } from './problems.js';
 import { tryInterfaceAddress } from './prefix-math.js';
-
-export { CNI_SPEC_VERSIONS };
-export type { CniSpecVersion };
 
 /** The spec's well-known error codes (codes ≥ 100 are plugin-specific). */
 export const CniErrorCode = {

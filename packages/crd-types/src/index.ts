@@ -1,6 +1,7 @@
 export * from './problems.js';
 export * from './fields.js';
-export { API_GROUP, API_VERSION, GROUP_VERSION, NETWORK_LABEL, HOST_LABEL, INTERFACE_LABEL, ObjectMetaSchema, ConditionSchema, CONDITION_STATUSES } from './meta.js';
+export * from './names.js';
+export { ObjectMetaSchema, ConditionSchema, CONDITION_STATUSES } from './meta.js';
 export type { ObjectMeta, Condition } from './meta.js';
 export * from './multinicnetwork.js';
 export * from './resources.js';

@@ -1,8 +1,8 @@
 // One entry point for "is this any of our manifests, and is it valid?" (used by `multinic validate`).
 import type { z } from 'zod';
-import { GROUP_VERSION } from './meta.js';
+import { GROUP_VERSION, NAD_API_VERSION } from './names.js';
 import { MultiNicNetworkSchema } from './multinicnetwork.js';
-import { NAD_API_VERSION, NetworkAttachmentDefinitionSchema } from './multus.js';
+import { NetworkAttachmentDefinitionSchema } from './multus.js';
 import type { ParseResult } from './problems.js';
 import { parseWith } from './problems.js';
 import { CidrSchema, HostInterfaceSchema, IPPoolSchema, NicClassSchema } from './resources.js';

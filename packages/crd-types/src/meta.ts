@@ -1,17 +1,7 @@
 // Kubernetes object envelope shared by every resource of the API group.
 import { z } from 'zod';
 import { dnsSubdomainField, intField, listField } from './fields.js';
-
-export const API_GROUP = 'multinic.dev';
-export const API_VERSION = 'v1';
-export const GROUP_VERSION = `${API_GROUP}/${API_VERSION}` as const;
-
-/** Label on every object the controller generates for a network (CIDR, IPPools, NADs), naming the MultiNicNetwork. */
-export const NETWORK_LABEL = `${API_GROUP}/network` as const;
-/** Label on every IPPool naming the node it belongs to. */
-export const HOST_LABEL = `${API_GROUP}/host` as const;
-/** Label on every IPPool naming the host interface it belongs to. */
-export const INTERFACE_LABEL = `${API_GROUP}/interface` as const;
+import { GROUP_VERSION } from './names.js';
 
 /** The parts of `metadata` our components read; everything else is kept as is. */
 export const ObjectMetaSchema = z.looseObject({

@@ -14,14 +14,10 @@ import {
 import { conditionsField, envelope } from './meta.js';
 import { familyBits, prefixContains } from '@multinic/cidr-core';
 import { tryPrefix } from './prefix-math.js';
+import { CNI_SPEC_VERSIONS, MULTI_NIC_IPAM } from './names.js';
 
 export const VLAN_MODES = ['l2', 'l3', 'l3s'] as const;
 export type VlanMode = (typeof VLAN_MODES)[number];
-export const CNI_SPEC_VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;
-export type CniSpecVersion = (typeof CNI_SPEC_VERSIONS)[number];
-
-/** The IPAM type multinic's own node agent serves (multi-nic-cni's name, kept for compatibility). */
-export const MULTI_NIC_IPAM = 'multi-nic-ipam';
 export const MAX_BLOCK_BITS = 32;
 
 export const IpamRouteSchema = z.strictObject({

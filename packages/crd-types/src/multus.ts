@@ -5,11 +5,8 @@ import { ObjectMetaSchema } from './meta.js';
 import type { FieldProblem, ParseResult } from './problems.js';
 import { problemsFromIssues } from './problems.js';
 import { tryAddress, tryInterfaceAddress } from './prefix-math.js';
+import { NAD_API_VERSION } from './names.js';
 
-export const NETWORKS_ANNOTATION = 'k8s.v1.cni.cncf.io/networks';
-export const NETWORK_STATUS_ANNOTATION = 'k8s.v1.cni.cncf.io/network-status';
-export const RESOURCE_NAME_ANNOTATION = 'k8s.v1.cni.cncf.io/resourceName';
-export const NAD_API_VERSION = 'k8s.cni.cncf.io/v1';
 
 // ---------------------------------------------------------------- NetworkAttachmentDefinition
 

@@ -1,6 +1,6 @@
 // CustomResourceDefinitions generated from the zod schemas (pure: objects in, objects out; no files).
 import { z } from 'zod';
-import { API_GROUP, API_VERSION } from '../meta.js';
+import { API_GROUP, API_VERSION } from '../names.js';
 import { MultiNicNetworkSchema } from '../multinicnetwork.js';
 import { CidrSchema, HostInterfaceSchema, IPPoolSchema, NicClassSchema } from '../resources.js';
 import { toStructuralSchema } from './structural.js';
