@@ -63,6 +63,7 @@ export async function reserve(input: ReserveInput): Promise<Reservation> {
       nics: selected.nics,
       ...(request.ips === undefined ? {} : { ips: [...request.ips] }),
     });
+    input.log.debug('agent allocated', { addresses: allocated.allocations.map((a) => a.address) });
     return { selected, allocated };
   } catch (err) {
     await releaseQuietly(client, { network, containerId, ifname, podUID: pod.uid, log: input.log });

@@ -2,11 +2,12 @@
 // `dist/cni/multi-nic` with the REAL node agent running (in this process, on a real kube-apiserver from testenv),
 // side by side in the same run with the reference chain doing the same work directly: two Debian `macvlan` calls
 // with `static` IPAM. Both run inside the "node" namespace through `ip netns exec`, as Multus would run them.
-// Every namespace it creates is deleted, also on failure or Ctrl-C. Prints a table, then one JSON line.
+// Then up to 30 more pods with the plugin's debug log on give where an ADD spends its time (phases from the log's
+// uptimeMs). Every namespace it creates is deleted, also on failure or Ctrl-C. Prints the tables, then one JSON line.
 //   pnpm build && node packages/cni-ipvlan/bench/cni.ts [--pods 200]
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -136,10 +137,10 @@ function cni(call: Call): Promise<number> {
   });
 }
 
-function multiNicConfig(socketPath: string): Record<string, unknown> {
+function multiNicConfig(socketPath: string, logFile?: string): Record<string, unknown> {
   const conf = nadConfig(network(), { agentSocket: socketPath });
   if (!conf.ok) throw new Error(conf.error);
-  return { ...conf.value, args: { cni: { nics: 2 } } };
+  return { ...conf.value, args: { cni: { nics: 2 } }, ...(logFile === undefined ? {} : { logFile, logLevel: 'debug' }) };
 }
 
 /** What the reference chain is given for NIC i: Debian macvlan on the master with a static address. */
@@ -161,8 +162,8 @@ interface Samples {
   start: number[];
 }
 
-async function multiNicPod(socketPath: string, n: number, into: Samples): Promise<void> {
-  const call = { plugin: BIN, netns: POD, containerId: `bench-${n}`, ifname: 'net1', config: multiNicConfig(socketPath) };
+async function multiNicPod(socketPath: string, n: number, into: Samples, logFile?: string): Promise<void> {
+  const call = { plugin: BIN, netns: POD, containerId: `bench-${n}`, ifname: 'net1', config: multiNicConfig(socketPath, logFile) };
   into.start.push(await cni({ ...call, command: 'VERSION' }));
   into.add.push(await cni({ ...call, command: 'ADD' }));
   into.del.push(await cni({ ...call, command: 'DEL' }));
@@ -189,9 +190,9 @@ function round(ms: number): number {
   return Math.round(ms * 10) / 10;
 }
 
-function row(name: string, values: readonly number[]): string {
+function row(name: string, values: readonly number[], width = 28): string {
   const mean = values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
-  return [name.padEnd(28), ...[percentile(values, 0.5), percentile(values, 0.99), mean, Math.max(...values)].map((v) => round(v).toFixed(1).padStart(9))].join(' ');
+  return [name.padEnd(width), ...[percentile(values, 0.5), percentile(values, 0.99), mean, Math.max(...values)].map((v) => round(v).toFixed(1).padStart(9))].join(' ');
 }
 
 async function waitReady(socketPath: string): Promise<void> {
@@ -222,7 +223,57 @@ async function measure(socketPath: string, pods: number): Promise<{ multi: Sampl
   return { multi, ref };
 }
 
-function report(pods: number, { multi, ref }: { multi: Samples; ref: Samples }): void {
+/** The ADD phases, in order, named after the debug log line that ends each (uptimeMs: ms since the process started). */
+const PHASES = [
+  { key: 'startup', name: 'start-up (exec to configuration read)', until: 'ADD started' },
+  { key: 'select', name: 'select (agent round trip)', until: 'agent selected NICs' },
+  { key: 'allocate', name: 'allocate (agent, fdatasync)', until: 'agent allocated' },
+  { key: 'delegate_0', name: 'delegate 0 (macvlan + static)', until: 'delegate added' },
+  { key: 'delegate_1', name: 'delegate 1 (macvlan + static)', until: 'delegate added' },
+  { key: 'routes', name: 'pod routes (ip -batch)', until: 'pod routes applied' },
+  { key: 'result', name: 'result', until: 'ADD done' },
+] as const;
+const OUTSIDE = { key: 'outside', name: 'outside (ip netns exec, exit)' };
+
+/** Samples per phase key. */
+type Phases = Map<string, number[]>;
+
+/**
+ * Where an ADD spends its time: `pods` more pods with the plugin's debug log on (so not part of the numbers above),
+ * each phase the difference between the uptimeMs of consecutive log lines; "outside" is the rest of the wall time
+ * (ip netns exec, printing the result, the process exit).
+ */
+async function phases(socketPath: string, pods: number, dir: string): Promise<Phases> {
+  const out: Phases = new Map([...PHASES, OUTSIDE].map((p) => [p.key, []]));
+  for (let n = 0; n < pods; n++) {
+    const logFile = path.join(dir, `phases-${n}.log`);
+    const samples: Samples = { add: [], del: [], start: [] };
+    await multiNicPod(socketPath, 200_000 + n, samples, logFile);
+    const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { msg: string; command: string; uptimeMs: number });
+    const add = lines.filter((l) => l.command === 'ADD');
+    let at = 0;
+    let k = 0;
+    for (const phase of PHASES) {
+      const line = add.slice(k).find((l) => l.msg === phase.until);
+      if (line === undefined) throw new Error(`phases: no "${phase.until}" line in ${logFile}`);
+      k = add.indexOf(line, k) + 1;
+      out.get(phase.key)?.push(line.uptimeMs - at);
+      at = line.uptimeMs;
+    }
+    out.get(OUTSIDE.key)?.push((samples.add[0] ?? 0) - at);
+  }
+  return out;
+}
+
+/** Prints the phase table; returns the medians by phase key. */
+function reportPhases(pods: number, found: Phases): Record<string, number> {
+  process.stdout.write(`\nwhere multi-nic ADD spends its time (${pods} more pods, debug log on), ms\n`);
+  process.stdout.write(`${'phase'.padEnd(40)} ${['p50', 'p99', 'mean', 'max'].map((h) => h.padStart(9)).join(' ')}\n`);
+  for (const phase of [...PHASES, OUTSIDE]) process.stdout.write(`${row(phase.name, found.get(phase.key) ?? [], 40)}\n`);
+  return Object.fromEntries([...found].map(([key, values]) => [key, round(percentile(values, 0.5))]));
+}
+
+function report(pods: number, { multi, ref }: { multi: Samples; ref: Samples }, phased: { pods: number; found: Phases }): void {
   process.stdout.write(`multi-nic vs reference chain (2 × macvlan + static), ${pods} pods, sequential, ms\n`);
   process.stdout.write(`${'operation'.padEnd(28)} ${['p50', 'p99', 'mean', 'max'].map((h) => h.padStart(9)).join(' ')}\n`);
   process.stdout.write(`${row('multi-nic ADD (2 NICs)', multi.add)}\n${row('multi-nic DEL', multi.del)}\n`);
@@ -241,6 +292,7 @@ function report(pods: number, { multi, ref }: { multi: Samples; ref: Samples }):
     start_p50_ms: round(percentile(multi.start, 0.5)),
     ref_start_p50_ms: round(percentile(ref.start, 0.5)),
     ratio: Math.round((addP50 / refAddP50) * 100) / 100,
+    phases_p50_ms: reportPhases(phased.pods, phased.found),
   };
   process.stdout.write(`${JSON.stringify(json)}\n`);
 }
@@ -274,7 +326,9 @@ async function main(): Promise<void> {
     const log = pino({ level: 'warn' }, pino.destination({ dest: path.join(dir, 'agent.log'), sync: true }));
     agent = await Agent.start({ config, log, kubeConfig: env.kubeConfig, host: hostOps() });
     await waitReady(socketPath);
-    report(pods, await measure(socketPath, pods));
+    const measured = await measure(socketPath, pods);
+    const phasePods = Math.min(pods, 30);
+    report(pods, measured, { pods: phasePods, found: await phases(socketPath, phasePods, dir) });
   } finally {
     await agent?.stop().catch(() => undefined);
     await env?.stop();

@@ -129,6 +129,7 @@ export async function addDelegates(ctx: DelegateContext, plan: DelegatePlan, opt
   try {
     const outcomes = await addAll(ctx, plan, options, added);
     await applyPodRoutes(ctx.netns, plan.routes, ctx.environ);
+    ctx.log.debug('pod routes applied');
     return mergeResults(outcomes, ctx.netns);
   } catch (err) {
     ctx.log.warn('ADD failed: undoing the delegates already added', { added: added.map((d) => d.podInterface), err });

@@ -21,6 +21,8 @@ export interface LoggerOptions {
   /** Receives one complete line (with its newline). */
   readonly write: (line: string) => void;
   readonly now: () => Date;
+  /** When given, every line carries `uptimeMs`: how far into the process it was written (0.1 ms). */
+  readonly uptime?: () => number;
   readonly fields?: LogFields;
 }
 
@@ -38,7 +40,8 @@ export function createLogger(options: LoggerOptions): Logger {
   const emit = (level: LogLevel, msg: string, fields: LogFields = {}): void => {
     if (LOG_LEVELS.indexOf(level) < threshold) return;
     try {
-      options.write(`${JSON.stringify({ time: options.now().toISOString(), level, msg, ...errorFields(base), ...errorFields(fields) })}\n`);
+      const uptime = options.uptime === undefined ? {} : { uptimeMs: Math.round(options.uptime() * 10) / 10 };
+      options.write(`${JSON.stringify({ time: options.now().toISOString(), ...uptime, level, msg, ...errorFields(base), ...errorFields(fields) })}\n`);
     } catch {
       // A log that cannot be written must not turn into a CNI failure.
     }

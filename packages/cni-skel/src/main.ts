@@ -24,6 +24,7 @@ export function processIo(): CniIo {
     writeStderr: (text) => void process.stderr.write(text),
     appendFile: (file, text) => appendFileSync(file, text),
     now: () => new Date(),
+    uptimeMs: () => performance.now(),
   };
 }
 

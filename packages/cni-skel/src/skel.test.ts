@@ -186,6 +186,16 @@ describe('errors and logs', () => {
     const out = await runSkel({ env: envFor('ADD'), stdin: configFor('1.0.0', { logFile: '/var/log/multinic.log', logLevel: 'debug' }) });
     expect(out.stderr).toBe('');
     expect(out.files['/var/log/multinic.log']).toContain('"msg":"ADD done"');
+    expect(out.files['/var/log/multinic.log']).not.toContain('uptimeMs');
+  });
+
+  it('every line carries uptimeMs when the io knows the process uptime (where an invocation spent its time)', async () => {
+    const out = await runSkel({ env: envFor('ADD'), stdin: configFor('1.0.0', { logFile: '/var/log/multinic.log', logLevel: 'debug' }), uptimeMs: 41.26 });
+    const lines = (out.files['/var/log/multinic.log'] ?? '').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => [l['msg'], l['uptimeMs']])).toEqual([
+      ['ADD started', 41.3],
+      ['ADD done', 41.3],
+    ]);
   });
 
   it('DEL hands over prevResult; an unreadable one is dropped with a warning', async () => {

@@ -80,6 +80,8 @@ export interface CniIo {
   writeStderr(text: string): void;
   appendFile(path: string, text: string): void;
   now(): Date;
+  /** Milliseconds since the process started (`performance.now()`): logged as `uptimeMs` when given. */
+  uptimeMs?(): number;
 }
 
 /** Log level when the configuration sets none: quiet, as the reference plugins are. */
@@ -111,7 +113,8 @@ function environOf(env: Environment): Environment {
 function loggerFor(io: CniIo, config: DecodedConfig, fields: Record<string, unknown>): Logger {
   const file = config.raw['logFile'];
   const write = typeof file === 'string' && file !== '' ? (line: string) => io.appendFile(file, line) : (line: string) => io.writeStderr(line);
-  return createLogger({ level: logLevelOf(config.raw['logLevel'], DEFAULT_LOG_LEVEL), write, now: () => io.now(), fields });
+  const uptime = io.uptimeMs === undefined ? {} : { uptime: () => io.uptimeMs?.() ?? 0 };
+  return createLogger({ level: logLevelOf(config.raw['logLevel'], DEFAULT_LOG_LEVEL), write, now: () => io.now(), ...uptime, fields });
 }
 
 function attachmentArgs(inv: Invocation, config: DecodedConfig): AttachmentArgs {
@@ -180,6 +183,7 @@ async function invoke(plugin: CniPlugin, io: CniIo, inv: Invocation): Promise<nu
   try {
     const config = decodeConfig(stdin, inv.command);
     log = loggerFor(io, config, { plugin: plugin.name, command: inv.command, ...(inv.containerId === '' ? {} : { containerID: inv.containerId, ifname: inv.ifname }) });
+    log.debug(`${inv.command} started`);
     const result = await dispatch(plugin, inv, config, { log, environ: environOf(io.env) });
     log.debug(`${inv.command} done`);
     return result === undefined ? 0 : printResult(io, result, config.cniVersion);

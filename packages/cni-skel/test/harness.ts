@@ -29,6 +29,8 @@ export interface RunOptions {
   readonly result?: CniResult;
   /** Thrown by every handler. */
   readonly fail?: unknown;
+  /** The process uptime the io reports (none when absent). */
+  readonly uptimeMs?: number;
 }
 
 export const RESULT_110: CniResult = {
@@ -75,6 +77,7 @@ export async function runSkel(options: RunOptions): Promise<Outcome> {
     writeStderr: (t) => void (stderr += t),
     appendFile: (file, t) => void (files[file] = (files[file] ?? '') + t),
     now: () => new Date(0),
+    ...(options.uptimeMs === undefined ? {} : { uptimeMs: () => options.uptimeMs ?? 0 }),
   };
   const code = await runCni(recordingPlugin(options, calls), io);
   let json: Record<string, unknown> = {};
