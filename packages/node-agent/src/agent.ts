@@ -25,6 +25,7 @@ import { AgentMetrics, serveMetrics } from './metrics.js';
 import { RouteProgrammer } from './routes/programmer.js';
 import type { InvalidNetwork } from './select.js';
 import { Periodic } from './serial.js';
+import { podGcPredicate } from './pod-gc.js';
 import { apiRoutes } from './server/api.js';
 import type { SocketServer } from './server/socket.js';
 import { serveSocket } from './server/socket.js';
@@ -350,10 +351,21 @@ export class Agent {
   async #podGc(): Promise<void> {
     const pods = this.#pods;
     if (pods === undefined || !pods.healthy) return;
-    const live = new Set(pods.list().map((p) => p.metadata?.uid));
-    const now = this.#clock();
-    const grace = this.#cfg.gc.graceMs;
-    const freed = this.store.releaseWhere((r) => !live.has(r.podUID) && now - r.createdAt >= grace);
+    let doomed: ((r: AllocationRecord) => boolean) | undefined;
+    try {
+      doomed = await podGcPredicate({
+        records: this.store.records(),
+        watched: new Set(pods.list().map((p) => p.metadata?.uid)),
+        now: this.#clock(),
+        graceMs: this.#cfg.gc.graceMs,
+        listLive: () => this.#listPodUids(),
+      });
+    } catch (err) {
+      this.#log.warn({ err }, 'pod GC: could not list this node\'s pods to confirm what the watch shows gone; nothing freed this time');
+      return;
+    }
+    if (doomed === undefined) return;
+    const freed = this.store.releaseWhere(doomed);
     if (freed.length === 0) return;
     this.metrics.gcFreed.inc(freed.length);
     this.metrics.releases.inc({ cause: 'pod-gc' }, freed.length);
@@ -361,6 +373,12 @@ export class Agent {
     this.#changed(freed.map((r) => r.pool));
     this.#updateGauges();
     await this.#persist();
+  }
+
+  /** UIDs of this node's pods, listed from the API server now (not from the watch's copy). */
+  async #listPodUids(): Promise<Set<string | undefined>> {
+    const list = await this.#client.request<{ items?: V1Pod[] }>({ method: 'GET', path: '/api/v1/pods', query: { fieldSelector: `spec.nodeName=${this.#cfg.nodeName}` } });
+    return new Set((list.items ?? []).map((p) => p.metadata?.uid));
   }
 
   // ------------------------------------------------------------ routes
