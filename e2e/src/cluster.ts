@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { renderRbac } from '@multinic/chart-tests';
-import { startTestEnv, toolPath, writeKubeconfig, type TestEnv } from '@multinic/testenv';
+import { addNetns, deleteNetns, startTestEnv, toolPath, writeKubeconfig, type TestEnv } from '@multinic/testenv';
 import { daemon, ip, run, runOk, stopDaemon, waitFor, type Daemon } from './sh.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -185,9 +185,9 @@ export class Cluster {
     await new Promise<void>((resolve) => this.#relayServer?.listen(sock, resolve));
   }
 
-  /** A network namespace with its loopback up, deleted by stop(). */
+  /** A network namespace with its loopback up, deleted by stop() (or by the reaper if this process is killed first). */
   async addNetns(ns: string): Promise<string> {
-    await ip(['netns', 'add', ns]);
+    addNetns(ns);
     this.#namespaces.push(ns);
     await ip(['-n', ns, 'link', 'set', 'lo', 'up']);
     return ns;
@@ -359,7 +359,7 @@ export class Cluster {
   }
 
   async #deleteNamespace(ns: string): Promise<void> {
-    await run('ip', ['netns', 'del', ns]);
+    deleteNetns(ns);
     const i = this.#namespaces.indexOf(ns);
     if (i >= 0) this.#namespaces.splice(i, 1);
   }

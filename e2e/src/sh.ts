@@ -2,6 +2,7 @@
 // file, stop a process group.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
+import { sharedReaper } from '@multinic/testenv';
 
 export interface RunResult {
   readonly code: number;
@@ -54,9 +55,16 @@ export function daemon(name: string, argv: readonly string[], logFile: string): 
   if (cmd === undefined) throw new Error(`daemon ${name}: empty command`);
   const child = spawn(cmd, args, { stdio: ['ignore', fd, fd], detached: true });
   closeSync(fd);
+  // Its group is killed by the reaper if this process dies before stopDaemon (e.g. a task runner killing the tests).
+  const pgid = child.pid;
+  if (pgid !== undefined) sharedReaper().watch(pgid);
   const exited = new Promise<void>((resolve) => {
-    child.on('exit', () => resolve());
-    child.on('error', () => resolve());
+    const done = (): void => {
+      if (pgid !== undefined) sharedReaper().unwatch(pgid);
+      resolve();
+    };
+    child.on('exit', done);
+    child.on('error', done);
   });
   return { name, child, logFile, exited };
 }

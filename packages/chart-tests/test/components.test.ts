@@ -16,7 +16,7 @@ import { CoreV1Api, CoordinationV1Api, CustomObjectsApi } from '@kubernetes/clie
 import { Controller, ControllerMetrics, makeConfig } from '@multinic/controller';
 import { AGENT_PATHS, type AllocateRequest, type AllocateResponse, type SelectRequest, type SelectResponse } from '@multinic/crd-types';
 import { Agent, AgentConfigSchema, AgentMetrics, run, type HostOps } from '@multinic/node-agent';
-import { startTestEnv, type TestEnv } from '@multinic/testenv';
+import { addNetns, deleteNetns, startTestEnv, type TestEnv } from '@multinic/testenv';
 import { pino } from 'pino';
 import { renderRbac, toolBinary } from '../src/index.js';
 import { execOk, NAMESPACE } from './support.js';
@@ -47,8 +47,8 @@ class NetnsHost {
 
   constructor() {
     const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' });
-    ip('netns', 'add', this.ns);
-    ip('netns', 'add', this.peerNs);
+    addNetns(this.ns);
+    addNetns(this.peerNs);
     ip('-n', this.ns, 'link', 'set', 'lo', 'up');
     ip('-n', this.ns, 'link', 'add', 'eth1', 'type', 'veth', 'peer', 'name', 'p-eth1', 'netns', this.peerNs);
     ip('-n', this.peerNs, 'link', 'set', 'p-eth1', 'up');
@@ -65,13 +65,7 @@ class NetnsHost {
   }
 
   destroy(): void {
-    for (const ns of [this.ns, this.peerNs]) {
-      try {
-        execFileSync('ip', ['netns', 'del', ns]);
-      } catch {
-        // already gone
-      }
-    }
+    for (const ns of [this.ns, this.peerNs]) deleteNetns(ns);
   }
 }
 

@@ -19,7 +19,7 @@ import type { MultiNicNetwork } from '@multinic/crd-types';
 import { nadConfig } from '@multinic/netconf';
 import { Agent, AgentConfigSchema, run } from '@multinic/node-agent';
 import type { HostOps } from '@multinic/node-agent';
-import { startTestEnv } from '@multinic/testenv';
+import { addNetns, deleteNetns, startTestEnv } from '@multinic/testenv';
 import type { TestEnv } from '@multinic/testenv';
 import { pino } from 'pino';
 
@@ -43,13 +43,7 @@ function ip(...args: string[]): void {
 }
 
 function cleanupNamespaces(): void {
-  for (const ns of NAMESPACES) {
-    try {
-      ip('netns', 'delete', ns);
-    } catch {
-      // not created, or already gone
-    }
-  }
+  for (const ns of NAMESPACES) deleteNetns(ns);
 }
 
 function network(): MultiNicNetwork {
@@ -68,7 +62,7 @@ function network(): MultiNicNetwork {
 }
 
 function createHost(): void {
-  for (const ns of NAMESPACES) ip('netns', 'add', ns);
+  for (const ns of NAMESPACES) addNetns(ns);
   ip('-n', HOST, 'link', 'set', 'lo', 'up');
   const nics = [
     { name: 'eth0', cidr: '10.30.0.2/24' },

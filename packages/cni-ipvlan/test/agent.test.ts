@@ -16,7 +16,7 @@ import { AgentClient } from '@multinic/cni-ipam';
 import { nadConfig } from '@multinic/netconf';
 import { Agent, AgentConfigSchema, run } from '@multinic/node-agent';
 import type { HostOps } from '@multinic/node-agent';
-import { eventually, startTestEnv } from '@multinic/testenv';
+import { addNetns, deleteNetns, eventually, startTestEnv } from '@multinic/testenv';
 import type { TestEnv } from '@multinic/testenv';
 import { pino } from 'pino';
 import { executable } from './exec.js';
@@ -129,13 +129,13 @@ function cni(command: string, options: { netns: string; stdin: unknown; containe
 function newPod(): { name: string; path: string } {
   podCount += 1;
   const name = `mn-cni-ag-${id}-p${podCount}`;
-  ip('netns', 'add', name);
+  addNetns(name);
   pods.add(name);
   return { name, path: `/run/netns/${name}` };
 }
 
 function dropPod(name: string): void {
-  sh('ip', ['netns', 'delete', name]);
+  deleteNetns(name);
   pods.delete(name);
 }
 
@@ -161,8 +161,8 @@ async function allocationsOf(containerID: string): Promise<string[]> {
 
 
 beforeAll(async () => {
-  ip('netns', 'add', HOST);
-  ip('netns', 'add', SWITCH);
+  addNetns(HOST);
+  addNetns(SWITCH);
   ip('-n', HOST, 'link', 'set', 'lo', 'up');
   addNic('eth0', '10.20.0.2/24', '10.20.0.1');
   addNic('eth1', '10.20.1.2/24');
@@ -192,8 +192,8 @@ afterAll(async () => {
   for (const pod of [...pods]) dropPod(pod);
   await agent?.stop().catch(() => undefined);
   await env?.stop();
-  sh('ip', ['netns', 'delete', HOST]);
-  sh('ip', ['netns', 'delete', SWITCH]);
+  deleteNetns(HOST);
+  deleteNetns(SWITCH);
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 

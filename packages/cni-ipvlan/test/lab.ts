@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { addNetns, deleteNetns } from '@multinic/testenv';
 
 export const REFERENCE_PLUGINS = '/usr/lib/cni';
 const WRAPPED = ['macvlan', 'ipvlan', 'host-device', 'static'];
@@ -53,8 +54,8 @@ export function createLab(nics: readonly string[]): Lab {
   const dir = mkdtempSync(path.join(tmpdir(), 'mn-cni-lab-'));
   const lab: Lab = { host, pod, podPath: `/run/netns/${pod}`, cniPath: dir, dir };
   live.add(lab);
-  ip('netns', 'add', host);
-  ip('netns', 'add', pod);
+  addNetns(host);
+  addNetns(pod);
   for (const nic of nics) {
     ip('-n', host, 'link', 'add', nic, 'type', 'veth', 'peer', 'name', `${nic}p`);
     ip('-n', host, 'link', 'set', nic, 'up');
@@ -70,8 +71,8 @@ export function createLab(nics: readonly string[]): Lab {
 }
 
 export function destroyLab(lab: Lab): void {
-  sh('ip', ['netns', 'delete', lab.pod]);
-  sh('ip', ['netns', 'delete', lab.host]);
+  deleteNetns(lab.pod);
+  deleteNetns(lab.host);
   rmSync(lab.dir, { recursive: true, force: true });
   live.delete(lab);
 }

@@ -6,7 +6,7 @@ import * as http from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { PlanHost } from '@multinic/cidr-core';
 import { computePlan } from '@multinic/cidr-core';
-import { eventually as pollEventually } from '@multinic/testenv';
+import { addNetns, deleteNetns, eventually as pollEventually } from '@multinic/testenv';
 import type { HostOps, SysfsReadings } from '../src/index.js';
 import { run } from '../src/index.js';
 import { KubeClient } from '../src/kube/client.js';
@@ -31,8 +31,8 @@ export class TestHost {
     const id = randomBytes(3).toString('hex');
     this.ns = `mn-ag-${id}`;
     this.peerNs = `mn-ag-${id}-sw`;
-    ip(['netns', 'add', this.ns]);
-    ip(['netns', 'add', this.peerNs]);
+    addNetns(this.ns);
+    addNetns(this.peerNs);
     ip(['-n', this.ns, 'link', 'set', 'lo', 'up']);
   }
 
@@ -60,13 +60,7 @@ export class TestHost {
 
   /** Deletes both namespaces (and with them every link in them). Safe to call twice. */
   destroy(): void {
-    for (const ns of [this.ns, this.peerNs]) {
-      try {
-        ip(['netns', 'del', ns]);
-      } catch {
-        // already gone
-      }
-    }
+    for (const ns of [this.ns, this.peerNs]) deleteNetns(ns);
   }
 }
 

@@ -1,5 +1,8 @@
 export { startTestEnv, defaultCrdPaths, multusCrdPath } from './testenv.js';
 export { eventually, until } from './wait.js';
+export { addNetns, deleteNetns } from './netns.js';
+export { sharedReaper } from './reaper.js';
+export type { Reaper } from './reaper.js';
 export type { TestEnv, TestEnvOptions, StartTimings } from './testenv.js';
 export type { ServiceAccountRef } from './auth.js';
 export { TestEnvError } from './errors.js';

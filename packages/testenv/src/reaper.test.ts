@@ -1,8 +1,17 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from '@jest/globals';
 import { spawnReaper } from './reaper.js';
+import { eventually } from './wait.js';
+
+function requireRoot(): void {
+  if (process.getuid?.() !== 0) throw new Error('this test creates network namespaces: run it as root (CI does)');
+}
+
+function namespaces(): string[] {
+  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0] ?? '');
+}
 
 function alive(pid: number): boolean {
   try {
@@ -34,5 +43,24 @@ describe('reaper', () => {
     expect(alive(released.pid)).toBe(true);
     process.kill(-released.pid, 'SIGKILL');
     await released.exited;
+  });
+
+  it('deletes the watched network namespaces when its pipe closes, and only those', async () => {
+    requireRoot();
+    const id = Math.random().toString(16).slice(2, 8);
+    const [watched, released] = [`mn-reaper-${id}-a`, `mn-reaper-${id}-b`];
+    try {
+      for (const ns of [watched, released]) execFileSync('ip', ['netns', 'add', ns]);
+      const reaper = spawnReaper();
+      reaper.watchNetns(watched);
+      reaper.watchNetns(released);
+      reaper.unwatchNetns(released);
+      await sleep(200);
+      reaper.close();
+      await eventually(() => expect(namespaces()).not.toContain(watched));
+      expect(namespaces()).toContain(released);
+    } finally {
+      for (const ns of namespaces().filter((n) => n === watched || n === released)) execFileSync('ip', ['netns', 'delete', ns]);
+    }
   });
 });

@@ -1,11 +1,15 @@
 import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 
-// A tiny detached watchdog: it reads process-group ids on stdin ("123" adds, "-123" removes) and kills every
-// group still listed when stdin closes. The kernel closes that pipe however this process ends (normal exit,
-// uncaught exception, SIGINT, SIGTERM, even SIGKILL), so nothing we started outlives us.
+// A tiny detached watchdog: it reads process-group ids on stdin ("123" adds, "-123" removes) and network namespace
+// names ("ns:name" adds, "-ns:name" removes), and when stdin closes it kills every group still listed, then deletes
+// every namespace still listed. The kernel closes that pipe however this process ends (normal exit, uncaught
+// exception, SIGINT, SIGTERM, even SIGKILL — e.g. a task runner killing the other tasks after one failed), so
+// nothing we started or created outlives us.
 const REAPER_SOURCE = `
+const { execFileSync } = require('node:child_process');
 const groups = new Set();
+const namespaces = new Set();
 let buf = '';
 process.on('SIGINT', () => {});
 process.on('SIGTERM', () => {});
@@ -14,13 +18,19 @@ process.stdin.setEncoding('utf8');
 process.stdin.on('data', (d) => {
   buf += d;
   for (let i = buf.indexOf('\\n'); i >= 0; i = buf.indexOf('\\n')) {
-    const n = Number(buf.slice(0, i));
+    const line = buf.slice(0, i);
     buf = buf.slice(i + 1);
-    if (n > 0) groups.add(n); else if (n < 0) groups.delete(-n);
+    if (line.startsWith('ns:')) namespaces.add(line.slice(3));
+    else if (line.startsWith('-ns:')) namespaces.delete(line.slice(4));
+    else {
+      const n = Number(line);
+      if (n > 0) groups.add(n); else if (n < 0) groups.delete(-n);
+    }
   }
 });
 const reap = () => {
   for (const g of groups) { try { process.kill(-g, 'SIGKILL'); } catch {} }
+  for (const ns of namespaces) { try { execFileSync('ip', ['netns', 'delete', ns], { stdio: 'ignore' }); } catch {} }
   process.exit(0);
 };
 process.stdin.on('end', reap);
@@ -32,6 +42,9 @@ export interface Reaper {
   readonly pid: number;
   watch(pgid: number): void;
   unwatch(pgid: number): void;
+  /** A network namespace to delete if we die (after the watched groups are killed). */
+  watchNetns(name: string): void;
+  unwatchNetns(name: string): void;
   /** Close the pipe: the reaper kills what is still watched and exits (what our own death does). */
   close(): void;
 }
@@ -53,6 +66,8 @@ export function spawnReaper(): Reaper {
     pid: child.pid ?? 0,
     watch: (pgid) => send(String(pgid)),
     unwatch: (pgid) => send(String(-pgid)),
+    watchNetns: (name) => send(`ns:${name}`),
+    unwatchNetns: (name) => send(`-ns:${name}`),
     close: () => stdin.end(),
   };
 }
