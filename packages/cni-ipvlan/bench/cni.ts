@@ -246,11 +246,12 @@ async function phases(socketPath: string, pods: number, dir: string): Promise<Ph
     const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { msg: string; command: string; uptimeMs: number });
     const add = lines.filter((l) => l.command === 'ADD');
     let at = 0;
-    let k = 0;
+    let next = 0;
     for (const phase of PHASES) {
-      const line = add.slice(k).find((l) => l.msg === phase.until);
+      const i = add.findIndex((l, j) => j >= next && l.msg === phase.until);
+      const line = add[i];
       if (line === undefined) throw new Error(`phases: no "${phase.until}" line in ${logFile}`);
-      k = add.indexOf(line, k) + 1;
+      next = i + 1;
       out.get(phase.key)?.push(line.uptimeMs - at);
       at = line.uptimeMs;
     }
@@ -273,6 +274,7 @@ function report(pods: number, { multi, ref }: { multi: Samples; ref: Samples }, 
   process.stdout.write(`${row('multi-nic ADD (2 NICs)', multi.add)}\n${row('multi-nic DEL', multi.del)}\n`);
   process.stdout.write(`${row('reference ADD (2 calls)', ref.add)}\n${row('reference DEL (2 calls)', ref.del)}\n`);
   process.stdout.write(`${row('multi-nic VERSION (start)', multi.start)}\n${row('macvlan VERSION (start)', ref.start)}\n`);
+  const phaseMedians = reportPhases(phased.pods, phased.found);
   const addP50 = percentile(multi.add, 0.5);
   const refAddP50 = percentile(ref.add, 0.5);
   const json = {
@@ -286,7 +288,7 @@ function report(pods: number, { multi, ref }: { multi: Samples; ref: Samples }, 
     start_p50_ms: round(percentile(multi.start, 0.5)),
     ref_start_p50_ms: round(percentile(ref.start, 0.5)),
     ratio: Math.round((addP50 / refAddP50) * 100) / 100,
-    phases_p50_ms: reportPhases(phased.pods, phased.found),
+    phases_p50_ms: phaseMedians,
   };
   process.stdout.write(`${JSON.stringify(json)}\n`);
 }
