@@ -19,6 +19,8 @@ export type { AddressRange } from './prefix.js';
 export { RangeAllocator } from './allocator.js';
 export type { RangeAllocatorOptions } from './allocator.js';
 export { computePlan, NetworkPlanner } from './plan/planner.js';
+export { networkConflicts } from './plan/conflicts.js';
+export type { NetworkClaim, NetworkConflict } from './plan/conflicts.js';
 export { routesForHost, rulesForHost } from './plan/routes.js';
 export { DEFAULT_ROUTE_TABLE_BASE } from './plan/types.js';
 export type {
