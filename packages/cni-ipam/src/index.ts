@@ -11,6 +11,4 @@ export { IPAM_MODES, ipamModeOf } from './ipam.js';
 export type { IpamMode } from './ipam.js';
 export { hostLocalConfig, hostLocalRanges, parseHostLocalConf } from './host-local.js';
 export type { HostLocalConf, HostLocalPool } from './host-local.js';
-export { AWS_IPVLAN_NOT_IMPLEMENTED, awsIpvlanNotImplemented } from './aws-ipvlan.js';
-export type { AwsIpvlanBackend, AwsIpvlanIpamConf, AwsIpvlanRequest } from './aws-ipvlan.js';
 export { WARM_UP, WARM_UP_ARGS, warmUpAgentCalls } from './warm-up.js';

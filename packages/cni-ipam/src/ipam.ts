@@ -5,7 +5,7 @@ import { AGENT_SOCKET_PATH, CniErrorCode, MULTI_NIC_IPAM, parseAndConvertResult 
 import type { Allocation, CniResult, CniRoute } from '@multinic/crd-types';
 import { BUILD_VERSION, CniFailure, findPlugin, invalidConfig, invokeDelegate } from '@multinic/cni-skel';
 import type { AttachmentArgs, CniPlugin, ConfigArgs, HandlerContext, JsonObject } from '@multinic/cni-skel';
-import { awsIpvlanNotImplemented } from './aws-ipvlan.js';
+import { awsIpvlanMode } from './aws-ipvlan.js';
 import { hostLocalConfig, parseHostLocalConf } from './host-local.js';
 import { AgentClient } from './agent-client.js';
 import { podOf, podRequestOf } from './inputs.js';
@@ -133,14 +133,6 @@ const hostLocalMode: Modal = {
       throw new CniFailure({ code: CniErrorCode.PluginNotAvailable, msg: (err as Error).message });
     }
   },
-};
-
-const awsIpvlanMode: Modal = {
-  add: () => Promise.reject(awsIpvlanNotImplemented()),
-  del: () => Promise.reject(awsIpvlanNotImplemented()),
-  check: () => Promise.reject(awsIpvlanNotImplemented()),
-  gc: () => Promise.reject(awsIpvlanNotImplemented()),
-  status: () => Promise.reject(awsIpvlanNotImplemented()),
 };
 
 /** The default mode: every address from the node agent. */
