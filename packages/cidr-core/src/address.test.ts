@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
 import { formatAddress, formatPrefix, parseAddress, parsePrefix } from './address.js';
 import type { IpAddress } from './address.js';
+import type { ParseErrorCode } from './codes.js';
 
 const v4 = fc.bigInt({ min: 0n, max: 2n ** 32n - 1n }).map((value): IpAddress => ({ family: 4, value }));
 const v6 = fc.bigInt({ min: 0n, max: 2n ** 128n - 1n }).map((value): IpAddress => ({ family: 6, value }));
@@ -53,6 +54,7 @@ describe('parseAddress', () => {
     const parsed = parseAddress(text);
     expect(parsed.ok).toBe(false);
     expect(parsed.ok ? '' : parsed.error).toContain(mentions);
+    expect(parsed.ok ? '' : parsed.code).toBe(text === '' ? 'EMPTY' : 'INVALID_ADDRESS');
   });
 });
 
@@ -116,20 +118,23 @@ describe('parsePrefix', () => {
     expect(parsed.ok && formatPrefix(parsed.value)).toBe(expected);
   });
 
-  it.each<{ text: string; mentions: string }>`
-    text                 | mentions
-    ${'10.0.0.0/33'}     | ${'invalid prefix length "33"'}
-    ${'fd00::/129'}      | ${'invalid prefix length "129"'}
-    ${'10.0.0.0/08'}     | ${'leading zeros'}
-    ${'10.0.0.0/'}       | ${'invalid prefix length ""'}
-    ${'10.0.0.0'}        | ${'address/length'}
-    ${'10.0.0.0/8/8'}    | ${'address/length'}
-    ${'10.0.0.1/24'}     | ${'host bits set: the network is 10.0.0.0/24'}
-    ${'fd00::1/64'}      | ${'host bits set: the network is fd00::/64'}
-    ${'10.0.0.010/32'}   | ${'leading zero'}
-  `('rejects $text', ({ text, mentions }) => {
+  it.each<{ text: string; code: ParseErrorCode; mentions: string }>`
+    text                 | code                        | mentions
+    ${'10.0.0.0/33'}     | ${'INVALID_PREFIX_LENGTH'}  | ${'invalid prefix length "33"'}
+    ${'fd00::/129'}      | ${'INVALID_PREFIX_LENGTH'}  | ${'invalid prefix length "129"'}
+    ${'10.0.0.0/08'}     | ${'INVALID_PREFIX_LENGTH'}  | ${'leading zeros'}
+    ${'10.0.0.0/'}       | ${'INVALID_PREFIX_LENGTH'}  | ${'invalid prefix length ""'}
+    ${'10.0.0.0'}        | ${'NOT_A_PREFIX'}           | ${'address/length'}
+    ${'10.0.0.0/8/8'}    | ${'NOT_A_PREFIX'}           | ${'address/length'}
+    ${'10.0.0.1/24'}     | ${'HOST_BITS_SET'}          | ${'host bits set: the network is 10.0.0.0/24'}
+    ${'fd00::1/64'}      | ${'HOST_BITS_SET'}          | ${'host bits set: the network is fd00::/64'}
+    ${'10.0.0.010/32'}   | ${'INVALID_ADDRESS'}        | ${'leading zero'}
+    ${'/24'}             | ${'INVALID_ADDRESS'}        | ${'an IP address is required'}
+    ${''}                | ${'EMPTY'}                  | ${'a CIDR prefix is required'}
+  `('rejects $text ($code)', ({ text, code, mentions }) => {
     const parsed = parsePrefix(text);
     expect(parsed.ok ? '' : parsed.error).toContain(mentions);
+    expect(parsed.ok ? '' : parsed.code).toBe(code);
   });
 
   it('parse after format is the identity for prefixes', () => {

@@ -1,5 +1,6 @@
 // Strict parsing and canonical formatting of IPv4 and IPv6 addresses and prefixes on bigint.
 // One representation for both families: a family tag and an unsigned integer value.
+import type { ParseErrorCode } from './codes.js';
 import { err, ok } from './result.js';
 import type { Result } from './result.js';
 
@@ -185,14 +186,14 @@ function formatV6(value: bigint): string {
  * Parses an IPv4 or IPv6 address strictly: IPv4 is exactly four decimal octets without leading zeros
  * (`192.168.007.1`, `0xa`, `10.1` are errors); IPv6 follows RFC 4291 text forms without a zone index.
  */
-export function parseAddress(text: string): Result<IpAddress> {
-  if (typeof text !== 'string' || text === '') return err('an IP address is required (got an empty value)');
+export function parseAddress(text: string): Result<IpAddress, ParseErrorCode> {
+  if (typeof text !== 'string' || text === '') return err('EMPTY', 'an IP address is required (got an empty value)');
   if (text.includes(':')) {
     const value = scanV6(text);
-    return typeof value === 'string' ? err(`"${text}" is not a valid IPv6 address: ${value}`) : ok({ family: 6, value });
+    return typeof value === 'string' ? err('INVALID_ADDRESS', `"${text}" is not a valid IPv6 address: ${value}`) : ok({ family: 6, value });
   }
   const value = scanV4(text);
-  if (value < 0) return err(`"${text}" is not a valid IPv4 address: ${explainV4(text)}`);
+  if (value < 0) return err('INVALID_ADDRESS', `"${text}" is not a valid IPv4 address: ${explainV4(text)}`);
   return ok({ family: 4, value: BigInt(value) });
 }
 
@@ -207,24 +208,24 @@ const PREFIX_LENGTH = /^(?:0|[1-9][0-9]{0,2})$/;
  * Parses `address/length` strictly. A prefix with host bits set (`10.0.0.1/24`) is an error unless
  * `normalize` is set, in which case the host bits are cleared.
  */
-export function parsePrefix(text: string, options: ParsePrefixOptions = {}): Result<IpPrefix> {
-  if (typeof text !== 'string' || text === '') return err('a CIDR prefix is required (got an empty value)');
+export function parsePrefix(text: string, options: ParsePrefixOptions = {}): Result<IpPrefix, ParseErrorCode> {
+  if (typeof text !== 'string' || text === '') return err('EMPTY', 'a CIDR prefix is required (got an empty value)');
   const slash = text.indexOf('/');
   if (slash < 0 || slash !== text.lastIndexOf('/')) {
-    return err(`"${text}" is not a CIDR prefix: write address/length, e.g. 10.0.0.0/24 or fd00::/64`);
+    return err('NOT_A_PREFIX', `"${text}" is not a CIDR prefix: write address/length, e.g. 10.0.0.0/24 or fd00::/64`);
   }
   const address = parseAddress(text.slice(0, slash));
-  if (!address.ok) return err(`"${text}" is not a valid CIDR prefix: ${address.error}`);
+  if (!address.ok) return err(address.code === 'EMPTY' ? 'INVALID_ADDRESS' : address.code, `"${text}" is not a valid CIDR prefix: ${address.error}`);
   const { family, value } = address.value;
   const lengthText = text.slice(slash + 1);
   const length = Number(lengthText);
   if (!PREFIX_LENGTH.test(lengthText) || length > familyBits(family)) {
-    return err(`"${text}" has an invalid prefix length "${lengthText}": use 0 to ${familyBits(family)} without leading zeros`);
+    return err('INVALID_PREFIX_LENGTH', `"${text}" has an invalid prefix length "${lengthText}": use 0 to ${familyBits(family)} without leading zeros`);
   }
   const mask = hostMask(family, length);
   if ((value & mask) !== 0n && options.normalize !== true) {
     const network = formatPrefix({ family, base: value & ~mask, length });
-    return err(`"${text}" has host bits set: the network is ${network} (write that, or ask to normalise)`);
+    return err('HOST_BITS_SET', `"${text}" has host bits set: the network is ${network} (write that, or ask to normalise)`);
   }
   return ok({ family, base: value & ~mask, length });
 }

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { formatAddress, parseAddress, parsePrefix } from './address.js';
 import type { IpAddress, IpPrefix } from './address.js';
 import { RangeAllocator } from './allocator.js';
+import type { AllocateSpecificErrorCode } from './codes.js';
 import { prefixLast } from './prefix.js';
 
 function prefix(text: string): IpPrefix {
@@ -42,6 +43,7 @@ describe('RangeAllocator', () => {
     expect(drain(allocator)).toEqual(expected);
     const exhausted = allocator.allocate();
     expect(exhausted.ok ? '' : exhausted.error).toContain('exhausted');
+    expect(exhausted.ok ? '' : exhausted.code).toBe('EXHAUSTED');
   });
 
   it('continues after the last one handed out and wraps to the lowest free address', () => {
@@ -58,19 +60,20 @@ describe('RangeAllocator', () => {
     expect(drain(allocator, 3)).toEqual(['10.0.0.5', '10.0.0.6', '10.0.0.1']);
   });
 
-  it.each<{ request: string; mentions: string }>`
-    request        | mentions
-    ${'10.0.1.1'}  | ${'not in pool 10.0.0.0/24'}
-    ${'10.0.0.0'}  | ${'network address'}
-    ${'10.0.0.255'} | ${'broadcast address'}
-    ${'10.0.0.20'} | ${'excluded or reserved'}
-    ${'10.0.0.9'}  | ${'already allocated'}
-    ${'fd00::1'}   | ${'not in pool'}
-  `('refuses to hand out $request', ({ request, mentions }) => {
+  it.each<{ request: string; code: AllocateSpecificErrorCode; mentions: string }>`
+    request         | code                   | mentions
+    ${'10.0.1.1'}   | ${'OUT_OF_BLOCK'}      | ${'not in pool 10.0.0.0/24'}
+    ${'10.0.0.0'}   | ${'NETWORK_ADDRESS'}   | ${'network address'}
+    ${'10.0.0.255'} | ${'BROADCAST_ADDRESS'} | ${'broadcast address'}
+    ${'10.0.0.20'}  | ${'RESERVED'}          | ${'excluded or reserved'}
+    ${'10.0.0.9'}   | ${'ALREADY_ALLOCATED'} | ${'already allocated'}
+    ${'fd00::1'}    | ${'OUT_OF_BLOCK'}      | ${'not in pool'}
+  `('refuses to hand out $request ($code)', ({ request, code, mentions }) => {
     const allocator = new RangeAllocator({ block: prefix('10.0.0.0/24'), excludes: [prefix('10.0.0.16/28')] });
     expect(allocator.allocateSpecific(address('10.0.0.9')).ok).toBe(true);
     const result = allocator.allocateSpecific(address(request));
     expect(result.ok ? '' : result.error).toContain(mentions);
+    expect(result.ok ? '' : result.code).toBe(code);
   });
 
   it('reserves ranges (clipped to the block) and keeps existing allocations until released', () => {
@@ -113,6 +116,7 @@ describe('RangeAllocator', () => {
     expect(pool.ok && drain(pool.value)).toEqual(['192.168.0.2']);
     const bad = RangeAllocator.fromPool({ podCIDR: '192.168.0.1/30' });
     expect(bad.ok ? '' : bad.error).toContain('podCIDR');
+    expect(bad.ok ? '' : bad.code).toBe('HOST_BITS_SET');
   });
 
   type Step = { kind: 'allocate' } | { kind: 'specific' | 'release'; offset: number } | { kind: 'reserve'; offset: number; count: number };

@@ -5,6 +5,7 @@ import type { IpAddress, IpPrefix } from './address.js';
 import { IntervalSet } from './intervals.js';
 import { prefixFirst, prefixLast } from './prefix.js';
 import type { AddressRange } from './prefix.js';
+import type { AllocateSpecificErrorCode, AllocatorErrorCode, ParseErrorCode } from './codes.js';
 import { err, ok } from './result.js';
 import type { Result } from './result.js';
 
@@ -48,13 +49,13 @@ export class RangeAllocator {
   }
 
   /** Builds an allocator from an IPPool-like object: `{ podCIDR, excludes }` as canonical CIDR strings. */
-  static fromPool(pool: { readonly podCIDR: string; readonly excludes?: readonly string[] }): Result<RangeAllocator> {
+  static fromPool(pool: { readonly podCIDR: string; readonly excludes?: readonly string[] }): Result<RangeAllocator, ParseErrorCode> {
     const block = parsePrefix(pool.podCIDR);
-    if (!block.ok) return err(`podCIDR: ${block.error}`);
+    if (!block.ok) return err(block.code, `podCIDR: ${block.error}`);
     const excludes: IpPrefix[] = [];
     for (const [i, text] of (pool.excludes ?? []).entries()) {
       const exclude = parsePrefix(text);
-      if (!exclude.ok) return err(`excludes[${i}]: ${exclude.error}`);
+      if (!exclude.ok) return err(exclude.code, `excludes[${i}]: ${exclude.error}`);
       excludes.push(exclude.value);
     }
     return ok(new RangeAllocator({ block: block.value, excludes }));
@@ -77,11 +78,11 @@ export class RangeAllocator {
   }
 
   /** Hands out the next free address after the last one handed out, wrapping to the lowest free one. */
-  allocate(): Result<IpAddress> {
+  allocate(): Result<IpAddress, Extract<AllocatorErrorCode, 'EXHAUSTED'>> {
     const start = this.#cursor === undefined || this.#cursor >= this.#last ? this.#first : this.#cursor + 1n;
     const value = this.#nextFree(start) ?? (start > this.#first ? this.#nextFree(this.#first) : undefined);
     if (value === undefined) {
-      return err(`pool ${formatPrefix(this.block)} is exhausted: every usable address is allocated or reserved`);
+      return err('EXHAUSTED', `pool ${formatPrefix(this.block)} is exhausted: every usable address is allocated or reserved`);
     }
     this.#allocated.add(value, value);
     this.#cursor = value;
@@ -89,21 +90,21 @@ export class RangeAllocator {
   }
 
   /** Why an address cannot be handed out, or undefined when it can. */
-  #refusal(address: IpAddress): string | undefined {
+  #refusal(address: IpAddress): { ok: false; error: string; code: AllocateSpecificErrorCode } | undefined {
     const text = formatAddress(address);
     const block = formatPrefix(this.block);
-    if (!this.#inBlock(address)) return `${text} is not in pool ${block}`;
-    if (address.value === this.block.base) return `${text} is the network address of ${block} and is never handed out`;
-    if (address.value > this.#last) return `${text} is the broadcast address of ${block} and is never handed out`;
-    if (this.#unavailable.has(address.value)) return `${text} is excluded or reserved in pool ${block}`;
-    if (this.#allocated.has(address.value)) return `${text} is already allocated in pool ${block}`;
+    if (!this.#inBlock(address)) return err('OUT_OF_BLOCK', `${text} is not in pool ${block}`);
+    if (address.value === this.block.base) return err('NETWORK_ADDRESS', `${text} is the network address of ${block} and is never handed out`);
+    if (address.value > this.#last) return err('BROADCAST_ADDRESS', `${text} is the broadcast address of ${block} and is never handed out`);
+    if (this.#unavailable.has(address.value)) return err('RESERVED', `${text} is excluded or reserved in pool ${block}`);
+    if (this.#allocated.has(address.value)) return err('ALREADY_ALLOCATED', `${text} is already allocated in pool ${block}`);
     return undefined;
   }
 
   /** Hands out one requested address (does not move the "last handed out" cursor). */
-  allocateSpecific(address: IpAddress): Result<IpAddress> {
+  allocateSpecific(address: IpAddress): Result<IpAddress, AllocateSpecificErrorCode> {
     const refusal = this.#refusal(address);
-    if (refusal !== undefined) return err(refusal);
+    if (refusal !== undefined) return refusal;
     this.#allocated.add(address.value, address.value);
     return ok({ family: address.family, value: address.value });
   }
@@ -119,17 +120,17 @@ export class RangeAllocator {
    * Marks a prefix or range as never to be handed out (clipped to the block). Addresses already
    * allocated inside it stay allocated until released. Returns the range actually reserved.
    */
-  reserve(range: IpPrefix | AddressRange): Result<AddressRange> {
+  reserve(range: IpPrefix | AddressRange): Result<AddressRange, Extract<AllocatorErrorCode, 'FAMILY_MISMATCH' | 'NO_OVERLAP'>> {
     const first = isPrefix(range) ? prefixFirst(range) : range.first;
     const last = isPrefix(range) ? prefixLast(range) : range.last;
     if (first.family !== this.block.family || last.family !== this.block.family) {
-      return err(`cannot reserve an IPv${first.family} range in IPv${this.block.family} pool ${formatPrefix(this.block)}`);
+      return err('FAMILY_MISMATCH', `cannot reserve an IPv${first.family} range in IPv${this.block.family} pool ${formatPrefix(this.block)}`);
     }
     const lo = first.value > this.block.base ? first.value : this.block.base;
     const blockLast = prefixLast(this.block).value;
     const hi = last.value < blockLast ? last.value : blockLast;
     if (lo > hi) {
-      return err(`${formatAddress(first)}-${formatAddress(last)} does not overlap pool ${formatPrefix(this.block)}`);
+      return err('NO_OVERLAP', `${formatAddress(first)}-${formatAddress(last)} does not overlap pool ${formatPrefix(this.block)}`);
     }
     this.#unavailable.add(lo, hi);
     const family = this.block.family;

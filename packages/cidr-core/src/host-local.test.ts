@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { hostLocalRange } from './host-local.js';
+import type { HostLocalErrorCode } from './codes.js';
 import type { HostLocalSettings } from './host-local.js';
 
 describe('hostLocalRange from a planned pool', () => {
@@ -13,16 +14,17 @@ describe('hostLocalRange from a planned pool', () => {
     expect(result).toEqual({ ok: true, value: expected });
   });
 
-  it.each<{ podCIDR: string; vlanCIDR: string; excludes: string[]; mentions: string }>`
-    podCIDR             | vlanCIDR            | excludes                | mentions
-    ${'192.168.1.0/24'} | ${'192.168.64.0/18'} | ${[]}                  | ${'not inside vlanCIDR'}
-    ${'192.168.1.1/24'} | ${'192.168.0.0/18'} | ${[]}                   | ${'podCIDR'}
-    ${'192.168.1.0/31'} | ${'192.168.0.0/18'} | ${[]}                   | ${'no usable address'}
-    ${'192.168.1.0/30'} | ${'192.168.0.0/18'} | ${['192.168.1.0/30']}   | ${'excluded'}
-    ${'192.168.1.0/24'} | ${'192.168.0.0/18'} | ${['x']}                | ${'excludes[0]'}
-  `('refuses pool $podCIDR in $vlanCIDR', ({ podCIDR, vlanCIDR, excludes, mentions }) => {
+  it.each<{ podCIDR: string; vlanCIDR: string; excludes: string[]; code: HostLocalErrorCode; mentions: string }>`
+    podCIDR             | vlanCIDR             | excludes              | code                     | mentions
+    ${'192.168.1.0/24'} | ${'192.168.64.0/18'} | ${[]}                 | ${'NOT_INSIDE'}          | ${'not inside vlanCIDR'}
+    ${'192.168.1.1/24'} | ${'192.168.0.0/18'}  | ${[]}                 | ${'HOST_BITS_SET'}       | ${'podCIDR'}
+    ${'192.168.1.0/31'} | ${'192.168.0.0/18'}  | ${[]}                 | ${'NO_USABLE_ADDRESS'}   | ${'no usable address'}
+    ${'192.168.1.0/30'} | ${'192.168.0.0/18'}  | ${['192.168.1.0/30']} | ${'ALL_EXCLUDED'}        | ${'excluded'}
+    ${'192.168.1.0/24'} | ${'192.168.0.0/18'}  | ${['x']}              | ${'NOT_A_PREFIX'}        | ${'excludes[0]'}
+  `('refuses pool $podCIDR in $vlanCIDR ($code)', ({ podCIDR, vlanCIDR, excludes, code, mentions }) => {
     const result = hostLocalRange({ pool: { podCIDR, vlanCIDR, excludes } });
     expect(result.ok ? '' : result.error).toContain(mentions);
+    expect(result.ok ? '' : result.code).toBe(code);
   });
 });
 
@@ -47,17 +49,19 @@ describe('hostLocalRange from explicit settings', () => {
     expect(result.ok && result.value.rangeSet).toEqual([expected]);
   });
 
-  it.each<{ settings: HostLocalSettings; mentions: string }>`
-    settings                                                                          | mentions
-    ${{}}                                                                             | ${'has no subnet: set defaults.subnet, hosts.h.subnet or hosts.h.interfaces.i.subnet'}
-    ${{ defaults: { subnet: '10.0.0.1/24' } }}                                        | ${'host bits set'}
-    ${{ defaults: { subnet: '10.0.0.0/24', rangeStart: '10.0.1.1' } }}                | ${'rangeStart 10.0.1.1 is not a usable address of subnet 10.0.0.0/24'}
-    ${{ defaults: { subnet: '10.0.0.0/24', rangeEnd: '10.0.0.255' } }}                | ${'rangeEnd 10.0.0.255 is not a usable address'}
-    ${{ defaults: { subnet: '10.0.0.0/24', rangeStart: '10.0.0.9', rangeEnd: '10.0.0.3' } }} | ${'rangeStart 10.0.0.9 is after rangeEnd 10.0.0.3'}
-    ${{ defaults: { subnet: '10.0.0.0/24', gateway: '10.0.0.0' } }}                   | ${'gateway 10.0.0.0 is not a usable address'}
-    ${{ defaults: { subnet: '10.0.0.0/31' } }}                                        | ${'no usable address'}
-  `('explains bad settings: $mentions', ({ settings: bad, mentions }) => {
+  it.each<{ settings: HostLocalSettings; code: HostLocalErrorCode; mentions: string }>`
+    settings                                                                                 | code                   | mentions
+    ${{}}                                                                                    | ${'NO_SUBNET'}         | ${'has no subnet: set defaults.subnet, hosts.h.subnet or hosts.h.interfaces.i.subnet'}
+    ${{ defaults: { subnet: '10.0.0.1/24' } }}                                               | ${'HOST_BITS_SET'}     | ${'host bits set'}
+    ${{ defaults: { subnet: '10.0.0.0/24', rangeStart: '10.0.1.1' } }}                       | ${'NOT_USABLE'}        | ${'rangeStart 10.0.1.1 is not a usable address of subnet 10.0.0.0/24'}
+    ${{ defaults: { subnet: '10.0.0.0/24', rangeEnd: '10.0.0.255' } }}                       | ${'NOT_USABLE'}        | ${'rangeEnd 10.0.0.255 is not a usable address'}
+    ${{ defaults: { subnet: '10.0.0.0/24', rangeStart: '10.0.0.9', rangeEnd: '10.0.0.3' } }} | ${'RANGE_INVERTED'}    | ${'rangeStart 10.0.0.9 is after rangeEnd 10.0.0.3'}
+    ${{ defaults: { subnet: '10.0.0.0/24', gateway: '10.0.0.0' } }}                          | ${'NOT_USABLE'}        | ${'gateway 10.0.0.0 is not a usable address'}
+    ${{ defaults: { subnet: '10.0.0.0/24', gateway: '10.0.0.x' } }}                          | ${'INVALID_ADDRESS'}   | ${'gateway: "10.0.0.x" is not a valid IPv4 address'}
+    ${{ defaults: { subnet: '10.0.0.0/31' } }}                                               | ${'NO_USABLE_ADDRESS'} | ${'no usable address'}
+  `('explains bad settings ($code): $mentions', ({ settings: bad, code, mentions }) => {
     const result = hostLocalRange({ hostName: 'h', interfaceName: 'i', settings: bad });
     expect(result.ok ? '' : result.error).toContain(mentions);
+    expect(result.ok ? '' : result.code).toBe(code);
   });
 });

@@ -3,6 +3,7 @@ import { formatAddress, formatPrefix, parseAddress, parsePrefix } from './addres
 import type { IpAddress, IpPrefix } from './address.js';
 import { IntervalSet } from './intervals.js';
 import { prefixContainsAddress, prefixLast } from './prefix.js';
+import type { HostLocalErrorCode } from './codes.js';
 import { err, ok } from './result.js';
 import type { Result } from './result.js';
 
@@ -64,35 +65,35 @@ function usableBounds(prefix: IpPrefix): [bigint, bigint] {
   return [prefix.base + 1n, prefix.family === 4 ? last - 1n : last];
 }
 
-function parseInside(field: string, text: string | undefined, subnet: IpPrefix): Result<IpAddress | undefined> {
+function parseInside(field: string, text: string | undefined, subnet: IpPrefix): Result<IpAddress | undefined, HostLocalErrorCode> {
   if (text === undefined || text === '') return ok(undefined);
   const parsed = parseAddress(text);
-  if (!parsed.ok) return err(`${field}: ${parsed.error}`);
+  if (!parsed.ok) return err(parsed.code, `${field}: ${parsed.error}`);
   const [first, last] = usableBounds(subnet);
   if (!prefixContainsAddress(subnet, parsed.value) || parsed.value.value < first || parsed.value.value > last) {
-    return err(`${field} ${text} is not a usable address of subnet ${formatPrefix(subnet)}`);
+    return err('NOT_USABLE', `${field} ${text} is not a usable address of subnet ${formatPrefix(subnet)}`);
   }
   return ok(parsed.value);
 }
 
-function fromPool(input: Extract<HostLocalRangeInput, { pool: unknown }>): Result<Resolved> {
+function fromPool(input: Extract<HostLocalRangeInput, { pool: unknown }>): Result<Resolved, HostLocalErrorCode> {
   const subnet = parsePrefix(input.pool.vlanCIDR);
-  if (!subnet.ok) return err(`vlanCIDR: ${subnet.error}`);
+  if (!subnet.ok) return err(subnet.code, `vlanCIDR: ${subnet.error}`);
   const pod = parsePrefix(input.pool.podCIDR);
-  if (!pod.ok) return err(`podCIDR: ${pod.error}`);
+  if (!pod.ok) return err(pod.code, `podCIDR: ${pod.error}`);
   if (pod.value.family !== subnet.value.family || pod.value.length < subnet.value.length || !prefixContainsAddress(subnet.value, { family: pod.value.family, value: pod.value.base })) {
-    return err(`podCIDR ${input.pool.podCIDR} is not inside vlanCIDR ${input.pool.vlanCIDR}`);
+    return err('NOT_INSIDE', `podCIDR ${input.pool.podCIDR} is not inside vlanCIDR ${input.pool.vlanCIDR}`);
   }
   const gateway = parseInside('gateway', input.gateway, subnet.value);
-  if (!gateway.ok) return err(gateway.error);
+  if (!gateway.ok) return gateway;
   const excludes: IpPrefix[] = [];
   for (const [i, text] of (input.pool.excludes ?? []).entries()) {
     const exclude = parsePrefix(text);
-    if (!exclude.ok) return err(`excludes[${i}]: ${exclude.error}`);
+    if (!exclude.ok) return err(exclude.code, `excludes[${i}]: ${exclude.error}`);
     excludes.push(exclude.value);
   }
   const [start, end] = usableBounds(pod.value);
-  if (start > end) return err(`podCIDR ${input.pool.podCIDR} has no usable address`);
+  if (start > end) return err('NO_USABLE_ADDRESS', `podCIDR ${input.pool.podCIDR} has no usable address`);
   return ok({ subnet: subnet.value, start, end, gateway: gateway.value, excludes });
 }
 
@@ -113,23 +114,23 @@ function mergeSettings(input: Extract<HostLocalRangeInput, { settings: unknown }
   return merged;
 }
 
-function fromSettings(input: Extract<HostLocalRangeInput, { settings: unknown }>): Result<Resolved> {
+function fromSettings(input: Extract<HostLocalRangeInput, { settings: unknown }>): Result<Resolved, HostLocalErrorCode> {
   const where = `host ${input.hostName} interface ${input.interfaceName}`;
   const settings = mergeSettings(input);
   if (settings.subnet === undefined) {
-    return err(`${where} has no subnet: set defaults.subnet, hosts.${input.hostName}.subnet or hosts.${input.hostName}.interfaces.${input.interfaceName}.subnet`);
+    return err('NO_SUBNET', `${where} has no subnet: set defaults.subnet, hosts.${input.hostName}.subnet or hosts.${input.hostName}.interfaces.${input.interfaceName}.subnet`);
   }
   const subnet = parsePrefix(settings.subnet);
-  if (!subnet.ok) return err(`${where}: subnet ${subnet.error}`);
+  if (!subnet.ok) return err(subnet.code, `${where}: subnet ${subnet.error}`);
   const start = parseInside(`${where}: rangeStart`, settings.rangeStart, subnet.value);
   const end = parseInside(`${where}: rangeEnd`, settings.rangeEnd, subnet.value);
   const gateway = parseInside(`${where}: gateway`, settings.gateway, subnet.value);
-  for (const r of [start, end, gateway]) if (!r.ok) return err(r.error);
+  for (const r of [start, end, gateway]) if (!r.ok) return r;
   const [first, last] = usableBounds(subnet.value);
-  if (first > last) return err(`${where}: subnet ${settings.subnet} has no usable address`);
-  const value = (r: Result<IpAddress | undefined>): IpAddress | undefined => (r.ok ? r.value : undefined);
+  if (first > last) return err('NO_USABLE_ADDRESS', `${where}: subnet ${settings.subnet} has no usable address`);
+  const value = (r: Result<IpAddress | undefined, HostLocalErrorCode>): IpAddress | undefined => (r.ok ? r.value : undefined);
   const resolved = { subnet: subnet.value, start: value(start)?.value ?? first, end: value(end)?.value ?? last, gateway: value(gateway), excludes: [] };
-  if (resolved.start > resolved.end) return err(`${where}: rangeStart ${settings.rangeStart ?? ''} is after rangeEnd ${settings.rangeEnd ?? ''}`);
+  if (resolved.start > resolved.end) return err('RANGE_INVERTED', `${where}: rangeStart ${settings.rangeStart ?? ''} is after rangeEnd ${settings.rangeEnd ?? ''}`);
   return ok(resolved);
 }
 
@@ -144,12 +145,12 @@ function toRange(resolved: Resolved, lo: bigint, hi: bigint): HostLocalRange {
   return range;
 }
 
-function render(resolved: Resolved): Result<HostLocalRangeResult> {
+function render(resolved: Resolved): Result<HostLocalRangeResult, HostLocalErrorCode> {
   const free = new IntervalSet();
   free.add(resolved.start, resolved.end);
   for (const exclude of resolved.excludes) free.delete(exclude.base, prefixLast(exclude).value);
   const rangeSet = [...free.intervals()].map(([lo, hi]) => toRange(resolved, lo, hi));
-  if (rangeSet.length === 0) return err(`every address of ${formatPrefix(resolved.subnet)} in the range is excluded`);
+  if (rangeSet.length === 0) return err('ALL_EXCLUDED', `every address of ${formatPrefix(resolved.subnet)} in the range is excluded`);
   return ok({ ...toRange(resolved, resolved.start, resolved.end), rangeSet });
 }
 
@@ -159,7 +160,7 @@ function render(resolved: Resolved): Result<HostLocalRangeResult> {
  * explicit settings (interface over host over defaults; rangeStart/rangeEnd default to the first and last
  * usable address of the subnet, no gateway unless set).
  */
-export function hostLocalRange(input: HostLocalRangeInput): Result<HostLocalRangeResult> {
+export function hostLocalRange(input: HostLocalRangeInput): Result<HostLocalRangeResult, HostLocalErrorCode> {
   const resolved = 'pool' in input ? fromPool(input) : fromSettings(input);
-  return resolved.ok ? render(resolved.value) : err(resolved.error);
+  return resolved.ok ? render(resolved.value) : resolved;
 }

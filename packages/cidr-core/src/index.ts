@@ -1,6 +1,15 @@
 export { familyBits, formatAddress, formatPrefix, hostMask, parseAddress, parsePrefix } from './address.js';
 export type { Family, IpAddress, IpPrefix, ParsePrefixOptions } from './address.js';
-export type { Result } from './result.js';
+export type { Failure, Result } from './result.js';
+export type {
+  AllocateSpecificErrorCode,
+  AllocatorErrorCode,
+  CidrErrorCode,
+  HostLocalErrorCode,
+  ParseErrorCode,
+  PlanProblemCode,
+  PrefixErrorCode,
+} from './codes.js';
 export {
   compareAddresses,
   comparePrefixes,

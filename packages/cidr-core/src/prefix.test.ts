@@ -38,6 +38,7 @@ describe('subPrefix', () => {
   `('refuses index $index of $parent split by $bits', ({ parent, bits, index, mentions }) => {
     const result = subPrefix(prefix(parent), bits, index);
     expect(result.ok ? '' : result.error).toContain(mentions);
+    expect(result.ok ? '' : result.code).toBe('OUT_OF_RANGE');
   });
 
   it('sub-blocks of one split tile the parent without overlap', () => {

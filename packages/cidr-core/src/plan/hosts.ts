@@ -111,11 +111,11 @@ function whereOf(hostName: string, nic: PlanNic): string {
 function checkNic(hostName: string, nic: PlanNic, nets: NetParser): PlanProblem | undefined {
   const network = String(nic.netAddress);
   const net = nets.parse(network);
-  if (typeof net === 'string') return { host: hostName, network, reason: `${whereOf(hostName, nic)}: netAddress ${net}` };
+  if (typeof net === 'string') return { code: 'INVALID_NIC', host: hostName, network, reason: `${whereOf(hostName, nic)}: netAddress ${net}` };
   const ip = hostAddress(net, String(nic.hostIP), nets.keepAddresses);
-  if (typeof ip === 'string') return { host: hostName, network, reason: `${whereOf(hostName, nic)}: ${ip}` };
+  if (typeof ip === 'string') return { code: 'INVALID_NIC', host: hostName, network, reason: `${whereOf(hostName, nic)}: ${ip}` };
   const gateway = gatewayOf(net.prefix, nic.gateway);
-  if (typeof gateway === 'string') return { host: hostName, network, reason: `${whereOf(hostName, nic)}: ${gateway}` };
+  if (typeof gateway === 'string') return { code: 'INVALID_NIC', host: hostName, network, reason: `${whereOf(hostName, nic)}: ${gateway}` };
   const family = net.prefix.family;
   const hostIP = family === 4 ? nic.hostIP : formatAddress({ family, value: ip });
   net.nics.push({ hostIndex: -1, hostName, interfaceName: nic.interfaceName, hostIP, podCIDR: '', ippool: '' });
@@ -138,6 +138,7 @@ function sortedNics(host: PlanHost, problems: PlanProblem[]): readonly PlanNic[]
     const repeated = nics[i - 1]?.interfaceName === nic.interfaceName || nics[i + 1]?.interfaceName === nic.interfaceName;
     if (repeated && nics[i - 1]?.interfaceName !== nic.interfaceName) {
       problems.push({
+        code: 'DUPLICATE_INTERFACE',
         host: host.hostName,
         reason: `host ${host.hostName} lists interface ${nic.interfaceName} more than once; all of them were ignored (report each NIC once)`,
       });
@@ -150,7 +151,7 @@ function sortedNics(host: PlanHost, problems: PlanProblem[]): readonly PlanNic[]
 export function collectNics(hosts: readonly PlanHost[], nets: NetParser, problems: PlanProblem[]): void {
   for (const host of hosts) {
     if (typeof host.hostName !== 'string' || host.hostName === '') {
-      problems.push({ reason: 'a host has an empty hostName; it was ignored' });
+      problems.push({ code: 'EMPTY_HOST_NAME', reason: 'a host has an empty hostName; it was ignored' });
       continue;
     }
     for (const nic of sortedNics(host, problems)) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { inspect } from 'node:util';
+import type { PlanProblemCode } from '../codes.js';
 import { computePlan, NetworkPlanner } from './planner.js';
 import type { PlanConfig, PlanHost, PlanInput, PlanResult } from './types.js';
 
@@ -255,14 +256,14 @@ describe('computePlan: host indexes', () => {
 });
 
 describe('computePlan: capacity and input problems', () => {
-  it.each<{ case: string; config: Partial<PlanConfig>; hosts: PlanHost[]; expected: { host?: string; network?: string; reason: string }[] }>`
+  it.each<{ case: string; config: Partial<PlanConfig>; hosts: PlanHost[]; expected: { code: PlanProblemCode; host?: string; network?: string; reason: string }[] }>`
     case                         | config                                                      | hosts                                                                 | expected
-    ${'more hosts than 2^H'}     | ${{ hostBlock: 1, masterNets: ['10.0.1.0/24'] }}            | ${[host('gpu-1', '10.0.1.0/24 10.0.1.1'), host('gpu-2', '10.0.1.0/24 10.0.1.2'), host('gpu-3', '10.0.1.0/24 10.0.1.3')]} | ${[{ host: 'gpu-3', network: '10.0.1.0/24', reason: 'host gpu-3 (eth1) has no free host index on 10.0.1.0/24: hostBlock 1 allows 2 hosts and all are in use; raise hostBlock or free a host' }]}
-    ${'more networks than 2^I'}  | ${{ interfaceBlock: 0 }}                                    | ${[host1]}                                                           | ${[{ network: '10.0.2.0/24', reason: 'network 10.0.2.0/24 has no free interface index: interfaceBlock 0 allows 1 networks and all are in use; raise interfaceBlock or list fewer masterNets' }]}
-    ${'hostIP outside its net'}  | ${{}}                                                       | ${[host('a', '10.0.1.0/24 10.0.2.1')]}                               | ${[{ host: 'a', network: '10.0.1.0/24', reason: 'host a interface eth1: hostIP 10.0.2.1 is not in its network 10.0.1.0/24' }]}
-    ${'bad hostIP'}              | ${{}}                                                       | ${[host('a', '10.0.1.0/24 10.0.1.01')]}                              | ${[{ host: 'a', network: '10.0.1.0/24', reason: expect.stringContaining('host a interface eth1: hostIP "10.0.1.01" is not a valid IPv4 address') }]}
-    ${'bad netAddress'}          | ${{}}                                                       | ${[host('a', '10.0.1.1/24 10.0.1.1')]}                               | ${[{ host: 'a', network: '10.0.1.1/24', reason: expect.stringContaining('host bits set') }]}
-    ${'empty host name'}         | ${{}}                                                       | ${[host('', '10.0.1.0/24 10.0.1.1')]}                                | ${[{ reason: 'a host has an empty hostName; it was ignored' }]}
+    ${'more hosts than 2^H'}     | ${{ hostBlock: 1, masterNets: ['10.0.1.0/24'] }}            | ${[host('gpu-1', '10.0.1.0/24 10.0.1.1'), host('gpu-2', '10.0.1.0/24 10.0.1.2'), host('gpu-3', '10.0.1.0/24 10.0.1.3')]} | ${[{ code: 'NO_HOST_INDEX', host: 'gpu-3', network: '10.0.1.0/24', reason: 'host gpu-3 (eth1) has no free host index on 10.0.1.0/24: hostBlock 1 allows 2 hosts and all are in use; raise hostBlock or free a host' }]}
+    ${'more networks than 2^I'}  | ${{ interfaceBlock: 0 }}                                    | ${[host1]}                                                           | ${[{ code: 'NO_INTERFACE_INDEX', network: '10.0.2.0/24', reason: 'network 10.0.2.0/24 has no free interface index: interfaceBlock 0 allows 1 networks and all are in use; raise interfaceBlock or list fewer masterNets' }]}
+    ${'hostIP outside its net'}  | ${{}}                                                       | ${[host('a', '10.0.1.0/24 10.0.2.1')]}                               | ${[{ code: 'INVALID_NIC', host: 'a', network: '10.0.1.0/24', reason: 'host a interface eth1: hostIP 10.0.2.1 is not in its network 10.0.1.0/24' }]}
+    ${'bad hostIP'}              | ${{}}                                                       | ${[host('a', '10.0.1.0/24 10.0.1.01')]}                              | ${[{ code: 'INVALID_NIC', host: 'a', network: '10.0.1.0/24', reason: expect.stringContaining('host a interface eth1: hostIP "10.0.1.01" is not a valid IPv4 address') }]}
+    ${'bad netAddress'}          | ${{}}                                                       | ${[host('a', '10.0.1.1/24 10.0.1.1')]}                               | ${[{ code: 'INVALID_NIC', host: 'a', network: '10.0.1.1/24', reason: expect.stringContaining('host bits set') }]}
+    ${'empty host name'}         | ${{}}                                                       | ${[host('', '10.0.1.0/24 10.0.1.1')]}                                | ${[{ code: 'EMPTY_HOST_NAME', reason: 'a host has an empty hostName; it was ignored' }]}
   `('$case', ({ config, hosts, expected }) => {
     expect(plan(config, hosts).problems).toEqual(expected);
   });
@@ -271,20 +272,23 @@ describe('computePlan: capacity and input problems', () => {
     const twice: PlanHost = { hostName: 'a', interfaces: [...host('a', '10.0.1.0/24 10.0.1.1').interfaces, ...host('a', '10.0.1.0/24 10.0.1.2').interfaces] };
     const result = plan({}, [twice, host2]);
     expect(Object.keys(pods(result))).toEqual(['Host2/eth1', 'Host2/eth2']);
-    expect(reasons(result)).toEqual(['host a lists interface eth1 more than once; all of them were ignored (report each NIC once)']);
+    expect(result.problems).toEqual([
+      { code: 'DUPLICATE_INTERFACE', host: 'a', reason: 'host a lists interface eth1 more than once; all of them were ignored (report each NIC once)' },
+    ]);
   });
 
-  it.each<{ field: string; config: Partial<PlanConfig>; mentions: string }>`
-    field                | config                                                  | mentions
-    ${'subnet'}          | ${{ subnet: '192.168.0.0/33' }}                         | ${'config.subnet: "192.168.0.0/33" has an invalid prefix length'}
-    ${'subnet'}          | ${{ subnet: '192.168.1.0/16' }}                         | ${'host bits set'}
-    ${'hostBlock'}       | ${{ hostBlock: -1 }}                                    | ${'config.hostBlock must be an integer from 0 to 52 (got -1)'}
-    ${'interfaceBlock'}  | ${{ interfaceBlock: 2.5 }}                              | ${'config.interfaceBlock must be an integer'}
-    ${'masterNets'}      | ${{ masterNets: ['10.0.1.0/24', 'ten'] }}               | ${'config.masterNets[1]'}
-    ${'excludeCIDRs'}    | ${{ excludeCIDRs: ['192.168.0.1/24'] }}                 | ${'config.excludeCIDRs[0]'}
-    ${'fit'}             | ${{ subnet: '192.168.0.0/24', interfaceBlock: 3, hostBlock: 4 }} | ${'gives /31 pod blocks, which leave no address for pods (at most /30)'}
-  `('a bad $field plans nothing and says why', ({ config, mentions }) => {
+  it.each<{ field: string; config: Partial<PlanConfig>; code: PlanProblemCode; mentions: string }>`
+    field                | config                                                  | code                     | mentions
+    ${'subnet'}          | ${{ subnet: '192.168.0.0/33' }}                         | ${'INVALID_CIDR'}        | ${'config.subnet: "192.168.0.0/33" has an invalid prefix length'}
+    ${'subnet'}          | ${{ subnet: '192.168.1.0/16' }}                         | ${'INVALID_CIDR'}        | ${'host bits set'}
+    ${'hostBlock'}       | ${{ hostBlock: -1 }}                                    | ${'INVALID_BLOCK_BITS'}  | ${'config.hostBlock must be an integer from 0 to 52 (got -1)'}
+    ${'interfaceBlock'}  | ${{ interfaceBlock: 2.5 }}                              | ${'INVALID_BLOCK_BITS'}  | ${'config.interfaceBlock must be an integer'}
+    ${'masterNets'}      | ${{ masterNets: ['10.0.1.0/24', 'ten'] }}               | ${'INVALID_CIDR'}        | ${'config.masterNets[1]'}
+    ${'excludeCIDRs'}    | ${{ excludeCIDRs: ['192.168.0.1/24'] }}                 | ${'INVALID_CIDR'}        | ${'config.excludeCIDRs[0]'}
+    ${'fit'}             | ${{ subnet: '192.168.0.0/24', interfaceBlock: 3, hostBlock: 4 }} | ${'NO_ROOM_FOR_PODS'} | ${'gives /31 pod blocks, which leave no address for pods (at most /30)'}
+  `('a bad $field plans nothing and says why ($code)', ({ config, code, mentions }) => {
     const result = plan(config, [host1, host2]);
+    expect(result.problems.map((p) => p.code)).toEqual([code]);
     expect(result.plan.cidr).toEqual([]);
     expect(result.ippools).toEqual([]);
     expect(reasons(result).join('\n')).toContain(mentions);
@@ -327,6 +331,7 @@ describe('computePlan: host-subnet mode (empty subnet)', () => {
 
   it('reports a network too small for hostBlock', () => {
     const result = plan({ subnet: '', hostBlock: 7, masterNets: ['10.0.1.0/24'] }, [host('a', '10.0.1.0/24 10.0.1.1')]);
+    expect(result.problems.map((p) => p.code)).toEqual(['NETWORK_TOO_SMALL']);
     expect(reasons(result)).toEqual(['network 10.0.1.0/24 is too small for hostBlock 7 in host-subnet mode: pod blocks would be /31 (at most /30); lower hostBlock']);
   });
 });

@@ -118,7 +118,7 @@ function assignInterfaces(config: ParsedConfig, keys: readonly string[], input: 
     if (assigned.has(key)) continue;
     const index = pool.takeLowest();
     if (index !== undefined) assigned.set(key, index);
-    else problems.push({ network: key, reason: noInterfaceReason(config, key, pool) });
+    else problems.push({ code: 'NO_INTERFACE_INDEX', network: key, reason: noInterfaceReason(config, key, pool) });
   }
   return assigned;
 }
@@ -203,6 +203,7 @@ function hostSubnetTooSmall(config: ParsedConfig, input: NetInput): PlanProblem 
   const max = familyBits(input.net.family) - minPodBits(input.net);
   if (config.subnet !== undefined || podLength <= max) return undefined;
   return {
+    code: 'NETWORK_TOO_SMALL',
     network: input.key,
     reason:
       `network ${input.key} is too small for hostBlock ${config.hostBits} in host-subnet mode: pod blocks ` +
@@ -306,6 +307,7 @@ function noHostIndexProblem(state: PlanState, net: NetState, nic: DraftEntry): P
   const blocked = net.pool.blocked.reduce((n, [lo, hi]) => n + Math.min(hi, net.pool.capacity - 1) - lo + 1, 0);
   const why = blocked > 0 ? `, ${blocked} of them unusable (excluded or holding a reserved address),` : '';
   return {
+    code: 'NO_HOST_INDEX',
     host: nic.hostName,
     network: net.key,
     reason:

@@ -1,5 +1,6 @@
 // The network plan types. `NetworkPlan` IS the spec of the CIDR custom resource (multi-nic-cni's shape,
 // plus `highWater`, see PlanInterfaceEntry).
+import type { PlanProblemCode } from '../codes.js';
 
 /** What the user configures for one network (a subset of the MultiNicNetwork spec). */
 export interface PlanConfig {
@@ -87,6 +88,8 @@ export interface PlannedRule {
 
 /** A reason something was not planned. Without host and network it concerns the configuration. */
 export interface PlanProblem {
+  /** The kind of problem, for programs (switch on it; `reason` is for people). */
+  code: PlanProblemCode;
   host?: string;
   network?: string;
   reason: string;
