@@ -101,7 +101,7 @@ export function hostLocalRanges(conf: HostLocalConf): HostLocalRange[] {
   if (conf.hostConfigs !== undefined) {
     const fromSettings = hostLocalRange({ hostName: conf.hostName, interfaceName: conf.interfaceName, settings: conf.hostConfigs });
     if (fromSettings.ok) return fromSettings.value.rangeSet;
-    if (!fromSettings.error.includes('has no subnet')) throw invalidConfig(`ipam.hostConfigs: ${fromSettings.error}`);
+    if (fromSettings.code !== 'NO_SUBNET') throw invalidConfig(`ipam.hostConfigs: ${fromSettings.error}`);
   }
   const pool = conf.pools.find((p) => p.hostName === conf.hostName && p.interfaceName === conf.interfaceName);
   if (pool === undefined) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { NetworkPlan } from '@multinic/cidr-core';
+import type { NetworkPlan, PlanProblem } from '@multinic/cidr-core';
 import type { HostRouteStatus, MultiNicNetworkStatus } from '@multinic/crd-types';
 import { networkStatus, newProblems, problemOfPlan, statusEqual, summarizeRoutes, type Problem, type StatusInput } from './status.js';
 
@@ -38,13 +38,16 @@ function input(overrides: Partial<StatusInput> = {}): StatusInput {
 const condition = (status: MultiNicNetworkStatus, type: string) => status.conditions?.find((c) => c.type === type);
 
 describe('problemOfPlan', () => {
-  it.each([
-    { problem: { host: 'h', network: '10.0.1.0/24', reason: 'host h (eth1) has no free host index on 10.0.1.0/24: hostBlock 1 allows 2 hosts' }, reason: 'CapacityExceeded' },
-    { problem: { network: '10.0.9.0/24', reason: 'network 10.0.9.0/24 has no free interface index: interfaceBlock 1 allows 2 networks' }, reason: 'CapacityExceeded' },
-    { problem: { network: '10.0.1.0/28', reason: 'network 10.0.1.0/28 is too small for hostBlock 6 in host-subnet mode' }, reason: 'CapacityExceeded' },
-    { problem: { host: 'h', network: 'x', reason: 'host h interface eth1: netAddress is not a prefix' }, reason: 'InvalidHost' },
-    { problem: { reason: 'excludeCIDRs[0] is not a prefix' }, reason: 'InvalidSpec' },
-  ])('$problem.reason → $reason', ({ problem, reason }) => {
+  it.each<{ problem: PlanProblem; reason: Problem['reason'] }>([
+    { problem: { code: 'NO_HOST_INDEX', host: 'h', network: '10.0.1.0/24', reason: 'host h (eth1) has no free host index on 10.0.1.0/24: hostBlock 1 allows 2 hosts' }, reason: 'CapacityExceeded' },
+    { problem: { code: 'NO_INTERFACE_INDEX', network: '10.0.9.0/24', reason: 'network 10.0.9.0/24 has no free interface index: interfaceBlock 1 allows 2 networks' }, reason: 'CapacityExceeded' },
+    { problem: { code: 'NETWORK_TOO_SMALL', network: '10.0.1.0/28', reason: 'network 10.0.1.0/28 is too small for hostBlock 6 in host-subnet mode' }, reason: 'CapacityExceeded' },
+    { problem: { code: 'INVALID_NIC', host: 'h', network: 'x', reason: 'host h interface eth1: netAddress is not a prefix' }, reason: 'InvalidHost' },
+    { problem: { code: 'DUPLICATE_INTERFACE', host: 'h', reason: 'host h lists interface eth1 more than once' }, reason: 'InvalidHost' },
+    { problem: { code: 'INVALID_CIDR', reason: 'excludeCIDRs[0] is not a prefix' }, reason: 'InvalidSpec' },
+    { problem: { code: 'NO_ROOM_FOR_PODS', reason: 'config: subnet 192.168.0.0/24 split by interfaceBlock 3 and hostBlock 4 gives /31 pod blocks' }, reason: 'InvalidSpec' },
+    { problem: { code: 'EMPTY_HOST_NAME', reason: 'a host has an empty hostName; it was ignored' }, reason: 'InvalidSpec' },
+  ])('$problem.code → $reason', ({ problem, reason }) => {
     expect(problemOfPlan(problem)).toEqual({ reason, message: problem.reason });
   });
 });

@@ -13,13 +13,22 @@ export interface Problem {
   readonly message: string;
 }
 
-const CAPACITY = /no free (host|interface) index|too small for hostBlock/;
-
-/** The condition reason of a cidr-core plan problem. */
+/** The condition reason of a cidr-core plan problem, by its code. */
 export function problemOfPlan(problem: PlanProblem): Problem {
-  if (CAPACITY.test(problem.reason)) return { reason: 'CapacityExceeded', message: problem.reason };
-  if (problem.host !== undefined) return { reason: 'InvalidHost', message: problem.reason };
-  return { reason: 'InvalidSpec', message: problem.reason };
+  switch (problem.code) {
+    case 'NO_INTERFACE_INDEX':
+    case 'NO_HOST_INDEX':
+    case 'NETWORK_TOO_SMALL':
+      return { reason: 'CapacityExceeded', message: problem.reason };
+    case 'DUPLICATE_INTERFACE':
+    case 'INVALID_NIC':
+      return { reason: 'InvalidHost', message: problem.reason };
+    case 'INVALID_BLOCK_BITS':
+    case 'INVALID_CIDR':
+    case 'NO_ROOM_FOR_PODS':
+    case 'EMPTY_HOST_NAME':
+      return { reason: 'InvalidSpec', message: problem.reason };
+  }
 }
 
 export interface StatusInput {
