@@ -29,7 +29,7 @@ import type {
   StatusResponse,
 } from '@multinic/crd-types';
 import { CNI_OTHER_ERROR, CniFailure } from '@multinic/cni-skel';
-import { AnswerTimeoutError, MalformedAnswerError, postUnix } from './unix-http.js';
+import { AnswerTimeoutError, ConnectionClosedError, MalformedAnswerError, postUnix } from './unix-http.js';
 import type { UnixAnswer } from './unix-http.js';
 
 export interface AgentClientOptions {
@@ -47,7 +47,10 @@ export interface AgentClientOptions {
 const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_ANSWER_BYTES = 4 * 2 ** 20;
 
-/** The agent could not be reached at all (no socket, nobody listening, no answer): code 11, try again later. */
+/**
+ * The agent could not be reached (no socket, nobody listening, no answer in time, the connection reset or closed before
+ * the whole answer): code 11, try again later, so that runtimes retry as the spec intends.
+ */
 export class AgentUnreachableError extends CniFailure {
   constructor(socketPath: string, reason: string, cause?: unknown) {
     super({
@@ -140,6 +143,9 @@ export class AgentClient {
       return await postUnix({ socketPath: this.socketPath, path, body: payload, timeoutMs: this.#timeoutMs, maxBytes: MAX_ANSWER_BYTES });
     } catch (err) {
       if (err instanceof AnswerTimeoutError) throw new AgentUnreachableError(this.socketPath, `no answer to ${path} within ${this.#timeoutMs / 1000} s`, err);
+      if (err instanceof ConnectionClosedError) {
+        throw new AgentUnreachableError(this.socketPath, `${err.message} to ${path}; the agent may have restarted`, err);
+      }
       if (err instanceof MalformedAnswerError) throw new CniFailure({ code: CNI_OTHER_ERROR, msg: `the node agent's answer to ${path} is not HTTP this plugin can read: ${err.message}`, cause: err });
       throw new AgentUnreachableError(this.socketPath, reasonOf(err), err);
     }

@@ -8,7 +8,7 @@ import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { AnswerTimeoutError, MalformedAnswerError, decodeChunked, postUnix } from './unix-http.js';
+import { AnswerTimeoutError, ConnectionClosedError, MalformedAnswerError, decodeChunked, postUnix } from './unix-http.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'mn-unix-http-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,16 +68,17 @@ describe('postUnix', () => {
   });
 
   it.each([
-    ['no status line', 'SSH-2.0-OpenSSH\r\n\r\n', /not an HTTP\/1.1 status line/],
-    ['a short body', 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}', /ended after 2 of 10 bytes/],
-    ['a bad length', 'HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n{}', /bad Content-Length "-1"/],
-    ['no answer at all', '', /closed without an answer/],
-    ['cut headers', 'HTTP/1.1 200 OK\r\nContent-Le', /closed inside the headers/],
-  ])('refuses %s', async (_what, answer, message) => {
+    ['no status line', 'SSH-2.0-OpenSSH\r\n\r\n', /not an HTTP\/1.1 status line/, MalformedAnswerError],
+    ['a bad length', 'HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n{}', /bad Content-Length "-1"/, MalformedAnswerError],
+    ['a short body (closed early)', 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}', /ended after 2 of 10 bytes/, ConnectionClosedError],
+    ['no answer at all (closed early)', '', /closed without an answer/, ConnectionClosedError],
+    ['cut headers (closed early)', 'HTTP/1.1 200 OK\r\nContent-Le', /closed inside the headers/, ConnectionClosedError],
+    ['a cut chunked body (closed early)', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n', /closed inside a chunked body/, ConnectionClosedError],
+  ])('refuses %s', async (_what, answer, message, kind) => {
     const { socketPath, close } = await listen(raw((s) => s.end(answer)));
     try {
       const err = await post(socketPath).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(MalformedAnswerError);
+      expect(err).toBeInstanceOf(kind);
       expect((err as Error).message).toMatch(message);
     } finally {
       await close();

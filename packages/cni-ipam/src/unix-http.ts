@@ -2,7 +2,8 @@
 // first request of a fresh process (loading the module, its agent machinery, and `net.isIP` compiling the IPv6
 // pattern for a server name a unix socket never uses); this needs only node:net. It sends `Connection: close`,
 // reads the status line, the headers and a Content-Length or chunked body, and resolves as soon as the body is
-// complete. Anything else (no status line, a body shorter than announced, more than `maxBytes`) is an error.
+// complete. Anything else is an error: a connection that closes before the whole answer (ConnectionClosedError,
+// transient) or an answer that is not HTTP as read here (MalformedAnswerError: no status line, more than `maxBytes`).
 import { connect } from 'node:net';
 
 export interface UnixPost {
@@ -25,6 +26,17 @@ export class MalformedAnswerError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'MalformedAnswerError';
+  }
+}
+
+/**
+ * The connection closed before the whole answer arrived: the agent died or restarted in the middle of the request
+ * (kill -9, OOM, a rolling update). Transient: the same request may well succeed once the agent is back.
+ */
+export class ConnectionClosedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConnectionClosedError';
   }
 }
 
@@ -82,7 +94,7 @@ function bodyOf(head: Head, data: Buffer, ended: boolean): Buffer | undefined {
   const rest = data.subarray(head.bodyStart);
   if (head.headers.get('transfer-encoding')?.toLowerCase().includes('chunked') === true) {
     const body = decodeChunked(rest);
-    if (body === undefined && ended) throw new MalformedAnswerError('the connection closed inside a chunked body');
+    if (body === undefined && ended) throw new ConnectionClosedError('the connection closed inside a chunked body');
     return body;
   }
   const announced = head.headers.get('content-length');
@@ -90,7 +102,7 @@ function bodyOf(head: Head, data: Buffer, ended: boolean): Buffer | undefined {
   const length = Number(announced);
   if (!Number.isSafeInteger(length) || length < 0) throw new MalformedAnswerError(`bad Content-Length ${JSON.stringify(announced)}`);
   if (rest.length >= length) return rest.subarray(0, length);
-  if (ended) throw new MalformedAnswerError(`the body ended after ${rest.length} of ${length} bytes`);
+  if (ended) throw new ConnectionClosedError(`the body ended after ${rest.length} of ${length} bytes`);
   return undefined;
 }
 
@@ -113,7 +125,7 @@ export function postUnix(request: UnixPost): Promise<UnixAnswer> {
         const data = Buffer.concat(chunks);
         const head = parseHead(data);
         if (head === undefined) {
-          if (ended) throw new MalformedAnswerError(size === 0 ? 'the connection closed without an answer' : 'the connection closed inside the headers');
+          if (ended) throw new ConnectionClosedError(size === 0 ? 'the connection closed without an answer' : 'the connection closed inside the headers');
           return;
         }
         const body = bodyOf(head, data, ended);
@@ -131,7 +143,7 @@ export function postUnix(request: UnixPost): Promise<UnixAnswer> {
       examine(false);
     });
     socket.on('end', () => examine(true));
-    socket.on('close', () => finish(new MalformedAnswerError('the connection closed without an answer')));
+    socket.on('close', () => finish(new ConnectionClosedError('the connection closed without an answer')));
     const payload = Buffer.from(request.body, 'utf8');
     socket.write(
       `POST ${request.path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${payload.length}\r\nConnection: close\r\n\r\n`,
