@@ -68,3 +68,22 @@ describe('selectForPod', () => {
     expect(!r.ok && r.failure.error.msg).toMatch(/too few NICs.*without an IPPool of net-a on this node: eth3/);
   });
 });
+
+describe('selectForPod: pod link names fit IFNAMSIZ (issue 23, finding 4)', () => {
+  it.each([
+    { ifname: 'net1', ok: true },
+    { ifname: 'abcdefghijklm', ok: true }, // 13 + "-1" = 15
+    { ifname: 'abcdefghijklmn', ok: false }, // 14 + "-1" = 16
+    { ifname: 'abcdefghijklmno', ok: false }, // 15, a valid CNI_IFNAME on its own
+  ])('CNI_IFNAME $ifname with two NICs: ok=$ok', ({ ifname, ok }) => {
+    const r = selectForPod(req({ ifname }), ctx);
+    expect(r.ok).toBe(ok);
+    if (r.ok) {
+      expect(r.value.nics.map((n) => n.podInterface)).toEqual([`${ifname}-0`, `${ifname}-1`]);
+      for (const nic of r.value.nics) expect(nic.podInterface.length).toBeLessThanOrEqual(15);
+    } else {
+      expect(r.failure).toMatchObject({ status: 400, error: { code: 4, field: 'CNI_IFNAME' } });
+      expect(r.failure.error.msg).toMatch(/too long for 2 NIC\(s\).*use an interface name of at most 13 characters/);
+    }
+  });
+});

@@ -1,12 +1,15 @@
 // The `select` call: which of this host's NICs a pod gets on a network. The decision is @multinic/policy's; this
 // module only turns the wire request into policy input and the policy's answer into the wire response.
 import type { HostNic, MultiNicNetwork, NicClassSpec, SelectRequest, SelectResponse } from '@multinic/crd-types';
-import { AGENT_ERROR_CODES } from '@multinic/crd-types';
+import { AGENT_ERROR_CODES, CniErrorCode } from '@multinic/crd-types';
 import { podInterfaceName } from '@multinic/netconf';
 import type { PodNicRequest } from '@multinic/policy';
 import { podNicRequest, selectNics } from '@multinic/policy';
 import type { Outcome } from './errors.js';
 import { failed, failure, okValue } from './errors.js';
+
+/** The longest Linux interface name (IFNAMSIZ is 16 with the terminating NUL). */
+const IFNAMSIZ_CHARS = 15;
 
 /** Multus `cni-args` and device-plugin ids → policy's PodNicRequest; an unreadable cni-arg is a 400 naming it. */
 function requestOf(req: SelectRequest): Outcome<PodNicRequest> {
@@ -52,6 +55,19 @@ export function selectForPod(req: SelectRequest, ctx: SelectContext): Outcome<Se
     return failed(failure({ status: 422, code: AGENT_ERROR_CODES.invalidConfig, field: 'cniArgs', msg: `${result.error.message}${why}`, details: result.error.code }));
   }
   const { chosen, notChosen, strategy } = result.value;
+  const longest = podInterfaceName(req.ifname, chosen.length - 1);
+  if (chosen.length > 0 && longest.length > IFNAMSIZ_CHARS) {
+    // The kernel refuses longer link names; answering one would also break the agent's own response schema.
+    const room = IFNAMSIZ_CHARS - (longest.length - req.ifname.length);
+    return failed(
+      failure({
+        status: 400,
+        code: CniErrorCode.InvalidEnvironment,
+        field: 'CNI_IFNAME',
+        msg: `CNI_IFNAME ${JSON.stringify(req.ifname)} is too long for ${chosen.length} NIC(s): the pod's links are named <CNI_IFNAME>-<i> (the last one ${longest}, ${longest.length} characters) and Linux allows ${IFNAMSIZ_CHARS}; use an interface name of at most ${room} characters in the pod's network annotation`,
+      }),
+    );
+  }
   const nics = chosen.map((nic, i) => ({
     interfaceName: nic.interfaceName,
     netAddress: nic.netAddress,
