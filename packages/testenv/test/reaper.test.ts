@@ -2,8 +2,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from '@jest/globals';
-import { spawnReaper } from './reaper.js';
-import { eventually } from './wait.js';
+import { spawnReaper } from '../src/reaper.js';
+import { eventually } from '../src/wait.js';
 
 function requireRoot(): void {
   if (process.getuid?.() !== 0) throw new Error('this test creates network namespaces: run it as root (CI does)');

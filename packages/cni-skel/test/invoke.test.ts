@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CniFailure } from './errors.js';
-import { findPlugin, invokeDelegate } from './invoke.js';
+import { CniFailure } from '../src/errors.js';
+import { findPlugin, invokeDelegate } from '../src/invoke.js';
 
 // The Debian reference plugins (containernetworking-plugins) are the delegates in production; small shell
 // scripts stand in for plugins that misbehave in ways the reference plugins never do.
