@@ -8,7 +8,7 @@ export { readNics } from './discovery/reader.js';
 export { localHost, readSysfs, run } from './host.js';
 export type { HostOps, IpResult } from './host.js';
 export { AllocationStore, attachmentKey } from './ipam/store.js';
-export type { AllocateInput, AllocateOutcome, AllocationRecord, PoolChange, PoolSpec } from './ipam/store.js';
+export type { AllocateFailure, AllocateFailureCode, AllocateInput, AllocateOutcome, AllocationRecord, PoolChange, PoolSpec, StoreOutcome } from './ipam/store.js';
 export { CheckpointSchema, CheckpointWriter, applyLogRecords, diffCheckpoint, encodeLogLine, loadCheckpoint, logFileOf, logFilesOf, replayLog } from './ipam/checkpoint.js';
 export type { Checkpoint, LoadOptions, LoadedCheckpoint, LogRecord, LogReplay } from './ipam/checkpoint.js';
 export { AgentMetrics } from './metrics.js';

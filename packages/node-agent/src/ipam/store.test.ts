@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import type { AllocateInput, PoolSpec } from './store.js';
+import type { AllocateFailureCode, AllocateInput, PoolSpec } from './store.js';
 import { AllocationStore } from './store.js';
 
 const eth1: PoolSpec = { name: 'net-a-node1-eth1', network: 'net-a', interfaceName: 'eth1', podCIDR: '10.0.0.0/29', vlanCIDR: '10.0.0.0/24', excludes: ['10.0.0.1/32'] };
@@ -56,7 +56,7 @@ describe('AllocationStore.allocate', () => {
     const before = addresses(s, eth2.name);
     const out = s.allocate(request('c-full'), 0);
     expect(out.ok).toBe(false);
-    expect(!out.ok && out.failure).toMatchObject({ status: 409, error: { code: 100, field: 'nics[0].interfaceName' } });
+    expect(!out.ok && out).toMatchObject({ code: 'EXHAUSTED', field: 'nics[0].interfaceName' });
     expect(addresses(s, eth2.name)).toEqual(before);
     expect(s.attachment('net-a', 'c-full', 'net1')).toBeUndefined();
   });
@@ -69,17 +69,17 @@ describe('AllocationStore.allocate', () => {
     expect(out.ok && out.value.records.map((r) => r.address)).toEqual(expected);
   });
 
-  it.each([
-    { case: 'not an address', ips: ['10.0.0.x'], status: 400, code: 6, field: 'ips[0]', msg: /is not an IP address/ },
-    { case: 'outside every selected NIC', ips: ['10.0.5.5'], status: 409, code: 101, field: 'ips[0]', msg: /in none of the selected NICs' pod blocks/ },
-    { case: 'two in one NIC', ips: ['10.0.0.2', '10.0.0.3'], status: 422, code: 7, field: 'ips[1]', msg: /both fall in the pod block of NIC eth1/ },
-    { case: 'excluded', ips: ['10.0.1.2', '10.0.0.1'], status: 409, code: 101, field: 'ips[1]', msg: /excluded or reserved/ },
-    { case: 'broadcast', ips: ['10.0.0.7'], status: 409, code: 101, field: 'ips[0]', msg: /broadcast address/ },
-  ])('a requested address that cannot be given fails clearly and takes nothing: $case', ({ ips, status, code, field, msg }) => {
+  it.each<{ case: string; ips: string[]; code: AllocateFailureCode; field: string; msg: RegExp }>([
+    { case: 'not an address', ips: ['10.0.0.x'], code: 'INVALID_ADDRESS', field: 'ips[0]', msg: /is not an IP address/ },
+    { case: 'outside every selected NIC', ips: ['10.0.5.5'], code: 'OUT_OF_BLOCK', field: 'ips[0]', msg: /in none of the selected NICs' pod blocks/ },
+    { case: 'two in one NIC', ips: ['10.0.0.2', '10.0.0.3'], code: 'ONE_ADDRESS_PER_NIC', field: 'ips[1]', msg: /both fall in the pod block of NIC eth1/ },
+    { case: 'excluded', ips: ['10.0.1.2', '10.0.0.1'], code: 'ADDRESS_UNAVAILABLE', field: 'ips[1]', msg: /excluded or reserved/ },
+    { case: 'broadcast', ips: ['10.0.0.7'], code: 'ADDRESS_UNAVAILABLE', field: 'ips[0]', msg: /broadcast address/ },
+  ])('a requested address that cannot be given fails clearly and takes nothing: $case', ({ ips, code, field, msg }) => {
     const s = store();
     const out = s.allocate(request('c1', { ips }), 0);
-    expect(!out.ok && out.failure).toMatchObject({ status, error: { code, field } });
-    expect(!out.ok && out.failure.error.msg).toMatch(msg);
+    expect(!out.ok && out).toMatchObject({ code, field });
+    expect(!out.ok && out.message).toMatch(msg);
     expect(s.records()).toEqual([]);
   });
 
@@ -87,22 +87,22 @@ describe('AllocationStore.allocate', () => {
     const s = store();
     expect(s.allocate(request('c1', { ips: ['10.0.0.3'] }), 0).ok).toBe(true);
     const taken = s.allocate(request('c2', { ips: ['10.0.0.3'] }), 0);
-    expect(!taken.ok && taken.failure.error.msg).toMatch(/already allocated/);
+    expect(!taken.ok && [taken.code, taken.message]).toEqual(['ADDRESS_UNAVAILABLE', expect.stringMatching(/already allocated/)]);
     const repeatOther = s.allocate(request('c1', { ips: ['10.0.0.4'] }), 0);
-    expect(!repeatOther.ok && repeatOther.failure.error).toMatchObject({ code: 101, field: 'ips[0]' });
+    expect(!repeatOther.ok && repeatOther).toMatchObject({ code: 'ADDRESS_MISMATCH', field: 'ips[0]' });
   });
 
   it('a repeated ADD with a different set of NICs is a conflict naming the NIC', () => {
     const s = store();
     s.allocate(request('c1'), 0);
     const out = s.allocate(request('c1', { nics: [{ interfaceName: 'eth2', podInterface: 'net1-0' }] }), 0);
-    expect(!out.ok && out.failure).toMatchObject({ status: 409, error: { field: 'nics[0].interfaceName' } });
+    expect(!out.ok && out).toMatchObject({ code: 'CONFLICT', field: 'nics[0].interfaceName' });
   });
 
   it('a NIC without an IPPool is "try again later" (the controller may not have planned it yet)', () => {
     const s = store();
     const out = s.allocate(request('c1', { nics: [{ interfaceName: 'eth9', podInterface: 'net1-0' }] }), 0);
-    expect(!out.ok && out.failure).toMatchObject({ status: 503, error: { code: 11, field: 'nics[0].interfaceName' } });
+    expect(!out.ok && out).toMatchObject({ code: 'NOT_READY', field: 'nics[0].interfaceName' });
   });
 });
 
@@ -140,6 +140,22 @@ describe('release, gc, restore and pool changes', () => {
     expect(result.rejected.map((r) => r.reason)).toEqual(['held by container c1', 'IPPool nope is not one of this node\'s pools', 'outside pod block 10.0.0.0/29']);
     expect(fresh.allocate(request('c1'), 5).ok && fresh.records().map((r) => r.address).sort()).toEqual(['10.0.0.2', '10.0.1.1']);
     expect(fresh.allocate(request('c2'), 5).ok && addresses(fresh, eth1.name)).toEqual(['10.0.0.2', '10.0.0.3']);
+  });
+
+  it('restore keeps a holder of an address excluded since (forced), but never the network or broadcast address', () => {
+    const s = store();
+    const base = { pool: eth1.name, network: 'net-a', ifname: 'net1', interfaceName: 'eth1', podInterface: 'net1-0', podName: 'p', podNamespace: 'default', podUID: 'u', createdAt: 0 };
+    const result = s.restore([
+      { ...base, address: '10.0.0.1', containerID: 'excluded' },
+      { ...base, address: '10.0.0.0', containerID: 'network' },
+      { ...base, address: '10.0.0.7', containerID: 'broadcast' },
+    ]);
+    expect(result.restored).toBe(1);
+    expect(s.attachment('net-a', 'excluded', 'net1')?.map((r) => r.address)).toEqual(['10.0.0.1']);
+    expect(result.rejected.map((r) => [r.record.containerID, r.reason])).toEqual([
+      ['network', expect.stringMatching(/network address/)],
+      ['broadcast', expect.stringMatching(/broadcast address/)],
+    ]);
   });
 
   it('a pool that goes away drops its records; a new exclude keeps a holder until it is released', () => {

@@ -3,9 +3,6 @@
 // persists it (checkpoint) and mirrors it (IPPool status) around these calls.
 import type { IpAddress, IpPrefix } from '@multinic/cidr-core';
 import { RangeAllocator, formatAddress, parseAddress, parsePrefix, prefixContainsAddress } from '@multinic/cidr-core';
-import { AGENT_ERROR_CODES } from '@multinic/crd-types';
-import type { ApiFailure, Outcome } from '../errors.js';
-import { failed, failure, okValue } from '../errors.js';
 
 /** The part of an IPPool spec the agent allocates from. */
 export interface PoolSpec {
@@ -47,6 +44,46 @@ export interface AllocateOutcome {
   readonly records: readonly AllocationRecord[];
   /** False when the attachment already had these addresses (a repeated ADD). */
   readonly created: boolean;
+}
+
+/**
+ * Why an allocation was refused. The store says what happened; the API layer decides how to answer it (HTTP status,
+ * CNI code: one table in server/api.ts).
+ */
+export type AllocateFailureCode =
+  /** No IPPool of the network for a requested NIC on this node (yet): the controller may not have planned it. */
+  | 'NOT_READY'
+  /** The attachment already holds addresses on another set of NICs. */
+  | 'CONFLICT'
+  /** A repeated ADD asks for an address the attachment does not hold. */
+  | 'ADDRESS_MISMATCH'
+  /** A requested address does not parse. */
+  | 'INVALID_ADDRESS'
+  /** A requested address lies in none of the selected NICs' pod blocks. */
+  | 'OUT_OF_BLOCK'
+  /** Two requested addresses fall in one NIC's pod block. */
+  | 'ONE_ADDRESS_PER_NIC'
+  /** A requested address is in its block but cannot be given (taken, excluded, network or broadcast address). */
+  | 'ADDRESS_UNAVAILABLE'
+  /** A NIC's pool has no free address. */
+  | 'EXHAUSTED';
+
+/** A refused allocation: its code, the request field at fault and a message saying what to do. Nothing was taken. */
+export interface AllocateFailure {
+  readonly ok: false;
+  readonly code: AllocateFailureCode;
+  readonly field: string;
+  readonly message: string;
+}
+
+export type StoreOutcome<T> = { readonly ok: true; readonly value: T } | AllocateFailure;
+
+function ok<T>(value: T): StoreOutcome<T> {
+  return { ok: true, value };
+}
+
+function refuse(code: AllocateFailureCode, field: string, message: string): AllocateFailure {
+  return { ok: false, code, field, message };
 }
 
 interface Pool {
@@ -240,7 +277,7 @@ export class AllocationStore {
    * One address per NIC, all or nothing. Idempotent on (network, containerID, ifname): a repeated request gets
    * the same addresses. Requested `ips` must each fall in exactly one NIC's pod block or the request fails.
    */
-  allocate(input: AllocateInput, now: number): Outcome<AllocateOutcome> {
+  allocate(input: AllocateInput, now: number): StoreOutcome<AllocateOutcome> {
     const existing = this.attachment(input.network, input.containerID, input.ifname);
     if (existing !== undefined) return repeated(input, existing);
     const pools = this.#poolsFor(input);
@@ -253,7 +290,7 @@ export class AllocationStore {
       const got = want === undefined ? pool.allocator.allocate() : pool.allocator.allocateSpecific(want.ip);
       if (!got.ok) {
         for (const t of taken) t.pool.allocator.release(t.ip);
-        return failed(allocationFailure({ input, index: i, requestedIndex: want?.k, error: got.error }));
+        return allocationFailure({ input, index: i, requestedIndex: want?.k, error: got.error });
       }
       taken.push({ pool, ip: got.value });
     }
@@ -278,28 +315,25 @@ export class AllocationStore {
       this.#index(r);
       this.#journalPut(r);
     }
-    return okValue({ records, created: true });
+    return ok({ records, created: true });
   }
 
-  #poolsFor(input: AllocateInput): Outcome<Pool[]> {
+  #poolsFor(input: AllocateInput): StoreOutcome<Pool[]> {
     const pools: Pool[] = [];
     for (const [i, nic] of input.nics.entries()) {
       const name = this.#byNic.get(`${input.network}\u0000${nic.interfaceName}`);
       const pool = name === undefined ? undefined : this.#pools.get(name);
       if (pool === undefined) {
         const known = [...this.#pools.values()].filter((p) => p.spec.network === input.network).map((p) => p.spec.interfaceName);
-        return failed(
-          failure({
-            status: 503,
-            code: AGENT_ERROR_CODES.tryAgain,
-            field: `nics[${i}].interfaceName`,
-            msg: `no IPPool of network ${input.network} for NIC ${nic.interfaceName} on this node (pools exist for: ${known.join(', ') || 'none'}); the controller may not have planned it yet: try again, or check the MultiNicNetwork's status`,
-          }),
+        return refuse(
+          'NOT_READY',
+          `nics[${i}].interfaceName`,
+          `no IPPool of network ${input.network} for NIC ${nic.interfaceName} on this node (pools exist for: ${known.join(', ') || 'none'}); the controller may not have planned it yet: try again, or check the MultiNicNetwork's status`,
         );
       }
       pools.push(pool);
     }
-    return okValue(pools);
+    return ok(pools);
   }
 
   /** Releases an attachment; idempotent (nothing held → nothing released). */
@@ -360,7 +394,7 @@ export class AllocationStore {
     if (!prefixContainsAddress(pool.block, ip.value)) return `outside pod block ${pool.spec.podCIDR}`;
     // Force: an address that is now excluded stays held until released.
     const got = pool.allocator.allocateSpecific(ip.value);
-    if (!got.ok && !/excluded or reserved/.test(got.error)) return got.error;
+    if (!got.ok && got.code !== 'RESERVED') return got.error;
     pool.byAddress.set(record.address, record);
     this.#index(record);
     this.#journalPut(record);
@@ -378,19 +412,16 @@ function compareText(a: string, b: string): number {
 }
 
 /** A repeated ADD: the same NICs get the same addresses; anything else is a conflict to resolve with DEL. */
-function repeated(input: AllocateInput, existing: readonly AllocationRecord[]): Outcome<AllocateOutcome> {
+function repeated(input: AllocateInput, existing: readonly AllocationRecord[]): StoreOutcome<AllocateOutcome> {
   const records: AllocationRecord[] = [];
   for (const [i, nic] of input.nics.entries()) {
     const r = existing.find((x) => x.interfaceName === nic.interfaceName);
     if (r === undefined || existing.length !== input.nics.length) {
       const held = existing.map((x) => `${x.interfaceName}=${x.address}`).join(', ');
-      return failed(
-        failure({
-          status: 409,
-          code: AGENT_ERROR_CODES.invalidConfig,
-          field: `nics[${i}].interfaceName`,
-          msg: `container ${input.containerID} ${input.ifname} already holds addresses on other NICs (${held}); release it (CNI DEL) before adding it with a different set of NICs`,
-        }),
+      return refuse(
+        'CONFLICT',
+        `nics[${i}].interfaceName`,
+        `container ${input.containerID} ${input.ifname} already holds addresses on other NICs (${held}); release it (CNI DEL) before adding it with a different set of NICs`,
       );
     }
     records.push(r.podInterface === nic.podInterface ? r : { ...r, podInterface: nic.podInterface });
@@ -398,70 +429,55 @@ function repeated(input: AllocateInput, existing: readonly AllocationRecord[]): 
   for (const [k, ip] of (input.ips ?? []).entries()) {
     const canonical = parseAddress(ip.split('/')[0] ?? '');
     if (!canonical.ok || !records.some((r) => r.address === formatAddress(canonical.value))) {
-      return failed(
-        failure({
-          status: 409,
-          code: AGENT_ERROR_CODES.requestedAddressUnavailable,
-          field: `ips[${k}]`,
-          msg: `container ${input.containerID} ${input.ifname} already holds ${records.map((r) => r.address).join(', ')}, not the requested ${ip}; release it first`,
-        }),
+      return refuse(
+        'ADDRESS_MISMATCH',
+        `ips[${k}]`,
+        `container ${input.containerID} ${input.ifname} already holds ${records.map((r) => r.address).join(', ')}, not the requested ${ip}; release it first`,
       );
     }
   }
-  return okValue({ records, created: false });
+  return ok({ records, created: false });
 }
 
 /** Requested address per NIC index (each requested address must fall in exactly one selected NIC's pod block). */
-function assignRequested(input: AllocateInput, pools: readonly Pool[]): Outcome<({ ip: IpAddress; k: number } | undefined)[]> {
+function assignRequested(input: AllocateInput, pools: readonly Pool[]): StoreOutcome<({ ip: IpAddress; k: number } | undefined)[]> {
   const out: ({ ip: IpAddress; k: number } | undefined)[] = pools.map(() => undefined);
   for (const [k, text] of (input.ips ?? []).entries()) {
     const ip = parseAddress(text.split('/')[0] ?? '');
     if (!ip.ok) {
-      return failed(failure({ status: 400, code: AGENT_ERROR_CODES.badRequest, field: `ips[${k}]`, msg: `${JSON.stringify(text)} is not an IP address: ${ip.error}` }));
+      return refuse('INVALID_ADDRESS', `ips[${k}]`, `${JSON.stringify(text)} is not an IP address: ${ip.error}`);
     }
     const index = pools.findIndex((p) => prefixContainsAddress(p.block, ip.value));
     if (index < 0) {
       const blocks = pools.map((p) => `${p.spec.interfaceName} ${p.spec.podCIDR}`).join(', ');
-      return failed(
-        failure({
-          status: 409,
-          code: AGENT_ERROR_CODES.requestedAddressUnavailable,
-          field: `ips[${k}]`,
-          msg: `requested address ${text} is in none of the selected NICs' pod blocks on this node (${blocks}); request an address of one of them or let the agent choose`,
-        }),
+      return refuse(
+        'OUT_OF_BLOCK',
+        `ips[${k}]`,
+        `requested address ${text} is in none of the selected NICs' pod blocks on this node (${blocks}); request an address of one of them or let the agent choose`,
       );
     }
     const already = out[index];
     if (already !== undefined) {
-      return failed(
-        failure({
-          status: 422,
-          code: AGENT_ERROR_CODES.invalidConfig,
-          field: `ips[${k}]`,
-          msg: `requested addresses ${formatAddress(already.ip)} and ${text} both fall in the pod block of NIC ${pools[index]?.spec.interfaceName}: one address per NIC`,
-        }),
+      return refuse(
+        'ONE_ADDRESS_PER_NIC',
+        `ips[${k}]`,
+        `requested addresses ${formatAddress(already.ip)} and ${text} both fall in the pod block of NIC ${pools[index]?.spec.interfaceName}: one address per NIC`,
       );
     }
     out[index] = { ip: ip.value, k };
   }
-  return okValue(out);
+  return ok(out);
 }
 
-function allocationFailure(options: { input: AllocateInput; index: number; requestedIndex: number | undefined; error: string }): ApiFailure {
+function allocationFailure(options: { input: AllocateInput; index: number; requestedIndex: number | undefined; error: string }): AllocateFailure {
   const { input, index, requestedIndex, error } = options;
   const nic = input.nics[index]?.interfaceName ?? '?';
   if (requestedIndex !== undefined) {
-    return failure({
-      status: 409,
-      code: AGENT_ERROR_CODES.requestedAddressUnavailable,
-      field: `ips[${requestedIndex}]`,
-      msg: `requested address cannot be given on NIC ${nic}: ${error}; nothing was allocated`,
-    });
+    return refuse('ADDRESS_UNAVAILABLE', `ips[${requestedIndex}]`, `requested address cannot be given on NIC ${nic}: ${error}; nothing was allocated`);
   }
-  return failure({
-    status: 409,
-    code: AGENT_ERROR_CODES.exhausted,
-    field: `nics[${index}].interfaceName`,
-    msg: `no free address on NIC ${nic}: ${error}; nothing was allocated (release unused pods or widen the network's hostBlock)`,
-  });
+  return refuse(
+    'EXHAUSTED',
+    `nics[${index}].interfaceName`,
+    `no free address on NIC ${nic}: ${error}; nothing was allocated (release unused pods or widen the network's hostBlock)`,
+  );
 }

@@ -19,7 +19,7 @@ import type { Logger } from 'pino';
 import type { ApiFailure } from '../errors.js';
 import { failure } from '../errors.js';
 import type { AgentMetrics } from '../metrics.js';
-import type { AllocationRecord, AllocationStore } from '../ipam/store.js';
+import type { AllocateFailure, AllocateFailureCode, AllocationRecord, AllocationStore } from '../ipam/store.js';
 import type { InvalidNetwork } from '../select.js';
 import { selectForPod } from '../select.js';
 import type { Answer, Handler } from './socket.js';
@@ -42,6 +42,28 @@ export interface ApiContext {
 
 function answer(f: ApiFailure): Answer {
   return { status: f.status, body: f.error };
+}
+
+/**
+ * How each refused allocation is answered: the HTTP status and the CNI error code the plugins pass on to the runtime
+ * (100 = exhausted, 101 = requested address unavailable, 11 = try again later, 7 = invalid configuration, 6 = bad
+ * request). The plugins and the e2e tests rely on these.
+ */
+export const ALLOCATE_FAILURE_ANSWERS: Readonly<Record<AllocateFailureCode, { readonly status: number; readonly code: number }>> = {
+  NOT_READY: { status: 503, code: AGENT_ERROR_CODES.tryAgain },
+  CONFLICT: { status: 409, code: AGENT_ERROR_CODES.invalidConfig },
+  ADDRESS_MISMATCH: { status: 409, code: AGENT_ERROR_CODES.requestedAddressUnavailable },
+  INVALID_ADDRESS: { status: 400, code: AGENT_ERROR_CODES.badRequest },
+  OUT_OF_BLOCK: { status: 409, code: AGENT_ERROR_CODES.requestedAddressUnavailable },
+  ONE_ADDRESS_PER_NIC: { status: 422, code: AGENT_ERROR_CODES.invalidConfig },
+  ADDRESS_UNAVAILABLE: { status: 409, code: AGENT_ERROR_CODES.requestedAddressUnavailable },
+  EXHAUSTED: { status: 409, code: AGENT_ERROR_CODES.exhausted },
+};
+
+/** The wire answer of a refused allocation (see ALLOCATE_FAILURE_ANSWERS). */
+export function allocateFailureAnswer(f: AllocateFailure): ApiFailure {
+  const { status, code } = ALLOCATE_FAILURE_ANSWERS[f.code];
+  return failure({ status, code, field: f.field, msg: f.message });
 }
 
 function parse<S extends z.ZodType>(schema: S, body: unknown): { ok: true; value: z.output<S> } | { ok: false; answer: Answer } {
@@ -85,7 +107,7 @@ function allocateHandler(ctx: ApiContext): Handler {
     if (!req.ok) return req.answer;
     const r = req.value;
     const outcome = ctx.store.allocate(r, ctx.clock());
-    if (!outcome.ok) return answer(outcome.failure);
+    if (!outcome.ok) return answer(allocateFailureAnswer(outcome));
     try {
       await ctx.persist();
     } catch (err) {
