@@ -1,6 +1,7 @@
 // HTTP over a unix socket (never TCP), mode 0600 in a directory only root can enter. Requests and answers are JSON;
-// every non-2xx answer is an AgentError naming the field at fault.
-import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+// every non-2xx answer is an AgentError naming the field at fault. No connection limit refuses a CNI call: slots are
+// freed by short request and keep-alive timeouts, and the kernel's listen backlog queues a burst.
+import { chmodSync, existsSync, lstatSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -21,8 +22,18 @@ export interface SocketServerOptions {
   readonly routes: Readonly<Record<string, Handler>>;
   readonly observe?: (call: string, status: number, seconds: number) => void;
   readonly onError?: (err: unknown) => void;
+  /** A client that went away before its answer (a plugin killed by its runtime): nothing to answer, no error. */
+  readonly onAborted?: (err: unknown) => void;
   readonly maxBodyBytes?: number;
+  /**
+   * How long a client may take to send its whole request (headers and body), default 5 s. A connection that sends
+   * nothing, or a body that never finishes, gives up its slot then instead of after Node's 5 minutes.
+   */
+  readonly requestTimeoutMs?: number;
 }
+
+/** Pending connections the kernel queues while the agent is busy: a burst of CNI calls waits instead of failing. */
+const LISTEN_BACKLOG = 4096;
 
 export interface SocketServer {
   close(): Promise<void>;
@@ -91,28 +102,49 @@ async function clearStaleSocket(socketPath: string): Promise<void> {
   unlinkSync(socketPath);
 }
 
-export async function serveSocket(options: SocketServerOptions): Promise<SocketServer> {
-  const dir = path.dirname(options.socketPath);
+/**
+ * The socket's directory only root may enter (0700), also when it already existed with a wider mode. A shared
+ * sticky directory such as /tmp is left alone (the socket itself is 0600 there).
+ */
+function privateDirectory(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const { mode } = statSync(dir);
+  if ((mode & 0o1000) === 0 && (mode & 0o777) !== 0o700) chmodSync(dir, 0o700);
+}
+
+export async function serveSocket(options: SocketServerOptions): Promise<SocketServer> {
+  privateDirectory(path.dirname(options.socketPath));
   await clearStaleSocket(options.socketPath);
-  const server = http.createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
-    const started = performance.now();
-    dispatch(req, options)
-      .catch((err: unknown): Answer => {
-        options.onError?.(err);
-        return fail(failure({ status: 500, code: 999, msg: `internal error: ${(err as Error).message}` }));
-      })
-      .then((answer) => {
-        send(res, answer);
-        options.observe?.(req.url ?? '/', answer.status, (performance.now() - started) / 1000);
-      }, () => res.destroy());
-  });
-  server.maxConnections = 1024;
+  const requestTimeout = options.requestTimeoutMs ?? 5_000;
+  const server = http.createServer(
+    // Slow or silent clients are cut within about a second of their deadline (Node checks every connectionsCheckingInterval).
+    { keepAliveTimeout: 5_000, headersTimeout: requestTimeout, requestTimeout, connectionsCheckingInterval: Math.min(1_000, requestTimeout) },
+    (req, res) => {
+      const started = performance.now();
+      dispatch(req, options)
+        .catch((err: unknown): Answer | undefined => {
+          if (req.destroyed || res.destroyed) {
+            options.onAborted?.(err);
+            return undefined;
+          }
+          options.onError?.(err);
+          return fail(failure({ status: 500, code: 999, msg: `internal error: ${(err as Error).message}` }));
+        })
+        .then(
+          (answer) => {
+            if (answer === undefined || res.destroyed) return;
+            send(res, answer);
+            options.observe?.(req.url ?? '/', answer.status, (performance.now() - started) / 1000);
+          },
+          () => res.destroy(),
+        );
+    },
+  );
   const previous = process.umask(0o177);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(options.socketPath, () => resolve());
+      server.listen({ path: options.socketPath, backlog: LISTEN_BACKLOG }, () => resolve());
     });
   } finally {
     process.umask(previous);
