@@ -203,3 +203,60 @@ describe('laws', () => {
     );
   });
 });
+
+describe('AllocationStore: one address, one holder, per NIC (defence in depth, issue 23 finding 1)', () => {
+  // Two networks whose pools overlap on the same NIC: the controller refuses such networks, but if the pools reach
+  // the agent anyway (an older controller, a hand-made IPPool) it never hands out an address the other one holds.
+  const wide: PoolSpec = { name: 'net-a-node1-eth1', network: 'net-a', interfaceName: 'eth1', podCIDR: '10.0.0.0/29', vlanCIDR: '10.0.0.0/24', excludes: [] };
+  const narrow: PoolSpec = { name: 'net-b-node1-eth1', network: 'net-b', interfaceName: 'eth1', podCIDR: '10.0.0.0/30', vlanCIDR: '10.0.0.0/25', excludes: [] };
+  const elsewhere: PoolSpec = { name: 'net-c-node1-eth2', network: 'net-c', interfaceName: 'eth2', podCIDR: '10.0.0.0/30', vlanCIDR: '10.0.0.0/25', excludes: [] };
+  const one = (network: string, containerID: string, nic = 'eth1', ips?: string[]): AllocateInput => ({
+    network,
+    containerID,
+    ifname: 'net1',
+    pod: { name: `pod-${containerID}`, namespace: 'default', uid: `uid-${containerID}` },
+    nics: [{ interfaceName: nic, podInterface: 'net1-0' }],
+    ...(ips === undefined ? {} : { ips }),
+  });
+
+  it('skips what the overlapping pool holds, refuses a request for it, and is exhausted when all is held', () => {
+    const s = new AllocationStore();
+    expect(s.setPools([wide, narrow, elsewhere]).problems).toEqual([]);
+    const a = s.allocate(one('net-a', 'a1'), 0);
+    expect(a.ok && a.value.records.map((r) => r.address)).toEqual(['10.0.0.1']);
+    const b = s.allocate(one('net-b', 'b1'), 0);
+    expect(b.ok && b.value.records.map((r) => r.address)).toEqual(['10.0.0.2']);
+    const asked = s.allocate(one('net-b', 'b2', 'eth1', ['10.0.0.1/25']), 0);
+    expect(!asked.ok && asked).toMatchObject({ code: 'ADDRESS_UNAVAILABLE', field: 'ips[0]' });
+    expect(!asked.ok && asked.message).toMatch(/10\.0\.0\.1 is held on NIC eth1 by pod default\/pod-a1 of network net-a/);
+    // The pool on another NIC is another L2 domain: the same address is fine there.
+    const c = s.allocate(one('net-c', 'c1', 'eth2'), 0);
+    expect(c.ok && c.value.records.map((r) => r.address)).toEqual(['10.0.0.1']);
+    // net-b's /30 has 10.0.0.1 and .2 usable: .1 is net-a's, .2 its own, so it is exhausted.
+    const full = s.allocate(one('net-b', 'b3'), 0);
+    expect(!full.ok && full.code).toBe('EXHAUSTED');
+    // What net-b skipped is still free for net-b once net-a lets it go.
+    expect(s.release('net-a', 'a1', 'net1').map((r) => r.address)).toEqual(['10.0.0.1']);
+    const again = s.allocate(one('net-b', 'b4'), 0);
+    expect(again.ok && again.value.records.map((r) => r.address)).toEqual(['10.0.0.1']);
+  });
+
+  it('property: across overlapping pools on one NIC no address is ever held twice', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom('net-a', 'net-b'), fc.boolean()), { maxLength: 40 }), (steps) => {
+        const s = new AllocationStore();
+        s.setPools([wide, narrow]);
+        const live: { network: string; id: string }[] = [];
+        steps.forEach(([network, release], i) => {
+          const victim = live[0];
+          if (release && victim !== undefined) {
+            s.release(victim.network, victim.id, 'net1');
+            live.shift();
+          } else if (s.allocate(one(network, `x${i}`), 0).ok) live.push({ network, id: `x${i}` });
+          const held = s.records().map((r) => r.address);
+          expect(new Set(held).size).toBe(held.length);
+        });
+      }),
+    );
+  });
+});

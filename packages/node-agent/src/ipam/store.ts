@@ -1,8 +1,8 @@
 // The node's allocation state: one cidr-core RangeAllocator per IPPool of this node, and the records that say who
 // holds each address. In memory and free of I/O (time is passed in), so every rule is unit-tested; the agent
 // persists it (checkpoint) and mirrors it (IPPool status) around these calls.
-import type { IpAddress, IpPrefix } from '@multinic/cidr-core';
-import { RangeAllocator, formatAddress, parseAddress, parsePrefix, prefixContainsAddress } from '@multinic/cidr-core';
+import type { IpAddress, IpPrefix, Result } from '@multinic/cidr-core';
+import { RangeAllocator, formatAddress, parseAddress, parsePrefix, prefixContainsAddress, prefixesOverlap } from '@multinic/cidr-core';
 
 /** The part of an IPPool spec the agent allocates from. */
 export interface PoolSpec {
@@ -287,7 +287,7 @@ export class AllocationStore {
     const taken: { pool: Pool; ip: IpAddress }[] = [];
     for (const [i, pool] of pools.value.entries()) {
       const want = requested.value[i];
-      const got = want === undefined ? pool.allocator.allocate() : pool.allocator.allocateSpecific(want.ip);
+      const got = want === undefined ? this.#allocateFree(pool) : this.#allocateWanted(pool, want.ip);
       if (!got.ok) {
         for (const t of taken) t.pool.allocator.release(t.ip);
         return allocationFailure({ input, index: i, requestedIndex: want?.k, error: got.error });
@@ -316,6 +316,43 @@ export class AllocationStore {
       this.#journalPut(r);
     }
     return ok({ records, created: true });
+  }
+
+  /**
+   * The holder of `ip` in another pool on the same NIC whose block overlaps this one, if any. The controller refuses
+   * networks whose pod ranges overlap on a shared NIC network; this is the agent's own check, in case two such pools
+   * reach it anyway (an older controller, a hand-made IPPool), so one L2 domain never sees an address twice.
+   */
+  #heldElsewhere(pool: Pool, ip: IpAddress): AllocationRecord | undefined {
+    const text = formatAddress(ip);
+    for (const other of this.#pools.values()) {
+      if (other === pool || other.spec.interfaceName !== pool.spec.interfaceName || !prefixesOverlap(other.block, pool.block)) continue;
+      const holder = other.byAddress.get(text);
+      if (holder !== undefined) return holder;
+    }
+    return undefined;
+  }
+
+  /** The next free address of the pool that no overlapping pool on the same NIC holds. */
+  #allocateFree(pool: Pool): Result<IpAddress, string> {
+    const skipped: IpAddress[] = [];
+    try {
+      for (;;) {
+        const got = pool.allocator.allocate();
+        if (!got.ok || this.#heldElsewhere(pool, got.value) === undefined) return got;
+        skipped.push(got.value);
+      }
+    } finally {
+      for (const ip of skipped) pool.allocator.release(ip);
+    }
+  }
+
+  #allocateWanted(pool: Pool, ip: IpAddress): Result<IpAddress, string> {
+    const holder = this.#heldElsewhere(pool, ip);
+    if (holder !== undefined) {
+      return { ok: false, code: 'HELD_ON_NIC', error: `${formatAddress(ip)} is held on NIC ${pool.spec.interfaceName} by pod ${holder.podNamespace}/${holder.podName} of network ${holder.network} (IPPool ${holder.pool})` };
+    }
+    return pool.allocator.allocateSpecific(ip);
   }
 
   #poolsFor(input: AllocateInput): StoreOutcome<Pool[]> {
