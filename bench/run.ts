@@ -15,13 +15,15 @@ interface Program {
   /** The built file it runs, relative to the repository root, and the package to build when it is missing. */
   readonly built: string;
   readonly pkg: string;
+  /** The turbo task that makes `built` (`build`, or `sea` for a single executable). */
+  readonly task: 'build' | 'sea';
 }
 
 const benches: Record<string, InProcess | Program> = {
   cidr: { module: './cidr.ts' },
-  controller: { file: 'packages/controller/bench/converge.ts', built: 'packages/controller/dist/bin.js', pkg: '@multinic/controller' },
-  agent: { file: 'packages/node-agent/bench/alloc.ts', built: 'packages/node-agent/dist/bin.js', pkg: '@multinic/node-agent' },
-  cni: { file: 'packages/cni-ipvlan/bench/cni.ts', built: 'packages/cni-ipvlan/dist/bin.js', pkg: '@multinic/cni-ipvlan' },
+  controller: { file: 'packages/controller/bench/converge.ts', built: 'packages/controller/dist/bin.js', pkg: '@multinic/controller', task: 'build' },
+  agent: { file: 'packages/node-agent/bench/alloc.ts', built: 'packages/node-agent/dist/bin.js', pkg: '@multinic/node-agent', task: 'build' },
+  cni: { file: 'packages/cni-ipvlan/bench/cni.ts', built: 'dist/cni/multi-nic', pkg: '@multinic/cni-ipvlan', task: 'sea' },
 };
 
 const root = new URL('../', import.meta.url);
@@ -44,7 +46,7 @@ function runProgram(bench: Program, args: readonly string[]): Promise<number> {
     return Promise.resolve(1);
   }
   if (!existsSync(new URL(bench.built, root))) {
-    console.error(`${bench.built} is missing; build it first: pnpm --filter ${bench.pkg}... run build`);
+    console.error(`${bench.built} is missing; build it first: pnpm exec turbo run ${bench.task} --filter=${bench.pkg}...`);
     return Promise.resolve(1);
   }
   const child = spawn(process.execPath, [bench.file, ...args], { cwd: root, stdio: 'inherit' });

@@ -8,8 +8,8 @@ WORKDIR /src
 RUN corepack enable
 COPY . .
 RUN pnpm install --frozen-lockfile \
- && pnpm exec turbo run build --filter=@multinic/node-agent --filter=@multinic/cni-ipvlan --filter=@multinic/cni-ipam \
- && /src/packages/node-agent/dist/bin/multinic-agent --version
+ && pnpm exec turbo run build sea --filter=@multinic/node-agent --filter=@multinic/cni-ipvlan --filter=@multinic/cni-ipam \
+ && /src/dist/bin/multinic-agent --version
 
 FROM docker.io/library/debian:bookworm-slim
 ARG VERSION=0.1.0
@@ -21,7 +21,7 @@ LABEL org.opencontainers.image.title=multinic-agent \
       org.opencontainers.image.version=$VERSION \
       org.opencontainers.image.source=https://github.com/multinic/multinic \
       org.opencontainers.image.licenses=Apache-2.0
-COPY --from=build /src/packages/node-agent/dist/bin/multinic-agent /usr/local/bin/multinic-agent
-COPY --from=build /src/packages/cni-ipvlan/dist/bin/multi-nic /src/packages/cni-ipam/dist/bin/multi-nic-ipam /opt/multinic/cni/
+COPY --from=build /src/dist/bin/multinic-agent /usr/local/bin/multinic-agent
+COPY --from=build /src/dist/cni/multi-nic /src/dist/cni/multi-nic-ipam /opt/multinic/cni/
 USER 0:0
 ENTRYPOINT ["/usr/local/bin/multinic-agent"]

@@ -6,8 +6,8 @@ FROM docker.io/library/node:24-bookworm AS build
 WORKDIR /src
 RUN corepack enable
 COPY . .
-RUN pnpm install --frozen-lockfile && pnpm exec turbo run build --filter=@multinic/controller \
- && /src/packages/controller/dist/bin/multinic-controller --version
+RUN pnpm install --frozen-lockfile && pnpm exec turbo run build sea --filter=@multinic/controller \
+ && /src/dist/bin/multinic-controller --version
 
 # glibc, libgcc and libstdc++: what the Node single executable links.
 FROM gcr.io/distroless/cc-debian12:nonroot
@@ -17,6 +17,6 @@ LABEL org.opencontainers.image.title=multinic-controller \
       org.opencontainers.image.version=$VERSION \
       org.opencontainers.image.source=https://github.com/multinic/multinic \
       org.opencontainers.image.licenses=Apache-2.0
-COPY --from=build /src/packages/controller/dist/bin/multinic-controller /usr/local/bin/multinic-controller
+COPY --from=build /src/dist/bin/multinic-controller /usr/local/bin/multinic-controller
 USER 65532:65532
 ENTRYPOINT ["/usr/local/bin/multinic-controller"]

@@ -12,11 +12,11 @@ export interface ExecOutcome {
   readonly json: Record<string, unknown>;
 }
 
-/** The executable `name` built by `packages/<pkg>`, or a loud failure saying how to build it. */
+/** The executable `name` that `packages/<pkg>` builds into the repository's dist/cni, or a loud failure saying how to build it. */
 export function pluginExecutable(pkg: 'cni-ipvlan' | 'cni-ipam', name: string): string {
-  const file = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'packages', pkg, 'dist', 'bin', name);
+  const file = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cni', name);
   if (!existsSync(file)) {
-    throw new Error(`${file} is missing: build it with \`pnpm --filter @multinic/${pkg} build\` (or \`build:sea\`)`);
+    throw new Error(`${file} is missing: build it with \`pnpm exec turbo run sea --filter=@multinic/${pkg}\``);
   }
   return file;
 }

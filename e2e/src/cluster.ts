@@ -141,11 +141,11 @@ export class Cluster {
     mkdirSync(bin, { recursive: true });
     const links: Record<string, string> = {
       multus: toolPath('multus'),
-      'multi-nic': path.join(ROOT, 'packages/cni-ipvlan/dist/bin/multi-nic'),
-      'multi-nic-ipam': path.join(ROOT, 'packages/cni-ipam/dist/bin/multi-nic-ipam'),
+      'multi-nic': path.join(ROOT, 'dist/cni/multi-nic'),
+      'multi-nic-ipam': path.join(ROOT, 'dist/cni/multi-nic-ipam'),
     };
     for (const [name, target] of Object.entries(links)) {
-      if (!existsSync(target)) throw new Error(`${target} is missing: run pnpm build (pnpm --filter @multinic/e2e... build)`);
+      if (!existsSync(target)) throw new Error(`${target} is missing: run pnpm exec turbo run build sea --filter=@multinic/e2e...`);
       symlinkSync(target, path.join(bin, name));
     }
   }

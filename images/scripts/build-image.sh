@@ -31,8 +31,8 @@ case $component in
   *) die "unknown component '$component': want controller or agent" ;;
 esac
 command -v node >/dev/null || die "node is not on PATH: run . scripts/bootstrap"
-exe=$root/packages/$pkg/dist/bin/$name
-need "$exe" "pnpm --filter @multinic/$pkg run build"
+exe=$root/dist/bin/$name
+need "$exe" "pnpm exec turbo run sea --filter=@multinic/$pkg"
 version=$(node -p "require('$root/packages/$pkg/package.json').version")
 # A plain copy of node (a failed or interrupted blob injection) would print v24.x here.
 probe() {
@@ -40,7 +40,7 @@ probe() {
   got=$("$1" --version </dev/null 2>/dev/null | head -n 1) || true
   case $got in "$2"*) ;; *) die "$1 --version printed '$got', not '$2…': rebuild it with $3" ;; esac
 }
-probe "$exe" "$name $version" "pnpm --filter @multinic/$pkg run build:sea --force"
+probe "$exe" "$name $version" "pnpm --filter @multinic/$pkg run sea --force"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/multinic-image.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -69,12 +69,12 @@ add_elf() {
 
 add_elf "$exe" "/usr/local/bin/$name"
 if [ "$component" = agent ]; then
-  need "$root/packages/cni-ipvlan/dist/bin/multi-nic" "pnpm --filter @multinic/cni-ipvlan run build"
-  need "$root/packages/cni-ipam/dist/bin/multi-nic-ipam" "pnpm --filter @multinic/cni-ipam run build"
-  probe "$root/packages/cni-ipvlan/dist/bin/multi-nic" "CNI plugin multi-nic" "pnpm --filter @multinic/cni-ipvlan run build:sea --force"
-  probe "$root/packages/cni-ipam/dist/bin/multi-nic-ipam" "CNI plugin multi-nic-ipam" "pnpm --filter @multinic/cni-ipam run build:sea --force"
-  add_elf "$root/packages/cni-ipvlan/dist/bin/multi-nic" /opt/multinic/cni/multi-nic
-  add_elf "$root/packages/cni-ipam/dist/bin/multi-nic-ipam" /opt/multinic/cni/multi-nic-ipam
+  need "$root/dist/cni/multi-nic" "pnpm exec turbo run sea --filter=@multinic/cni-ipvlan"
+  need "$root/dist/cni/multi-nic-ipam" "pnpm exec turbo run sea --filter=@multinic/cni-ipam"
+  probe "$root/dist/cni/multi-nic" "CNI plugin multi-nic" "pnpm --filter @multinic/cni-ipvlan run sea --force"
+  probe "$root/dist/cni/multi-nic-ipam" "CNI plugin multi-nic-ipam" "pnpm --filter @multinic/cni-ipam run sea --force"
+  add_elf "$root/dist/cni/multi-nic" /opt/multinic/cni/multi-nic
+  add_elf "$root/dist/cni/multi-nic-ipam" /opt/multinic/cni/multi-nic-ipam
   plugins=(/usr/lib/cni/*)
   [ ${#plugins[@]} -gt 0 ] || die "no reference CNI plugins in /usr/lib/cni: run apt-get install -y containernetworking-plugins"
   for p in "${plugins[@]}"; do add_elf "$p" "/usr/lib/cni/$(basename "$p")"; done

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { computePlan } from '@multinic/cidr-core';
-import type { CniResult, CniSpecVersion, MultiNicNetwork } from '@multinic/crd-types';
+import { HOST_LABEL, type CniResult, type CniSpecVersion, type MultiNicNetwork } from '@multinic/crd-types';
 import { AgentClient } from '@multinic/cni-ipam';
 import { nadConfig } from '@multinic/netconf';
 import { Agent, AgentConfigSchema, run } from '@multinic/node-agent';
@@ -19,12 +19,14 @@ import type { HostOps } from '@multinic/node-agent';
 import { addNetns, deleteNetns, eventually, startTestEnv } from '@multinic/testenv';
 import type { TestEnv } from '@multinic/testenv';
 import { pino } from 'pino';
+import { pluginExecutable } from '../../../test-support/cni-exec.js';
 import { executable } from './exec.js';
 import { addresses, ip, links, sh } from './lab.js';
 
 const BIN = executable('multi-nic');
-// multi-nic-ipam is @multinic/cni-ipam's executable (a dependency of this package, so built before these tests).
-const IPAM_DIR = path.resolve(path.dirname(BIN), '../../../cni-ipam/dist/bin');
+// multi-nic-ipam is @multinic/cni-ipam's executable, next to multi-nic in the repository's dist/cni (turbo builds it
+// before these tests: this package's test task depends on @multinic/cni-ipam#sea).
+const IPAM_DIR = path.dirname(pluginExecutable('cni-ipam', 'multi-nic-ipam'));
 const IP = sh('sh', ['-c', 'command -v ip']).stdout.trim();
 const NODE = 'node-cni';
 const NETWORK = 'mn-macvlan';
@@ -88,7 +90,7 @@ async function createNetworkObjects(kc: TestEnv['kubeConfig']): Promise<void> {
   await api.createClusterCustomObject({ ...GROUP, plural: 'cidrs', body: { apiVersion: 'multinic.dev/v1', kind: 'CIDR', metadata: { name: NETWORK }, spec: plan.plan } });
   for (const pool of plan.ippools) {
     const spec = { network: NETWORK, hostName: pool.hostName, interfaceName: pool.interfaceName, podCIDR: pool.podCIDR, vlanCIDR: pool.vlanCIDR, excludes: pool.excludes };
-    await api.createClusterCustomObject({ ...GROUP, plural: 'ippools', body: { apiVersion: 'multinic.dev/v1', kind: 'IPPool', metadata: { name: pool.name }, spec } });
+    await api.createClusterCustomObject({ ...GROUP, plural: 'ippools', body: { apiVersion: 'multinic.dev/v1', kind: 'IPPool', metadata: { name: pool.name, labels: { [HOST_LABEL]: pool.hostName } }, spec } });
   }
 }
 

@@ -1,5 +1,6 @@
-// What `pnpm build` leaves at the repository root for the agent to install: dist/cni/multi-nic and
-// dist/cni/multi-nic-ipam, the very executables of the packages' dist/bin, runnable on a host without Node.js.
+// What the `sea` task leaves at the repository root for the agent to install: dist/cni/multi-nic and
+// dist/cni/multi-nic-ipam, single executables runnable on a host without Node.js. Their bundles stay in each
+// package's build/sea; neither is in the package's published `files` (the packed test checks the tarball).
 import { describe, expect, it } from '@jest/globals';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -9,23 +10,21 @@ import { runPlugin } from './exec.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 const PLUGINS = [
-  { name: 'multi-nic', built: path.join(ROOT, 'packages', 'cni-ipvlan', 'dist', 'bin', 'multi-nic'), bundle: path.join(ROOT, 'packages', 'cni-ipvlan', 'dist', 'sea', 'multi-nic.cjs') },
-  { name: 'multi-nic-ipam', built: path.join(ROOT, 'packages', 'cni-ipam', 'dist', 'bin', 'multi-nic-ipam'), bundle: path.join(ROOT, 'packages', 'cni-ipam', 'dist', 'sea', 'multi-nic-ipam.cjs') },
+  { name: 'multi-nic', bundle: path.join(ROOT, 'packages', 'cni-ipvlan', 'build', 'sea', 'multi-nic.cjs') },
+  { name: 'multi-nic-ipam', bundle: path.join(ROOT, 'packages', 'cni-ipam', 'build', 'sea', 'multi-nic-ipam.cjs') },
 ];
 
 function installed(name: string): string {
   const file = path.join(ROOT, 'dist', 'cni', name);
-  if (!existsSync(file)) throw new Error(`${file} is missing: \`pnpm build\` writes it (the cni packages' build step)`);
+  if (!existsSync(file)) throw new Error(`${file} is missing: \`pnpm exec turbo run sea\` writes it (the cni packages' sea task)`);
   return file;
 }
 
 describe('dist/cni at the repository root', () => {
-  it.each(PLUGINS)('$name is the package executable (same file, or an identical copy)', ({ name, built }) => {
-    const file = installed(name);
-    const [a, b] = [statSync(file), statSync(built)];
-    expect(a.mode & 0o111).toBe(0o111);
-    if (a.ino !== b.ino || a.dev !== b.dev) expect(readFileSync(file).equals(readFileSync(built))).toBe(true);
-    expect(a.size).toBe(b.size);
+  it.each(PLUGINS)('$name is an executable file for everyone', ({ name }) => {
+    const stat = statSync(installed(name));
+    expect(stat.isFile()).toBe(true);
+    expect(stat.mode & 0o111).toBe(0o111);
   });
 
   it.each(PLUGINS)('$name prints its version with an EMPTY PATH (no Node.js to find)', ({ name }) => {

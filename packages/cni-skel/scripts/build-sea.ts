@@ -1,13 +1,15 @@
-// Builds a CNI plugin into a Node single executable application (run from the plugin's package directory):
-//   node ../cni-skel/scripts/build-sea.ts --entry src/bin.ts --out dist/bin/multi-nic
-// 1. esbuild bundles the entry and everything it imports into one minified CommonJS file (dist/sea/<name>.cjs);
+// Builds a program into a Node single executable application (run from its package directory, e.g. by `pnpm sea`):
+//   node ../cni-skel/scripts/build-sea.ts --entry src/bin.ts --out ../../dist/cni/multi-nic
+// 1. esbuild bundles the entry and everything it imports into one minified CommonJS file (build/sea/<name>.cjs);
 // 2. `node --experimental-sea-config` turns it into a SEA blob with a V8 code cache (faster start-up), or with
 //    --snapshot a V8 startup snapshot of the bundle after its modules ran (the CNI plugins: fastest start-up);
 // 3. the Node binary running this script (process.execPath, Node 24) is copied and postject injects the blob.
 // Steps 2–3 are skipped when the bundle, the Node binary and this script are unchanged since the last build.
+// The executable goes outside the package (the repository's dist/cni or dist/bin) and the bundle, blob and stamp into
+// the package's build/sea: neither is in the package's `files`, so `npm pack` ships no 50 MB binary.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,33 +28,17 @@ interface Options {
   readonly execArgv: readonly string[];
   /** Build a V8 startup snapshot of the initialised bundle instead of a code cache (the CNI plugins: see README). */
   readonly snapshot: boolean;
-  /** Also place the executable here (hard link, or a copy across file systems), e.g. `../../dist/cni/<name>`. */
-  readonly copyTo: string | undefined;
+  /** Where the bundle, the blob and the stamp go (default `build/sea`, outside the published `dist`). */
+  readonly workDir: string;
 }
 
 function options(): Options {
-  const { values } = parseArgs({ options: { entry: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean', default: false }, snapshot: { type: 'boolean', default: false }, 'exec-argv': { type: 'string', multiple: true, default: [] }, 'copy-to': { type: 'string' } } });
+  const { values } = parseArgs({ options: { entry: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean', default: false }, snapshot: { type: 'boolean', default: false }, 'exec-argv': { type: 'string', multiple: true, default: [] }, 'work-dir': { type: 'string', default: 'build/sea' } } });
   if (values.entry === undefined || values.out === undefined) {
-    throw new Error('usage: node build-sea.ts --entry src/bin.ts --out dist/bin/<name> [--snapshot] [--exec-argv=<node option>]… [--copy-to ../../dist/cni/<name>] [--force]');
+    throw new Error('usage: node build-sea.ts --entry src/bin.ts --out ../../dist/cni/<name> [--snapshot] [--exec-argv=<node option>]… [--work-dir build/sea] [--force]');
   }
   const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
-  return { entry: values.entry, out: values.out, name: path.basename(values.out), version: pkg.version, force: values.force, snapshot: values.snapshot, execArgv: values['exec-argv'], copyTo: values['copy-to'] };
-}
-
-/** Hard-links (or, across file systems, copies) the executable to `target`, replacing what was there. */
-function place(file: string, target: string): void {
-  mkdirSync(path.dirname(target), { recursive: true });
-  // rename() between two links of one file does nothing: the link is already in place.
-  if (existsSync(target) && statSync(target).ino === statSync(file).ino && statSync(target).dev === statSync(file).dev) return;
-  const tmp = `${target}.tmp`;
-  rmSync(tmp, { force: true });
-  try {
-    linkSync(file, tmp);
-  } catch {
-    copyFileSync(file, tmp);
-    chmodSync(tmp, 0o755);
-  }
-  renameSync(tmp, target);
+  return { entry: values.entry, out: values.out, name: path.basename(values.out), version: pkg.version, force: values.force, snapshot: values.snapshot, execArgv: values['exec-argv'], workDir: values['work-dir'] };
 }
 
 function elapsed(since: bigint): string {
@@ -165,7 +151,7 @@ function isOurs(o: Options): boolean {
 async function main(): Promise<void> {
   const o = options();
   const started = process.hrtime.bigint();
-  const workDir = path.join(path.dirname(path.dirname(o.out)), 'sea');
+  const workDir = o.workDir;
   mkdirSync(workDir, { recursive: true });
   mkdirSync(path.dirname(o.out), { recursive: true });
   const bundleFile = path.resolve(workDir, `${o.name}.cjs`);
@@ -179,10 +165,9 @@ async function main(): Promise<void> {
   const version = reportedVersion(o);
   if (!isOurs(o)) throw new Error(`${o.out} --version printed ${JSON.stringify(version)}, not ${o.name} ${o.version}: the blob was not injected`);
   writeFileSync(stampFile, stamp);
-  if (o.copyTo !== undefined) place(o.out, o.copyTo);
   const size = (statSync(o.out).size / 2 ** 20).toFixed(1);
   const bundleKb = (statSync(bundleFile).size / 1024).toFixed(0);
-  process.stderr.write(`build-sea: ${o.out} (${size} MiB, bundle ${bundleKb} KiB) ${fresh ? 'up to date' : 'built'}${o.copyTo === undefined ? '' : ` (also ${o.copyTo})`} in ${elapsed(started)}: ${version}\n`);
+  process.stderr.write(`build-sea: ${o.out} (${size} MiB, bundle ${bundleKb} KiB) ${fresh ? 'up to date' : 'built'} in ${elapsed(started)}: ${version}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -2,7 +2,7 @@
 // The young generation is capped at 16 MiB per semi-space: V8 otherwise sizes it from the machine's memory (128 MiB
 // on a 24 GiB host), which more than doubles the controller's peak RSS for no gain. `node dist/bin.js` ignores this
 // line: pass the flag yourself (or NODE_OPTIONS=--max-semi-space-size=16).
-// No top-level await: the single executable (`pnpm run build:sea`) bundles this file as CommonJS.
+// No top-level await: the single executable (`pnpm run sea`) bundles this file as CommonJS.
 import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { main } from './main.js';

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// No top-level await: the single executable (`pnpm run build:sea`) bundles this file as CommonJS.
+// No top-level await: the single executable (`pnpm run sea`) bundles this file as CommonJS.
 import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { main } from './main.js';
