@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import type { Checkpoint, LogRecord, LogReplay } from './checkpoint.js';
-import { CheckpointWriter, applyLogRecords, diffCheckpoint, encodeLogLine, loadCheckpoint, logFileOf, logFilesOf } from './checkpoint.js';
+import type { Checkpoint, LogRecord, LogReplay } from './checkpoint/index.js';
+import { CheckpointWriter, applyLogRecords, diffCheckpoint, encodeLogLine, loadCheckpoint, logFileOf, logFilesOf } from './checkpoint/index.js';
 import type { AllocationRecord } from './store.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'mn-ckpt-log-'));

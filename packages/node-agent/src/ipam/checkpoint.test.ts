@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import type { Checkpoint } from './checkpoint.js';
-import { CheckpointWriter, loadCheckpoint } from './checkpoint.js';
+import type { Checkpoint } from './checkpoint/index.js';
+import { CheckpointWriter, loadCheckpoint } from './checkpoint/index.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'mn-ckpt-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

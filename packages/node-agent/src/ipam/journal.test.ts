@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import type { Checkpoint } from './checkpoint.js';
-import { CheckpointWriter, loadCheckpoint } from './checkpoint.js';
+import type { Checkpoint } from './checkpoint/index.js';
+import { CheckpointWriter, loadCheckpoint } from './checkpoint/index.js';
 import type { AllocationRecord, PoolSpec } from './store.js';
 import { AllocationStore } from './store.js';
 
