@@ -3,7 +3,7 @@
 // runs the tests, and check the packed package with publint. Test-only code (it spawns processes); import
 // it by relative path from a package's test/ folder.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { publint } from 'publint';
@@ -95,4 +95,62 @@ export async function publintTarball(tarball: string): Promise<Record<'error' | 
   const out: Record<'error' | 'warning' | 'suggestion', string[]> = { error: [], warning: [], suggestion: [] };
   for (const message of messages) out[message.type].push(formatMessage(message, pkg, { color: false }) ?? message.code);
   return out;
+}
+
+/** The largest tarball a published multinic package may be (the single executables once made them 46–50 MB). */
+export const MAX_TARBALL_BYTES = 1024 * 1024;
+
+interface Manifest {
+  readonly name: string;
+  readonly private?: boolean;
+  readonly dependencies?: Record<string, string>;
+  readonly peerDependencies?: Record<string, string>;
+}
+
+function manifestOf(packageDir: string): Manifest {
+  return JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as Manifest;
+}
+
+/**
+ * The package and every workspace package it needs at run time (dependencies and peerDependencies on
+ * `@multinic/*`, transitively), dependencies first: what must be packed together for npm to install it without a
+ * registry that has them. Fails when one of them is private (npm could never install the published package).
+ */
+export function withWorkspaceDependencies(packageDir: string): string[] {
+  const packagesDir = path.dirname(packageDir);
+  const order: string[] = [];
+  const visit = (dir: string, from: string | undefined): void => {
+    if (order.includes(dir)) return;
+    const manifest = manifestOf(dir);
+    if (manifest.private === true) throw new Error(`${manifest.name} is private, but ${from ?? 'the package'} needs it at run time: it could not be installed from npm`);
+    const needs = { ...manifest.dependencies, ...manifest.peerDependencies };
+    for (const [name, range] of Object.entries(needs)) {
+      if (range.startsWith('workspace:')) visit(path.join(packagesDir, name.replace(/^@multinic\//, '')), manifest.name);
+    }
+    order.push(dir);
+  };
+  visit(packageDir, undefined);
+  return order;
+}
+
+/** The files of a packed tarball, without npm's `package/` prefix, sorted. */
+export function tarballFiles(tarball: string): string[] {
+  return run('tar', ['-tzf', tarball], path.dirname(tarball))
+    .split('\n')
+    .filter((line) => line !== '' && !line.endsWith('/'))
+    .map((line) => line.replace(/^package\//, ''))
+    .sort();
+}
+
+/** The tarball's size in bytes. */
+export function tarballBytes(tarball: string): number {
+  return statSync(tarball).size;
+}
+
+/** Files of a tarball that a published package must not carry: anything but dist/**, README.md, LICENSE, package.json, and in dist/ executables, tests, build info and SEA intermediates. */
+export function unexpectedFiles(files: readonly string[]): string[] {
+  const allowed = (file: string): boolean =>
+    ['README.md', 'LICENSE', 'package.json'].includes(file) ||
+    (file.startsWith('dist/') && /\.(js|d\.ts|js\.map)$/.test(file) && !/\.test\.|\.tsbuildinfo$|^dist\/(bin|sea)\//.test(file));
+  return files.filter((file) => !allowed(file));
 }

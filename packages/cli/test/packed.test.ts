@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { packAndInstall, publintTarball } from '../../../test-support/packed.js';
+import { MAX_TARBALL_BYTES, packAndInstall, publintTarball, tarballBytes, tarballFiles, unexpectedFiles } from '../../../test-support/packed.js';
 import type { PackedProject } from '../../../test-support/packed.js';
 
 const packages = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -67,6 +67,13 @@ describe('the packed @multinic/crd-types, @multinic/policy and @multinic/netconf
     expect(result['annotation']).toMatchObject({ ok: true, value: [{ name: 'rails', namespace: 'team-a', interface: 'net1' }] });
     expect(result['nadType']).toBe('multi-nic');
     expect(result['selected']).toEqual(['eth1']);
+  });
+
+  it.each(NAMES.map((name) => ({ name })))('$name ships only dist/**, README.md, LICENSE and package.json, in under 1 MiB', ({ name }) => {
+    const tarball = installed().tarballs[NAMES.indexOf(name)] as string;
+    expect(unexpectedFiles(tarballFiles(tarball))).toEqual([]);
+    expect(tarballFiles(tarball)).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts']));
+    expect(tarballBytes(tarball)).toBeLessThan(MAX_TARBALL_BYTES);
   });
 
   it.each(NAMES.map((name) => ({ name })))('$name passes publint with no errors or warnings', async ({ name }) => {

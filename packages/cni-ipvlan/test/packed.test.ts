@@ -1,0 +1,19 @@
+// Installable on its own, as users will: packed with its workspace dependencies, npm-installed into an empty project,
+// imported from ESM, `multi-nic --version` through npx (test-support/packed-suite.ts: files, size, publint).
+// The single executable is not in the package: it is built into the repository's dist/cni for the agent image.
+import path from 'node:path';
+import { expect } from '@jest/globals';
+import { describePacked } from '../../../test-support/packed-suite.js';
+
+describePacked({
+  packageDir: path.resolve(import.meta.dirname, '..'),
+  module: `
+    import { mergeResults, multiNicPlugin } from '@multinic/cni-ipvlan';
+    const merged = mergeResults([], '/var/run/netns/p1');
+    console.log(JSON.stringify({ merged, plugin: typeof multiNicPlugin }));
+  `,
+  check: (printed) => {
+    expect(printed).toMatchObject({ merged: { interfaces: [], ips: [] }, plugin: expect.any(String) });
+  },
+  bins: [{ name: 'multi-nic', version: /^CNI plugin multi-nic v\d+\.\d+\.\d+/ }],
+});
