@@ -122,6 +122,27 @@ describe('MultiNicNetwork rejections name the field and say what to do', () => {
       expected: ['spec.subnet: has host bits set: use 192.168.0.0/16 (or "" for host-subnet mode)'],
     },
     {
+      bad: 'the whole IPv4 space (issue 23: pools 0.0.0.0/8, 1.0.0.0/8, … and a route hiding half of IPv4)',
+      spec: { subnet: '0.0.0.0/0', ipam: { type: 'multi-nic-ipam', hostBlock: 8, interfaceBlock: 1 } },
+      expected: [
+        'spec.subnet: overlaps 0.0.0.0/8 ("this network" (RFC 1122)), which can never hold pod addresses: choose a private range such as 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or fd00::/8',
+      ],
+    },
+    ...[
+      ['127.0.0.0/16', '127.0.0.0/8 (loopback)'],
+      ['169.254.0.0/16', '169.254.0.0/16 (link-local)'],
+      ['224.0.0.0/8', '224.0.0.0/4 (multicast)'],
+      ['192.0.0.0/2', '224.0.0.0/4 (multicast)'],
+      ['255.255.0.0/16', '240.0.0.0/4 (reserved for future use, and the broadcast address)'],
+      ['::/64', '::/8 (reserved by the IETF (unspecified, loopback, IPv4-mapped))'],
+      ['fe80::/64', 'fe80::/10 (link-local)'],
+      ['ff02::/16', 'ff00::/8 (multicast)'],
+    ].map(([subnet, named]) => ({
+      bad: `reserved subnet ${subnet}`,
+      spec: { subnet },
+      expected: [`spec.subnet: overlaps ${named}, which can never hold pod addresses: choose a private range such as 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or fd00::/8`],
+    })),
+    {
       bad: 'subnet not a prefix',
       spec: { subnet: '192.168.0.0' },
       expected: ['spec.subnet: must be an IPv4 or IPv6 prefix such as 10.0.1.0/24, not "192.168.0.0" (or "" for host-subnet mode)'],

@@ -14,6 +14,7 @@ import {
 import { conditionsField, envelope } from './meta.js';
 import { familyBits, prefixContains } from '@multinic/cidr-core';
 import { tryPrefix } from './prefix-math.js';
+import { RESERVED_SUBNET_RULES, reservedSubnetProblem } from './reserved.js';
 import { CNI_SPEC_VERSIONS, MULTI_NIC_IPAM } from './names.js';
 
 export const VLAN_MODES = ['l2', 'l3', 'l3s'] as const;
@@ -160,9 +161,13 @@ export type Plugin = z.output<typeof PluginSchema>;
 const IMMUTABLE = 'create a new MultiNicNetwork instead';
 
 const specShape = {
-  subnet: withCel(optionalCidrField('host-subnet mode'), [
-    { rule: 'self == oldSelf', message: `subnet cannot be changed once set: ${IMMUTABLE}` },
-  ]).optional(),
+  subnet: withCel(
+    optionalCidrField('host-subnet mode').superRefine((v, ctx) => {
+      const problem = reservedSubnetProblem(v);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+    [...RESERVED_SUBNET_RULES, { rule: 'self == oldSelf', message: `subnet cannot be changed once set: ${IMMUTABLE}` }],
+  ).optional(),
   masterNets: listField(cidrField(), { max: 64, what: 'master networks' }).meta({ 'x-kubernetes-list-type': 'set' }).optional(),
   ipam: IpamFieldSchema,
   multiNICIPAM: z.boolean().optional(),
@@ -234,6 +239,7 @@ export const NETWORK_CONDITION_TYPES = ['Ready', 'Degraded', 'PlanComputed', 'Ro
 export const NETWORK_CONDITION_REASONS = [
   'Planned',
   'InvalidSpec',
+  'Conflict',
   'BlocksChanged',
   'CapacityExceeded',
   'NoHosts',
