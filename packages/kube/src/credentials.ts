@@ -4,7 +4,7 @@
 // client open new connections with them.
 import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { KubeConfig, loadYaml, type User } from '@kubernetes/client-node';
+import { KubeConfig, dumpYaml, loadYaml, type User } from '@kubernetes/client-node';
 import { KubeError } from './errors.js';
 
 /** A bearer token in a file, read again whenever the file changed (another inode, size or mtime). */
@@ -58,8 +58,9 @@ export interface LoadKubeConfigOptions {
 }
 
 /**
- * Loads a kubeconfig. client-node reads a user's `token-file` once, at load; this keeps the path instead, so that
- * the client reads the file again when it is rotated (as kubectl and client-go do).
+ * Loads a kubeconfig. client-node reads a user's `token-file` once, at load (and relative to the working directory,
+ * not to the file); this resolves it against the kubeconfig's directory and keeps it as a path, so that the client
+ * reads the file again when it is rotated (as kubectl and client-go do).
  */
 export function loadKubeConfig(options: LoadKubeConfigOptions): KubeConfig {
   const kc = new KubeConfig();
@@ -68,17 +69,24 @@ export function loadKubeConfig(options: LoadKubeConfigOptions): KubeConfig {
     else kc.loadFromDefault();
     return kc;
   }
-  kc.loadFromFile(options.file);
-  const tokenFile = kubeconfigTokenFile(kc, options.file);
+  const dir = path.dirname(options.file);
+  const doc = loadYaml(readFileSync(options.file, 'utf8')) as KubeconfigDoc | null;
+  const tokenFiles = new Map<string, string>();
+  for (const entry of doc?.users ?? []) {
+    const file = entry.user?.['token-file'];
+    if (typeof entry.name !== 'string' || typeof file !== 'string' || file === '' || entry.user === undefined) continue;
+    tokenFiles.set(entry.name, path.isAbsolute(file) ? file : path.join(dir, file));
+    // client-node would read it now, relative to the working directory; the client reads it per request instead.
+    delete entry.user['token-file'];
+  }
+  kc.loadFromString(dumpYaml(doc ?? {}));
+  kc.makePathsAbsolute(dir);
+  const current = kc.getCurrentUser();
+  const tokenFile = current === null ? undefined : tokenFiles.get(current.name);
   if (tokenFile !== undefined) useTokenFile(kc, tokenFile);
   return kc;
 }
 
-/** The `token-file` of the current user as the file names it (relative paths are relative to the file). */
-function kubeconfigTokenFile(kc: KubeConfig, file: string): string | undefined {
-  const name = kc.getCurrentUser()?.name;
-  const doc = loadYaml(readFileSync(file, 'utf8')) as { users?: { name?: unknown; user?: Record<string, unknown> }[] } | null;
-  const entry = doc?.users?.find((u) => u.name === name)?.user?.['token-file'];
-  if (typeof entry !== 'string' || entry === '') return undefined;
-  return path.isAbsolute(entry) ? entry : path.join(path.dirname(file), entry);
+interface KubeconfigDoc {
+  users?: { name?: unknown; user?: Record<string, unknown> }[];
 }
