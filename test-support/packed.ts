@@ -2,7 +2,7 @@
 // tarballs (plain npm from PATH) into an empty temporary project, run ESM scripts there with the Node that
 // runs the tests, and check the packed package with publint. Test-only code (it spawns processes); import
 // it by relative path from a package's test/ folder.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -32,7 +32,17 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return { ...env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
 }
 
-function run(command: string, args: readonly string[], cwd: string): string {
+interface RunOptions {
+  /** Return stderr after stdout (npm prints `pack`/`publish --dry-run` file lists there). */
+  readonly withStderr?: boolean;
+}
+
+function run(command: string, args: readonly string[], cwd: string, options: RunOptions = {}): string {
+  if (options.withStderr === true) {
+    const r = spawnSync(command, args, { cwd, env: cleanEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 2 ** 20 });
+    if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed in ${cwd} (status ${String(r.status)}):\n${r.stderr}${r.stdout}`);
+    return `${r.stdout}${r.stderr}`;
+  }
   try {
     return execFileSync(command, args, { cwd, env: cleanEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (cause) {
@@ -51,10 +61,10 @@ export function requireBuilt(packageDir: string): void {
 }
 
 /** pnpm from the running script (npm_execpath) when there is one, else from PATH. */
-function pnpm(args: readonly string[], cwd: string): string {
+function pnpm(args: readonly string[], cwd: string, options: RunOptions = {}): string {
   const execPath = process.env['npm_execpath'];
-  if (execPath !== undefined && /pnpm/.test(path.basename(execPath))) return run(process.execPath, [execPath, ...args], cwd);
-  return run('pnpm', args, cwd);
+  if (execPath !== undefined && /pnpm/.test(path.basename(execPath))) return run(process.execPath, [execPath, ...args], cwd, options);
+  return run('pnpm', args, cwd, options);
 }
 
 /** Packs the packages with pnpm and installs the tarballs with npm into a fresh temporary project. */
@@ -154,3 +164,6 @@ export function unexpectedFiles(files: readonly string[]): string[] {
     (file.startsWith('dist/') && /\.(js|d\.ts|js\.map)$/.test(file) && !/\.test\.|\.tsbuildinfo$|^dist\/(bin|sea)\//.test(file));
   return files.filter((file) => !allowed(file));
 }
+
+/** Runs a command with the environment of packAndInstall (no npm_* variables); its stdout, or a descriptive error. */
+export { run as runCommand, pnpm as runPnpm };
