@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { computePlan } from '@multinic/cidr-core';
-import type { MultiNicNetwork } from '@multinic/crd-types';
+import { HOST_LABEL, type MultiNicNetwork } from '@multinic/crd-types';
 import { nadConfig } from '@multinic/netconf';
 import { Agent, AgentConfigSchema, run } from '@multinic/node-agent';
 import type { HostOps } from '@multinic/node-agent';
@@ -90,7 +90,7 @@ async function createNetworkObjects(env: TestEnv): Promise<void> {
   await api.createClusterCustomObject({ ...GROUP, plural: 'cidrs', body: { apiVersion: 'multinic.dev/v1', kind: 'CIDR', metadata: { name: NETWORK }, spec: plan.plan } });
   for (const pool of plan.ippools) {
     const spec = { network: NETWORK, hostName: pool.hostName, interfaceName: pool.interfaceName, podCIDR: pool.podCIDR, vlanCIDR: pool.vlanCIDR, excludes: pool.excludes };
-    await api.createClusterCustomObject({ ...GROUP, plural: 'ippools', body: { apiVersion: 'multinic.dev/v1', kind: 'IPPool', metadata: { name: pool.name }, spec } });
+    await api.createClusterCustomObject({ ...GROUP, plural: 'ippools', body: { apiVersion: 'multinic.dev/v1', kind: 'IPPool', metadata: { name: pool.name, labels: { [HOST_LABEL]: pool.hostName } }, spec } });
   }
 }
 

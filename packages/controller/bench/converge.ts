@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startTestEnv, type TestEnv } from '@multinic/testenv';
-import { KubeRest } from '../dist/rest.js';
+import { KubeClient } from '@multinic/kube';
 
 const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
 const NICS = 4;
@@ -59,7 +59,7 @@ async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) =
   }));
 }
 
-async function createHosts(rest: KubeRest, indexes: readonly number[]): Promise<void> {
+async function createHosts(rest: KubeClient, indexes: readonly number[]): Promise<void> {
   await inParallel(indexes, 32, async (i) => {
     await rest.request({ method: 'POST', path: '/api/v1/nodes', body: { apiVersion: 'v1', kind: 'Node', metadata: { name: `node-${i}` } } });
     await rest.request({ method: 'POST', path: '/apis/multinic.dev/v1/hostinterfaces', body: hostInterface(i) });
@@ -114,7 +114,7 @@ interface NetworkStatus {
   interfaces?: { numOfHosts: number }[];
 }
 
-async function waitReady(rest: KubeRest, pools: number): Promise<void> {
+async function waitReady(rest: KubeClient, pools: number): Promise<void> {
   for (;;) {
     const net = await rest.request<Obj>({ method: 'GET', path: `/apis/multinic.dev/v1/multinicnetworks/${NETWORK}` });
     const status = (net.status ?? {}) as NetworkStatus;
@@ -125,12 +125,12 @@ async function waitReady(rest: KubeRest, pools: number): Promise<void> {
   }
 }
 
-async function count(rest: KubeRest, collection: string, labelSelector: string): Promise<number> {
+async function count(rest: KubeClient, collection: string, labelSelector: string): Promise<number> {
   const list = await rest.request<{ items: unknown[] }>({ method: 'GET', path: collection, query: { labelSelector } });
   return list.items.length;
 }
 
-async function waitPools(rest: KubeRest, host: string): Promise<void> {
+async function waitPools(rest: KubeClient, host: string): Promise<void> {
   while ((await count(rest, '/apis/multinic.dev/v1/ippools', `multinic.dev/host=${host}`)) < NICS) await sleep(10);
 }
 
@@ -138,7 +138,7 @@ async function run(nodes: number): Promise<Record<string, number>> {
   const env = await startTestEnv({ controllerManager: false });
   let controller: Running | undefined;
   try {
-    const rest = await KubeRest.create(env.kubeConfig, { maxSockets: 32 });
+    const rest = new KubeClient(env.kubeConfig, { maxSockets: 32 });
     const created = Date.now();
     await createHosts(rest, Array.from({ length: nodes }, (_, i) => i));
     const createS = (Date.now() - created) / 1_000;

@@ -2,19 +2,17 @@
 // Workers run only on the leader and only after every cache has synced.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { Backoff } from './backoff.js';
+import { Backoff, Informer, KubeClient, stripManagedFields, type InformerHandlers } from '@multinic/kube';
 import { systemClock, type Clock } from './clock.js';
 import type { ControllerConfig } from './config.js';
 import { FIELD_MANAGER, NETWORK_LABEL } from './desired.js';
 import { isErrorCode } from './errors.js';
-import { ResourceCache, stripManagedFields, type CacheHandlers } from './informers.js';
 import { LeaderElector } from './leader.js';
 import { ControllerMetrics } from './metrics.js';
 import { objectKey, type KubeObject } from './objects.js';
 import { RecentWrites } from './recent.js';
 import { NetworkReconciler, type Recents, type Stores } from './reconcile.js';
 import { RESOURCES, type Resource } from './resources.js';
-import { KubeRest } from './rest.js';
 import { WorkQueue } from './queue.js';
 import { Writer } from './writer.js';
 
@@ -88,8 +86,8 @@ export class Controller {
   readonly #o: ControllerOptions;
   readonly #clock: Clock;
   readonly #logger: Logger;
-  readonly #rest: KubeRest;
-  readonly #caches: Record<CacheName, ResourceCache>;
+  readonly #rest: KubeClient;
+  readonly #caches: Record<CacheName, Informer<KubeObject>>;
   readonly #recent: Recents = { cidrs: new RecentWrites(), ippools: new RecentWrites(), nads: new RecentWrites() };
   readonly #reconciler: NetworkReconciler;
   readonly #elector: LeaderElector | undefined;
@@ -101,7 +99,7 @@ export class Controller {
   #reconciles = 0;
   #failures = 0;
 
-  private constructor(options: ControllerOptions, rest: KubeRest) {
+  private constructor(options: ControllerOptions, rest: KubeClient) {
     this.#o = options;
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger;
@@ -125,8 +123,8 @@ export class Controller {
 
   /** A controller that has not started yet (throws CONFIG when the kubeconfig names no cluster). */
   static async create(options: ControllerOptions): Promise<Controller> {
-    const rest = await KubeRest.create(options.kubeConfig, { maxSockets: Math.max(8, options.config.writeConcurrency * 2) });
-    return new Controller(options, rest);
+    const rest = new KubeClient(options.kubeConfig, { maxSockets: Math.max(8, options.config.writeConcurrency * 2) });
+    return Promise.resolve(new Controller(options, rest));
   }
 
   /** create() and start(). */
@@ -176,7 +174,7 @@ export class Controller {
    * (or starts working, without leader election). Resolves once synced, or when stop() is called first.
    */
   async start(): Promise<void> {
-    await Promise.all(Object.values(this.#caches).map((c) => c.start()));
+    for (const cache of Object.values(this.#caches)) cache.start();
     await this.#waitForSync();
     if (this.#stopped) return;
     this.#synced = true;
@@ -186,7 +184,7 @@ export class Controller {
   }
 
   async #waitForSync(): Promise<void> {
-    while (!this.#stopped && !Object.values(this.#caches).every((c) => c.synced)) {
+    while (!this.#stopped && !Object.values(this.#caches).every((c) => c.hasSynced)) {
       await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, 50));
     }
   }
@@ -271,9 +269,9 @@ export class Controller {
     for (const network of this.#caches.networks.list()) this.#enqueue(network.metadata.name);
   }
 
-  #makeCaches(): Record<CacheName, ResourceCache> {
-    const make = (resource: Resource, handlers: CacheHandlers<KubeObject>, extra: { labelSelector?: string; transform?: (o: KubeObject) => void } = {}) =>
-      new ResourceCache({ kubeConfig: this.#o.kubeConfig, rest: this.#rest, resource, logger: this.#logger, clock: this.#clock, handlers, ...extra });
+  #makeCaches(): Record<CacheName, Informer<KubeObject>> {
+    const make = (resource: Resource, handlers: InformerHandlers<KubeObject>, extra: { labelSelector?: string; transform?: (o: KubeObject) => void } = {}) =>
+      new Informer<KubeObject>({ client: this.#rest, resource, log: this.#logger, clock: this.#clock, backoff: { baseMs: 500, maxMs: 30_000 }, handlers, ...extra });
     const networkOf = {
       cidrs: (o: KubeObject) => o.metadata.name,
       ippools: (o: KubeObject) => (o.spec as { network?: string } | undefined)?.network,
@@ -295,7 +293,7 @@ export class Controller {
    * count only together, so an event of one whose partner is not cached changes nothing and is skipped (a joining
    * node then costs one reconcile, not two).
    */
-  #fanOut(name: CacheName): CacheHandlers<KubeObject> {
+  #fanOut(name: CacheName): InformerHandlers<KubeObject> {
     const prints = new Fingerprints();
     const print = PRINTS[name];
     const partner = name === 'nodes' ? 'hostInterfaces' : name === 'hostInterfaces' ? 'nodes' : undefined;
@@ -316,7 +314,7 @@ export class Controller {
   }
 
   /** Objects the controller generates: a relevant change enqueues their network; writes it awaits are settled. */
-  #owned(name: 'cidrs' | 'ippools' | 'nads', networkOf: (o: KubeObject) => string | undefined): CacheHandlers<KubeObject> {
+  #owned(name: 'cidrs' | 'ippools' | 'nads', networkOf: (o: KubeObject) => string | undefined): InformerHandlers<KubeObject> {
     const prints = new Fingerprints();
     const print = PRINTS[name];
     const recent = this.#recent[name];

@@ -1,15 +1,9 @@
 // Adapter errors are typed: a code the caller can branch on, the HTTP status when there is one, and the cause.
+// API calls fail with @multinic/kube's KubeError; the controller's own refusals (not the leader, a bad
+// configuration) are ControllerErrors with the same shape, and isErrorCode asks either.
+import { KubeError, type KubeErrorCode } from '@multinic/kube';
 
-export type ControllerErrorCode =
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'ALREADY_EXISTS'
-  | 'FORBIDDEN'
-  | 'INVALID'
-  | 'UNAVAILABLE'
-  | 'API_ERROR'
-  | 'CONFIG'
-  | 'NOT_LEADER';
+export type ControllerErrorCode = KubeErrorCode | 'NOT_LEADER';
 
 export class ControllerError extends Error {
   override readonly name = 'ControllerError';
@@ -25,15 +19,5 @@ export class ControllerError extends Error {
 }
 
 export function isErrorCode(err: unknown, code: ControllerErrorCode): boolean {
-  return err instanceof ControllerError && err.code === code;
-}
-
-/** The code of an API answer. 409 is CONFLICT for an update and ALREADY_EXISTS for a create (reason says which). */
-export function codeOfStatus(status: number, reason: string | undefined): ControllerErrorCode {
-  if (status === 404) return 'NOT_FOUND';
-  if (status === 409) return reason === 'AlreadyExists' ? 'ALREADY_EXISTS' : 'CONFLICT';
-  if (status === 401 || status === 403) return 'FORBIDDEN';
-  if (status === 400 || status === 422) return 'INVALID';
-  if (status === 429 || status >= 500 || status === 0) return 'UNAVAILABLE';
-  return 'API_ERROR';
+  return (err instanceof ControllerError || err instanceof KubeError) && err.code === code;
 }

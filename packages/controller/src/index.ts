@@ -11,8 +11,8 @@ export { networkStatus, newProblems, problemOfPlan, statusEqual, summarizeRoutes
 export type { Problem, ProblemReason, StatusInput } from './status.js';
 export { WorkQueue } from './queue.js';
 export type { WorkQueueOptions } from './queue.js';
-export { Backoff } from './backoff.js';
-export type { BackoffOptions } from './backoff.js';
+export { Backoff } from '@multinic/kube';
+export type { BackoffOptions } from '@multinic/kube';
 export { systemClock } from './clock.js';
 export type { CancelTimer, Clock } from './clock.js';
 export { ManualClock } from './testing.js';

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { rfc3339Micro, type CancelTimer, type Clock } from './clock.js';
 import { isErrorCode } from './errors.js';
 import { collectionPath, objectPath, RESOURCES } from './resources.js';
-import type { KubeRest } from './rest.js';
+import type { KubeClient } from '@multinic/kube';
 
 export interface LeaseSpec {
   holderIdentity?: string;
@@ -25,7 +25,7 @@ interface Lease {
 }
 
 export interface LeaderElectorOptions {
-  readonly rest: KubeRest;
+  readonly rest: KubeClient;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly name: string;

@@ -1,8 +1,8 @@
 // The process: configuration (once), logger, kubeconfig, controller, probe server, signals.
 import { hostname } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
 import { formatProblem } from '@multinic/crd-types';
-import { parseConfig, type ControllerConfig } from './config.js';
+import { loadKubeConfig } from '@multinic/kube';
+import { parseConfig } from './config.js';
 import { Controller } from './controller.js';
 import { createLogger } from './logger.js';
 import { ControllerMetrics } from './metrics.js';
@@ -18,13 +18,6 @@ export interface MainIO {
   readonly stopSignal: Promise<string>;
 }
 
-function loadKubeConfig(config: ControllerConfig): KubeConfig {
-  const kc = new KubeConfig();
-  if (config.kubeconfig !== undefined) kc.loadFromFile(config.kubeconfig);
-  else kc.loadFromDefault();
-  return kc;
-}
-
 /** Runs the controller until a stop signal; returns the exit code. */
 export async function main(io: MainIO): Promise<number> {
   const parsed = parseConfig({ argv: io.argv, env: io.env, defaultIdentity: `${hostname()}_${process.pid}` });
@@ -37,7 +30,7 @@ export async function main(io: MainIO): Promise<number> {
   const metrics = new ControllerMetrics({ defaultMetrics: true });
   let controller: Controller;
   try {
-    controller = await Controller.create({ kubeConfig: loadKubeConfig(config), config, logger, metrics });
+    controller = await Controller.create({ kubeConfig: loadKubeConfig({ file: config.kubeconfig, fallback: 'default' }), config, logger, metrics });
   } catch (err) {
     logger.error({ err }, 'cannot start: check the kubeconfig');
     return EXIT.failed;

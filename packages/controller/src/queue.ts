@@ -3,7 +3,7 @@
 // - a key is handed to one worker at a time; added again while being processed, it is queued again once
 //   the worker calls done(), so a change that arrives during a reconcile is never lost;
 // - addRateLimited() retries a key after a capped exponential backoff; forget() resets it after a success.
-import type { Backoff } from './backoff.js';
+import type { Backoff } from '@multinic/kube';
 import type { CancelTimer, Clock } from './clock.js';
 
 export interface WorkQueueOptions<K> {

@@ -6,12 +6,12 @@ import { ControllerError, isErrorCode } from './errors.js';
 import type { ControllerMetrics } from './metrics.js';
 import type { KubeObject } from './objects.js';
 import { apiVersionOf, collectionPath, objectPath, RESOURCES, type Resource } from './resources.js';
-import type { KubeRest } from './rest.js';
+import type { KubeClient } from '@multinic/kube';
 
 export const APPLY_PATCH = 'application/apply-patch+yaml';
 
 export interface WriterOptions {
-  readonly rest: KubeRest;
+  readonly rest: KubeClient;
   readonly metrics: ControllerMetrics;
   readonly fieldManager: string;
   readonly canWrite: () => boolean;

@@ -1,12 +1,12 @@
 // Shared by the integration tests: a real control plane (testenv), a raw API client, fixtures, and waiting.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { KubeClient } from '@multinic/kube';
 import { pino } from 'pino';
 import { eventually, startTestEnv, type TestEnv } from '@multinic/testenv';
 import { Controller, makeConfig, type ControllerConfigInput } from '../src/index.js';
 import { isErrorCode } from '../src/errors.js';
 import type { KubeList, KubeObject } from '../src/objects.js';
 import { collectionPath, objectPath, RESOURCES, type Resource } from '../src/resources.js';
-import { KubeRest } from '../src/rest.js';
 
 export { RESOURCES, eventually };
 
@@ -14,14 +14,14 @@ export const LEASE_NAMESPACE = 'multinic-system';
 
 export async function startEnv(options: { serviceAccounts?: { namespace: string; name: string }[] } = {}): Promise<{ env: TestEnv; api: Api }> {
   const env = await startTestEnv(options.serviceAccounts === undefined ? {} : { serviceAccounts: options.serviceAccounts });
-  const api = new Api(await KubeRest.create(env.kubeConfig));
+  const api = new Api(new KubeClient(env.kubeConfig));
   await api.create(RESOURCES.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: LEASE_NAMESPACE } });
   return { env, api };
 }
 
 /** A thin test client: create, read, list, patch, delete. */
 export class Api {
-  constructor(readonly rest: KubeRest) {}
+  constructor(readonly rest: KubeClient) {}
 
   create(resource: Resource, obj: KubeObject): Promise<KubeObject> {
     return this.rest.request({ method: 'POST', path: collectionPath(resource, obj.metadata.namespace), body: obj });

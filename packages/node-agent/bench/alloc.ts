@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { computePlan } from '@multinic/cidr-core';
+import { HOST_LABEL } from '@multinic/crd-types';
 import { type TestEnv, startTestEnv } from '@multinic/testenv';
 
 const NODE = 'bench-node';
@@ -180,7 +181,7 @@ async function createPools(env: TestEnv): Promise<void> {
       group: 'multinic.dev',
       version: 'v1',
       plural: 'ippools',
-      body: { apiVersion: 'multinic.dev/v1', kind: 'IPPool', metadata: { name: p.name }, spec: { network: NETWORK, hostName: NODE, interfaceName: p.interfaceName, podCIDR: p.podCIDR, vlanCIDR: p.vlanCIDR, excludes: p.excludes } },
+      body: { apiVersion: 'multinic.dev/v1', kind: 'IPPool', metadata: { name: p.name, labels: { [HOST_LABEL]: NODE } }, spec: { network: NETWORK, hostName: NODE, interfaceName: p.interfaceName, podCIDR: p.podCIDR, vlanCIDR: p.vlanCIDR, excludes: p.excludes } },
     });
   }
 }

@@ -5,6 +5,8 @@ import type { KubeConfig, KubernetesObject, V1Pod } from '@kubernetes/client-nod
 import type { NetworkPlan } from '@multinic/cidr-core';
 import type { HostNic, HostRouteStatus, MultiNicNetwork, NicClassSpec } from '@multinic/crd-types';
 import { CidrSpecSchema, IPPoolAllocationSchema, IPPoolSpecSchema, MultiNicNetworkSchema, NicClassSpecSchema, formatProblem, parseWith } from '@multinic/crd-types';
+import { APPLY_PATCH, Informer, KubeClient, RESOURCES, collectionPath, hostSelector, nameSelector, objectPath, podsOnNodeSelector } from '@multinic/kube';
+import type { InformerOptions, Resource } from '@multinic/kube';
 import { needsHostRoutes } from '@multinic/netconf';
 import type { Logger } from 'pino';
 import type { AgentConfig } from './config.js';
@@ -15,11 +17,9 @@ import { localHost } from './host.js';
 import { CheckpointWriter, loadCheckpoint } from './ipam/checkpoint/index.js';
 import type { CheckpointMeta } from './ipam/checkpoint/index.js';
 import type { PoolObject } from './ipam/mirror.js';
-import { IPPOOLS_PATH, PoolMirror } from './ipam/mirror.js';
+import { PoolMirror } from './ipam/mirror.js';
 import type { AllocationRecord, PoolSpec } from './ipam/store.js';
 import { AllocationStore } from './ipam/store.js';
-import { APPLY_PATCH, KubeClient } from './kube/client.js';
-import { Watched } from './kube/informer.js';
 import type { MetricsServer } from './metrics.js';
 import { AgentMetrics, serveMetrics } from './metrics.js';
 import { RouteProgrammer } from './routes/programmer.js';
@@ -31,7 +31,6 @@ import type { SocketServer } from './server/socket.js';
 import { serveSocket } from './server/socket.js';
 
 export const FIELD_MANAGER = 'multinic-agent';
-const GROUP_PATH = '/apis/multinic.dev/v1';
 
 export interface AgentOptions {
   readonly config: AgentConfig;
@@ -67,12 +66,12 @@ export class Agent {
   readonly #client: KubeClient;
   readonly #checkpoint: CheckpointWriter;
   readonly #mirror: PoolMirror;
-  readonly #pools: Watched<Obj>;
-  readonly #networks: Watched<Obj>;
-  readonly #nicClasses: Watched<Obj>;
-  readonly #self: Watched<Obj<{ interfaces?: HostNic[] }>>;
-  readonly #pods: Watched<V1Pod> | undefined;
-  readonly #cidrs: Watched<Obj> | undefined;
+  readonly #pools: Informer<Obj>;
+  readonly #networks: Informer<Obj>;
+  readonly #nicClasses: Informer<Obj>;
+  readonly #self: Informer<Obj<{ interfaces?: HostNic[] }>>;
+  readonly #pods: Informer<V1Pod> | undefined;
+  readonly #cidrs: Informer<Obj> | undefined;
   readonly #loops: Periodic[] = [];
   #discovery: Periodic | undefined;
   #routes: Periodic | undefined;
@@ -97,7 +96,7 @@ export class Agent {
     this.#host = options.host ?? localHost();
     this.#clock = options.clock ?? Date.now;
     this.metrics = options.metrics ?? new AgentMetrics();
-    this.#client = new KubeClient(options.kubeConfig, { timeoutMs: this.#cfg.kubeTimeoutMs });
+    this.#client = new KubeClient(options.kubeConfig, { timeoutMs: this.#cfg.kubeTimeoutMs, maxSockets: 8 });
     const meta = (): CheckpointMeta => ({ version: 1, nodeName: this.#cfg.nodeName, pools: this.store.pools(), routeTables: this.#routeTables });
     this.#checkpoint = new CheckpointWriter({
       file: this.checkpointFile,
@@ -117,18 +116,16 @@ export class Agent {
         this.metrics.mirrorPending.set(this.#mirror.pending);
       },
     });
-    const watch = (p: string, fieldSelector?: string): { client: KubeClient; path: string; log: Logger; fieldSelector?: string } => ({
-      client: this.#client,
-      path: p,
-      log: this.#log,
-      ...(fieldSelector === undefined ? {} : { fieldSelector }),
-    });
-    this.#pools = new Watched(watch(IPPOOLS_PATH));
-    this.#networks = new Watched(watch(`${GROUP_PATH}/multinicnetworks`));
-    this.#nicClasses = new Watched(watch(`${GROUP_PATH}/nicclasses`));
-    this.#self = new Watched(watch(`${GROUP_PATH}/hostinterfaces`, `metadata.name=${this.#cfg.nodeName}`));
-    this.#pods = this.#cfg.gc.enabled ? new Watched<V1Pod>(watch('/api/v1/pods', `spec.nodeName=${this.#cfg.nodeName}`)) : undefined;
-    this.#cidrs = this.#cfg.routes.enabled ? new Watched(watch(`${GROUP_PATH}/cidrs`)) : undefined;
+    const node = this.#cfg.nodeName;
+    const watch = <T extends KubernetesObject>(resource: Resource, selectors: { labelSelector?: string; fieldSelector?: string } = {}): Informer<T> =>
+      new Informer<T>({ client: this.#client, resource, log: this.#log, backoff: { baseMs: 1_000, maxMs: 30_000 }, ...selectors } satisfies InformerOptions<T>);
+    // This node's IPPools and pods only: the API server filters, so other nodes' objects never reach this process.
+    this.#pools = watch(RESOURCES.ippools, { labelSelector: hostSelector(node) });
+    this.#networks = watch(RESOURCES.networks);
+    this.#nicClasses = watch(RESOURCES.nicClasses);
+    this.#self = watch(RESOURCES.hostInterfaces, { fieldSelector: nameSelector(node) });
+    this.#pods = this.#cfg.gc.enabled ? watch<V1Pod>(RESOURCES.pods, { fieldSelector: podsOnNodeSelector(node) }) : undefined;
+    this.#cidrs = this.#cfg.routes.enabled ? watch(RESOURCES.cidrs) : undefined;
   }
 
   get checkpointFile(): string {
@@ -155,6 +152,7 @@ export class Agent {
       routes: apiRoutes(this.#apiContext()),
       observe: (call, status, seconds) => this.metrics.requests.observe({ call, status: String(status) }, seconds),
       onError: (err) => this.#log.error({ err }, 'request failed'),
+      onAborted: (err) => this.#log.debug({ err: String(err) }, 'a client went away before its answer'),
     });
     this.#owner = true;
     this.#pools.onChange(() => this.#applyPools());
@@ -337,7 +335,7 @@ export class Agent {
     if (text === this.#appliedNics) return;
     await this.#client.request({
       method: 'PATCH',
-      path: `${GROUP_PATH}/hostinterfaces/${this.#cfg.nodeName}`,
+      path: objectPath(RESOURCES.hostInterfaces, this.#cfg.nodeName),
       query: { fieldManager: FIELD_MANAGER, force: 'true' },
       contentType: APPLY_PATCH,
       body: { apiVersion: 'multinic.dev/v1', kind: 'HostInterface', metadata: { name: this.#cfg.nodeName }, spec: { hostName: this.#cfg.nodeName, interfaces: result.nics } },
@@ -377,7 +375,7 @@ export class Agent {
 
   /** UIDs of this node's pods, listed from the API server now (not from the watch's copy). */
   async #listPodUids(): Promise<Set<string | undefined>> {
-    const list = await this.#client.request<{ items?: V1Pod[] }>({ method: 'GET', path: '/api/v1/pods', query: { fieldSelector: `spec.nodeName=${this.#cfg.nodeName}` } });
+    const list = await this.#client.request<{ items?: V1Pod[] }>({ method: 'GET', path: collectionPath(RESOURCES.pods), query: { fieldSelector: podsOnNodeSelector(this.#cfg.nodeName) } });
     return new Set((list.items ?? []).map((p) => p.metadata?.uid));
   }
 
@@ -430,7 +428,7 @@ export class Agent {
     if (text === this.#routeStatus) return;
     await this.#client.request({
       method: 'PATCH',
-      path: `${GROUP_PATH}/hostinterfaces/${this.#cfg.nodeName}/status`,
+      path: `${objectPath(RESOURCES.hostInterfaces, this.#cfg.nodeName)}/status`,
       query: { fieldManager: FIELD_MANAGER, force: 'true' },
       contentType: APPLY_PATCH,
       body: { apiVersion: 'multinic.dev/v1', kind: 'HostInterface', metadata: { name: this.#cfg.nodeName }, status: { routes: statuses } },
@@ -463,6 +461,14 @@ export class Agent {
   /** Resolves once the IPPool informer has listed and the pools were applied. */
   async poolsSynced(): Promise<void> {
     await this.#pools.synced();
+  }
+
+  /** What the API server sent this agent: the names in its IPPool and pod caches (for tests and debugging). */
+  watched(): { readonly pools: string[]; readonly pods: string[] } {
+    return {
+      pools: this.#pools.list().map((o) => o.metadata?.name ?? ''),
+      pods: (this.#pods?.list() ?? []).map((p) => `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`),
+    };
   }
 
   get metricsPort(): number | undefined {

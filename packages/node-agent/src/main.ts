@@ -1,6 +1,7 @@
 // The entry point as a function: configuration, logger, Kubernetes client, agent, signals → exit code.
 import { readFileSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { loadKubeConfig } from '@multinic/kube';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { Agent } from './agent.js';
@@ -16,14 +17,11 @@ export interface MainIo {
 }
 
 function kubeConfigFor(config: AgentConfig): KubeConfig {
-  const kc = new KubeConfig();
   try {
-    if (config.kubeconfig !== undefined) kc.loadFromFile(config.kubeconfig);
-    else kc.loadFromCluster();
+    return loadKubeConfig({ file: config.kubeconfig, fallback: 'in-cluster' });
   } catch (err) {
     throw new AgentStartError('KUBECONFIG', `cannot load the Kubernetes client configuration (${config.kubeconfig ?? 'in-cluster'}): ${(err as Error).message}`, { cause: err });
   }
-  return kc;
 }
 
 /** Resolves on the first SIGTERM or SIGINT. */

@@ -13,7 +13,7 @@ import { pino } from 'pino';
 import { Agent } from '../src/agent.js';
 import { AgentConfigSchema } from '../src/config.js';
 import { DEFAULT_EXCLUDE_NAMES } from '../src/discovery/nics.js';
-import type { KubeClient } from '../src/kube/client.js';
+import type { KubeClient } from '@multinic/kube';
 import { GROUP, SocketClient, TestHost, allocateRequest, createNetwork, eventually, ip, kube, mirroredAllocations } from './helpers.js';
 
 const NODE = 'node1';
@@ -377,5 +377,21 @@ describe('discovery follows the host', () => {
     });
     expect((await theAgent().metrics.routeErrors.get()).values.find((v) => v.labels['network'] === 'net-c')?.value).toBeGreaterThan(0);
     expect(Object.keys(theAgent().routeTables())).toEqual(['net-c']);
+  });
+});
+
+describe('watch scope', () => {
+  it('IPPools and pods of other nodes never reach the agent\'s caches: the API server filters by label and field', async () => {
+    const pod = (name: string, nodeName: string): Record<string, unknown> => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { nodeName, containers: [{ name: 'c', image: 'example.invalid/none' }] } });
+    // The other node's pod first: one watch delivers in order, so once ours is cached, theirs would have been too.
+    await client.request({ method: 'POST', path: '/api/v1/namespaces/default/pods', body: pod('elsewhere', 'node-other') });
+    await client.request({ method: 'POST', path: '/api/v1/namespaces/default/pods', body: pod('here', NODE) });
+    const all = await client.request<{ items: { metadata: { name: string }; spec: { hostName: string } }[] }>({ method: 'GET', path: `${GROUP}/ippools` });
+    const mine = all.items.filter((p) => p.spec.hostName === NODE).map((p) => p.metadata.name).sort();
+    expect(mine.length).toBeGreaterThan(0);
+    expect(all.items.length).toBeGreaterThan(mine.length);
+    await eventually(() => expect(theAgent().watched().pods).toContain('default/here'));
+    expect(theAgent().watched().pods).not.toContain('default/elsewhere');
+    await eventually(() => expect([...theAgent().watched().pools].sort()).toEqual(mine));
   });
 });

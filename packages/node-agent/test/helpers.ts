@@ -6,10 +6,11 @@ import * as http from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { PlanHost } from '@multinic/cidr-core';
 import { computePlan } from '@multinic/cidr-core';
+import { HOST_LABEL, INTERFACE_LABEL, NETWORK_LABEL } from '@multinic/crd-types';
+import { KubeClient } from '@multinic/kube';
 import { addNetns, deleteNetns, eventually as pollEventually } from '@multinic/testenv';
 import type { HostOps, SysfsReadings } from '../src/index.js';
 import { run } from '../src/index.js';
-import { KubeClient } from '../src/kube/client.js';
 
 export function ip(args: readonly string[]): string {
   return execFileSync('ip', [...args], { encoding: 'utf8' });
@@ -129,7 +130,7 @@ export async function createNetwork(client: KubeClient, fx: NetworkFixture): Pro
       body: {
         apiVersion: 'multinic.dev/v1',
         kind: 'IPPool',
-        metadata: { name: pool.name },
+        metadata: { name: pool.name, labels: { [NETWORK_LABEL]: fx.name, [HOST_LABEL]: pool.hostName, [INTERFACE_LABEL]: pool.interfaceName } },
         spec: { network: fx.name, hostName: pool.hostName, interfaceName: pool.interfaceName, podCIDR: pool.podCIDR, vlanCIDR: pool.vlanCIDR, excludes: pool.excludes },
       },
     });

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { AllocateResponse } from '@multinic/crd-types';
 import { startTestEnv, type TestEnv } from '@multinic/testenv';
-import type { KubeClient } from '../src/kube/client.js';
+import type { KubeClient } from '@multinic/kube';
 import { SocketClient, allocateRequest, createNetwork, eventually, kube, mirroredAllocations } from './helpers.js';
 
 const NODE = 'node-r';

@@ -3,12 +3,10 @@
 // the read resourceVersion, and on 409 read again. While the API server is unreachable the pools stay dirty and the
 // loop retries with backoff, so the mirror catches up by itself.
 import type { IPPoolAllocation } from '@multinic/crd-types';
+import type { KubeClient } from '@multinic/kube';
+import { Backoff, isKubeError, KubeError, objectPath, RESOURCES } from '@multinic/kube';
 import type { Logger } from 'pino';
-import type { KubeClient } from '../kube/client.js';
-import { KubeError } from '../kube/client.js';
 import type { AllocationRecord } from './store.js';
-
-export const IPPOOLS_PATH = '/apis/multinic.dev/v1/ippools';
 
 export interface PoolObject {
   apiVersion?: string;
@@ -58,7 +56,7 @@ export interface MirrorOptions {
   readonly log: Logger;
   /** Delay between a change and its write (batching); default `DEFAULT_MIRROR_BATCH_MS`. */
   readonly batchMs?: number;
-  /** Backoff after a failed write: starts here, doubles, capped at 5 s. */
+  /** Backoff after a failed write: starts here, doubles, capped at 5 s (or at retryMs when that is longer). */
   readonly retryMs?: number;
   readonly onWrite?: (outcome: 'written' | 'conflict' | 'error' | 'unchanged') => void;
   /**
@@ -73,6 +71,8 @@ export class PoolMirror {
   readonly #dirty = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
+  readonly #retries: Backoff<'flush'>;
+  /** The delay before the next flush after a failed one; 0 after a success. */
   #backoff = 0;
   /** Wall time of the last flush, in ms. */
   #lastFlushMs = 0;
@@ -81,6 +81,8 @@ export class PoolMirror {
 
   constructor(options: MirrorOptions) {
     this.#o = options;
+    const baseMs = options.retryMs ?? 200;
+    this.#retries = new Backoff({ baseMs, maxMs: Math.max(baseMs, 5_000) });
   }
 
   /** Pools whose status is not known to match the state yet. */
@@ -125,8 +127,11 @@ export class PoolMirror {
         this.#o.log.warn({ pool, err: String(err) }, 'mirroring allocations to the IPPool failed; will retry');
       }
     }
-    const base = this.#o.retryMs ?? 200;
-    this.#backoff = failed ? Math.min(this.#backoff > 0 ? this.#backoff * 2 : base, 5_000) : 0;
+    if (failed) this.#backoff = this.#retries.next('flush');
+    else {
+      this.#retries.forget('flush');
+      this.#backoff = 0;
+    }
   }
 
   async #sync(pool: string): Promise<void> {
@@ -134,7 +139,7 @@ export class PoolMirror {
       const result = await this.#attempt(pool, attempt === 0 ? this.#o.cached?.(pool) : undefined);
       if (result !== 'conflict') return;
       this.#o.onWrite?.('conflict');
-      if (attempt >= 20) throw new KubeError(409, `IPPool ${pool}: still conflicting after ${attempt + 1} attempts`);
+      if (attempt >= 20) throw new KubeError('CONFLICT', `IPPool ${pool}: still conflicting after ${attempt + 1} attempts`, { status: 409 });
     }
   }
 
@@ -145,8 +150,8 @@ export class PoolMirror {
     const desired = records.map(toPoolAllocation);
     const obj =
       known ??
-      (await this.#o.client.request<PoolObject>({ method: 'GET', path: `${IPPOOLS_PATH}/${pool}` }).catch((err: unknown) => {
-        if (err instanceof KubeError && err.status === 404) return undefined;
+      (await this.#o.client.request<PoolObject>({ method: 'GET', path: objectPath(RESOURCES.ippools, pool) }).catch((err: unknown) => {
+        if (isKubeError(err, 'NOT_FOUND')) return undefined;
         throw err;
       }));
     if (obj === undefined) return 'done';
@@ -158,9 +163,9 @@ export class PoolMirror {
     }
     const body: PoolObject = { ...obj, status: { ...obj.status, allocations: desired } };
     try {
-      await this.#o.client.request({ method: 'PUT', path: `${IPPOOLS_PATH}/${pool}/status`, body });
+      await this.#o.client.request({ method: 'PUT', path: `${objectPath(RESOURCES.ippools, pool)}/status`, body });
     } catch (err) {
-      if (err instanceof KubeError && err.status === 409) return 'conflict';
+      if (isKubeError(err, 'CONFLICT')) return 'conflict';
       throw err;
     }
     this.#o.onWrite?.('written');
