@@ -225,6 +225,11 @@ export class CheckpointWriter {
     });
   }
 
+  /** Resolves once a background snapshot in progress has landed or failed (at once when there is none). */
+  async snapshotSettled(): Promise<void> {
+    await this.#snapshotting;
+  }
+
   /** Waits for a commit and a background snapshot in progress and closes the files (a later persist() compacts and opens them again). */
   async close(): Promise<void> {
     await this.#coalesced.settled();
