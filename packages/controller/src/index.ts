@@ -15,7 +15,6 @@ export { Backoff } from '@multinic/kube';
 export type { BackoffOptions } from '@multinic/kube';
 export { systemClock } from './clock.js';
 export type { CancelTimer, Clock } from './clock.js';
-export { ManualClock } from './testing.js';
 export { LeaderElector } from './leader.js';
 export type { LeaderElectorOptions } from './leader.js';
 export { ControllerMetrics } from './metrics.js';
