@@ -278,13 +278,39 @@ export class Controller {
       nads: (o: KubeObject) => o.metadata.labels?.[NETWORK_LABEL],
     };
     return {
-      networks: make(RESOURCES.networks, { onAdd: (o) => this.#enqueue(o.metadata.name), onUpdate: (o) => this.#enqueue(o.metadata.name), onDelete: (o) => this.#enqueue(o.metadata.name) }),
+      networks: make(RESOURCES.networks, this.#networkHandlers()),
       hostInterfaces: make(RESOURCES.hostInterfaces, this.#fanOut('hostInterfaces')),
       nodes: make(RESOURCES.nodes, this.#fanOut('nodes'), { transform: slimNode }),
       namespaces: make(RESOURCES.namespaces, this.#fanOut('namespaces'), { transform: slimNamespace }),
       cidrs: make(RESOURCES.cidrs, this.#owned('cidrs', networkOf.cidrs)),
       ippools: make(RESOURCES.ippools, this.#owned('ippools', networkOf.ippools)),
       nads: make(RESOURCES.nads, this.#owned('nads', networkOf.nads), { labelSelector: NETWORK_LABEL }),
+    };
+  }
+
+  /**
+   * Networks decide each other's conflicts (overlapping pod ranges on a shared NIC network): a network that comes,
+   * goes or changes its spec enqueues every network, so one refused for a conflict is planned once the other goes.
+   * A status-only update enqueues just that network.
+   */
+  #networkHandlers(): InformerHandlers<KubeObject> {
+    const prints = new Fingerprints();
+    const print = (o: KubeObject): string => JSON.stringify([o.spec, o.metadata.creationTimestamp, o.metadata.deletionTimestamp]);
+    return {
+      onAdd: (o) => {
+        prints.changed(objectKey(o), print(o));
+        this.#enqueueAll();
+        this.#enqueue(o.metadata.name);
+      },
+      onUpdate: (o) => {
+        if (prints.changed(objectKey(o), print(o))) this.#enqueueAll();
+        this.#enqueue(o.metadata.name);
+      },
+      onDelete: (o) => {
+        prints.forget(objectKey(o));
+        this.#enqueueAll();
+        this.#enqueue(o.metadata.name);
+      },
     };
   }
 

@@ -1,6 +1,6 @@
 // The reconcile of one MultiNicNetwork, level-triggered: read the current state from the caches, compute what
 // should exist (cidr-core for the plan, netconf for the NADs), write only what differs, report status.
-import { computePlan, type NetworkPlan, type PlanConfig, type PlanResult } from '@multinic/cidr-core';
+import { computePlan, networkConflicts, type NetworkClaim, type NetworkConflict, type NetworkPlan, type PlanConfig, type PlanResult } from '@multinic/cidr-core';
 import {
   CidrSpecSchema,
   formatProblem,
@@ -147,6 +147,8 @@ export class NetworkReconciler {
   readonly #d: ReconcilerDeps;
   /** Parsed CIDR specs by cached object (a new version is a new object): a 4,000-entry plan takes ~50 ms to parse. */
   readonly #parsedCidrs = new WeakMap<KubeObject, ParseResult<CidrSpec>>();
+  /** Parsed networks by cached object: every reconcile checks the network against all the others. */
+  readonly #parsedNetworks = new WeakMap<KubeObject, ParseResult<MultiNicNetwork>>();
 
   constructor(deps: ReconcilerDeps) {
     this.#d = deps;
@@ -170,19 +172,51 @@ export class NetworkReconciler {
       this.#d.logger.info({ network: name }, 'the CIDR belongs to an earlier network of this name; waiting for the garbage collector');
       return { requeueAfterMs: 1_000 };
     }
-    const parsed = parseWith(MultiNicNetworkSchema, raw);
+    const parsed = this.#parseNetwork(raw);
     if (!parsed.ok) {
       const problems = parsed.problems.map((p): Problem => ({ reason: 'InvalidSpec', message: formatProblem(p) }));
       await this.#finish(ctx, { plan: cidr?.spec as NetworkPlan | undefined, planApplied: false, problems });
       return {};
     }
     const previous = cidr === undefined ? undefined : this.#parseCidr(cidr);
+    const conflict = this.#conflicts().get(name);
+    if (conflict !== undefined) {
+      // Nothing is written for a refused network: no CIDR, no IPPools, no NADs (what an earlier version wrote stays).
+      const plan = previous?.ok === true ? previous.value : undefined;
+      await this.#finish(ctx, { plan, planApplied: false, problems: [{ reason: 'Conflict', message: conflict.message }] });
+      return {};
+    }
     if (previous !== undefined && !previous.ok) {
       const message = `CIDR ${name} cannot be read, so the plan in force is unknown and nothing was written: ${previous.problems.map(formatProblem).join('; ')}; delete the CIDR only if no pod uses the network`;
       await this.#finish(ctx, { plan: undefined, planApplied: false, problems: [{ reason: 'InvalidCIDR', message }] });
       return {};
     }
     return this.#plan(ctx, { network: parsed.value, cidr, previous: previous?.value });
+  }
+
+  /** The networks refused because their pod range overlaps another's on a shared NIC network (cidr-core decides). */
+  #conflicts(): Map<string, NetworkConflict> {
+    const claims: NetworkClaim[] = [];
+    for (const raw of this.#d.stores.networks.list()) {
+      if (raw.metadata.deletionTimestamp !== undefined) continue;
+      const parsed = this.#parseNetwork(raw);
+      if (!parsed.ok) continue;
+      const name = raw.metadata.name;
+      const cidr = this.#d.recent.cidrs.view(name, this.#d.stores.cidrs.get(name));
+      const previous = cidr === undefined ? undefined : this.#parseCidr(cidr);
+      const plan = previous?.ok === true ? previous.value : undefined;
+      // The subnet in force: a network in use keeps its blocks when its spec changes them (effectiveConfig).
+      const { subnet, masterNets } = effectiveConfig(planConfigOf(parsed.value), plan).config;
+      const inUse = (plan?.cidr ?? []).some((e) => e.hosts.length > 0);
+      claims.push({ name, subnet, masterNets, inUse, createdAt: raw.metadata.creationTimestamp ?? '' });
+    }
+    return networkConflicts(claims);
+  }
+
+  #parseNetwork(raw: KubeObject): ParseResult<MultiNicNetwork> {
+    let parsed = this.#parsedNetworks.get(raw);
+    if (parsed === undefined) this.#parsedNetworks.set(raw, (parsed = parseWith(MultiNicNetworkSchema, raw)));
+    return parsed;
   }
 
   #parseCidr(cidr: KubeObject): ParseResult<CidrSpec> {

@@ -5,7 +5,7 @@ import type { Condition, HostRouteStatus, MultiNicNetworkStatus, RouteStatus } f
 import { rfc3339 } from './clock.js';
 import { jsonEqual } from './objects.js';
 
-export type ProblemReason = 'InvalidSpec' | 'InvalidCIDR' | 'BlocksChanged' | 'CapacityExceeded' | 'InvalidHost';
+export type ProblemReason = 'InvalidSpec' | 'InvalidCIDR' | 'BlocksChanged' | 'CapacityExceeded' | 'InvalidHost' | 'Conflict';
 
 /** One thing wrong with a network, as shown in the Degraded condition and an Event. */
 export interface Problem {

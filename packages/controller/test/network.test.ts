@@ -266,15 +266,15 @@ describe('multinic-controller', () => {
   it.each([
     {
       name: 'net-tiny',
-      spec: { ipam: { type: 'multi-nic-ipam', interfaceBlock: 2, hostBlock: 1 } },
+      spec: { subnet: '172.16.0.0/16', ipam: { type: 'multi-nic-ipam', interfaceBlock: 2, hostBlock: 1 } },
       reason: 'CapacityExceeded',
       message: /has no free host index on 10\.0\.1\.0\/24: hostBlock 1 allows 2 hosts/,
     },
     {
       name: 'net-overfull',
-      spec: { ipam: { type: 'multi-nic-ipam', interfaceBlock: 8, hostBlock: 10 } },
+      spec: { subnet: '172.17.0.0/16', ipam: { type: 'multi-nic-ipam', interfaceBlock: 8, hostBlock: 10 } },
       reason: 'InvalidSpec',
-      message: /interfaceBlock 8 \+ hostBlock 10 do not fit subnet 192\.168\.0\.0\/16/,
+      message: /interfaceBlock 8 \+ hostBlock 10 do not fit subnet 172\.17\.0\.0\/16/,
     },
   ])('a network with a problem ($reason) is Degraded with a readable reason and an Event', async ({ name, spec, reason, message }) => {
     await api.create(RESOURCES.networks, network(name, { namespaces: ['team-a'], ...spec }));
@@ -288,6 +288,29 @@ describe('multinic-controller', () => {
     await api.remove(RESOURCES.networks, name);
   });
 
+  it('a network whose subnet overlaps one in use on a shared NIC network is refused (Conflict, Event, nothing written) until that one goes', async () => {
+    // Issue 23, finding 1: both used to be planned, and their pools handed the same address to two pods.
+    const name = 'net-overlap';
+    await api.create(RESOURCES.networks, network(name, { subnet: '192.168.0.0/17', masterNets: ['10.0.2.0/24'], namespaces: ['team-a'] }));
+    await eventually(async () => {
+      const net = await readNetwork(name);
+      expect(conditionOf(net, 'Ready')).toMatchObject({ status: 'False', reason: 'Conflict' });
+      expect(conditionOf(net, 'Degraded')?.message).toMatch(
+        /pod range 192\.168\.0\.0\/17 overlaps 192\.168\.0\.0\/16 of MultiNicNetwork net-a on master network 10\.0\.2\.0\/24.*net-a keeps them \(it is in use\)/,
+      );
+    });
+    await eventually(async () => expect((await events(name, 'Conflict')).length).toBeGreaterThan(0));
+    await settled(controller);
+    expect(await api.get(RESOURCES.cidrs, name)).toBeUndefined();
+    expect(await pools(name)).toEqual([]);
+    expect(await nadNamespaces(name)).toEqual([]);
+    expect(conditionOf(await readNetwork(), 'Ready')).toMatchObject({ status: 'True' });
+    // The same subnet on a NIC network net-a does not use is another L2 domain: no conflict.
+    await api.create(RESOURCES.networks, network('net-elsewhere', { subnet: '192.168.0.0/17', masterNets: ['10.0.3.0/24'], namespaces: ['team-a'] }));
+    await eventually(async () => expect(conditionOf(await readNetwork('net-elsewhere'), 'Degraded')).toMatchObject({ status: 'False' }));
+    await api.remove(RESOURCES.networks, 'net-elsewhere');
+  });
+
   it('deleting the network garbage-collects its CIDR, IPPools and NADs', async () => {
     expect((await pools()).length).toBeGreaterThan(0);
     await api.remove(RESOURCES.networks, NET);
@@ -296,5 +319,11 @@ describe('multinic-controller', () => {
       expect(await pools()).toEqual([]);
       expect(await nadNamespaces()).toEqual([]);
     });
+  });
+
+  it('the network refused for its overlap is planned once the network it collided with is gone', async () => {
+    await eventually(async () => expect(conditionOf(await readNetwork('net-overlap'), 'Ready')).toMatchObject({ status: 'True' }));
+    expect((await pools('net-overlap')).length).toBeGreaterThan(0);
+    await api.remove(RESOURCES.networks, 'net-overlap');
   });
 });
