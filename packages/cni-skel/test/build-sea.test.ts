@@ -1,7 +1,7 @@
 // build-sea.ts for real: bundles a probe program into Node single executables (with a code cache and with a startup
 // snapshot, with and without --exec-argv) and runs them with an empty environment.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from '@jest/globals';
@@ -24,6 +24,7 @@ interface Report {
   readonly zod: string;
 }
 
+/** Builds into dist-<name>/bin/sea-probe; the intermediates go to build/sea (the default) unless flags say otherwise. */
 function buildAndRun(name: string, flags: readonly string[]): Report {
   const out = `dist-${name}/bin/sea-probe`;
   execFileSync(process.execPath, [script, '--entry', 'sea-probe.ts', '--out', out, ...flags], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000 });
@@ -37,8 +38,13 @@ describe('build-sea', () => {
     expect(report).toEqual({ execArgv: [], args: ['a', '--b'], child: 'child ran', http: 'function', fromSnapshot: false, zod: 'must be at most 128 characters long' });
   }, 180_000);
 
+  it('leaves only the executable where --out points; bundle, blob and stamp go to the work directory (build/sea)', () => {
+    expect(readdirSync(path.join(work, 'dist-cache'), { recursive: true }).sort()).toEqual(['bin', path.join('bin', 'sea-probe')]);
+    expect(readdirSync(path.join(work, 'build', 'sea')).sort()).toEqual(['sea-probe.blob', 'sea-probe.cjs', 'sea-probe.sea-config.json', 'sea-probe.stamp']);
+  });
+
   it('bundles zod without its locales namespace (half of a plugin bundle); English messages stay', () => {
-    const bundle = readFileSync(path.join(work, 'dist-cache', 'sea', 'sea-probe.cjs'), 'utf8');
+    const bundle = readFileSync(path.join(work, 'build', 'sea', 'sea-probe.cjs'), 'utf8');
     // Strings of two of zod's other locales (Hebrew and Russian).
     expect(bundle).not.toMatch(/[\u0590-\u05FF]/);
     expect(bundle).not.toMatch(/[\u0400-\u04FF]/);
@@ -46,12 +52,12 @@ describe('build-sea', () => {
   });
 
   it('--snapshot runs the top level at build time; child_process and http still work when first used at run time', () => {
-    const report = buildAndRun('snapshot', ['--snapshot']);
+    const report = buildAndRun('snapshot', ['--snapshot', '--work-dir', 'build-snapshot']);
     expect(report).toEqual({ execArgv: [], args: ['a', '--b'], child: 'child ran', http: 'function', fromSnapshot: true, zod: 'must be at most 128 characters long' });
   }, 180_000);
 
   it('--exec-argv makes the executable always run with those Node options', () => {
-    const report = buildAndRun('exec-argv', ['--exec-argv=--max-semi-space-size=16', '--exec-argv=--stack-size=2000']);
+    const report = buildAndRun('exec-argv', ['--exec-argv=--max-semi-space-size=16', '--exec-argv=--stack-size=2000', '--work-dir', 'build-exec-argv']);
     expect(report.execArgv).toEqual(['--max-semi-space-size=16', '--stack-size=2000']);
     expect(report.args).toEqual(['a', '--b']);
   }, 180_000);
