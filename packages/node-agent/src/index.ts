@@ -9,8 +9,6 @@ export { localHost, readSysfs, run } from './host.js';
 export type { HostOps, IpResult } from './host.js';
 export { AllocationStore, attachmentKey } from './ipam/store.js';
 export type { AllocateFailure, AllocateFailureCode, AllocateInput, AllocateOutcome, AllocationRecord, PoolChange, PoolSpec, StoreOutcome } from './ipam/store.js';
-export { CheckpointSchema, CheckpointWriter, applyLogRecords, diffCheckpoint, encodeLogLine, loadCheckpoint, logFileOf, logFilesOf, replayLog } from './ipam/checkpoint/index.js';
-export type { Checkpoint, LoadOptions, LoadedCheckpoint, LogRecord, LogReplay } from './ipam/checkpoint/index.js';
 export { AgentMetrics } from './metrics.js';
 export { assignTables, desiredRoutes, removalBatch, routeBatch, tableName } from './routes/plan.js';
 export type { AssignTablesInput, CurrentState, DesiredRule, NetworkRoutes } from './routes/plan.js';
