@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AuthorizationV1Api, CustomObjectsApi, KubernetesObjectApi, type KubeConfig } from '@kubernetes/client-node';
 import { startTestEnv, type TestEnv } from '@multinic/testenv';
 import { API_NEEDS, chartDir, DENIED, helm, manifestKey, parseManifests, renderChart, toolBinary, type Component, type Manifest } from '../src/index.js';
+import { podBoundToken } from './node-tokens.js';
 import { exec, execOk, NAMESPACE, RELEASE, TEST_DIR, VALUE_SETS } from './support.js';
 
 const MULTINIC_CRDS = ['cidrs.multinic.dev', 'hostinterfaces.multinic.dev', 'ippools.multinic.dev', 'multinicnetworks.multinic.dev', 'nicclasses.multinic.dev'];
@@ -55,7 +56,7 @@ describe('helm install', () => {
   it('creates every object the chart renders', async () => {
     const api = KubernetesObjectApi.makeApiClient(started().kubeConfig);
     expect(installed.map((m) => m.kind).sort()).toEqual(
-      ['ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ConfigMap', 'DaemonSet', 'Deployment', 'PodDisruptionBudget', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'Service', 'ServiceAccount', 'ServiceAccount'].sort(),
+      ['ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ConfigMap', 'DaemonSet', 'Deployment', 'PodDisruptionBudget', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'Service', 'ServiceAccount', 'ServiceAccount', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'].sort(),
     );
     const missing: string[] = [];
     for (const m of installed) {
@@ -162,7 +163,8 @@ describe('RBAC for real (SubjectAccessReview against the installed chart)', () =
     const admin = e.kubeConfig.makeApiClient(CustomObjectsApi);
     const pool = { apiVersion: 'multinic.dev/v1', kind: 'IPPool', metadata: { name: 'net-a-node-1-eth1' }, spec: { network: 'net-a', hostName: 'node-1', interfaceName: 'eth1', podCIDR: '10.9.1.0/26', vlanCIDR: '10.9.0.0/18', excludes: [] } };
     await admin.createClusterCustomObject({ group: 'multinic.dev', version: 'v1', plural: 'ippools', body: pool });
-    const agent = (await e.serviceAccountKubeConfig(NAMESPACE, SA.agent)).makeApiClient(CustomObjectsApi);
+    // The token of an agent pod on node-1, as its projected volume has it (the chart's node restriction needs one).
+    const agent = (await podBoundToken(e, { namespace: NAMESPACE, serviceAccount: SA.agent, pod: 'agent-node-1', node: 'node-1' })).kubeConfig.makeApiClient(CustomObjectsApi);
     const ref = { group: 'multinic.dev', version: 'v1', plural: 'ippools', name: pool.metadata.name };
     const current = (await agent.getClusterCustomObject(ref)) as typeof pool & { metadata: { resourceVersion: string } };
     const allocation = { address: '10.9.1.1', containerID: 'c1', interface: 'net1-0', podName: 'p', podNamespace: 'default', podUID: 'u1' };
