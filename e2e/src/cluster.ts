@@ -391,6 +391,46 @@ export class Cluster {
   }
 
   /** Tears everything down: pods' namespaces, agents, relays, controller, hosts, switch, control plane, files. */
+  /**
+   * Every address held by more than one allocation on one NIC network, across all IPPools of all networks (the
+   * invariant an IPAM must never break); empty when the record is sound. A NIC network is the HostInterface
+   * `netAddress` of the pool's (host, interface).
+   */
+  async addressesHeldTwice(): Promise<string[]> {
+    const api = this.kubeConfig.makeApiClient(CustomObjectsApi);
+    type HostInterfaces = { items: { metadata: { name: string }; spec?: { interfaces?: { interfaceName?: string; netAddress?: string }[] } }[] };
+    // Lists retried for a while: right after an API server restart custom resources answer 429 until their storage is up.
+    const [his, pools] = await waitFor('the HostInterfaces and IPPools to be listed', async () => [
+      (await api.listClusterCustomObject({ ...MN, plural: 'hostinterfaces' })) as HostInterfaces,
+      (await api.listClusterCustomObject({ ...MN, plural: 'ippools' })) as { items: IPPool[] },
+    ] as const, 60_000);
+    const netOf = new Map(his.items.flatMap((hi) => (hi.spec?.interfaces ?? []).map((nic) => [`${hi.metadata.name}/${nic.interfaceName ?? ''}`, nic.netAddress ?? '?'])));
+    const holders = new Map<string, string[]>();
+    for (const pool of pools.items) {
+      const net = netOf.get(`${pool.spec.hostName}/${pool.spec.interfaceName}`) ?? `${pool.spec.hostName}/${pool.spec.interfaceName}`;
+      for (const a of pool.status?.allocations ?? []) {
+        const key = `${a.address} on ${net}`;
+        holders.set(key, [...(holders.get(key) ?? []), `${pool.metadata.name}:${a.podUID}`]);
+      }
+    }
+    return [...holders].filter(([, h]) => h.length > 1).map(([key, h]) => `${key}: ${h.join(', ')}`);
+  }
+
+  /**
+   * stop(), after looking for addresses held twice: throws, once everything is torn down, if there are any. A
+   * cluster a test already stopped was checked by that test.
+   */
+  async stopChecked(): Promise<void> {
+    if (this.env === undefined) return;
+    let twice: string[] = [];
+    try {
+      twice = await this.addressesHeldTwice();
+    } finally {
+      await this.stop();
+    }
+    if (twice.length > 0) throw new Error(`addresses held twice on one NIC network: ${twice.join('; ')}`);
+  }
+
   async stop(options: { keepFiles?: boolean } = {}): Promise<void> {
     const stops: Promise<void>[] = [];
     if (this.controller !== undefined) stops.push(stopDaemon(this.controller));

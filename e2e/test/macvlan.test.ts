@@ -2,6 +2,7 @@
 // network from their host's blocks, Multus' network-status says so, every pod reaches every other pod on both
 // networks, and deleting pods (CNI DEL through Multus) gives their addresses back.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { CustomObjectsApi } from '@kubernetes/client-node';
 import { Cluster, type Pod } from '../src/cluster.js';
 import { macvlanNetwork, NETWORK } from '../src/network.js';
 import { daemon, run, stopDaemon, waitFor } from '../src/sh.js';
@@ -9,6 +10,7 @@ import { attachments, pingMatrix, type Attachment } from '../src/survey.js';
 
 let cluster: Cluster | undefined;
 const pods: Pod[] = [];
+const MN = { group: 'multinic.dev', version: 'v1' };
 /** The controller's grace for a departed host whose IPPools still hold allocations (600 s by default). */
 const HOST_GRACE_S = 20;
 
@@ -31,7 +33,8 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await cluster?.stop();
+  // The pool-consistency check of issue 23: no address held twice on one NIC network, whatever the tests did.
+  await cluster?.stopChecked();
 }, 120_000);
 
 /** `address podUID` of every allocation in the network's IPPools' status, sorted. */
@@ -97,6 +100,31 @@ describe('macvlan network, 6 pods over 3 hosts', () => {
       expect({ exit: res.code, error: report.error, reported: typeof bps }).toEqual({ exit: 0, error: undefined, reported: 'number' });
     } finally {
       await stopDaemon(server);
+    }
+  });
+});
+
+describe('address safety (issue 23)', () => {
+  it('a second network whose subnet overlaps the first on the same NIC networks is refused (Conflict) and gets no IPPools', async () => {
+    const c = started();
+    const api = c.kubeConfig.makeApiClient(CustomObjectsApi);
+    const first = macvlanNetwork();
+    const name = 'overlapping';
+    const subnet = String(first.spec['subnet']).replace(/\/\d+$/, '/17');
+    await api.createClusterCustomObject({ ...MN, plural: 'multinicnetworks', body: { apiVersion: 'multinic.dev/v1', kind: 'MultiNicNetwork', metadata: { name }, spec: { ...first.spec, subnet } } });
+    try {
+      const ready = await waitFor(`MultiNicNetwork ${name} refused`, async () => {
+        const net = (await api.getClusterCustomObject({ ...MN, plural: 'multinicnetworks', name })) as { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } };
+        const condition = net.status?.conditions?.find((x) => x.type === 'Ready');
+        return condition?.reason === 'Conflict' ? condition : undefined;
+      }, 60_000);
+      expect(ready.status).toBe('False');
+      expect(ready.message).toContain(`overlaps ${String(first.spec['subnet'])} of MultiNicNetwork ${NETWORK}`);
+      expect(await c.ippools(name)).toEqual([]);
+      // The pods of the first network keep exactly their addresses.
+      expect(await c.addressesHeldTwice()).toEqual([]);
+    } finally {
+      await api.deleteClusterCustomObject({ ...MN, plural: 'multinicnetworks', name });
     }
   });
 });
@@ -183,6 +211,7 @@ describe('lifecycle', () => {
   it('teardown deletes every namespace, process and file it created', async () => {
     const c = started();
     const daemons = [c.controller, ...c.hosts.flatMap((h) => [h.agent, h.relay])];
+    expect(await c.addressesHeldTwice()).toEqual([]);
     await c.stop();
     expect(await c.leftoverNamespaces()).toEqual([]);
     expect(daemons.map((d) => d?.child.exitCode !== null || d.child.signalCode !== null)).toEqual(daemons.map(() => true));
