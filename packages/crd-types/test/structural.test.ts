@@ -3,6 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { generateCrds, toStructuralSchema } from '@multinic/crd-types';
 import type { CustomResourceDefinition, JsonObject } from '@multinic/crd-types';
+import { RESERVED_SUBNETS } from '../src/reserved.js';
 
 type Node = JsonObject;
 
@@ -169,9 +170,12 @@ describe('MultiNicNetwork CRD specifics', () => {
     expect(field('ipam')['x-kubernetes-validations']).toBeUndefined();
   });
 
-  it('subnet is checked with the CEL network library and immutable', () => {
+  it('subnet is checked with the CEL network library, refuses the reserved ranges and is immutable', () => {
     const rules = (field('subnet')['x-kubernetes-validations'] as Node[]).map((r) => r['rule']);
-    expect(rules).toEqual(["self == '' || isCIDR(self)", "self == '' || !isCIDR(self) || cidr(self) == cidr(self).masked()", 'self == oldSelf']);
+    const reserved = RESERVED_SUBNETS.map(
+      (r) => `self == '' || !isCIDR(self) || cidr(self).ip().family() != ${r.prefix.includes(':') ? 6 : 4} || !(cidr('${r.prefix}').containsCIDR(self) || cidr(self).containsCIDR('${r.prefix}'))`,
+    );
+    expect(rules).toEqual(["self == '' || isCIDR(self)", "self == '' || !isCIDR(self) || cidr(self) == cidr(self).masked()", ...reserved, 'self == oldSelf']);
     expect((spec['x-kubernetes-validations'] as Node[]).map((r) => r['rule'])).toEqual(['!has(oldSelf.subnet) || has(self.subnet)']);
   });
 
