@@ -1,10 +1,12 @@
 // The process binding of the skeleton: the only place that reads process.env, stdin, and writes stdout.
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, realpathSync } from 'node:fs';
+import path from 'node:path';
 import { startupSnapshot } from 'node:v8';
 import { parseWithoutCompiling } from '@multinic/crd-types';
 import { toCniError } from './errors.js';
 import type { CniResult } from '@multinic/crd-types';
 import { LATEST_CNI_VERSION, runCni } from './skel.js';
+import { DEVELOPMENT_VERSION } from './version.js';
 import type { CniIo, CniPlugin } from './skel.js';
 
 async function readStdin(): Promise<string> {
@@ -77,13 +79,28 @@ async function warmUp(plugin: CniPlugin): Promise<void> {
   await plugin.warmUp?.();
 }
 
+/**
+ * The version of a plugin run as an installed package's `dist/bin.js` (npm): its package.json, next to `dist/`. The
+ * single executable has its version built in and reads nothing.
+ */
+function installedVersion(plugin: CniPlugin): string {
+  if (plugin.version !== DEVELOPMENT_VERSION) return plugin.version;
+  try {
+    const file = path.join(path.dirname(realpathSync(process.argv[1] ?? '')), '..', 'package.json');
+    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : plugin.version;
+  } catch {
+    return plugin.version;
+  }
+}
+
 function runProcess(plugin: CniPlugin): void {
   const exit = (code: number): void => {
     // stdout is a pipe or a file for a CNI plugin: both are written synchronously on Linux, so nothing is lost.
     process.exitCode = code;
     process.stdout.write('', () => process.exit(code));
   };
-  runCni(plugin, processIo()).then(exit, (err: unknown) => {
+  runCni({ ...plugin, version: installedVersion(plugin) }, processIo()).then(exit, (err: unknown) => {
     process.stdout.write(`${JSON.stringify(toCniError(err, LATEST_CNI_VERSION))}\n`);
     exit(1);
   });
