@@ -15,3 +15,14 @@ describe('nextFlushDelay', () => {
     expect(nextFlushDelay({ batchMs: 1000, backoffMs: 400, lastFlushMs: 250 })).toBe(400);
   });
 });
+
+describe('nextFlushDelay for a repair', () => {
+  it('a repair of a foreign write waits only the batch interval, not the pacing after a slow flush', () => {
+    expect(nextFlushDelay({ batchMs: 1000, backoffMs: 0, lastFlushMs: 2_000, urgent: true })).toBe(1000);
+    expect(nextFlushDelay({ batchMs: 1000, backoffMs: 0, lastFlushMs: 2_000 })).toBe(18_000);
+  });
+
+  it('but still backs off while the API server fails', () => {
+    expect(nextFlushDelay({ batchMs: 1000, backoffMs: 3_200, lastFlushMs: 2_000, urgent: true })).toBe(3_200);
+  });
+});
