@@ -215,7 +215,7 @@ describe('the local API', () => {
     const liveAddresses = live.map((l) => l.split(' ')[0]);
     expect(new Set(liveAddresses).size).toBe(live.length);
     expect(live).toHaveLength(2 * (100 + 100));
-    await theAgent().mirrorIdle();
+    await theAgent().hooks.mirrorIdle();
     await eventually(async () => expect(await mirroredAllocations(client, NODE)).toEqual(held()));
   });
 
@@ -259,13 +259,13 @@ describe('pod garbage collection', () => {
     const freedBefore = (await theAgent().metrics.gcFreed.get()).values[0]?.value ?? 0;
     now += 1_000;
     await eventually(async () => {
-      await theAgent().gcNow();
+      await theAgent().hooks.gcNow();
       // Within the grace period nothing is freed, even though the pod is gone.
       expect(held()).toHaveLength(2);
     });
     now += GRACE_MS;
     await eventually(async () => {
-      await theAgent().gcNow();
+      await theAgent().hooks.gcNow();
       expect(held().map((h) => h.split(' ')[1])).toEqual(['c-live']);
     }, 30_000);
     expect((await theAgent().metrics.gcFreed.get()).values[0]?.value).toBe(freedBefore + 1);
@@ -281,8 +281,8 @@ describe('routes', () => {
 
   it('programs the network\'s table (not colliding with a table in use), its rules, and reports the status; idempotent and self-healing', async () => {
     const h = theHost();
-    await theAgent().syncRoutesNow();
-    const table = theAgent().routeTables()['net-a'];
+    await theAgent().hooks.syncRoutesNow();
+    const table = theAgent().hooks.routeTables()['net-a'];
     expect(table).toBe(1001);
     const cidr = await client.request<{ spec: Parameters<typeof routesForHost>[0] }>({ method: 'GET', path: `${GROUP}/cidrs/net-a` });
     const planned = routesForHost(cidr.spec, NODE, 0).map((r) => ({ dst: r.dst, gateway: r.via, dev: r.dev }));
@@ -303,7 +303,7 @@ describe('routes', () => {
     expect(status).toHaveLength(1);
     // Someone deletes a route: the next sync puts it back and changes nothing else.
     ip(['-n', h.ns, 'route', 'del', planned[0]?.dst ?? '', 'table', String(table)]);
-    await theAgent().syncRoutesNow();
+    await theAgent().hooks.syncRoutesNow();
     expect(kernel()).toEqual(planned);
     expect(h.json<KernelRoute[]>(['route', 'show', 'table', '1000']).map((r) => r.dst)).toEqual(['10.99.0.0/24']);
   });
@@ -321,8 +321,8 @@ describe('routes', () => {
     const fresh = await Agent.start({ config, log: pino({ level: 'silent' }), kubeConfig: (env as TestEnv).kubeConfig, host: theHost().ops() });
     try {
       await eventually(async () => {
-        await fresh.syncRoutesNow();
-        expect(fresh.routeTables()).toEqual({ 'net-a': 1001 });
+        await fresh.hooks.syncRoutesNow();
+        expect(fresh.hooks.routeTables()).toEqual({ 'net-a': 1001 });
       });
     } finally {
       await fresh.stop();
@@ -331,14 +331,14 @@ describe('routes', () => {
 
   it('removes the table\'s routes and rules when the network goes away, and leaves other tables alone', async () => {
     const h = theHost();
-    const table = theAgent().routeTables()['net-a'];
+    const table = theAgent().hooks.routeTables()['net-a'];
     await client.request({ method: 'DELETE', path: `${GROUP}/cidrs/net-a` });
     await eventually(async () => {
-      await theAgent().syncRoutesNow();
+      await theAgent().hooks.syncRoutesNow();
       expect(h.json<unknown[]>(['route', 'show', 'table', String(table)])).toEqual([]);
     });
     expect(h.json<{ table: string }[]>(['rule', 'show']).filter((r) => r.table === String(table))).toEqual([]);
-    expect(theAgent().routeTables()).toEqual({});
+    expect(theAgent().hooks.routeTables()).toEqual({});
     expect(h.json<KernelRoute[]>(['route', 'show', 'table', '1000']).map((r) => r.dst)).toEqual(['10.99.0.0/24']);
   });
 });
@@ -370,13 +370,13 @@ describe('discovery follows the host', () => {
     const me: PlanHost = { hostName: NODE, interfaces: [{ interfaceName: 'eth1', netAddress: '10.10.1.0/24', hostIP: '10.10.1.2' }] };
     await createNetwork(client, { name: 'net-l2', subnet: '172.31.0.0/16', hosts: [me, ...peers], vlanMode: 'l2' });
     await eventually(async () => {
-      await theAgent().syncRoutesNow();
+      await theAgent().hooks.syncRoutesNow();
       const routes = (await hostInterface()).status?.routes ?? [];
       expect(routes.map((r) => [r.network, r.status])).toEqual([['net-c', 'Failed']]);
       expect(routes[0]?.message).toMatch(/eth3|Cannot find device/);
     });
     expect((await theAgent().metrics.routeErrors.get()).values.find((v) => v.labels['network'] === 'net-c')?.value).toBeGreaterThan(0);
-    expect(Object.keys(theAgent().routeTables())).toEqual(['net-c']);
+    expect(Object.keys(theAgent().hooks.routeTables())).toEqual(['net-c']);
   });
 });
 
@@ -390,8 +390,8 @@ describe('watch scope', () => {
     const mine = all.items.filter((p) => p.spec.hostName === NODE).map((p) => p.metadata.name).sort();
     expect(mine.length).toBeGreaterThan(0);
     expect(all.items.length).toBeGreaterThan(mine.length);
-    await eventually(() => expect(theAgent().watched().pods).toContain('default/here'));
-    expect(theAgent().watched().pods).not.toContain('default/elsewhere');
-    await eventually(() => expect([...theAgent().watched().pools].sort()).toEqual(mine));
+    await eventually(() => expect(theAgent().hooks.watched().pods).toContain('default/here'));
+    expect(theAgent().hooks.watched().pods).not.toContain('default/elsewhere');
+    await eventually(() => expect([...theAgent().hooks.watched().pools].sort()).toEqual(mine));
   });
 });
