@@ -131,7 +131,7 @@ export class Cluster {
 
   /** The multinic-controller program in the root namespace, with the chart's controller ServiceAccount. */
   startController(kubeconfig = path.join(this.work, 'multinic-controller.kubeconfig')): Daemon {
-    this.controller = daemon('controller', [process.execPath, '--max-semi-space-size=16', path.join(ROOT, 'packages/controller/dist/bin.js'), '--kubeconfig', kubeconfig, '--leader-elect=false', '--http-address', '127.0.0.1', '--http-port', '0', '--event-namespace', RELEASE_NS, '--agent-socket', this.agentSocket, '--log-level', 'info', ...(this.#hostGraceSeconds === undefined ? [] : ['--host-grace-period-seconds', String(this.#hostGraceSeconds)])], path.join(this.work, 'controller.log'));
+    this.controller = daemon('controller', [process.execPath, '--max-semi-space-size=16', path.join(ROOT, 'packages/controller/dist/bin.js'), '--kubeconfig', kubeconfig, '--leader-elect=false', '--http-address', '127.0.0.1', '--http-port', '0', '--event-namespace', 'default', '--agent-socket', this.agentSocket, '--log-level', 'info', ...(this.#hostGraceSeconds === undefined ? [] : ['--host-grace-period-seconds', String(this.#hostGraceSeconds)])], path.join(this.work, 'controller.log'));
     return this.controller;
   }
 
@@ -423,12 +423,28 @@ export class Cluster {
   async stopChecked(): Promise<void> {
     if (this.env === undefined) return;
     let twice: string[] = [];
+    let refused: string[] = [];
     try {
       twice = await this.addressesHeldTwice();
+      refused = this.refusedRequests();
     } finally {
       await this.stop();
     }
     if (twice.length > 0) throw new Error(`addresses held twice on one NIC network: ${twice.join('; ')}`);
+    if (refused.length > 0) throw new Error(`the API server refused the components' requests (the chart's RBAC as rendered is not enough):\n${refused.join('\n')}`);
+  }
+
+  /**
+   * Log lines of the controller and the agents about requests the API server refused for authentication,
+   * authorization or validation: the components run under the chart's RBAC as rendered, which must cover all they do.
+   */
+  refusedRequests(): string[] {
+    const logs = [path.join(this.work, 'controller.log'), ...this.hosts.map((h) => path.join(h.dir, 'agent.log'))];
+    return logs.flatMap((file) => {
+      if (!existsSync(file)) return [];
+      const lines = readFileSync(file, 'utf8').split('\n');
+      return lines.filter((l) => /HTTP (401|403|422)\b|\b403\b|forbidden|unauthorized/i.test(l)).map((l) => `${path.basename(path.dirname(file))}/${path.basename(file)}: ${l.slice(0, 400)}`);
+    });
   }
 
   async stop(options: { keepFiles?: boolean } = {}): Promise<void> {

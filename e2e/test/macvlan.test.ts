@@ -212,6 +212,7 @@ describe('lifecycle', () => {
     const c = started();
     const daemons = [c.controller, ...c.hosts.flatMap((h) => [h.agent, h.relay])];
     expect(await c.addressesHeldTwice()).toEqual([]);
+    expect(c.refusedRequests()).toEqual([]);
     await c.stop();
     expect(await c.leftoverNamespaces()).toEqual([]);
     expect(daemons.map((d) => d?.child.exitCode !== null || d.child.signalCode !== null)).toEqual(daemons.map(() => true));
