@@ -61,8 +61,8 @@ const WRITTEN_HISTORY = 8;
 export interface RepairEvents {
   /** reportingInstance of the Events (the node name). */
   readonly instance: string;
-  /** Milliseconds since the epoch. */
-  readonly now: () => number;
+  /** Milliseconds since the epoch (default Date.now). */
+  readonly now?: () => number;
 }
 
 export interface MirrorOptions {
@@ -266,7 +266,7 @@ export class PoolMirror {
     this.#o.onRepair?.(pool, verdict);
     const ev = this.#o.events;
     if (ev === undefined) return;
-    const now = new Date(ev.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = new Date((ev.now ?? Date.now)()).toISOString().replace(/\.\d{3}Z$/, 'Z');
     try {
       await this.#o.client.request({
         method: 'POST',

@@ -6,6 +6,7 @@ import { IPPoolAllocationSchema, IPPoolSpecSchema, parseWith } from '@multinic/c
 import type { Informer } from '@multinic/kube';
 import type { Logger } from 'pino';
 import type { AllocationRecord, PoolSpec } from '../ipam/store.js';
+import type { PoolObject } from '../ipam/mirror.js';
 import type { AgentMetrics } from '../metrics.js';
 import type { AgentState } from './state.js';
 
@@ -50,6 +51,8 @@ export class PoolSync {
   /** Applies every change of the watched pools from now on (the informer itself is started by the agent). */
   start(): void {
     this.#o.pools.onChange(() => this.#apply());
+    const observe = (obj: PoolObj): void => this.#o.state.observePool(obj as PoolObject);
+    this.#o.pools.on({ onAdd: observe, onUpdate: observe });
   }
 
   #apply(): void {

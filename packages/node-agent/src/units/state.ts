@@ -55,6 +55,7 @@ export class AgentState {
       batchMs: options.mirror.batchMs,
       retryMs: options.mirror.retryMs,
       cached: options.cachedPool,
+      events: { instance: options.nodeName },
       onWrite: (outcome) => {
         this.#metrics.mirrorWrites.inc({ outcome });
         this.#metrics.mirrorPending.set(this.#mirror.pending);
@@ -111,6 +112,11 @@ export class AgentState {
       this.#checkpointError = (err as Error).message;
       throw err;
     }
+  }
+
+  /** An IPPool as the watch sees it: a status someone else overwrote is rewritten from the store (with an Event). */
+  observePool(obj: PoolObject): void {
+    this.#mirror.observe(obj);
   }
 
   /** Tells the mirror these pools changed. */
