@@ -56,6 +56,7 @@ export const API_NEEDS: readonly ApiNeed[] = [
   { component: 'agent', call: 'server-side apply of the route status on its HostInterface', source: 'node-agent/src/agent.ts #reportRoutes', group: MN, resource: 'hostinterfaces/status', verbs: ['patch'], scope: 'cluster', when: 'agent.routes.enabled' },
   { component: 'agent', call: 'informer on CIDRs (the L3 route plan)', source: 'node-agent/src/agent.ts', group: MN, resource: 'cidrs', verbs: ['list', 'watch'], scope: 'cluster', when: 'agent.routes.enabled' },
   { component: 'agent', call: 'informer on the pods of its node (field selector spec.nodeName) for address GC', source: 'node-agent/src/agent.ts #podGc', group: '', resource: 'pods', verbs: ['list', 'watch'], scope: 'cluster', when: 'agent.gc.enabled' },
+  { component: 'agent', call: 'POST of core/v1 Events about IPPools whose status it repaired (cluster-scoped, so into `default`)', source: 'node-agent/src/ipam/mirror.ts #repaired', group: '', resource: 'events', verbs: ['create'], scope: 'default-namespace' },
 ];
 
 export interface DeniedCheck {
@@ -104,7 +105,8 @@ export const DENIED: readonly DeniedCheck[] = [
   { component: 'agent', group: '', resource: 'pods', verb: 'get', namespace: 'default', why: 'the agent lists and watches pods, never gets one' },
   { component: 'agent', group: '', resource: 'pods', verb: 'delete', namespace: 'default', why: 'pods are only read' },
   { component: 'agent', group: 'coordination.k8s.io', resource: 'leases', verb: 'create', namespace: 'release', why: 'the agent does not elect a leader' },
-  { component: 'agent', group: '', resource: 'events', verb: 'create', namespace: 'release', why: 'the agent records no Events' },
+  { component: 'agent', group: '', resource: 'events', verb: 'create', namespace: 'release', why: 'Events only in namespace default' },
+  { component: 'agent', group: '', resource: 'events', verb: 'create', namespace: 'kube-system', why: 'Events only in namespace default' },
   { component: 'controller', group: '', resource: 'pods', verb: 'list', why: 'the controller never looks at pods' },
   { component: 'controller', group: MN, resource: 'ippools/status', verb: 'update', why: 'allocations are the agents\'' },
   { component: 'controller', group: MN, resource: 'hostinterfaces', verb: 'patch', why: 'HostInterfaces are the agents\'' },
