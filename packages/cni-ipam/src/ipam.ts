@@ -10,7 +10,7 @@ import { hostLocalConfig, parseHostLocalConf } from './host-local.js';
 import { AgentClient } from './agent-client.js';
 import { podOf, podRequestOf } from './inputs.js';
 import type { PodRequest } from './inputs.js';
-import { reserve } from './reserve.js';
+import { NO_POD_UID, reserve } from './reserve.js';
 import { WARM_UP, WARM_UP_ARGS, warmUpAgentCalls } from './warm-up.js';
 import { agentGc, agentStatus, compareWithPrevResult, heldAllocations } from './verbs.js';
 
@@ -147,12 +147,11 @@ const agentMode: Modal = {
   async del(args, { log }) {
     const { conf, client } = setup(args);
     const podUID = args.args['K8S_POD_UID'];
-    const answer = await client.release({
-      network: conf.network,
-      containerID: args.containerId,
-      ifname: args.ifname,
-      ...(podUID === undefined || podUID === '' ? {} : { podUID }),
-    });
+    if (podUID === undefined || podUID === '') {
+      log.warn(NO_POD_UID);
+      return;
+    }
+    const answer = await client.release({ network: conf.network, containerID: args.containerId, ifname: args.ifname, podUID });
     log.debug('released', { released: answer.released });
   },
   async check(args) {

@@ -24,15 +24,17 @@ export interface Reservation {
   readonly allocated: AllocateResponse;
 }
 
+/**
+ * What DEL says when CNI_ARGS has no K8S_POD_UID: the agent releases an attachment only for the pod that holds it,
+ * and its pod garbage collector frees the addresses once that pod is gone.
+ */
+export const NO_POD_UID =
+  'DEL without K8S_POD_UID in CNI_ARGS: the agent releases an attachment only for its own pod, so nothing is released now; its pod garbage collector frees the addresses once the pod is gone';
+
 /** Releases an attachment's addresses; failures are logged, never thrown (used while undoing a failed ADD). */
-export async function releaseQuietly(client: AgentClient, attachment: Attachment & { readonly podUID?: string; readonly log: Logger }): Promise<void> {
+export async function releaseQuietly(client: AgentClient, attachment: Attachment & { readonly podUID: string; readonly log: Logger }): Promise<void> {
   try {
-    await client.release({
-      network: attachment.network,
-      containerID: attachment.containerId,
-      ifname: attachment.ifname,
-      ...(attachment.podUID === undefined ? {} : { podUID: attachment.podUID }),
-    });
+    await client.release({ network: attachment.network, containerID: attachment.containerId, ifname: attachment.ifname, podUID: attachment.podUID });
   } catch (err) {
     attachment.log.error('could not release the addresses of a failed ADD; the agent garbage-collects them', { err });
   }

@@ -2,7 +2,7 @@
 // NICs and allocates addresses, the reference plugins create the interfaces, `ip` applies the pod routes.
 import { existsSync } from 'node:fs';
 import type { Allocation, CniResult, MultiNicNetwork } from '@multinic/crd-types';
-import { AgentClient, AgentUnreachableError, WARM_UP, WARM_UP_ARGS, agentGc, agentStatus, compareWithPrevResult, heldAllocations, podOf, podRequestOf, releaseQuietly, reserve, warmUpAgentCalls } from '@multinic/cni-ipam';
+import { AgentClient, AgentUnreachableError, WARM_UP, WARM_UP_ARGS, agentGc, agentStatus, compareWithPrevResult, heldAllocations, NO_POD_UID, podOf, podRequestOf, releaseQuietly, reserve, warmUpAgentCalls } from '@multinic/cni-ipam';
 import type { PodRequest } from '@multinic/cni-ipam';
 import { BUILD_VERSION, invalidConfig } from '@multinic/cni-skel';
 import type { CniFailure } from '@multinic/cni-skel';
@@ -137,13 +137,11 @@ async function del(args: DelArgs, ctx: HandlerContext): Promise<void> {
   const failures = await teardown(conf, args, allocations, ctx);
   if (unreachable !== undefined) throw unreachable;
   const podUID = args.args['K8S_POD_UID'];
-  const released = await client.release({
-    network: attachment.network,
-    containerID: attachment.containerId,
-    ifname: attachment.ifname,
-    ...(podUID === undefined || podUID === '' ? {} : { podUID }),
-  });
-  ctx.log.debug('DEL: released', { released: released.released });
+  if (podUID === undefined || podUID === '') ctx.log.warn(NO_POD_UID);
+  else {
+    const released = await client.release({ network: attachment.network, containerID: attachment.containerId, ifname: attachment.ifname, podUID });
+    ctx.log.debug('DEL: released', { released: released.released });
+  }
   const [first] = failures;
   if (first !== undefined) throw first;
 }

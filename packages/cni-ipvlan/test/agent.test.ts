@@ -268,7 +268,7 @@ describe('multi-nic with the node agent', () => {
     try {
       const add = await cni('ADD', { netns: pod.path, stdin: nad('1.0.0'), containerId: 'lost' });
       expect(add.status).toBe(0);
-      const released = await new AgentClient({ socketPath: SOCKET }).release({ network: NETWORK, containerID: 'lost', ifname: 'net1' });
+      const released = await new AgentClient({ socketPath: SOCKET }).release({ network: NETWORK, containerID: 'lost', ifname: 'net1', podUID: 'uid-lost' });
       expect(released.released).toHaveLength(2);
       const del = await cni('DEL', { netns: pod.path, stdin: nad('1.0.0', { prevResult: add.json }), containerId: 'lost' });
       expect(del.status).toBe(0);
@@ -314,7 +314,7 @@ describe('multi-nic with the node agent', () => {
       expect(noLink.status).not.toBe(0);
       expect(String(noLink.json['msg'])).toMatch(/^macvlan CHECK net1-0: /);
       // The agent no longer holds the attachment.
-      await new AgentClient({ socketPath: SOCKET }).release({ network: NETWORK, containerID: 'checked', ifname: 'net1' });
+      await new AgentClient({ socketPath: SOCKET }).release({ network: NETWORK, containerID: 'checked', ifname: 'net1', podUID: 'uid-checked' });
       const noRecord = await check(add.json);
       expect([noRecord.status, noRecord.json['code'], noRecord.json['msg']]).toEqual([1, 999, `the node agent holds no addresses of network ${NETWORK} for container checked interface net1`]);
     } finally {

@@ -47,7 +47,7 @@ describe('node agent wire types', () => {
         ],
       },
     },
-    { what: 'release request', schema: ReleaseRequestSchema, value: { network: 'multinic-ipvlanl3', containerID: 'c0ffee', ifname: 'net1' } },
+    { what: 'release request', schema: ReleaseRequestSchema, value: { network: 'multinic-ipvlanl3', containerID: 'c0ffee', ifname: 'net1', podUID: 'u-1' } },
     { what: 'gc request', schema: GcRequestSchema, value: { network: 'multinic-ipvlanl3', validAttachments: [{ containerID: 'c0ffee', ifname: 'net1' }] } },
     { what: 'lookup request', schema: LookupRequestSchema, value: { network: 'multinic-ipvlanl3', containerID: 'c0ffee', ifname: 'net1' } },
     { what: 'lookup response for an unknown attachment', schema: LookupResponseSchema, value: { allocations: [] } },
@@ -70,5 +70,12 @@ describe('node agent wire types', () => {
     { bad: 'pod interface name too long', value: { ...allocate, nics: [{ ...nics[0], podInterface: 'net1-0123456789ab' }] }, expected: ['nics[0].podInterface: must be at most 15 characters (a Linux interface name)'] },
   ])('rejects an allocate request with $bad', ({ value, expected }) => {
     expect(problems(AllocateRequestSchema, value)).toEqual(expected);
+  });
+
+  it.each([
+    { bad: 'no pod UID (nothing may free "any" attachment)', value: { network: 'n', containerID: 'c0ffee', ifname: 'net1' }, expected: ['podUID: is required'] },
+    { bad: 'an empty pod UID', value: { network: 'n', containerID: 'c0ffee', ifname: 'net1', podUID: '' }, expected: ['podUID: is required: the agent releases an attachment only for the pod that holds it (K8S_POD_UID in CNI_ARGS)'] },
+  ])('rejects a release request with $bad', ({ value, expected }) => {
+    expect(problems(ReleaseRequestSchema, value)).toEqual(expected);
   });
 });

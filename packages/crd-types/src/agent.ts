@@ -118,7 +118,8 @@ export const ReleaseRequestSchema = z.strictObject({
   network: networkField,
   containerID: containerIdField,
   ifname: ifNameField(),
-  podUID: z.string().max(64).optional(),
+  /** The pod the attachment belongs to: only its own attachment is released (CNI_ARGS K8S_POD_UID). */
+  podUID: z.string().min(1, { error: 'is required: the agent releases an attachment only for the pod that holds it (K8S_POD_UID in CNI_ARGS)' }).max(64),
 });
 export type ReleaseRequest = z.output<typeof ReleaseRequestSchema>;
 

@@ -85,7 +85,7 @@ async function allocateAndRelease(o: { agent: http.Agent; socketPath: string; id
   live.add(address);
   await new Promise((resolve) => setImmediate(resolve));
   live.delete(address);
-  const rel = await post(agent, socketPath, '/v1/release', { network: NETWORK, containerID: id, ifname: 'net1' });
+  const rel = await post(agent, socketPath, '/v1/release', { network: NETWORK, containerID: id, ifname: 'net1', podUID: `u-${id}` });
   if (rel.status !== 200) counts.errors += 1;
 }
 

@@ -86,7 +86,7 @@ async function allocate(containerID: string, nics: readonly string[], ips?: stri
 }
 
 async function release(containerID: string): Promise<{ status: number; body: { released: { address: string }[] } }> {
-  return sock.post('/v1/release', { network: 'net-a', containerID, ifname: 'net1' });
+  return sock.post('/v1/release', { network: 'net-a', containerID, ifname: 'net1', podUID: `uid-${containerID}` });
 }
 
 /** `pool/address containerID` of everything the agent holds, sorted. */

@@ -450,6 +450,16 @@ function compareText(a: string, b: string): number {
 
 /** A repeated ADD: the same NICs get the same addresses; anything else is a conflict to resolve with DEL. */
 function repeated(input: AllocateInput, existing: readonly AllocationRecord[]): StoreOutcome<AllocateOutcome> {
+  const holder = existing.find((x) => x.podUID !== input.pod.uid);
+  if (holder !== undefined) {
+    // The attachment is keyed by (network, container, ifname), but it is bound to its pod: another pod reusing the
+    // container ID gets nothing of it.
+    return refuse(
+      'CONFLICT',
+      'pod.uid',
+      `container ${input.containerID} ${input.ifname} belongs to pod ${holder.podNamespace}/${holder.podName} (uid ${holder.podUID}), not to ${input.pod.namespace}/${input.pod.name} (uid ${input.pod.uid}); a container ID is one pod's: release the other attachment (CNI DEL) first`,
+    );
+  }
   const records: AllocationRecord[] = [];
   for (const [i, nic] of input.nics.entries()) {
     const r = existing.find((x) => x.interfaceName === nic.interfaceName);

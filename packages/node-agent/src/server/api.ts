@@ -148,7 +148,7 @@ function releaseHandler(ctx: ApiContext): Handler {
     const r = req.value;
     const held = ctx.store.attachment(r.network, r.containerID, r.ifname) ?? [];
     // A podUID that does not match the holder: another pod reuses this container ID; leave it alone.
-    const released = r.podUID !== undefined && held.some((x) => x.podUID !== r.podUID) ? [] : ctx.store.release(r.network, r.containerID, r.ifname);
+    const released = held.some((x) => x.podUID !== r.podUID) ? [] : ctx.store.release(r.network, r.containerID, r.ifname);
     const failed = await persistReleased(ctx, released, 'cni');
     if (failed !== undefined) return failed;
     const response: ReleaseResponse = { released: released.map((x) => ({ interfaceName: x.interfaceName, address: x.address })) };
