@@ -18,6 +18,7 @@ import { httpsGet } from './http.js';
 import { makeKubeConfig, writeKubeconfig } from './kubeconfig.js';
 import { defaultBinDir, findWorkspaceRoot, packageDir, resolveTools } from './paths.js';
 import { freePorts } from './ports.js';
+import { sharedReaper } from './reaper.js';
 import { startProcess, type ManagedProcess, type ProcessSpec } from './proc.js';
 
 /** How to start the control plane. Every field is optional. */
@@ -312,6 +313,7 @@ class Env implements TestEnv {
     this.stopped = true;
     await Promise.all([...this.procs.values()].map((p) => p.stop(0)));
     if (!(this.options.keepWorkDir ?? false)) rmSync(this.workDir, { recursive: true, force: true });
+    if (!(this.options.persistent ?? false) && !(this.options.keepWorkDir ?? false)) sharedReaper().unwatchDir(this.workDir);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -394,6 +396,10 @@ async function startCore(
 export async function startTestEnv(options: TestEnvOptions = {}): Promise<TestEnv> {
   const startedAt = Date.now();
   const layout = await prepare(options);
+  // However this process ends (a failed test, a killed runner), the control plane's directory (etcd's data in RAM on
+  // /dev/shm, certificates, logs) goes with its processes, unless the caller asked to keep it.
+  const reapDir = !(options.persistent ?? false) && !(options.keepWorkDir ?? false);
+  if (reapDir) sharedReaper().watchDir(layout.workDir);
   const sp = specs(layout, options);
   const procs = new Map<string, ManagedProcess>();
   try {
@@ -403,6 +409,8 @@ export async function startTestEnv(options: TestEnvOptions = {}): Promise<TestEn
     return env;
   } catch (err) {
     await Promise.all([...procs.values()].map((p) => p.stop(0)));
+    // The logs of a failed start are kept for the person reading the error.
+    if (reapDir) sharedReaper().unwatchDir(layout.workDir);
     throw startFailure(err, [...procs.values()], layout.workDir);
   }
 }

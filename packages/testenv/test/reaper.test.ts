@@ -1,5 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from '@jest/globals';
 import { spawnReaper } from '../src/reaper.js';
@@ -61,6 +63,26 @@ describe('reaper', () => {
       expect(namespaces()).toContain(released);
     } finally {
       for (const ns of namespaces().filter((n) => n === watched || n === released)) execFileSync('ip', ['netns', 'delete', ns]);
+    }
+  });
+
+  it('deletes the watched directories when its pipe closes, and only those', async () => {
+    const base = mkdtempSync(path.join(tmpdir(), 'mn-reaper-dirs-'));
+    try {
+      const [watched, released] = [path.join(base, 'watched'), path.join(base, 'released')];
+      for (const dir of [watched, released]) {
+        mkdirSync(path.join(dir, 'etcd'), { recursive: true });
+        writeFileSync(path.join(dir, 'etcd', 'db'), 'data');
+      }
+      const reaper = spawnReaper();
+      reaper.watchDir(watched);
+      reaper.watchDir(released);
+      reaper.unwatchDir(released);
+      reaper.close();
+      await eventually(() => expect(existsSync(watched)).toBe(false));
+      expect(existsSync(path.join(released, 'etcd', 'db'))).toBe(true);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
     }
   });
 });

@@ -1,7 +1,7 @@
 // kubectl, helm and Multus against the control plane through the kubeconfig file it writes, the CLI's
 // up/down, and the loud failure when the binaries have not been built.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -104,11 +104,11 @@ describe('the CLI (pnpm testenv up / down)', () => {
 });
 
 describe('teardown when the test process dies', () => {
-  it('Ctrl-C (SIGINT) of a process that started a control plane leaves none of it running', async () => {
+  it('Ctrl-C (SIGINT) of a process that started a control plane leaves none of it running, and removes its directory', async () => {
     const index = path.join(findWorkspaceRoot(), 'packages', 'testenv', 'dist', 'index.js');
     const script = `import { startTestEnv } from ${JSON.stringify(index)};
       const env = await startTestEnv({ crdPaths: [], multusCrd: false });
-      console.log(JSON.stringify(env.pids()));
+      console.log(JSON.stringify({ pids: env.pids(), workDir: env.workDir }));
       setInterval(() => {}, 1000);`;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     const exited = new Promise((resolve) => child.on('exit', resolve));
@@ -119,12 +119,16 @@ describe('teardown when the test process dies', () => {
         if (out.includes('\n')) resolve(out.split('\n')[0] ?? '');
       });
     });
-    const pids = Object.values(JSON.parse(firstLine) as Record<string, number>);
+    const started = JSON.parse(firstLine) as { pids: Record<string, number>; workDir: string };
+    const pids = Object.values(started.pids);
     expect(pids).toHaveLength(3);
     expect(pids.every(running)).toBe(true);
+    expect(existsSync(path.join(started.workDir, 'etcd'))).toBe(true);
     child.kill('SIGINT');
     await exited;
     await until(() => !pids.some(running), 'the components to be killed', 10_000);
+    // etcd's data lives in RAM on /dev/shm: a directory left behind holds memory until reboot (issue 23, finding 8).
+    await until(() => !existsSync(started.workDir), 'the control plane directory to be removed', 10_000);
   });
 });
 
