@@ -1,39 +1,32 @@
-// The process: configuration (once), logger, kubeconfig, controller, probe server, signals.
+// The controller as a daemon: its configuration parser and how it starts (kubeconfig, controller, probe server).
+// @multinic/kube's runDaemon does the rest (--version, the logger, signals, exit codes: 0 after SIGTERM/SIGINT,
+// 2 for a configuration error, 1 when it cannot start or fails while running).
 import { hostname } from 'node:os';
 import { formatProblem } from '@multinic/crd-types';
-import { loadKubeConfig } from '@multinic/kube';
+import { EXIT, binVersion, loadKubeConfig, runDaemon } from '@multinic/kube';
+import type { DaemonIo, DaemonSpec, RunningDaemon } from '@multinic/kube';
+import type { Logger } from 'pino';
+import type { ControllerConfig } from './config.js';
 import { parseConfig } from './config.js';
 import { Controller } from './controller.js';
-import { createLogger } from './logger.js';
 import { ControllerMetrics } from './metrics.js';
 import { startProbeServer } from './server.js';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+export { EXIT };
+export type MainIO = DaemonIo;
 
-export interface MainIO {
-  readonly argv: readonly string[];
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly stderr: (text: string) => void;
-  /** Resolves when the process is asked to stop (SIGTERM or SIGINT). */
-  readonly stopSignal: Promise<string>;
-}
-
-/** Runs the controller until a stop signal; returns the exit code. */
-export async function main(io: MainIO): Promise<number> {
-  const parsed = parseConfig({ argv: io.argv, env: io.env, defaultIdentity: `${hostname()}_${process.pid}` });
-  if (!parsed.ok) {
-    io.stderr(`multinic-controller: invalid configuration:\n${parsed.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}\n`);
-    return EXIT.usage;
-  }
-  const config = parsed.value;
-  const logger = createLogger({ level: config.logLevel });
+async function start(config: ControllerConfig, logger: Logger): Promise<RunningDaemon> {
   const metrics = new ControllerMetrics({ defaultMetrics: true });
   let controller: Controller;
   try {
-    controller = await Controller.create({ kubeConfig: loadKubeConfig({ file: config.kubeconfig, fallback: 'default' }), config, logger, metrics });
+    controller = await Controller.create({
+      kubeConfig: loadKubeConfig({ file: config.kubeconfig, fallback: 'default' }),
+      config,
+      logger,
+      metrics,
+    });
   } catch (err) {
-    logger.error({ err }, 'cannot start: check the kubeconfig');
-    return EXIT.failed;
+    throw new Error('cannot start: check the kubeconfig', { cause: err });
   }
   let stopping = false;
   const server = await startProbeServer({
@@ -43,20 +36,37 @@ export async function main(io: MainIO): Promise<number> {
     ready: () => controller.synced && !stopping,
     healthy: () => !stopping,
   });
-  logger.info({ port: server.port, identity: config.identity, leaderElect: config.leaderElect }, 'multinic-controller starting');
-  let failed = false;
-  const crashed = controller.start().then(
-    () => new Promise<never>(() => {}),
-    (err: unknown) => {
-      failed = true;
-      logger.error({ err }, 'multinic-controller failed');
-      return 'failure';
-    },
+  logger.info(
+    { port: server.port, identity: config.identity, leaderElect: config.leaderElect },
+    'multinic-controller starting',
   );
-  const signal = await Promise.race([io.stopSignal, crashed]);
-  stopping = true;
-  logger.info({ signal }, 'stopping');
-  await controller.stop();
-  await server.close();
-  return failed ? EXIT.failed : EXIT.ok;
+  return {
+    // start() resolves once the controller runs; it rejects when the controller fails.
+    failed: controller.start().then(() => new Promise<never>(() => undefined)),
+    stop: async () => {
+      stopping = true;
+      await controller.stop();
+      await server.close();
+    },
+  };
+}
+
+/** The controller's daemon description; `buildVersion` is the version build-sea bundled in, if any. */
+export function controllerDaemon(buildVersion?: string): DaemonSpec<ControllerConfig> {
+  return {
+    name: 'multinic-controller',
+    version: () => binVersion(buildVersion),
+    parseConfig: ({ argv, env }) => {
+      const parsed = parseConfig({ argv, env, defaultIdentity: `${hostname()}_${process.pid}` });
+      return parsed.ok
+        ? { ok: true, config: parsed.value }
+        : { ok: false, problems: parsed.problems.map(formatProblem) };
+    },
+    start: ({ config, log }) => start(config, log),
+  };
+}
+
+/** Runs the controller until a stop signal; returns the exit code. */
+export function main(io: MainIO): Promise<number> {
+  return runDaemon(controllerDaemon(), io);
 }

@@ -12,3 +12,5 @@ export { TokenFile, loadKubeConfig, tokenFileOf, useTokenFile } from './credenti
 export type { LoadKubeConfigOptions } from './credentials.js';
 export { RESOURCES, apiVersionOf, collectionPath, hostSelector, nameSelector, objectPath, podsOnNodeSelector } from './resources.js';
 export type { Resource } from './resources.js';
+export { EXIT, binVersion, createDaemonLogger, runDaemon, runDaemonProcess } from './daemon.js';
+export type { DaemonConfigResult, DaemonIo, DaemonSources, DaemonSpec, RunningDaemon, SignalSource, StopSignal } from './daemon.js';

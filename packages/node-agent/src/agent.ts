@@ -74,8 +74,17 @@ interface Informers {
 
 function informers(client: KubeClient, config: AgentConfig, log: Logger): Informers {
   const node = config.nodeName;
-  const watch = <T extends KubernetesObject>(resource: Resource, selectors: { labelSelector?: string; fieldSelector?: string } = {}): Informer<T> =>
-    new Informer<T>({ client, resource, log, backoff: { baseMs: 1_000, maxMs: 30_000 }, ...selectors } satisfies InformerOptions<T>);
+  const watch = <T extends KubernetesObject>(
+    resource: Resource,
+    selectors: { labelSelector?: string; fieldSelector?: string } = {},
+  ): Informer<T> =>
+    new Informer<T>({
+      client,
+      resource,
+      log,
+      backoff: { baseMs: 1_000, maxMs: 30_000 },
+      ...selectors,
+    } satisfies InformerOptions<T>);
   return {
     // This node's IPPools and pods only: the API server filters, so other nodes' objects never reach this process.
     pools: watch(RESOURCES.ippools, { labelSelector: hostSelector(node) }),
@@ -124,11 +133,53 @@ export class Agent {
     const client = this.#client;
     const watch = informers(client, cfg, log);
     this.#watch = watch;
-    this.#state = new AgentState({ nodeName: node, stateDir: cfg.stateDir, mirror: cfg.mirror, client, cachedPool: (pool) => watch.pools.get(pool) as PoolObject | undefined, metrics, log });
+    this.#state = new AgentState({
+      nodeName: node,
+      stateDir: cfg.stateDir,
+      mirror: cfg.mirror,
+      client,
+      cachedPool: (pool) => watch.pools.get(pool) as PoolObject | undefined,
+      metrics,
+      log,
+    });
     this.#catalog = new Catalog({ networks: watch.networks, nicClasses: watch.nicClasses, log });
-    this.#reporter = new HostReporter({ nodeName: node, discovery: cfg.discovery, host, client, self: watch.self, metrics, log });
-    this.#podGc = watch.pods === undefined ? undefined : new PodGc({ nodeName: node, graceMs: cfg.gc.graceMs, pods: watch.pods, client, state: this.#state, clock: this.#clock, metrics, log });
-    this.#routeSync = watch.cidrs === undefined ? undefined : new RouteSync({ nodeName: node, routes: cfg.routes, host, client, cidrs: watch.cidrs, networks: watch.networks, catalog: this.#catalog, state: this.#state, metrics, log });
+    this.#reporter = new HostReporter({
+      nodeName: node,
+      discovery: cfg.discovery,
+      host,
+      client,
+      self: watch.self,
+      metrics,
+      log,
+    });
+    this.#podGc =
+      watch.pods === undefined
+        ? undefined
+        : new PodGc({
+            nodeName: node,
+            graceMs: cfg.gc.graceMs,
+            pods: watch.pods,
+            client,
+            state: this.#state,
+            clock: this.#clock,
+            metrics,
+            log,
+          });
+    this.#routeSync =
+      watch.cidrs === undefined
+        ? undefined
+        : new RouteSync({
+            nodeName: node,
+            routes: cfg.routes,
+            host,
+            client,
+            cidrs: watch.cidrs,
+            networks: watch.networks,
+            catalog: this.#catalog,
+            state: this.#state,
+            metrics,
+            log,
+          });
     this.hooks = this.#hooks();
   }
 
@@ -158,7 +209,15 @@ export class Agent {
 
   async #start(): Promise<void> {
     const restored = this.#state.restore(this.#clock());
-    const poolSync = new PoolSync({ nodeName: this.#cfg.nodeName, pools: this.#watch.pools, state: this.#state, checkpointPools: restored.checkpointPools, clock: this.#clock, metrics: this.metrics, log: this.#log });
+    const poolSync = new PoolSync({
+      nodeName: this.#cfg.nodeName,
+      pools: this.#watch.pools,
+      state: this.#state,
+      checkpointPools: restored.checkpointPools,
+      clock: this.#clock,
+      metrics: this.metrics,
+      log: this.#log,
+    });
     this.#poolSync = poolSync;
     // The socket first: it fails when another agent serves it, and then this one must not touch the shared state.
     this.#socket = await serveSocket({
@@ -172,9 +231,23 @@ export class Agent {
     poolSync.start();
     const w = this.#watch;
     for (const informer of [w.pools, w.networks, w.nicClasses, w.self]) informer.start();
-    this.#metricsServer = await serveMetrics({ host: this.#cfg.metrics.host, port: this.#cfg.metrics.port, metrics: this.metrics, healthy: () => this.#unhealthy() });
+    this.#metricsServer = await serveMetrics({
+      host: this.#cfg.metrics.host,
+      port: this.#cfg.metrics.port,
+      metrics: this.metrics,
+      healthy: () => this.#unhealthy(),
+    });
     this.#startLoops();
-    this.#log.info({ node: this.#cfg.nodeName, socket: this.#cfg.socketPath, metricsPort: this.#metricsServer.port, pools: this.store.pools().length, allocations: this.store.records().length }, 'agent started');
+    this.#log.info(
+      {
+        node: this.#cfg.nodeName,
+        socket: this.#cfg.socketPath,
+        metricsPort: this.#metricsServer.port,
+        pools: this.store.pools().length,
+        allocations: this.store.records().length,
+      },
+      'agent started',
+    );
   }
 
   /** Why the agent is unhealthy (/healthz 503), or undefined. */
@@ -187,7 +260,11 @@ export class Agent {
 
   #startLoops(): void {
     const loop = (name: string, task: () => Promise<void>, intervalMs: number): Periodic => {
-      const p = new Periodic({ task, intervalMs, onError: (err) => this.#log.warn({ err: String(err), loop: name }, `${name} failed; will retry`) });
+      const p = new Periodic({
+        task,
+        intervalMs,
+        onError: (err) => this.#log.warn({ err: String(err), loop: name }, `${name} failed; will retry`),
+      });
       this.#loops.push(p);
       p.start();
       return p;
@@ -220,7 +297,10 @@ export class Agent {
       hostNics: () => this.#reporter.nics(),
       network: (name) => this.#catalog.network(name),
       nicClass: (name) => this.#catalog.nicClass(name),
-      notReady: () => (state.store.pools().length > 0 || this.#poolSync?.applied === true ? undefined : 'the agent has no IPPools yet: it has no checkpoint and has not reached the API server'),
+      notReady: () =>
+        state.store.pools().length > 0 || this.#poolSync?.applied === true
+          ? undefined
+          : 'the agent has no IPPools yet: it has no checkpoint and has not reached the API server',
     };
   }
 
@@ -231,7 +311,10 @@ export class Agent {
       gcNow: () => this.#gc?.trigger() ?? this.#podGc?.run() ?? Promise.resolve(),
       mirrorIdle: () => this.#state.mirrorIdle(),
       poolsSynced: () => this.#watch.pools.synced(),
-      watched: () => ({ pools: this.#watch.pools.list().map((o) => o.metadata?.name ?? ''), pods: this.#podGc?.watched() ?? [] }),
+      watched: () => ({
+        pools: this.#watch.pools.list().map((o) => o.metadata?.name ?? ''),
+        pods: this.#podGc?.watched() ?? [],
+      }),
       routeTables: () => ({ ...this.#state.routeTables }),
     };
   }

@@ -1,62 +1,45 @@
-// The entry point as a function: configuration, logger, Kubernetes client, agent, signals → exit code.
+// The agent as a daemon: its configuration parser and how it starts. @multinic/kube's runDaemon does the rest
+// (--version, the logger, signals, exit codes): 0 after SIGTERM/SIGINT, 2 for a configuration error, 3 for a
+// known start-up failure (AgentStartError: socket in use, kubeconfig, checkpoint), 1 for anything else.
 import { readFileSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { loadKubeConfig } from '@multinic/kube';
-import { pino } from 'pino';
-import type { Logger } from 'pino';
+import { binVersion, loadKubeConfig, runDaemon } from '@multinic/kube';
+import type { DaemonIo, DaemonSpec } from '@multinic/kube';
 import { Agent } from './agent.js';
 import type { AgentConfig } from './config.js';
 import { USAGE, parseConfig } from './config.js';
 import { AgentStartError } from './errors.js';
 
-export interface MainIo {
-  readonly argv: readonly string[];
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-}
+export type MainIo = DaemonIo;
 
 function kubeConfigFor(config: AgentConfig): KubeConfig {
   try {
     return loadKubeConfig({ file: config.kubeconfig, fallback: 'in-cluster' });
   } catch (err) {
-    throw new AgentStartError('KUBECONFIG', `cannot load the Kubernetes client configuration (${config.kubeconfig ?? 'in-cluster'}): ${(err as Error).message}`, { cause: err });
+    throw new AgentStartError(
+      'KUBECONFIG',
+      `cannot load the Kubernetes client configuration (${config.kubeconfig ?? 'in-cluster'}): ${(err as Error).message}`,
+      { cause: err },
+    );
   }
 }
 
-/** Resolves on the first SIGTERM or SIGINT. */
-function signalled(log: Logger): Promise<string> {
-  return new Promise((resolve) => {
-    const on = (sig: NodeJS.Signals): void => {
-      log.info({ signal: sig }, 'shutting down');
-      resolve(sig);
-    };
-    process.once('SIGTERM', on);
-    process.once('SIGINT', on);
-  });
+/** The agent's daemon description; `buildVersion` is the version build-sea bundled in, if any. */
+export function agentDaemon(buildVersion?: string): DaemonSpec<AgentConfig> {
+  return {
+    name: 'multinic-agent',
+    version: () => binVersion(buildVersion),
+    parseConfig: ({ argv, env }) => {
+      const parsed = parseConfig({ argv, env, readFile: (p) => readFileSync(p, 'utf8') });
+      return parsed.ok === 'help' ? { ok: 'help', text: USAGE } : parsed;
+    },
+    logFields: (config) => ({ node: config.nodeName }),
+    start: ({ config, log }) => Agent.start({ config, log, kubeConfig: kubeConfigFor(config) }),
+    exitCodeOf: (err) => (err instanceof AgentStartError ? 3 : 1),
+  };
 }
 
 /** Runs the agent until SIGTERM/SIGINT; returns the process exit code. */
-export async function main(io: MainIo): Promise<number> {
-  const parsed = parseConfig({ argv: io.argv, env: io.env, readFile: (p) => readFileSync(p, 'utf8') });
-  if (parsed.ok === 'help') {
-    io.stdout(`${USAGE}\n`);
-    return 0;
-  }
-  if (!parsed.ok) {
-    io.stderr(`multinic-agent: invalid configuration:\n  ${parsed.problems.join('\n  ')}\n`);
-    return 2;
-  }
-  const config = parsed.config;
-  const log = pino({ level: config.logLevel, base: { component: 'multinic-agent', node: config.nodeName } });
-  try {
-    const agent = await Agent.start({ config, log, kubeConfig: kubeConfigFor(config) });
-    await signalled(log);
-    await agent.stop();
-    return 0;
-  } catch (err) {
-    const code = err instanceof AgentStartError ? err.code : 'UNEXPECTED';
-    log.fatal({ code, err }, 'agent failed');
-    return code === 'UNEXPECTED' ? 1 : 3;
-  }
+export function main(io: MainIo): Promise<number> {
+  return runDaemon(agentDaemon(), io);
 }

@@ -33,7 +33,11 @@ export class Catalog {
     const cached = this.#networkCache.get(name);
     if (cached !== undefined && cached.rv === rv) return cached.value;
     const parsed = parseWith(MultiNicNetworkSchema, obj);
-    if (!parsed.ok) this.#o.log.warn({ network: name, problems: parsed.problems }, 'MultiNicNetwork does not parse; select refuses it');
+    if (!parsed.ok)
+      this.#o.log.warn(
+        { network: name, problems: parsed.problems },
+        'MultiNicNetwork does not parse; select refuses it',
+      );
     const value = parsed.ok ? parsed.value : { problems: parsed.problems.map(formatProblem) };
     this.#networkCache.set(name, { rv, value });
     return value;

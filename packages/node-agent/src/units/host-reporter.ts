@@ -55,8 +55,12 @@ export class HostReporter {
     });
     const changes = diffNics(this.#nics ?? [], result.nics);
     if (this.#nics === undefined || changes.added.length + changes.removed.length + changes.changed.length > 0) {
-      log.info({ ...changes, nics: result.nics.map((n) => `${n.interfaceName}=${n.hostIP || '-'}`), skipped: result.skipped }, 'NICs discovered');
-      if (changes.removed.length > 0) log.warn({ removed: changes.removed }, 'NICs disappeared; removing them from the HostInterface');
+      log.info(
+        { ...changes, nics: result.nics.map((n) => `${n.interfaceName}=${n.hostIP || '-'}`), skipped: result.skipped },
+        'NICs discovered',
+      );
+      if (changes.removed.length > 0)
+        log.warn({ removed: changes.removed }, 'NICs disappeared; removing them from the HostInterface');
     }
     this.#nics = result.nics;
     this.#o.metrics.nics.set(result.nics.length);
@@ -68,7 +72,12 @@ export class HostReporter {
       path: objectPath(RESOURCES.hostInterfaces, node),
       query: { fieldManager: FIELD_MANAGER, force: 'true' },
       contentType: APPLY_PATCH,
-      body: { apiVersion: 'multinic.dev/v1', kind: 'HostInterface', metadata: { name: node }, spec: { hostName: node, interfaces: result.nics } },
+      body: {
+        apiVersion: 'multinic.dev/v1',
+        kind: 'HostInterface',
+        metadata: { name: node },
+        spec: { hostName: node, interfaces: result.nics },
+      },
     });
     this.#applied = text;
     log.info({ nics: result.nics.length }, 'HostInterface written');

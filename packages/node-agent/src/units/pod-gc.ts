@@ -48,7 +48,10 @@ export class PodGc {
         listLive: () => this.#listPodUids(),
       });
     } catch (err) {
-      log.warn({ err }, "pod GC: could not list this node's pods to confirm what the watch shows gone; nothing freed this time");
+      log.warn(
+        { err },
+        "pod GC: could not list this node's pods to confirm what the watch shows gone; nothing freed this time",
+      );
       return;
     }
     if (doomed === undefined) return;
@@ -56,7 +59,10 @@ export class PodGc {
     if (freed.length === 0) return;
     metrics.gcFreed.inc(freed.length);
     metrics.releases.inc({ cause: 'pod-gc' }, freed.length);
-    log.info({ freed: freed.map((r) => `${r.podNamespace}/${r.podName} ${r.address}`) }, 'freed the addresses of pods that no longer exist');
+    log.info(
+      { freed: freed.map((r) => `${r.podNamespace}/${r.podName} ${r.address}`) },
+      'freed the addresses of pods that no longer exist',
+    );
     state.changed(freed.map((r) => r.pool));
     state.updateGauges();
     await state.persist();
@@ -64,7 +70,11 @@ export class PodGc {
 
   /** UIDs of this node's pods, listed from the API server now (not from the watch's copy). */
   async #listPodUids(): Promise<Set<string | undefined>> {
-    const list = await this.#o.client.request<{ items?: V1Pod[] }>({ method: 'GET', path: collectionPath(RESOURCES.pods), query: { fieldSelector: podsOnNodeSelector(this.#o.nodeName) } });
+    const list = await this.#o.client.request<{ items?: V1Pod[] }>({
+      method: 'GET',
+      path: collectionPath(RESOURCES.pods),
+      query: { fieldSelector: podsOnNodeSelector(this.#o.nodeName) },
+    });
     return new Set((list.items ?? []).map((p) => p.metadata?.uid));
   }
 }

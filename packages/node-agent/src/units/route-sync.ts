@@ -99,7 +99,12 @@ export class RouteSync {
       path: `${objectPath(RESOURCES.hostInterfaces, node)}/status`,
       query: { fieldManager: FIELD_MANAGER, force: 'true' },
       contentType: APPLY_PATCH,
-      body: { apiVersion: 'multinic.dev/v1', kind: 'HostInterface', metadata: { name: node }, status: { routes: statuses } },
+      body: {
+        apiVersion: 'multinic.dev/v1',
+        kind: 'HostInterface',
+        metadata: { name: node },
+        status: { routes: statuses },
+      },
     });
     this.#reported = text;
   }
