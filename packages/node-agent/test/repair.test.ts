@@ -94,7 +94,7 @@ async function overwrite(allocations: unknown[]): Promise<void> {
 }
 
 const allocate = (id: string): Promise<{ status: number }> => sock.post('/v1/allocate', allocateRequest({ network: NETWORK, containerID: id, podUID: `uid-${id}`, nics: ['eth1'] }));
-const release = (id: string): Promise<{ status: number }> => sock.post('/v1/release', { network: NETWORK, containerID: id, ifname: 'net1' });
+const release = (id: string): Promise<{ status: number }> => sock.post('/v1/release', { network: NETWORK, containerID: id, ifname: 'net1', podUID: `uid-${id}` });
 const statusWrites = async (): Promise<number> => (await theAgent().metrics.mirrorWrites.get()).values.find((v) => v.labels['outcome'] === 'written')?.value ?? 0;
 
 describe('the mirror\'s own writes are not foreign', () => {
@@ -131,7 +131,7 @@ describe('a foreign IPPool status write', () => {
     const added = await Promise.all(ids.map((id) => sock.post('/v1/allocate', allocateRequest({ network: NETWORK, containerID: id, podUID: `uid-${id}`, nics: ['eth1'] }))));
     expect(added.map((r) => r.status)).toEqual(ids.map(() => 200));
     // Releases while the writes of the allocations are still coming back through the watch.
-    await Promise.all(ids.slice(0, 20).map((id) => sock.post('/v1/release', { network: NETWORK, containerID: id, ifname: 'net1' })));
+    await Promise.all(ids.slice(0, 20).map((id) => sock.post('/v1/release', { network: NETWORK, containerID: id, ifname: 'net1', podUID: `uid-${id}` })));
     await eventually(async () => expect(await mirroredAllocations(client, NODE)).toEqual(held()));
     expect(held()).toHaveLength(40);
     expect(await repairEvents()).toEqual([]);
