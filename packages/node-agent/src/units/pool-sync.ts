@@ -32,7 +32,14 @@ function poolSpecOf(obj: PoolObj): PoolSpec | undefined {
   const name = obj.metadata?.name;
   if (!spec.ok || name === undefined) return undefined;
   const s = spec.value;
-  return { name, network: s.network, interfaceName: s.interfaceName, podCIDR: s.podCIDR, vlanCIDR: s.vlanCIDR, excludes: s.excludes };
+  return {
+    name,
+    network: s.network,
+    interfaceName: s.interfaceName,
+    podCIDR: s.podCIDR,
+    vlanCIDR: s.vlanCIDR,
+    excludes: s.excludes,
+  };
 }
 
 export class PoolSync {
@@ -64,7 +71,10 @@ export class PoolSync {
     for (const problem of change.problems) log.warn({ problem }, 'IPPool unusable');
     if (change.dropped.length > 0) {
       metrics.releases.inc({ cause: 'pool' }, change.dropped.length);
-      log.warn({ dropped: change.dropped.map((r) => `${r.pool}/${r.address}`) }, 'allocations dropped: their IPPool went away or no longer contains them');
+      log.warn(
+        { dropped: change.dropped.map((r) => `${r.pool}/${r.address}`) },
+        'allocations dropped: their IPPool went away or no longer contains them',
+      );
     }
     const first = !this.#applied;
     if (first) {
@@ -90,11 +100,26 @@ export class PoolSync {
         const a = parseWith(IPPoolAllocationSchema, item);
         if (!a.ok) continue;
         const v = a.value;
-        records.push({ pool: spec.name, address: v.address, network: spec.network, containerID: v.containerID, ifname: v.interface, interfaceName: spec.interfaceName, podInterface: '', podName: v.podName, podNamespace: v.podNamespace, podUID: v.podUID, createdAt: now });
+        records.push({
+          pool: spec.name,
+          address: v.address,
+          network: spec.network,
+          containerID: v.containerID,
+          ifname: v.interface,
+          interfaceName: spec.interfaceName,
+          podInterface: '',
+          podName: v.podName,
+          podNamespace: v.podNamespace,
+          podUID: v.podUID,
+          createdAt: now,
+        });
       }
     }
     if (records.length === 0) return;
     const result = this.#o.state.store.restore(records);
-    this.#o.log.info({ adopted: result.restored, rejected: result.rejected.length }, 'adopted allocations from IPPool status');
+    this.#o.log.info(
+      { adopted: result.restored, rejected: result.rejected.length },
+      'adopted allocations from IPPool status',
+    );
   }
 }

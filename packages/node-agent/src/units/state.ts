@@ -41,7 +41,12 @@ export class AgentState {
     this.#log = options.log;
     this.#metrics = options.metrics;
     this.file = path.join(options.stateDir, 'allocations.json');
-    const meta = (): CheckpointMeta => ({ version: 1, nodeName: options.nodeName, pools: this.store.pools(), routeTables: this.#routeTables });
+    const meta = (): CheckpointMeta => ({
+      version: 1,
+      nodeName: options.nodeName,
+      pools: this.store.pools(),
+      routeTables: this.#routeTables,
+    });
     this.#checkpoint = new CheckpointWriter({
       file: this.file,
       snapshot: () => ({ ...meta(), allocations: this.store.records() }),
@@ -66,10 +71,19 @@ export class AgentState {
   /** Loads the checkpoint into the store (a corrupt one is moved aside, a torn log tail discarded). */
   restore(now: number): Restored {
     const loaded = loadCheckpoint(this.file, now, {
-      onReplay: (replay) => this.#log.warn(replay, replay.stale ? 'the checkpoint log belongs to an older snapshot (a compaction was interrupted); ignored it' : 'the checkpoint log ends in a torn or corrupt record (a write cut short); discarded it'),
+      onReplay: (replay) =>
+        this.#log.warn(
+          replay,
+          replay.stale
+            ? 'the checkpoint log belongs to an older snapshot (a compaction was interrupted); ignored it'
+            : 'the checkpoint log ends in a torn or corrupt record (a write cut short); discarded it',
+        ),
     });
     if (loaded.kind === 'corrupt') {
-      this.#log.error({ error: loaded.error, movedTo: loaded.movedTo }, 'the checkpoint does not parse; moved it aside and rebuilding from IPPool status');
+      this.#log.error(
+        { error: loaded.error, movedTo: loaded.movedTo },
+        'the checkpoint does not parse; moved it aside and rebuilding from IPPool status',
+      );
       return { checkpointPools: undefined };
     }
     if (loaded.kind === 'none') {
@@ -81,7 +95,8 @@ export class AgentState {
     const change = this.store.setPools(cp.pools);
     for (const problem of change.problems) this.#log.warn({ problem }, 'checkpointed pool unusable');
     const restored = this.store.restore(cp.allocations);
-    for (const { record, reason } of restored.rejected) this.#log.warn({ record, reason }, 'checkpointed allocation not restored');
+    for (const { record, reason } of restored.rejected)
+      this.#log.warn({ record, reason }, 'checkpointed allocation not restored');
     this.#log.info({ pools: cp.pools.length, allocations: restored.restored }, 'state restored from the checkpoint');
     return { checkpointPools: new Set(cp.pools.map((p) => p.name)) };
   }
@@ -142,7 +157,10 @@ export class AgentState {
    * it), for at most `timeoutMs`.
    */
   async close(options: { readonly owner: boolean; readonly timeoutMs: number }): Promise<void> {
-    if (options.owner) await this.#checkpoint.persist().catch((err: unknown) => this.#log.error({ err: String(err) }, 'final checkpoint write failed'));
+    if (options.owner)
+      await this.#checkpoint
+        .persist()
+        .catch((err: unknown) => this.#log.error({ err: String(err) }, 'final checkpoint write failed'));
     await this.#checkpoint.close();
     const timeout = new Promise<void>((resolve) => setTimeout(resolve, options.timeoutMs).unref());
     await Promise.race([this.#mirror.flushNow(), timeout]);
