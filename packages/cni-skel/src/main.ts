@@ -1,5 +1,5 @@
 // The process binding of the skeleton: the only place that reads process.env, stdin, and writes stdout.
-import { appendFileSync, readFileSync, realpathSync } from 'node:fs';
+import { appendFileSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { startupSnapshot } from 'node:v8';
 import { parseWithoutCompiling } from '@multinic/crd-types';
@@ -16,6 +16,17 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** Whether two paths name the same file (for namespaces: the same nsfs inode); false when either cannot be read. */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const x = statSync(a);
+    const y = statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
 /** The `CniIo` of this process. */
 export function processIo(): CniIo {
   return {
@@ -27,6 +38,7 @@ export function processIo(): CniIo {
     appendFile: (file, text) => appendFileSync(file, text),
     now: () => new Date(),
     uptimeMs: () => performance.now(),
+    isOwnNetns: (netns) => sameFile(netns, '/proc/self/ns/net'),
   };
 }
 

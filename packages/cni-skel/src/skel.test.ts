@@ -65,6 +65,24 @@ describe('environment per command', () => {
     expect(out.calls).toEqual([]);
   });
 
+  it.each([
+    { command: 'ADD', netns: '/proc/self/ns/net', code: 4 },
+    { command: 'CHECK', netns: '/proc/self/ns/net', code: 4 },
+    { command: 'DEL', netns: '/proc/self/ns/net', code: 4 },
+    { command: 'DEL', netns: '/run/netns/pod', code: 0 },
+    { command: 'GC', netns: '/proc/self/ns/net', code: 0 },
+    { command: 'STATUS', netns: '/proc/self/ns/net', code: 0 },
+  ])('$command with CNI_NETNS $netns when the plugin runs in /proc/self/ns/net → code $code', async ({ command, netns, code }) => {
+    const prevResult = { cniVersion: '1.1.0', interfaces: [], ips: [] };
+    const out = await runSkel({ env: envFor(command, { CNI_NETNS: netns }), stdin: configFor('1.1.0', { prevResult, 'cni.dev/valid-attachments': [] }), ownNetns: '/proc/self/ns/net' });
+    if (code === 0) {
+      expect({ code: out.code, calls: out.calls.map((c) => c.command) }).toEqual({ code: 0, calls: [command] });
+    } else {
+      expect(out.json).toMatchObject({ code, msg: 'CNI_NETNS "/proc/self/ns/net" is the network namespace this plugin runs in (the host\'s), not a pod\'s: nothing was done inside it' });
+      expect(out.calls).toEqual([]);
+    }
+  });
+
   it('handlers get typed arguments and an environment without the CNI_ variables', async () => {
     const out = await runSkel({ env: envFor('ADD'), stdin: configFor('1.0.0') });
     const call = out.calls[0];

@@ -6,7 +6,7 @@ import { decodeConfig, prevResultOf, validAttachmentsOf } from './config.js';
 import type { DecodedConfig, JsonObject } from './config.js';
 import { parseEnvironment } from './env.js';
 import type { Environment, Invocation } from './env.js';
-import { invalidConfig, toCniError } from './errors.js';
+import { invalidConfig, invalidEnvironment, toCniError } from './errors.js';
 import { createLogger, logLevelOf } from './log.js';
 import type { LogLevel, Logger } from './log.js';
 
@@ -82,6 +82,8 @@ export interface CniIo {
   now(): Date;
   /** Milliseconds since the process started (`performance.now()`): logged as `uptimeMs` when given. */
   uptimeMs?(): number;
+  /** Whether `netns` is the network namespace this process runs in (the host's); never asked when absent. */
+  isOwnNetns?(netns: string): boolean;
 }
 
 /** Log level when the configuration sets none: quiet, as the reference plugins are. */
@@ -104,6 +106,19 @@ function errorVersion(stdin: string | undefined): string {
   } catch {
     return LATEST_CNI_VERSION;
   }
+}
+
+/**
+ * A pod's namespace must not be the plugin's own: DEL would delete the host's links named like pod links, ADD would
+ * create the pod's interfaces and routes in the host (issue 23). Refused for the commands that work inside CNI_NETNS.
+ */
+function refuseOwnNamespace(io: CniIo, inv: Invocation): void {
+  if (inv.netns === '' || (inv.command !== 'ADD' && inv.command !== 'DEL' && inv.command !== 'CHECK')) return;
+  if (io.isOwnNetns?.(inv.netns) !== true) return;
+  throw invalidEnvironment(
+    `CNI_NETNS ${JSON.stringify(inv.netns)} is the network namespace this plugin runs in (the host's), not a pod's: nothing was done inside it`,
+    'the runtime must pass the path of the pod sandbox\'s network namespace',
+  );
 }
 
 function environOf(env: Environment): Environment {
@@ -207,6 +222,7 @@ export async function runCni(plugin: CniPlugin, io: CniIo): Promise<number> {
   let inv: Invocation;
   try {
     inv = parseEnvironment(io.env);
+    refuseOwnNamespace(io, inv);
   } catch (err) {
     if ((io.env['CNI_COMMAND'] ?? '') === '') io.writeStderr(about(plugin));
     printJson(io, toCniError(err, LATEST_CNI_VERSION));

@@ -31,6 +31,8 @@ export interface RunOptions {
   readonly fail?: unknown;
   /** The process uptime the io reports (none when absent). */
   readonly uptimeMs?: number;
+  /** The path the io calls the process's own network namespace (none when absent). */
+  readonly ownNetns?: string;
 }
 
 export const RESULT_110: CniResult = {
@@ -78,6 +80,7 @@ export async function runSkel(options: RunOptions): Promise<Outcome> {
     appendFile: (file, t) => void (files[file] = (files[file] ?? '') + t),
     now: () => new Date(0),
     ...(options.uptimeMs === undefined ? {} : { uptimeMs: () => options.uptimeMs ?? 0 }),
+    ...(options.ownNetns === undefined ? {} : { isOwnNetns: (netns: string) => netns === options.ownNetns }),
   };
   const code = await runCni(recordingPlugin(options, calls), io);
   let json: Record<string, unknown> = {};
