@@ -158,7 +158,8 @@ const jsonValue: fc.Arbitrary<Json> = fc.letrec<{ value: Json }>((tie) => ({
   ),
 })).value;
 
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+/** One mutation of a JSON document: a node dropped or replaced, a key added (prototype keys too), a bad cniVersion. */
+export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ op: fc.constant('drop' as const), at: fc.nat() }),
   fc.record({ op: fc.constant('set' as const), at: fc.nat(), value: jsonValue }),
   fc.record({
@@ -302,10 +303,16 @@ function changeText(text: string, change: TextChange): string {
   }
 }
 
+/** `value` (copied) after `mutations`; keys in `protectedKeys` are never dropped, replaced or added. */
+export function mutate(value: Json, mutations: readonly Mutation[], protectedKeys: readonly string[] = []): Json {
+  let out = structuredClone(value);
+  for (const m of mutations) out = apply(out, m, protectedKeys);
+  return out;
+}
+
 /** The stdin text of an input (with its CNI_NETNS in place of the placeholder). */
 export function stdinOf(input: FuzzInput, options: FuzzOptions): string {
-  let config = structuredClone(options.configs[input.base] ?? null);
-  for (const m of input.mutations) config = apply(config, m, options.protectedKeys);
+  const config = mutate(options.configs[input.base] ?? null, input.mutations, options.protectedKeys);
   const netns = JSON.stringify(input.env['CNI_NETNS'] ?? '').slice(1, -1);
   return changeText(JSON.stringify(config) ?? '', input.text).replaceAll(NETNS_PLACEHOLDER, netns);
 }

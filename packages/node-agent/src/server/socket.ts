@@ -5,6 +5,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, statSync, unlinkSync } fro
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { AGENT_ERROR_CODES } from '@multinic/crd-types';
 import type { ApiFailure } from '../errors.js';
 import { AgentStartError, failure } from '../errors.js';
@@ -86,6 +87,26 @@ async function dispatch(req: http.IncomingMessage, options: SocketServerOptions)
   return handler(body);
 }
 
+/** HTTP statuses of the parser's refusals; any other malformed request is a 400. */
+const CLIENT_ERROR_STATUS: Readonly<Record<string, { readonly status: number; readonly reason: string }>> = {
+  HPE_HEADER_OVERFLOW: { status: 431, reason: 'Request Header Fields Too Large' },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, reason: 'Request Timeout' },
+};
+
+/**
+ * A request the HTTP parser refuses (garbage, a body sent without a length, oversized headers, a timeout) is answered
+ * like every other mistake: an AgentError as JSON, then the connection is closed. Node's default is a bare status line.
+ */
+function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const { status, reason } = CLIENT_ERROR_STATUS[err.code ?? ''] ?? { status: 400, reason: 'Bad Request' };
+  const text = JSON.stringify(failure({ status, code: AGENT_ERROR_CODES.badRequest, msg: `malformed HTTP request (${err.code ?? 'parse error'}): send one POST with a JSON body and a Content-Length` }).error);
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+}
+
 /** Refuses to take over a socket another process is serving; removes a stale one. */
 async function clearStaleSocket(socketPath: string): Promise<void> {
   if (!existsSync(socketPath)) return;
@@ -140,6 +161,7 @@ export async function serveSocket(options: SocketServerOptions): Promise<SocketS
         );
     },
   );
+  server.on('clientError', answerClientError);
   const previous = process.umask(0o177);
   try {
     await new Promise<void>((resolve, reject) => {
