@@ -68,7 +68,8 @@ interface Informers {
   readonly networks: Informer<CatalogObj>;
   readonly nicClasses: Informer<CatalogObj>;
   readonly self: Informer<HostInterfaceObj>;
-  readonly pods: Informer<V1Pod> | undefined;
+  /** Started for pod GC, and for the rebuild of an agent without a checkpoint. */
+  readonly pods: Informer<V1Pod>;
   readonly cidrs: Informer<CatalogObj> | undefined;
 }
 
@@ -91,7 +92,7 @@ function informers(client: KubeClient, config: AgentConfig, log: Logger): Inform
     networks: watch(RESOURCES.networks),
     nicClasses: watch(RESOURCES.nicClasses),
     self: watch(RESOURCES.hostInterfaces, { fieldSelector: nameSelector(node) }),
-    pods: config.gc.enabled ? watch<V1Pod>(RESOURCES.pods, { fieldSelector: podsOnNodeSelector(node) }) : undefined,
+    pods: watch<V1Pod>(RESOURCES.pods, { fieldSelector: podsOnNodeSelector(node) }),
     cidrs: config.routes.enabled ? watch(RESOURCES.cidrs) : undefined,
   };
 }
@@ -152,19 +153,18 @@ export class Agent {
       metrics,
       log,
     });
-    this.#podGc =
-      watch.pods === undefined
-        ? undefined
-        : new PodGc({
-            nodeName: node,
-            graceMs: cfg.gc.graceMs,
-            pods: watch.pods,
-            client,
-            state: this.#state,
-            clock: this.#clock,
-            metrics,
-            log,
-          });
+    this.#podGc = cfg.gc.enabled
+      ? new PodGc({
+          nodeName: node,
+          graceMs: cfg.gc.graceMs,
+          pods: watch.pods,
+          client,
+          state: this.#state,
+          clock: this.#clock,
+          metrics,
+          log,
+        })
+      : undefined;
     this.#routeSync =
       watch.cidrs === undefined
         ? undefined
@@ -214,6 +214,7 @@ export class Agent {
       pools: this.#watch.pools,
       state: this.#state,
       checkpointPools: restored.checkpointPools,
+      pods: this.#watch.pods,
       clock: this.#clock,
       metrics: this.metrics,
       log: this.#log,
@@ -231,6 +232,8 @@ export class Agent {
     poolSync.start();
     const w = this.#watch;
     for (const informer of [w.pools, w.networks, w.nicClasses, w.self]) informer.start();
+    // Without a checkpoint no pool is served until this node's pods are listed too (pool sync rebuilds from both).
+    if (restored.checkpointPools === undefined) w.pods.start();
     this.#metricsServer = await serveMetrics({
       host: this.#cfg.metrics.host,
       port: this.#cfg.metrics.port,
@@ -273,7 +276,7 @@ export class Agent {
     if (discovery.enabled) this.#discovery = loop('discovery', () => this.#reporter.run(), discovery.pollMs);
     const podGc = this.#podGc;
     if (podGc !== undefined) {
-      this.#watch.pods?.start();
+      this.#watch.pods.start();
       this.#gc = loop('pod-gc', () => podGc.run(), gc.intervalMs);
     }
     const routeSync = this.#routeSync;
@@ -297,10 +300,12 @@ export class Agent {
       hostNics: () => this.#reporter.nics(),
       network: (name) => this.#catalog.network(name),
       nicClass: (name) => this.#catalog.nicClass(name),
-      notReady: () =>
-        state.store.pools().length > 0 || this.#poolSync?.applied === true
-          ? undefined
-          : 'the agent has no IPPools yet: it has no checkpoint and has not reached the API server',
+      notReady: () => {
+        if (state.store.pools().length > 0 || this.#poolSync?.applied === true) return undefined;
+        return this.#poolSync?.rebuilding === true && this.#watch.pools.hasSynced
+          ? 'the agent has no checkpoint and is rebuilding its allocations from the IPPool status and the pods on this node; try again'
+          : 'the agent has no IPPools yet: it has no checkpoint and has not reached the API server';
+      },
     };
   }
 

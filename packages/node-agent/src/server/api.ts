@@ -20,6 +20,7 @@ import type { ApiFailure } from '../errors.js';
 import { failure } from '../errors.js';
 import type { AgentMetrics } from '../metrics.js';
 import type { AllocateFailure, AllocateFailureCode, AllocationRecord, AllocationStore } from '../ipam/store.js';
+import { isRebuilt, rebuiltRecordMatches } from '../ipam/rebuild.js';
 import type { InvalidNetwork } from '../select.js';
 import { selectForPod } from '../select.js';
 import type { Answer, Handler } from './socket.js';
@@ -106,6 +107,9 @@ function allocateHandler(ctx: ApiContext): Handler {
     const req = parse(AllocateRequestSchema, body);
     if (!req.ok) return req.answer;
     const r = req.value;
+    // No pools yet (no checkpoint: the API server not reached, or the rebuild from the pods on this node not done).
+    const notReady = ctx.notReady();
+    if (notReady !== undefined) return answer(allocateFailureAnswer({ ok: false, code: 'NOT_READY', field: 'network', message: notReady }));
     const outcome = ctx.store.allocate(r, ctx.clock());
     if (!outcome.ok) return answer(allocateFailureAnswer(outcome));
     try {
@@ -147,8 +151,14 @@ function releaseHandler(ctx: ApiContext): Handler {
     if (!req.ok) return req.answer;
     const r = req.value;
     const held = ctx.store.attachment(r.network, r.containerID, r.ifname) ?? [];
-    // A podUID that does not match the holder: another pod reuses this container ID; leave it alone.
-    const released = held.some((x) => x.podUID !== r.podUID) ? [] : ctx.store.release(r.network, r.containerID, r.ifname);
+    // A podUID that does not match the holder: another pod reuses this container ID; leave it alone. Nothing under this
+    // key: what an agent without a checkpoint rebuilt for this pod from its network-status (no container ID known) goes.
+    const released =
+      held.length === 0
+        ? ctx.store.releaseWhere((x) => rebuiltRecordMatches(x, r))
+        : held.some((x) => x.podUID !== r.podUID)
+          ? []
+          : ctx.store.release(r.network, r.containerID, r.ifname);
     const failed = await persistReleased(ctx, released, 'cni');
     if (failed !== undefined) return failed;
     const response: ReleaseResponse = { released: released.map((x) => ({ interfaceName: x.interfaceName, address: x.address })) };
@@ -160,7 +170,11 @@ function gcHandler(ctx: ApiContext): Handler {
   return async (body) => {
     const req = parse(GcRequestSchema, body);
     if (!req.ok) return req.answer;
-    const { released, kept } = ctx.store.gc(req.value.network, req.value.validAttachments);
+    const network = req.value.network;
+    // Records rebuilt from a pod's network-status carry no container ID the runtime could name: pod GC frees them.
+    const rebuilt = ctx.store.records().filter((x) => x.network === network && isRebuilt(x));
+    const valid = [...req.value.validAttachments, ...rebuilt.map((x) => ({ containerID: x.containerID, ifname: x.ifname }))];
+    const { released, kept } = ctx.store.gc(network, valid);
     const failed = await persistReleased(ctx, released, 'cni-gc');
     if (failed !== undefined) return failed;
     if (released.length > 0) ctx.log.info({ network: req.value.network, released: released.length, kept }, 'CNI GC released stale attachments');
