@@ -116,7 +116,10 @@ function benchJoin(hosts: readonly PlanHost[], planConfig = config, make = host)
     const ms = time(() => {
       result = planner.setHost(joining);
     }, j >= 5);
-    check(result !== undefined && result.problems.length === 0 && planCount(result) === (HOSTS + j + 1) * NETWORKS, 'join');
+    check(
+      result !== undefined && result.problems.length === 0 && planCount(result) === (HOSTS + j + 1) * NETWORKS,
+      'join',
+    );
     if (j >= 5) times.push(ms);
   }
   return times;
@@ -172,7 +175,9 @@ interface Row {
 
 function printTable(rows: readonly Row[]): void {
   const pad = (text: string, n: number): string => text.padStart(n);
-  console.log(`${'benchmark'.padEnd(34)}${pad('median ms', 11)}${pad('min', 9)}${pad('max', 9)}${pad('cpu/op', 9)}${pad('goal', 8)}  ok`);
+  console.log(
+    `${'benchmark'.padEnd(34)}${pad('median ms', 11)}${pad('min', 9)}${pad('max', 9)}${pad('cpu/op', 9)}${pad('goal', 8)}  ok`,
+  );
   for (const row of rows) {
     const med = median(row.times);
     const goal = row.goal === undefined ? '-' : String(row.goal);

@@ -21,9 +21,24 @@ interface Program {
 
 const benches: Record<string, InProcess | Program> = {
   cidr: { module: './cidr.ts' },
-  controller: { file: 'packages/controller/bench/converge.ts', built: 'packages/controller/dist/bin.js', pkg: '@multinic/controller', task: 'build' },
-  agent: { file: 'packages/node-agent/bench/alloc.ts', built: 'packages/node-agent/dist/bin.js', pkg: '@multinic/node-agent', task: 'build' },
-  cni: { file: 'packages/cni-ipvlan/bench/cni.ts', built: 'dist/cni/multi-nic', pkg: '@multinic/cni-ipvlan', task: 'sea' },
+  controller: {
+    file: 'packages/controller/bench/converge.ts',
+    built: 'packages/controller/dist/bin.js',
+    pkg: '@multinic/controller',
+    task: 'build',
+  },
+  agent: {
+    file: 'packages/node-agent/bench/alloc.ts',
+    built: 'packages/node-agent/dist/bin.js',
+    pkg: '@multinic/node-agent',
+    task: 'build',
+  },
+  cni: {
+    file: 'packages/cni-ipvlan/bench/cni.ts',
+    built: 'dist/cni/multi-nic',
+    pkg: '@multinic/cni-ipvlan',
+    task: 'sea',
+  },
 };
 
 const root = new URL('../', import.meta.url);
@@ -32,7 +47,9 @@ async function runCidr(module: string): Promise<number> {
   try {
     await import('@multinic/cidr-core');
   } catch (cause) {
-    console.error(`cannot load @multinic/cidr-core (${String(cause)}); build it first: pnpm --filter @multinic/cidr-core run build`);
+    console.error(
+      `cannot load @multinic/cidr-core (${String(cause)}); build it first: pnpm --filter @multinic/cidr-core run build`,
+    );
     return 1;
   }
   const bench = (await import(new URL(module, import.meta.url).href)) as { run: () => void };
@@ -46,7 +63,9 @@ function runProgram(bench: Program, args: readonly string[]): Promise<number> {
     return Promise.resolve(1);
   }
   if (!existsSync(new URL(bench.built, root))) {
-    console.error(`${bench.built} is missing; build it first: pnpm exec turbo run ${bench.task} --filter=${bench.pkg}...`);
+    console.error(
+      `${bench.built} is missing; build it first: pnpm exec turbo run ${bench.task} --filter=${bench.pkg}...`,
+    );
     return Promise.resolve(1);
   }
   const child = spawn(process.execPath, [bench.file, ...args], { cwd: root, stdio: 'inherit' });

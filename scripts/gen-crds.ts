@@ -20,7 +20,9 @@ if (!existsSync(dist)) {
 const { stringify } = createRequire(path.join(packageDir, 'package.json'))('yaml') as {
   stringify: (value: unknown, options: object) => string;
 };
-const { renderCrdFiles } = (await import(pathToFileURL(dist).href)) as typeof import('../packages/crd-types/src/index.ts');
+const { renderCrdFiles } = (await import(
+  pathToFileURL(dist).href
+)) as typeof import('../packages/crd-types/src/index.ts');
 
 const { files, problems } = renderCrdFiles(stringify);
 if (problems.length > 0) {

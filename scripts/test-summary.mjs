@@ -14,7 +14,9 @@ for (const dir of dirs) {
   const file = path.join(dir, '.test-results.json');
   if (!existsSync(file)) continue;
   const counts = JSON.parse(readFileSync(file, 'utf8'));
-  rows.push(`  ${path.relative(root, dir).padEnd(28)} ${String(counts.passed).padStart(5)} passed ${String(counts.failed).padStart(3)} failed`);
+  rows.push(
+    `  ${path.relative(root, dir).padEnd(28)} ${String(counts.passed).padStart(5)} passed ${String(counts.failed).padStart(3)} failed`,
+  );
   for (const k of Object.keys(total)) total[k] += counts[k] ?? 0;
 }
 console.log(rows.join('\n'));

@@ -21,8 +21,16 @@ export function pluginExecutable(pkg: 'cni-ipvlan' | 'cni-ipam', name: string): 
   return file;
 }
 
-export function runPlugin(file: string, options: { env: Record<string, string>; stdin?: unknown; argv?: string[] }): ExecOutcome {
-  const input = options.stdin === undefined ? '' : typeof options.stdin === 'string' ? options.stdin : JSON.stringify(options.stdin);
+export function runPlugin(
+  file: string,
+  options: { env: Record<string, string>; stdin?: unknown; argv?: string[] },
+): ExecOutcome {
+  const input =
+    options.stdin === undefined
+      ? ''
+      : typeof options.stdin === 'string'
+        ? options.stdin
+        : JSON.stringify(options.stdin);
   const r = spawnSync(file, options.argv ?? [], { env: options.env, input, encoding: 'utf8', timeout: 20_000 });
   let json: Record<string, unknown> = {};
   try {

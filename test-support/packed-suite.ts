@@ -6,7 +6,15 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { MAX_TARBALL_BYTES, packAndInstall, publintTarball, tarballBytes, tarballFiles, unexpectedFiles, withWorkspaceDependencies } from './packed.js';
+import {
+  MAX_TARBALL_BYTES,
+  packAndInstall,
+  publintTarball,
+  tarballBytes,
+  tarballFiles,
+  unexpectedFiles,
+  withWorkspaceDependencies,
+} from './packed.js';
 import type { PackedProject } from './packed.js';
 
 export interface PackedSuite {
@@ -42,13 +50,19 @@ export function describePacked(suite: PackedSuite): void {
 
     const bins = suite.bins ?? [];
     it('names every bin of package.json in this suite', () => {
-      const manifest = JSON.parse(readFileSync(path.join(suite.packageDir, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
+      const manifest = JSON.parse(readFileSync(path.join(suite.packageDir, 'package.json'), 'utf8')) as {
+        bin?: Record<string, string>;
+      };
       expect(bins.map((bin) => bin.name).sort()).toEqual(Object.keys(manifest.bin ?? {}).sort());
     });
 
     if (bins.length > 0) {
       it.each(bins.map((bin) => ({ ...bin })))('npx $name --version answers', ({ name: bin, version }) => {
-        const out = execFileSync('npx', ['--no-install', bin, '--version'], { cwd: installed().dir, encoding: 'utf8', timeout: 60_000 });
+        const out = execFileSync('npx', ['--no-install', bin, '--version'], {
+          cwd: installed().dir,
+          encoding: 'utf8',
+          timeout: 60_000,
+        });
         expect(out.split('\n')[0]).toMatch(version);
       });
     }
@@ -56,7 +70,9 @@ export function describePacked(suite: PackedSuite): void {
     it('ships only dist/**, README.md, LICENSE and package.json, in under 1 MiB', () => {
       const files = tarballFiles(tarball());
       expect(unexpectedFiles(files)).toEqual([]);
-      expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts']));
+      expect(files).toEqual(
+        expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts']),
+      );
       expect(tarballBytes(tarball())).toBeLessThan(MAX_TARBALL_BYTES);
     });
 

@@ -39,31 +39,49 @@ interface RunOptions {
 
 function run(command: string, args: readonly string[], cwd: string, options: RunOptions = {}): string {
   if (options.withStderr === true) {
-    const r = spawnSync(command, args, { cwd, env: cleanEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 2 ** 20 });
-    if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed in ${cwd} (status ${String(r.status)}):\n${r.stderr}${r.stdout}`);
+    const r = spawnSync(command, args, {
+      cwd,
+      env: cleanEnv(),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 64 * 2 ** 20,
+    });
+    if (r.status !== 0)
+      throw new Error(
+        `${command} ${args.join(' ')} failed in ${cwd} (status ${String(r.status)}):\n${r.stderr}${r.stdout}`,
+      );
     return `${r.stdout}${r.stderr}`;
   }
   try {
     return execFileSync(command, args, { cwd, env: cleanEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (cause) {
     const failure = cause as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${failure.stderr ?? ''}${failure.stdout ?? ''}${failure.message}`, { cause });
+    throw new Error(
+      `${command} ${args.join(' ')} failed in ${cwd}:\n${failure.stderr ?? ''}${failure.stdout ?? ''}${failure.message}`,
+      { cause },
+    );
   }
 }
 
 /** Fails with a clear message when a package has not been built (turbo builds before test). */
 export function requireBuilt(packageDir: string): void {
-  const manifest = JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { name: string; main?: string };
+  const manifest = JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as {
+    name: string;
+    main?: string;
+  };
   const entry = path.join(packageDir, manifest.main ?? 'dist/index.js');
   if (!existsSync(entry)) {
-    throw new Error(`${manifest.name} is not built (${entry} is missing): run \`pnpm --filter ${manifest.name} run build\` first`);
+    throw new Error(
+      `${manifest.name} is not built (${entry} is missing): run \`pnpm --filter ${manifest.name} run build\` first`,
+    );
   }
 }
 
 /** pnpm from the running script (npm_execpath) when there is one, else from PATH. */
 function pnpm(args: readonly string[], cwd: string, options: RunOptions = {}): string {
   const execPath = process.env['npm_execpath'];
-  if (execPath !== undefined && /pnpm/.test(path.basename(execPath))) return run(process.execPath, [execPath, ...args], cwd, options);
+  if (execPath !== undefined && /pnpm/.test(path.basename(execPath)))
+    return run(process.execPath, [execPath, ...args], cwd, options);
   return run('pnpm', args, cwd, options);
 }
 
@@ -81,7 +99,10 @@ export function packAndInstall(options: PackOptions): PackedProject {
     return path.join(packs, created);
   });
   run('mkdir', ['-p', project], dir);
-  writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'packed-check', private: true, type: 'module' }));
+  writeFileSync(
+    path.join(project, 'package.json'),
+    JSON.stringify({ name: 'packed-check', private: true, type: 'module' }),
+  );
   run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', ...tarballs], project);
   return {
     dir: project,
@@ -132,10 +153,14 @@ export function withWorkspaceDependencies(packageDir: string): string[] {
   const visit = (dir: string, from: string | undefined): void => {
     if (order.includes(dir)) return;
     const manifest = manifestOf(dir);
-    if (manifest.private === true) throw new Error(`${manifest.name} is private, but ${from ?? 'the package'} needs it at run time: it could not be installed from npm`);
+    if (manifest.private === true)
+      throw new Error(
+        `${manifest.name} is private, but ${from ?? 'the package'} needs it at run time: it could not be installed from npm`,
+      );
     const needs = { ...manifest.dependencies, ...manifest.peerDependencies };
     for (const [name, range] of Object.entries(needs)) {
-      if (range.startsWith('workspace:')) visit(path.join(packagesDir, name.replace(/^@multinic\//, '')), manifest.name);
+      if (range.startsWith('workspace:'))
+        visit(path.join(packagesDir, name.replace(/^@multinic\//, '')), manifest.name);
     }
     order.push(dir);
   };
@@ -161,7 +186,9 @@ export function tarballBytes(tarball: string): number {
 export function unexpectedFiles(files: readonly string[]): string[] {
   const allowed = (file: string): boolean =>
     ['README.md', 'LICENSE', 'package.json'].includes(file) ||
-    (file.startsWith('dist/') && /\.(js|d\.ts|js\.map)$/.test(file) && !/\.test\.|\.tsbuildinfo$|^dist\/(bin|sea)\//.test(file));
+    (file.startsWith('dist/') &&
+      /\.(js|d\.ts|js\.map)$/.test(file) &&
+      !/\.test\.|\.tsbuildinfo$|^dist\/(bin|sea)\//.test(file));
   return files.filter((file) => !allowed(file));
 }
 

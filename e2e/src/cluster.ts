@@ -85,7 +85,10 @@ export class Cluster {
 
   /** Brings everything up; on failure everything already created is torn down before the error is thrown. */
   static async start(options: ClusterOptions = {}): Promise<Cluster> {
-    if (process.getuid?.() !== 0) throw new Error('the local cluster needs root: it creates network namespaces, veth pairs and bridges and runs Multus and the CNI plugins');
+    if (process.getuid?.() !== 0)
+      throw new Error(
+        'the local cluster needs root: it creates network namespaces, veth pairs and bridges and runs Multus and the CNI plugins',
+      );
     const c = new Cluster(options);
     try {
       await c.#start(options.hosts ?? 3);
@@ -131,7 +134,31 @@ export class Cluster {
 
   /** The multinic-controller program in the root namespace, with the chart's controller ServiceAccount. */
   startController(kubeconfig = path.join(this.work, 'multinic-controller.kubeconfig')): Daemon {
-    this.controller = daemon('controller', [process.execPath, '--max-semi-space-size=16', path.join(ROOT, 'packages/controller/dist/bin.js'), '--kubeconfig', kubeconfig, '--leader-elect=false', '--http-address', '127.0.0.1', '--http-port', '0', '--event-namespace', 'default', '--agent-socket', this.agentSocket, '--log-level', 'info', ...(this.#hostGraceSeconds === undefined ? [] : ['--host-grace-period-seconds', String(this.#hostGraceSeconds)])], path.join(this.work, 'controller.log'));
+    this.controller = daemon(
+      'controller',
+      [
+        process.execPath,
+        '--max-semi-space-size=16',
+        path.join(ROOT, 'packages/controller/dist/bin.js'),
+        '--kubeconfig',
+        kubeconfig,
+        '--leader-elect=false',
+        '--http-address',
+        '127.0.0.1',
+        '--http-port',
+        '0',
+        '--event-namespace',
+        'default',
+        '--agent-socket',
+        this.agentSocket,
+        '--log-level',
+        'info',
+        ...(this.#hostGraceSeconds === undefined
+          ? []
+          : ['--host-grace-period-seconds', String(this.#hostGraceSeconds)]),
+      ],
+      path.join(this.work, 'controller.log'),
+    );
     return this.controller;
   }
 
@@ -145,7 +172,8 @@ export class Cluster {
       'multi-nic-ipam': path.join(ROOT, 'dist/cni/multi-nic-ipam'),
     };
     for (const [name, target] of Object.entries(links)) {
-      if (!existsSync(target)) throw new Error(`${target} is missing: run pnpm exec turbo run build sea --filter=@multinic/e2e...`);
+      if (!existsSync(target))
+        throw new Error(`${target} is missing: run pnpm exec turbo run build sea --filter=@multinic/e2e...`);
       symlinkSync(target, path.join(bin, name));
     }
   }
@@ -195,7 +223,19 @@ export class Cluster {
 
   /** argv that runs a command inside a host's namespace with its own agent directory bound at `work/run`. */
   inHost(host: Host, argv: readonly string[]): string[] {
-    return ['ip', 'netns', 'exec', host.ns, 'sh', '-c', 'mount --bind "$1" "$2" && shift 2 && exec "$@"', 'sh', path.join(host.dir, 'run'), path.join(this.work, 'run'), ...argv];
+    return [
+      'ip',
+      'netns',
+      'exec',
+      host.ns,
+      'sh',
+      '-c',
+      'mount --bind "$1" "$2" && shift 2 && exec "$@"',
+      'sh',
+      path.join(host.dir, 'run'),
+      path.join(this.work, 'run'),
+      ...argv,
+    ];
   }
 
   async addHost(index: number, agentKubeconfig = path.join(this.work, 'multinic-agent.kubeconfig')): Promise<Host> {
@@ -218,7 +258,9 @@ export class Cluster {
     }
     this.hosts.push(host);
     await this.#startRelay(host);
-    await this.#env().kubeConfig.makeApiClient(CoreV1Api).createNode({ body: { metadata: { name: host.name, labels: { 'kubernetes.io/hostname': host.name } } } });
+    await this.#env()
+      .kubeConfig.makeApiClient(CoreV1Api)
+      .createNode({ body: { metadata: { name: host.name, labels: { 'kubernetes.io/hostname': host.name } } } });
     this.#writeAgentConfig(host, agentKubeconfig);
     this.startAgent(host);
     return host;
@@ -226,9 +268,17 @@ export class Cluster {
 
   async #startRelay(host: Host): Promise<void> {
     const port = new URL(this.#env().server).port;
-    host.relay = daemon(`relay-${host.name}`, ['ip', 'netns', 'exec', host.ns, process.execPath, '-e', RELAY_JS, path.join(this.work, 'api.sock'), port], path.join(host.dir, 'relay.log'));
+    host.relay = daemon(
+      `relay-${host.name}`,
+      ['ip', 'netns', 'exec', host.ns, process.execPath, '-e', RELAY_JS, path.join(this.work, 'api.sock'), port],
+      path.join(host.dir, 'relay.log'),
+    );
     const log = path.join(host.dir, 'relay.log');
-    await waitFor(`the API relay in ${host.ns}`, () => Promise.resolve(existsSync(log) && readFileSync(log, 'utf8').includes('ready') ? true : undefined), 15_000);
+    await waitFor(
+      `the API relay in ${host.ns}`,
+      () => Promise.resolve(existsSync(log) && readFileSync(log, 'utf8').includes('ready') ? true : undefined),
+      15_000,
+    );
   }
 
   #writeAgentConfig(host: Host, kubeconfig: string): void {
@@ -256,7 +306,16 @@ export class Cluster {
   }
 
   startAgent(host: Host): Daemon {
-    host.agent = daemon(`agent-${host.name}`, this.inHost(host, [process.execPath, path.join(ROOT, 'packages/node-agent/dist/bin.js'), '--config', path.join(host.dir, 'agent.json')]), path.join(host.dir, 'agent.log'));
+    host.agent = daemon(
+      `agent-${host.name}`,
+      this.inHost(host, [
+        process.execPath,
+        path.join(ROOT, 'packages/node-agent/dist/bin.js'),
+        '--config',
+        path.join(host.dir, 'agent.json'),
+      ]),
+      path.join(host.dir, 'agent.log'),
+    );
     return host.agent;
   }
 
@@ -265,24 +324,50 @@ export class Cluster {
   /** Creates a MultiNicNetwork and waits until the controller reports it Ready. */
   async applyNetwork(network: { metadata: { name: string }; spec: Record<string, unknown> }): Promise<void> {
     const api = this.kubeConfig.makeApiClient(CustomObjectsApi);
-    await api.createClusterCustomObject({ ...MN, plural: 'multinicnetworks', body: { apiVersion: 'multinic.dev/v1', kind: 'MultiNicNetwork', ...network } });
+    await api.createClusterCustomObject({
+      ...MN,
+      plural: 'multinicnetworks',
+      body: { apiVersion: 'multinic.dev/v1', kind: 'MultiNicNetwork', ...network },
+    });
     await this.waitNetworkReady(network.metadata.name);
   }
 
   async waitNetworkReady(name: string, pools = this.hosts.length * 2): Promise<void> {
     const api = this.kubeConfig.makeApiClient(CustomObjectsApi);
-    await waitFor(`MultiNicNetwork ${name} Ready with ${pools} IPPools and its NAD`, async () => {
-      const net = (await api.getClusterCustomObject({ ...MN, plural: 'multinicnetworks', name })) as { status?: { conditions?: { type: string; status: string }[] } };
-      const ready = net.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-      const list = (await api.listClusterCustomObject({ ...MN, plural: 'ippools', labelSelector: `multinic.dev/network=${name}` })) as { items: unknown[] };
-      const nad = await api.getNamespacedCustomObject({ group: 'k8s.cni.cncf.io', version: 'v1', plural: 'network-attachment-definitions', namespace: 'default', name }).catch(() => undefined);
-      return ready && list.items.length === pools && nad !== undefined ? true : undefined;
-    }, 90_000);
+    await waitFor(
+      `MultiNicNetwork ${name} Ready with ${pools} IPPools and its NAD`,
+      async () => {
+        const net = (await api.getClusterCustomObject({ ...MN, plural: 'multinicnetworks', name })) as {
+          status?: { conditions?: { type: string; status: string }[] };
+        };
+        const ready = net.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+        const list = (await api.listClusterCustomObject({
+          ...MN,
+          plural: 'ippools',
+          labelSelector: `multinic.dev/network=${name}`,
+        })) as { items: unknown[] };
+        const nad = await api
+          .getNamespacedCustomObject({
+            group: 'k8s.cni.cncf.io',
+            version: 'v1',
+            plural: 'network-attachment-definitions',
+            namespace: 'default',
+            name,
+          })
+          .catch(() => undefined);
+        return ready && list.items.length === pools && nad !== undefined ? true : undefined;
+      },
+      90_000,
+    );
   }
 
   async ippools(network: string): Promise<IPPool[]> {
     const api = this.kubeConfig.makeApiClient(CustomObjectsApi);
-    const list = (await api.listClusterCustomObject({ ...MN, plural: 'ippools', labelSelector: `multinic.dev/network=${network}` })) as { items: IPPool[] };
+    const list = (await api.listClusterCustomObject({
+      ...MN,
+      plural: 'ippools',
+      labelSelector: `multinic.dev/network=${network}`,
+    })) as { items: IPPool[] };
     return list.items;
   }
 
@@ -328,7 +413,10 @@ export class Cluster {
   async createPod(options: PodOptions): Promise<Pod> {
     const pod = await this.newPod(options);
     const res = await this.multus(pod, 'ADD');
-    if (res.code !== 0) throw new Error(`multus ADD for ${pod.name} on ${pod.host.name} failed (exit ${res.code}): ${res.stdout.trim()} ${res.stderr.trim()}`);
+    if (res.code !== 0)
+      throw new Error(
+        `multus ADD for ${pod.name} on ${pod.host.name} failed (exit ${res.code}): ${res.stdout.trim()} ${res.stderr.trim()}`,
+      );
     return pod;
   }
 
@@ -343,7 +431,14 @@ export class Cluster {
         spec: { nodeName: options.host.name, containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }] },
       },
     });
-    const pod: Pod = { name: options.name, namespace, uid: created.metadata?.uid ?? randomUUID(), host: options.host, ns: `mn-e2e-p-${options.name}-${this.id}`, containerID: randomBytes(32).toString('hex') };
+    const pod: Pod = {
+      name: options.name,
+      namespace,
+      uid: created.metadata?.uid ?? randomUUID(),
+      host: options.host,
+      ns: `mn-e2e-p-${options.name}-${this.id}`,
+      containerID: randomBytes(32).toString('hex'),
+    };
     this.pods.set(options.name, pod);
     await this.addNetns(pod.ns);
     return pod;
@@ -352,8 +447,13 @@ export class Cluster {
   /** multus DEL (as kubelet does when the pod goes), then the Pod object and the namespace. */
   async deletePod(pod: Pod): Promise<void> {
     const res = await this.multus(pod, 'DEL');
-    if (res.code !== 0) throw new Error(`multus DEL for ${pod.name} failed (exit ${res.code}): ${res.stdout.trim()} ${res.stderr.trim()}`);
-    await this.kubeConfig.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: pod.name, namespace: pod.namespace, gracePeriodSeconds: 0 });
+    if (res.code !== 0)
+      throw new Error(
+        `multus DEL for ${pod.name} failed (exit ${res.code}): ${res.stdout.trim()} ${res.stderr.trim()}`,
+      );
+    await this.kubeConfig
+      .makeApiClient(CoreV1Api)
+      .deleteNamespacedPod({ name: pod.name, namespace: pod.namespace, gracePeriodSeconds: 0 });
     await this.#deleteNamespace(pod.ns);
     this.pods.delete(pod.name);
   }
@@ -366,12 +466,23 @@ export class Cluster {
 
   /** IPv4 addresses of the pod's interfaces (loopback left out), from inside its namespace. */
   async podInterfaces(pod: Pod): Promise<PodInterface[]> {
-    const out = JSON.parse(await ip(['-n', pod.ns, '-j', 'addr', 'show'])) as { ifname: string; addr_info?: { family: string; local: string; prefixlen: number }[] }[];
-    return out.flatMap((l) => (l.ifname === 'lo' ? [] : (l.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => ({ name: l.ifname, address: `${a.local}/${a.prefixlen}` }))));
+    const out = JSON.parse(await ip(['-n', pod.ns, '-j', 'addr', 'show'])) as {
+      ifname: string;
+      addr_info?: { family: string; local: string; prefixlen: number }[];
+    }[];
+    return out.flatMap((l) =>
+      l.ifname === 'lo'
+        ? []
+        : (l.addr_info ?? [])
+            .filter((a) => a.family === 'inet')
+            .map((a) => ({ name: l.ifname, address: `${a.local}/${a.prefixlen}` })),
+    );
   }
 
   async networkStatus(pod: Pod): Promise<NetworkStatus[]> {
-    const p = await this.kubeConfig.makeApiClient(CoreV1Api).readNamespacedPod({ name: pod.name, namespace: pod.namespace });
+    const p = await this.kubeConfig
+      .makeApiClient(CoreV1Api)
+      .readNamespacedPod({ name: pod.name, namespace: pod.namespace });
     const text = p.metadata?.annotations?.[STATUS_ANNOTATION];
     return text === undefined ? [] : (JSON.parse(text) as NetworkStatus[]);
   }
@@ -379,7 +490,8 @@ export class Cluster {
   /** `ping -c1 -W1` from the pod's namespace; up to `attempts` tries (a loaded machine can lose the first ARP). */
   async ping(from: Pod | { ns: string }, address: string, attempts = 3): Promise<boolean> {
     for (let i = 0; i < attempts; i++) {
-      if ((await run('ip', ['netns', 'exec', from.ns, 'ping', '-n', '-q', '-c1', '-W1', address])).code === 0) return true;
+      if ((await run('ip', ['netns', 'exec', from.ns, 'ping', '-n', '-q', '-c1', '-W1', address])).code === 0)
+        return true;
     }
     return false;
   }
@@ -387,7 +499,10 @@ export class Cluster {
   /** Every namespace whose name carries this cluster's id (what `ip netns list` still shows). */
   async leftoverNamespaces(): Promise<string[]> {
     const out = await runOk('ip', ['netns', 'list']);
-    return out.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.includes(this.id));
+    return out
+      .split('\n')
+      .map((l) => l.split(' ')[0] ?? '')
+      .filter((n) => n.includes(this.id));
   }
 
   /** Tears everything down: pods' namespaces, agents, relays, controller, hosts, switch, control plane, files. */
@@ -398,16 +513,35 @@ export class Cluster {
    */
   async addressesHeldTwice(): Promise<string[]> {
     const api = this.kubeConfig.makeApiClient(CustomObjectsApi);
-    type HostInterfaces = { items: { metadata: { name: string }; spec?: { interfaces?: { interfaceName?: string; netAddress?: string }[] } }[] };
+    type HostInterfaces = {
+      items: {
+        metadata: { name: string };
+        spec?: { interfaces?: { interfaceName?: string; netAddress?: string }[] };
+      }[];
+    };
     // Lists retried for a while: right after an API server restart custom resources answer 429 until their storage is up.
-    const [his, pools] = await waitFor('the HostInterfaces and IPPools to be listed', async () => [
-      (await api.listClusterCustomObject({ ...MN, plural: 'hostinterfaces' })) as HostInterfaces,
-      (await api.listClusterCustomObject({ ...MN, plural: 'ippools' })) as { items: IPPool[] },
-    ] as const, 60_000);
-    const netOf = new Map(his.items.flatMap((hi) => (hi.spec?.interfaces ?? []).map((nic) => [`${hi.metadata.name}/${nic.interfaceName ?? ''}`, nic.netAddress ?? '?'])));
+    const [his, pools] = await waitFor(
+      'the HostInterfaces and IPPools to be listed',
+      async () =>
+        [
+          (await api.listClusterCustomObject({ ...MN, plural: 'hostinterfaces' })) as HostInterfaces,
+          (await api.listClusterCustomObject({ ...MN, plural: 'ippools' })) as { items: IPPool[] },
+        ] as const,
+      60_000,
+    );
+    const netOf = new Map(
+      his.items.flatMap((hi) =>
+        (hi.spec?.interfaces ?? []).map((nic) => [
+          `${hi.metadata.name}/${nic.interfaceName ?? ''}`,
+          nic.netAddress ?? '?',
+        ]),
+      ),
+    );
     const holders = new Map<string, string[]>();
     for (const pool of pools.items) {
-      const net = netOf.get(`${pool.spec.hostName}/${pool.spec.interfaceName}`) ?? `${pool.spec.hostName}/${pool.spec.interfaceName}`;
+      const net =
+        netOf.get(`${pool.spec.hostName}/${pool.spec.interfaceName}`) ??
+        `${pool.spec.hostName}/${pool.spec.interfaceName}`;
       for (const a of pool.status?.allocations ?? []) {
         const key = `${a.address} on ${net}`;
         holders.set(key, [...(holders.get(key) ?? []), `${pool.metadata.name}:${a.podUID}`]);
@@ -431,7 +565,10 @@ export class Cluster {
       await this.stop();
     }
     if (twice.length > 0) throw new Error(`addresses held twice on one NIC network: ${twice.join('; ')}`);
-    if (refused.length > 0) throw new Error(`the API server refused the components' requests (the chart's RBAC as rendered is not enough):\n${refused.join('\n')}`);
+    if (refused.length > 0)
+      throw new Error(
+        `the API server refused the components' requests (the chart's RBAC as rendered is not enough):\n${refused.join('\n')}`,
+      );
   }
 
   /**
@@ -443,7 +580,9 @@ export class Cluster {
     return logs.flatMap((file) => {
       if (!existsSync(file)) return [];
       const lines = readFileSync(file, 'utf8').split('\n');
-      return lines.filter((l) => /HTTP (401|403|422)\b|\b403\b|forbidden|unauthorized/i.test(l)).map((l) => `${path.basename(path.dirname(file))}/${path.basename(file)}: ${l.slice(0, 400)}`);
+      return lines
+        .filter((l) => /HTTP (401|403|422)\b|\b403\b|forbidden|unauthorized/i.test(l))
+        .map((l) => `${path.basename(path.dirname(file))}/${path.basename(file)}: ${l.slice(0, 400)}`);
     });
   }
 
@@ -456,7 +595,9 @@ export class Cluster {
     }
     await Promise.all(stops);
     for (const ns of [...this.#namespaces].reverse()) await this.#deleteNamespace(ns);
-    await new Promise<void>((resolve) => (this.#relayServer === undefined ? resolve() : this.#relayServer.close(() => resolve())));
+    await new Promise<void>((resolve) =>
+      this.#relayServer === undefined ? resolve() : this.#relayServer.close(() => resolve()),
+    );
     this.#relayServer = undefined;
     await this.env?.stop();
     this.env = undefined;

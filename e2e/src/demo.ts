@@ -12,7 +12,9 @@ const say = (line: string): void => {
 
 async function demo(options: { keep: boolean; hosts: number; pods: number }): Promise<number> {
   const t0 = Date.now();
-  say(`Bringing up a control plane and ${options.hosts} hosts (network namespaces, two NICs each: 10.10.1.0/24, 10.10.2.0/24)…`);
+  say(
+    `Bringing up a control plane and ${options.hosts} hosts (network namespaces, two NICs each: 10.10.1.0/24, 10.10.2.0/24)…`,
+  );
   const cluster = await Cluster.start({ hosts: options.hosts, log: (l) => say(`  ${l}`) });
   const interrupted = onSignal(async () => {
     process.stderr.write('interrupted: tearing down…\n');
@@ -57,7 +59,9 @@ interface Summary {
 
 async function showPods(cluster: Cluster, options: { pods: number }): Promise<Summary> {
   const network = macvlanNetwork();
-  say(`Applying examples/macvlan-bridge.yaml (${NETWORK}, subnet ${String(network.spec['subnet'])}; masterNets set to this topology's 10.10.1.0/24 and 10.10.2.0/24)…`);
+  say(
+    `Applying examples/macvlan-bridge.yaml (${NETWORK}, subnet ${String(network.spec['subnet'])}; masterNets set to this topology's 10.10.1.0/24 and 10.10.2.0/24)…`,
+  );
   await cluster.applyNetwork(network);
   say(`Creating ${options.pods} pods (Pod object, network namespace, multus ADD inside the host namespace)…`);
   const pods: Pod[] = [];
@@ -86,9 +90,17 @@ function printKeep(cluster: Cluster): void {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { keep: { type: 'boolean', default: false }, hosts: { type: 'string', default: '3' }, pods: { type: 'string', default: '6' } } });
+  const { values } = parseArgs({
+    options: {
+      keep: { type: 'boolean', default: false },
+      hosts: { type: 'string', default: '3' },
+      pods: { type: 'string', default: '6' },
+    },
+  });
   if (process.getuid?.() !== 0) {
-    process.stderr.write('pnpm demo needs root: it creates network namespaces, veth pairs and bridges, and runs Multus and the CNI plugins (run it as root, e.g. sudo -E pnpm demo).\n');
+    process.stderr.write(
+      'pnpm demo needs root: it creates network namespaces, veth pairs and bridges, and runs Multus and the CNI plugins (run it as root, e.g. sudo -E pnpm demo).\n',
+    );
     return 2;
   }
   return demo({ keep: values.keep, hosts: Number(values.hosts), pods: Number(values.pods) });

@@ -15,7 +15,14 @@ describe('inCidr', () => {
 
 describe('formatTable', () => {
   it('counts the pings of each attachment on its own NIC network and names the failures', () => {
-    const row = (pod: string, nic: string, address: string): Attachment => ({ pod, host: 'host-1', interface: 'net1-0', address, nic, pool: undefined });
+    const row = (pod: string, nic: string, address: string): Attachment => ({
+      pod,
+      host: 'host-1',
+      interface: 'net1-0',
+      address,
+      nic,
+      pool: undefined,
+    });
     const rows = [row('a', 'eth1', '172.30.0.1/17'), row('b', 'eth1', '172.30.0.2/17')];
     const pings: PingResult[] = [
       { from: 'a', to: 'b', nic: 'eth1', address: '172.30.0.2', ok: true },

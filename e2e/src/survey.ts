@@ -43,7 +43,14 @@ export async function attachments(cluster: Cluster, network: string, pods: reado
     for (const i of await cluster.podInterfaces(pod)) {
       if (i.name === 'eth0') continue;
       const pool = pools.find((p) => inCidr(i.address, p.spec.podCIDR));
-      rows.push({ pod: pod.name, host: pod.host.name, interface: i.name, address: i.address, nic: pool?.spec.interfaceName, pool });
+      rows.push({
+        pod: pod.name,
+        host: pod.host.name,
+        interface: i.name,
+        address: i.address,
+        nic: pool?.spec.interfaceName,
+        pool,
+      });
     }
   }
   return rows;
@@ -65,7 +72,9 @@ async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => P
 /** Every pod pings every other pod's address on each NIC network it shares with it. */
 export async function pingMatrix(cluster: Cluster, rows: readonly Attachment[]): Promise<PingResult[]> {
   const pairs: { from: Attachment; to: Attachment }[] = [];
-  for (const from of rows) for (const to of rows) if (from.pod !== to.pod && from.nic !== undefined && from.nic === to.nic) pairs.push({ from, to });
+  for (const from of rows)
+    for (const to of rows)
+      if (from.pod !== to.pod && from.nic !== undefined && from.nic === to.nic) pairs.push({ from, to });
   return pool(pairs, 4, async ({ from, to }) => {
     const pod = cluster.pods.get(from.pod);
     const address = to.address.split('/')[0] ?? '';
@@ -81,9 +90,18 @@ export function formatTable(rows: readonly Attachment[], pings: readonly PingRes
     const mine = pings.filter((p) => p.from === r.pod && p.nic === r.nic);
     const ok = mine.filter((p) => p.ok).length;
     const failed = mine.filter((p) => !p.ok).map((p) => `${p.to}(${p.address})`);
-    return [r.pod, r.host, r.interface, r.nic ?? '?', r.address, `${ok}/${mine.length} ok${failed.length > 0 ? `; FAILED: ${failed.join(' ')}` : ''}`];
+    return [
+      r.pod,
+      r.host,
+      r.interface,
+      r.nic ?? '?',
+      r.address,
+      `${ok}/${mine.length} ok${failed.length > 0 ? `; FAILED: ${failed.join(' ')}` : ''}`,
+    ];
   });
   const all = [header, ...lines];
   const widths = header.map((_, c) => Math.max(...all.map((l) => (l[c] ?? '').length)));
-  return all.map((l) => l.map((cell, c) => (c === l.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  ')).join('\n');
+  return all
+    .map((l) => l.map((cell, c) => (c === l.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  '))
+    .join('\n');
 }

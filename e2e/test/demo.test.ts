@@ -8,7 +8,9 @@ import { run } from '../src/sh.js';
 
 it('the demo (2 hosts, 3 pods) prints the table and a JSON summary as its last line, and leaves no namespace behind', async () => {
   const before = (await run('ip', ['netns', 'list'])).stdout.split('\n').filter((l) => l.startsWith('mn-e2e-')).length;
-  const res = await run(process.execPath, [path.join(ROOT, 'e2e/dist/demo.js'), '--hosts', '2', '--pods', '3'], { timeoutMs: 240_000 });
+  const res = await run(process.execPath, [path.join(ROOT, 'e2e/dist/demo.js'), '--hosts', '2', '--pods', '3'], {
+    timeoutMs: 240_000,
+  });
   const lines = res.stdout.trim().split('\n');
   expect({ code: res.code, stderr: res.stderr }).toEqual({ code: 0, stderr: '' });
   expect(lines.some((l) => /^POD\s+HOST\s+INTERFACE\s+NIC\s+ADDRESS/.test(l))).toBe(true);
@@ -18,9 +20,13 @@ it('the demo (2 hosts, 3 pods) prints the table and a JSON summary as its last l
 });
 
 it('`./run demo --keep` tears everything down on SIGTERM to the process the user started (issue 23, finding 8)', async () => {
-  const count = async (): Promise<number> => (await run('ip', ['netns', 'list'])).stdout.split('\n').filter((l) => l.startsWith('mn-e2e-')).length;
+  const count = async (): Promise<number> =>
+    (await run('ip', ['netns', 'list'])).stdout.split('\n').filter((l) => l.startsWith('mn-e2e-')).length;
   const before = await count();
-  const child = spawn(path.join(ROOT, 'run'), ['demo', '--keep', '--hosts', '2', '--pods', '2'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(path.join(ROOT, 'run'), ['demo', '--keep', '--hosts', '2', '--pods', '2'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let out = '';
   let err = '';

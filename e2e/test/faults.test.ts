@@ -55,7 +55,8 @@ describe('faults', () => {
     const c = started();
     const h = host(0);
     const pods: Pod[] = [];
-    for (let i = 0; i < 30; i++) pods.push(await c.newPod({ name: `burst-${i}`, host: h, networks: JSON.stringify([{ name: NETWORK }]) }));
+    for (let i = 0; i < 30; i++)
+      pods.push(await c.newPod({ name: `burst-${i}`, host: h, networks: JSON.stringify([{ name: NETWORK }]) }));
     let done = 0;
     const killer = (async (): Promise<void> => {
       await waitFor('8 pods added', () => Promise.resolve(done >= 8 ? true : undefined), 120_000);
@@ -81,17 +82,30 @@ describe('faults', () => {
     expect(new Set(rows.map((r) => r.address)).size).toBe(60);
     expect(rows.filter((r) => r.pool?.spec.hostName !== h.name)).toEqual([]);
     const live = rows.map((r) => `${r.address.split('/')[0] ?? ''} ${c.pods.get(r.pod)?.uid ?? '?'}`).sort();
-    await waitFor('IPPool status to equal the pods', async () => ((await allocations()).join() === live.join() ? true : undefined), 60_000).catch(() => undefined);
+    await waitFor(
+      'IPPool status to equal the pods',
+      async () => ((await allocations()).join() === live.join() ? true : undefined),
+      60_000,
+    ).catch(() => undefined);
     expect(await allocations()).toEqual(live);
-    process.stdout.write(`burst: ${attempts.filter((a) => a > 1).length} of 30 ADDs needed a retry while the agent was down\n`);
+    process.stdout.write(
+      `burst: ${attempts.filter((a) => a > 1).length} of 30 ADDs needed a retry while the agent was down\n`,
+    );
   });
 
-  it('the controller killed (kill -9) and restarted: no change to the plan or to any IPPool\'s block', async () => {
+  it("the controller killed (kill -9) and restarted: no change to the plan or to any IPPool's block", async () => {
     const c = started();
     const api = c.kubeConfig.makeApiClient(CustomObjectsApi);
     const plan = async (): Promise<unknown> => {
-      const cidr = (await api.getClusterCustomObject({ group: 'multinic.dev', version: 'v1', plural: 'cidrs', name: NETWORK })) as { metadata: { resourceVersion: string }; spec: unknown };
-      const pools = (await c.ippools(NETWORK)).map((p) => ({ name: p.metadata.name, spec: p.spec })).sort((a, b) => a.name.localeCompare(b.name));
+      const cidr = (await api.getClusterCustomObject({
+        group: 'multinic.dev',
+        version: 'v1',
+        plural: 'cidrs',
+        name: NETWORK,
+      })) as { metadata: { resourceVersion: string }; spec: unknown };
+      const pools = (await c.ippools(NETWORK))
+        .map((p) => ({ name: p.metadata.name, spec: p.spec }))
+        .sort((a, b) => a.name.localeCompare(b.name));
       return { cidrResourceVersion: cidr.metadata.resourceVersion, cidr: cidr.spec, pools };
     };
     const before = await plan();
@@ -102,18 +116,38 @@ describe('faults', () => {
     c.startController();
     // Proof that the new controller has synced and reconciled the network: it writes the NAD into a new namespace.
     await c.kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'after-restart' } } });
-    await waitFor('the NAD in a namespace created after the restart', () => api.getNamespacedCustomObject({ group: 'k8s.cni.cncf.io', version: 'v1', plural: 'network-attachment-definitions', namespace: 'after-restart', name: NETWORK }), 60_000);
+    await waitFor(
+      'the NAD in a namespace created after the restart',
+      () =>
+        api.getNamespacedCustomObject({
+          group: 'k8s.cni.cncf.io',
+          version: 'v1',
+          plural: 'network-attachment-definitions',
+          namespace: 'after-restart',
+          name: NETWORK,
+        }),
+      60_000,
+    );
     expect(await plan()).toEqual(before);
   });
 
-  it('the API server stopped for 20 s: multi-nic still gets addresses from the agent\'s known blocks; the IPPools catch up after', async () => {
+  it("the API server stopped for 20 s: multi-nic still gets addresses from the agent's known blocks; the IPPools catch up after", async () => {
     const c = started();
     const env = c.env;
     if (env === undefined) throw new Error('no control plane');
     const h = host(1);
-    const nad = (await c.kubeConfig.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: 'k8s.cni.cncf.io', version: 'v1', plural: 'network-attachment-definitions', namespace: 'default', name: NETWORK })) as { spec: { config: string } };
+    const nad = (await c.kubeConfig
+      .makeApiClient(CustomObjectsApi)
+      .getNamespacedCustomObject({
+        group: 'k8s.cni.cncf.io',
+        version: 'v1',
+        plural: 'network-attachment-definitions',
+        namespace: 'default',
+        name: NETWORK,
+      })) as { spec: { config: string } };
     const pods: Pod[] = [];
-    for (let i = 0; i < 3; i++) pods.push(await c.newPod({ name: `outage-${i}`, host: h, networks: JSON.stringify([{ name: NETWORK }]) }));
+    for (let i = 0; i < 3; i++)
+      pods.push(await c.newPod({ name: `outage-${i}`, host: h, networks: JSON.stringify([{ name: NETWORK }]) }));
     const stoppedAt = Date.now();
     await env.stopApiServer();
     try {
@@ -122,7 +156,14 @@ describe('faults', () => {
         const [cmd, ...args] = c.inHost(h, [path.join(c.work, 'bin', 'multi-nic')]);
         const res = await run(cmd as string, args, {
           stdin: nad.spec.config,
-          env: { CNI_COMMAND: 'ADD', CNI_CONTAINERID: pod.containerID, CNI_NETNS: `/run/netns/${pod.ns}`, CNI_IFNAME: 'net1', CNI_PATH: c.cniPath, CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${pod.namespace};K8S_POD_NAME=${pod.name};K8S_POD_UID=${pod.uid}` },
+          env: {
+            CNI_COMMAND: 'ADD',
+            CNI_CONTAINERID: pod.containerID,
+            CNI_NETNS: `/run/netns/${pod.ns}`,
+            CNI_IFNAME: 'net1',
+            CNI_PATH: c.cniPath,
+            CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${pod.namespace};K8S_POD_NAME=${pod.name};K8S_POD_UID=${pod.uid}`,
+          },
         });
         expect({ pod: pod.name, code: res.code, stderr: res.stderr }).toEqual({ pod: pod.name, code: 0, stderr: '' });
       }
@@ -133,19 +174,48 @@ describe('faults', () => {
     // /readyz is ok before the custom resources' storage is: they answer 429 for a moment.
     await waitFor('the IPPools to be served again', () => c.ippools(NETWORK), 60_000);
     const rows = await attachments(c, NETWORK, pods);
-    expect(rows.map((r) => `${r.pod} ${r.nic ?? '?'} ${r.pool?.spec.hostName ?? '?'}`)).toEqual(pods.flatMap((p) => [`${p.name} eth1 ${h.name}`, `${p.name} eth2 ${h.name}`]));
+    expect(rows.map((r) => `${r.pod} ${r.nic ?? '?'} ${r.pool?.spec.hostName ?? '?'}`)).toEqual(
+      pods.flatMap((p) => [`${p.name} eth1 ${h.name}`, `${p.name} eth2 ${h.name}`]),
+    );
     const wanted = rows.map((r) => `${r.address.split('/')[0] ?? ''} ${c.pods.get(r.pod)?.uid ?? '?'}`);
     const mirrored = (): Promise<string[]> => allocations().then((all) => wanted.filter((w) => all.includes(w)));
-    await waitFor('the IPPools to hold the outage pods', async () => ((await mirrored()).length === wanted.length ? true : undefined), 90_000).catch(() => undefined);
+    await waitFor(
+      'the IPPools to hold the outage pods',
+      async () => ((await mirrored()).length === wanted.length ? true : undefined),
+      90_000,
+    ).catch(() => undefined);
     expect(await mirrored()).toEqual(wanted);
     const all = await allocations();
     expect(new Set(all.map((a) => a.split(' ')[0])).size).toBe(all.length);
   });
 
-  it('a NAD whose config is broken fails the ADD with multi-nic\'s error naming the field, and leaves nothing behind', async () => {
+  it("a NAD whose config is broken fails the ADD with multi-nic's error naming the field, and leaves nothing behind", async () => {
     const c = started();
-    const config = { cniVersion: '1.0.0', name: 'broken', type: 'multi-nic', subnet: '172.31.0.0/16', masterNets: 'eth1', multiNICIPAM: true, agentSocket: c.agentSocket, plugin: { cniVersion: '1.0.0', type: 'macvlan' }, ipam: { type: 'multi-nic-ipam', vlanMode: 'l2' } };
-    await c.kubeConfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({ group: 'k8s.cni.cncf.io', version: 'v1', plural: 'network-attachment-definitions', namespace: 'default', body: { apiVersion: 'k8s.cni.cncf.io/v1', kind: 'NetworkAttachmentDefinition', metadata: { name: 'broken' }, spec: { config: JSON.stringify(config) } } });
+    const config = {
+      cniVersion: '1.0.0',
+      name: 'broken',
+      type: 'multi-nic',
+      subnet: '172.31.0.0/16',
+      masterNets: 'eth1',
+      multiNICIPAM: true,
+      agentSocket: c.agentSocket,
+      plugin: { cniVersion: '1.0.0', type: 'macvlan' },
+      ipam: { type: 'multi-nic-ipam', vlanMode: 'l2' },
+    };
+    await c.kubeConfig
+      .makeApiClient(CustomObjectsApi)
+      .createNamespacedCustomObject({
+        group: 'k8s.cni.cncf.io',
+        version: 'v1',
+        plural: 'network-attachment-definitions',
+        namespace: 'default',
+        body: {
+          apiVersion: 'k8s.cni.cncf.io/v1',
+          kind: 'NetworkAttachmentDefinition',
+          metadata: { name: 'broken' },
+          spec: { config: JSON.stringify(config) },
+        },
+      });
     const pod = await c.newPod({ name: 'bad-nad', host: host(1), networks: JSON.stringify([{ name: 'broken' }]) });
     const res = await c.multus(pod, 'ADD');
     expect(res.code).not.toBe(0);
@@ -154,7 +224,7 @@ describe('faults', () => {
     expect((await allocations()).filter((a) => a.endsWith(pod.uid))).toEqual([]);
   });
 
-  it('a pod asking for an address outside its host\'s block fails with the agent\'s reason, and leaves nothing behind', async () => {
+  it("a pod asking for an address outside its host's block fails with the agent's reason, and leaves nothing behind", async () => {
     const c = started();
     // An address of the other host's block: which block each host got depends on the order the hosts joined, so the
     // address is read from the cluster, never assumed.
@@ -164,10 +234,16 @@ describe('faults', () => {
     const vlan = parsePrefix(other.spec.vlanCIDR ?? '');
     if (!block.ok || !vlan.ok) throw new Error(`unreadable IPPool ${other.metadata.name}`);
     const requested = `${formatAddress({ family: block.value.family, value: prefixLast(block.value).value - 1n })}/${vlan.value.length}`;
-    const pod = await c.newPod({ name: 'bad-ip', host: host(1), networks: JSON.stringify([{ name: NETWORK, ips: [requested] }]) });
+    const pod = await c.newPod({
+      name: 'bad-ip',
+      host: host(1),
+      networks: JSON.stringify([{ name: NETWORK, ips: [requested] }]),
+    });
     const res = await c.multus(pod, 'ADD');
     expect(res.code).not.toBe(0);
-    expect(`${res.stdout} ${res.stderr}`).toContain(`requested address ${requested} is in none of the selected NICs' pod blocks`);
+    expect(`${res.stdout} ${res.stderr}`).toContain(
+      `requested address ${requested} is in none of the selected NICs' pod blocks`,
+    );
     expect(await c.podInterfaces(pod)).toEqual([]);
     expect((await allocations()).filter((a) => a.endsWith(pod.uid))).toEqual([]);
   });

@@ -47,7 +47,15 @@ async function standInPod(h: Host, name: string, address: string): Promise<Stand
   await ip(['-n', ns, 'link', 'set', 'eth0', 'up']);
   await ip(['-n', ns, 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link']);
   await ip(['-n', ns, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0']);
-  await run('ip', ['netns', 'exec', h.ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', `net.ipv4.conf.v-${name}.proxy_arp=1`]);
+  await run('ip', [
+    'netns',
+    'exec',
+    h.ns,
+    'sysctl',
+    '-qw',
+    'net.ipv4.ip_forward=1',
+    `net.ipv4.conf.v-${name}.proxy_arp=1`,
+  ]);
   return { ns, address };
 }
 
@@ -55,7 +63,12 @@ const ping = (from: StandIn, to: StandIn): Promise<boolean> => started().ping(fr
 
 /** Every route of every table in the host's namespace, as `dst via gateway dev table`. */
 async function routes(h: Host): Promise<string[]> {
-  const out = JSON.parse(await ip(['-n', h.ns, '-j', 'route', 'show', 'table', 'all'])) as { dst: string; gateway?: string; dev?: string; table?: string }[];
+  const out = JSON.parse(await ip(['-n', h.ns, '-j', 'route', 'show', 'table', 'all'])) as {
+    dst: string;
+    gateway?: string;
+    dev?: string;
+    table?: string;
+  }[];
   return out.filter((r) => r.gateway !== undefined).map((r) => `${r.dst} via ${r.gateway ?? ''} dev ${r.dev ?? ''}`);
 }
 
@@ -64,7 +77,10 @@ let podCidr: Record<string, string> = {};
 beforeAll(async () => {
   cluster = await Cluster.start({ hosts: 2 });
   const doc = parseYaml(readFileSync(path.join(ROOT, 'examples/ipvlan-l3.yaml'), 'utf8')) as NetworkManifest;
-  await cluster.applyNetwork({ metadata: { name: doc.metadata.name }, spec: { ...doc.spec, masterNets: [...TOPOLOGY_NETS] } });
+  await cluster.applyNetwork({
+    metadata: { name: doc.metadata.name },
+    spec: { ...doc.spec, masterNets: [...TOPOLOGY_NETS] },
+  });
   const pools = await cluster.ippools(NETWORK);
   podCidr = Object.fromEntries(pools.map((p) => [`${p.spec.hostName}/${p.spec.interfaceName}`, p.spec.podCIDR]));
 }, 300_000);
@@ -75,12 +91,23 @@ afterAll(async () => {
 }, 120_000);
 
 describe('L3 network: routes between hosts', () => {
-  const plannedRoute = (to: Host, via: Host): string => `${podCidr[`${to.name}/eth1`] ?? '?'} via ${via.nics[0]?.cidr.split('/')[0] ?? '?'} dev eth1`;
+  const plannedRoute = (to: Host, via: Host): string =>
+    `${podCidr[`${to.name}/eth1`] ?? '?'} via ${via.nics[0]?.cidr.split('/')[0] ?? '?'} dev eth1`;
 
-  it('each agent routes the peer\'s pod blocks via the peer\'s address on the same NIC network', async () => {
+  it("each agent routes the peer's pod blocks via the peer's address on the same NIC network", async () => {
     const [a, b] = [host(0), host(1)];
-    await waitFor('the planned routes on both hosts', async () => ((await routes(a)).includes(plannedRoute(b, b)) && (await routes(b)).includes(plannedRoute(a, a)) ? true : undefined), 60_000).catch(() => undefined);
-    expect({ a: (await routes(a)).filter((r) => r.endsWith('dev eth1')), b: (await routes(b)).filter((r) => r.endsWith('dev eth1')) }).toEqual({ a: [plannedRoute(b, b)], b: [plannedRoute(a, a)] });
+    await waitFor(
+      'the planned routes on both hosts',
+      async () =>
+        (await routes(a)).includes(plannedRoute(b, b)) && (await routes(b)).includes(plannedRoute(a, a))
+          ? true
+          : undefined,
+      60_000,
+    ).catch(() => undefined);
+    expect({
+      a: (await routes(a)).filter((r) => r.endsWith('dev eth1')),
+      b: (await routes(b)).filter((r) => r.endsWith('dev eth1')),
+    }).toEqual({ a: [plannedRoute(b, b)], b: [plannedRoute(a, a)] });
   });
 
   it('a pod on host-1 reaches a pod on host-2 through those routes, and no longer once the network is deleted', async () => {
@@ -88,9 +115,21 @@ describe('L3 network: routes between hosts', () => {
     const podA = await standInPod(a, 'l3a', nth(podCidr[`${a.name}/eth1`] ?? '', 5));
     const podB = await standInPod(b, 'l3b', nth(podCidr[`${b.name}/eth1`] ?? '', 5));
     expect(await ping(podA, podB)).toBe(true);
-    await started().kubeConfig.makeApiClient(CustomObjectsApi).deleteClusterCustomObject({ group: 'multinic.dev', version: 'v1', plural: 'multinicnetworks', name: NETWORK });
-    await waitFor('the routes to go', async () => ((await routes(a)).some((r) => r.endsWith('dev eth1')) || (await routes(b)).some((r) => r.endsWith('dev eth1')) ? undefined : true), 60_000).catch(() => undefined);
-    expect({ a: (await routes(a)).filter((r) => r.endsWith('dev eth1')), b: (await routes(b)).filter((r) => r.endsWith('dev eth1')) }).toEqual({ a: [], b: [] });
+    await started()
+      .kubeConfig.makeApiClient(CustomObjectsApi)
+      .deleteClusterCustomObject({ group: 'multinic.dev', version: 'v1', plural: 'multinicnetworks', name: NETWORK });
+    await waitFor(
+      'the routes to go',
+      async () =>
+        (await routes(a)).some((r) => r.endsWith('dev eth1')) || (await routes(b)).some((r) => r.endsWith('dev eth1'))
+          ? undefined
+          : true,
+      60_000,
+    ).catch(() => undefined);
+    expect({
+      a: (await routes(a)).filter((r) => r.endsWith('dev eth1')),
+      b: (await routes(b)).filter((r) => r.endsWith('dev eth1')),
+    }).toEqual({ a: [], b: [] });
     expect(await ping(podA, podB)).toBe(false);
   });
 });

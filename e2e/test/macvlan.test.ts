@@ -29,7 +29,10 @@ const hostOf = (i: number): NonNullable<Cluster['hosts'][number]> => {
 beforeAll(async () => {
   cluster = await Cluster.start({ hosts: 3, hostGraceSeconds: HOST_GRACE_S });
   await cluster.applyNetwork(macvlanNetwork());
-  for (let i = 0; i < 6; i++) pods.push(await cluster.createPod({ name: `pod-${i + 1}`, host: hostOf(i), networks: JSON.stringify([{ name: NETWORK }]) }));
+  for (let i = 0; i < 6; i++)
+    pods.push(
+      await cluster.createPod({ name: `pod-${i + 1}`, host: hostOf(i), networks: JSON.stringify([{ name: NETWORK }]) }),
+    );
 }, 300_000);
 
 afterAll(async () => {
@@ -48,24 +51,33 @@ function expected(rows: readonly Attachment[]): string[] {
 }
 
 describe('macvlan network, 6 pods over 3 hosts', () => {
-  it('gives every pod one interface per NIC network, addressed from its own host\'s IPPool for that NIC', async () => {
+  it("gives every pod one interface per NIC network, addressed from its own host's IPPool for that NIC", async () => {
     const rows = await attachments(started(), NETWORK, pods);
     const summary = pods.map((p) => ({
       pod: p.name,
-      nics: rows.filter((r) => r.pod === p.name).map((r) => r.nic).sort(),
+      nics: rows
+        .filter((r) => r.pod === p.name)
+        .map((r) => r.nic)
+        .sort(),
       poolHosts: [...new Set(rows.filter((r) => r.pod === p.name).map((r) => r.pool?.spec.hostName))],
     }));
     expect(summary).toEqual(pods.map((p) => ({ pod: p.name, nics: ['eth1', 'eth2'], poolHosts: [p.host.name] })));
     expect(new Set(rows.map((r) => r.address)).size).toBe(12);
   });
 
-  it('Multus\' network-status annotation lists exactly the interfaces and addresses inside each pod', async () => {
+  it("Multus' network-status annotation lists exactly the interfaces and addresses inside each pod", async () => {
     const c = started();
     const rows = await attachments(c, NETWORK, pods);
     for (const pod of pods) {
       const status = await c.networkStatus(pod);
-      const fromAnnotation = status.filter((s) => s.name === `default/${NETWORK}`).map((s) => `${s.interface ?? ''} ${(s.ips ?? []).join(',')}`).sort();
-      const inside = rows.filter((r) => r.pod === pod.name).map((r) => `${r.interface} ${r.address.split('/')[0] ?? ''}`).sort();
+      const fromAnnotation = status
+        .filter((s) => s.name === `default/${NETWORK}`)
+        .map((s) => `${s.interface ?? ''} ${(s.ips ?? []).join(',')}`)
+        .sort();
+      const inside = rows
+        .filter((r) => r.pod === pod.name)
+        .map((r) => `${r.interface} ${r.address.split('/')[0] ?? ''}`)
+        .sort();
       expect({ pod: pod.name, status: fromAnnotation }).toEqual({ pod: pod.name, status: inside });
       expect(status.find((s) => s.default === true)?.interface).toBe('eth0');
     }
@@ -79,7 +91,11 @@ describe('macvlan network, 6 pods over 3 hosts', () => {
 
   it('IPPool status holds exactly the addresses of the live pods', async () => {
     const rows = await attachments(started(), NETWORK, pods);
-    await waitFor('IPPool status to equal the pods', async () => ((await allocations()).join() === expected(rows).join() ? true : undefined), 30_000).catch(() => undefined);
+    await waitFor(
+      'IPPool status to equal the pods',
+      async () => ((await allocations()).join() === expected(rows).join() ? true : undefined),
+      30_000,
+    ).catch(() => undefined);
     expect(await allocations()).toEqual(expected(rows));
   });
 
@@ -90,14 +106,31 @@ describe('macvlan network, 6 pods over 3 hosts', () => {
     const [from, to] = [pods[0], pods[1]];
     if (target === undefined || from === undefined || to === undefined) throw new Error('pods missing');
     const address = target.address.split('/')[0] ?? '';
-    const server = daemon('iperf3', ['ip', 'netns', 'exec', to.ns, 'iperf3', '-s', '-1', '-B', address], `${c.work}/iperf3.log`);
+    const server = daemon(
+      'iperf3',
+      ['ip', 'netns', 'exec', to.ns, 'iperf3', '-s', '-1', '-B', address],
+      `${c.work}/iperf3.log`,
+    );
     try {
-      await waitFor('the iperf3 server to listen', async () => ((await run('ip', ['netns', 'exec', to.ns, 'ss', '-Hltn', 'sport = :5201'])).stdout.includes('5201') ? true : undefined), 20_000);
+      await waitFor(
+        'the iperf3 server to listen',
+        async () =>
+          (await run('ip', ['netns', 'exec', to.ns, 'ss', '-Hltn', 'sport = :5201'])).stdout.includes('5201')
+            ? true
+            : undefined,
+        20_000,
+      );
       const res = await run('ip', ['netns', 'exec', from.ns, 'iperf3', '-c', address, '-t', '1', '-J']);
       const report = JSON.parse(res.stdout) as { error?: string; end?: { sum_received?: { bits_per_second: number } } };
       const bps = report.end?.sum_received?.bits_per_second;
-      process.stdout.write(`iperf3 ${from.name}(${from.host.name}) → ${to.name}(${to.host.name}) on eth1's network: ${bps === undefined ? `no result (${report.error ?? res.stderr})` : `${(bps / 1e9).toFixed(2)} Gbit/s`}\n`);
-      expect({ exit: res.code, error: report.error, reported: typeof bps }).toEqual({ exit: 0, error: undefined, reported: 'number' });
+      process.stdout.write(
+        `iperf3 ${from.name}(${from.host.name}) → ${to.name}(${to.host.name}) on eth1's network: ${bps === undefined ? `no result (${report.error ?? res.stderr})` : `${(bps / 1e9).toFixed(2)} Gbit/s`}\n`,
+      );
+      expect({ exit: res.code, error: report.error, reported: typeof bps }).toEqual({
+        exit: 0,
+        error: undefined,
+        reported: 'number',
+      });
     } finally {
       await stopDaemon(server);
     }
@@ -111,13 +144,28 @@ describe('address safety (issue 23)', () => {
     const first = macvlanNetwork();
     const name = 'overlapping';
     const subnet = String(first.spec['subnet']).replace(/\/\d+$/, '/17');
-    await api.createClusterCustomObject({ ...MN, plural: 'multinicnetworks', body: { apiVersion: 'multinic.dev/v1', kind: 'MultiNicNetwork', metadata: { name }, spec: { ...first.spec, subnet } } });
+    await api.createClusterCustomObject({
+      ...MN,
+      plural: 'multinicnetworks',
+      body: {
+        apiVersion: 'multinic.dev/v1',
+        kind: 'MultiNicNetwork',
+        metadata: { name },
+        spec: { ...first.spec, subnet },
+      },
+    });
     try {
-      const ready = await waitFor(`MultiNicNetwork ${name} refused`, async () => {
-        const net = (await api.getClusterCustomObject({ ...MN, plural: 'multinicnetworks', name })) as { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } };
-        const condition = net.status?.conditions?.find((x) => x.type === 'Ready');
-        return condition?.reason === 'Conflict' ? condition : undefined;
-      }, 60_000);
+      const ready = await waitFor(
+        `MultiNicNetwork ${name} refused`,
+        async () => {
+          const net = (await api.getClusterCustomObject({ ...MN, plural: 'multinicnetworks', name })) as {
+            status?: { conditions?: { type: string; status: string; reason: string; message: string }[] };
+          };
+          const condition = net.status?.conditions?.find((x) => x.type === 'Ready');
+          return condition?.reason === 'Conflict' ? condition : undefined;
+        },
+        60_000,
+      );
       expect(ready.status).toBe('False');
       expect(ready.message).toContain(`overlaps ${String(first.spec['subnet'])} of MultiNicNetwork ${NETWORK}`);
       expect(await c.ippools(name)).toEqual([]);
@@ -136,7 +184,11 @@ describe('lifecycle', () => {
     const goneRows = await attachments(c, NETWORK, gone);
     for (const pod of gone) await c.deletePod(pod);
     const rows = await attachments(c, NETWORK, pods);
-    await waitFor('IPPool status to equal the remaining pods', async () => ((await allocations()).join() === expected(rows).join() ? true : undefined), 30_000).catch(() => undefined);
+    await waitFor(
+      'IPPool status to equal the remaining pods',
+      async () => ((await allocations()).join() === expected(rows).join() ? true : undefined),
+      30_000,
+    ).catch(() => undefined);
     expect(await allocations()).toEqual(expected(rows));
     const held = (await allocations()).map((a) => a.split(' ')[0]);
     expect(goneRows.map((r) => r.address.split('/')[0]).filter((a) => held.includes(a))).toEqual([]);
@@ -161,7 +213,12 @@ describe('lifecycle', () => {
     pods.push(await c.createPod({ name: 'pod-8', host: h4, networks: JSON.stringify([{ name: NETWORK }]) }));
     const rows = await attachments(c, NETWORK, pods);
     expect(rows.filter((r) => r.pod !== 'pod-8').map((r) => `${r.pod} ${r.interface} ${r.address}`)).toEqual(before);
-    expect(rows.filter((r) => r.pod === 'pod-8').map((r) => `${r.nic ?? '?'} ${r.pool?.spec.hostName ?? '?'}`).sort()).toEqual(['eth1 host-4', 'eth2 host-4']);
+    expect(
+      rows
+        .filter((r) => r.pod === 'pod-8')
+        .map((r) => `${r.nic ?? '?'} ${r.pool?.spec.hostName ?? '?'}`)
+        .sort(),
+    ).toEqual(['eth1 host-4', 'eth2 host-4']);
     const pings = await pingMatrix(c, rows);
     expect(pings).toHaveLength(6 * 5 * 2);
     expect(pings.filter((p) => !p.ok)).toEqual([]);
@@ -175,8 +232,19 @@ describe('lifecycle', () => {
     await c.deletePod(pod8);
     const before = (await attachments(c, NETWORK, pods)).map((r) => `${r.pod} ${r.interface} ${r.address}`);
     await c.removeHost(h4);
-    await waitFor('host-4\'s IPPools to go', async () => ((await c.ippools(NETWORK)).some((p) => p.spec.hostName === 'host-4') ? undefined : true), 60_000).catch(() => undefined);
-    expect((await c.ippools(NETWORK)).map((p) => p.spec.hostName).sort()).toEqual(['host-1', 'host-1', 'host-2', 'host-2', 'host-3', 'host-3']);
+    await waitFor(
+      "host-4's IPPools to go",
+      async () => ((await c.ippools(NETWORK)).some((p) => p.spec.hostName === 'host-4') ? undefined : true),
+      60_000,
+    ).catch(() => undefined);
+    expect((await c.ippools(NETWORK)).map((p) => p.spec.hostName).sort()).toEqual([
+      'host-1',
+      'host-1',
+      'host-2',
+      'host-2',
+      'host-3',
+      'host-3',
+    ]);
     const rows = await attachments(c, NETWORK, pods);
     expect(rows.map((r) => `${r.pod} ${r.interface} ${r.address}`)).toEqual(before);
     expect((await pingMatrix(c, rows)).filter((p) => !p.ok)).toEqual([]);
@@ -187,25 +255,56 @@ describe('lifecycle', () => {
     const h5 = await c.addHost(5);
     await c.waitNetworkReady(NETWORK, 8);
     await c.createPod({ name: 'pod-9', host: h5, networks: JSON.stringify([{ name: NETWORK }]) });
-    const blocks = async (host: string): Promise<string[]> => (await c.ippools(NETWORK)).filter((p) => p.spec.hostName === host).map((p) => p.spec.podCIDR).sort();
+    const blocks = async (host: string): Promise<string[]> =>
+      (await c.ippools(NETWORK))
+        .filter((p) => p.spec.hostName === host)
+        .map((p) => p.spec.podCIDR)
+        .sort();
     const held = await blocks('host-5');
     expect(held).toHaveLength(2);
     // The pod has been running for a while: its addresses are in the IPPool status.
-    await waitFor('pod-9\'s addresses in host-5\'s IPPool status', async () => ((await c.ippools(NETWORK)).filter((p) => p.spec.hostName === 'host-5' && (p.status?.allocations ?? []).length === 1).length === 2 ? true : undefined), 30_000);
+    await waitFor(
+      "pod-9's addresses in host-5's IPPool status",
+      async () =>
+        (await c.ippools(NETWORK)).filter(
+          (p) => p.spec.hostName === 'host-5' && (p.status?.allocations ?? []).length === 1,
+        ).length === 2
+          ? true
+          : undefined,
+      30_000,
+    );
     await c.removeHost(h5); // the agent stops (its last status written), the Node goes; pod-9 is never deleted
     const left = Date.now();
-    const departed = await waitFor('host-5\'s IPPools to be marked departed', async () => {
-      const pools = (await c.ippools(NETWORK)).filter((p) => p.spec.hostName === 'host-5');
-      return pools.length === 2 && pools.every((p) => p.metadata.annotations?.['multinic.dev/departed-at'] !== undefined) ? pools : undefined;
-    }, 30_000);
+    const departed = await waitFor(
+      "host-5's IPPools to be marked departed",
+      async () => {
+        const pools = (await c.ippools(NETWORK)).filter((p) => p.spec.hostName === 'host-5');
+        return pools.length === 2 &&
+          pools.every((p) => p.metadata.annotations?.['multinic.dev/departed-at'] !== undefined)
+          ? pools
+          : undefined;
+      },
+      30_000,
+    );
     // Retained with their blocks and pod-9's addresses: nothing of them is planned for anyone else meanwhile.
     expect(departed.map((p) => p.spec.podCIDR).sort()).toEqual(held);
     expect(departed.map((p) => (p.status?.allocations ?? []).length)).toEqual([1, 1]);
     const others = (await c.ippools(NETWORK)).filter((p) => p.spec.hostName !== 'host-5').map((p) => p.spec.podCIDR);
     expect(others.filter((cidr) => held.includes(cidr))).toEqual([]);
-    await waitFor('host-5\'s IPPools to go after the grace period', async () => ((await blocks('host-5')).length === 0 ? true : undefined), (HOST_GRACE_S + 60) * 1000);
+    await waitFor(
+      "host-5's IPPools to go after the grace period",
+      async () => ((await blocks('host-5')).length === 0 ? true : undefined),
+      (HOST_GRACE_S + 60) * 1000,
+    );
     expect(Date.now() - left).toBeGreaterThanOrEqual((HOST_GRACE_S - 2) * 1000);
-    expect((await c.ippools(NETWORK)).map((p) => p.spec.hostName).sort()).toEqual(['host-1', 'host-1', 'host-2', 'host-2', 'host-3', 'host-3']);
+    expect((await c.ippools(NETWORK)).map((p) => p.spec.hostName).sort()).toEqual([
+      'host-1',
+      'host-1',
+      'host-2',
+      'host-2',
+      'host-3',
+      'host-3',
+    ]);
   }, 180_000);
 
   it('teardown deletes every namespace, process and file it created', async () => {
@@ -215,7 +314,9 @@ describe('lifecycle', () => {
     expect(c.refusedRequests()).toEqual([]);
     await c.stop();
     expect(await c.leftoverNamespaces()).toEqual([]);
-    expect(daemons.map((d) => d?.child.exitCode !== null || d.child.signalCode !== null)).toEqual(daemons.map(() => true));
+    expect(daemons.map((d) => d?.child.exitCode !== null || d.child.signalCode !== null)).toEqual(
+      daemons.map(() => true),
+    );
     const { existsSync } = await import('node:fs');
     expect(existsSync(c.work)).toBe(false);
   });

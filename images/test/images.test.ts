@@ -10,7 +10,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const version = (JSON.parse(readFileSync(path.join(root, 'packages/node-agent/package.json'), 'utf8')) as { version: string }).version;
+const version = (
+  JSON.parse(readFileSync(path.join(root, 'packages/node-agent/package.json'), 'utf8')) as { version: string }
+).version;
 const work = mkdtempSync(path.join(tmpdir(), 'multinic-images-test-'));
 
 interface Unpacked {
@@ -26,12 +28,20 @@ interface ImageConfig {
 }
 
 function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): string {
-  return execFileSync(command, args, { encoding: 'utf8', env: { PATH: '/usr/local/bin:/usr/bin:/usr/sbin', ...env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 });
+  return execFileSync(command, args, {
+    encoding: 'utf8',
+    env: { PATH: '/usr/local/bin:/usr/bin:/usr/sbin', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 240_000,
+  });
 }
 
 function requireTools(): void {
-  const missing = ['umoci', 'chroot', 'tar', 'unshare'].filter((tool) => !existsSync(`/usr/bin/${tool}`) && !existsSync(`/usr/sbin/${tool}`));
-  if (missing.length > 0) throw new Error(`${missing.join(', ')} missing: run scripts/ensure-tools (or apt-get install -y umoci)`);
+  const missing = ['umoci', 'chroot', 'tar', 'unshare'].filter(
+    (tool) => !existsSync(`/usr/bin/${tool}`) && !existsSync(`/usr/sbin/${tool}`),
+  );
+  if (missing.length > 0)
+    throw new Error(`${missing.join(', ')} missing: run scripts/ensure-tools (or apt-get install -y umoci)`);
   if (process.getuid?.() !== 0) throw new Error('the images test needs root (umoci unpack and chroot): run it as root');
 }
 
@@ -47,7 +57,9 @@ function imageConfig(layout: string): ImageConfig {
 
 function buildAndUnpack(component: 'controller' | 'agent'): Unpacked {
   const archive = path.join(work, `multinic-${component}.tar`);
-  run('bash', [path.join(root, 'images/scripts/build-image.sh'), component, archive], { PATH: process.env['PATH'] ?? '' });
+  run('bash', [path.join(root, 'images/scripts/build-image.sh'), component, archive], {
+    PATH: process.env['PATH'] ?? '',
+  });
   const layout = path.join(work, `${component}-layout`);
   mkdirSync(layout);
   run('tar', ['-C', layout, '-xf', archive]);
@@ -87,7 +99,10 @@ describe.each([
   it('says who runs it and what it is', () => {
     const { config } = image(component);
     expect(config.User).toBe(user);
-    expect(config.Labels).toMatchObject({ 'org.opencontainers.image.title': name, 'org.opencontainers.image.version': version });
+    expect(config.Labels).toMatchObject({
+      'org.opencontainers.image.title': name,
+      'org.opencontainers.image.version': version,
+    });
   });
 });
 
@@ -106,7 +121,10 @@ describe('the agent image', () => {
 
   it('reads links and addresses as JSON over netlink (what discovery runs) in a new network namespace', () => {
     const script = 'ip link set lo up && ip -j -d addr show';
-    const links = JSON.parse(run('unshare', ['--net', 'chroot', image('agent').rootfs, '/bin/sh', '-c', script])) as { ifname: string; addr_info: { local: string }[] }[];
+    const links = JSON.parse(run('unshare', ['--net', 'chroot', image('agent').rootfs, '/bin/sh', '-c', script])) as {
+      ifname: string;
+      addr_info: { local: string }[];
+    }[];
     expect(links.map((l) => l.ifname)).toEqual(['lo']);
     expect(links[0]?.addr_info.map((a) => a.local)).toContain('127.0.0.1');
   });
@@ -120,12 +138,15 @@ describe('the agent image', () => {
     { plugin: '/opt/multinic/cni/multi-nic' },
     { plugin: '/opt/multinic/cni/multi-nic-ipam' },
   ])('$plugin answers CNI_COMMAND=VERSION', ({ plugin }) => {
-    const out = JSON.parse(run('chroot', [image('agent').rootfs, plugin], { CNI_COMMAND: 'VERSION' })) as { supportedVersions: string[] };
+    const out = JSON.parse(run('chroot', [image('agent').rootfs, plugin], { CNI_COMMAND: 'VERSION' })) as {
+      supportedVersions: string[];
+    };
     expect(out.supportedVersions).toContain('1.0.0');
   });
 
   it('has what the install-cni init container runs: /bin/sh, cp, chmod and mv', () => {
-    const script = 'set -eu; cp /opt/multinic/cni/multi-nic /tmp/.x; chmod 0755 /tmp/.x; mv -f /tmp/.x /tmp/multi-nic; echo installed';
+    const script =
+      'set -eu; cp /opt/multinic/cni/multi-nic /tmp/.x; chmod 0755 /tmp/.x; mv -f /tmp/.x /tmp/multi-nic; echo installed';
     expect(run('chroot', [image('agent').rootfs, '/bin/sh', '-c', script])).toBe('installed\n');
   });
 });

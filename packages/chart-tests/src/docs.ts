@@ -50,7 +50,8 @@ function walk(map: { items: unknown[]; commentBefore?: string | null }, prefix: 
 /** Every documented leaf of values.yaml (a map with a `# --` comment counts as one leaf). */
 export function valuesDocs(valuesYaml: string): ValueDoc[] {
   const doc = parseDocument(valuesYaml);
-  if (doc.errors.length > 0) throw new Error(`values.yaml does not parse: ${doc.errors.map((e) => e.message).join('; ')}`);
+  if (doc.errors.length > 0)
+    throw new Error(`values.yaml does not parse: ${doc.errors.map((e) => e.message).join('; ')}`);
   if (!isMap(doc.contents)) throw new Error('values.yaml is not a map');
   const out: ValueDoc[] = [];
   walk(doc.contents, '', out);
@@ -60,7 +61,9 @@ export function valuesDocs(valuesYaml: string): ValueDoc[] {
 const cell = (text: string): string => text.replace(/\|/g, '\\|');
 
 export function valuesTable(valuesYaml: string): string {
-  const rows = valuesDocs(valuesYaml).map((v) => `| \`${v.key}\` | \`${cell(v.defaultValue)}\` | ${cell(v.description)} |`);
+  const rows = valuesDocs(valuesYaml).map(
+    (v) => `| \`${v.key}\` | \`${cell(v.defaultValue)}\` | ${cell(v.description)} |`,
+  );
   return ['| key | default | description |', '| --- | --- | --- |', ...rows].join('\n');
 }
 

@@ -37,12 +37,19 @@ export function chartDir(): string {
 }
 
 /** The path of a tool from `.cache/bin` (helm, kubectl); TOOLS_MISSING says what to run when it is not there. */
-export function toolBinary(name: 'helm' | 'kubectl', binDir: string = path.join(workspaceRoot(), '.cache', 'bin')): string {
+export function toolBinary(
+  name: 'helm' | 'kubectl',
+  binDir: string = path.join(workspaceRoot(), '.cache', 'bin'),
+): string {
   const file = path.join(binDir, name);
   try {
     accessSync(file, constants.X_OK);
   } catch (err) {
-    throw new ChartToolError('TOOLS_MISSING', `${name} not found in ${binDir}: run scripts/ensure-tools (it builds helm and kubectl from tools/ and links them there)`, { cause: err });
+    throw new ChartToolError(
+      'TOOLS_MISSING',
+      `${name} not found in ${binDir}: run scripts/ensure-tools (it builds helm and kubectl from tools/ and links them there)`,
+      { cause: err },
+    );
   }
   return file;
 }
@@ -59,10 +66,21 @@ export interface HelmRun {
 export function helm(run: HelmRun): Promise<string> {
   return new Promise((resolve, reject) => {
     const binary = toolBinary('helm', run.binDir); // a throw here rejects: TOOLS_MISSING
-    const child = execFile(binary, [...run.args], { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...run.env } }, (err, stdout, stderr) => {
-      if (err === null) resolve(stdout);
-      else reject(new ChartToolError('HELM_FAILED', `helm ${run.args.join(' ')} failed: ${stderr.trim() || err.message}`, { stderr, cause: err }));
-    });
+    const child = execFile(
+      binary,
+      [...run.args],
+      { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...run.env } },
+      (err, stdout, stderr) => {
+        if (err === null) resolve(stdout);
+        else
+          reject(
+            new ChartToolError('HELM_FAILED', `helm ${run.args.join(' ')} failed: ${stderr.trim() || err.message}`, {
+              stderr,
+              cause: err,
+            }),
+          );
+      },
+    );
     child.stdin?.on('error', () => undefined);
     child.stdin?.end(run.stdin ?? '');
   });
@@ -86,11 +104,21 @@ export interface RenderOptions {
 
 /** `helm template` of the chart: the manifests as YAML text (CRDs not included). */
 export function renderChart(options: RenderOptions = {}): Promise<string> {
-  const args = ['template', options.release ?? 'multinic', options.chart ?? chartDir(), '--namespace', options.namespace ?? 'multinic-system'];
+  const args = [
+    'template',
+    options.release ?? 'multinic',
+    options.chart ?? chartDir(),
+    '--namespace',
+    options.namespace ?? 'multinic-system',
+  ];
   for (const file of options.valuesFiles ?? []) args.push('--values', file);
   if (options.values !== undefined) args.push('--values', '-');
   for (const template of options.showOnly ?? []) args.push('--show-only', template);
-  return helm({ args, ...(options.values === undefined ? {} : { stdin: JSON.stringify(options.values) }), ...(options.binDir === undefined ? {} : { binDir: options.binDir }) });
+  return helm({
+    args,
+    ...(options.values === undefined ? {} : { stdin: JSON.stringify(options.values) }),
+    ...(options.binDir === undefined ? {} : { binDir: options.binDir }),
+  });
 }
 
 /** The templates that hold each component's ServiceAccount, (Cluster)Roles and bindings. */
@@ -105,7 +133,9 @@ export type Component = keyof typeof RBAC_TEMPLATES;
  * The RBAC the chart renders (ServiceAccounts, ClusterRoles, Roles and their bindings) for the given components
  * (default both), as YAML text: what the e2e suite installs instead of hand-written copies.
  */
-export function renderRbac(options: Omit<RenderOptions, 'showOnly'> & { components?: readonly Component[] } = {}): Promise<string> {
+export function renderRbac(
+  options: Omit<RenderOptions, 'showOnly'> & { components?: readonly Component[] } = {},
+): Promise<string> {
   const { components = ['controller', 'agent'], ...rest } = options;
   return renderChart({ ...rest, showOnly: components.map((c) => RBAC_TEMPLATES[c]) });
 }

@@ -1,4 +1,13 @@
-export { ChartToolError, chartDir, helm, renderChart, renderRbac, RBAC_TEMPLATES, toolBinary, workspaceRoot } from './helm.js';
+export {
+  ChartToolError,
+  chartDir,
+  helm,
+  renderChart,
+  renderRbac,
+  RBAC_TEMPLATES,
+  toolBinary,
+  workspaceRoot,
+} from './helm.js';
 export type { ChartToolErrorCode, Component, HelmRun, RenderOptions } from './helm.js';
 export { manifestKey, parseManifests } from './manifests.js';
 export type { Manifest } from './manifests.js';

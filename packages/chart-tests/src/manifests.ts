@@ -4,7 +4,12 @@ import { parseAllDocuments } from 'yaml';
 export interface Manifest {
   readonly apiVersion: string;
   readonly kind: string;
-  readonly metadata: { readonly name: string; readonly namespace?: string; readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace?: string;
+    readonly labels?: Record<string, string>;
+    readonly annotations?: Record<string, string>;
+  };
   readonly [key: string]: unknown;
 }
 
@@ -12,12 +17,15 @@ export interface Manifest {
 export function parseManifests(text: string): Manifest[] {
   const out: Manifest[] = [];
   for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length > 0) throw new Error(`invalid YAML in the rendered chart: ${doc.errors.map((e) => e.message).join('; ')}`);
+    if (doc.errors.length > 0)
+      throw new Error(`invalid YAML in the rendered chart: ${doc.errors.map((e) => e.message).join('; ')}`);
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) continue;
     const obj = value as Partial<Manifest>;
     if (typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string' || typeof obj.metadata?.name !== 'string') {
-      throw new Error(`a rendered document is not a Kubernetes object (apiVersion, kind and metadata.name are required): ${JSON.stringify(value).slice(0, 200)}`);
+      throw new Error(
+        `a rendered document is not a Kubernetes object (apiVersion, kind and metadata.name are required): ${JSON.stringify(value).slice(0, 200)}`,
+      );
     }
     out.push(obj as Manifest);
   }
@@ -26,5 +34,7 @@ export function parseManifests(text: string): Manifest[] {
 
 /** `Kind/namespace/name` (or `Kind/name` for cluster-scoped objects). */
 export function manifestKey(m: Manifest): string {
-  return m.metadata.namespace === undefined ? `${m.kind}/${m.metadata.name}` : `${m.kind}/${m.metadata.namespace}/${m.metadata.name}`;
+  return m.metadata.namespace === undefined
+    ? `${m.kind}/${m.metadata.name}`
+    : `${m.kind}/${m.metadata.namespace}/${m.metadata.name}`;
 }

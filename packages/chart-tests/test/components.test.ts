@@ -14,7 +14,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api, CoordinationV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { Controller, ControllerMetrics, makeConfig } from '@multinic/controller';
-import { AGENT_PATHS, type AllocateRequest, type AllocateResponse, type SelectRequest, type SelectResponse } from '@multinic/crd-types';
+import {
+  AGENT_PATHS,
+  type AllocateRequest,
+  type AllocateResponse,
+  type SelectRequest,
+  type SelectResponse,
+} from '@multinic/crd-types';
 import { Agent, AgentConfigSchema, AgentMetrics, run, type HostOps } from '@multinic/node-agent';
 import { addNetns, deleteNetns, startTestEnv, type TestEnv } from '@multinic/testenv';
 import { pino } from 'pino';
@@ -31,7 +37,12 @@ const GROUP = { group: 'multinic.dev', version: 'v1' };
 class LogSink extends Writable {
   readonly lines: string[] = [];
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
-    this.lines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+    this.lines.push(
+      ...chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l !== ''),
+    );
     done();
   }
   /** Lines about requests the API server refused for authentication, authorization or validation. */
@@ -59,7 +70,8 @@ class NetnsHost {
   /** `ip -n <ns>`; sysfs readings are not needed for veth NICs (speed, PCI data stay empty). */
   ops(): HostOps {
     return {
-      ip: (args, stdin) => run('ip', stdin === undefined ? { args: ['-n', this.ns, ...args] } : { args: ['-n', this.ns, ...args], stdin }),
+      ip: (args, stdin) =>
+        run('ip', stdin === undefined ? { args: ['-n', this.ns, ...args] } : { args: ['-n', this.ns, ...args], stdin }),
       sysfs: async () => ({}),
     };
   }
@@ -71,12 +83,17 @@ class NetnsHost {
 
 function post<T>(socketPath: string, urlPath: string, body: unknown): Promise<{ status: number; body: T }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, path: urlPath, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as T }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      { socketPath, path: urlPath, method: 'POST', headers: { 'content-type': 'application/json' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as T }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(JSON.stringify(body));
   });
@@ -110,7 +127,8 @@ function started(): TestEnv {
 }
 
 const custom = (): CustomObjectsApi => started().kubeConfig.makeApiClient(CustomObjectsApi);
-const getObject = (plural: string, name: string): Promise<Record<string, unknown>> => custom().getClusterCustomObject({ ...GROUP, plural, name }) as Promise<Record<string, unknown>>;
+const getObject = (plural: string, name: string): Promise<Record<string, unknown>> =>
+  custom().getClusterCustomObject({ ...GROUP, plural, name }) as Promise<Record<string, unknown>>;
 
 function network(name: string, spec: Record<string, unknown>): Record<string, unknown> {
   return {
@@ -129,7 +147,17 @@ function network(name: string, spec: Record<string, unknown>): Record<string, un
 }
 
 async function startComponents(e: TestEnv): Promise<void> {
-  const config = makeConfig({ identity: 'ct-controller-0', httpPort: 0, httpAddress: '127.0.0.1', leaseNamespace: NAMESPACE, leaseName: 'multinic-controller', eventNamespace: 'default', leaseDurationSeconds: 3, renewDeadlineSeconds: 2, retryPeriodSeconds: 0.25 });
+  const config = makeConfig({
+    identity: 'ct-controller-0',
+    httpPort: 0,
+    httpAddress: '127.0.0.1',
+    leaseNamespace: NAMESPACE,
+    leaseName: 'multinic-controller',
+    eventNamespace: 'default',
+    leaseDurationSeconds: 3,
+    renewDeadlineSeconds: 2,
+    retryPeriodSeconds: 0.25,
+  });
   controller = await Controller.start({
     kubeConfig: await e.serviceAccountKubeConfig(NAMESPACE, 'multinic-controller'),
     config,
@@ -147,7 +175,13 @@ async function startComponents(e: TestEnv): Promise<void> {
     mirror: { batchMs: 20, retryMs: 100 },
     shutdownTimeoutMs: 2_000,
   });
-  agent = await Agent.start({ config: agentConfig, log: pino({ level: 'info' }, agentLog), kubeConfig: await e.serviceAccountKubeConfig(NAMESPACE, 'multinic-agent'), host: (host as NetnsHost).ops(), metrics: new AgentMetrics() });
+  agent = await Agent.start({
+    config: agentConfig,
+    log: pino({ level: 'info' }, agentLog),
+    kubeConfig: await e.serviceAccountKubeConfig(NAMESPACE, 'multinic-agent'),
+    host: (host as NetnsHost).ops(),
+    metrics: new AgentMetrics(),
+  });
 }
 
 beforeAll(async () => {
@@ -155,16 +189,26 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'mn-chart-components-'));
   host = new NetnsHost();
   env = await startTestEnv({ apiServerArgs: ['--enable-admission-plugins=OwnerReferencesPermissionEnforcement'] });
-  const k = (args: string[], stdin?: string): Promise<string> => execOk(kubectl, ['--kubeconfig', started().kubeconfigPath, ...args], stdin === undefined ? {} : { stdin });
+  const k = (args: string[], stdin?: string): Promise<string> =>
+    execOk(kubectl, ['--kubeconfig', started().kubeconfigPath, ...args], stdin === undefined ? {} : { stdin });
   await k(['create', 'namespace', NAMESPACE]);
   await k(['apply', '-f', '-'], await renderRbac({ namespace: NAMESPACE }));
   // The agent's node and a peer host (whose agent is not running here), so this node has a route to program.
   const core = env.kubeConfig.makeApiClient(CoreV1Api);
-  for (const name of [NODE, PEER]) await core.createNode({ body: { apiVersion: 'v1', kind: 'Node', metadata: { name } } });
+  for (const name of [NODE, PEER])
+    await core.createNode({ body: { apiVersion: 'v1', kind: 'Node', metadata: { name } } });
   await custom().createClusterCustomObject({
     ...GROUP,
     plural: 'hostinterfaces',
-    body: { apiVersion: 'multinic.dev/v1', kind: 'HostInterface', metadata: { name: PEER }, spec: { hostName: PEER, interfaces: [{ interfaceName: 'eth1', netAddress: '10.77.1.0/24', hostIP: '10.77.1.3' }] } },
+    body: {
+      apiVersion: 'multinic.dev/v1',
+      kind: 'HostInterface',
+      metadata: { name: PEER },
+      spec: {
+        hostName: PEER,
+        interfaces: [{ interfaceName: 'eth1', netAddress: '10.77.1.0/24', hostIP: '10.77.1.3' }],
+      },
+    },
   });
   await startComponents(env);
 }, 180_000);
@@ -177,10 +221,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
-describe('controller and agent under the chart\'s RBAC', () => {
+describe("controller and agent under the chart's RBAC", () => {
   it('the agent discovers its NIC and writes its HostInterface (server-side apply creates it)', async () => {
     const hi = await eventually('HostInterface of the agent', async () => {
-      const obj = (await getObject('hostinterfaces', NODE)) as { spec: { interfaces: { interfaceName: string; hostIP: string }[] } };
+      const obj = (await getObject('hostinterfaces', NODE)) as {
+        spec: { interfaces: { interfaceName: string; hostIP: string }[] };
+      };
       expect(obj.spec.interfaces.map((n) => `${n.interfaceName}=${n.hostIP}`)).toEqual(['eth1=10.77.1.2']);
       return obj;
     });
@@ -188,30 +234,70 @@ describe('controller and agent under the chart\'s RBAC', () => {
   });
 
   it('the controller takes the Lease and turns a network into a CIDR, IPPools, a NAD and a Ready status', async () => {
-    await custom().createClusterCustomObject({ ...GROUP, plural: 'multinicnetworks', body: network(NETWORK, { subnet: '192.168.0.0/16' }) });
-    const lease = await eventually('Lease', () => started().kubeConfig.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: 'multinic-controller', namespace: NAMESPACE }));
+    await custom().createClusterCustomObject({
+      ...GROUP,
+      plural: 'multinicnetworks',
+      body: network(NETWORK, { subnet: '192.168.0.0/16' }),
+    });
+    const lease = await eventually('Lease', () =>
+      started()
+        .kubeConfig.makeApiClient(CoordinationV1Api)
+        .readNamespacedLease({ name: 'multinic-controller', namespace: NAMESPACE }),
+    );
     expect(lease.spec?.holderIdentity).toBe('ct-controller-0');
     await eventually('network Ready', async () => {
-      const net = (await getObject('multinicnetworks', NETWORK)) as { status?: { conditions?: { type: string; status: string; message: string }[] } };
+      const net = (await getObject('multinicnetworks', NETWORK)) as {
+        status?: { conditions?: { type: string; status: string; message: string }[] };
+      };
       expect(net.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True' });
     });
-    const pools = (await custom().listClusterCustomObject({ ...GROUP, plural: 'ippools' })) as { items: { spec: { network: string; hostName: string } }[] };
-    expect(pools.items.filter((p) => p.spec.network === NETWORK).map((p) => p.spec.hostName).sort()).toEqual([NODE, PEER]);
+    const pools = (await custom().listClusterCustomObject({ ...GROUP, plural: 'ippools' })) as {
+      items: { spec: { network: string; hostName: string } }[];
+    };
+    expect(
+      pools.items
+        .filter((p) => p.spec.network === NETWORK)
+        .map((p) => p.spec.hostName)
+        .sort(),
+    ).toEqual([NODE, PEER]);
     await expect(getObject('cidrs', NETWORK)).resolves.toMatchObject({ metadata: { name: NETWORK } });
-    const nad = await custom().getNamespacedCustomObject({ group: 'k8s.cni.cncf.io', version: 'v1', plural: 'network-attachment-definitions', namespace: 'default', name: NETWORK });
-    expect((nad as { metadata: { ownerReferences: { blockOwnerDeletion: boolean }[] } }).metadata.ownerReferences[0]?.blockOwnerDeletion).toBe(true);
+    const nad = await custom().getNamespacedCustomObject({
+      group: 'k8s.cni.cncf.io',
+      version: 'v1',
+      plural: 'network-attachment-definitions',
+      namespace: 'default',
+      name: NETWORK,
+    });
+    expect(
+      (nad as { metadata: { ownerReferences: { blockOwnerDeletion: boolean }[] } }).metadata.ownerReferences[0]
+        ?.blockOwnerDeletion,
+    ).toBe(true);
   });
 
   it('the controller records an Event about a network it cannot plan (in namespace default)', async () => {
     // Two hosts but hostBlock 0 leaves room for one: a capacity problem, reported as a Warning Event.
-    await custom().createClusterCustomObject({ ...GROUP, plural: 'multinicnetworks', body: network(BAD_NETWORK, { subnet: '10.200.0.0/24', ipam: { type: 'multi-nic-ipam', interfaceBlock: 0, hostBlock: 0, vlanMode: 'l3' } }) });
+    await custom().createClusterCustomObject({
+      ...GROUP,
+      plural: 'multinicnetworks',
+      body: network(BAD_NETWORK, {
+        subnet: '10.200.0.0/24',
+        ipam: { type: 'multi-nic-ipam', interfaceBlock: 0, hostBlock: 0, vlanMode: 'l3' },
+      }),
+    });
     const core = started().kubeConfig.makeApiClient(CoreV1Api);
-    const event = await eventually('Event', async () => {
-      const events = await core.listNamespacedEvent({ namespace: 'default' });
-      const found = events.items.find((e) => e.involvedObject.name === BAD_NETWORK && e.type === 'Warning');
-      if (found === undefined) throw new Error(`no Warning Event about ${BAD_NETWORK} yet; log: ${controllerLog.lines.filter((l) => /event/i.test(l)).join('\n')}`);
-      return found;
-    }, 10_000);
+    const event = await eventually(
+      'Event',
+      async () => {
+        const events = await core.listNamespacedEvent({ namespace: 'default' });
+        const found = events.items.find((e) => e.involvedObject.name === BAD_NETWORK && e.type === 'Warning');
+        if (found === undefined)
+          throw new Error(
+            `no Warning Event about ${BAD_NETWORK} yet; log: ${controllerLog.lines.filter((l) => /event/i.test(l)).join('\n')}`,
+          );
+        return found;
+      },
+      10_000,
+    );
     expect(event.message).toMatch(/host/);
   });
 
@@ -225,11 +311,19 @@ describe('controller and agent under the chart\'s RBAC', () => {
       expect(res.body.nics).toHaveLength(1);
       return res.body;
     });
-    const allocate: AllocateRequest = { network: NETWORK, containerID: 'ct-c1', ifname: 'net1', pod, nics: selected.nics };
+    const allocate: AllocateRequest = {
+      network: NETWORK,
+      containerID: 'ct-c1',
+      ifname: 'net1',
+      pod,
+      nics: selected.nics,
+    };
     const allocated = await post<AllocateResponse>(socket, AGENT_PATHS.allocate, allocate);
     expect(allocated.status).toBe(200);
     await eventually('IPPool status', async () => {
-      const pools = (await custom().listClusterCustomObject({ ...GROUP, plural: 'ippools' })) as { items: { spec: { network: string; hostName: string }; status?: { allocations?: { containerID: string }[] } }[] };
+      const pools = (await custom().listClusterCustomObject({ ...GROUP, plural: 'ippools' })) as {
+        items: { spec: { network: string; hostName: string }; status?: { allocations?: { containerID: string }[] } }[];
+      };
       const mine = pools.items.find((p) => p.spec.network === NETWORK && p.spec.hostName === NODE);
       expect(mine?.status?.allocations?.map((a) => a.containerID)).toEqual(['ct-c1']);
     });
@@ -237,7 +331,9 @@ describe('controller and agent under the chart\'s RBAC', () => {
 
   it('the agent programs the route to the peer and reports it on its HostInterface status', async () => {
     await eventually('route status', async () => {
-      const hi = (await getObject('hostinterfaces', NODE)) as { status?: { routes?: { network: string; status: string; routes: number }[] } };
+      const hi = (await getObject('hostinterfaces', NODE)) as {
+        status?: { routes?: { network: string; status: string; routes: number }[] };
+      };
       expect(hi.status?.routes?.find((r) => r.network === NETWORK)).toMatchObject({ status: 'Success', routes: 1 });
     });
   });

@@ -17,7 +17,8 @@ interface Schema {
 
 /** The schema node for a dotted key, following local $refs; undefined when the key is not declared. */
 function schemaAt(root: Schema, key: string): Schema | undefined {
-  const resolve = (s: Schema | undefined): Schema | undefined => (s?.$ref === undefined ? s : root.$defs?.[s.$ref.replace('#/$defs/', '')]);
+  const resolve = (s: Schema | undefined): Schema | undefined =>
+    s?.$ref === undefined ? s : root.$defs?.[s.$ref.replace('#/$defs/', '')];
   let node: Schema | undefined = root;
   for (const part of key.split('.')) node = resolve(resolve(node)?.properties?.[part]);
   return node;

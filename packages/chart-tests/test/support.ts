@@ -26,7 +26,10 @@ export const VALUE_SETS: readonly ValueSet[] = [
 
 export function find(manifests: readonly Manifest[], kind: string, name: string): Manifest {
   const found = manifests.find((m) => m.kind === kind && m.metadata.name === name);
-  if (found === undefined) throw new Error(`the chart rendered no ${kind} ${name}; it has ${manifests.map((m) => `${m.kind}/${m.metadata.name}`).join(', ')}`);
+  if (found === undefined)
+    throw new Error(
+      `the chart rendered no ${kind} ${name}; it has ${manifests.map((m) => `${m.kind}/${m.metadata.name}`).join(', ')}`,
+    );
   return found;
 }
 
@@ -61,7 +64,8 @@ export function containerEnv(container: Container, downward: Record<string, stri
   for (const e of container.env ?? []) {
     const field = e.valueFrom?.fieldRef?.fieldPath;
     const value = e.value ?? (field === undefined ? undefined : downward[field]);
-    if (value === undefined) throw new Error(`env ${e.name} has neither a value nor a known fieldRef (${field ?? 'none'})`);
+    if (value === undefined)
+      throw new Error(`env ${e.name} has neither a value nor a known fieldRef (${field ?? 'none'})`);
     env[e.name] = value;
   }
   return env;
@@ -74,19 +78,33 @@ export interface ExecResult {
 }
 
 /** Runs a program; a non-zero exit is a value, not an exception. */
-export function exec(file: string, args: readonly string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<ExecResult> {
+export function exec(
+  file: string,
+  args: readonly string[],
+  options: { stdin?: string; env?: Record<string, string> } = {},
+): Promise<ExecResult> {
   return new Promise((resolve) => {
-    const child = execFile(file, [...args], { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...options.env } }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
-    });
+    const child = execFile(
+      file,
+      [...args],
+      { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...options.env } },
+      (err, stdout, stderr) => {
+        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
+      },
+    );
     child.stdin?.on('error', () => undefined);
     child.stdin?.end(options.stdin ?? '');
   });
 }
 
 /** Like exec, but rejects with the command's stderr on a non-zero exit. */
-export async function execOk(file: string, args: readonly string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<string> {
+export async function execOk(
+  file: string,
+  args: readonly string[],
+  options: { stdin?: string; env?: Record<string, string> } = {},
+): Promise<string> {
   const out = await exec(file, args, options);
-  if (out.code !== 0) throw new Error(`${path.basename(file)} ${args.join(' ')} exited ${out.code}: ${out.stderr.trim()}`);
+  if (out.code !== 0)
+    throw new Error(`${path.basename(file)} ${args.join(' ')} exited ${out.code}: ${out.stderr.trim()}`);
   return out.stdout;
 }

@@ -93,7 +93,10 @@ describe('formatAddress', () => {
   });
 
   it('accepts exactly the strict dotted quads ipaddr.js calls four-part decimal, minus leading zeros', () => {
-    const octet = fc.oneof(fc.integer({ min: 0, max: 300 }).map(String), fc.constantFrom('00', '01', '007', 'a', '0x1', ''));
+    const octet = fc.oneof(
+      fc.integer({ min: 0, max: 300 }).map(String),
+      fc.constantFrom('00', '01', '007', 'a', '0x1', ''),
+    );
     fc.assert(
       fc.property(fc.array(octet, { minLength: 3, maxLength: 5 }), (octets) => {
         const text = octets.join('.');
@@ -106,31 +109,31 @@ describe('formatAddress', () => {
 
 describe('parsePrefix', () => {
   it.each<{ text: string; options: { normalize?: boolean }; expected: string }>`
-    text                | options                | expected
-    ${'10.0.0.0/8'}     | ${{}}                  | ${'10.0.0.0/8'}
-    ${'0.0.0.0/0'}      | ${{}}                  | ${'0.0.0.0/0'}
-    ${'10.1.2.3/32'}    | ${{}}                  | ${'10.1.2.3/32'}
-    ${'FD00:0::/64'}    | ${{}}                  | ${'fd00::/64'}
-    ${'10.0.0.7/24'}    | ${{ normalize: true }} | ${'10.0.0.0/24'}
-    ${'fd00::1/64'}     | ${{ normalize: true }} | ${'fd00::/64'}
+    text             | options                | expected
+    ${'10.0.0.0/8'}  | ${{}}                  | ${'10.0.0.0/8'}
+    ${'0.0.0.0/0'}   | ${{}}                  | ${'0.0.0.0/0'}
+    ${'10.1.2.3/32'} | ${{}}                  | ${'10.1.2.3/32'}
+    ${'FD00:0::/64'} | ${{}}                  | ${'fd00::/64'}
+    ${'10.0.0.7/24'} | ${{ normalize: true }} | ${'10.0.0.0/24'}
+    ${'fd00::1/64'}  | ${{ normalize: true }} | ${'fd00::/64'}
   `('parses $text', ({ text, options, expected }) => {
     const parsed = parsePrefix(text, options);
     expect(parsed.ok && formatPrefix(parsed.value)).toBe(expected);
   });
 
   it.each<{ text: string; code: ParseErrorCode; mentions: string }>`
-    text                 | code                        | mentions
-    ${'10.0.0.0/33'}     | ${'INVALID_PREFIX_LENGTH'}  | ${'invalid prefix length "33"'}
-    ${'fd00::/129'}      | ${'INVALID_PREFIX_LENGTH'}  | ${'invalid prefix length "129"'}
-    ${'10.0.0.0/08'}     | ${'INVALID_PREFIX_LENGTH'}  | ${'leading zeros'}
-    ${'10.0.0.0/'}       | ${'INVALID_PREFIX_LENGTH'}  | ${'invalid prefix length ""'}
-    ${'10.0.0.0'}        | ${'NOT_A_PREFIX'}           | ${'address/length'}
-    ${'10.0.0.0/8/8'}    | ${'NOT_A_PREFIX'}           | ${'address/length'}
-    ${'10.0.0.1/24'}     | ${'HOST_BITS_SET'}          | ${'host bits set: the network is 10.0.0.0/24'}
-    ${'fd00::1/64'}      | ${'HOST_BITS_SET'}          | ${'host bits set: the network is fd00::/64'}
-    ${'10.0.0.010/32'}   | ${'INVALID_ADDRESS'}        | ${'leading zero'}
-    ${'/24'}             | ${'INVALID_ADDRESS'}        | ${'an IP address is required'}
-    ${''}                | ${'EMPTY'}                  | ${'a CIDR prefix is required'}
+    text               | code                       | mentions
+    ${'10.0.0.0/33'}   | ${'INVALID_PREFIX_LENGTH'} | ${'invalid prefix length "33"'}
+    ${'fd00::/129'}    | ${'INVALID_PREFIX_LENGTH'} | ${'invalid prefix length "129"'}
+    ${'10.0.0.0/08'}   | ${'INVALID_PREFIX_LENGTH'} | ${'leading zeros'}
+    ${'10.0.0.0/'}     | ${'INVALID_PREFIX_LENGTH'} | ${'invalid prefix length ""'}
+    ${'10.0.0.0'}      | ${'NOT_A_PREFIX'}          | ${'address/length'}
+    ${'10.0.0.0/8/8'}  | ${'NOT_A_PREFIX'}          | ${'address/length'}
+    ${'10.0.0.1/24'}   | ${'HOST_BITS_SET'}         | ${'host bits set: the network is 10.0.0.0/24'}
+    ${'fd00::1/64'}    | ${'HOST_BITS_SET'}         | ${'host bits set: the network is fd00::/64'}
+    ${'10.0.0.010/32'} | ${'INVALID_ADDRESS'}       | ${'leading zero'}
+    ${'/24'}           | ${'INVALID_ADDRESS'}       | ${'an IP address is required'}
+    ${''}              | ${'EMPTY'}                 | ${'a CIDR prefix is required'}
   `('rejects $text ($code)', ({ text, code, mentions }) => {
     const parsed = parsePrefix(text);
     expect(parsed.ok ? '' : parsed.error).toContain(mentions);

@@ -78,7 +78,8 @@ function explainV4(text: string): string {
   const bad = /[^0-9.]/.exec(text);
   if (bad) return `unexpected character "${bad[0]}": IPv4 is four decimal octets like 192.168.0.1 (no hex, no octal)`;
   const parts = text.split('.');
-  if (parts.length !== 4) return `it has ${parts.length} part(s); IPv4 needs exactly four decimal octets like 192.168.0.1`;
+  if (parts.length !== 4)
+    return `it has ${parts.length} part(s); IPv4 needs exactly four decimal octets like 192.168.0.1`;
   for (const part of parts) {
     if (part === '') return 'an octet is empty';
     if (part.length > 1 && part.startsWith('0')) {
@@ -121,7 +122,9 @@ function scanGroups(part: string, allowV4: boolean): string[] | string {
     } else if (isHexGroup(group)) {
       groups.push(group.padStart(4, '0'));
     } else {
-      return group === '' ? 'a group is empty (a single ":" at the start or end, or ":::")' : `group "${group}" is not 1-4 hex digits`;
+      return group === ''
+        ? 'a group is empty (a single ":" at the start or end, or ":::")'
+        : `group "${group}" is not 1-4 hex digits`;
     }
   }
   return groups;
@@ -190,7 +193,9 @@ export function parseAddress(text: string): Result<IpAddress, ParseErrorCode> {
   if (typeof text !== 'string' || text === '') return err('EMPTY', 'an IP address is required (got an empty value)');
   if (text.includes(':')) {
     const value = scanV6(text);
-    return typeof value === 'string' ? err('INVALID_ADDRESS', `"${text}" is not a valid IPv6 address: ${value}`) : ok({ family: 6, value });
+    return typeof value === 'string'
+      ? err('INVALID_ADDRESS', `"${text}" is not a valid IPv6 address: ${value}`)
+      : ok({ family: 6, value });
   }
   const value = scanV4(text);
   if (value < 0) return err('INVALID_ADDRESS', `"${text}" is not a valid IPv4 address: ${explainV4(text)}`);
@@ -215,17 +220,27 @@ export function parsePrefix(text: string, options: ParsePrefixOptions = {}): Res
     return err('NOT_A_PREFIX', `"${text}" is not a CIDR prefix: write address/length, e.g. 10.0.0.0/24 or fd00::/64`);
   }
   const address = parseAddress(text.slice(0, slash));
-  if (!address.ok) return err(address.code === 'EMPTY' ? 'INVALID_ADDRESS' : address.code, `"${text}" is not a valid CIDR prefix: ${address.error}`);
+  if (!address.ok)
+    return err(
+      address.code === 'EMPTY' ? 'INVALID_ADDRESS' : address.code,
+      `"${text}" is not a valid CIDR prefix: ${address.error}`,
+    );
   const { family, value } = address.value;
   const lengthText = text.slice(slash + 1);
   const length = Number(lengthText);
   if (!PREFIX_LENGTH.test(lengthText) || length > familyBits(family)) {
-    return err('INVALID_PREFIX_LENGTH', `"${text}" has an invalid prefix length "${lengthText}": use 0 to ${familyBits(family)} without leading zeros`);
+    return err(
+      'INVALID_PREFIX_LENGTH',
+      `"${text}" has an invalid prefix length "${lengthText}": use 0 to ${familyBits(family)} without leading zeros`,
+    );
   }
   const mask = hostMask(family, length);
   if ((value & mask) !== 0n && options.normalize !== true) {
     const network = formatPrefix({ family, base: value & ~mask, length });
-    return err('HOST_BITS_SET', `"${text}" has host bits set: the network is ${network} (write that, or ask to normalise)`);
+    return err(
+      'HOST_BITS_SET',
+      `"${text}" has host bits set: the network is ${network} (write that, or ask to normalise)`,
+    );
   }
   return ok({ family, base: value & ~mask, length });
 }

@@ -49,7 +49,10 @@ export class RangeAllocator {
   }
 
   /** Builds an allocator from an IPPool-like object: `{ podCIDR, excludes }` as canonical CIDR strings. */
-  static fromPool(pool: { readonly podCIDR: string; readonly excludes?: readonly string[] }): Result<RangeAllocator, ParseErrorCode> {
+  static fromPool(pool: {
+    readonly podCIDR: string;
+    readonly excludes?: readonly string[];
+  }): Result<RangeAllocator, ParseErrorCode> {
     const block = parsePrefix(pool.podCIDR);
     if (!block.ok) return err(block.code, `podCIDR: ${block.error}`);
     const excludes: IpPrefix[] = [];
@@ -62,7 +65,11 @@ export class RangeAllocator {
   }
 
   #inBlock(address: IpAddress): boolean {
-    return address.family === this.block.family && address.value >= this.block.base && address.value <= prefixLast(this.block).value;
+    return (
+      address.family === this.block.family &&
+      address.value >= this.block.base &&
+      address.value <= prefixLast(this.block).value
+    );
   }
 
   /** The lowest address >= x that is neither allocated nor unavailable, or undefined past the end. */
@@ -82,7 +89,10 @@ export class RangeAllocator {
     const start = this.#cursor === undefined || this.#cursor >= this.#last ? this.#first : this.#cursor + 1n;
     const value = this.#nextFree(start) ?? (start > this.#first ? this.#nextFree(this.#first) : undefined);
     if (value === undefined) {
-      return err('EXHAUSTED', `pool ${formatPrefix(this.block)} is exhausted: every usable address is allocated or reserved`);
+      return err(
+        'EXHAUSTED',
+        `pool ${formatPrefix(this.block)} is exhausted: every usable address is allocated or reserved`,
+      );
     }
     this.#allocated.add(value, value);
     this.#cursor = value;
@@ -94,10 +104,14 @@ export class RangeAllocator {
     const text = formatAddress(address);
     const block = formatPrefix(this.block);
     if (!this.#inBlock(address)) return err('OUT_OF_BLOCK', `${text} is not in pool ${block}`);
-    if (address.value === this.block.base) return err('NETWORK_ADDRESS', `${text} is the network address of ${block} and is never handed out`);
-    if (address.value > this.#last) return err('BROADCAST_ADDRESS', `${text} is the broadcast address of ${block} and is never handed out`);
-    if (this.#unavailable.has(address.value)) return err('RESERVED', `${text} is excluded or reserved in pool ${block}`);
-    if (this.#allocated.has(address.value)) return err('ALREADY_ALLOCATED', `${text} is already allocated in pool ${block}`);
+    if (address.value === this.block.base)
+      return err('NETWORK_ADDRESS', `${text} is the network address of ${block} and is never handed out`);
+    if (address.value > this.#last)
+      return err('BROADCAST_ADDRESS', `${text} is the broadcast address of ${block} and is never handed out`);
+    if (this.#unavailable.has(address.value))
+      return err('RESERVED', `${text} is excluded or reserved in pool ${block}`);
+    if (this.#allocated.has(address.value))
+      return err('ALREADY_ALLOCATED', `${text} is already allocated in pool ${block}`);
     return undefined;
   }
 
@@ -120,17 +134,25 @@ export class RangeAllocator {
    * Marks a prefix or range as never to be handed out (clipped to the block). Addresses already
    * allocated inside it stay allocated until released. Returns the range actually reserved.
    */
-  reserve(range: IpPrefix | AddressRange): Result<AddressRange, Extract<AllocatorErrorCode, 'FAMILY_MISMATCH' | 'NO_OVERLAP'>> {
+  reserve(
+    range: IpPrefix | AddressRange,
+  ): Result<AddressRange, Extract<AllocatorErrorCode, 'FAMILY_MISMATCH' | 'NO_OVERLAP'>> {
     const first = isPrefix(range) ? prefixFirst(range) : range.first;
     const last = isPrefix(range) ? prefixLast(range) : range.last;
     if (first.family !== this.block.family || last.family !== this.block.family) {
-      return err('FAMILY_MISMATCH', `cannot reserve an IPv${first.family} range in IPv${this.block.family} pool ${formatPrefix(this.block)}`);
+      return err(
+        'FAMILY_MISMATCH',
+        `cannot reserve an IPv${first.family} range in IPv${this.block.family} pool ${formatPrefix(this.block)}`,
+      );
     }
     const lo = first.value > this.block.base ? first.value : this.block.base;
     const blockLast = prefixLast(this.block).value;
     const hi = last.value < blockLast ? last.value : blockLast;
     if (lo > hi) {
-      return err('NO_OVERLAP', `${formatAddress(first)}-${formatAddress(last)} does not overlap pool ${formatPrefix(this.block)}`);
+      return err(
+        'NO_OVERLAP',
+        `${formatAddress(first)}-${formatAddress(last)} does not overlap pool ${formatPrefix(this.block)}`,
+      );
     }
     this.#unavailable.add(lo, hi);
     const family = this.block.family;
@@ -162,6 +184,7 @@ export class RangeAllocator {
   /** Allocated addresses as ascending inclusive ranges. */
   *allocatedRanges(): Generator<AddressRange> {
     const family = this.block.family;
-    for (const [lo, hi] of this.#allocated.intervals()) yield { first: { family, value: lo }, last: { family, value: hi } };
+    for (const [lo, hi] of this.#allocated.intervals())
+      yield { first: { family, value: lo }, last: { family, value: hi } };
   }
 }

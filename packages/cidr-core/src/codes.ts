@@ -43,7 +43,10 @@ export type AllocatorErrorCode =
   | 'NO_OVERLAP';
 
 /** Why `allocateSpecific` refused one address. */
-export type AllocateSpecificErrorCode = Extract<AllocatorErrorCode, 'OUT_OF_BLOCK' | 'NETWORK_ADDRESS' | 'BROADCAST_ADDRESS' | 'RESERVED' | 'ALREADY_ALLOCATED'>;
+export type AllocateSpecificErrorCode = Extract<
+  AllocatorErrorCode,
+  'OUT_OF_BLOCK' | 'NETWORK_ADDRESS' | 'BROADCAST_ADDRESS' | 'RESERVED' | 'ALREADY_ALLOCATED'
+>;
 
 /** Why `hostLocalRange` gave no range (a field that does not parse keeps its `ParseErrorCode`). */
 export type HostLocalErrorCode =
@@ -83,4 +86,5 @@ export type PlanProblemCode =
   | 'NETWORK_TOO_SMALL';
 
 /** Every code a cidr-core failure or plan problem can carry. */
-export type CidrErrorCode = ParseErrorCode | PrefixErrorCode | AllocatorErrorCode | HostLocalErrorCode | PlanProblemCode;
+export type CidrErrorCode =
+  ParseErrorCode | PrefixErrorCode | AllocatorErrorCode | HostLocalErrorCode | PlanProblemCode;

@@ -5,22 +5,25 @@ import type { HostLocalSettings } from './host-local.js';
 
 describe('hostLocalRange from a planned pool', () => {
   it.each<{ podCIDR: string; vlanCIDR: string; excludes: string[]; gateway: string | undefined; expected: object }>`
-    podCIDR             | vlanCIDR            | excludes               | gateway          | expected
-    ${'192.168.1.0/24'} | ${'192.168.0.0/18'} | ${[]}                  | ${undefined}     | ${{ subnet: '192.168.0.0/18', rangeStart: '192.168.1.1', rangeEnd: '192.168.1.254', rangeSet: [{ subnet: '192.168.0.0/18', rangeStart: '192.168.1.1', rangeEnd: '192.168.1.254' }] }}
-    ${'10.0.1.128/26'}  | ${'10.0.1.0/24'}    | ${['10.0.1.160/30']}   | ${'10.0.1.1'}    | ${{ subnet: '10.0.1.0/24', rangeStart: '10.0.1.129', rangeEnd: '10.0.1.190', gateway: '10.0.1.1', rangeSet: [{ subnet: '10.0.1.0/24', rangeStart: '10.0.1.129', rangeEnd: '10.0.1.159', gateway: '10.0.1.1' }, { subnet: '10.0.1.0/24', rangeStart: '10.0.1.164', rangeEnd: '10.0.1.190', gateway: '10.0.1.1' }] }}
-    ${'fd00:0:0:40::/58'} | ${'fd00::/50'}    | ${[]}                  | ${undefined}     | ${{ subnet: 'fd00::/50', rangeStart: 'fd00:0:0:40::1', rangeEnd: 'fd00::7f:ffff:ffff:ffff:ffff', rangeSet: [{ subnet: 'fd00::/50', rangeStart: 'fd00:0:0:40::1', rangeEnd: 'fd00::7f:ffff:ffff:ffff:ffff' }] }}
+    podCIDR               | vlanCIDR            | excludes             | gateway       | expected
+    ${'192.168.1.0/24'}   | ${'192.168.0.0/18'} | ${[]}                | ${undefined}  | ${{ subnet: '192.168.0.0/18', rangeStart: '192.168.1.1', rangeEnd: '192.168.1.254', rangeSet: [{ subnet: '192.168.0.0/18', rangeStart: '192.168.1.1', rangeEnd: '192.168.1.254' }] }}
+    ${'10.0.1.128/26'}    | ${'10.0.1.0/24'}    | ${['10.0.1.160/30']} | ${'10.0.1.1'} | ${{ subnet: '10.0.1.0/24', rangeStart: '10.0.1.129', rangeEnd: '10.0.1.190', gateway: '10.0.1.1', rangeSet: [{ subnet: '10.0.1.0/24', rangeStart: '10.0.1.129', rangeEnd: '10.0.1.159', gateway: '10.0.1.1' }, { subnet: '10.0.1.0/24', rangeStart: '10.0.1.164', rangeEnd: '10.0.1.190', gateway: '10.0.1.1' }] }}
+    ${'fd00:0:0:40::/58'} | ${'fd00::/50'}      | ${[]}                | ${undefined}  | ${{ subnet: 'fd00::/50', rangeStart: 'fd00:0:0:40::1', rangeEnd: 'fd00::7f:ffff:ffff:ffff:ffff', rangeSet: [{ subnet: 'fd00::/50', rangeStart: 'fd00:0:0:40::1', rangeEnd: 'fd00::7f:ffff:ffff:ffff:ffff' }] }}
   `('pool $podCIDR in $vlanCIDR', ({ podCIDR, vlanCIDR, excludes, gateway, expected }) => {
-    const result = hostLocalRange({ pool: { podCIDR, vlanCIDR, excludes }, ...(gateway === undefined ? {} : { gateway }) });
+    const result = hostLocalRange({
+      pool: { podCIDR, vlanCIDR, excludes },
+      ...(gateway === undefined ? {} : { gateway }),
+    });
     expect(result).toEqual({ ok: true, value: expected });
   });
 
   it.each<{ podCIDR: string; vlanCIDR: string; excludes: string[]; code: HostLocalErrorCode; mentions: string }>`
-    podCIDR             | vlanCIDR             | excludes              | code                     | mentions
-    ${'192.168.1.0/24'} | ${'192.168.64.0/18'} | ${[]}                 | ${'NOT_INSIDE'}          | ${'not inside vlanCIDR'}
-    ${'192.168.1.1/24'} | ${'192.168.0.0/18'}  | ${[]}                 | ${'HOST_BITS_SET'}       | ${'podCIDR'}
-    ${'192.168.1.0/31'} | ${'192.168.0.0/18'}  | ${[]}                 | ${'NO_USABLE_ADDRESS'}   | ${'no usable address'}
-    ${'192.168.1.0/30'} | ${'192.168.0.0/18'}  | ${['192.168.1.0/30']} | ${'ALL_EXCLUDED'}        | ${'excluded'}
-    ${'192.168.1.0/24'} | ${'192.168.0.0/18'}  | ${['x']}              | ${'NOT_A_PREFIX'}        | ${'excludes[0]'}
+    podCIDR             | vlanCIDR             | excludes              | code                   | mentions
+    ${'192.168.1.0/24'} | ${'192.168.64.0/18'} | ${[]}                 | ${'NOT_INSIDE'}        | ${'not inside vlanCIDR'}
+    ${'192.168.1.1/24'} | ${'192.168.0.0/18'}  | ${[]}                 | ${'HOST_BITS_SET'}     | ${'podCIDR'}
+    ${'192.168.1.0/31'} | ${'192.168.0.0/18'}  | ${[]}                 | ${'NO_USABLE_ADDRESS'} | ${'no usable address'}
+    ${'192.168.1.0/30'} | ${'192.168.0.0/18'}  | ${['192.168.1.0/30']} | ${'ALL_EXCLUDED'}      | ${'excluded'}
+    ${'192.168.1.0/24'} | ${'192.168.0.0/18'}  | ${['x']}              | ${'NOT_A_PREFIX'}      | ${'excludes[0]'}
   `('refuses pool $podCIDR in $vlanCIDR ($code)', ({ podCIDR, vlanCIDR, excludes, code, mentions }) => {
     const result = hostLocalRange({ pool: { podCIDR, vlanCIDR, excludes } });
     expect(result.ok ? '' : result.error).toContain(mentions);
@@ -32,7 +35,11 @@ describe('hostLocalRange from explicit settings', () => {
   const settings: HostLocalSettings = {
     defaults: { subnet: '10.10.0.0/16', gateway: '10.10.0.1' },
     hosts: {
-      'node-a': { rangeStart: '10.10.1.10', rangeEnd: '10.10.1.200', interfaces: { eth2: { subnet: '10.20.0.0/24', rangeStart: '10.20.0.50', gateway: '10.20.0.254' } } },
+      'node-a': {
+        rangeStart: '10.10.1.10',
+        rangeEnd: '10.10.1.200',
+        interfaces: { eth2: { subnet: '10.20.0.0/24', rangeStart: '10.20.0.50', gateway: '10.20.0.254' } },
+      },
       'node-b': { subnet: 'fd00:1::/64' },
     },
   };
@@ -43,11 +50,14 @@ describe('hostLocalRange from explicit settings', () => {
     ${'node-a'} | ${'eth2'}     | ${{ subnet: '10.20.0.0/24', rangeStart: '10.20.0.50', rangeEnd: '10.20.0.254', gateway: '10.20.0.254' }}
     ${'node-c'} | ${'eth1'}     | ${{ subnet: '10.10.0.0/16', rangeStart: '10.10.0.1', rangeEnd: '10.10.255.254', gateway: '10.10.0.1' }}
     ${'node-b'} | ${'eth1'}     | ${{ subnet: 'fd00:1::/64', rangeStart: 'fd00:1::1', rangeEnd: 'fd00:1::ffff:ffff:ffff:ffff' }}
-  `('$hostName $interfaceName: interface over host over defaults, a level with its own subnet starts afresh', ({ hostName, interfaceName, expected }) => {
-    const result = hostLocalRange({ hostName, interfaceName, settings });
-    expect(result.ok && { ...result.value, rangeSet: undefined }).toEqual({ ...expected, rangeSet: undefined });
-    expect(result.ok && result.value.rangeSet).toEqual([expected]);
-  });
+  `(
+    '$hostName $interfaceName: interface over host over defaults, a level with its own subnet starts afresh',
+    ({ hostName, interfaceName, expected }) => {
+      const result = hostLocalRange({ hostName, interfaceName, settings });
+      expect(result.ok && { ...result.value, rangeSet: undefined }).toEqual({ ...expected, rangeSet: undefined });
+      expect(result.ok && result.value.rangeSet).toEqual([expected]);
+    },
+  );
 
   it.each<{ settings: HostLocalSettings; code: HostLocalErrorCode; mentions: string }>`
     settings                                                                                 | code                   | mentions

@@ -65,7 +65,11 @@ function usableBounds(prefix: IpPrefix): [bigint, bigint] {
   return [prefix.base + 1n, prefix.family === 4 ? last - 1n : last];
 }
 
-function parseInside(field: string, text: string | undefined, subnet: IpPrefix): Result<IpAddress | undefined, HostLocalErrorCode> {
+function parseInside(
+  field: string,
+  text: string | undefined,
+  subnet: IpPrefix,
+): Result<IpAddress | undefined, HostLocalErrorCode> {
   if (text === undefined || text === '') return ok(undefined);
   const parsed = parseAddress(text);
   if (!parsed.ok) return err(parsed.code, `${field}: ${parsed.error}`);
@@ -81,7 +85,11 @@ function fromPool(input: Extract<HostLocalRangeInput, { pool: unknown }>): Resul
   if (!subnet.ok) return err(subnet.code, `vlanCIDR: ${subnet.error}`);
   const pod = parsePrefix(input.pool.podCIDR);
   if (!pod.ok) return err(pod.code, `podCIDR: ${pod.error}`);
-  if (pod.value.family !== subnet.value.family || pod.value.length < subnet.value.length || !prefixContainsAddress(subnet.value, { family: pod.value.family, value: pod.value.base })) {
+  if (
+    pod.value.family !== subnet.value.family ||
+    pod.value.length < subnet.value.length ||
+    !prefixContainsAddress(subnet.value, { family: pod.value.family, value: pod.value.base })
+  ) {
     return err('NOT_INSIDE', `podCIDR ${input.pool.podCIDR} is not inside vlanCIDR ${input.pool.vlanCIDR}`);
   }
   const gateway = parseInside('gateway', input.gateway, subnet.value);
@@ -114,11 +122,16 @@ function mergeSettings(input: Extract<HostLocalRangeInput, { settings: unknown }
   return merged;
 }
 
-function fromSettings(input: Extract<HostLocalRangeInput, { settings: unknown }>): Result<Resolved, HostLocalErrorCode> {
+function fromSettings(
+  input: Extract<HostLocalRangeInput, { settings: unknown }>,
+): Result<Resolved, HostLocalErrorCode> {
   const where = `host ${input.hostName} interface ${input.interfaceName}`;
   const settings = mergeSettings(input);
   if (settings.subnet === undefined) {
-    return err('NO_SUBNET', `${where} has no subnet: set defaults.subnet, hosts.${input.hostName}.subnet or hosts.${input.hostName}.interfaces.${input.interfaceName}.subnet`);
+    return err(
+      'NO_SUBNET',
+      `${where} has no subnet: set defaults.subnet, hosts.${input.hostName}.subnet or hosts.${input.hostName}.interfaces.${input.interfaceName}.subnet`,
+    );
   }
   const subnet = parsePrefix(settings.subnet);
   if (!subnet.ok) return err(subnet.code, `${where}: subnet ${subnet.error}`);
@@ -128,9 +141,20 @@ function fromSettings(input: Extract<HostLocalRangeInput, { settings: unknown }>
   for (const r of [start, end, gateway]) if (!r.ok) return r;
   const [first, last] = usableBounds(subnet.value);
   if (first > last) return err('NO_USABLE_ADDRESS', `${where}: subnet ${settings.subnet} has no usable address`);
-  const value = (r: Result<IpAddress | undefined, HostLocalErrorCode>): IpAddress | undefined => (r.ok ? r.value : undefined);
-  const resolved = { subnet: subnet.value, start: value(start)?.value ?? first, end: value(end)?.value ?? last, gateway: value(gateway), excludes: [] };
-  if (resolved.start > resolved.end) return err('RANGE_INVERTED', `${where}: rangeStart ${settings.rangeStart ?? ''} is after rangeEnd ${settings.rangeEnd ?? ''}`);
+  const value = (r: Result<IpAddress | undefined, HostLocalErrorCode>): IpAddress | undefined =>
+    r.ok ? r.value : undefined;
+  const resolved = {
+    subnet: subnet.value,
+    start: value(start)?.value ?? first,
+    end: value(end)?.value ?? last,
+    gateway: value(gateway),
+    excludes: [],
+  };
+  if (resolved.start > resolved.end)
+    return err(
+      'RANGE_INVERTED',
+      `${where}: rangeStart ${settings.rangeStart ?? ''} is after rangeEnd ${settings.rangeEnd ?? ''}`,
+    );
   return ok(resolved);
 }
 
@@ -150,7 +174,8 @@ function render(resolved: Resolved): Result<HostLocalRangeResult, HostLocalError
   free.add(resolved.start, resolved.end);
   for (const exclude of resolved.excludes) free.delete(exclude.base, prefixLast(exclude).value);
   const rangeSet = [...free.intervals()].map(([lo, hi]) => toRange(resolved, lo, hi));
-  if (rangeSet.length === 0) return err('ALL_EXCLUDED', `every address of ${formatPrefix(resolved.subnet)} in the range is excluded`);
+  if (rangeSet.length === 0)
+    return err('ALL_EXCLUDED', `every address of ${formatPrefix(resolved.subnet)} in the range is excluded`);
   return ok({ ...toRange(resolved, resolved.start, resolved.end), rangeSet });
 }
 

@@ -5,7 +5,11 @@ import { IntervalSet } from './intervals.js';
 type Op = { kind: 'add' | 'delete'; lo: number; hi: number };
 
 const op = fc
-  .record({ kind: fc.constantFrom('add' as const, 'delete' as const), a: fc.integer({ min: 0, max: 60 }), b: fc.integer({ min: 0, max: 60 }) })
+  .record({
+    kind: fc.constantFrom('add' as const, 'delete' as const),
+    a: fc.integer({ min: 0, max: 60 }),
+    b: fc.integer({ min: 0, max: 60 }),
+  })
   .map(({ kind, a, b }): Op => ({ kind, lo: Math.min(a, b), hi: Math.max(a, b) }));
 
 describe('IntervalSet', () => {

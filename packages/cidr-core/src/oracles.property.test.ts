@@ -24,11 +24,14 @@ const mappedV6 = v4.map((a): IpAddress => ({ family: 6, value: 0xffff00000000n |
 /** Prefix lengths 0..32 with the edges (/0, /30, /31, /32) drawn often. */
 const v4Length = fc.oneof(fc.integer({ min: 0, max: 32 }), fc.constantFrom(0, 30, 31, 32));
 const v4Prefix = fc.tuple(v4, v4Length).map(([address, length]) => prefixOf(address, length));
-const v6Prefix = fc.tuple(fc.oneof(v6, sparseV6), fc.integer({ min: 0, max: 128 })).map(([address, length]) => prefixOf(address, length));
+const v6Prefix = fc
+  .tuple(fc.oneof(v6, sparseV6), fc.integer({ min: 0, max: 128 }))
+  .map(([address, length]) => prefixOf(address, length));
 
 const v4Text = (value: bigint): string => formatAddress({ family: 4, value });
 /** An ipaddr.js address as a bigint (network byte order). */
-const valueOf = (parsed: { toByteArray(): number[] }): bigint => parsed.toByteArray().reduce((v, byte) => (v << 8n) | BigInt(byte), 0n);
+const valueOf = (parsed: { toByteArray(): number[] }): bigint =>
+  parsed.toByteArray().reduce((v, byte) => (v << 8n) | BigInt(byte), 0n);
 /** The address ipaddr.js parses from `text`, as a bigint. */
 const ipaddrValue = (text: string): bigint => valueOf(ipaddr.parse(text));
 /**
@@ -36,7 +39,8 @@ const ipaddrValue = (text: string): bigint => valueOf(ipaddr.parse(text));
  * bits zero) as the IPv4-mapped ::ffff:a.b.c.d; cidr-core reads the text as RFC 4291 writes it. The value ipaddr.js
  * gives for a text that cidr-core reads as `value`:
  */
-const ipaddrReading = (text: string, value: bigint): bigint => (/^::(?:\d+\.){3}\d+$/.test(text) ? 0xffff00000000n | value : value);
+const ipaddrReading = (text: string, value: bigint): bigint =>
+  /^::(?:\d+\.){3}\d+$/.test(text) ? 0xffff00000000n | value : value;
 const bytesOf = (address: IpAddress): number[] => {
   const n = address.family === 4 ? 4 : 16;
   return Array.from({ length: n }, (_, i) => Number((address.value >> BigInt(8 * (n - 1 - i))) & 0xffn));
@@ -48,17 +52,26 @@ describe('netmask as the oracle of IPv4 block math', () => {
   // prefixFirst/prefixLast are the network address and the last address (the broadcast address for IPv4) for
   // every length; excluding the network and broadcast addresses is the allocator's job, not the block's.
   it.each<{ cidr: string; base: string; first: string; last: string; broadcast: string | undefined; size: number }>`
-    cidr                | base               | first              | last                 | broadcast            | size
-    ${'10.0.0.0/24'}    | ${'10.0.0.0'}      | ${'10.0.0.1'}      | ${'10.0.0.254'}      | ${'10.0.0.255'}      | ${256}
-    ${'10.0.0.4/30'}    | ${'10.0.0.4'}      | ${'10.0.0.5'}      | ${'10.0.0.6'}        | ${'10.0.0.7'}        | ${4}
-    ${'10.0.0.4/31'}    | ${'10.0.0.4'}      | ${'10.0.0.4'}      | ${'10.0.0.5'}        | ${undefined}         | ${2}
-    ${'10.0.0.4/32'}    | ${'10.0.0.4'}      | ${'10.0.0.4'}      | ${'10.0.0.4'}        | ${undefined}         | ${1}
-    ${'0.0.0.0/0'}      | ${'0.0.0.0'}       | ${'0.0.0.1'}       | ${'255.255.255.254'} | ${'255.255.255.255'} | ${2 ** 32}
+    cidr             | base          | first         | last                 | broadcast            | size
+    ${'10.0.0.0/24'} | ${'10.0.0.0'} | ${'10.0.0.1'} | ${'10.0.0.254'}      | ${'10.0.0.255'}      | ${256}
+    ${'10.0.0.4/30'} | ${'10.0.0.4'} | ${'10.0.0.5'} | ${'10.0.0.6'}        | ${'10.0.0.7'}        | ${4}
+    ${'10.0.0.4/31'} | ${'10.0.0.4'} | ${'10.0.0.4'} | ${'10.0.0.5'}        | ${undefined}         | ${2}
+    ${'10.0.0.4/32'} | ${'10.0.0.4'} | ${'10.0.0.4'} | ${'10.0.0.4'}        | ${undefined}         | ${1}
+    ${'0.0.0.0/0'}   | ${'0.0.0.0'}  | ${'0.0.0.1'}  | ${'255.255.255.254'} | ${'255.255.255.255'} | ${2 ** 32}
   `('netmask $cidr: first $first, last $last, broadcast $broadcast', ({ cidr, base, first, last, broadcast, size }) => {
     const block = new Netmask(cidr);
-    expect({ base: block.base, first: block.first, last: block.last, broadcast: block.broadcast, size: block.size }).toEqual({ base, first, last, broadcast, size });
+    expect({
+      base: block.base,
+      first: block.first,
+      last: block.last,
+      broadcast: block.broadcast,
+      size: block.size,
+    }).toEqual({ base, first, last, broadcast, size });
     const parsed = parsePrefix(cidr);
-    expect(parsed.ok && [v4Text(prefixFirst(parsed.value).value), v4Text(prefixLast(parsed.value).value)]).toEqual([base, broadcast ?? last]);
+    expect(parsed.ok && [v4Text(prefixFirst(parsed.value).value), v4Text(prefixLast(parsed.value).value)]).toEqual([
+      base,
+      broadcast ?? last,
+    ]);
   });
 
   it('agrees on network address, last address, size and mask for every prefix /0../32', () => {
@@ -72,7 +85,11 @@ describe('netmask as the oracle of IPv4 block math', () => {
         expect(block.size).toBe(Number(prefixSize(prefix)));
         expect(block.mask).toBe(v4Text(~hostMask(4, prefix.length) & 0xffffffffn));
         if (prefix.length <= 30) {
-          expect([block.first, block.last, block.broadcast]).toEqual([v4Text(first + 1n), v4Text(last - 1n), v4Text(last)]);
+          expect([block.first, block.last, block.broadcast]).toEqual([
+            v4Text(first + 1n),
+            v4Text(last - 1n),
+            v4Text(last),
+          ]);
         } else {
           expect([block.first, block.last, block.broadcast]).toEqual([v4Text(first), v4Text(last), undefined]);
         }
@@ -105,7 +122,10 @@ describe('netmask as the oracle of IPv4 block math', () => {
   });
 
   it('accepts every address cidr-core accepts, with the same value (cidr-core accepts a strict subset)', () => {
-    const octet = fc.oneof(fc.integer({ min: 0, max: 300 }).map(String), fc.constantFrom('00', '01', '007', '08', '0xa', '0x1f', 'a', ''));
+    const octet = fc.oneof(
+      fc.integer({ min: 0, max: 300 }).map(String),
+      fc.constantFrom('00', '01', '007', '08', '0xa', '0x1f', 'a', ''),
+    );
     fc.assert(
       fc.property(fc.array(octet, { minLength: 1, maxLength: 5 }), (octets) => {
         const text = octets.join('.');
@@ -123,14 +143,14 @@ describe('netmask as the oracle of IPv4 block math', () => {
   });
 
   it.each<{ text: string; netmask: string }>`
-    text                   | netmask
-    ${'192.168.007.0xa'}   | ${'192.168.7.10/32'}
-    ${'010.0.0.1'}         | ${'8.0.0.1/32'}
-    ${'0xa.0.0.1'}         | ${'10.0.0.1/32'}
-    ${'10.1'}              | ${'10.0.0.1/32'}
-    ${'10'}                | ${'0.0.0.10/32'}
-    ${'10.0.0.0/08'}       | ${'10.0.0.0/8'}
-    ${'10.0.0.7/24'}       | ${'10.0.0.0/24'}
+    text                 | netmask
+    ${'192.168.007.0xa'} | ${'192.168.7.10/32'}
+    ${'010.0.0.1'}       | ${'8.0.0.1/32'}
+    ${'0xa.0.0.1'}       | ${'10.0.0.1/32'}
+    ${'10.1'}            | ${'10.0.0.1/32'}
+    ${'10'}              | ${'0.0.0.10/32'}
+    ${'10.0.0.0/08'}     | ${'10.0.0.0/8'}
+    ${'10.0.0.7/24'}     | ${'10.0.0.0/24'}
   `('netmask reads $text as $netmask; cidr-core refuses it', ({ text, netmask }) => {
     expect(new Netmask(text).toString()).toBe(netmask);
     expect((text.includes('/') ? parsePrefix(text) : parseAddress(text)).ok).toBe(false);
@@ -180,17 +200,26 @@ describe('ipaddr.js as the oracle of address text', () => {
 
   /** Any RFC 4291 text form of an IPv6 value: leading zeros, either case, any run of zero groups as "::", a dotted tail. */
   const v6TextForm = fc
-    .record({ address: sparseV6, pad: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 8, maxLength: 8 }), upper: fc.boolean(), gapPick: fc.nat(), dotted: fc.boolean() })
+    .record({
+      address: sparseV6,
+      pad: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 8, maxLength: 8 }),
+      upper: fc.boolean(),
+      gapPick: fc.nat(),
+      dotted: fc.boolean(),
+    })
     .map(({ address, pad, upper, gapPick, dotted }) => {
       const groups = Array.from({ length: 8 }, (_, i) => Number((address.value >> BigInt(16 * (7 - i))) & 0xffffn));
       const runs: [number, number][] = [];
       for (let i = 0; i < 8; i++) for (let j = i + 1; j <= 8 && groups[j - 1] === 0; j++) runs.push([i, j]);
       const gap = runs.length === 0 || gapPick % 4 === 0 ? undefined : runs[gapPick % runs.length];
-      const hex = groups.map((g) => g.toString(16)).map((h, i) => h.padStart(Math.min(4, h.length + (pad[i] ?? 0)), '0'));
+      const hex = groups
+        .map((g) => g.toString(16))
+        .map((h, i) => h.padStart(Math.min(4, h.length + (pad[i] ?? 0)), '0'));
       const lowBits = Number(address.value & 0xffffffffn);
       const tail = dotted && (gap === undefined || gap[1] <= 6) ? v4Text(BigInt(lowBits)) : undefined;
       const body = tail === undefined ? hex : [...hex.slice(0, 6), tail];
-      const text = gap === undefined ? body.join(':') : `${body.slice(0, gap[0]).join(':')}::${body.slice(gap[1]).join(':')}`;
+      const text =
+        gap === undefined ? body.join(':') : `${body.slice(0, gap[0]).join(':')}::${body.slice(gap[1]).join(':')}`;
       return { address, text: upper ? text.toUpperCase() : text };
     });
 
@@ -201,23 +230,42 @@ describe('ipaddr.js as the oracle of address text', () => {
         expect(ours).toEqual({ ok: true, value: address });
         const theirs = ipaddrValue(text);
         expect(theirs).toBe(ipaddrReading(text, address.value));
-        if (theirs === address.value && address.value >> 32n !== 0xffffn) expect(ipaddr.IPv6.parse(text).toRFC5952String()).toBe(formatAddress(address));
+        if (theirs === address.value && address.value >> 32n !== 0xffffn)
+          expect(ipaddr.IPv6.parse(text).toRFC5952String()).toBe(formatAddress(address));
       }),
     );
   });
 
   it.each<{ text: string; ours: string; theirs: string }>`
-    text              | ours               | theirs
-    ${'::192.0.2.1'}  | ${'::c000:201'}    | ${'::ffff:c000:201'}
-    ${'::0.1.0.0'}    | ${'::1:0'}         | ${'::ffff:1:0'}
-  `('the deprecated IPv4-compatible $text: cidr-core reads $ours (RFC 4291), ipaddr.js $theirs', ({ text, ours, theirs }) => {
-    const parsed = parseAddress(text);
-    expect(parsed.ok && formatAddress(parsed.value)).toBe(ours);
-    expect(ipaddr.IPv6.parse(text).toRFC5952String()).toBe(theirs);
-  });
+    text             | ours            | theirs
+    ${'::192.0.2.1'} | ${'::c000:201'} | ${'::ffff:c000:201'}
+    ${'::0.1.0.0'}   | ${'::1:0'}      | ${'::ffff:1:0'}
+  `(
+    'the deprecated IPv4-compatible $text: cidr-core reads $ours (RFC 4291), ipaddr.js $theirs',
+    ({ text, ours, theirs }) => {
+      const parsed = parseAddress(text);
+      expect(parsed.ok && formatAddress(parsed.value)).toBe(ours);
+      expect(ipaddr.IPv6.parse(text).toRFC5952String()).toBe(theirs);
+    },
+  );
 
   it('accepts nothing ipaddr.js rejects, and on what both accept they agree on the value', () => {
-    const piece = fc.constantFrom('0', '1', '00', 'ff', 'FFFF', '0db8', '12345', 'g', '', '1.2.3.4', '01.2.3.4', '256.1.1.1', '192.0.2.1', '%eth0');
+    const piece = fc.constantFrom(
+      '0',
+      '1',
+      '00',
+      'ff',
+      'FFFF',
+      '0db8',
+      '12345',
+      'g',
+      '',
+      '1.2.3.4',
+      '01.2.3.4',
+      '256.1.1.1',
+      '192.0.2.1',
+      '%eth0',
+    );
     const separator = fc.constantFrom(':', ':', ':', '::', '.');
     fc.assert(
       fc.property(fc.array(fc.tuple(piece, separator), { minLength: 1, maxLength: 9 }), piece, (parts, end) => {
@@ -233,7 +281,9 @@ describe('ipaddr.js as the oracle of address text', () => {
   const ipaddrMatches = (prefix: IpPrefix, address: IpAddress): boolean => {
     if (address.family !== prefix.family) return false;
     const [a, base] = [formatAddress(address), formatAddress(prefixFirst(prefix))];
-    return prefix.family === 4 ? ipaddr.IPv4.parse(a).match(ipaddr.IPv4.parse(base), prefix.length) : ipaddr.IPv6.parse(a).match(ipaddr.IPv6.parse(base), prefix.length);
+    return prefix.family === 4
+      ? ipaddr.IPv4.parse(a).match(ipaddr.IPv4.parse(base), prefix.length)
+      : ipaddr.IPv6.parse(a).match(ipaddr.IPv6.parse(base), prefix.length);
   };
 
   it('agrees on CIDR text, network and broadcast addresses and containment (IPv4 and IPv6)', () => {
@@ -246,7 +296,10 @@ describe('ipaddr.js as the oracle of address text', () => {
         expect(valueOf(family.networkAddressFromCIDR(text))).toBe(prefixFirst(prefix).value);
         expect(valueOf(family.broadcastAddressFromCIDR(text))).toBe(prefixLast(prefix).value);
         expect(ipaddrMatches(prefix, address)).toBe(prefixContainsAddress(prefix, address));
-        const inside: IpAddress = { family: prefix.family, value: prefix.base | (address.value & hostMask(prefix.family, prefix.length)) };
+        const inside: IpAddress = {
+          family: prefix.family,
+          value: prefix.base | (address.value & hostMask(prefix.family, prefix.length)),
+        };
         expect(ipaddrMatches(prefix, inside)).toBe(true);
       }),
     );

@@ -73,15 +73,25 @@ export function nthSubPrefix(parent: IpPrefix, extraBits: number, index: bigint)
  * The `index`-th sub-block of `extraBits` more prefix bits under `parent`:
  * `subPrefix(192.168.0.0/16, 2, 1)` is `192.168.64.0/18`.
  */
-export function subPrefix(parent: IpPrefix, extraBits: number, index: number | bigint): Result<IpPrefix, Extract<PrefixErrorCode, 'OUT_OF_RANGE'>> {
+export function subPrefix(
+  parent: IpPrefix,
+  extraBits: number,
+  index: number | bigint,
+): Result<IpPrefix, Extract<PrefixErrorCode, 'OUT_OF_RANGE'>> {
   const bits = familyBits(parent.family);
   if (!Number.isInteger(extraBits) || extraBits < 0 || parent.length + extraBits > bits) {
-    return err('OUT_OF_RANGE', `cannot split ${formatPrefix(parent)} by ${extraBits} more bits: the result must be at most /${bits}`);
+    return err(
+      'OUT_OF_RANGE',
+      `cannot split ${formatPrefix(parent)} by ${extraBits} more bits: the result must be at most /${bits}`,
+    );
   }
   const n = BigInt(index);
   const count = 1n << BigInt(extraBits);
   if (n < 0n || n >= count) {
-    return err('OUT_OF_RANGE', `sub-block index ${n} is out of range for ${formatPrefix(parent)} split by ${extraBits} bits (0..${count - 1n})`);
+    return err(
+      'OUT_OF_RANGE',
+      `sub-block index ${n} is out of range for ${formatPrefix(parent)} split by ${extraBits} bits (0..${count - 1n})`,
+    );
   }
   return ok(nthSubPrefix(parent, extraBits, n));
 }
@@ -98,7 +108,10 @@ function trailingZeroBits(value: bigint, max: number): number {
 }
 
 /** The shortest list of prefixes that covers exactly the inclusive range `first..last`, in address order. */
-export function rangeToPrefixes(first: IpAddress, last: IpAddress): Result<IpPrefix[], Extract<PrefixErrorCode, 'FAMILY_MISMATCH' | 'INVALID_RANGE'>> {
+export function rangeToPrefixes(
+  first: IpAddress,
+  last: IpAddress,
+): Result<IpPrefix[], Extract<PrefixErrorCode, 'FAMILY_MISMATCH' | 'INVALID_RANGE'>> {
   if (first.family !== last.family) return err('FAMILY_MISMATCH', 'a range needs both ends in the same address family');
   if (first.value > last.value) return err('INVALID_RANGE', 'a range must not end before it starts');
   const family: Family = first.family;

@@ -2,7 +2,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MAX_TARBALL_BYTES, packAndInstall, publintTarball, tarballBytes, tarballFiles, unexpectedFiles } from '../../../test-support/packed.js';
+import {
+  MAX_TARBALL_BYTES,
+  packAndInstall,
+  publintTarball,
+  tarballBytes,
+  tarballFiles,
+  unexpectedFiles,
+} from '../../../test-support/packed.js';
 import type { PackedProject } from '../../../test-support/packed.js';
 
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -60,7 +67,9 @@ describe('the packed @multinic/cidr-core', () => {
   it('ships only dist/**, README.md, LICENSE and package.json, in under 1 MiB', () => {
     const tarball = (project as PackedProject).tarballs[0] as string;
     expect(unexpectedFiles(tarballFiles(tarball))).toEqual([]);
-    expect(tarballFiles(tarball)).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts']));
+    expect(tarballFiles(tarball)).toEqual(
+      expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts']),
+    );
     expect(tarballBytes(tarball)).toBeLessThan(MAX_TARBALL_BYTES);
   });
 

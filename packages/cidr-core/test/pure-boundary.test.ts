@@ -22,14 +22,30 @@ async function reported(file: string, code: string): Promise<string[]> {
 const purePackages = ['cidr-core', 'crd-types', 'policy', 'netconf'];
 
 const violations = [
-  { what: 'node:fs', code: "import { readFileSync } from 'node:fs';\nexport const f = readFileSync;\n", rule: 'no-restricted-imports' },
+  {
+    what: 'node:fs',
+    code: "import { readFileSync } from 'node:fs';\nexport const f = readFileSync;\n",
+    rule: 'no-restricted-imports',
+  },
   { what: 'bare fs', code: "import * as fs from 'fs';\nexport const f = fs;\n", rule: 'no-restricted-imports' },
   { what: 'fs/promises', code: "export { readFile } from 'node:fs/promises';\n", rule: 'no-restricted-imports' },
-  { what: 'child_process', code: "import { spawn } from 'node:child_process';\nexport const f = spawn;\n", rule: 'no-restricted-imports' },
-  { what: 'node:net', code: "import { connect } from 'node:net';\nexport const f = connect;\n", rule: 'no-restricted-imports' },
+  {
+    what: 'child_process',
+    code: "import { spawn } from 'node:child_process';\nexport const f = spawn;\n",
+    rule: 'no-restricted-imports',
+  },
+  {
+    what: 'node:net',
+    code: "import { connect } from 'node:net';\nexport const f = connect;\n",
+    rule: 'no-restricted-imports',
+  },
   { what: 'node:http', code: "import http from 'node:http';\nexport const f = http;\n", rule: 'no-restricted-imports' },
   { what: 'https', code: "import https from 'https';\nexport const f = https;\n", rule: 'no-restricted-imports' },
-  { what: 'node:dgram', code: "import dgram from 'node:dgram';\nexport const f = dgram;\n", rule: 'no-restricted-imports' },
+  {
+    what: 'node:dgram',
+    code: "import dgram from 'node:dgram';\nexport const f = dgram;\n",
+    rule: 'no-restricted-imports',
+  },
   { what: 'dynamic import', code: "export const f = () => import('node:fs');\n", rule: 'no-restricted-syntax' },
   { what: 'process.env', code: "export const home = process.env['HOME'];\n", rule: 'no-restricted-properties' },
   { what: 'Date.now', code: 'export const now = Date.now();\n', rule: 'no-restricted-properties' },
@@ -82,7 +98,8 @@ describe('pure packages: test/ (integration tier)', () => {
 
 describe('adapters', () => {
   it.each(['controller', 'node-agent', 'cni-skel'])('packages/%s/src may do I/O', async (pkg) => {
-    const code = "import { readFileSync } from 'node:fs';\nexport const uses = [readFileSync, Date.now(), process.env['X']];\n";
+    const code =
+      "import { readFileSync } from 'node:fs';\nexport const uses = [readFileSync, Date.now(), process.env['X']];\n";
     expect(await reported(`packages/${pkg}/src/snippet.ts`, code)).toEqual([]);
   });
 });

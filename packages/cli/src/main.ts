@@ -7,13 +7,20 @@ import { renderCommand } from './commands/render.js';
 type Command = (io: CliIO, args: readonly string[]) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
-  plan: { run: planCommand, summary: 'plan -f network.yaml --hosts hosts.yaml [-o table|json|yaml]   what the controller will write' },
+  plan: {
+    run: planCommand,
+    summary: 'plan -f network.yaml --hosts hosts.yaml [-o table|json|yaml]   what the controller will write',
+  },
   validate: { run: validateCommand, summary: 'validate -f FILE [-f FILE…]   check manifests and Multus annotations' },
   render: {
     run: renderCommand,
-    summary: 'render nad -f network.yaml [-n NS] | render delegates -f network.yaml --hosts hosts.yaml --host NODE --masters eth1,eth2 --ips IP1,IP2 [-o json|plan] | render template -f template.yaml --host NODE --interface IFACE [--network N --hosts H]',
+    summary:
+      'render nad -f network.yaml [-n NS] | render delegates -f network.yaml --hosts hosts.yaml --host NODE --masters eth1,eth2 --ips IP1,IP2 [-o json|plan] | render template -f template.yaml --host NODE --interface IFACE [--network N --hosts H]',
   },
-  migrate: { run: migrateCommand, summary: 'migrate -f multi-nic-cni-network.yaml [-o yaml|json]   to multinic.dev/v1' },
+  migrate: {
+    run: migrateCommand,
+    summary: 'migrate -f multi-nic-cni-network.yaml [-o yaml|json]   to multinic.dev/v1',
+  },
 };
 
 export const USAGE = `multinic — plan, validate and migrate multi-NIC networks
@@ -35,7 +42,9 @@ export async function runCli(io: CliIO): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) {
-    io.err(`multinic: unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')} (see multinic --help)\n`);
+    io.err(
+      `multinic: unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')} (see multinic --help)\n`,
+    );
     return EXIT.invalidInput;
   }
   try {

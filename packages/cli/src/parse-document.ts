@@ -12,13 +12,20 @@ export function parseDocument<S extends z.ZodType>(
 ): z.output<S> {
   const place = where(doc, options.total);
   const value = doc.value as { apiVersion?: unknown; kind?: unknown };
-  if (typeof value !== 'object' || value === null) throw new InputError(`${place}: expected a ${options.kind} manifest (a YAML mapping)`);
-  if (value.kind !== options.kind) throw new InputError(`${place}: kind is ${JSON.stringify(value.kind)}, expected ${options.kind}`);
+  if (typeof value !== 'object' || value === null)
+    throw new InputError(`${place}: expected a ${options.kind} manifest (a YAML mapping)`);
+  if (value.kind !== options.kind)
+    throw new InputError(`${place}: kind is ${JSON.stringify(value.kind)}, expected ${options.kind}`);
   if (typeof value.apiVersion === 'string' && value.apiVersion.startsWith(`${LEGACY_API_GROUP}/`)) {
-    throw new InputError(`${place}: apiVersion ${value.apiVersion} is multi-nic-cni's; convert it with \`multinic migrate -f ${doc.file}\``);
+    throw new InputError(
+      `${place}: apiVersion ${value.apiVersion} is multi-nic-cni's; convert it with \`multinic migrate -f ${doc.file}\``,
+    );
   }
   const parsed = parseWith(options.schema, doc.value);
-  if (!parsed.ok) throw new InputError(`${place}: invalid ${options.kind} (${API_GROUP}/${API_VERSION}):\n${indent(parsed.problems.map(formatProblem))}`);
+  if (!parsed.ok)
+    throw new InputError(
+      `${place}: invalid ${options.kind} (${API_GROUP}/${API_VERSION}):\n${indent(parsed.problems.map(formatProblem))}`,
+    );
   return parsed.value;
 }
 

@@ -25,7 +25,15 @@ async function cli(...argv: string[]): Promise<{ status: number; out: string; er
 
 describe('multinic plan', () => {
   it('plans the bundled worked example exactly as multi-nic-cni documents it', async () => {
-    const { status, out, err } = await cli('plan', '-f', example('plan/network.yaml'), '--hosts', example('plan/hosts.yaml'), '-o', 'json');
+    const { status, out, err } = await cli(
+      'plan',
+      '-f',
+      example('plan/network.yaml'),
+      '--hosts',
+      example('plan/hosts.yaml'),
+      '-o',
+      'json',
+    );
     expect(err).toBe('');
     expect(status).toBe(0);
     const report = JSON.parse(out) as {
@@ -36,7 +44,9 @@ describe('multinic plan', () => {
     };
     const blocks = Object.fromEntries(report.cidr.cidr.map((e) => [e.netAddress, e.vlanCIDR]));
     expect(blocks).toEqual({ '10.0.1.0/24': '192.168.0.0/18', '10.0.2.0/24': '192.168.64.0/18' });
-    const pods = report.cidr.cidr.flatMap((e) => e.hosts.map((h) => `${h.hostName}:${e.netAddress}=${h.podCIDR}`)).sort();
+    const pods = report.cidr.cidr
+      .flatMap((e) => e.hosts.map((h) => `${h.hostName}:${e.netAddress}=${h.podCIDR}`))
+      .sort();
     expect(pods).toEqual([
       'host1:10.0.1.0/24=192.168.0.0/24',
       'host1:10.0.2.0/24=192.168.64.0/24',
@@ -50,18 +60,34 @@ describe('multinic plan', () => {
   });
 
   it('prints one table row per host and interface for people', async () => {
-    const { status, out } = await cli('plan', '-f', example('plan/network.yaml'), '--hosts', example('plan/hosts.yaml'));
+    const { status, out } = await cli(
+      'plan',
+      '-f',
+      example('plan/network.yaml'),
+      '--hosts',
+      example('plan/hosts.yaml'),
+    );
     expect(status).toBe(0);
     const [blocks = '', routes = ''] = out.trim().split('\n\n');
     const lines = blocks.split('\n');
     expect(lines[0]).toMatch(/^HOST\s+INTERFACE\s+HOST IP\s+NETWORK/);
     expect(lines.slice(1)).toHaveLength(4);
     expect(routes.split('\n')).toContain('host1  ip route add 192.168.1.0/24 via 10.0.1.2 dev eth1 table 1000');
-    expect(lines[1]).toMatch(/^host1\s+eth1\s+10\.0\.1\.1\s+10\.0\.1\.0\/24\s+0\s+192\.168\.0\.0\/18\s+0\s+192\.168\.0\.0\/24\s+1$/);
+    expect(lines[1]).toMatch(
+      /^host1\s+eth1\s+10\.0\.1\.1\s+10\.0\.1\.0\/24\s+0\s+192\.168\.0\.0\/18\s+0\s+192\.168\.0\.0\/24\s+1$/,
+    );
   });
 
   it('exits 3 and names the host when the plan has no room for it', async () => {
-    const { status, out, err } = await cli('plan', '-f', fixture('tiny-hostblock.yaml'), '--hosts', fixture('three-hosts.yaml'), '-o', 'json');
+    const { status, out, err } = await cli(
+      'plan',
+      '-f',
+      fixture('tiny-hostblock.yaml'),
+      '--hosts',
+      fixture('three-hosts.yaml'),
+      '-o',
+      'json',
+    );
     expect(status).toBe(3);
     const report = JSON.parse(out) as { problems: { host?: string; reason: string }[] };
     expect(report.problems).toHaveLength(1);
@@ -71,13 +97,13 @@ describe('multinic plan', () => {
   });
 
   it.each<{ case: string; args: string[]; message: RegExp }>`
-    case                      | args                                                                              | message
-    ${'a field of the wrong type'} | ${['-f', fixture('bad-network.yaml'), '--hosts', fixture('three-hosts.yaml')]} | ${/bad-network\.yaml: invalid MultiNicNetwork .*\n\s+spec\.ipam\.hostBlock: must be an integer/}
-    ${'a multi-nic-cni manifest'}  | ${['-f', fixture('legacy-network.yaml'), '--hosts', fixture('three-hosts.yaml')]} | ${/multi-nic-cni's; convert it with `multinic migrate -f .*legacy-network\.yaml`/}
-    ${'hosts that are networks'}   | ${['-f', example('plan/network.yaml'), '--hosts', example('plan/network.yaml')]}  | ${/network\.yaml: kind is "MultiNicNetwork", expected HostInterface/}
-    ${'a missing file'}            | ${['-f', fixture('nope.yaml'), '--hosts', fixture('three-hosts.yaml')]}          | ${/nope\.yaml: cannot read the file/}
-    ${'a missing --hosts'}         | ${['-f', example('plan/network.yaml')]}                                           | ${/--hosts FILE is required/}
-    ${'an unknown flag'}           | ${['-f', example('plan/network.yaml'), '--hots', 'x']}                            | ${/Unknown option '--hots'/}
+    case                           | args                                                                                        | message
+    ${'a field of the wrong type'} | ${['-f', fixture('bad-network.yaml'), '--hosts', fixture('three-hosts.yaml')]}              | ${/bad-network\.yaml: invalid MultiNicNetwork .*\n\s+spec\.ipam\.hostBlock: must be an integer/}
+    ${'a multi-nic-cni manifest'}  | ${['-f', fixture('legacy-network.yaml'), '--hosts', fixture('three-hosts.yaml')]}           | ${/multi-nic-cni's; convert it with `multinic migrate -f .*legacy-network\.yaml`/}
+    ${'hosts that are networks'}   | ${['-f', example('plan/network.yaml'), '--hosts', example('plan/network.yaml')]}            | ${/network\.yaml: kind is "MultiNicNetwork", expected HostInterface/}
+    ${'a missing file'}            | ${['-f', fixture('nope.yaml'), '--hosts', fixture('three-hosts.yaml')]}                     | ${/nope\.yaml: cannot read the file/}
+    ${'a missing --hosts'}         | ${['-f', example('plan/network.yaml')]}                                                     | ${/--hosts FILE is required/}
+    ${'an unknown flag'}           | ${['-f', example('plan/network.yaml'), '--hots', 'x']}                                      | ${/Unknown option '--hots'/}
     ${'an unknown output'}         | ${['-f', example('plan/network.yaml'), '--hosts', example('plan/hosts.yaml'), '-o', 'xml']} | ${/-o must be one of table, json, yaml/}
   `('exits 2 on $case with a message naming it', async ({ args, message }) => {
     const { status, err } = await cli('plan', ...args);
@@ -90,7 +116,12 @@ describe('multinic migrate', () => {
   it('turns a multi-nic-cni network into multinic.dev/v1 and reports what it did not carry over', async () => {
     const { status, out, err } = await cli('migrate', '-f', fixture('legacy-network.yaml'));
     expect(status).toBe(0);
-    const migrated = parse(out) as { apiVersion: string; metadata: Record<string, unknown>; spec: { ipam: unknown; plugin: unknown; masterNets: string[] }; status?: unknown };
+    const migrated = parse(out) as {
+      apiVersion: string;
+      metadata: Record<string, unknown>;
+      spec: { ipam: unknown; plugin: unknown; masterNets: string[] };
+      status?: unknown;
+    };
     expect(migrated.apiVersion).toBe('multinic.dev/v1');
     expect(migrated.metadata).toEqual({ name: 'multi-nic-sample' });
     expect(migrated.spec.ipam).toEqual({ type: 'multi-nic-ipam', hostBlock: 6, interfaceBlock: 2, vlanMode: 'l3' });
@@ -107,7 +138,15 @@ describe('multinic migrate', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'multinic-cli-'));
     try {
       await writeFile(path.join(dir, 'network.json'), migrated.out);
-      const planned = await cli('plan', '-f', path.join(dir, 'network.json'), '--hosts', example('plan/hosts.yaml'), '-o', 'json');
+      const planned = await cli(
+        'plan',
+        '-f',
+        path.join(dir, 'network.json'),
+        '--hosts',
+        example('plan/hosts.yaml'),
+        '-o',
+        'json',
+      );
       expect(planned.err).toBe('');
       expect(planned.status).toBe(0);
       const report = JSON.parse(planned.out) as { cidr: { cidr: { vlanCIDR: string }[] } };
@@ -130,7 +169,9 @@ describe('multinic validate', () => {
     const { status, out } = await cli('validate', '-f', fixture('pod-annotations.yaml'));
     expect(status).toBe(2);
     expect(out).toMatch(/document 1\): Pod good: valid/);
-    expect(out).toMatch(/document 2\): Pod bad: invalid\n\s+metadata\.annotations\["k8s\.v1\.cni\.cncf\.io\/networks"\].*name/);
+    expect(out).toMatch(
+      /document 2\): Pod bad: invalid\n\s+metadata\.annotations\["k8s\.v1\.cni\.cncf\.io\/networks"\].*name/,
+    );
   });
 
   it('names every bad field of a bad manifest', async () => {

@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MAX_TARBALL_BYTES, packAndInstall, publintTarball, tarballBytes, tarballFiles, unexpectedFiles } from '../../../test-support/packed.js';
+import {
+  MAX_TARBALL_BYTES,
+  packAndInstall,
+  publintTarball,
+  tarballBytes,
+  tarballFiles,
+  unexpectedFiles,
+} from '../../../test-support/packed.js';
 import type { PackedProject } from '../../../test-support/packed.js';
 
 const packages = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -24,10 +31,24 @@ afterAll(() => project?.cleanup());
 
 describe('the packed @multinic/cli', () => {
   it('plans the bundled example through npx multinic', () => {
-    const out = execFileSync('npx', ['--no-install', 'multinic', 'plan', '-f', path.join(examples, 'plan/network.yaml'), '--hosts', path.join(examples, 'plan/hosts.yaml'), '-o', 'json'], {
-      cwd: installed().dir,
-      encoding: 'utf8',
-    });
+    const out = execFileSync(
+      'npx',
+      [
+        '--no-install',
+        'multinic',
+        'plan',
+        '-f',
+        path.join(examples, 'plan/network.yaml'),
+        '--hosts',
+        path.join(examples, 'plan/hosts.yaml'),
+        '-o',
+        'json',
+      ],
+      {
+        cwd: installed().dir,
+        encoding: 'utf8',
+      },
+    );
     const report = JSON.parse(out) as { cidr: { cidr: { vlanCIDR: string }[] }; problems: unknown[] };
     expect(report.cidr.cidr.map((e) => e.vlanCIDR)).toEqual(['192.168.0.0/18', '192.168.64.0/18']);
     expect(report.problems).toEqual([]);
@@ -64,17 +85,25 @@ describe('the packed @multinic/crd-types, @multinic/policy and @multinic/netconf
     const result = JSON.parse(output) as Record<string, unknown>;
     expect(result['ok']).toBe(true);
     expect(result['badFields']).toEqual(expect.arrayContaining(['spec.ipam', 'spec.plugin']));
-    expect(result['annotation']).toMatchObject({ ok: true, value: [{ name: 'rails', namespace: 'team-a', interface: 'net1' }] });
+    expect(result['annotation']).toMatchObject({
+      ok: true,
+      value: [{ name: 'rails', namespace: 'team-a', interface: 'net1' }],
+    });
     expect(result['nadType']).toBe('multi-nic');
     expect(result['selected']).toEqual(['eth1']);
   });
 
-  it.each(NAMES.map((name) => ({ name })))('$name ships only dist/**, README.md, LICENSE and package.json, in under 1 MiB', ({ name }) => {
-    const tarball = installed().tarballs[NAMES.indexOf(name)] as string;
-    expect(unexpectedFiles(tarballFiles(tarball))).toEqual([]);
-    expect(tarballFiles(tarball)).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts']));
-    expect(tarballBytes(tarball)).toBeLessThan(MAX_TARBALL_BYTES);
-  });
+  it.each(NAMES.map((name) => ({ name })))(
+    '$name ships only dist/**, README.md, LICENSE and package.json, in under 1 MiB',
+    ({ name }) => {
+      const tarball = installed().tarballs[NAMES.indexOf(name)] as string;
+      expect(unexpectedFiles(tarballFiles(tarball))).toEqual([]);
+      expect(tarballFiles(tarball)).toEqual(
+        expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts']),
+      );
+      expect(tarballBytes(tarball)).toBeLessThan(MAX_TARBALL_BYTES);
+    },
+  );
 
   it.each(NAMES.map((name) => ({ name })))('$name passes publint with no errors or warnings', async ({ name }) => {
     const tarball = installed().tarballs[NAMES.indexOf(name)] as string;

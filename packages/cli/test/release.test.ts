@@ -27,8 +27,12 @@ interface Published {
   readonly files: string[];
 }
 
-const readManifest = (dir: string): Manifest => JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as Manifest;
-const packageDirs = (root: string): string[] => readdirSync(path.join(root, 'packages')).map((name) => path.join(root, 'packages', name)).filter((dir) => readdirSync(dir).includes('package.json'));
+const readManifest = (dir: string): Manifest =>
+  JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as Manifest;
+const packageDirs = (root: string): string[] =>
+  readdirSync(path.join(root, 'packages'))
+    .map((name) => path.join(root, 'packages', name))
+    .filter((dir) => readdirSync(dir).includes('package.json'));
 
 /** `npm notice` blocks of `pnpm publish --dry-run`: 📦 name@version, then Tarball Contents lines `<size> <path>`. */
 function parseDryRun(text: string): Map<string, Published> {
@@ -79,15 +83,23 @@ beforeAll(() => {
   for (const dir of dirs) if (readManifest(dir).private !== true) requireBuilt(dir);
   before = new Map(dirs.map((dir) => [readManifest(dir).name, readManifest(dir).version]));
   scratch = mkdtempSync(path.join(tmpdir(), 'multinic-release-'));
-  for (const file of ['package.json', 'pnpm-workspace.yaml', '.changeset']) cpSync(path.join(ROOT, file), path.join(scratch, file), { recursive: true });
+  for (const file of ['package.json', 'pnpm-workspace.yaml', '.changeset'])
+    cpSync(path.join(ROOT, file), path.join(scratch, file), { recursive: true });
   for (const dir of dirs) {
-    cpSync(dir, path.join(scratch, 'packages', path.basename(dir)), { recursive: true, filter: (src) => path.basename(src) !== 'node_modules' });
+    cpSync(dir, path.join(scratch, 'packages', path.basename(dir)), {
+      recursive: true,
+      filter: (src) => path.basename(src) !== 'node_modules',
+    });
   }
   linkWorkspaceDependencies(scratch);
   runCommand(process.execPath, [path.join(ROOT, 'node_modules/@changesets/cli/bin.js'), 'version'], scratch);
   manifests = new Map(packageDirs(scratch).map((dir) => [readManifest(dir).name, readManifest(dir)]));
   // pnpm prints the file lists to stderr; the dry run never uploads (and nothing here is logged in to a registry).
-  const result = runPnpm(['publish', '-r', '--dry-run', '--no-git-checks', '--reporter=append-only', '--loglevel=notice'], scratch, { withStderr: true });
+  const result = runPnpm(
+    ['publish', '-r', '--dry-run', '--no-git-checks', '--reporter=append-only', '--loglevel=notice'],
+    scratch,
+    { withStderr: true },
+  );
   published = parseDryRun(result);
 }, 240_000);
 
@@ -97,7 +109,10 @@ afterAll(() => {
 
 describe('pnpm publish -r --dry-run after changeset version', () => {
   it('publishes exactly the packages that are not private', () => {
-    const expected = [...manifests.values()].filter((m) => m.private !== true).map((m) => m.name).sort();
+    const expected = [...manifests.values()]
+      .filter((m) => m.private !== true)
+      .map((m) => m.name)
+      .sort();
     expect(expected.length).toBeGreaterThan(0);
     expect([...published.keys()].sort()).toEqual(expected);
   });
@@ -113,14 +128,22 @@ describe('pnpm publish -r --dry-run after changeset version', () => {
   it('puts only dist/**, README.md, LICENSE and package.json in each tarball (no executable, test or build info)', () => {
     for (const [name, { files }] of published) {
       expect({ name, unexpected: unexpectedFiles(files) }).toEqual({ name, unexpected: [] });
-      expect({ name, files }).toEqual({ name, files: expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts']) });
+      expect({ name, files }).toEqual({
+        name,
+        files: expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts']),
+      });
     }
   });
 
   it('lets a published package depend only on published packages of the workspace', () => {
     for (const name of published.keys()) {
       const manifest = manifests.get(name) as Manifest;
-      const internal = [...Object.entries(manifest.dependencies ?? {}), ...Object.entries(manifest.peerDependencies ?? {})].filter(([, range]) => range.startsWith('workspace:')).map(([dep]) => dep);
+      const internal = [
+        ...Object.entries(manifest.dependencies ?? {}),
+        ...Object.entries(manifest.peerDependencies ?? {}),
+      ]
+        .filter(([, range]) => range.startsWith('workspace:'))
+        .map(([dep]) => dep);
       expect({ name, unpublished: internal.filter((dep) => !published.has(dep)) }).toEqual({ name, unpublished: [] });
     }
   });

@@ -13,16 +13,29 @@ const dir = mkdtempSync(path.join(tmpdir(), 'mn-agent-client-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
-async function agentThat(behave: (socket: Socket) => void): Promise<{ client: AgentClient; close: () => Promise<void> }> {
+async function agentThat(
+  behave: (socket: Socket) => void,
+): Promise<{ client: AgentClient; close: () => Promise<void> }> {
   n += 1;
   const socketPath = path.join(dir, `a${n}.sock`);
   const server: Server = createServer((socket) => socket.once('data', () => behave(socket)));
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-  return { client: new AgentClient({ socketPath, timeoutMs: 5_000 }), close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    client: new AgentClient({ socketPath, timeoutMs: 5_000 }),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 const allocate = (client: AgentClient) =>
-  client.allocate({ containerID: 'c1', ifname: 'net1', network: 'n', podName: 'p', podNamespace: 'default', podUID: 'u1', nics: [] } as never);
+  client.allocate({
+    containerID: 'c1',
+    ifname: 'net1',
+    network: 'n',
+    podName: 'p',
+    podNamespace: 'default',
+    podUID: 'u1',
+    nics: [],
+  } as never);
 
 describe('AgentClient when the agent dies mid-request', () => {
   it.each([

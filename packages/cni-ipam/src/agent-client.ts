@@ -123,30 +123,60 @@ export class AgentClient {
     try {
       return JSON.parse(answer.body) as unknown;
     } catch {
-      throw new CniFailure({ code: CNI_OTHER_ERROR, msg: `the node agent answered ${path} with HTTP ${answer.status} and a body that is not JSON`, details: answer.body.slice(0, 500) });
+      throw new CniFailure({
+        code: CNI_OTHER_ERROR,
+        msg: `the node agent answered ${path} with HTTP ${answer.status} and a body that is not JSON`,
+        details: answer.body.slice(0, 500),
+      });
     }
   }
 
   #failure(path: string, answer: Answer, json: unknown): CniFailure {
     const parsed = AgentErrorSchema.safeParse(json);
     if (!parsed.success) {
-      return new CniFailure({ code: CNI_OTHER_ERROR, msg: `the node agent answered ${path} with HTTP ${answer.status}`, details: answer.body.slice(0, 500) });
+      return new CniFailure({
+        code: CNI_OTHER_ERROR,
+        msg: `the node agent answered ${path} with HTTP ${answer.status}`,
+        details: answer.body.slice(0, 500),
+      });
     }
     const e = parsed.data;
-    const details = [e.field === undefined ? undefined : `field ${e.field}`, e.details].filter((d) => d !== undefined).join('; ');
+    const details = [e.field === undefined ? undefined : `field ${e.field}`, e.details]
+      .filter((d) => d !== undefined)
+      .join('; ');
     return new CniFailure({ code: e.code, msg: `node agent: ${e.msg}`, details: details === '' ? undefined : details });
   }
 
   async #post(path: string, payload: string): Promise<Answer> {
     if (this.#transport !== undefined) return this.#transport(path, payload);
     try {
-      return await postUnix({ socketPath: this.socketPath, path, body: payload, timeoutMs: this.#timeoutMs, maxBytes: MAX_ANSWER_BYTES });
+      return await postUnix({
+        socketPath: this.socketPath,
+        path,
+        body: payload,
+        timeoutMs: this.#timeoutMs,
+        maxBytes: MAX_ANSWER_BYTES,
+      });
     } catch (err) {
-      if (err instanceof AnswerTimeoutError) throw new AgentUnreachableError(this.socketPath, `no answer to ${path} within ${this.#timeoutMs / 1000} s`, err);
+      if (err instanceof AnswerTimeoutError)
+        throw new AgentUnreachableError(
+          this.socketPath,
+          `no answer to ${path} within ${this.#timeoutMs / 1000} s`,
+          err,
+        );
       if (err instanceof ConnectionClosedError) {
-        throw new AgentUnreachableError(this.socketPath, `${err.message} to ${path}; the agent may have restarted`, err);
+        throw new AgentUnreachableError(
+          this.socketPath,
+          `${err.message} to ${path}; the agent may have restarted`,
+          err,
+        );
       }
-      if (err instanceof MalformedAnswerError) throw new CniFailure({ code: CNI_OTHER_ERROR, msg: `the node agent's answer to ${path} is not HTTP this plugin can read: ${err.message}`, cause: err });
+      if (err instanceof MalformedAnswerError)
+        throw new CniFailure({
+          code: CNI_OTHER_ERROR,
+          msg: `the node agent's answer to ${path} is not HTTP this plugin can read: ${err.message}`,
+          cause: err,
+        });
       throw new AgentUnreachableError(this.socketPath, reasonOf(err), err);
     }
   }

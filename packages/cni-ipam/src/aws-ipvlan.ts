@@ -62,7 +62,10 @@ export const awsIpvlanMode: Pick<CniPlugin, 'add' | 'del' | 'check' | 'gc' | 'st
   add: () => Promise.reject(awsIpvlanNotImplemented()),
   async del(args, { log }) {
     const previous = (args.prevResult?.ips ?? []).map((ip) => ip.address);
-    log.debug('aws-ipvlan mode: DEL has nothing to release (this mode never assigns an address)', previous.length === 0 ? {} : { prevResultIps: previous });
+    log.debug(
+      'aws-ipvlan mode: DEL has nothing to release (this mode never assigns an address)',
+      previous.length === 0 ? {} : { prevResultIps: previous },
+    );
   },
   check: () => Promise.reject(awsIpvlanNotImplemented()),
   async gc(_args, { log }) {

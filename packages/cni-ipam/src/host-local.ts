@@ -53,7 +53,8 @@ function required(value: unknown, field: string): string {
 
 function poolOf(value: unknown, i: number): HostLocalPool {
   const field = `ipam.pools[${i}]`;
-  if (!isObject(value)) throw invalidConfig(`${field} must be an object with hostName, interfaceName, podCIDR and vlanCIDR`);
+  if (!isObject(value))
+    throw invalidConfig(`${field} must be an object with hostName, interfaceName, podCIDR and vlanCIDR`);
   const excludes = value['excludes'];
   if (excludes !== undefined && (!Array.isArray(excludes) || excludes.some((e) => typeof e !== 'string'))) {
     throw invalidConfig(`${field}.excludes must be a list of CIDR strings`);
@@ -77,14 +78,19 @@ export function parseHostLocalConf(config: JsonObject, defaultHostName: string):
   const ipam = config['ipam'];
   if (!isObject(ipam)) throw invalidConfig('ipam must be an object');
   const interfaceName = text(ipam['interfaceName'], 'ipam.interfaceName') ?? text(config['master'], 'master');
-  if (interfaceName === undefined) throw invalidConfig('ipam.interfaceName is required in host-local mode (or a main plugin master): the host NIC whose range to use');
+  if (interfaceName === undefined)
+    throw invalidConfig(
+      'ipam.interfaceName is required in host-local mode (or a main plugin master): the host NIC whose range to use',
+    );
   const pools = ipam['pools'] ?? [];
   if (!Array.isArray(pools)) throw invalidConfig('ipam.pools must be a list of planned pools');
   const hostConfigs = ipam['hostConfigs'];
-  if (hostConfigs !== undefined && !isObject(hostConfigs)) throw invalidConfig('ipam.hostConfigs must be an object with defaults and/or hosts');
+  if (hostConfigs !== undefined && !isObject(hostConfigs))
+    throw invalidConfig('ipam.hostConfigs must be an object with defaults and/or hosts');
   const dataDir = text(ipam['dataDir'], 'ipam.dataDir');
   const routes = ipam['routes'];
-  if (routes !== undefined && (!Array.isArray(routes) || !routes.every(isObject))) throw invalidConfig('ipam.routes must be a list of route objects');
+  if (routes !== undefined && (!Array.isArray(routes) || !routes.every(isObject)))
+    throw invalidConfig('ipam.routes must be a list of route objects');
   return {
     hostName: text(ipam['hostName'], 'ipam.hostName') ?? defaultHostName,
     interfaceName,
@@ -99,14 +105,20 @@ export function parseHostLocalConf(config: JsonObject, defaultHostName: string):
 export function hostLocalRanges(conf: HostLocalConf): HostLocalRange[] {
   const where = `host ${conf.hostName} interface ${conf.interfaceName}`;
   if (conf.hostConfigs !== undefined) {
-    const fromSettings = hostLocalRange({ hostName: conf.hostName, interfaceName: conf.interfaceName, settings: conf.hostConfigs });
+    const fromSettings = hostLocalRange({
+      hostName: conf.hostName,
+      interfaceName: conf.interfaceName,
+      settings: conf.hostConfigs,
+    });
     if (fromSettings.ok) return fromSettings.value.rangeSet;
     if (fromSettings.code !== 'NO_SUBNET') throw invalidConfig(`ipam.hostConfigs: ${fromSettings.error}`);
   }
   const pool = conf.pools.find((p) => p.hostName === conf.hostName && p.interfaceName === conf.interfaceName);
   if (pool === undefined) {
     const known = conf.pools.map((p) => `${p.hostName}/${p.interfaceName}`).join(', ') || 'none';
-    throw invalidConfig(`no host-local range for ${where}: ipam.pools has none for it (pools: ${known}) and ipam.hostConfigs gives it no subnet; add one, or set ipam.hostName if this node's name is not its host name`);
+    throw invalidConfig(
+      `no host-local range for ${where}: ipam.pools has none for it (pools: ${known}) and ipam.hostConfigs gives it no subnet; add one, or set ipam.hostName if this node's name is not its host name`,
+    );
   }
   const { gateway, hostName: _h, interfaceName: _i, ...planned } = pool;
   const range = hostLocalRange({ pool: planned, ...(gateway === undefined ? {} : { gateway }) });

@@ -2,7 +2,13 @@ import { describe, expect, it } from '@jest/globals';
 import { CniFailure } from '@multinic/cni-skel';
 import { podOf, podRequestOf } from './inputs.js';
 
-const POD_ARGS = { IgnoreUnknown: '1', K8S_POD_NAME: 'web-0', K8S_POD_NAMESPACE: 'default', K8S_POD_UID: 'uid-1', K8S_POD_INFRA_CONTAINER_ID: 'c0ffee' };
+const POD_ARGS = {
+  IgnoreUnknown: '1',
+  K8S_POD_NAME: 'web-0',
+  K8S_POD_NAMESPACE: 'default',
+  K8S_POD_UID: 'uid-1',
+  K8S_POD_INFRA_CONTAINER_ID: 'c0ffee',
+};
 
 function thrown(fn: () => unknown): CniFailure {
   try {
@@ -34,19 +40,52 @@ describe('podOf', () => {
 describe('podRequestOf', () => {
   it.each([
     { name: 'nothing asked', config: {}, args: {}, expected: {} },
-    { name: 'Multus runtimeConfig', config: { runtimeConfig: { ips: ['192.168.0.9/18'], mac: '0a:58:00:00:00:01', deviceID: '0000:3b:00.2' } }, args: {}, expected: { ips: ['192.168.0.9/18'], mac: '0a:58:00:00:00:01', deviceIDs: ['0000:3b:00.2'] } },
-    { name: 'several device ids', config: { runtimeConfig: { deviceID: '0000:3b:00.2, 0000:3b:00.3' } }, args: {}, expected: { deviceIDs: ['0000:3b:00.2', '0000:3b:00.3'] } },
-    { name: 'CNI_ARGS IP and MAC when runtimeConfig has none', config: {}, args: { IP: '192.168.0.9,192.168.64.9', MAC: '0a:58:00:00:00:02' }, expected: { ips: ['192.168.0.9', '192.168.64.9'], mac: '0a:58:00:00:00:02' } },
-    { name: 'runtimeConfig wins over CNI_ARGS', config: { runtimeConfig: { ips: ['10.0.0.1/24'] } }, args: { IP: '10.0.0.2' }, expected: { ips: ['10.0.0.1/24'] } },
-    { name: 'cni-args', config: { args: { cni: { nics: 2, masters: ['eth1'], class: 'fast', target: '200' } } }, args: {}, expected: { cniArgs: { nics: 2, masters: ['eth1'], class: 'fast', target: '200' } } },
+    {
+      name: 'Multus runtimeConfig',
+      config: { runtimeConfig: { ips: ['192.168.0.9/18'], mac: '0a:58:00:00:00:01', deviceID: '0000:3b:00.2' } },
+      args: {},
+      expected: { ips: ['192.168.0.9/18'], mac: '0a:58:00:00:00:01', deviceIDs: ['0000:3b:00.2'] },
+    },
+    {
+      name: 'several device ids',
+      config: { runtimeConfig: { deviceID: '0000:3b:00.2, 0000:3b:00.3' } },
+      args: {},
+      expected: { deviceIDs: ['0000:3b:00.2', '0000:3b:00.3'] },
+    },
+    {
+      name: 'CNI_ARGS IP and MAC when runtimeConfig has none',
+      config: {},
+      args: { IP: '192.168.0.9,192.168.64.9', MAC: '0a:58:00:00:00:02' },
+      expected: { ips: ['192.168.0.9', '192.168.64.9'], mac: '0a:58:00:00:00:02' },
+    },
+    {
+      name: 'runtimeConfig wins over CNI_ARGS',
+      config: { runtimeConfig: { ips: ['10.0.0.1/24'] } },
+      args: { IP: '10.0.0.2' },
+      expected: { ips: ['10.0.0.1/24'] },
+    },
+    {
+      name: 'cni-args',
+      config: { args: { cni: { nics: 2, masters: ['eth1'], class: 'fast', target: '200' } } },
+      args: {},
+      expected: { cniArgs: { nics: 2, masters: ['eth1'], class: 'fast', target: '200' } },
+    },
     { name: 'args without cni', config: { args: { other: {} } }, args: {}, expected: {} },
   ])('$name', ({ config, args, expected }) => {
     expect(podRequestOf(config, args)).toEqual(expected);
   });
 
   it.each([
-    { name: 'ips not a list', config: { runtimeConfig: { ips: '10.0.0.1' } }, msg: 'runtimeConfig.ips must be a list of addresses' },
-    { name: 'mac not a string', config: { runtimeConfig: { mac: 42 } }, msg: 'runtimeConfig.mac must be a string, not 42' },
+    {
+      name: 'ips not a list',
+      config: { runtimeConfig: { ips: '10.0.0.1' } },
+      msg: 'runtimeConfig.ips must be a list of addresses',
+    },
+    {
+      name: 'mac not a string',
+      config: { runtimeConfig: { mac: 42 } },
+      msg: 'runtimeConfig.mac must be a string, not 42',
+    },
     { name: 'runtimeConfig not an object', config: { runtimeConfig: [] }, msg: 'runtimeConfig must be an object' },
     { name: 'args.cni not an object', config: { args: { cni: 'nics=2' } }, msg: 'args.cni must be an object' },
   ])('$name → code 7', ({ config, msg }) => {

@@ -13,7 +13,11 @@ export function podOf(args: Readonly<Record<string, string>>): PodRef {
       `CNI_ARGS lacks ${missing.join(', ')}: multinic needs the pod's name, namespace and UID (Multus and the container runtime pass them)`,
     );
   }
-  return { name: args['K8S_POD_NAME'] ?? '', namespace: args['K8S_POD_NAMESPACE'] ?? '', uid: args['K8S_POD_UID'] ?? '' };
+  return {
+    name: args['K8S_POD_NAME'] ?? '',
+    namespace: args['K8S_POD_NAMESPACE'] ?? '',
+    uid: args['K8S_POD_UID'] ?? '',
+  };
 }
 
 export interface PodRequest {
@@ -32,13 +36,17 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function splitList(text: string): string[] {
-  return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 function ipsOf(runtime: Record<string, unknown>, args: Readonly<Record<string, string>>): string[] | undefined {
   const ips = runtime['ips'];
   if (ips !== undefined) {
-    if (!Array.isArray(ips) || !ips.every((ip) => typeof ip === 'string')) throw invalidConfig('runtimeConfig.ips must be a list of addresses, e.g. ["192.168.0.9/18"]');
+    if (!Array.isArray(ips) || !ips.every((ip) => typeof ip === 'string'))
+      throw invalidConfig('runtimeConfig.ips must be a list of addresses, e.g. ["192.168.0.9/18"]');
     return ips.length === 0 ? undefined : ips;
   }
   const fromArgs = splitList(args['IP'] ?? '');
@@ -48,17 +56,20 @@ function ipsOf(runtime: Record<string, unknown>, args: Readonly<Record<string, s
 function stringOf(runtime: Record<string, unknown>, key: string, fallback: string | undefined): string | undefined {
   const value = runtime[key];
   if (value === undefined || value === '') return fallback === '' ? undefined : fallback;
-  if (typeof value !== 'string') throw invalidConfig(`runtimeConfig.${key} must be a string, not ${JSON.stringify(value)}`);
+  if (typeof value !== 'string')
+    throw invalidConfig(`runtimeConfig.${key} must be a string, not ${JSON.stringify(value)}`);
   return value;
 }
 
 function cniArgsOf(config: JsonObject): Record<string, unknown> | undefined {
   const args = config['args'];
   if (args === undefined) return undefined;
-  if (!isObject(args)) throw invalidConfig('args must be an object (Multus puts the attachment\'s cni-args under args.cni)');
+  if (!isObject(args))
+    throw invalidConfig("args must be an object (Multus puts the attachment's cni-args under args.cni)");
   const cni = args['cni'];
   if (cni === undefined) return undefined;
-  if (!isObject(cni)) throw invalidConfig('args.cni must be an object: the cni-args of the network selection, e.g. {"nics": 2}');
+  if (!isObject(cni))
+    throw invalidConfig('args.cni must be an object: the cni-args of the network selection, e.g. {"nics": 2}');
   return cni;
 }
 

@@ -28,18 +28,42 @@ function thrown(fn: () => unknown): CniFailure {
 
 describe('parseIpamConf', () => {
   it.each([
-    { name: 'defaults', config: { ipam: { type: 'multi-nic-ipam' } }, expected: { network: 'net-a', agentSocket: '/run/multinic/agent.sock' } },
-    { name: 'ipam.network and ipam.agentSocket', config: { ipam: { type: 'multi-nic-ipam', network: 'multinic-ipvlanl3', agentSocket: '/tmp/a.sock' } }, expected: { network: 'multinic-ipvlanl3', agentSocket: '/tmp/a.sock' } },
-    { name: 'top-level agentSocket', config: { agentSocket: '/tmp/b.sock', ipam: { type: 'multi-nic-ipam' } }, expected: { network: 'net-a', agentSocket: '/tmp/b.sock' } },
-    { name: "the main plugin's master", config: { master: 'eth2', ipam: { type: 'multi-nic-ipam' } }, expected: { network: 'net-a', agentSocket: '/run/multinic/agent.sock', master: 'eth2' } },
+    {
+      name: 'defaults',
+      config: { ipam: { type: 'multi-nic-ipam' } },
+      expected: { network: 'net-a', agentSocket: '/run/multinic/agent.sock' },
+    },
+    {
+      name: 'ipam.network and ipam.agentSocket',
+      config: { ipam: { type: 'multi-nic-ipam', network: 'multinic-ipvlanl3', agentSocket: '/tmp/a.sock' } },
+      expected: { network: 'multinic-ipvlanl3', agentSocket: '/tmp/a.sock' },
+    },
+    {
+      name: 'top-level agentSocket',
+      config: { agentSocket: '/tmp/b.sock', ipam: { type: 'multi-nic-ipam' } },
+      expected: { network: 'net-a', agentSocket: '/tmp/b.sock' },
+    },
+    {
+      name: "the main plugin's master",
+      config: { master: 'eth2', ipam: { type: 'multi-nic-ipam' } },
+      expected: { network: 'net-a', agentSocket: '/run/multinic/agent.sock', master: 'eth2' },
+    },
   ])('$name', ({ config, expected }) => {
     expect(parseIpamConf(config, 'net-a')).toEqual(expected);
   });
 
   it.each([
     { name: 'no ipam', config: {}, msg: 'ipam must be an object with "type": "multi-nic-ipam"' },
-    { name: 'another IPAM type', config: { ipam: { type: 'host-local' } }, msg: 'ipam.type must be "multi-nic-ipam", not "host-local"' },
-    { name: 'network not a string', config: { ipam: { type: 'multi-nic-ipam', network: 3 } }, msg: 'ipam.network must be a string, not 3' },
+    {
+      name: 'another IPAM type',
+      config: { ipam: { type: 'host-local' } },
+      msg: 'ipam.type must be "multi-nic-ipam", not "host-local"',
+    },
+    {
+      name: 'network not a string',
+      config: { ipam: { type: 'multi-nic-ipam', network: 3 } },
+      msg: 'ipam.network must be a string, not 3',
+    },
   ])('$name → code 7', ({ config, msg }) => {
     const err = thrown(() => parseIpamConf(config, 'net-a'));
     expect(err.code).toBe(7);
@@ -80,8 +104,16 @@ describe('compareWithPrevResult', () => {
   });
 
   it.each([
-    { name: 'an address the agent no longer holds', held: [alloc(0)], msg: 'in prevResult but not held by the agent: 192.168.64.9' },
-    { name: 'an address prevResult lacks', held: [alloc(0), alloc(1), alloc(2)], msg: 'held by the agent but not in prevResult: 192.168.128.9' },
+    {
+      name: 'an address the agent no longer holds',
+      held: [alloc(0)],
+      msg: 'in prevResult but not held by the agent: 192.168.64.9',
+    },
+    {
+      name: 'an address prevResult lacks',
+      held: [alloc(0), alloc(1), alloc(2)],
+      msg: 'held by the agent but not in prevResult: 192.168.128.9',
+    },
   ])('$name → failure', ({ held, msg }) => {
     expect(thrown(() => compareWithPrevResult(held, prev)).message).toContain(msg);
   });

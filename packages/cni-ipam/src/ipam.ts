@@ -38,9 +38,13 @@ function optionalString(value: unknown, field: string): string | undefined {
 export function parseIpamConf(config: JsonObject, name: string): IpamConf {
   const ipam = config['ipam'];
   if (!isObject(ipam)) throw invalidConfig(`ipam must be an object with "type": "${MULTI_NIC_IPAM}"`);
-  if (ipam['type'] !== MULTI_NIC_IPAM) throw invalidConfig(`ipam.type must be "${MULTI_NIC_IPAM}", not ${JSON.stringify(ipam['type'])}`);
+  if (ipam['type'] !== MULTI_NIC_IPAM)
+    throw invalidConfig(`ipam.type must be "${MULTI_NIC_IPAM}", not ${JSON.stringify(ipam['type'])}`);
   const network = optionalString(ipam['network'], 'ipam.network') ?? name;
-  const agentSocket = optionalString(ipam['agentSocket'], 'ipam.agentSocket') ?? optionalString(config['agentSocket'], 'agentSocket') ?? AGENT_SOCKET_PATH;
+  const agentSocket =
+    optionalString(ipam['agentSocket'], 'ipam.agentSocket') ??
+    optionalString(config['agentSocket'], 'agentSocket') ??
+    AGENT_SOCKET_PATH;
   const master = optionalString(config['master'], 'master');
   return { network, agentSocket, ...(master === undefined ? {} : { master }) };
 }
@@ -85,17 +89,30 @@ export type IpamMode = (typeof IPAM_MODES)[number];
 
 export function ipamModeOf(config: JsonObject): IpamMode {
   const ipam = config['ipam'];
-  const mode = typeof ipam === 'object' && ipam !== null && !Array.isArray(ipam) ? (ipam as Record<string, unknown>)['mode'] : undefined;
+  const mode =
+    typeof ipam === 'object' && ipam !== null && !Array.isArray(ipam)
+      ? (ipam as Record<string, unknown>)['mode']
+      : undefined;
   if (mode === undefined) return 'agent';
   const known = IPAM_MODES.find((m) => m === mode);
-  if (known === undefined) throw invalidConfig(`ipam.mode ${JSON.stringify(mode)} is not one of ${IPAM_MODES.join(', ')}`);
+  if (known === undefined)
+    throw invalidConfig(`ipam.mode ${JSON.stringify(mode)} is not one of ${IPAM_MODES.join(', ')}`);
   return known;
 }
 
 type Modal = Pick<CniPlugin, 'add' | 'del' | 'check' | 'gc' | 'status'>;
 
-function hostLocalCall(args: AttachmentArgs, ctx: HandlerContext, command: 'ADD' | 'DEL' | 'CHECK', extra: JsonObject = {}): Promise<unknown> {
-  const config = hostLocalConfig({ conf: parseHostLocalConf(args.config, hostname()), name: args.name, cniVersion: args.cniVersion });
+function hostLocalCall(
+  args: AttachmentArgs,
+  ctx: HandlerContext,
+  command: 'ADD' | 'DEL' | 'CHECK',
+  extra: JsonObject = {},
+): Promise<unknown> {
+  const config = hostLocalConfig({
+    conf: parseHostLocalConf(args.config, hostname()),
+    name: args.name,
+    cniVersion: args.cniVersion,
+  });
   ctx.log.debug('host-local mode: delegating', { command, ipam: config['ipam'] });
   return invokeDelegate({
     type: 'host-local',
@@ -114,7 +131,12 @@ function hostLocalCall(args: AttachmentArgs, ctx: HandlerContext, command: 'ADD'
 const hostLocalMode: Modal = {
   async add(args, ctx) {
     const parsed = parseAndConvertResult(await hostLocalCall(args, ctx, 'ADD'), '1.1.0');
-    if (!parsed.ok) throw new CniFailure({ code: parsed.error.code, msg: `host-local ADD: ${parsed.error.msg}`, details: parsed.error.details });
+    if (!parsed.ok)
+      throw new CniFailure({
+        code: parsed.error.code,
+        msg: `host-local ADD: ${parsed.error.msg}`,
+        details: parsed.error.details,
+      });
     return parsed.value;
   },
   async del(args, ctx) {
@@ -151,7 +173,12 @@ const agentMode: Modal = {
       log.warn(NO_POD_UID);
       return;
     }
-    const answer = await client.release({ network: conf.network, containerID: args.containerId, ifname: args.ifname, podUID });
+    const answer = await client.release({
+      network: conf.network,
+      containerID: args.containerId,
+      ifname: args.ifname,
+      podUID,
+    });
     log.debug('released', { released: answer.released });
   },
   async check(args) {
@@ -179,7 +206,13 @@ export const multiNicIpamPlugin: CniPlugin = {
   gc: (args, ctx) => MODES[ipamModeOf(args.config)].gc(args, ctx),
   status: (args, ctx) => MODES[ipamModeOf(args.config)].status(args, ctx),
   async warmUp() {
-    const config: JsonObject = { cniVersion: '1.0.0', name: WARM_UP.network, type: 'macvlan', master: 'eth1', ipam: { type: MULTI_NIC_IPAM } };
+    const config: JsonObject = {
+      cniVersion: '1.0.0',
+      name: WARM_UP.network,
+      type: 'macvlan',
+      master: 'eth1',
+      ipam: { type: MULTI_NIC_IPAM },
+    };
     const conf = parseIpamConf(config, WARM_UP.network);
     ipamModeOf(config);
     withMaster(podRequestOf(config, WARM_UP_ARGS), conf.master);

@@ -32,9 +32,17 @@ export const NO_POD_UID =
   'DEL without K8S_POD_UID in CNI_ARGS: the agent releases an attachment only for its own pod, so nothing is released now; its pod garbage collector frees the addresses once the pod is gone';
 
 /** Releases an attachment's addresses; failures are logged, never thrown (used while undoing a failed ADD). */
-export async function releaseQuietly(client: AgentClient, attachment: Attachment & { readonly podUID: string; readonly log: Logger }): Promise<void> {
+export async function releaseQuietly(
+  client: AgentClient,
+  attachment: Attachment & { readonly podUID: string; readonly log: Logger },
+): Promise<void> {
   try {
-    await client.release({ network: attachment.network, containerID: attachment.containerId, ifname: attachment.ifname, podUID: attachment.podUID });
+    await client.release({
+      network: attachment.network,
+      containerID: attachment.containerId,
+      ifname: attachment.ifname,
+      podUID: attachment.podUID,
+    });
   } catch (err) {
     attachment.log.error('could not release the addresses of a failed ADD; the agent garbage-collects them', { err });
   }
@@ -54,7 +62,10 @@ export async function reserve(input: ReserveInput): Promise<Reservation> {
     ...(request.cniArgs === undefined ? {} : { cniArgs: { ...request.cniArgs } }),
     ...(request.deviceIDs === undefined ? {} : { deviceIDs: [...request.deviceIDs] }),
   });
-  input.log.debug('agent selected NICs', { nics: selected.nics.map((n) => n.interfaceName), decisions: selected.decisions });
+  input.log.debug('agent selected NICs', {
+    nics: selected.nics.map((n) => n.interfaceName),
+    decisions: selected.decisions,
+  });
   try {
     const allocated = await client.allocate({
       network,

@@ -8,7 +8,13 @@ import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { AnswerTimeoutError, ConnectionClosedError, MalformedAnswerError, decodeChunked, postUnix } from './unix-http.js';
+import {
+  AnswerTimeoutError,
+  ConnectionClosedError,
+  MalformedAnswerError,
+  decodeChunked,
+  postUnix,
+} from './unix-http.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'mn-unix-http-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,7 +40,12 @@ describe('postUnix', () => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const echo = JSON.stringify({ method: req.method, url: req.url, type: req.headers['content-type'], body: Buffer.concat(chunks).toString('utf8') });
+        const echo = JSON.stringify({
+          method: req.method,
+          url: req.url,
+          type: req.headers['content-type'],
+          body: Buffer.concat(chunks).toString('utf8'),
+        });
         if (req.url === '/chunked') {
           res.writeHead(207, { 'content-type': 'application/json' });
           res.write(echo.slice(0, 5));
@@ -49,10 +60,20 @@ describe('postUnix', () => {
     try {
       const plain = await post(socketPath);
       expect(plain.status).toBe(201);
-      expect(JSON.parse(plain.body)).toEqual({ method: 'POST', url: '/v1/echo', type: 'application/json', body: '{"ünï":"cödé"}' });
+      expect(JSON.parse(plain.body)).toEqual({
+        method: 'POST',
+        url: '/v1/echo',
+        type: 'application/json',
+        body: '{"ünï":"cödé"}',
+      });
       const chunked = await post(socketPath, { path: '/chunked' });
       expect(chunked.status).toBe(207);
-      expect(JSON.parse(chunked.body)).toEqual({ method: 'POST', url: '/chunked', type: 'application/json', body: '{"ünï":"cödé"}' });
+      expect(JSON.parse(chunked.body)).toEqual({
+        method: 'POST',
+        url: '/chunked',
+        type: 'application/json',
+        body: '{"ünï":"cödé"}',
+      });
     } finally {
       await close();
     }
@@ -69,11 +90,26 @@ describe('postUnix', () => {
 
   it.each([
     ['no status line', 'SSH-2.0-OpenSSH\r\n\r\n', /not an HTTP\/1.1 status line/, MalformedAnswerError],
-    ['a bad length', 'HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n{}', /bad Content-Length "-1"/, MalformedAnswerError],
-    ['a short body (closed early)', 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}', /ended after 2 of 10 bytes/, ConnectionClosedError],
+    [
+      'a bad length',
+      'HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n{}',
+      /bad Content-Length "-1"/,
+      MalformedAnswerError,
+    ],
+    [
+      'a short body (closed early)',
+      'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}',
+      /ended after 2 of 10 bytes/,
+      ConnectionClosedError,
+    ],
     ['no answer at all (closed early)', '', /closed without an answer/, ConnectionClosedError],
     ['cut headers (closed early)', 'HTTP/1.1 200 OK\r\nContent-Le', /closed inside the headers/, ConnectionClosedError],
-    ['a cut chunked body (closed early)', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n', /closed inside a chunked body/, ConnectionClosedError],
+    [
+      'a cut chunked body (closed early)',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n',
+      /closed inside a chunked body/,
+      ConnectionClosedError,
+    ],
   ])('refuses %s', async (_what, answer, message, kind) => {
     const { socketPath, close } = await listen(raw((s) => s.end(answer)));
     try {
@@ -86,7 +122,9 @@ describe('postUnix', () => {
   });
 
   it('gives up on an answer larger than maxBytes', async () => {
-    const { socketPath, close } = await listen(raw((s) => s.end(`HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n${'x'.repeat(5000)}`)));
+    const { socketPath, close } = await listen(
+      raw((s) => s.end(`HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n${'x'.repeat(5000)}`)),
+    );
     try {
       await expect(post(socketPath, { maxBytes: 1000 })).rejects.toThrow(/exceeds 1000 bytes/);
     } finally {

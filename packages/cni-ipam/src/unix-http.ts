@@ -62,7 +62,8 @@ function parseHead(data: Buffer): Head | undefined {
   if (end < 0) return undefined;
   const [statusLine = '', ...lines] = data.subarray(0, end).toString('latin1').split('\r\n');
   const m = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/.exec(statusLine);
-  if (m === null) throw new MalformedAnswerError(`not an HTTP/1.1 status line: ${JSON.stringify(statusLine.slice(0, 80))}`);
+  if (m === null)
+    throw new MalformedAnswerError(`not an HTTP/1.1 status line: ${JSON.stringify(statusLine.slice(0, 80))}`);
   const headers = new Map<string, string>();
   for (const line of lines) {
     const colon = line.indexOf(':');
@@ -79,7 +80,8 @@ export function decodeChunked(data: Buffer): Buffer | undefined {
     const lineEnd = data.indexOf('\r\n', at);
     if (lineEnd < 0) return undefined;
     const sizeText = data.subarray(at, lineEnd).toString('latin1').split(';')[0]?.trim() ?? '';
-    if (!/^[0-9a-fA-F]+$/.test(sizeText)) throw new MalformedAnswerError(`bad chunk size ${JSON.stringify(sizeText.slice(0, 20))}`);
+    if (!/^[0-9a-fA-F]+$/.test(sizeText))
+      throw new MalformedAnswerError(`bad chunk size ${JSON.stringify(sizeText.slice(0, 20))}`);
     const size = Number.parseInt(sizeText, 16);
     if (size === 0) return Buffer.concat(parts);
     const start = lineEnd + 2;
@@ -100,7 +102,8 @@ function bodyOf(head: Head, data: Buffer, ended: boolean): Buffer | undefined {
   const announced = head.headers.get('content-length');
   if (announced === undefined) return ended ? rest : undefined;
   const length = Number(announced);
-  if (!Number.isSafeInteger(length) || length < 0) throw new MalformedAnswerError(`bad Content-Length ${JSON.stringify(announced)}`);
+  if (!Number.isSafeInteger(length) || length < 0)
+    throw new MalformedAnswerError(`bad Content-Length ${JSON.stringify(announced)}`);
   if (rest.length >= length) return rest.subarray(0, length);
   if (ended) throw new ConnectionClosedError(`the body ended after ${rest.length} of ${length} bytes`);
   return undefined;
@@ -125,7 +128,10 @@ export function postUnix(request: UnixPost): Promise<UnixAnswer> {
         const data = Buffer.concat(chunks);
         const head = parseHead(data);
         if (head === undefined) {
-          if (ended) throw new ConnectionClosedError(size === 0 ? 'the connection closed without an answer' : 'the connection closed inside the headers');
+          if (ended)
+            throw new ConnectionClosedError(
+              size === 0 ? 'the connection closed without an answer' : 'the connection closed inside the headers',
+            );
           return;
         }
         const body = bodyOf(head, data, ended);
@@ -138,7 +144,8 @@ export function postUnix(request: UnixPost): Promise<UnixAnswer> {
     socket.on('error', (err) => finish(err));
     socket.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > request.maxBytes) return finish(new MalformedAnswerError(`the answer exceeds ${request.maxBytes} bytes`));
+      if (size > request.maxBytes)
+        return finish(new MalformedAnswerError(`the answer exceeds ${request.maxBytes} bytes`));
       chunks.push(chunk);
       examine(false);
     });

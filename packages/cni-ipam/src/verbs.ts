@@ -13,24 +13,38 @@ export async function agentStatus(client: AgentClient, network: string): Promise
   try {
     status = await client.status({ network });
   } catch (err) {
-    if (err instanceof AgentUnreachableError) throw new CniFailure({ code: CniErrorCode.PluginNotAvailable, msg: err.message, cause: err.cause });
+    if (err instanceof AgentUnreachableError)
+      throw new CniFailure({ code: CniErrorCode.PluginNotAvailable, msg: err.message, cause: err.cause });
     throw err;
   }
   if (!status.ready) {
     const why = [status.reason, status.message].filter((s) => s !== undefined && s !== '').join(': ');
-    throw new CniFailure({ code: CniErrorCode.PluginNotAvailable, msg: `the multinic node agent is not ready for network ${network}${why === '' ? '' : `: ${why}`}` });
+    throw new CniFailure({
+      code: CniErrorCode.PluginNotAvailable,
+      msg: `the multinic node agent is not ready for network ${network}${why === '' ? '' : `: ${why}`}`,
+    });
   }
 }
 
 /** GC: the agent releases every address of `network` on this node that no valid attachment holds. */
-export async function agentGc(client: AgentClient, input: { network: string; validAttachments: readonly CniAttachment[]; log: Logger }): Promise<void> {
-  const answer = await client.gc({ network: input.network, validAttachments: input.validAttachments.map((a) => ({ containerID: a.containerID, ifname: a.ifname })) });
+export async function agentGc(
+  client: AgentClient,
+  input: { network: string; validAttachments: readonly CniAttachment[]; log: Logger },
+): Promise<void> {
+  const answer = await client.gc({
+    network: input.network,
+    validAttachments: input.validAttachments.map((a) => ({ containerID: a.containerID, ifname: a.ifname })),
+  });
   input.log.info('GC done', { network: input.network, released: answer.released, kept: answer.kept });
 }
 
 /** CHECK, agent side: what the agent holds for the attachment; a `CniFailure` when it holds nothing. */
 export async function heldAllocations(client: AgentClient, attachment: Attachment): Promise<readonly Allocation[]> {
-  const { allocations } = await client.lookup({ network: attachment.network, containerID: attachment.containerId, ifname: attachment.ifname });
+  const { allocations } = await client.lookup({
+    network: attachment.network,
+    containerID: attachment.containerId,
+    ifname: attachment.ifname,
+  });
   if (allocations.length === 0) {
     throw new CniFailure({
       code: CNI_OTHER_ERROR,
@@ -55,6 +69,9 @@ export function compareWithPrevResult(allocations: readonly Allocation[], prevRe
       lost.length === 0 ? '' : `held by the agent but not in prevResult: ${lost.join(', ')}`,
       extra.length === 0 ? '' : `in prevResult but not held by the agent: ${extra.join(', ')}`,
     ].filter((p) => p !== '');
-    throw new CniFailure({ code: CNI_OTHER_ERROR, msg: `addresses differ between the node agent and prevResult (${parts.join('; ')})` });
+    throw new CniFailure({
+      code: CNI_OTHER_ERROR,
+      msg: `addresses differ between the node agent and prevResult (${parts.join('; ')})`,
+    });
   }
 }

@@ -35,13 +35,19 @@ const prevResult = {
   ips: [{ address: '10.0.1.17/24', gateway: '10.0.1.1', interface: 0 }],
 };
 
-const MISSING = /^ipam\.mode "aws-ipvlan" is specified but not implemented yet: AWS ENI support \(.*EC2.*\) is a later issue; use the default mode/;
+const MISSING =
+  /^ipam\.mode "aws-ipvlan" is specified but not implemented yet: AWS ENI support \(.*EC2.*\) is a later issue; use the default mode/;
 
 describe('multi-nic-ipam with ipam.mode "aws-ipvlan"', () => {
   it.each([
     { name: 'ADD 1.0.0', command: 'ADD', stdin: conf('1.0.0'), code: AWS_IPVLAN_NOT_IMPLEMENTED },
     { name: 'ADD 0.3.1', command: 'ADD', stdin: conf('0.3.1'), code: AWS_IPVLAN_NOT_IMPLEMENTED },
-    { name: 'CHECK 1.0.0 with prevResult', command: 'CHECK', stdin: conf('1.0.0', { prevResult }), code: AWS_IPVLAN_NOT_IMPLEMENTED },
+    {
+      name: 'CHECK 1.0.0 with prevResult',
+      command: 'CHECK',
+      stdin: conf('1.0.0', { prevResult }),
+      code: AWS_IPVLAN_NOT_IMPLEMENTED,
+    },
     { name: 'STATUS 1.1.0 (cannot serve ADD)', command: 'STATUS', stdin: conf('1.1.0'), code: 50 },
   ])('$name → error JSON with code $code naming what is missing', ({ command, stdin, code }) => {
     const out = runPlugin(BIN, { env: env(command), stdin });
@@ -54,10 +60,30 @@ describe('multi-nic-ipam with ipam.mode "aws-ipvlan"', () => {
   it.each([
     { name: 'DEL 1.0.0 without prevResult', command: 'DEL', extra: {}, stdin: conf('1.0.0') },
     { name: 'DEL 1.0.0 with prevResult', command: 'DEL', extra: {}, stdin: conf('1.0.0', { prevResult }) },
-    { name: 'DEL 0.3.1 without CNI_NETNS (the namespace is gone)', command: 'DEL', extra: { CNI_NETNS: '' }, stdin: conf('0.3.1') },
-    { name: 'DEL 1.1.0 with an unreadable prevResult', command: 'DEL', extra: {}, stdin: conf('1.1.0', { prevResult: { ips: 'none' } }) },
-    { name: 'GC 1.1.0 with valid attachments', command: 'GC', extra: { CNI_CONTAINERID: '', CNI_IFNAME: '', CNI_NETNS: '' }, stdin: conf('1.1.0', { 'cni.dev/valid-attachments': [{ containerID: 'c0ffee', ifname: 'net1' }] }) },
-    { name: 'GC 1.1.0 with no valid attachment', command: 'GC', extra: { CNI_CONTAINERID: '', CNI_IFNAME: '', CNI_NETNS: '' }, stdin: conf('1.1.0', { 'cni.dev/valid-attachments': [] }) },
+    {
+      name: 'DEL 0.3.1 without CNI_NETNS (the namespace is gone)',
+      command: 'DEL',
+      extra: { CNI_NETNS: '' },
+      stdin: conf('0.3.1'),
+    },
+    {
+      name: 'DEL 1.1.0 with an unreadable prevResult',
+      command: 'DEL',
+      extra: {},
+      stdin: conf('1.1.0', { prevResult: { ips: 'none' } }),
+    },
+    {
+      name: 'GC 1.1.0 with valid attachments',
+      command: 'GC',
+      extra: { CNI_CONTAINERID: '', CNI_IFNAME: '', CNI_NETNS: '' },
+      stdin: conf('1.1.0', { 'cni.dev/valid-attachments': [{ containerID: 'c0ffee', ifname: 'net1' }] }),
+    },
+    {
+      name: 'GC 1.1.0 with no valid attachment',
+      command: 'GC',
+      extra: { CNI_CONTAINERID: '', CNI_IFNAME: '', CNI_NETNS: '' },
+      stdin: conf('1.1.0', { 'cni.dev/valid-attachments': [] }),
+    },
   ])('$name succeeds with no output: nothing to undo', ({ command, extra, stdin }) => {
     const out = runPlugin(BIN, { env: env(command, extra), stdin: { ...stdin, logLevel: 'debug' } });
     expect({ status: out.status, stdout: out.stdout }).toEqual({ status: 0, stdout: '' });

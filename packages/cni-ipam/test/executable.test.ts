@@ -40,7 +40,9 @@ describe('multi-nic-ipam executable', () => {
   it('prints its version with --version, without Node.js on PATH', () => {
     const out = runPlugin(BIN, { env: {}, argv: ['--version'] });
     expect(out.status).toBe(0);
-    expect(out.stdout).toMatch(/^CNI plugin multi-nic-ipam v\d+\.\d+\.\d+\nCNI protocol versions supported: 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0\n$/);
+    expect(out.stdout).toMatch(
+      /^CNI plugin multi-nic-ipam v\d+\.\d+\.\d+\nCNI protocol versions supported: 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0\n$/,
+    );
   });
 
   it('answers VERSION', () => {
@@ -49,19 +51,103 @@ describe('multi-nic-ipam executable', () => {
   });
 
   it.each([
-    { name: 'ADD without CNI_NETNS', command: 'ADD', extra: { CNI_NETNS: '' }, stdin: conf('1.0.0', absentSocket), code: 4, msg: 'required environment variables missing: CNI_NETNS' },
+    {
+      name: 'ADD without CNI_NETNS',
+      command: 'ADD',
+      extra: { CNI_NETNS: '' },
+      stdin: conf('1.0.0', absentSocket),
+      code: 4,
+      msg: 'required environment variables missing: CNI_NETNS',
+    },
     { name: 'ADD with bad JSON', command: 'ADD', extra: {}, stdin: '{"cniVersion":', code: 6, msg: 'not valid JSON' },
-    { name: 'ADD with version 0.2.0', command: 'ADD', extra: {}, stdin: conf('0.2.0', absentSocket), code: 1, msg: 'incompatible CNI versions' },
-    { name: 'CHECK on 0.3.1', command: 'CHECK', extra: {}, stdin: conf('0.3.1', absentSocket), code: 1, msg: 'config version 0.3.1 does not allow CHECK' },
-    { name: 'GC on 1.0.0', command: 'GC', extra: {}, stdin: conf('1.0.0', absentSocket), code: 1, msg: 'config version 1.0.0 does not allow GC' },
-    { name: 'STATUS on 1.0.0', command: 'STATUS', extra: {}, stdin: conf('1.0.0', absentSocket), code: 1, msg: 'config version 1.0.0 does not allow STATUS' },
-    { name: 'ADD with another IPAM type', command: 'ADD', extra: {}, stdin: { ...conf('1.0.0', absentSocket), ipam: { type: 'static' } }, code: 7, msg: 'ipam.type must be "multi-nic-ipam", not "static"' },
-    { name: 'ADD without the pod UID', command: 'ADD', extra: { CNI_ARGS: 'K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0' }, stdin: conf('1.0.0', absentSocket), code: 4, msg: 'CNI_ARGS lacks K8S_POD_UID' },
-    { name: 'ADD with no agent socket', command: 'ADD', extra: {}, stdin: conf('1.0.0', absentSocket), code: 11, msg: `not reachable at ${absentSocket} (ENOENT): is the node agent running on this node?` },
-    { name: 'ADD with nobody on the socket', command: 'ADD', extra: {}, stdin: conf('0.4.0', deadSocket), code: 11, msg: `not reachable at ${deadSocket} (ECONNREFUSED)` },
-    { name: 'DEL with no agent', command: 'DEL', extra: { CNI_NETNS: '' }, stdin: conf('1.0.0', absentSocket), code: 11, msg: 'not reachable' },
-    { name: 'STATUS with no agent', command: 'STATUS', extra: {}, stdin: conf('1.1.0', absentSocket), code: 50, msg: 'not reachable' },
-    { name: 'GC with no agent', command: 'GC', extra: {}, stdin: conf('1.1.0', absentSocket), code: 11, msg: 'not reachable' },
+    {
+      name: 'ADD with version 0.2.0',
+      command: 'ADD',
+      extra: {},
+      stdin: conf('0.2.0', absentSocket),
+      code: 1,
+      msg: 'incompatible CNI versions',
+    },
+    {
+      name: 'CHECK on 0.3.1',
+      command: 'CHECK',
+      extra: {},
+      stdin: conf('0.3.1', absentSocket),
+      code: 1,
+      msg: 'config version 0.3.1 does not allow CHECK',
+    },
+    {
+      name: 'GC on 1.0.0',
+      command: 'GC',
+      extra: {},
+      stdin: conf('1.0.0', absentSocket),
+      code: 1,
+      msg: 'config version 1.0.0 does not allow GC',
+    },
+    {
+      name: 'STATUS on 1.0.0',
+      command: 'STATUS',
+      extra: {},
+      stdin: conf('1.0.0', absentSocket),
+      code: 1,
+      msg: 'config version 1.0.0 does not allow STATUS',
+    },
+    {
+      name: 'ADD with another IPAM type',
+      command: 'ADD',
+      extra: {},
+      stdin: { ...conf('1.0.0', absentSocket), ipam: { type: 'static' } },
+      code: 7,
+      msg: 'ipam.type must be "multi-nic-ipam", not "static"',
+    },
+    {
+      name: 'ADD without the pod UID',
+      command: 'ADD',
+      extra: { CNI_ARGS: 'K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0' },
+      stdin: conf('1.0.0', absentSocket),
+      code: 4,
+      msg: 'CNI_ARGS lacks K8S_POD_UID',
+    },
+    {
+      name: 'ADD with no agent socket',
+      command: 'ADD',
+      extra: {},
+      stdin: conf('1.0.0', absentSocket),
+      code: 11,
+      msg: `not reachable at ${absentSocket} (ENOENT): is the node agent running on this node?`,
+    },
+    {
+      name: 'ADD with nobody on the socket',
+      command: 'ADD',
+      extra: {},
+      stdin: conf('0.4.0', deadSocket),
+      code: 11,
+      msg: `not reachable at ${deadSocket} (ECONNREFUSED)`,
+    },
+    {
+      name: 'DEL with no agent',
+      command: 'DEL',
+      extra: { CNI_NETNS: '' },
+      stdin: conf('1.0.0', absentSocket),
+      code: 11,
+      msg: 'not reachable',
+    },
+    {
+      name: 'STATUS with no agent',
+      command: 'STATUS',
+      extra: {},
+      stdin: conf('1.1.0', absentSocket),
+      code: 50,
+      msg: 'not reachable',
+    },
+    {
+      name: 'GC with no agent',
+      command: 'GC',
+      extra: {},
+      stdin: conf('1.1.0', absentSocket),
+      code: 11,
+      msg: 'not reachable',
+    },
   ])('$name → code $code', ({ command, extra, stdin, code, msg }) => {
     const out = runPlugin(BIN, { env: env(command, extra), stdin });
     expect(out.status).toBe(1);

@@ -13,7 +13,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const pools = [
   { hostName: 'node1', interfaceName: 'eth1', podCIDR: '192.168.0.0/30', vlanCIDR: '192.168.0.0/18' },
-  { hostName: 'node1', interfaceName: 'eth2', podCIDR: '192.168.64.0/26', vlanCIDR: '192.168.64.0/18', gateway: '192.168.64.1' },
+  {
+    hostName: 'node1',
+    interfaceName: 'eth2',
+    podCIDR: '192.168.64.0/26',
+    vlanCIDR: '192.168.64.0/18',
+    gateway: '192.168.64.1',
+  },
 ];
 
 const env = (command: string, containerId: string, extra: Record<string, string> = {}): Record<string, string> => ({
@@ -26,13 +32,26 @@ const env = (command: string, containerId: string, extra: Record<string, string>
   ...extra,
 });
 
-function conf(options: { cniVersion: string; master: string; dataDir: string; ipam?: Record<string, unknown>; prevResult?: unknown }): Record<string, unknown> {
+function conf(options: {
+  cniVersion: string;
+  master: string;
+  dataDir: string;
+  ipam?: Record<string, unknown>;
+  prevResult?: unknown;
+}): Record<string, unknown> {
   return {
     cniVersion: options.cniVersion,
     name: 'net-hl',
     type: 'macvlan',
     master: options.master,
-    ipam: { type: 'multi-nic-ipam', mode: 'host-local', hostName: 'node1', pools, dataDir: options.dataDir, ...options.ipam },
+    ipam: {
+      type: 'multi-nic-ipam',
+      mode: 'host-local',
+      hostName: 'node1',
+      pools,
+      dataDir: options.dataDir,
+      ...options.ipam,
+    },
     ...(options.prevResult === undefined ? {} : { prevResult: options.prevResult }),
   };
 }
@@ -40,30 +59,46 @@ function conf(options: { cniVersion: string; master: string; dataDir: string; ip
 /** host-local's reservation files (one per address) of the network. */
 function reserved(dataDir: string): string[] {
   const net = path.join(dataDir, 'net-hl');
-  return existsSync(net) ? readdirSync(net).filter((f) => /^\d/.test(f)).sort() : [];
+  return existsSync(net)
+    ? readdirSync(net)
+        .filter((f) => /^\d/.test(f))
+        .sort()
+    : [];
 }
 
 describe('multi-nic-ipam host-local mode', () => {
-  it('ADD hands out the planned range of this host and NIC through host-local; CHECK passes; DEL frees; a full range is host-local\'s error', () => {
+  it("ADD hands out the planned range of this host and NIC through host-local; CHECK passes; DEL frees; a full range is host-local's error", () => {
     const dataDir = path.join(dir, 'a');
     const stdin = conf({ cniVersion: '1.0.0', master: 'eth1', dataDir });
     // 192.168.0.0/30 has two usable addresses, and host-local keeps the first of the subnet as its default gateway.
     const first = runPlugin(BIN, { env: env('ADD', 'c1'), stdin });
     expect({ status: first.status, stderr: first.stderr }).toEqual({ status: 0, stderr: '' });
-    expect(first.json).toEqual({ cniVersion: '1.0.0', ips: [{ address: '192.168.0.2/18', gateway: '192.168.0.1' }], dns: {} });
+    expect(first.json).toEqual({
+      cniVersion: '1.0.0',
+      ips: [{ address: '192.168.0.2/18', gateway: '192.168.0.1' }],
+      dns: {},
+    });
     expect(reserved(dataDir)).toEqual(['192.168.0.2']);
     const full = runPlugin(BIN, { env: env('ADD', 'c2'), stdin });
     expect(full.status).not.toBe(0);
     expect(String(full.json['msg'])).toMatch(/^host-local ADD net1: .*no IP addresses available/);
-    const check = runPlugin(BIN, { env: env('CHECK', 'c1'), stdin: conf({ cniVersion: '1.0.0', master: 'eth1', dataDir, prevResult: first.json }) });
+    const check = runPlugin(BIN, {
+      env: env('CHECK', 'c1'),
+      stdin: conf({ cniVersion: '1.0.0', master: 'eth1', dataDir, prevResult: first.json }),
+    });
     expect({ status: check.status, stdout: check.stdout }).toEqual({ status: 0, stdout: '' });
     expect(runPlugin(BIN, { env: env('DEL', 'c1'), stdin }).status).toBe(0);
     expect(runPlugin(BIN, { env: env('DEL', 'c1'), stdin }).status).toBe(0);
     expect(reserved(dataDir)).toEqual([]);
-    const check2 = runPlugin(BIN, { env: env('CHECK', 'c1'), stdin: conf({ cniVersion: '1.0.0', master: 'eth1', dataDir, prevResult: first.json }) });
+    const check2 = runPlugin(BIN, {
+      env: env('CHECK', 'c1'),
+      stdin: conf({ cniVersion: '1.0.0', master: 'eth1', dataDir, prevResult: first.json }),
+    });
     expect(check2.status).not.toBe(0);
     expect(String(check2.json['msg'])).toMatch(/^host-local CHECK net1: /);
-    expect(runPlugin(BIN, { env: env('ADD', 'c2'), stdin }).json['ips']).toEqual([{ address: '192.168.0.2/18', gateway: '192.168.0.1' }]);
+    expect(runPlugin(BIN, { env: env('ADD', 'c2'), stdin }).json['ips']).toEqual([
+      { address: '192.168.0.2/18', gateway: '192.168.0.1' },
+    ]);
   });
 
   it.each([
@@ -77,18 +112,36 @@ describe('multi-nic-ipam host-local mode', () => {
 
   it('hostConfigs win over the plan for this host', () => {
     const dataDir = path.join(dir, 'hc');
-    const hostConfigs = { hosts: { node1: { subnet: '10.7.0.0/24', rangeStart: '10.7.0.50', rangeEnd: '10.7.0.60', gateway: '10.7.0.1' } } };
-    const out = runPlugin(BIN, { env: env('ADD', 'hc'), stdin: conf({ cniVersion: '1.0.0', master: 'eth1', dataDir, ipam: { hostConfigs } }) });
+    const hostConfigs = {
+      hosts: { node1: { subnet: '10.7.0.0/24', rangeStart: '10.7.0.50', rangeEnd: '10.7.0.60', gateway: '10.7.0.1' } },
+    };
+    const out = runPlugin(BIN, {
+      env: env('ADD', 'hc'),
+      stdin: conf({ cniVersion: '1.0.0', master: 'eth1', dataDir, ipam: { hostConfigs } }),
+    });
     expect(out.json['ips']).toEqual([{ address: '10.7.0.50/24', gateway: '10.7.0.1' }]);
   });
 
   it.each([
-    { case: 'no range for this host', ipam: { hostName: 'node9' }, code: 7, msg: /^no host-local range for host node9 interface eth1/ },
-    { case: 'aws-ipvlan', ipam: { mode: 'aws-ipvlan' }, code: AWS_IPVLAN_NOT_IMPLEMENTED, msg: /^ipam\.mode "aws-ipvlan" is specified but not implemented yet/ },
+    {
+      case: 'no range for this host',
+      ipam: { hostName: 'node9' },
+      code: 7,
+      msg: /^no host-local range for host node9 interface eth1/,
+    },
+    {
+      case: 'aws-ipvlan',
+      ipam: { mode: 'aws-ipvlan' },
+      code: AWS_IPVLAN_NOT_IMPLEMENTED,
+      msg: /^ipam\.mode "aws-ipvlan" is specified but not implemented yet/,
+    },
     { case: 'an unknown mode', ipam: { mode: 'dhcp' }, code: 7, msg: /^ipam\.mode "dhcp" is not one of/ },
   ])('refuses $case with code $code before touching anything', ({ ipam, code, msg }) => {
     const dataDir = path.join(dir, 'refused');
-    const out = runPlugin(BIN, { env: env('ADD', 'r'), stdin: conf({ cniVersion: '1.0.0', master: 'eth1', dataDir, ipam }) });
+    const out = runPlugin(BIN, {
+      env: env('ADD', 'r'),
+      stdin: conf({ cniVersion: '1.0.0', master: 'eth1', dataDir, ipam }),
+    });
     expect(out.status).not.toBe(0);
     expect(out.json).toMatchObject({ code, msg: expect.stringMatching(msg) });
     expect(existsSync(dataDir)).toBe(false);

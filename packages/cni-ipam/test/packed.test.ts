@@ -6,7 +6,9 @@ import path from 'node:path';
 import { expect } from '@jest/globals';
 import { describePacked } from '../../../test-support/packed-suite.js';
 
-const { version } = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../package.json'), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../package.json'), 'utf8')) as {
+  version: string;
+};
 
 describePacked({
   packageDir: path.resolve(import.meta.dirname, '..'),
@@ -16,8 +18,17 @@ describePacked({
     console.log(JSON.stringify({ modes: IPAM_MODES, conf, client: typeof AgentClient }));
   `,
   check: (printed) => {
-    expect(printed).toEqual({ modes: ['agent', 'host-local', 'aws-ipvlan'], conf: expect.objectContaining({ network: 'rails', agentSocket: '/run/multinic/agent.sock' }), client: 'function' });
+    expect(printed).toEqual({
+      modes: ['agent', 'host-local', 'aws-ipvlan'],
+      conf: expect.objectContaining({ network: 'rails', agentSocket: '/run/multinic/agent.sock' }),
+      client: 'function',
+    });
   },
   // The installed package's own version, not the development marker a plugin run from sources reports.
-  bins: [{ name: 'multi-nic-ipam', version: new RegExp(`^CNI plugin multi-nic-ipam v${version.replaceAll('.', '\\.')}$`, 'm') }],
+  bins: [
+    {
+      name: 'multi-nic-ipam',
+      version: new RegExp(`^CNI plugin multi-nic-ipam v${version.replaceAll('.', '\\.')}$`, 'm'),
+    },
+  ],
 });

@@ -84,19 +84,46 @@ async function createNetworkObjects(env: TestEnv): Promise<void> {
     { interfaceName: 'eth1', netAddress: '10.30.1.0/24', hostIP: '10.30.1.2' },
     { interfaceName: 'eth2', netAddress: '10.30.2.0/24', hostIP: '10.30.2.2' },
   ];
-  const config = { subnet: '192.168.0.0/16', interfaceBlock: 2, hostBlock: 6, masterNets: ['10.30.1.0/24', '10.30.2.0/24'], excludeCIDRs: [] };
+  const config = {
+    subnet: '192.168.0.0/16',
+    interfaceBlock: 2,
+    hostBlock: 6,
+    masterNets: ['10.30.1.0/24', '10.30.2.0/24'],
+    excludeCIDRs: [],
+  };
   const plan = computePlan({ networkName: NETWORK, config, hosts: [{ hostName: NODE, interfaces }] });
   await api.createClusterCustomObject({ ...GROUP, plural: 'multinicnetworks', body: network() });
-  await api.createClusterCustomObject({ ...GROUP, plural: 'cidrs', body: { apiVersion: 'multinic.dev/v1', kind: 'CIDR', metadata: { name: NETWORK }, spec: plan.plan } });
+  await api.createClusterCustomObject({
+    ...GROUP,
+    plural: 'cidrs',
+    body: { apiVersion: 'multinic.dev/v1', kind: 'CIDR', metadata: { name: NETWORK }, spec: plan.plan },
+  });
   for (const pool of plan.ippools) {
-    const spec = { network: NETWORK, hostName: pool.hostName, interfaceName: pool.interfaceName, podCIDR: pool.podCIDR, vlanCIDR: pool.vlanCIDR, excludes: pool.excludes };
-    await api.createClusterCustomObject({ ...GROUP, plural: 'ippools', body: { apiVersion: 'multinic.dev/v1', kind: 'IPPool', metadata: { name: pool.name, labels: { [HOST_LABEL]: pool.hostName } }, spec } });
+    const spec = {
+      network: NETWORK,
+      hostName: pool.hostName,
+      interfaceName: pool.interfaceName,
+      podCIDR: pool.podCIDR,
+      vlanCIDR: pool.vlanCIDR,
+      excludes: pool.excludes,
+    };
+    await api.createClusterCustomObject({
+      ...GROUP,
+      plural: 'ippools',
+      body: {
+        apiVersion: 'multinic.dev/v1',
+        kind: 'IPPool',
+        metadata: { name: pool.name, labels: { [HOST_LABEL]: pool.hostName } },
+        spec,
+      },
+    });
   }
 }
 
 function hostOps(): HostOps {
   return {
-    ip: (args, stdin) => run('ip', stdin === undefined ? { args: ['-n', HOST, ...args] } : { args: ['-n', HOST, ...args], stdin }),
+    ip: (args, stdin) =>
+      run('ip', stdin === undefined ? { args: ['-n', HOST, ...args] } : { args: ['-n', HOST, ...args], stdin }),
     sysfs: async () => ({}),
   };
 }
@@ -122,11 +149,21 @@ function cni(call: Call): Promise<number> {
   };
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    const child = execFile('ip', ['netns', 'exec', HOST, call.plugin], { env, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      if (err !== null) reject(new Error(`${path.basename(call.plugin)} ${call.command} ${call.containerId}/${call.ifname}: ${stdout.trim()} ${stderr.trim()}`));
-      else resolve(ms);
-    });
+    const child = execFile(
+      'ip',
+      ['netns', 'exec', HOST, call.plugin],
+      { env, encoding: 'utf8', timeout: 60_000 },
+      (err, stdout, stderr) => {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        if (err !== null)
+          reject(
+            new Error(
+              `${path.basename(call.plugin)} ${call.command} ${call.containerId}/${call.ifname}: ${stdout.trim()} ${stderr.trim()}`,
+            ),
+          );
+        else resolve(ms);
+      },
+    );
     child.stdin?.end(JSON.stringify(call.config));
   });
 }
@@ -134,7 +171,11 @@ function cni(call: Call): Promise<number> {
 function multiNicConfig(socketPath: string, logFile?: string): Record<string, unknown> {
   const conf = nadConfig(network(), { agentSocket: socketPath });
   if (!conf.ok) throw new Error(conf.error);
-  return { ...conf.value, args: { cni: { nics: 2 } }, ...(logFile === undefined ? {} : { logFile, logLevel: 'debug' }) };
+  return {
+    ...conf.value,
+    args: { cni: { nics: 2 } },
+    ...(logFile === undefined ? {} : { logFile, logLevel: 'debug' }),
+  };
 }
 
 /** What the reference chain is given for NIC i: Debian macvlan on the master with a static address. */
@@ -157,7 +198,13 @@ interface Samples {
 }
 
 async function multiNicPod(socketPath: string, n: number, into: Samples, logFile?: string): Promise<void> {
-  const call = { plugin: BIN, netns: POD, containerId: `bench-${n}`, ifname: 'net1', config: multiNicConfig(socketPath, logFile) };
+  const call = {
+    plugin: BIN,
+    netns: POD,
+    containerId: `bench-${n}`,
+    ifname: 'net1',
+    config: multiNicConfig(socketPath, logFile),
+  };
   into.start.push(await cni({ ...call, command: 'VERSION' }));
   into.add.push(await cni({ ...call, command: 'ADD' }));
   into.del.push(await cni({ ...call, command: 'DEL' }));
@@ -165,8 +212,23 @@ async function multiNicPod(socketPath: string, n: number, into: Samples, logFile
 
 async function referencePod(n: number, into: Samples): Promise<void> {
   const plugin = path.join(REFERENCE, 'macvlan');
-  const calls = MASTERS.map((_, i) => ({ plugin, netns: REF_POD, containerId: `ref-${n}`, ifname: `net1-${i}`, config: referenceConfig(i) }));
-  into.start.push(await cni({ plugin, netns: REF_POD, containerId: `ref-${n}`, ifname: 'net1-0', config: referenceConfig(0), command: 'VERSION' }));
+  const calls = MASTERS.map((_, i) => ({
+    plugin,
+    netns: REF_POD,
+    containerId: `ref-${n}`,
+    ifname: `net1-${i}`,
+    config: referenceConfig(i),
+  }));
+  into.start.push(
+    await cni({
+      plugin,
+      netns: REF_POD,
+      containerId: `ref-${n}`,
+      ifname: 'net1-0',
+      config: referenceConfig(0),
+      command: 'VERSION',
+    }),
+  );
   let add = 0;
   for (const c of calls) add += await cni({ ...c, command: 'ADD' });
   let del = 0;
@@ -186,7 +248,12 @@ function round(ms: number): number {
 
 function row(name: string, values: readonly number[], width = 28): string {
   const mean = values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
-  return [name.padEnd(width), ...[percentile(values, 0.5), percentile(values, 0.99), mean, Math.max(...values)].map((v) => round(v).toFixed(1).padStart(9))].join(' ');
+  return [
+    name.padEnd(width),
+    ...[percentile(values, 0.5), percentile(values, 0.99), mean, Math.max(...values)].map((v) =>
+      round(v).toFixed(1).padStart(9),
+    ),
+  ].join(' ');
 }
 
 async function waitReady(socketPath: string): Promise<void> {
@@ -243,7 +310,10 @@ async function phases(socketPath: string, pods: number, dir: string): Promise<Ph
     const logFile = path.join(dir, `phases-${n}.log`);
     const samples: Samples = { add: [], del: [], start: [] };
     await multiNicPod(socketPath, 200_000 + n, samples, logFile);
-    const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { msg: string; command: string; uptimeMs: number });
+    const lines = readFileSync(logFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string; command: string; uptimeMs: number });
     const add = lines.filter((l) => l.command === 'ADD');
     let at = 0;
     let next = 0;
@@ -264,16 +334,25 @@ async function phases(socketPath: string, pods: number, dir: string): Promise<Ph
 function reportPhases(pods: number, found: Phases): Record<string, number> {
   process.stdout.write(`\nwhere multi-nic ADD spends its time (${pods} more pods, debug log on), ms\n`);
   process.stdout.write(`${'phase'.padEnd(40)} ${['p50', 'p99', 'mean', 'max'].map((h) => h.padStart(9)).join(' ')}\n`);
-  for (const phase of [...PHASES, OUTSIDE]) process.stdout.write(`${row(phase.name, found.get(phase.key) ?? [], 40)}\n`);
+  for (const phase of [...PHASES, OUTSIDE])
+    process.stdout.write(`${row(phase.name, found.get(phase.key) ?? [], 40)}\n`);
   return Object.fromEntries([...found].map(([key, values]) => [key, round(percentile(values, 0.5))]));
 }
 
-function report(pods: number, { multi, ref }: { multi: Samples; ref: Samples }, phased: { pods: number; found: Phases }): void {
+function report(
+  pods: number,
+  { multi, ref }: { multi: Samples; ref: Samples },
+  phased: { pods: number; found: Phases },
+): void {
   process.stdout.write(`multi-nic vs reference chain (2 × macvlan + static), ${pods} pods, sequential, ms\n`);
-  process.stdout.write(`${'operation'.padEnd(28)} ${['p50', 'p99', 'mean', 'max'].map((h) => h.padStart(9)).join(' ')}\n`);
+  process.stdout.write(
+    `${'operation'.padEnd(28)} ${['p50', 'p99', 'mean', 'max'].map((h) => h.padStart(9)).join(' ')}\n`,
+  );
   process.stdout.write(`${row('multi-nic ADD (2 NICs)', multi.add)}\n${row('multi-nic DEL', multi.del)}\n`);
   process.stdout.write(`${row('reference ADD (2 calls)', ref.add)}\n${row('reference DEL (2 calls)', ref.del)}\n`);
-  process.stdout.write(`${row('multi-nic VERSION (start)', multi.start)}\n${row('macvlan VERSION (start)', ref.start)}\n`);
+  process.stdout.write(
+    `${row('multi-nic VERSION (start)', multi.start)}\n${row('macvlan VERSION (start)', ref.start)}\n`,
+  );
   const phaseMedians = reportPhases(phased.pods, phased.found);
   const addP50 = percentile(multi.add, 0.5);
   const refAddP50 = percentile(ref.add, 0.5);
@@ -294,7 +373,9 @@ function report(pods: number, { multi, ref }: { multi: Samples; ref: Samples }, 
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { pods: { type: 'string', default: process.env['MULTINIC_BENCH_PODS'] ?? '200' } } });
+  const { values } = parseArgs({
+    options: { pods: { type: 'string', default: process.env['MULTINIC_BENCH_PODS'] ?? '200' } },
+  });
   const pods = Number(values.pods);
   if (!Number.isInteger(pods) || pods < 1) throw new Error(`--pods ${values.pods}: give a positive whole number`);
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`pnpm build\` first`);

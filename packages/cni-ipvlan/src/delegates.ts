@@ -37,7 +37,12 @@ function versionOf(delegate: Delegate): string {
   return String(delegate.config['cniVersion']);
 }
 
-function call(ctx: DelegateContext, delegate: Delegate, command: 'ADD' | 'DEL' | 'CHECK', config: JsonObject): Promise<unknown> {
+function call(
+  ctx: DelegateContext,
+  delegate: Delegate,
+  command: 'ADD' | 'DEL' | 'CHECK',
+  config: JsonObject,
+): Promise<unknown> {
   return invokeDelegate({
     type: typeOf(delegate),
     command,
@@ -53,7 +58,12 @@ function call(ctx: DelegateContext, delegate: Delegate, command: 'ADD' | 'DEL' |
 
 function resultOf(delegate: Delegate, raw: unknown): CniResult {
   const parsed = parseAndConvertResult(raw, '1.1.0');
-  if (!parsed.ok) throw new CniFailure({ code: parsed.error.code, msg: `${typeOf(delegate)} ADD ${delegate.podInterface}: ${parsed.error.msg}`, details: parsed.error.details });
+  if (!parsed.ok)
+    throw new CniFailure({
+      code: parsed.error.code,
+      msg: `${typeOf(delegate)} ADD ${delegate.podInterface}: ${parsed.error.msg}`,
+      details: parsed.error.details,
+    });
   return parsed.value;
 }
 
@@ -68,7 +78,8 @@ export async function delDelegates(ctx: DelegateContext, delegates: readonly Del
         await call(ctx, delegate, 'DEL', delegate.config);
         return undefined;
       } catch (err) {
-        const failure = err instanceof CniFailure ? err : new CniFailure({ code: CNI_OTHER_ERROR, msg: String(err), cause: err });
+        const failure =
+          err instanceof CniFailure ? err : new CniFailure({ code: CNI_OTHER_ERROR, msg: String(err), cause: err });
         ctx.log.error('delegate DEL failed', { podInterface: delegate.podInterface, err: failure });
         return failure;
       }
@@ -91,7 +102,10 @@ function withMac(delegate: Delegate, mac: string | undefined): JsonObject {
 function checkMac(outcome: DelegateOutcome, mac: string): void {
   const iface = outcome.result.interfaces?.find((i) => i.name === outcome.podInterface);
   if (iface?.mac?.toLowerCase() !== mac.toLowerCase()) {
-    throw new CniFailure({ code: CNI_OTHER_ERROR, msg: `the pod asked for MAC ${mac} but ${outcome.podInterface} got ${iface?.mac ?? 'no MAC'}` });
+    throw new CniFailure({
+      code: CNI_OTHER_ERROR,
+      msg: `the pod asked for MAC ${mac} but ${outcome.podInterface} got ${iface?.mac ?? 'no MAC'}`,
+    });
   }
 }
 
@@ -100,7 +114,12 @@ export function outcomeOf(delegate: Delegate, raw: unknown): DelegateOutcome {
   return { podInterface: delegate.podInterface, result: resultOf(delegate, raw) };
 }
 
-async function addOne(ctx: DelegateContext, delegate: Delegate, mac: string | undefined, added: Delegate[]): Promise<DelegateOutcome> {
+async function addOne(
+  ctx: DelegateContext,
+  delegate: Delegate,
+  mac: string | undefined,
+  added: Delegate[],
+): Promise<DelegateOutcome> {
   const raw = await call(ctx, delegate, 'ADD', withMac(delegate, mac));
   added.push(delegate);
   const outcome = outcomeOf(delegate, raw);
@@ -114,9 +133,15 @@ async function addOne(ctx: DelegateContext, delegate: Delegate, mac: string | un
  * numbered by the kernel) in NIC order. Running them at once measured no faster here (link creation and moves
  * between namespaces serialize in the kernel) and made the order of the pod's links vary.
  */
-async function addAll(ctx: DelegateContext, plan: DelegatePlan, options: AddOptions, added: Delegate[]): Promise<DelegateOutcome[]> {
+async function addAll(
+  ctx: DelegateContext,
+  plan: DelegatePlan,
+  options: AddOptions,
+  added: Delegate[],
+): Promise<DelegateOutcome[]> {
   const outcomes: DelegateOutcome[] = [];
-  for (const [i, delegate] of plan.delegates.entries()) outcomes.push(await addOne(ctx, delegate, i === 0 ? options.mac : undefined, added));
+  for (const [i, delegate] of plan.delegates.entries())
+    outcomes.push(await addOne(ctx, delegate, i === 0 ? options.mac : undefined, added));
   return outcomes;
 }
 
@@ -124,7 +149,11 @@ async function addAll(ctx: DelegateContext, plan: DelegatePlan, options: AddOpti
  * ADDs every delegate in order, then the pod routes, and returns the merged result. If anything fails, the
  * delegates already added are DELeted (and the source rules removed) before the error is passed on.
  */
-export async function addDelegates(ctx: DelegateContext, plan: DelegatePlan, options: AddOptions = {}): Promise<CniResult> {
+export async function addDelegates(
+  ctx: DelegateContext,
+  plan: DelegatePlan,
+  options: AddOptions = {},
+): Promise<CniResult> {
   const added: Delegate[] = [];
   try {
     const outcomes = await addAll(ctx, plan, options, added);
@@ -133,7 +162,10 @@ export async function addDelegates(ctx: DelegateContext, plan: DelegatePlan, opt
     return mergeResults(outcomes, ctx.netns);
   } catch (err) {
     ctx.log.warn('ADD failed: undoing the delegates already added', { added: added.map((d) => d.podInterface), err });
-    if (added.length > 0) await removePodRules(ctx.netns, plan.routes, ctx.environ).catch((e: unknown) => ctx.log.error('could not remove pod rules', { err: e }));
+    if (added.length > 0)
+      await removePodRules(ctx.netns, plan.routes, ctx.environ).catch((e: unknown) =>
+        ctx.log.error('could not remove pod rules', { err: e }),
+      );
     await delDelegates(ctx, added);
     throw err;
   }
@@ -143,7 +175,11 @@ export async function addDelegates(ctx: DelegateContext, plan: DelegatePlan, opt
 export function delegatePrevResult(prev: CniResult, delegate: Delegate, netns: string): CniResult {
   const index = (prev.interfaces ?? []).findIndex((i) => i.name === delegate.podInterface && i.sandbox === netns);
   const iface = prev.interfaces?.[index];
-  if (iface === undefined) throw new CniFailure({ code: CNI_OTHER_ERROR, msg: `prevResult has no interface ${delegate.podInterface} in ${netns}` });
+  if (iface === undefined)
+    throw new CniFailure({
+      code: CNI_OTHER_ERROR,
+      msg: `prevResult has no interface ${delegate.podInterface} in ${netns}`,
+    });
   const ipam = (delegate.config['ipam'] ?? {}) as { routes?: { dst: string; gw?: string }[] };
   const routes = ipam.routes ?? [];
   const result: CniResult = {
@@ -153,7 +189,12 @@ export function delegatePrevResult(prev: CniResult, delegate: Delegate, netns: s
     ...(routes.length === 0 ? {} : { routes }),
   };
   const converted = parseAndConvertResult(result, versionOf(delegate));
-  if (!converted.ok) throw new CniFailure({ code: converted.error.code, msg: `prevResult for ${delegate.podInterface}: ${converted.error.msg}`, details: converted.error.details });
+  if (!converted.ok)
+    throw new CniFailure({
+      code: converted.error.code,
+      msg: `prevResult for ${delegate.podInterface}: ${converted.error.msg}`,
+      details: converted.error.details,
+    });
   return converted.value;
 }
 

@@ -3,5 +3,15 @@ export { addDelegates, checkDelegates, delDelegates, delegateArgs, delegatePrevR
 export type { AddOptions, DelegateContext } from './delegates.js';
 export { mergeResults } from './merge.js';
 export type { DelegateOutcome } from './merge.js';
-export { applyPodRoutes, batchesOf, ipInNetns, listPodLinks, removePodLinks, removePodRules, ruleRemovals, runIpBatch, systemTool } from './pod-ip.js';
+export {
+  applyPodRoutes,
+  batchesOf,
+  ipInNetns,
+  listPodLinks,
+  removePodLinks,
+  removePodRules,
+  ruleRemovals,
+  runIpBatch,
+  systemTool,
+} from './pod-ip.js';
 export type { IpBatch } from './pod-ip.js';

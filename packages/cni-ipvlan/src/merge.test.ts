@@ -17,8 +17,17 @@ describe('mergeResults', () => {
   it('two macvlan results: interfaces in order, each address points at its own interface', () => {
     const merged = mergeResults(
       [
-        { podInterface: 'net1-0', result: macvlan('net1-0', '192.168.0.9/18', { routes: [{ dst: '10.0.0.0/8', gw: '192.168.0.1' }], dns: { nameservers: ['10.96.0.10'] } }) },
-        { podInterface: 'net1-1', result: macvlan('net1-1', '192.168.64.9/18', { routes: [{ dst: '10.0.0.0/8', gw: '192.168.0.1' }], dns: {} }) },
+        {
+          podInterface: 'net1-0',
+          result: macvlan('net1-0', '192.168.0.9/18', {
+            routes: [{ dst: '10.0.0.0/8', gw: '192.168.0.1' }],
+            dns: { nameservers: ['10.96.0.10'] },
+          }),
+        },
+        {
+          podInterface: 'net1-1',
+          result: macvlan('net1-1', '192.168.64.9/18', { routes: [{ dst: '10.0.0.0/8', gw: '192.168.0.1' }], dns: {} }),
+        },
       ],
       NETNS,
     );
@@ -43,7 +52,13 @@ describe('mergeResults', () => {
       interfaces: [{ name: 'veth12' }, { name: 'net1-1', sandbox: NETNS }],
       ips: [{ address: '192.168.64.9/18', interface: 1 }],
     };
-    const merged = mergeResults([{ podInterface: 'net1-0', result: macvlan('net1-0', '192.168.0.9/18') }, { podInterface: 'net1-1', result: withHost }], NETNS);
+    const merged = mergeResults(
+      [
+        { podInterface: 'net1-0', result: macvlan('net1-0', '192.168.0.9/18') },
+        { podInterface: 'net1-1', result: withHost },
+      ],
+      NETNS,
+    );
     expect(merged.ips?.map((ip) => merged.interfaces?.[ip.interface ?? -1]?.name)).toEqual(['net1-0', 'net1-1']);
   });
 
@@ -68,14 +83,24 @@ describe('mergeResults', () => {
       fc.property(fc.array(delegateResult, { minLength: 1, maxLength: 6 }), (specs) => {
         const outcomes = specs.map((s, i) => {
           const pod = `net1-${i}`;
-          const interfaces = s.hasInterfaces ? [...(s.hostSide ? [{ name: `veth${i}` }] : []), { name: pod, sandbox: NETNS }] : undefined;
+          const interfaces = s.hasInterfaces
+            ? [...(s.hostSide ? [{ name: `veth${i}` }] : []), { name: pod, sandbox: NETNS }]
+            : undefined;
           const podIndex = s.hasInterfaces && s.hostSide ? 1 : 0;
-          const ips = Array.from({ length: s.addresses }, (_, k) => ({ address: `10.${i}.${k}.5/24`, ...(s.indexed && s.hasInterfaces ? { interface: podIndex } : {}) }));
-          return { podInterface: pod, result: { cniVersion: '1.1.0' as const, ...(interfaces === undefined ? {} : { interfaces }), ips } };
+          const ips = Array.from({ length: s.addresses }, (_, k) => ({
+            address: `10.${i}.${k}.5/24`,
+            ...(s.indexed && s.hasInterfaces ? { interface: podIndex } : {}),
+          }));
+          return {
+            podInterface: pod,
+            result: { cniVersion: '1.1.0' as const, ...(interfaces === undefined ? {} : { interfaces }), ips },
+          };
         });
         const merged = mergeResults(outcomes, NETNS);
         expect(CniResultSchema.safeParse(merged).success).toBe(true);
-        const sandboxed = (merged.interfaces ?? []).filter((iface) => iface.sandbox === NETNS).map((iface) => iface.name);
+        const sandboxed = (merged.interfaces ?? [])
+          .filter((iface) => iface.sandbox === NETNS)
+          .map((iface) => iface.name);
         expect(sandboxed).toEqual(specs.map((_, i) => `net1-${i}`));
         for (const ip of merged.ips ?? []) {
           const owner = merged.interfaces?.[ip.interface ?? -1];

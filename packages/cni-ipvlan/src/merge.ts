@@ -13,7 +13,9 @@ function sameRoute(a: CniRoute, b: CniRoute): boolean {
 }
 
 function hasDns(dns: CniResult['dns']): boolean {
-  return dns !== undefined && Object.values(dns).some((v) => Array.isArray(v) ? v.length > 0 : v !== undefined && v !== '');
+  return (
+    dns !== undefined && Object.values(dns).some((v) => (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== ''))
+  );
 }
 
 /** The delegate's interfaces, with the pod interface present and marked as inside `netns` even if the delegate left it out. */

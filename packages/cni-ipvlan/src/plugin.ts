@@ -2,14 +2,36 @@
 // NICs and allocates addresses, the reference plugins create the interfaces, `ip` applies the pod routes.
 import { existsSync } from 'node:fs';
 import type { Allocation, CniResult, MultiNicNetwork } from '@multinic/crd-types';
-import { AgentClient, AgentUnreachableError, WARM_UP, WARM_UP_ARGS, agentGc, agentStatus, compareWithPrevResult, heldAllocations, NO_POD_UID, podOf, podRequestOf, releaseQuietly, reserve, warmUpAgentCalls } from '@multinic/cni-ipam';
+import {
+  AgentClient,
+  AgentUnreachableError,
+  WARM_UP,
+  WARM_UP_ARGS,
+  agentGc,
+  agentStatus,
+  compareWithPrevResult,
+  heldAllocations,
+  NO_POD_UID,
+  podOf,
+  podRequestOf,
+  releaseQuietly,
+  reserve,
+  warmUpAgentCalls,
+} from '@multinic/cni-ipam';
 import type { PodRequest } from '@multinic/cni-ipam';
 import { BUILD_VERSION, invalidConfig } from '@multinic/cni-skel';
 import type { CniFailure } from '@multinic/cni-skel';
 import type { AttachmentArgs, CniPlugin, ConfigArgs, DelArgs, HandlerContext } from '@multinic/cni-skel';
 import { MULTI_NIC_CNI_TYPE, buildDelegates, nadConfig, parseMultiNicNetConf, routeCommands } from '@multinic/netconf';
 import type { DelegateNic, DelegatePlan, MultiNicNetConf, PluginConfig } from '@multinic/netconf';
-import { addDelegates, checkDelegates, delDelegates, delegateArgs, delegatePrevResult, outcomeOf } from './delegates.js';
+import {
+  addDelegates,
+  checkDelegates,
+  delDelegates,
+  delegateArgs,
+  delegatePrevResult,
+  outcomeOf,
+} from './delegates.js';
 import { mergeResults } from './merge.js';
 import type { DelegateContext } from './delegates.js';
 import { batchesOf, listPodLinks, removePodLinks, removePodRules, ruleRemovals } from './pod-ip.js';
@@ -25,14 +47,18 @@ export function netConfOf(args: ConfigArgs): MultiNicNetConf {
   if (!conf.ok) throw invalidConfig(conf.error);
   if (!conf.value.multiNICIPAM) {
     const type = JSON.stringify(conf.value.ipam['type'] ?? null);
-    throw invalidConfig(`multiNICIPAM is false (ipam.type ${type}): the multi-nic plugin takes its addresses from the multinic node agent; set multiNICIPAM: true or ipam.type "multi-nic-ipam"`);
+    throw invalidConfig(
+      `multiNICIPAM is false (ipam.type ${type}): the multi-nic plugin takes its addresses from the multinic node agent; set multiNICIPAM: true or ipam.type "multi-nic-ipam"`,
+    );
   }
   return conf.value;
 }
 
 function checkRequest(conf: MultiNicNetConf, request: PodRequest): void {
   if (request.mac !== undefined && !MAC_CAPABLE.includes(conf.plugin.type)) {
-    throw invalidConfig(`the pod asks for MAC ${request.mac}, but ${conf.plugin.type} interfaces cannot take a chosen MAC: use macvlan or sriov, or drop the mac request`);
+    throw invalidConfig(
+      `the pod asks for MAC ${request.mac}, but ${conf.plugin.type} interfaces cannot take a chosen MAC: use macvlan or sriov, or drop the mac request`,
+    );
   }
 }
 
@@ -55,10 +81,20 @@ function plan(plugin: PluginConfig, conf: MultiNicNetConf, nics: readonly Delega
 }
 
 function contextOf(args: AttachmentArgs, ctx: HandlerContext): DelegateContext {
-  return { containerId: args.containerId, netns: args.netns, args: delegateArgs(args.args), path: args.path, environ: ctx.environ, log: ctx.log };
+  return {
+    containerId: args.containerId,
+    netns: args.netns,
+    args: delegateArgs(args.args),
+    path: args.path,
+    environ: ctx.environ,
+    log: ctx.log,
+  };
 }
 
-function attachmentOf(conf: MultiNicNetConf, args: AttachmentArgs): { network: string; containerId: string; ifname: string } {
+function attachmentOf(
+  conf: MultiNicNetConf,
+  args: AttachmentArgs,
+): { network: string; containerId: string; ifname: string } {
   return { network: conf.name, containerId: args.containerId, ifname: args.ifname };
 }
 
@@ -69,11 +105,22 @@ async function add(args: AttachmentArgs, ctx: HandlerContext): Promise<CniResult
   checkRequest(conf, request);
   const client = new AgentClient({ socketPath: conf.agentSocket });
   const attachment = attachmentOf(conf, args);
-  const { selected, allocated } = await reserve({ client, ...attachment, netns: args.netns, pod, request, log: ctx.log });
+  const { selected, allocated } = await reserve({
+    client,
+    ...attachment,
+    netns: args.netns,
+    pod,
+    request,
+    log: ctx.log,
+  });
   try {
     const pci = new Map(selected.nics.map((n) => [n.interfaceName, n.pciAddress]));
     const nics = allocated.allocations.map((a) => delegateNic(a, pci.get(a.interfaceName)));
-    return await addDelegates(contextOf(args, ctx), plan(conf.plugin, conf, nics), request.mac === undefined ? {} : { mac: request.mac });
+    return await addDelegates(
+      contextOf(args, ctx),
+      plan(conf.plugin, conf, nics),
+      request.mac === undefined ? {} : { mac: request.mac },
+    );
   } catch (err) {
     await releaseQuietly(client, { ...attachment, podUID: pod.uid, log: ctx.log });
     throw err;
@@ -88,24 +135,37 @@ function pluginForDel(plugin: PluginConfig): PluginConfig {
 /** The pod interfaces of this attachment when the agent has no record: prevResult's, else the links named `<ifname>-<i>`. */
 async function orphanLinks(args: DelArgs, ctx: HandlerContext): Promise<string[]> {
   const pattern = new RegExp(`^${args.ifname.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-\\d+$`);
-  const fromPrev = (args.prevResult?.interfaces ?? []).filter((i) => i.sandbox === args.netns && pattern.test(i.name)).map((i) => i.name);
+  const fromPrev = (args.prevResult?.interfaces ?? [])
+    .filter((i) => i.sandbox === args.netns && pattern.test(i.name))
+    .map((i) => i.name);
   if (fromPrev.length > 0) return fromPrev;
   return (await listPodLinks(args.netns, ctx.environ)).filter((name) => pattern.test(name));
 }
 
 /** Removes what is inside the pod's namespace; returns the failures (DEL goes on regardless). */
-async function teardown(conf: MultiNicNetConf, args: DelArgs, allocations: readonly Allocation[], ctx: HandlerContext): Promise<CniFailure[]> {
+async function teardown(
+  conf: MultiNicNetConf,
+  args: DelArgs,
+  allocations: readonly Allocation[],
+  ctx: HandlerContext,
+): Promise<CniFailure[]> {
   if (args.netns === '' || !existsSync(args.netns)) {
     ctx.log.debug('DEL: the network namespace is gone, nothing to remove inside it', { netns: args.netns });
     return [];
   }
   const deviceIDs = podRequestOf(args.config, args.args).deviceIDs ?? [];
   if (allocations.length > 0) {
-    const built = buildDelegates({ plugin: pluginForDel(conf.plugin), nics: allocations.map((a, i) => delegateNic(a, deviceIDs[i])), routes: conf.routes });
+    const built = buildDelegates({
+      plugin: pluginForDel(conf.plugin),
+      nics: allocations.map((a, i) => delegateNic(a, deviceIDs[i])),
+      routes: conf.routes,
+    });
     if (built.ok) {
       // The source rules and the interfaces are independent (a rule names a table, not a link): removed together.
       const [, failures] = await Promise.all([
-        removePodRules(args.netns, built.value.routes, ctx.environ).catch((err: unknown) => ctx.log.warn('DEL: could not remove pod rules', { err })),
+        removePodRules(args.netns, built.value.routes, ctx.environ).catch((err: unknown) =>
+          ctx.log.warn('DEL: could not remove pod rules', { err }),
+        ),
         delDelegates(contextOf(args, ctx), built.value.delegates),
       ]);
       return failures;
@@ -115,7 +175,9 @@ async function teardown(conf: MultiNicNetConf, args: DelArgs, allocations: reado
   const links = await orphanLinks(args, ctx);
   if (links.length === 0) return [];
   if (!VIRTUAL_LINKS.includes(conf.plugin.type)) {
-    ctx.log.warn(`DEL: ${links.join(', ')} stay in the pod until its namespace is deleted: without the agent's record the ${conf.plugin.type} device cannot be named`);
+    ctx.log.warn(
+      `DEL: ${links.join(', ')} stay in the pod until its namespace is deleted: without the agent's record the ${conf.plugin.type} device cannot be named`,
+    );
     return [];
   }
   await removePodLinks(args.netns, links, ctx.environ);
@@ -129,17 +191,30 @@ async function del(args: DelArgs, ctx: HandlerContext): Promise<void> {
   let allocations: readonly Allocation[] = [];
   let unreachable: AgentUnreachableError | undefined;
   try {
-    allocations = (await client.lookup({ network: attachment.network, containerID: attachment.containerId, ifname: attachment.ifname })).allocations;
+    allocations = (
+      await client.lookup({
+        network: attachment.network,
+        containerID: attachment.containerId,
+        ifname: attachment.ifname,
+      })
+    ).allocations;
   } catch (err) {
     if (err instanceof AgentUnreachableError) unreachable = err;
-    ctx.log.warn('DEL: no record from the node agent; removing the interfaces prevResult or the namespace show', { err });
+    ctx.log.warn('DEL: no record from the node agent; removing the interfaces prevResult or the namespace show', {
+      err,
+    });
   }
   const failures = await teardown(conf, args, allocations, ctx);
   if (unreachable !== undefined) throw unreachable;
   const podUID = args.args['K8S_POD_UID'];
   if (podUID === undefined || podUID === '') ctx.log.warn(NO_POD_UID);
   else {
-    const released = await client.release({ network: attachment.network, containerID: attachment.containerId, ifname: attachment.ifname, podUID });
+    const released = await client.release({
+      network: attachment.network,
+      containerID: attachment.containerId,
+      ifname: attachment.ifname,
+      podUID,
+    });
     ctx.log.debug('DEL: released', { released: released.released });
   }
   const [first] = failures;
@@ -164,7 +239,11 @@ export const multiNicPlugin: CniPlugin = {
   check,
   async gc(args, ctx) {
     const conf = netConfOf(args);
-    await agentGc(new AgentClient({ socketPath: conf.agentSocket }), { network: conf.name, validAttachments: args.validAttachments, log: ctx.log });
+    await agentGc(new AgentClient({ socketPath: conf.agentSocket }), {
+      network: conf.name,
+      validAttachments: args.validAttachments,
+      log: ctx.log,
+    });
   },
   async status(args) {
     const conf = netConfOf(args);
@@ -196,17 +275,35 @@ async function warmUp(): Promise<void> {
   const nad = nadConfig(WARM_UP_NETWORK, { agentSocket: '/warm-up/agent.sock' });
   if (!nad.ok) throw new Error(`warm-up: ${nad.error}`);
   const config = { ...nad.value, args: { cni: { nics: 2 } } };
-  const args = { config, cniVersion: '1.0.0' as const, name: WARM_UP.network, path: [], containerId: WARM_UP.containerId, netns: WARM_UP.netns, ifname: WARM_UP.ifname, args: WARM_UP_ARGS, rawArgs: '' };
+  const args = {
+    config,
+    cniVersion: '1.0.0' as const,
+    name: WARM_UP.network,
+    path: [],
+    containerId: WARM_UP.containerId,
+    netns: WARM_UP.netns,
+    ifname: WARM_UP.ifname,
+    args: WARM_UP_ARGS,
+    rawArgs: '',
+  };
   const conf = netConfOf(args);
   checkRequest(conf, podRequestOf(config, WARM_UP_ARGS));
   delegateArgs(WARM_UP_ARGS);
   await warmUpAgentCalls(config, ({ allocated }) => {
-    const built = plan(conf.plugin, conf, allocated.allocations.map((a) => delegateNic(a, undefined)));
+    const built = plan(
+      conf.plugin,
+      conf,
+      allocated.allocations.map((a) => delegateNic(a, undefined)),
+    );
     batchesOf(routeCommands(built.routes));
     batchesOf(ruleRemovals(built.routes));
     const outcomes = built.delegates.map((d, i) => {
       const address = allocated.allocations[i]?.address ?? '';
-      return outcomeOf(d, { cniVersion: String(d.config['cniVersion']), interfaces: [{ name: d.podInterface, mac: `02:00:00:00:00:0${i}`, sandbox: WARM_UP.netns }], ips: [{ address, interface: 0 }] });
+      return outcomeOf(d, {
+        cniVersion: String(d.config['cniVersion']),
+        interfaces: [{ name: d.podInterface, mac: `02:00:00:00:00:0${i}`, sandbox: WARM_UP.netns }],
+        ips: [{ address, interface: 0 }],
+      });
     });
     const merged = mergeResults(outcomes, WARM_UP.netns);
     for (const d of built.delegates) delegatePrevResult(merged, d, WARM_UP.netns);

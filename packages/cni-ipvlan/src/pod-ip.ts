@@ -25,7 +25,10 @@ export function systemTool(name: string, environ: Environment): string {
       // next
     }
   }
-  throw new CniFailure({ code: CNI_OTHER_ERROR, msg: `${name} not found on PATH or in ${SYSTEM_DIRS.join(', ')}: install ${name === 'ip' ? 'iproute2' : 'util-linux'} on the node` });
+  throw new CniFailure({
+    code: CNI_OTHER_ERROR,
+    msg: `${name} not found on PATH or in ${SYSTEM_DIRS.join(', ')}: install ${name === 'ip' ? 'iproute2' : 'util-linux'} on the node`,
+  });
 }
 
 /** argv that runs `ip <args>` inside the namespace at `netns`. */
@@ -54,10 +57,19 @@ export function runIpBatch(batch: IpBatch): Promise<void> {
     const child = spawn(file ?? 'ip', argv, { stdio: ['pipe', 'ignore', 'pipe'] });
     const err: Buffer[] = [];
     child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => reject(new CniFailure({ code: CNI_OTHER_ERROR, msg: `could not run ${file}: ${e.message}`, cause: e })));
+    child.on('error', (e) =>
+      reject(new CniFailure({ code: CNI_OTHER_ERROR, msg: `could not run ${file}: ${e.message}`, cause: e })),
+    );
     child.on('close', (code) => {
       if (code === 0 || batch.force === true) resolve();
-      else reject(new CniFailure({ code: CNI_OTHER_ERROR, msg: `pod routes in ${batch.netns}: ip ${batch.family} failed`, details: Buffer.concat(err).toString('utf8').trim() }));
+      else
+        reject(
+          new CniFailure({
+            code: CNI_OTHER_ERROR,
+            msg: `pod routes in ${batch.netns}: ip ${batch.family} failed`,
+            details: Buffer.concat(err).toString('utf8').trim(),
+          }),
+        );
     });
     child.stdin.end(`${batch.lines.join('\n')}\n`);
   });
@@ -76,7 +88,17 @@ export function batchesOf(commands: readonly (readonly string[])[]): Map<string,
 
 /** The commands that undo a plan's source rules (routes in the per-NIC tables go away with their interfaces). */
 export function ruleRemovals(plan: PodRoutePlan): string[][] {
-  return plan.rules.map((r) => [r.from.includes(':') ? '-6' : '-4', 'rule', 'del', 'from', r.from, 'lookup', String(r.table), 'priority', String(r.priority)]);
+  return plan.rules.map((r) => [
+    r.from.includes(':') ? '-6' : '-4',
+    'rule',
+    'del',
+    'from',
+    r.from,
+    'lookup',
+    String(r.table),
+    'priority',
+    String(r.priority),
+  ]);
 }
 
 /** Applies the pod's tables, rules and multipath routes. */
@@ -86,7 +108,8 @@ export async function applyPodRoutes(netns: string, plan: PodRoutePlan, environ:
 
 /** Removes the pod's source rules; missing ones are fine. */
 export async function removePodRules(netns: string, plan: PodRoutePlan, environ: Environment): Promise<void> {
-  for (const [family, lines] of batchesOf(ruleRemovals(plan))) await runIpBatch({ netns, family, lines, force: true, environ });
+  for (const [family, lines] of batchesOf(ruleRemovals(plan)))
+    await runIpBatch({ netns, family, lines, force: true, environ });
 }
 
 /** Names of the links inside the namespace (`ip -j link show`); an empty list when the namespace cannot be read. */

@@ -65,7 +65,8 @@ function nad(cniVersion: CniSpecVersion, extra: Record<string, unknown> = {}): R
 
 function hostOps(): HostOps {
   return {
-    ip: (args, stdin) => run('ip', stdin === undefined ? { args: ['-n', HOST, ...args] } : { args: ['-n', HOST, ...args], stdin }),
+    ip: (args, stdin) =>
+      run('ip', stdin === undefined ? { args: ['-n', HOST, ...args] } : { args: ['-n', HOST, ...args], stdin }),
     sysfs: async () => ({}),
   };
 }
@@ -84,13 +85,39 @@ async function createNetworkObjects(kc: TestEnv['kubeConfig']): Promise<void> {
     { interfaceName: 'eth1', netAddress: '10.20.1.0/24', hostIP: '10.20.1.2' },
     { interfaceName: 'eth2', netAddress: '10.20.2.0/24', hostIP: '10.20.2.2' },
   ];
-  const config = { subnet: '192.168.0.0/16', interfaceBlock: 2, hostBlock: 6, masterNets: ['10.20.1.0/24', '10.20.2.0/24'], excludeCIDRs: [] };
+  const config = {
+    subnet: '192.168.0.0/16',
+    interfaceBlock: 2,
+    hostBlock: 6,
+    masterNets: ['10.20.1.0/24', '10.20.2.0/24'],
+    excludeCIDRs: [],
+  };
   const plan = computePlan({ networkName: NETWORK, config, hosts: [{ hostName: NODE, interfaces: nics }] });
   await api.createClusterCustomObject({ ...GROUP, plural: 'multinicnetworks', body: network('1.0.0') });
-  await api.createClusterCustomObject({ ...GROUP, plural: 'cidrs', body: { apiVersion: 'multinic.dev/v1', kind: 'CIDR', metadata: { name: NETWORK }, spec: plan.plan } });
+  await api.createClusterCustomObject({
+    ...GROUP,
+    plural: 'cidrs',
+    body: { apiVersion: 'multinic.dev/v1', kind: 'CIDR', metadata: { name: NETWORK }, spec: plan.plan },
+  });
   for (const pool of plan.ippools) {
-    const spec = { network: NETWORK, hostName: pool.hostName, interfaceName: pool.interfaceName, podCIDR: pool.podCIDR, vlanCIDR: pool.vlanCIDR, excludes: pool.excludes };
-    await api.createClusterCustomObject({ ...GROUP, plural: 'ippools', body: { apiVersion: 'multinic.dev/v1', kind: 'IPPool', metadata: { name: pool.name, labels: { [HOST_LABEL]: pool.hostName } }, spec } });
+    const spec = {
+      network: NETWORK,
+      hostName: pool.hostName,
+      interfaceName: pool.interfaceName,
+      podCIDR: pool.podCIDR,
+      vlanCIDR: pool.vlanCIDR,
+      excludes: pool.excludes,
+    };
+    await api.createClusterCustomObject({
+      ...GROUP,
+      plural: 'ippools',
+      body: {
+        apiVersion: 'multinic.dev/v1',
+        kind: 'IPPool',
+        metadata: { name: pool.name, labels: { [HOST_LABEL]: pool.hostName } },
+        spec,
+      },
+    });
   }
 }
 
@@ -104,7 +131,10 @@ interface Answer {
  * Runs the executable in the node namespace with only the CNI variables. Asynchronously: the agent answers from
  * this very process, so blocking on the child would deadlock.
  */
-function cni(command: string, options: { netns: string; stdin: unknown; containerId?: string; plugin?: string }): Promise<Answer> {
+function cni(
+  command: string,
+  options: { netns: string; stdin: unknown; containerId?: string; plugin?: string },
+): Promise<Answer> {
   const container = options.containerId ?? 'c0ffee';
   const vars = {
     CNI_COMMAND: command,
@@ -115,16 +145,21 @@ function cni(command: string, options: { netns: string; stdin: unknown; containe
     CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=${container};K8S_POD_UID=uid-${container}`,
   };
   return new Promise((resolve, reject) => {
-    execFile(IP, ['netns', 'exec', HOST, options.plugin ?? BIN], { env: vars, encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => {
-      if (err !== null && typeof err.code !== 'number') return reject(err);
-      let json: Record<string, unknown> = {};
-      try {
-        json = stdout === '' ? {} : (JSON.parse(stdout) as Record<string, unknown>);
-      } catch {
-        json = { unparsable: stdout };
-      }
-      resolve({ status: err === null ? 0 : Number(err.code), json, stderr });
-    }).stdin?.end(JSON.stringify(options.stdin));
+    execFile(
+      IP,
+      ['netns', 'exec', HOST, options.plugin ?? BIN],
+      { env: vars, encoding: 'utf8', timeout: 30_000 },
+      (err, stdout, stderr) => {
+        if (err !== null && typeof err.code !== 'number') return reject(err);
+        let json: Record<string, unknown> = {};
+        try {
+          json = stdout === '' ? {} : (JSON.parse(stdout) as Record<string, unknown>);
+        } catch {
+          json = { unparsable: stdout };
+        }
+        resolve({ status: err === null ? 0 : Number(err.code), json, stderr });
+      },
+    ).stdin?.end(JSON.stringify(options.stdin));
   });
 }
 
@@ -153,14 +188,19 @@ async function pools(): Promise<PoolObject[]> {
 
 /** `address containerID` of every allocation mirrored into this node's IPPool status. */
 async function poolAllocations(): Promise<string[]> {
-  return (await pools()).flatMap((p) => (p.status?.allocations ?? []).map((a) => `${a.address} ${a.containerID}`)).sort();
+  return (await pools())
+    .flatMap((p) => (p.status?.allocations ?? []).map((a) => `${a.address} ${a.containerID}`))
+    .sort();
 }
 
 /** `interface address` of the allocations of one container, from the IPPools' status. */
 async function allocationsOf(containerID: string): Promise<string[]> {
-  return (await pools()).flatMap((p) => (p.status?.allocations ?? []).filter((a) => a.containerID === containerID).map((a) => `${p.spec.interfaceName} ${a.address}`));
+  return (await pools()).flatMap((p) =>
+    (p.status?.allocations ?? [])
+      .filter((a) => a.containerID === containerID)
+      .map((a) => `${p.spec.interfaceName} ${a.address}`),
+  );
 }
-
 
 beforeAll(async () => {
   addNetns(HOST);
@@ -186,7 +226,8 @@ beforeAll(async () => {
   // STATUS through the executable is how a runtime learns the plugin is ready.
   await eventually(async () => {
     const status = await cni('STATUS', { netns: '', stdin: nad('1.1.0') });
-    if (status.status !== 0) throw new Error(`STATUS: ${status.status} ${JSON.stringify(status.json)} ${status.stderr}`);
+    if (status.status !== 0)
+      throw new Error(`STATUS: ${status.status} ${JSON.stringify(status.json)} ${status.stderr}`);
   }, 60_000);
 }, 180_000);
 
@@ -212,13 +253,19 @@ describe('multi-nic with the node agent', () => {
       expect(add.status).toBe(0);
       const result = add.json as unknown as CniResult;
       expect(result.cniVersion).toBe('1.0.0');
-      expect(result.interfaces?.map((i) => [i.name, i.sandbox])).toEqual([['net1-0', pod.path], ['net1-1', pod.path]]);
+      expect(result.interfaces?.map((i) => [i.name, i.sandbox])).toEqual([
+        ['net1-0', pod.path],
+        ['net1-1', pod.path],
+      ]);
       const [first, second] = sandboxed(result);
       expect(first?.[1]).toBe('net1-0');
       expect(second?.[1]).toBe('net1-1');
       expect(addresses(pod.name, 'net1-0')).toEqual([first?.[0]]);
       expect(addresses(pod.name, 'net1-1')).toEqual([second?.[0]]);
-      expect([first?.[0], second?.[0]]).toEqual([expect.stringMatching(/^192\.168\.(0|64|128|192)\.\d+\/18$/), expect.stringMatching(/^192\.168\.(0|64|128|192)\.\d+\/18$/)]);
+      expect([first?.[0], second?.[0]]).toEqual([
+        expect.stringMatching(/^192\.168\.(0|64|128|192)\.\d+\/18$/),
+        expect.stringMatching(/^192\.168\.(0|64|128|192)\.\d+\/18$/),
+      ]);
       await eventually(async () => expect(await poolAllocations()).toHaveLength(2));
 
       const del = await cni('DEL', { netns: pod.path, stdin: nad('1.0.0', { prevResult: result }) });
@@ -235,19 +282,38 @@ describe('multi-nic with the node agent', () => {
   it.each([
     { version: '0.3.1' as const, ipVersion: '4' },
     { version: '0.4.0' as const, ipVersion: '4' },
-  ])('ADD on a $version network prints a $version result with the same interface indexes', async ({ version, ipVersion }) => {
-    const pod = newPod();
-    try {
-      const add = await cni('ADD', { netns: pod.path, stdin: nad(version), containerId: `conv${version.replaceAll('.', '')}` });
-      expect(add.status).toBe(0);
-      const result = add.json as unknown as CniResult;
-      expect(result.cniVersion).toBe(version);
-      expect(result.ips?.map((a) => [a.version, result.interfaces?.[a.interface ?? -1]?.name])).toEqual([[ipVersion, 'net1-0'], [ipVersion, 'net1-1']]);
-      expect((await cni('DEL', { netns: pod.path, stdin: nad(version), containerId: `conv${version.replaceAll('.', '')}` })).status).toBe(0);
-    } finally {
-      dropPod(pod.name);
-    }
-  }, 60_000);
+  ])(
+    'ADD on a $version network prints a $version result with the same interface indexes',
+    async ({ version, ipVersion }) => {
+      const pod = newPod();
+      try {
+        const add = await cni('ADD', {
+          netns: pod.path,
+          stdin: nad(version),
+          containerId: `conv${version.replaceAll('.', '')}`,
+        });
+        expect(add.status).toBe(0);
+        const result = add.json as unknown as CniResult;
+        expect(result.cniVersion).toBe(version);
+        expect(result.ips?.map((a) => [a.version, result.interfaces?.[a.interface ?? -1]?.name])).toEqual([
+          [ipVersion, 'net1-0'],
+          [ipVersion, 'net1-1'],
+        ]);
+        expect(
+          (
+            await cni('DEL', {
+              netns: pod.path,
+              stdin: nad(version),
+              containerId: `conv${version.replaceAll('.', '')}`,
+            })
+          ).status,
+        ).toBe(0);
+      } finally {
+        dropPod(pod.name);
+      }
+    },
+    60_000,
+  );
 
   it('a second delegate that fails: the first interface is removed and the addresses released', async () => {
     const pod = newPod();
@@ -257,7 +323,9 @@ describe('multi-nic with the node agent', () => {
       expect(add.status).toBe(1);
       expect(String(add.json['msg'])).toMatch(/^macvlan ADD net1-1: /);
       expect(links(pod.name).sort()).toEqual(['lo', 'net1-1', 'squatter']);
-      await eventually(async () => expect((await poolAllocations()).filter((a) => a.endsWith(' rollback'))).toEqual([]));
+      await eventually(async () =>
+        expect((await poolAllocations()).filter((a) => a.endsWith(' rollback'))).toEqual([]),
+      );
     } finally {
       dropPod(pod.name);
     }
@@ -268,9 +336,18 @@ describe('multi-nic with the node agent', () => {
     try {
       const add = await cni('ADD', { netns: pod.path, stdin: nad('1.0.0'), containerId: 'lost' });
       expect(add.status).toBe(0);
-      const released = await new AgentClient({ socketPath: SOCKET }).release({ network: NETWORK, containerID: 'lost', ifname: 'net1', podUID: 'uid-lost' });
+      const released = await new AgentClient({ socketPath: SOCKET }).release({
+        network: NETWORK,
+        containerID: 'lost',
+        ifname: 'net1',
+        podUID: 'uid-lost',
+      });
       expect(released.released).toHaveLength(2);
-      const del = await cni('DEL', { netns: pod.path, stdin: nad('1.0.0', { prevResult: add.json }), containerId: 'lost' });
+      const del = await cni('DEL', {
+        netns: pod.path,
+        stdin: nad('1.0.0', { prevResult: add.json }),
+        containerId: 'lost',
+      });
       expect(del.status).toBe(0);
       expect(links(pod.name)).toEqual(['lo']);
     } finally {
@@ -283,7 +360,10 @@ describe('multi-nic with the node agent', () => {
     const add = await cni('ADD', { netns: pod.path, stdin: nad('1.0.0'), containerId: 'gone' });
     expect(add.status).toBe(0);
     dropPod(pod.name);
-    expect((await cni('DEL', { netns: pod.path, stdin: nad('1.0.0', { prevResult: add.json }), containerId: 'gone' })).status).toBe(0);
+    expect(
+      (await cni('DEL', { netns: pod.path, stdin: nad('1.0.0', { prevResult: add.json }), containerId: 'gone' }))
+        .status,
+    ).toBe(0);
     expect((await cni('DEL', { netns: '', stdin: nad('1.0.0'), containerId: 'gone' })).status).toBe(0);
     await eventually(async () => expect((await poolAllocations()).filter((a) => a.endsWith(' gone'))).toEqual([]));
   }, 60_000);
@@ -293,13 +373,21 @@ describe('multi-nic with the node agent', () => {
     try {
       const add = await cni('ADD', { netns: pod.path, stdin: nad('1.0.0'), containerId: 'checked' });
       expect(add.status).toBe(0);
-      const check = (prevResult: unknown): Promise<Answer> => cni('CHECK', { netns: pod.path, stdin: nad('1.0.0', { prevResult }), containerId: 'checked' });
+      const check = (prevResult: unknown): Promise<Answer> =>
+        cni('CHECK', { netns: pod.path, stdin: nad('1.0.0', { prevResult }), containerId: 'checked' });
       expect(await check(add.json)).toMatchObject({ status: 0, json: {} });
       // prevResult claims an address the agent does not hold.
       const result = add.json as unknown as CniResult;
-      const forged = { ...result, ips: (result.ips ?? []).map((a, i) => (i === 0 ? { ...a, address: '192.168.250.250/18' } : a)) };
+      const forged = {
+        ...result,
+        ips: (result.ips ?? []).map((a, i) => (i === 0 ? { ...a, address: '192.168.250.250/18' } : a)),
+      };
       const differ = await check(forged);
-      expect([differ.status, differ.json['code'], differ.json['msg']]).toEqual([1, 999, expect.stringMatching(/^addresses differ between the node agent and prevResult .*192\.168\.250\.250/)]);
+      expect([differ.status, differ.json['code'], differ.json['msg']]).toEqual([
+        1,
+        999,
+        expect.stringMatching(/^addresses differ between the node agent and prevResult .*192\.168\.250\.250/),
+      ]);
       // The address is gone from net1-1 inside the pod: macvlan's CHECK sees it.
       const second = result.ips?.[1]?.address ?? '';
       ip('-n', pod.name, 'addr', 'del', second, 'dev', 'net1-1');
@@ -314,9 +402,18 @@ describe('multi-nic with the node agent', () => {
       expect(noLink.status).not.toBe(0);
       expect(String(noLink.json['msg'])).toMatch(/^macvlan CHECK net1-0: /);
       // The agent no longer holds the attachment.
-      await new AgentClient({ socketPath: SOCKET }).release({ network: NETWORK, containerID: 'checked', ifname: 'net1', podUID: 'uid-checked' });
+      await new AgentClient({ socketPath: SOCKET }).release({
+        network: NETWORK,
+        containerID: 'checked',
+        ifname: 'net1',
+        podUID: 'uid-checked',
+      });
       const noRecord = await check(add.json);
-      expect([noRecord.status, noRecord.json['code'], noRecord.json['msg']]).toEqual([1, 999, `the node agent holds no addresses of network ${NETWORK} for container checked interface net1`]);
+      expect([noRecord.status, noRecord.json['code'], noRecord.json['msg']]).toEqual([
+        1,
+        999,
+        `the node agent holds no addresses of network ${NETWORK} for container checked interface net1`,
+      ]);
     } finally {
       dropPod(pod.name);
     }
@@ -328,14 +425,26 @@ describe('multi-nic with the node agent', () => {
       const add = await cni('ADD', { netns: pod.path, stdin: nad('1.0.0'), containerId: 'record' });
       expect(add.status).toBe(0);
       expect(links(pod.name).sort()).toEqual(['lo', 'net1-0', 'net1-1']);
-      const held = await new AgentClient({ socketPath: SOCKET }).lookup({ network: NETWORK, containerID: 'record', ifname: 'net1' });
+      const held = await new AgentClient({ socketPath: SOCKET }).lookup({
+        network: NETWORK,
+        containerID: 'record',
+        ifname: 'net1',
+      });
       expect(held.allocations.map((a) => [a.interfaceName, a.podInterface, a.address])).toEqual(
         (add.json as unknown as CniResult).ips?.map((a, i) => [`eth${i + 1}`, `net1-${i}`, a.address]),
       );
       const del = await cni('DEL', { netns: pod.path, stdin: nad('1.0.0'), containerId: 'record' });
       expect({ status: del.status, json: del.json }).toEqual({ status: 0, json: {} });
       expect(links(pod.name)).toEqual(['lo']);
-      expect((await new AgentClient({ socketPath: SOCKET }).lookup({ network: NETWORK, containerID: 'record', ifname: 'net1' })).allocations).toEqual([]);
+      expect(
+        (
+          await new AgentClient({ socketPath: SOCKET }).lookup({
+            network: NETWORK,
+            containerID: 'record',
+            ifname: 'net1',
+          })
+        ).allocations,
+      ).toEqual([]);
       await eventually(async () => expect((await poolAllocations()).filter((a) => a.endsWith(' record'))).toEqual([]));
       expect((await cni('DEL', { netns: pod.path, stdin: nad('1.0.0'), containerId: 'record' })).status).toBe(0);
     } finally {
@@ -369,14 +478,24 @@ describe('multi-nic-ipam as the IPAM of a reference plugin', () => {
   it('Debian macvlan gets its address from the agent through multi-nic-ipam on CNI_PATH, on the NIC it is attached to', async () => {
     const pod = newPod();
     try {
-      const add = await cni('ADD', { netns: pod.path, stdin: macvlanWithIpam('1.0.0'), containerId: 'ipam1', plugin: '/usr/lib/cni/macvlan' });
+      const add = await cni('ADD', {
+        netns: pod.path,
+        stdin: macvlanWithIpam('1.0.0'),
+        containerId: 'ipam1',
+        plugin: '/usr/lib/cni/macvlan',
+      });
       expect(add.json['code']).toBeUndefined();
       const result = add.json as unknown as CniResult;
       expect(result.ips).toHaveLength(1);
       const address = result.ips?.[0]?.address ?? '';
       expect(addresses(pod.name, 'net1')).toEqual([address]);
       await eventually(async () => expect(await allocationsOf('ipam1')).toEqual([`eth2 ${address.split('/')[0]}`]));
-      const del = await cni('DEL', { netns: pod.path, stdin: macvlanWithIpam('1.0.0'), containerId: 'ipam1', plugin: '/usr/lib/cni/macvlan' });
+      const del = await cni('DEL', {
+        netns: pod.path,
+        stdin: macvlanWithIpam('1.0.0'),
+        containerId: 'ipam1',
+        plugin: '/usr/lib/cni/macvlan',
+      });
       expect(del.status).toBe(0);
       await eventually(async () => expect((await poolAllocations()).filter((a) => a.endsWith(' ipam1'))).toEqual([]));
     } finally {
@@ -386,14 +505,23 @@ describe('multi-nic-ipam as the IPAM of a reference plugin', () => {
 
   it('multi-nic-ipam alone answers an IPAM result in the configuration version and releases on DEL', async () => {
     const ipamBin = path.join(IPAM_DIR, 'multi-nic-ipam');
-    const add = await cni('ADD', { netns: '/run/netns/none', stdin: macvlanWithIpam('0.3.1'), containerId: 'ipam2', plugin: ipamBin });
+    const add = await cni('ADD', {
+      netns: '/run/netns/none',
+      stdin: macvlanWithIpam('0.3.1'),
+      containerId: 'ipam2',
+      plugin: ipamBin,
+    });
     expect(add.status).toBe(0);
     const result = add.json as unknown as CniResult;
     expect(result.cniVersion).toBe('0.3.1');
     expect(result.interfaces).toBeUndefined();
     expect(result.ips).toEqual([{ version: '4', address: expect.stringMatching(/^192\.168\.\d+\.\d+\/18$/) }]);
-    expect((await cni('DEL', { netns: '', stdin: macvlanWithIpam('0.3.1'), containerId: 'ipam2', plugin: ipamBin })).status).toBe(0);
-    expect((await cni('DEL', { netns: '', stdin: macvlanWithIpam('0.3.1'), containerId: 'ipam2', plugin: ipamBin })).status).toBe(0);
+    expect(
+      (await cni('DEL', { netns: '', stdin: macvlanWithIpam('0.3.1'), containerId: 'ipam2', plugin: ipamBin })).status,
+    ).toBe(0);
+    expect(
+      (await cni('DEL', { netns: '', stdin: macvlanWithIpam('0.3.1'), containerId: 'ipam2', plugin: ipamBin })).status,
+    ).toBe(0);
     await eventually(async () => expect((await poolAllocations()).filter((a) => a.endsWith(' ipam2'))).toEqual([]));
   }, 60_000);
 });

@@ -15,8 +15,23 @@ import type { Lab } from './lab.js';
 afterAll(destroyAllLabs);
 
 const ALLOCATIONS: Allocation[] = [
-  { interfaceName: 'eth1', podInterface: 'net1-0', address: '192.168.0.9/18', gateway: '192.168.0.1', podCIDR: '192.168.0.0/24', vlanCIDR: '192.168.0.0/18', ippool: 'p0' },
-  { interfaceName: 'eth2', podInterface: 'net1-1', address: '192.168.64.9/18', podCIDR: '192.168.64.0/24', vlanCIDR: '192.168.64.0/18', ippool: 'p1' },
+  {
+    interfaceName: 'eth1',
+    podInterface: 'net1-0',
+    address: '192.168.0.9/18',
+    gateway: '192.168.0.1',
+    podCIDR: '192.168.0.0/24',
+    vlanCIDR: '192.168.0.0/18',
+    ippool: 'p0',
+  },
+  {
+    interfaceName: 'eth2',
+    podInterface: 'net1-1',
+    address: '192.168.64.9/18',
+    podCIDR: '192.168.64.0/24',
+    vlanCIDR: '192.168.64.0/18',
+    ippool: 'p1',
+  },
 ];
 
 function pluginOf(type: string, args: Record<string, unknown> = {}): PluginConfig {
@@ -68,8 +83,14 @@ describe('macvlan delegates', () => {
       const result = await addDelegates(contextFor(lab), plan);
       expect(addresses(lab.pod, 'net1-0')).toEqual(['192.168.0.9/18']);
       expect(addresses(lab.pod, 'net1-1')).toEqual(['192.168.64.9/18']);
-      expect(result.interfaces?.map((i) => [i.name, i.sandbox])).toEqual([['net1-0', lab.podPath], ['net1-1', lab.podPath]]);
-      expect(result.ips?.map((a) => [a.address, result.interfaces?.[a.interface ?? -1]?.name])).toEqual([['192.168.0.9/18', 'net1-0'], ['192.168.64.9/18', 'net1-1']]);
+      expect(result.interfaces?.map((i) => [i.name, i.sandbox])).toEqual([
+        ['net1-0', lab.podPath],
+        ['net1-1', lab.podPath],
+      ]);
+      expect(result.ips?.map((a) => [a.address, result.interfaces?.[a.interface ?? -1]?.name])).toEqual([
+        ['192.168.0.9/18', 'net1-0'],
+        ['192.168.64.9/18', 'net1-1'],
+      ]);
       expect(result.routes).toEqual([{ dst: '10.0.0.0/8', gw: '192.168.0.1' }]);
       const rules = ip('-n', lab.pod, '-4', 'rule', 'show');
       expect(rules).toContain('from 192.168.0.9 lookup 100');
@@ -93,7 +114,7 @@ describe('macvlan delegates', () => {
     });
   });
 
-  it('a failing second delegate: the first interface is DELeted and the error is the delegate\'s own', async () => {
+  it("a failing second delegate: the first interface is DELeted and the error is the delegate's own", async () => {
     await inLab(['eth1'], async (lab) => {
       const log: string[] = [];
       const plan = planFor(pluginOf('macvlan', { mode: 'bridge' })); // eth2 does not exist in this host
@@ -128,7 +149,7 @@ describe('macvlan delegates', () => {
 });
 
 describe('ipvlan and host-device delegates', () => {
-  it('ipvlan reaches the reference plugin\'s link step (this kernel has no ipvlan) and leaves nothing behind', async () => {
+  it("ipvlan reaches the reference plugin's link step (this kernel has no ipvlan) and leaves nothing behind", async () => {
     await inLab(['eth1', 'eth2'], async (lab) => {
       const plan = planFor(pluginOf('ipvlan', { mode: 'l3' }));
       const err = await failureOf(addDelegates(contextFor(lab), plan));

@@ -26,7 +26,11 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function network(type: string, cniVersion: CniSpecVersion, extra: Partial<MultiNicNetwork['spec']> = {}): MultiNicNetwork {
+function network(
+  type: string,
+  cniVersion: CniSpecVersion,
+  extra: Partial<MultiNicNetwork['spec']> = {},
+): MultiNicNetwork {
   return {
     apiVersion: 'multinic.dev/v1',
     kind: 'MultiNicNetwork',
@@ -36,23 +40,41 @@ function network(type: string, cniVersion: CniSpecVersion, extra: Partial<MultiN
       masterNets: ['10.10.1.0/24', '10.10.2.0/24'],
       multiNICIPAM: true,
       ipam: { type: 'multi-nic-ipam', hostBlock: 6, interfaceBlock: 2, vlanMode: 'l2' },
-      plugin: { cniVersion, type, args: type === 'macvlan' ? { mode: 'bridge' } : type === 'ipvlan' ? { mode: 'l3' } : {} },
+      plugin: {
+        cniVersion,
+        type,
+        args: type === 'macvlan' ? { mode: 'bridge' } : type === 'ipvlan' ? { mode: 'l3' } : {},
+      },
       ...extra,
     },
   };
 }
 
 /** The NAD config the controller writes, for an agent at `socket`. */
-function nad(type: string, cniVersion: CniSpecVersion, socket = ABSENT, extra: Record<string, unknown> = {}): Record<string, unknown> {
+function nad(
+  type: string,
+  cniVersion: CniSpecVersion,
+  socket = ABSENT,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   const conf = nadConfig(network(type, cniVersion), { agentSocket: socket });
   if (!conf.ok) throw new Error(conf.error);
   return { ...conf.value, ...extra };
 }
 
-const POD_ARGS = 'IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=c0ffee;K8S_POD_UID=0a1b2c3d';
+const POD_ARGS =
+  'IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=c0ffee;K8S_POD_UID=0a1b2c3d';
 
 function env(command: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { CNI_COMMAND: command, CNI_CONTAINERID: 'c0ffee', CNI_NETNS: '/run/netns/none', CNI_IFNAME: 'net1', CNI_PATH: '/usr/lib/cni', CNI_ARGS: POD_ARGS, ...extra };
+  return {
+    CNI_COMMAND: command,
+    CNI_CONTAINERID: 'c0ffee',
+    CNI_NETNS: '/run/netns/none',
+    CNI_IFNAME: 'net1',
+    CNI_PATH: '/usr/lib/cni',
+    CNI_ARGS: POD_ARGS,
+    ...extra,
+  };
 }
 
 function expectError(out: ReturnType<typeof runPlugin>, code: number, msg: string): void {
@@ -75,16 +97,68 @@ describe('multi-nic executable: the protocol', () => {
   });
 
   it.each([
-    { name: 'ADD without CNI_IFNAME', command: 'ADD', env: { CNI_IFNAME: '' }, version: '1.0.0', code: 4, msg: 'required environment variables missing: CNI_IFNAME' },
-    { name: 'CHECK without CNI_NETNS', command: 'CHECK', env: { CNI_NETNS: '' }, version: '1.0.0', code: 4, msg: 'required environment variables missing: CNI_NETNS' },
-    { name: 'GC without CNI_PATH', command: 'GC', env: { CNI_PATH: '' }, version: '1.1.0', code: 4, msg: 'required environment variables missing: CNI_PATH' },
-    { name: 'an unknown command', command: 'GET', env: {}, version: '1.0.0', code: 4, msg: 'unknown CNI_COMMAND "GET"' },
+    {
+      name: 'ADD without CNI_IFNAME',
+      command: 'ADD',
+      env: { CNI_IFNAME: '' },
+      version: '1.0.0',
+      code: 4,
+      msg: 'required environment variables missing: CNI_IFNAME',
+    },
+    {
+      name: 'CHECK without CNI_NETNS',
+      command: 'CHECK',
+      env: { CNI_NETNS: '' },
+      version: '1.0.0',
+      code: 4,
+      msg: 'required environment variables missing: CNI_NETNS',
+    },
+    {
+      name: 'GC without CNI_PATH',
+      command: 'GC',
+      env: { CNI_PATH: '' },
+      version: '1.1.0',
+      code: 4,
+      msg: 'required environment variables missing: CNI_PATH',
+    },
+    {
+      name: 'an unknown command',
+      command: 'GET',
+      env: {},
+      version: '1.0.0',
+      code: 4,
+      msg: 'unknown CNI_COMMAND "GET"',
+    },
     { name: 'ADD on 0.2.0', command: 'ADD', env: {}, version: '0.2.0', code: 1, msg: 'incompatible CNI versions' },
-    { name: 'CHECK on 0.3.1', command: 'CHECK', env: {}, version: '0.3.1', code: 1, msg: 'config version 0.3.1 does not allow CHECK' },
-    { name: 'GC on 1.0.0', command: 'GC', env: {}, version: '1.0.0', code: 1, msg: 'config version 1.0.0 does not allow GC' },
-    { name: 'STATUS on 0.4.0', command: 'STATUS', env: {}, version: '0.4.0', code: 1, msg: 'config version 0.4.0 does not allow STATUS' },
+    {
+      name: 'CHECK on 0.3.1',
+      command: 'CHECK',
+      env: {},
+      version: '0.3.1',
+      code: 1,
+      msg: 'config version 0.3.1 does not allow CHECK',
+    },
+    {
+      name: 'GC on 1.0.0',
+      command: 'GC',
+      env: {},
+      version: '1.0.0',
+      code: 1,
+      msg: 'config version 1.0.0 does not allow GC',
+    },
+    {
+      name: 'STATUS on 0.4.0',
+      command: 'STATUS',
+      env: {},
+      version: '0.4.0',
+      code: 1,
+      msg: 'config version 0.4.0 does not allow STATUS',
+    },
   ])('$name → code $code', ({ command, env: extra, version, code, msg }) => {
-    const conf = version === '0.2.0' ? { ...nad('macvlan', '1.0.0'), cniVersion: '0.2.0' } : nad('macvlan', version as CniSpecVersion);
+    const conf =
+      version === '0.2.0'
+        ? { ...nad('macvlan', '1.0.0'), cniVersion: '0.2.0' }
+        : nad('macvlan', version as CniSpecVersion);
     expectError(runPlugin(BIN, { env: env(command, extra), stdin: conf }), code, msg);
   });
 
@@ -95,18 +169,55 @@ describe('multi-nic executable: the protocol', () => {
 
 describe('multi-nic executable: the configuration is validated before the agent is asked', () => {
   it.each([
-    { name: 'another plugin type', stdin: { ...nad('macvlan', '1.0.0'), type: 'macvlan' }, code: 7, msg: 'network config: type must be "multi-nic", not "macvlan"' },
-    { name: 'an unsupported delegate', stdin: { ...nad('macvlan', '1.0.0'), plugin: { cniVersion: '1.0.0', type: 'bridge' } }, code: 7, msg: 'plugin.type "bridge" is not supported' },
-    { name: 'an unknown delegate setting', stdin: { ...nad('macvlan', '1.0.0'), plugin: { cniVersion: '1.0.0', type: 'macvlan', mode: 'bridge', vlan: 5 } }, code: 7, msg: 'plugin.args: vlan is not a macvlan setting' },
-    { name: 'multiNICIPAM off', stdin: { ...nad('macvlan', '1.0.0'), multiNICIPAM: false, ipam: { type: 'whereabouts' } }, code: 7, msg: 'multiNICIPAM is false (ipam.type "whereabouts")' },
-    { name: 'a MAC for ipvlan', stdin: nad('ipvlan', '1.0.0', ABSENT, { runtimeConfig: { mac: '0a:58:00:00:00:01' } }), code: 7, msg: 'the pod asks for MAC 0a:58:00:00:00:01, but ipvlan interfaces cannot take a chosen MAC' },
-    { name: 'runtimeConfig.ips not a list', stdin: nad('macvlan', '1.0.0', ABSENT, { runtimeConfig: { ips: '192.168.0.9/18' } }), code: 7, msg: 'runtimeConfig.ips must be a list' },
+    {
+      name: 'another plugin type',
+      stdin: { ...nad('macvlan', '1.0.0'), type: 'macvlan' },
+      code: 7,
+      msg: 'network config: type must be "multi-nic", not "macvlan"',
+    },
+    {
+      name: 'an unsupported delegate',
+      stdin: { ...nad('macvlan', '1.0.0'), plugin: { cniVersion: '1.0.0', type: 'bridge' } },
+      code: 7,
+      msg: 'plugin.type "bridge" is not supported',
+    },
+    {
+      name: 'an unknown delegate setting',
+      stdin: { ...nad('macvlan', '1.0.0'), plugin: { cniVersion: '1.0.0', type: 'macvlan', mode: 'bridge', vlan: 5 } },
+      code: 7,
+      msg: 'plugin.args: vlan is not a macvlan setting',
+    },
+    {
+      name: 'multiNICIPAM off',
+      stdin: { ...nad('macvlan', '1.0.0'), multiNICIPAM: false, ipam: { type: 'whereabouts' } },
+      code: 7,
+      msg: 'multiNICIPAM is false (ipam.type "whereabouts")',
+    },
+    {
+      name: 'a MAC for ipvlan',
+      stdin: nad('ipvlan', '1.0.0', ABSENT, { runtimeConfig: { mac: '0a:58:00:00:00:01' } }),
+      code: 7,
+      msg: 'the pod asks for MAC 0a:58:00:00:00:01, but ipvlan interfaces cannot take a chosen MAC',
+    },
+    {
+      name: 'runtimeConfig.ips not a list',
+      stdin: nad('macvlan', '1.0.0', ABSENT, { runtimeConfig: { ips: '192.168.0.9/18' } }),
+      code: 7,
+      msg: 'runtimeConfig.ips must be a list',
+    },
   ])('$name → code $code', ({ stdin, code, msg }) => {
     expectError(runPlugin(BIN, { env: env('ADD'), stdin }), code, msg);
   });
 
   it('a pod without a UID in CNI_ARGS → code 4', () => {
-    expectError(runPlugin(BIN, { env: env('ADD', { CNI_ARGS: 'K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0' }), stdin: nad('macvlan', '1.0.0') }), 4, 'CNI_ARGS lacks K8S_POD_UID');
+    expectError(
+      runPlugin(BIN, {
+        env: env('ADD', { CNI_ARGS: 'K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0' }),
+        stdin: nad('macvlan', '1.0.0'),
+      }),
+      4,
+      'CNI_ARGS lacks K8S_POD_UID',
+    );
   });
 });
 
@@ -125,7 +236,11 @@ describe('multi-nic executable without a node agent', () => {
   });
 
   it('DEL without CNI_NETNS still needs the agent to release: code 11, so the runtime retries', () => {
-    expectError(runPlugin(BIN, { env: env('DEL', { CNI_NETNS: '' }), stdin: nad('macvlan', '1.0.0') }), 11, 'not reachable');
+    expectError(
+      runPlugin(BIN, { env: env('DEL', { CNI_NETNS: '' }), stdin: nad('macvlan', '1.0.0') }),
+      11,
+      'not reachable',
+    );
   });
 
   it('DEL removes the pod interfaces prevResult names even when the agent cannot be asked, then asks to be retried', async () => {
@@ -140,10 +255,20 @@ describe('multi-nic executable without a node agent', () => {
       const plan = buildDelegates({ plugin: plugin.value, nics });
       if (!plan.ok) throw new Error(plan.error);
       const log = createLogger({ level: 'error', write: () => undefined, now: () => new Date(0) });
-      const ctx = { containerId: 'c0ffee', netns: lab.podPath, args: delegateArgs({}), path: [lab.cniPath], environ: {}, log };
+      const ctx = {
+        containerId: 'c0ffee',
+        netns: lab.podPath,
+        args: delegateArgs({}),
+        path: [lab.cniPath],
+        environ: {},
+        log,
+      };
       const prevResult: CniResult = await addDelegates(ctx, plan.value);
       expect(links(lab.pod).sort()).toEqual(['lo', 'net1-0', 'net1-1']);
-      const out = runPlugin(BIN, { env: env('DEL', { CNI_NETNS: lab.podPath }), stdin: nad('macvlan', '1.0.0', ABSENT, { prevResult }) });
+      const out = runPlugin(BIN, {
+        env: env('DEL', { CNI_NETNS: lab.podPath }),
+        stdin: nad('macvlan', '1.0.0', ABSENT, { prevResult }),
+      });
       expectError(out, 11, 'not reachable');
       expect(links(lab.pod)).toEqual(['lo']);
     } finally {

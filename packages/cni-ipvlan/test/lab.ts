@@ -23,7 +23,11 @@ export interface Lab {
 
 const live = new Set<Lab>();
 
-export function sh(command: string, args: readonly string[], input = ''): { status: number | null; stdout: string; stderr: string } {
+export function sh(
+  command: string,
+  args: readonly string[],
+  input = '',
+): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(command, args, { input, encoding: 'utf8', timeout: 20_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -43,7 +47,9 @@ export function links(ns: string): string[] {
 export function addresses(ns: string, link: string): string[] {
   const r = sh('ip', ['-n', ns, '-j', 'addr', 'show', 'dev', link]);
   if (r.status !== 0) return [];
-  const info = JSON.parse(r.stdout) as { addr_info: { family: string; local: string; prefixlen: number; scope: string }[] }[];
+  const info = JSON.parse(r.stdout) as {
+    addr_info: { family: string; local: string; prefixlen: number; scope: string }[];
+  }[];
   return (info[0]?.addr_info ?? []).filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`);
 }
 

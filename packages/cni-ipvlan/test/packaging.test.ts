@@ -16,7 +16,8 @@ const PLUGINS = [
 
 function installed(name: string): string {
   const file = path.join(ROOT, 'dist', 'cni', name);
-  if (!existsSync(file)) throw new Error(`${file} is missing: \`pnpm exec turbo run sea\` writes it (the cni packages' sea task)`);
+  if (!existsSync(file))
+    throw new Error(`${file} is missing: \`pnpm exec turbo run sea\` writes it (the cni packages' sea task)`);
   return file;
 }
 
@@ -34,7 +35,10 @@ describe('dist/cni at the repository root', () => {
   });
 
   it.each(PLUGINS)('$name answers CNI VERSION with an EMPTY PATH', ({ name }) => {
-    const out = runPlugin(installed(name), { env: { PATH: '', CNI_COMMAND: 'VERSION' }, stdin: { cniVersion: '1.0.0' } });
+    const out = runPlugin(installed(name), {
+      env: { PATH: '', CNI_COMMAND: 'VERSION' },
+      stdin: { cniVersion: '1.0.0' },
+    });
     expect(out.status).toBe(0);
     expect(out.json['supportedVersions']).toEqual(['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0']);
   });

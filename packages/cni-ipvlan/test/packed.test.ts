@@ -6,7 +6,9 @@ import path from 'node:path';
 import { expect } from '@jest/globals';
 import { describePacked } from '../../../test-support/packed-suite.js';
 
-const { version } = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../package.json'), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../package.json'), 'utf8')) as {
+  version: string;
+};
 
 describePacked({
   packageDir: path.resolve(import.meta.dirname, '..'),

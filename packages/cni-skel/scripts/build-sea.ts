@@ -9,7 +9,17 @@
 // the package's build/sea: neither is in the package's `files`, so `npm pack` ships no 50 MB binary.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,12 +43,32 @@ interface Options {
 }
 
 function options(): Options {
-  const { values } = parseArgs({ options: { entry: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean', default: false }, snapshot: { type: 'boolean', default: false }, 'exec-argv': { type: 'string', multiple: true, default: [] }, 'work-dir': { type: 'string', default: 'build/sea' } } });
+  const { values } = parseArgs({
+    options: {
+      entry: { type: 'string' },
+      out: { type: 'string' },
+      force: { type: 'boolean', default: false },
+      snapshot: { type: 'boolean', default: false },
+      'exec-argv': { type: 'string', multiple: true, default: [] },
+      'work-dir': { type: 'string', default: 'build/sea' },
+    },
+  });
   if (values.entry === undefined || values.out === undefined) {
-    throw new Error('usage: node build-sea.ts --entry src/bin.ts --out ../../dist/cni/<name> [--snapshot] [--exec-argv=<node option>]… [--work-dir build/sea] [--force]');
+    throw new Error(
+      'usage: node build-sea.ts --entry src/bin.ts --out ../../dist/cni/<name> [--snapshot] [--exec-argv=<node option>]… [--work-dir build/sea] [--force]',
+    );
   }
   const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
-  return { entry: values.entry, out: values.out, name: path.basename(values.out), version: pkg.version, force: values.force, snapshot: values.snapshot, execArgv: values['exec-argv'], workDir: values['work-dir'] };
+  return {
+    entry: values.entry,
+    out: values.out,
+    name: path.basename(values.out),
+    version: pkg.version,
+    force: values.force,
+    snapshot: values.snapshot,
+    execArgv: values['exec-argv'],
+    workDir: values['work-dir'],
+  };
 }
 
 function elapsed(since: bigint): string {
@@ -75,8 +105,13 @@ const runtimeOnlyBuiltins: Plugin = {
   name: 'runtime-only-builtins',
   setup(b) {
     // The wrapper's own require() of the module stays a real (external) require.
-    b.onResolve({ filter: RUNTIME_ONLY_BUILTINS }, (a) => (a.namespace === 'runtime-only' ? { path: a.path, external: true } : { path: a.path, namespace: 'runtime-only' }));
-    b.onLoad({ filter: /.*/, namespace: 'runtime-only' }, (a) => ({ loader: 'js', contents: runtimeOnlyModule(a.path) }));
+    b.onResolve({ filter: RUNTIME_ONLY_BUILTINS }, (a) =>
+      a.namespace === 'runtime-only' ? { path: a.path, external: true } : { path: a.path, namespace: 'runtime-only' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'runtime-only' }, (a) => ({
+      loader: 'js',
+      contents: runtimeOnlyModule(a.path),
+    }));
   },
 };
 
@@ -88,7 +123,9 @@ const runtimeOnlyBuiltins: Plugin = {
 const noZodLocales: Plugin = {
   name: 'no-zod-locales',
   setup(b) {
-    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (a) => (/[\\/]zod[\\/]v4[\\/]/.test(a.importer) ? { path: 'zod-locales', namespace: 'no-zod-locales' } : undefined));
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (a) =>
+      /[\\/]zod[\\/]v4[\\/]/.test(a.importer) ? { path: 'zod-locales', namespace: 'no-zod-locales' } : undefined,
+    );
     b.onLoad({ filter: /.*/, namespace: 'no-zod-locales' }, () => ({ loader: 'js', contents: 'export {};' }));
   },
 };
@@ -112,7 +149,9 @@ async function bundle(o: Options, file: string): Promise<void> {
 function stampOf(o: Options, bundleFile: string): string {
   const hash = createHash('sha256');
   hash.update(readFileSync(bundleFile));
-  hash.update(`${process.execPath}\0${process.version}\0${statSync(process.execPath).size}\0${o.snapshot}\0${o.execArgv.join(' ')}\0`);
+  hash.update(
+    `${process.execPath}\0${process.version}\0${statSync(process.execPath).size}\0${o.snapshot}\0${o.execArgv.join(' ')}\0`,
+  );
   hash.update(readFileSync(new URL(import.meta.url)));
   return hash.digest('hex');
 }
@@ -123,14 +162,23 @@ function makeExecutable(o: Options, bundleFile: string, workDir: string): void {
   // A snapshot holds the initialised heap (no code cache with it); otherwise the V8 code cache spares the compile.
   const startup = o.snapshot ? { useSnapshot: true } : { useCodeCache: true };
   const execArgv = o.execArgv.length === 0 ? {} : { execArgv: o.execArgv };
-  writeFileSync(seaConfig, JSON.stringify({ main: bundleFile, output: blob, disableExperimentalSEAWarning: true, ...startup, ...execArgv }, null, 2));
+  writeFileSync(
+    seaConfig,
+    JSON.stringify(
+      { main: bundleFile, output: blob, disableExperimentalSEAWarning: true, ...startup, ...execArgv },
+      null,
+      2,
+    ),
+  );
   execFileSync(process.execPath, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] });
   const tmp = `${o.out}.tmp`;
   rmSync(tmp, { force: true });
   copyFileSync(process.execPath, tmp);
   chmodSync(tmp, 0o755);
   const postject = createRequire(import.meta.url).resolve('postject/dist/cli.js');
-  execFileSync(process.execPath, [postject, tmp, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SENTINEL_FUSE], { stdio: 'ignore' });
+  execFileSync(process.execPath, [postject, tmp, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SENTINEL_FUSE], {
+    stdio: 'ignore',
+  });
   renameSync(tmp, o.out);
 }
 
@@ -163,11 +211,16 @@ async function main(): Promise<void> {
   if (fresh && !isOurs(o)) fresh = false;
   if (!fresh) makeExecutable(o, bundleFile, workDir);
   const version = reportedVersion(o);
-  if (!isOurs(o)) throw new Error(`${o.out} --version printed ${JSON.stringify(version)}, not ${o.name} ${o.version}: the blob was not injected`);
+  if (!isOurs(o))
+    throw new Error(
+      `${o.out} --version printed ${JSON.stringify(version)}, not ${o.name} ${o.version}: the blob was not injected`,
+    );
   writeFileSync(stampFile, stamp);
   const size = (statSync(o.out).size / 2 ** 20).toFixed(1);
   const bundleKb = (statSync(bundleFile).size / 1024).toFixed(0);
-  process.stderr.write(`build-sea: ${o.out} (${size} MiB, bundle ${bundleKb} KiB) ${fresh ? 'up to date' : 'built'} in ${elapsed(started)}: ${version}\n`);
+  process.stderr.write(
+    `build-sea: ${o.out} (${size} MiB, bundle ${bundleKb} KiB) ${fresh ? 'up to date' : 'built'} in ${elapsed(started)}: ${version}\n`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -1,5 +1,14 @@
 // The network configuration on stdin: decoded once, its version negotiated against the command.
-import { CNI_SPEC_VERSIONS, CNI_VALID_ATTACHMENTS_KEY, CniAttachmentSchema, CniNetworkConfigSchema, cniVersionSupports, formatProblem, parseAndConvertResult, parseWith } from '@multinic/crd-types';
+import {
+  CNI_SPEC_VERSIONS,
+  CNI_VALID_ATTACHMENTS_KEY,
+  CniAttachmentSchema,
+  CniNetworkConfigSchema,
+  cniVersionSupports,
+  formatProblem,
+  parseAndConvertResult,
+  parseWith,
+} from '@multinic/crd-types';
 import type { CniAttachment, CniCommand, CniResult, CniSpecVersion } from '@multinic/crd-types';
 import { decodingFailure, incompatibleVersion, invalidConfig, CniFailure } from './errors.js';
 
@@ -25,7 +34,8 @@ function isSupported(version: unknown): version is CniSpecVersion {
 }
 
 function parseJson(stdin: string): Record<string, unknown> {
-  if (stdin.trim() === '') throw decodingFailure('no network configuration on stdin: the runtime must pass the JSON network configuration');
+  if (stdin.trim() === '')
+    throw decodingFailure('no network configuration on stdin: the runtime must pass the JSON network configuration');
   let parsed: unknown;
   try {
     parsed = JSON.parse(stdin);
@@ -39,19 +49,25 @@ function parseJson(stdin: string): Record<string, unknown> {
 function versionOf(raw: Record<string, unknown>, command: CniCommand): CniSpecVersion {
   const version = raw['cniVersion'];
   const supported = `this plugin supports ${CNI_SPEC_VERSIONS.join(', ')}`;
-  if (version === undefined || version === '') throw incompatibleVersion(`incompatible CNI versions: the network configuration has no cniVersion; ${supported}`);
-  if (!isSupported(version)) throw incompatibleVersion(`incompatible CNI versions: config is ${JSON.stringify(version)}, ${supported}`);
+  if (version === undefined || version === '')
+    throw incompatibleVersion(`incompatible CNI versions: the network configuration has no cniVersion; ${supported}`);
+  if (!isSupported(version))
+    throw incompatibleVersion(`incompatible CNI versions: config is ${JSON.stringify(version)}, ${supported}`);
   if (!cniVersionSupports(version, command)) {
-    throw incompatibleVersion(`config version ${version} does not allow ${command}: ${command} exists from CNI ${SINCE[command] ?? ''} on; raise cniVersion`);
+    throw incompatibleVersion(
+      `config version ${version} does not allow ${command}: ${command} exists from CNI ${SINCE[command] ?? ''} on; raise cniVersion`,
+    );
   }
   return version;
 }
 
 function nameOf(raw: Record<string, unknown>): string {
   const name = raw['name'];
-  if (name === undefined || name === '') throw invalidConfig('missing network name: set "name" in the network configuration');
+  if (name === undefined || name === '')
+    throw invalidConfig('missing network name: set "name" in the network configuration');
   const parsed = CniNetworkConfigSchema.shape.name.safeParse(name);
-  if (!parsed.success) throw invalidConfig(`network name ${JSON.stringify(name)} ${parsed.error.issues[0]?.message ?? 'is invalid'}`);
+  if (!parsed.success)
+    throw invalidConfig(`network name ${JSON.stringify(name)} ${parsed.error.issues[0]?.message ?? 'is invalid'}`);
   return parsed.data;
 }
 
@@ -67,7 +83,12 @@ export function prevResultOf(config: DecodedConfig): CniResult | undefined {
   const prev = config.raw['prevResult'];
   if (prev === undefined || prev === null) return undefined;
   const parsed = parseAndConvertResult(prev, config.cniVersion);
-  if (!parsed.ok) throw new CniFailure({ code: parsed.error.code, msg: `prevResult: ${parsed.error.msg}`, details: parsed.error.details });
+  if (!parsed.ok)
+    throw new CniFailure({
+      code: parsed.error.code,
+      msg: `prevResult: ${parsed.error.msg}`,
+      details: parsed.error.details,
+    });
   return parsed.value;
 }
 
@@ -75,9 +96,12 @@ export function prevResultOf(config: DecodedConfig): CniResult | undefined {
 export function validAttachmentsOf(config: DecodedConfig): CniAttachment[] {
   const list = config.raw[CNI_VALID_ATTACHMENTS_KEY];
   if (list === undefined) {
-    throw invalidConfig(`GC needs "${CNI_VALID_ATTACHMENTS_KEY}" in the network configuration; without it every attachment would be released`);
+    throw invalidConfig(
+      `GC needs "${CNI_VALID_ATTACHMENTS_KEY}" in the network configuration; without it every attachment would be released`,
+    );
   }
   const parsed = parseWith(CniAttachmentSchema.array(), list);
-  if (!parsed.ok) throw invalidConfig(`"${CNI_VALID_ATTACHMENTS_KEY}" is invalid: ${parsed.problems.map(formatProblem).join('; ')}`);
+  if (!parsed.ok)
+    throw invalidConfig(`"${CNI_VALID_ATTACHMENTS_KEY}" is invalid: ${parsed.problems.map(formatProblem).join('; ')}`);
   return parsed.value;
 }

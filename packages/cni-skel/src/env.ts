@@ -53,15 +53,21 @@ function value(env: Environment, name: string): string {
 function commandOf(env: Environment): CniCommand {
   const command = value(env, 'CNI_COMMAND');
   if (command === '') {
-    throw invalidEnvironment('required environment variables missing: CNI_COMMAND', `set CNI_COMMAND to one of ${CNI_COMMANDS.join(', ')}`);
+    throw invalidEnvironment(
+      'required environment variables missing: CNI_COMMAND',
+      `set CNI_COMMAND to one of ${CNI_COMMANDS.join(', ')}`,
+    );
   }
-  if (!isCommand(command)) throw invalidEnvironment(`unknown CNI_COMMAND ${JSON.stringify(command)}: use one of ${CNI_COMMANDS.join(', ')}`);
+  if (!isCommand(command))
+    throw invalidEnvironment(`unknown CNI_COMMAND ${JSON.stringify(command)}: use one of ${CNI_COMMANDS.join(', ')}`);
   return command;
 }
 
 function checkAttachment(containerId: string, ifname: string): void {
   if (containerId !== '' && !CONTAINER_ID.test(containerId)) {
-    throw invalidEnvironment(`CNI_CONTAINERID ${JSON.stringify(containerId)} is invalid: it must start with a letter or digit, followed by letters, digits, '_', '.' or '-'`);
+    throw invalidEnvironment(
+      `CNI_CONTAINERID ${JSON.stringify(containerId)} is invalid: it must start with a letter or digit, followed by letters, digits, '_', '.' or '-'`,
+    );
   }
   const problem = ifname === '' ? undefined : interfaceNameProblem(ifname);
   if (problem !== undefined) throw invalidEnvironment(`CNI_IFNAME ${JSON.stringify(ifname)} ${problem}`);
@@ -72,7 +78,10 @@ export function parseEnvironment(env: Environment): Invocation {
   const command = commandOf(env);
   const missing = REQUIRED[command].filter((name) => value(env, name) === '');
   if (missing.length > 0) {
-    throw invalidEnvironment(`required environment variables missing: ${missing.join(', ')}`, `the runtime must set ${REQUIRED[command].join(', ')} for ${command}`);
+    throw invalidEnvironment(
+      `required environment variables missing: ${missing.join(', ')}`,
+      `the runtime must set ${REQUIRED[command].join(', ')} for ${command}`,
+    );
   }
   const containerId = value(env, 'CNI_CONTAINERID');
   const ifname = value(env, 'CNI_IFNAME');
@@ -87,6 +96,8 @@ export function parseEnvironment(env: Environment): Invocation {
     ifname,
     args: args.value,
     rawArgs,
-    path: value(env, 'CNI_PATH').split(':').filter((p) => p !== ''),
+    path: value(env, 'CNI_PATH')
+      .split(':')
+      .filter((p) => p !== ''),
   };
 }

@@ -65,7 +65,12 @@ export function toCniError(err: unknown, cniVersion: string): CniError {
   }
   if (err instanceof Error) {
     const details = causeChain(err);
-    return cniError({ cniVersion, code: CNI_OTHER_ERROR, msg: err.message || err.name, ...(details === undefined ? {} : { details }) });
+    return cniError({
+      cniVersion,
+      code: CNI_OTHER_ERROR,
+      msg: err.message || err.name,
+      ...(details === undefined ? {} : { details }),
+    });
   }
   return cniError({ cniVersion, code: CNI_OTHER_ERROR, msg: `unexpected failure: ${String(err)}` });
 }

@@ -47,12 +47,15 @@ export function findPlugin(type: string, dirs: readonly string[]): string {
     const file = path.join(dir, type);
     if (executable(file)) return file;
   }
-  throw invalidConfig(`failed to find plugin ${JSON.stringify(type)} in CNI_PATH [${dirs.join(' ')}]: install it (containernetworking-plugins) on the node`);
+  throw invalidConfig(
+    `failed to find plugin ${JSON.stringify(type)} in CNI_PATH [${dirs.join(' ')}]: install it (containernetworking-plugins) on the node`,
+  );
 }
 
 function childEnv(call: DelegateInvocation): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(call.environ ?? {})) if (value !== undefined && !key.startsWith('CNI_')) env[key] = value;
+  for (const [key, value] of Object.entries(call.environ ?? {}))
+    if (value !== undefined && !key.startsWith('CNI_')) env[key] = value;
   const cni: Record<string, string | undefined> = {
     CNI_COMMAND: call.command,
     CNI_CONTAINERID: call.containerId,
@@ -102,7 +105,13 @@ function run(file: string, call: DelegateInvocation): Promise<Exit> {
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), timedOut });
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        timedOut,
+      });
     });
     child.stdin.end(JSON.stringify(call.config));
   });
@@ -118,17 +127,29 @@ function tail(text: string): string {
 }
 
 function failureOf(call: DelegateInvocation, exit: Exit): CniFailure {
-  if (exit.timedOut) return new CniFailure({ code: CNI_OTHER_ERROR, msg: `${label(call)}: no answer after ${(call.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000} s; killed` });
+  if (exit.timedOut)
+    return new CniFailure({
+      code: CNI_OTHER_ERROR,
+      msg: `${label(call)}: no answer after ${(call.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000} s; killed`,
+    });
   try {
     const error = JSON.parse(exit.stdout) as { code?: unknown; msg?: unknown; details?: unknown };
     if (typeof error.code === 'number' && typeof error.msg === 'string') {
-      return new CniFailure({ code: error.code, msg: `${label(call)}: ${error.msg}`, details: typeof error.details === 'string' && error.details !== '' ? error.details : undefined });
+      return new CniFailure({
+        code: error.code,
+        msg: `${label(call)}: ${error.msg}`,
+        details: typeof error.details === 'string' && error.details !== '' ? error.details : undefined,
+      });
     }
   } catch {
     // not an error JSON: fall through
   }
   const how = exit.signal === null ? `exited with ${exit.code}` : `was killed by ${exit.signal}`;
-  return new CniFailure({ code: CNI_OTHER_ERROR, msg: `${label(call)} ${how} without a CNI error`, details: tail(exit.stderr || exit.stdout) || undefined });
+  return new CniFailure({
+    code: CNI_OTHER_ERROR,
+    msg: `${label(call)} ${how} without a CNI error`,
+    details: tail(exit.stderr || exit.stdout) || undefined,
+  });
 }
 
 /**
@@ -141,13 +162,20 @@ export async function invokeDelegate(call: DelegateInvocation): Promise<unknown>
   try {
     exit = await run(file, call);
   } catch (err) {
-    throw new CniFailure({ code: CNI_OTHER_ERROR, msg: `${label(call)}: could not execute ${file}: ${(err as Error).message}`, cause: err });
+    throw new CniFailure({
+      code: CNI_OTHER_ERROR,
+      msg: `${label(call)}: could not execute ${file}: ${(err as Error).message}`,
+      cause: err,
+    });
   }
   if (exit.code !== 0) throw failureOf(call, exit);
   if (exit.stdout.trim() === '') return undefined;
   try {
     return JSON.parse(exit.stdout) as unknown;
   } catch (err) {
-    throw decodingFailure(`${label(call)} printed something that is not JSON (${(err as Error).message})`, tail(exit.stdout));
+    throw decodingFailure(
+      `${label(call)} printed something that is not JSON (${(err as Error).message})`,
+      tail(exit.stdout),
+    );
   }
 }

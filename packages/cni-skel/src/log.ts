@@ -29,7 +29,10 @@ export interface LoggerOptions {
 function errorFields(fields: LogFields): LogFields {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fields)) {
-    out[key] = value instanceof Error ? { name: value.name, message: value.message, ...('code' in value ? { code: value.code } : {}) } : value;
+    out[key] =
+      value instanceof Error
+        ? { name: value.name, message: value.message, ...('code' in value ? { code: value.code } : {}) }
+        : value;
   }
   return out;
 }
@@ -41,7 +44,9 @@ export function createLogger(options: LoggerOptions): Logger {
     if (LOG_LEVELS.indexOf(level) < threshold) return;
     try {
       const uptime = options.uptime === undefined ? {} : { uptimeMs: Math.round(options.uptime() * 10) / 10 };
-      options.write(`${JSON.stringify({ time: options.now().toISOString(), ...uptime, level, msg, ...errorFields(base), ...errorFields(fields) })}\n`);
+      options.write(
+        `${JSON.stringify({ time: options.now().toISOString(), ...uptime, level, msg, ...errorFields(base), ...errorFields(fields) })}\n`,
+      );
     } catch {
       // A log that cannot be written must not turn into a CNI failure.
     }
@@ -57,5 +62,7 @@ export function createLogger(options: LoggerOptions): Logger {
 
 /** `logLevel` of the configuration, or `fallback` when absent or not a level. */
 export function logLevelOf(value: unknown, fallback: LogLevel): LogLevel {
-  return typeof value === 'string' && (LOG_LEVELS as readonly string[]).includes(value) ? (value as LogLevel) : fallback;
+  return typeof value === 'string' && (LOG_LEVELS as readonly string[]).includes(value)
+    ? (value as LogLevel)
+    : fallback;
 }

@@ -78,9 +78,17 @@ const WARM_UP_RESULT: CniResult = {
 /** One ADD through the skeleton (environment, configuration, logger, result conversion) with a stub handler, then the plugin's own warm-up. */
 async function warmUp(plugin: CniPlugin): Promise<void> {
   const io: CniIo = {
-    env: { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'warm-up', CNI_NETNS: '/run/netns/warm-up', CNI_IFNAME: 'net1', CNI_PATH: '/opt/cni/bin', CNI_ARGS: 'IgnoreUnknown=1;K8S_POD_NAME=warm-up' },
+    env: {
+      CNI_COMMAND: 'ADD',
+      CNI_CONTAINERID: 'warm-up',
+      CNI_NETNS: '/run/netns/warm-up',
+      CNI_IFNAME: 'net1',
+      CNI_PATH: '/opt/cni/bin',
+      CNI_ARGS: 'IgnoreUnknown=1;K8S_POD_NAME=warm-up',
+    },
     argv: [],
-    readStdin: () => Promise.resolve(JSON.stringify({ cniVersion: '1.0.0', name: 'warm-up', type: plugin.name, logLevel: 'error' })),
+    readStdin: () =>
+      Promise.resolve(JSON.stringify({ cniVersion: '1.0.0', name: 'warm-up', type: plugin.name, logLevel: 'error' })),
     writeStdout: () => undefined,
     writeStderr: () => undefined,
     appendFile: () => undefined,

@@ -31,7 +31,9 @@ describe('environment per command', () => {
   it('names every missing variable at once', async () => {
     const env = envFor('ADD', Object.fromEntries(ATTACHMENT_VARS.map((v) => [v, ''])));
     const out = await runSkel({ env, stdin: configFor('1.0.0') });
-    expect(out.json['msg']).toBe('required environment variables missing: CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME, CNI_PATH');
+    expect(out.json['msg']).toBe(
+      'required environment variables missing: CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME, CNI_PATH',
+    );
   });
 
   it.each([
@@ -54,10 +56,22 @@ describe('environment per command', () => {
 
   it.each([
     { name: 'unknown command', extra: { CNI_COMMAND: 'GET' }, msg: 'unknown CNI_COMMAND "GET"' },
-    { name: 'interface name too long', extra: { CNI_IFNAME: 'a-very-long-ifname' }, msg: 'CNI_IFNAME "a-very-long-ifname" is 18 characters long' },
+    {
+      name: 'interface name too long',
+      extra: { CNI_IFNAME: 'a-very-long-ifname' },
+      msg: 'CNI_IFNAME "a-very-long-ifname" is 18 characters long',
+    },
     { name: 'interface name with a slash', extra: { CNI_IFNAME: 'net/1' }, msg: "may not contain '/'" },
-    { name: 'container id with a space', extra: { CNI_CONTAINERID: 'bad id' }, msg: 'CNI_CONTAINERID "bad id" is invalid' },
-    { name: 'CNI_ARGS entry without =', extra: { CNI_ARGS: 'K8S_POD_NAME=p;oops' }, msg: 'CNI_ARGS: "oops" is not KEY=VALUE' },
+    {
+      name: 'container id with a space',
+      extra: { CNI_CONTAINERID: 'bad id' },
+      msg: 'CNI_CONTAINERID "bad id" is invalid',
+    },
+    {
+      name: 'CNI_ARGS entry without =',
+      extra: { CNI_ARGS: 'K8S_POD_NAME=p;oops' },
+      msg: 'CNI_ARGS: "oops" is not KEY=VALUE',
+    },
   ])('$name → code 4', async ({ extra, msg }) => {
     const out = await runSkel({ env: envFor('ADD', extra), stdin: configFor('1.0.0') });
     expect(out.json['code']).toBe(4);
@@ -72,16 +86,26 @@ describe('environment per command', () => {
     { command: 'DEL', netns: '/run/netns/pod', code: 0 },
     { command: 'GC', netns: '/proc/self/ns/net', code: 0 },
     { command: 'STATUS', netns: '/proc/self/ns/net', code: 0 },
-  ])('$command with CNI_NETNS $netns when the plugin runs in /proc/self/ns/net → code $code', async ({ command, netns, code }) => {
-    const prevResult = { cniVersion: '1.1.0', interfaces: [], ips: [] };
-    const out = await runSkel({ env: envFor(command, { CNI_NETNS: netns }), stdin: configFor('1.1.0', { prevResult, 'cni.dev/valid-attachments': [] }), ownNetns: '/proc/self/ns/net' });
-    if (code === 0) {
-      expect({ code: out.code, calls: out.calls.map((c) => c.command) }).toEqual({ code: 0, calls: [command] });
-    } else {
-      expect(out.json).toMatchObject({ code, msg: 'CNI_NETNS "/proc/self/ns/net" is the network namespace this plugin runs in (the host\'s), not a pod\'s: nothing was done inside it' });
-      expect(out.calls).toEqual([]);
-    }
-  });
+  ])(
+    '$command with CNI_NETNS $netns when the plugin runs in /proc/self/ns/net → code $code',
+    async ({ command, netns, code }) => {
+      const prevResult = { cniVersion: '1.1.0', interfaces: [], ips: [] };
+      const out = await runSkel({
+        env: envFor(command, { CNI_NETNS: netns }),
+        stdin: configFor('1.1.0', { prevResult, 'cni.dev/valid-attachments': [] }),
+        ownNetns: '/proc/self/ns/net',
+      });
+      if (code === 0) {
+        expect({ code: out.code, calls: out.calls.map((c) => c.command) }).toEqual({ code: 0, calls: [command] });
+      } else {
+        expect(out.json).toMatchObject({
+          code,
+          msg: 'CNI_NETNS "/proc/self/ns/net" is the network namespace this plugin runs in (the host\'s), not a pod\'s: nothing was done inside it',
+        });
+        expect(out.calls).toEqual([]);
+      }
+    },
+  );
 
   it('handlers get typed arguments and an environment without the CNI_ variables', async () => {
     const out = await runSkel({ env: envFor('ADD'), stdin: configFor('1.0.0') });
@@ -105,7 +129,12 @@ describe('configuration decoding and version negotiation', () => {
     { name: 'not JSON', stdin: '{"cniVersion": "1.0.0",', code: 6, msg: 'is not valid JSON' },
     { name: 'a JSON list', stdin: '[]', code: 6, msg: 'must be a JSON object' },
     { name: 'no cniVersion', stdin: '{"name":"n"}', code: 1, msg: 'has no cniVersion' },
-    { name: 'version 0.2.0', stdin: configFor('0.2.0'), code: 1, msg: 'config is "0.2.0", this plugin supports 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0' },
+    {
+      name: 'version 0.2.0',
+      stdin: configFor('0.2.0'),
+      code: 1,
+      msg: 'config is "0.2.0", this plugin supports 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0',
+    },
     { name: 'version 2.0.0', stdin: configFor('2.0.0'), code: 1, msg: 'incompatible CNI versions' },
     { name: 'no name', stdin: '{"cniVersion":"1.0.0"}', code: 7, msg: 'missing network name' },
     { name: 'a bad name', stdin: '{"cniVersion":"1.0.0","name":"-x y"}', code: 7, msg: 'network name "-x y"' },
@@ -117,7 +146,9 @@ describe('configuration decoding and version negotiation', () => {
     expect(out.calls).toEqual([]);
   });
 
-  const matrix = ['ADD', 'DEL', 'CHECK', 'GC', 'STATUS'].flatMap((command) => CNI_SPEC_VERSIONS.map((version) => ({ command, version })));
+  const matrix = ['ADD', 'DEL', 'CHECK', 'GC', 'STATUS'].flatMap((command) =>
+    CNI_SPEC_VERSIONS.map((version) => ({ command, version })),
+  );
   const allowed = (command: string, version: string): boolean => {
     const at = CNI_SPEC_VERSIONS.indexOf(version as (typeof CNI_SPEC_VERSIONS)[number]);
     if (command === 'CHECK') return at >= CNI_SPEC_VERSIONS.indexOf('0.4.0');
@@ -126,7 +157,13 @@ describe('configuration decoding and version negotiation', () => {
   };
 
   it.each(matrix)('$command with a $version config', async ({ command, version }) => {
-    const stdin = configFor(version, { prevResult: { cniVersion: version, ...(version < '1.0.0' ? { ips: [{ version: '4', address: '10.1.0.5/24' }] } : {}) }, 'cni.dev/valid-attachments': [] });
+    const stdin = configFor(version, {
+      prevResult: {
+        cniVersion: version,
+        ...(version < '1.0.0' ? { ips: [{ version: '4', address: '10.1.0.5/24' }] } : {}),
+      },
+      'cni.dev/valid-attachments': [],
+    });
     const out = await runSkel({ env: envFor(command), stdin });
     if (allowed(command, version)) {
       expect(out.calls.map((c) => c.command)).toEqual([command]);
@@ -148,7 +185,9 @@ describe('configuration decoding and version negotiation', () => {
   it('--version prints the plugin version and the protocol versions', async () => {
     const out = await runSkel({ env: {}, argv: ['--version'] });
     expect(out.code).toBe(0);
-    expect(out.stdout).toBe('CNI plugin test-plugin v9.9.9\nCNI protocol versions supported: 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0\n');
+    expect(out.stdout).toBe(
+      'CNI plugin test-plugin v9.9.9\nCNI protocol versions supported: 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0\n',
+    );
   });
 });
 
@@ -162,7 +201,12 @@ describe('results in the configuration version', () => {
   ])('ADD on $version prints a $version result', async ({ version, ipVersion, mtu, table }) => {
     const out = await runSkel({ env: envFor('ADD'), stdin: configFor(version), result: RESULT_110 });
     expect(out.code).toBe(0);
-    const json = out.json as { cniVersion: string; interfaces: { mtu?: number; sandbox?: string }[]; ips: { version?: string; interface?: number }[]; routes: { table?: number }[] };
+    const json = out.json as {
+      cniVersion: string;
+      interfaces: { mtu?: number; sandbox?: string }[];
+      ips: { version?: string; interface?: number }[];
+      routes: { table?: number }[];
+    };
     expect(json.cniVersion).toBe(version);
     expect(json.ips[0]?.version).toBe(ipVersion);
     expect(json.ips[0]?.interface).toBe(0);
@@ -183,8 +227,18 @@ describe('results in the configuration version', () => {
 
 describe('errors and logs', () => {
   it.each([
-    { name: 'a CniFailure keeps its code', fail: new CniFailure({ code: 11, msg: 'agent starting', details: 'retry' }), code: 11, msg: 'agent starting' },
-    { name: 'any other error is 999', fail: new Error('boom', { cause: new Error('root cause') }), code: 999, msg: 'boom' },
+    {
+      name: 'a CniFailure keeps its code',
+      fail: new CniFailure({ code: 11, msg: 'agent starting', details: 'retry' }),
+      code: 11,
+      msg: 'agent starting',
+    },
+    {
+      name: 'any other error is 999',
+      fail: new Error('boom', { cause: new Error('root cause') }),
+      code: 999,
+      msg: 'boom',
+    },
     { name: 'a thrown string is 999', fail: 'weird', code: 999, msg: 'unexpected failure: weird' },
   ])('$name', async ({ fail, code, msg }) => {
     const out = await runSkel({ env: envFor('ADD'), stdin: configFor('0.4.0'), fail });
@@ -194,22 +248,43 @@ describe('errors and logs', () => {
   });
 
   it('logs go to stderr by default and never to stdout', async () => {
-    const out = await runSkel({ env: envFor('DEL'), stdin: configFor('1.0.0'), fail: new CniFailure({ code: 11, msg: 'later' }) });
+    const out = await runSkel({
+      env: envFor('DEL'),
+      stdin: configFor('1.0.0'),
+      fail: new CniFailure({ code: 11, msg: 'later' }),
+    });
     expect(out.stdout.trim().split('\n')).toHaveLength(1);
     const line = JSON.parse(out.stderr) as Record<string, unknown>;
-    expect(line).toMatchObject({ level: 'error', msg: 'DEL failed', code: 11, plugin: 'test-plugin', containerID: 'c0ffee', time: '1970-01-01T00:00:00.000Z' });
+    expect(line).toMatchObject({
+      level: 'error',
+      msg: 'DEL failed',
+      code: 11,
+      plugin: 'test-plugin',
+      containerID: 'c0ffee',
+      time: '1970-01-01T00:00:00.000Z',
+    });
   });
 
   it('logFile and logLevel in the configuration send every line at that level to the file', async () => {
-    const out = await runSkel({ env: envFor('ADD'), stdin: configFor('1.0.0', { logFile: '/var/log/multinic.log', logLevel: 'debug' }) });
+    const out = await runSkel({
+      env: envFor('ADD'),
+      stdin: configFor('1.0.0', { logFile: '/var/log/multinic.log', logLevel: 'debug' }),
+    });
     expect(out.stderr).toBe('');
     expect(out.files['/var/log/multinic.log']).toContain('"msg":"ADD done"');
     expect(out.files['/var/log/multinic.log']).not.toContain('uptimeMs');
   });
 
   it('every line carries uptimeMs when the io knows the process uptime (where an invocation spent its time)', async () => {
-    const out = await runSkel({ env: envFor('ADD'), stdin: configFor('1.0.0', { logFile: '/var/log/multinic.log', logLevel: 'debug' }), uptimeMs: 41.26 });
-    const lines = (out.files['/var/log/multinic.log'] ?? '').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const out = await runSkel({
+      env: envFor('ADD'),
+      stdin: configFor('1.0.0', { logFile: '/var/log/multinic.log', logLevel: 'debug' }),
+      uptimeMs: 41.26,
+    });
+    const lines = (out.files['/var/log/multinic.log'] ?? '')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => [l['msg'], l['uptimeMs']])).toEqual([
       ['ADD started', 41.3],
       ['ADD done', 41.3],
@@ -217,9 +292,17 @@ describe('errors and logs', () => {
   });
 
   it('DEL hands over prevResult; an unreadable one is dropped with a warning', async () => {
-    const good = await runSkel({ env: envFor('DEL'), stdin: configFor('1.0.0', { prevResult: { cniVersion: '1.0.0', ips: [{ address: '10.1.0.5/24' }] } }) });
-    expect(good.calls[0]?.args).toMatchObject({ prevResult: { cniVersion: '1.0.0', ips: [{ address: '10.1.0.5/24' }] } });
-    const bad = await runSkel({ env: envFor('DEL'), stdin: configFor('1.0.0', { prevResult: { cniVersion: '1.0.0', ips: [{ address: 'nope' }] } }) });
+    const good = await runSkel({
+      env: envFor('DEL'),
+      stdin: configFor('1.0.0', { prevResult: { cniVersion: '1.0.0', ips: [{ address: '10.1.0.5/24' }] } }),
+    });
+    expect(good.calls[0]?.args).toMatchObject({
+      prevResult: { cniVersion: '1.0.0', ips: [{ address: '10.1.0.5/24' }] },
+    });
+    const bad = await runSkel({
+      env: envFor('DEL'),
+      stdin: configFor('1.0.0', { prevResult: { cniVersion: '1.0.0', ips: [{ address: 'nope' }] } }),
+    });
     expect(bad.code).toBe(0);
     expect(bad.calls[0]?.args).toMatchObject({ prevResult: undefined });
     expect(bad.stderr).toContain('ignoring an unreadable prevResult');
@@ -227,9 +310,27 @@ describe('errors and logs', () => {
 
   it.each([
     { name: 'CHECK without prevResult', command: 'CHECK', extra: {}, code: 7, msg: 'CHECK needs prevResult' },
-    { name: 'CHECK with a broken prevResult', command: 'CHECK', extra: { prevResult: { cniVersion: '1.0.0', ips: [{ address: 'x' }] } }, code: 6, msg: 'prevResult: invalid CNI result' },
-    { name: 'GC without valid attachments', command: 'GC', extra: {}, code: 7, msg: 'GC needs "cni.dev/valid-attachments"' },
-    { name: 'GC with a bad attachment', command: 'GC', extra: { 'cni.dev/valid-attachments': [{ containerID: 'c' }] }, code: 7, msg: '[0].ifname: is required' },
+    {
+      name: 'CHECK with a broken prevResult',
+      command: 'CHECK',
+      extra: { prevResult: { cniVersion: '1.0.0', ips: [{ address: 'x' }] } },
+      code: 6,
+      msg: 'prevResult: invalid CNI result',
+    },
+    {
+      name: 'GC without valid attachments',
+      command: 'GC',
+      extra: {},
+      code: 7,
+      msg: 'GC needs "cni.dev/valid-attachments"',
+    },
+    {
+      name: 'GC with a bad attachment',
+      command: 'GC',
+      extra: { 'cni.dev/valid-attachments': [{ containerID: 'c' }] },
+      code: 7,
+      msg: '[0].ifname: is required',
+    },
   ])('$name → code $code', async ({ command, extra, code, msg }) => {
     const out = await runSkel({ env: envFor(command), stdin: configFor('1.1.0', extra) });
     expect(out.json['code']).toBe(code);
@@ -239,7 +340,10 @@ describe('errors and logs', () => {
 
   it('GC hands over the valid attachments', async () => {
     const attachments = [{ containerID: 'c1', ifname: 'net1' }];
-    const out = await runSkel({ env: envFor('GC'), stdin: configFor('1.1.0', { 'cni.dev/valid-attachments': attachments }) });
+    const out = await runSkel({
+      env: envFor('GC'),
+      stdin: configFor('1.1.0', { 'cni.dev/valid-attachments': attachments }),
+    });
     expect(out.calls[0]?.args).toMatchObject({ validAttachments: attachments, name: 'net-a' });
   });
 
@@ -247,7 +351,12 @@ describe('errors and logs', () => {
     const stdin = fc.oneof(
       fc.string(),
       fc.json(),
-      fc.record({ cniVersion: fc.constantFrom('0.3.1', '1.0.0', '1.1.0', '0.1.0', ''), name: fc.oneof(fc.constant('net-a'), fc.string()) }).map((o) => JSON.stringify(o)),
+      fc
+        .record({
+          cniVersion: fc.constantFrom('0.3.1', '1.0.0', '1.1.0', '0.1.0', ''),
+          name: fc.oneof(fc.constant('net-a'), fc.string()),
+        })
+        .map((o) => JSON.stringify(o)),
     );
     await fc.assert(
       fc.asyncProperty(stdin, fc.constantFrom('ADD', 'DEL', 'CHECK', 'GC', 'STATUS'), async (text, command) => {

@@ -102,7 +102,9 @@ function errorVersion(stdin: string | undefined): string {
   if (stdin === undefined) return LATEST_CNI_VERSION;
   try {
     const version: unknown = (JSON.parse(stdin) as { cniVersion?: unknown } | null)?.cniVersion;
-    return typeof version === 'string' && (CNI_SPEC_VERSIONS as readonly string[]).includes(version) ? version : LATEST_CNI_VERSION;
+    return typeof version === 'string' && (CNI_SPEC_VERSIONS as readonly string[]).includes(version)
+      ? version
+      : LATEST_CNI_VERSION;
   } catch {
     return LATEST_CNI_VERSION;
   }
@@ -117,7 +119,7 @@ function refuseOwnNamespace(io: CniIo, inv: Invocation): void {
   if (io.isOwnNetns?.(inv.netns) !== true) return;
   throw invalidEnvironment(
     `CNI_NETNS ${JSON.stringify(inv.netns)} is the network namespace this plugin runs in (the host's), not a pod's: nothing was done inside it`,
-    'the runtime must pass the path of the pod sandbox\'s network namespace',
+    "the runtime must pass the path of the pod sandbox's network namespace",
   );
 }
 
@@ -127,9 +129,18 @@ function environOf(env: Environment): Environment {
 
 function loggerFor(io: CniIo, config: DecodedConfig, fields: Record<string, unknown>): Logger {
   const file = config.raw['logFile'];
-  const write = typeof file === 'string' && file !== '' ? (line: string) => io.appendFile(file, line) : (line: string) => io.writeStderr(line);
+  const write =
+    typeof file === 'string' && file !== ''
+      ? (line: string) => io.appendFile(file, line)
+      : (line: string) => io.writeStderr(line);
   const uptime = io.uptimeMs === undefined ? {} : { uptime: () => io.uptimeMs?.() ?? 0 };
-  return createLogger({ level: logLevelOf(config.raw['logLevel'], DEFAULT_LOG_LEVEL), write, now: () => io.now(), ...uptime, fields });
+  return createLogger({
+    level: logLevelOf(config.raw['logLevel'], DEFAULT_LOG_LEVEL),
+    write,
+    now: () => io.now(),
+    ...uptime,
+    fields,
+  });
 }
 
 function attachmentArgs(inv: Invocation, config: DecodedConfig): AttachmentArgs {
@@ -155,7 +166,12 @@ function delPrevResult(config: DecodedConfig, log: Logger): CniResult | undefine
   }
 }
 
-async function dispatch(plugin: CniPlugin, inv: Invocation, config: DecodedConfig, ctx: HandlerContext): Promise<CniResult | undefined> {
+async function dispatch(
+  plugin: CniPlugin,
+  inv: Invocation,
+  config: DecodedConfig,
+  ctx: HandlerContext,
+): Promise<CniResult | undefined> {
   const base = { config: config.raw, cniVersion: config.cniVersion, name: config.name, path: inv.path };
   switch (inv.command) {
     case 'ADD':
@@ -166,7 +182,9 @@ async function dispatch(plugin: CniPlugin, inv: Invocation, config: DecodedConfi
     case 'CHECK': {
       const prevResult = prevResultOf(config);
       if (prevResult === undefined) {
-        throw invalidConfig('CHECK needs prevResult in the network configuration: the runtime passes the result of ADD');
+        throw invalidConfig(
+          'CHECK needs prevResult in the network configuration: the runtime passes the result of ADD',
+        );
       }
       await plugin.check({ ...attachmentArgs(inv, config), prevResult }, ctx);
       return undefined;
@@ -197,14 +215,22 @@ async function invoke(plugin: CniPlugin, io: CniIo, inv: Invocation): Promise<nu
   let log: Logger | undefined;
   try {
     const config = decodeConfig(stdin, inv.command);
-    log = loggerFor(io, config, { plugin: plugin.name, command: inv.command, ...(inv.containerId === '' ? {} : { containerID: inv.containerId, ifname: inv.ifname }) });
+    log = loggerFor(io, config, {
+      plugin: plugin.name,
+      command: inv.command,
+      ...(inv.containerId === '' ? {} : { containerID: inv.containerId, ifname: inv.ifname }),
+    });
     log.debug(`${inv.command} started`);
     const result = await dispatch(plugin, inv, config, { log, environ: environOf(io.env) });
     log.debug(`${inv.command} done`);
     return result === undefined ? 0 : printResult(io, result, config.cniVersion);
   } catch (err) {
     const error = toCniError(err, errorVersion(stdin));
-    log?.error(`${inv.command} failed`, { code: error.code, error: error.msg, ...(error.details === undefined ? {} : { details: error.details }) });
+    log?.error(`${inv.command} failed`, {
+      code: error.code,
+      error: error.msg,
+      ...(error.details === undefined ? {} : { details: error.details }),
+    });
     printJson(io, error);
     return 1;
   }

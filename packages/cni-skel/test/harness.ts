@@ -93,7 +93,10 @@ export async function runSkel(options: RunOptions): Promise<Outcome> {
 }
 
 /** A complete environment for `command`. */
-export function envFor(command: string, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+export function envFor(
+  command: string,
+  extra: Record<string, string | undefined> = {},
+): Record<string, string | undefined> {
   return {
     PATH: '/usr/sbin:/usr/bin',
     CNI_COMMAND: command,

@@ -19,7 +19,10 @@ function script(name: string, body: string): void {
 
 beforeAll(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'mn-cni-invoke-'));
-  script('env-echo', 'cat >/dev/null; printf \'{"cmd":"%s","ifname":"%s","args":"%s","path":"%s","home":"%s","leak":"%s"}\' "$CNI_COMMAND" "$CNI_IFNAME" "$CNI_ARGS" "$CNI_PATH" "$HOME" "$CNI_LEAK"');
+  script(
+    'env-echo',
+    'cat >/dev/null; printf \'{"cmd":"%s","ifname":"%s","args":"%s","path":"%s","home":"%s","leak":"%s"}\' "$CNI_COMMAND" "$CNI_IFNAME" "$CNI_ARGS" "$CNI_PATH" "$HOME" "$CNI_LEAK"',
+  );
   script('stdin-echo', 'cat');
   script('not-json', 'echo hello');
   script('silent', 'exit 0');
@@ -53,7 +56,10 @@ describe('findPlugin', () => {
   ])('$type → code 7', ({ type, dirs, msg }) => {
     let err: unknown;
     try {
-      findPlugin(type, dirs.map((d) => (d === '(tmp)' ? dir : d)));
+      findPlugin(
+        type,
+        dirs.map((d) => (d === '(tmp)' ? dir : d)),
+      );
     } catch (e) {
       err = e;
     }
@@ -65,19 +71,47 @@ describe('findPlugin', () => {
 
 describe('invokeDelegate with the reference plugins', () => {
   it('VERSION of macvlan lists the versions it speaks', async () => {
-    const out = (await invokeDelegate({ type: 'macvlan', command: 'VERSION', config: { cniVersion: '1.0.0' }, path: [REFERENCE] })) as { supportedVersions: string[] };
+    const out = (await invokeDelegate({
+      type: 'macvlan',
+      command: 'VERSION',
+      config: { cniVersion: '1.0.0' },
+      path: [REFERENCE],
+    })) as { supportedVersions: string[] };
     expect(out.supportedVersions).toEqual(expect.arrayContaining(['0.3.1', '0.4.0', '1.0.0']));
   });
 
   it('static IPAM ADD returns its result', async () => {
-    const config = { cniVersion: '1.0.0', name: 'n', type: 'static', ipam: { type: 'static', addresses: [{ address: '10.9.0.4/24' }] } };
-    const out = await invokeDelegate({ type: 'static', command: 'ADD', config, path: [REFERENCE], containerId: 'c1', netns: '/run/netns/none', ifname: 'net1-0' });
+    const config = {
+      cniVersion: '1.0.0',
+      name: 'n',
+      type: 'static',
+      ipam: { type: 'static', addresses: [{ address: '10.9.0.4/24' }] },
+    };
+    const out = await invokeDelegate({
+      type: 'static',
+      command: 'ADD',
+      config,
+      path: [REFERENCE],
+      containerId: 'c1',
+      netns: '/run/netns/none',
+      ifname: 'net1-0',
+    });
     expect(out).toEqual({ cniVersion: '1.0.0', ips: [{ address: '10.9.0.4/24' }], dns: {} });
   });
 
   it("a delegate's error keeps its code and message", async () => {
     const config = { cniVersion: '9.9.9', name: 'n', type: 'static' };
-    const err = await failure(invokeDelegate({ type: 'static', command: 'ADD', config, path: [REFERENCE], containerId: 'c1', netns: '/run/netns/none', ifname: 'net1-0' }));
+    const err = await failure(
+      invokeDelegate({
+        type: 'static',
+        command: 'ADD',
+        config,
+        path: [REFERENCE],
+        containerId: 'c1',
+        netns: '/run/netns/none',
+        ifname: 'net1-0',
+      }),
+    );
     expect(err.code).toBe(1);
     expect(err.message).toBe('static ADD net1-0: incompatible CNI versions');
     expect(err.details).toContain('config is "9.9.9"');
@@ -95,7 +129,14 @@ describe('invokeDelegate protocol edges', () => {
       args: 'IgnoreUnknown=1;K8S_POD_NAME=p',
       environ: { HOME: '/root', CNI_LEAK: 'parent' },
     });
-    expect(out).toEqual({ cmd: 'DEL', ifname: 'net1-1', args: 'IgnoreUnknown=1;K8S_POD_NAME=p', path: `${dir}:${REFERENCE}`, home: '/root', leak: '' });
+    expect(out).toEqual({
+      cmd: 'DEL',
+      ifname: 'net1-1',
+      args: 'IgnoreUnknown=1;K8S_POD_NAME=p',
+      path: `${dir}:${REFERENCE}`,
+      home: '/root',
+      leak: '',
+    });
   });
 
   it('writes the configuration to stdin as JSON', async () => {
@@ -118,7 +159,9 @@ describe('invokeDelegate protocol edges', () => {
   });
 
   it('a delegate that does not answer is killed after the timeout', async () => {
-    const err = await failure(invokeDelegate({ type: 'slow', command: 'ADD', config: {}, path: [dir], timeoutMs: 200 }));
+    const err = await failure(
+      invokeDelegate({ type: 'slow', command: 'ADD', config: {}, path: [dir], timeoutMs: 200 }),
+    );
     expect(err.code).toBe(999);
     expect(err.message).toBe('slow ADD: no answer after 0.2 s; killed');
   });

@@ -17,7 +17,13 @@ describePacked({
     expect(printed).toMatchObject({
       commands: ['ADD', 'DEL', 'CHECK', 'GC', 'STATUS', 'VERSION'],
       latest: '1.1.0',
-      del: { command: 'DEL', containerId: 'c1', ifname: 'net1', args: { K8S_POD_NAME: 'p' }, path: ['/opt/cni/bin', '/usr/lib/cni'] },
+      del: {
+        command: 'DEL',
+        containerId: 'c1',
+        ifname: 'net1',
+        args: { K8S_POD_NAME: 'p' },
+        path: ['/opt/cni/bin', '/usr/lib/cni'],
+      },
       bad: true,
     });
   },

@@ -30,7 +30,12 @@ function hostInterface(i: number): Obj & { apiVersion: string; kind: string } {
     netAddress: `10.${n + 1}.0.0/16`,
     hostIP: `10.${n + 1}.${((i + 1) >> 8) & 255}.${(i + 1) & 255}`,
   }));
-  return { apiVersion: 'multinic.dev/v1', kind: 'HostInterface', metadata: { name: `node-${i}` }, spec: { hostName: `node-${i}`, interfaces } };
+  return {
+    apiVersion: 'multinic.dev/v1',
+    kind: 'HostInterface',
+    metadata: { name: `node-${i}` },
+    spec: { hostName: `node-${i}`, interfaces },
+  };
 }
 
 function hostBits(nodes: number): number {
@@ -54,14 +59,20 @@ function networkObject(nodes: number): Obj & { apiVersion: string; kind: string 
 
 async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await fn(items[next++] as T);
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await fn(items[next++] as T);
+    }),
+  );
 }
 
 async function createHosts(rest: KubeClient, indexes: readonly number[]): Promise<void> {
   await inParallel(indexes, 32, async (i) => {
-    await rest.request({ method: 'POST', path: '/api/v1/nodes', body: { apiVersion: 'v1', kind: 'Node', metadata: { name: `node-${i}` } } });
+    await rest.request({
+      method: 'POST',
+      path: '/api/v1/nodes',
+      body: { apiVersion: 'v1', kind: 'Node', metadata: { name: `node-${i}` } },
+    });
     await rest.request({ method: 'POST', path: '/apis/multinic.dev/v1/hostinterfaces', body: hostInterface(i) });
   });
 }
@@ -83,12 +94,27 @@ async function freePort(): Promise<number> {
 /** The node flags of the program's `#!/usr/bin/env -S node …` line: the controller runs as it would when installed. */
 function shebangFlags(): string[] {
   const first = readFileSync(BIN, 'utf8').split('\n', 1)[0] ?? '';
-  return first.replace(/^#!\/usr\/bin\/env\s+(-S\s+)?node\s*/, '').split(/\s+/).filter((f) => f.startsWith('--'));
+  return first
+    .replace(/^#!\/usr\/bin\/env\s+(-S\s+)?node\s*/, '')
+    .split(/\s+/)
+    .filter((f) => f.startsWith('--'));
 }
 
 async function startController(env: TestEnv): Promise<Running> {
   const port = await freePort();
-  const args = [...shebangFlags(), BIN, '--kubeconfig', env.kubeconfigPath, '--leader-elect=false', '--http-address', '127.0.0.1', '--http-port', String(port), '--log-level', process.env['BENCH_LOG_LEVEL'] ?? 'warn'];
+  const args = [
+    ...shebangFlags(),
+    BIN,
+    '--kubeconfig',
+    env.kubeconfigPath,
+    '--leader-elect=false',
+    '--http-address',
+    '127.0.0.1',
+    '--http-port',
+    String(port),
+    '--log-level',
+    process.env['BENCH_LOG_LEVEL'] ?? 'warn',
+  ];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
   return { proc, port, exited: new Promise((resolve) => proc.once('exit', () => resolve())) };
 }
@@ -140,20 +166,33 @@ async function run(nodes: number): Promise<Record<string, number>> {
   try {
     const rest = new KubeClient(env.kubeConfig, { maxSockets: 32 });
     const created = Date.now();
-    await createHosts(rest, Array.from({ length: nodes }, (_, i) => i));
+    await createHosts(
+      rest,
+      Array.from({ length: nodes }, (_, i) => i),
+    );
     const createS = (Date.now() - created) / 1_000;
     const launched = Date.now();
     controller = await startController(env);
     while (!(await synced(controller))) await sleep(50);
     const syncS = (Date.now() - launched) / 1_000;
-    if (process.env['BENCH_TRACE'] !== undefined) console.error(`synced: rss ${procStatusMiB(controller.proc.pid as number, 'VmRSS').toFixed(0)} MiB, peak ${peakRssMiB(controller.proc.pid as number).toFixed(0)}`);
+    if (process.env['BENCH_TRACE'] !== undefined)
+      console.error(
+        `synced: rss ${procStatusMiB(controller.proc.pid as number, 'VmRSS').toFixed(0)} MiB, peak ${peakRssMiB(controller.proc.pid as number).toFixed(0)}`,
+      );
     const started = Date.now();
     await rest.request({ method: 'POST', path: '/apis/multinic.dev/v1/multinicnetworks', body: networkObject(nodes) });
     await waitReady(rest, nodes * NICS);
     const convergeS = (Date.now() - started) / 1_000;
-    if (process.env['BENCH_TRACE'] !== undefined) console.error(`converged: rss ${procStatusMiB(controller.proc.pid as number, 'VmRSS').toFixed(0)} MiB, peak ${peakRssMiB(controller.proc.pid as number).toFixed(0)}`);
+    if (process.env['BENCH_TRACE'] !== undefined)
+      console.error(
+        `converged: rss ${procStatusMiB(controller.proc.pid as number, 'VmRSS').toFixed(0)} MiB, peak ${peakRssMiB(controller.proc.pid as number).toFixed(0)}`,
+      );
     const pools = await count(rest, '/apis/multinic.dev/v1/ippools', `multinic.dev/network=${NETWORK}`);
-    const nads = await count(rest, '/apis/k8s.cni.cncf.io/v1/network-attachment-definitions', `multinic.dev/network=${NETWORK}`);
+    const nads = await count(
+      rest,
+      '/apis/k8s.cni.cncf.io/v1/network-attachment-definitions',
+      `multinic.dev/network=${NETWORK}`,
+    );
     await sleep(1_000);
     const joinStart = Date.now();
     await createHosts(rest, [nodes]);
@@ -161,7 +200,16 @@ async function run(nodes: number): Promise<Record<string, number>> {
     const joinMs = Date.now() - joinStart;
     const rss = peakRssMiB(controller.proc.pid as number);
     rest.close();
-    return { nodes, create_s: createS, sync_s: syncS, converge_s: convergeS, ippools: pools, nads, join_ms: joinMs, peak_rss_mib: rss };
+    return {
+      nodes,
+      create_s: createS,
+      sync_s: syncS,
+      converge_s: convergeS,
+      ippools: pools,
+      nads,
+      join_ms: joinMs,
+      peak_rss_mib: rss,
+    };
   } finally {
     controller?.proc.kill('SIGTERM');
     await controller?.exited;
@@ -186,4 +234,11 @@ function table(result: Record<string, number>): string {
 const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000' } } });
 const result = await run(Number(values.nodes));
 console.log(table(result));
-console.log(JSON.stringify({ nodes: result['nodes'], converge_s: result['converge_s'], join_ms: result['join_ms'], peak_rss_mib: Math.round((result['peak_rss_mib'] ?? 0) * 10) / 10 }));
+console.log(
+  JSON.stringify({
+    nodes: result['nodes'],
+    converge_s: result['converge_s'],
+    join_ms: result['join_ms'],
+    peak_rss_mib: Math.round((result['peak_rss_mib'] ?? 0) * 10) / 10,
+  }),
+);

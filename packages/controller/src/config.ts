@@ -27,22 +27,41 @@ export const CONFIG_DEFAULTS = {
   agentSocket: AGENT_SOCKET_PATH,
 } as const;
 
-const seconds = (what: string) => z.number({ error: `must be a number of seconds (${what})` }).positive({ error: `must be more than 0 (${what})` });
-const count = (what: string, max: number) => z.number().int({ error: `must be a whole number (${what})` }).min(1).max(max);
+const seconds = (what: string) =>
+  z.number({ error: `must be a number of seconds (${what})` }).positive({ error: `must be more than 0 (${what})` });
+const count = (what: string, max: number) =>
+  z
+    .number()
+    .int({ error: `must be a whole number (${what})` })
+    .min(1)
+    .max(max);
 
 export const ControllerConfigSchema = z
   .strictObject({
     kubeconfig: z.string().min(1).optional(),
-    logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default(CONFIG_DEFAULTS.logLevel),
+    logLevel: z
+      .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
+      .default(CONFIG_DEFAULTS.logLevel),
     httpAddress: z.string().min(1).default(CONFIG_DEFAULTS.httpAddress),
-    httpPort: z.number().int().min(0).max(65535, { error: 'must be a TCP port (0 picks a free one)' }).default(CONFIG_DEFAULTS.httpPort),
+    httpPort: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535, { error: 'must be a TCP port (0 picks a free one)' })
+      .default(CONFIG_DEFAULTS.httpPort),
     leaderElect: z.boolean().default(CONFIG_DEFAULTS.leaderElect),
     leaseName: z.string().min(1).max(253).default(CONFIG_DEFAULTS.leaseName),
     leaseNamespace: z.string().min(1).max(63).default(CONFIG_DEFAULTS.leaseNamespace),
     identity: z.string().min(1, { error: 'must name this replica (the pod name)' }).max(253),
-    leaseDurationSeconds: seconds('how long a lease is valid without renewal').default(CONFIG_DEFAULTS.leaseDurationSeconds),
-    renewDeadlineSeconds: seconds('how long the leader keeps trying to renew before it steps down').default(CONFIG_DEFAULTS.renewDeadlineSeconds),
-    retryPeriodSeconds: seconds('how often candidates try to acquire or renew').default(CONFIG_DEFAULTS.retryPeriodSeconds),
+    leaseDurationSeconds: seconds('how long a lease is valid without renewal').default(
+      CONFIG_DEFAULTS.leaseDurationSeconds,
+    ),
+    renewDeadlineSeconds: seconds('how long the leader keeps trying to renew before it steps down').default(
+      CONFIG_DEFAULTS.renewDeadlineSeconds,
+    ),
+    retryPeriodSeconds: seconds('how often candidates try to acquire or renew').default(
+      CONFIG_DEFAULTS.retryPeriodSeconds,
+    ),
     workers: count('networks reconciled in parallel', 64).default(CONFIG_DEFAULTS.workers),
     writeConcurrency: count('API writes in flight per reconcile', 256).default(CONFIG_DEFAULTS.writeConcurrency),
     hostGracePeriodSeconds: z.number().min(0).default(CONFIG_DEFAULTS.hostGracePeriodSeconds),
@@ -52,14 +71,18 @@ export const ControllerConfigSchema = z
     agentSocket: z.string().min(1).default(CONFIG_DEFAULTS.agentSocket),
   })
   .superRefine((c, ctx) => {
-    if (c.leaderElect && !(c.leaseDurationSeconds > c.renewDeadlineSeconds && c.renewDeadlineSeconds > c.retryPeriodSeconds)) {
+    if (
+      c.leaderElect &&
+      !(c.leaseDurationSeconds > c.renewDeadlineSeconds && c.renewDeadlineSeconds > c.retryPeriodSeconds)
+    ) {
       ctx.addIssue({
         code: 'custom',
         path: ['leaseDurationSeconds'],
         message: 'leader election needs leaseDurationSeconds > renewDeadlineSeconds > retryPeriodSeconds',
       });
     }
-    if (c.backoffMaxMs < c.backoffBaseMs) ctx.addIssue({ code: 'custom', path: ['backoffMaxMs'], message: 'must be at least backoffBaseMs' });
+    if (c.backoffMaxMs < c.backoffBaseMs)
+      ctx.addIssue({ code: 'custom', path: ['backoffMaxMs'], message: 'must be at least backoffBaseMs' });
   });
 export type ControllerConfig = z.output<typeof ControllerConfigSchema>;
 export type ControllerConfigInput = z.input<typeof ControllerConfigSchema>;
@@ -109,9 +132,13 @@ export interface ConfigSources {
   readonly defaultIdentity: string;
 }
 
-export type ConfigResult = { readonly ok: true; readonly value: ControllerConfig } | { readonly ok: false; readonly problems: readonly FieldProblem[] };
+export type ConfigResult =
+  | { readonly ok: true; readonly value: ControllerConfig }
+  | { readonly ok: false; readonly problems: readonly FieldProblem[] };
 
-type Flags = { readonly ok: true; readonly values: Record<string, string | undefined> } | { readonly ok: false; readonly problem: FieldProblem };
+type Flags =
+  | { readonly ok: true; readonly values: Record<string, string | undefined> }
+  | { readonly ok: false; readonly problem: FieldProblem };
 
 function readFlags(argv: readonly string[]): Flags {
   const options = Object.fromEntries(Object.keys(SETTINGS).map((key) => [flagOf(key), { type: 'string' as const }]));
@@ -119,7 +146,13 @@ function readFlags(argv: readonly string[]): Flags {
     const { values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
     return { ok: true, values: values as Record<string, string | undefined> };
   } catch (err) {
-    return { ok: false, problem: { path: '', message: `${(err as Error).message}; the flags are --${Object.keys(SETTINGS).map(flagOf).join(', --')}` } };
+    return {
+      ok: false,
+      problem: {
+        path: '',
+        message: `${(err as Error).message}; the flags are --${Object.keys(SETTINGS).map(flagOf).join(', --')}`,
+      },
+    };
   }
 }
 

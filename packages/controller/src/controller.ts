@@ -55,11 +55,19 @@ class Fingerprints {
 /** What a Node, Namespace, HostInterface or IPPool contributes to a reconcile. */
 const PRINTS: Partial<Record<CacheName, (obj: KubeObject) => string>> = {
   nodes: (o) => String(o.metadata.deletionTimestamp !== undefined),
-  namespaces: (o) => `${o.metadata.deletionTimestamp !== undefined}/${(o.status as { phase?: string } | undefined)?.phase ?? ''}`,
+  namespaces: (o) =>
+    `${o.metadata.deletionTimestamp !== undefined}/${(o.status as { phase?: string } | undefined)?.phase ?? ''}`,
   hostInterfaces: (o) => JSON.stringify([o.spec, (o.status as { routes?: unknown } | undefined)?.routes]),
   ippools: (o) => {
     const allocations = (o.status as { allocations?: unknown[] } | undefined)?.allocations;
-    return JSON.stringify([o.spec, o.metadata.labels, o.metadata.annotations, o.metadata.ownerReferences, o.metadata.deletionTimestamp, Array.isArray(allocations) && allocations.length > 0]);
+    return JSON.stringify([
+      o.spec,
+      o.metadata.labels,
+      o.metadata.annotations,
+      o.metadata.ownerReferences,
+      o.metadata.deletionTimestamp,
+      Array.isArray(allocations) && allocations.length > 0,
+    ]);
   },
 };
 
@@ -117,7 +125,15 @@ export class Controller {
       now: () => this.#clock.now(),
       logger: this.#logger,
     });
-    this.#reconciler = new NetworkReconciler({ stores: this.#caches, recent: this.#recent, writer, clock: this.#clock, logger: this.#logger, metrics: this.metrics, config });
+    this.#reconciler = new NetworkReconciler({
+      stores: this.#caches,
+      recent: this.#recent,
+      writer,
+      clock: this.#clock,
+      logger: this.#logger,
+      metrics: this.metrics,
+      config,
+    });
     this.#elector = config.leaderElect ? this.#makeElector(config) : undefined;
   }
 
@@ -178,7 +194,10 @@ export class Controller {
     await this.#waitForSync();
     if (this.#stopped) return;
     this.#synced = true;
-    this.#logger.info({ networks: this.#caches.networks.list().length, hosts: this.#caches.hostInterfaces.list().length }, 'caches synced');
+    this.#logger.info(
+      { networks: this.#caches.networks.list().length, hosts: this.#caches.hostInterfaces.list().length },
+      'caches synced',
+    );
     if (this.#elector === undefined) this.#startWorking();
     else this.#elector.start();
   }
@@ -258,7 +277,10 @@ export class Controller {
     if (isErrorCode(err, 'NOT_LEADER')) return;
     const retryInMs = queue.addRateLimited(key);
     const level = isErrorCode(err, 'CONFLICT') ? 'info' : 'warn';
-    this.#logger[level]({ network: key, err: String(err), retries: queue.retries(key), retryInMs }, 'reconcile failed; will retry');
+    this.#logger[level](
+      { network: key, err: String(err), retries: queue.retries(key), retryInMs },
+      'reconcile failed; will retry',
+    );
   }
 
   #enqueue(name: string | undefined): void {
@@ -270,8 +292,20 @@ export class Controller {
   }
 
   #makeCaches(): Record<CacheName, Informer<KubeObject>> {
-    const make = (resource: Resource, handlers: InformerHandlers<KubeObject>, extra: { labelSelector?: string; transform?: (o: KubeObject) => void } = {}) =>
-      new Informer<KubeObject>({ client: this.#rest, resource, log: this.#logger, clock: this.#clock, backoff: { baseMs: 500, maxMs: 30_000 }, handlers, ...extra });
+    const make = (
+      resource: Resource,
+      handlers: InformerHandlers<KubeObject>,
+      extra: { labelSelector?: string; transform?: (o: KubeObject) => void } = {},
+    ) =>
+      new Informer<KubeObject>({
+        client: this.#rest,
+        resource,
+        log: this.#logger,
+        clock: this.#clock,
+        backoff: { baseMs: 500, maxMs: 30_000 },
+        handlers,
+        ...extra,
+      });
     const networkOf = {
       cidrs: (o: KubeObject) => o.metadata.name,
       ippools: (o: KubeObject) => (o.spec as { network?: string } | undefined)?.network,
@@ -295,7 +329,8 @@ export class Controller {
    */
   #networkHandlers(): InformerHandlers<KubeObject> {
     const prints = new Fingerprints();
-    const print = (o: KubeObject): string => JSON.stringify([o.spec, o.metadata.creationTimestamp, o.metadata.deletionTimestamp]);
+    const print = (o: KubeObject): string =>
+      JSON.stringify([o.spec, o.metadata.creationTimestamp, o.metadata.deletionTimestamp]);
     return {
       onAdd: (o) => {
         prints.changed(objectKey(o), print(o));
@@ -323,7 +358,8 @@ export class Controller {
     const prints = new Fingerprints();
     const print = PRINTS[name];
     const partner = name === 'nodes' ? 'hostInterfaces' : name === 'hostInterfaces' ? 'nodes' : undefined;
-    const matters = (o: KubeObject): boolean => partner === undefined || this.#caches[partner].get(o.metadata.name) !== undefined;
+    const matters = (o: KubeObject): boolean =>
+      partner === undefined || this.#caches[partner].get(o.metadata.name) !== undefined;
     return {
       onAdd: (o) => {
         if (print !== undefined) prints.changed(objectKey(o), print(o));
@@ -340,7 +376,10 @@ export class Controller {
   }
 
   /** Objects the controller generates: a relevant change enqueues their network; writes it awaits are settled. */
-  #owned(name: 'cidrs' | 'ippools' | 'nads', networkOf: (o: KubeObject) => string | undefined): InformerHandlers<KubeObject> {
+  #owned(
+    name: 'cidrs' | 'ippools' | 'nads',
+    networkOf: (o: KubeObject) => string | undefined,
+  ): InformerHandlers<KubeObject> {
     const prints = new Fingerprints();
     const print = PRINTS[name];
     const recent = this.#recent[name];

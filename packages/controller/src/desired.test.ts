@@ -7,7 +7,14 @@ import { RecentWrites } from './recent.js';
 import { effectiveConfig, selectNamespaces } from './reconcile.js';
 
 const ref = { name: 'net', uid: 'uid-1' };
-const pool = { name: 'net-192.168.0.0-24', hostName: 'a', interfaceName: 'eth1', podCIDR: '192.168.0.0/24', vlanCIDR: '192.168.0.0/18', excludes: [] };
+const pool = {
+  name: 'net-192.168.0.0-24',
+  hostName: 'a',
+  interfaceName: 'eth1',
+  podCIDR: '192.168.0.0/24',
+  vlanCIDR: '192.168.0.0/18',
+  excludes: [],
+};
 
 describe('upToDate', () => {
   const desired = desiredIPPool(ref, pool);
@@ -21,13 +28,41 @@ describe('upToDate', () => {
 
   it.each([
     { case: 'the same object with status and resourceVersion', change: () => {}, fresh: true },
-    { case: 'a label someone else added', change: (o: KubeObject) => (o.metadata.labels = { ...o.metadata.labels, team: 'x' }), fresh: true },
-    { case: 'spec keys in another order', change: (o: KubeObject) => (o.spec = Object.fromEntries(Object.entries(o.spec as object).reverse())), fresh: true },
-    { case: 'another podCIDR', change: (o: KubeObject) => ((o.spec as { podCIDR: string }).podCIDR = '192.168.1.0/24'), fresh: false },
-    { case: 'a missing label', change: (o: KubeObject) => delete o.metadata.labels?.['multinic.dev/host'], fresh: false },
-    { case: 'another owner', change: (o: KubeObject) => (o.metadata.ownerReferences = [ownerReference({ name: 'net', uid: 'uid-0' })]), fresh: false },
-    { case: 'a departed-at mark no longer wanted', change: (o: KubeObject) => (o.metadata.annotations = { [DEPARTED_ANNOTATION]: '2025-01-01T00:00:00Z' }), fresh: false },
-    { case: 'deletion in progress', change: (o: KubeObject) => (o.metadata.deletionTimestamp = '2025-01-01T00:00:00Z'), fresh: false },
+    {
+      case: 'a label someone else added',
+      change: (o: KubeObject) => (o.metadata.labels = { ...o.metadata.labels, team: 'x' }),
+      fresh: true,
+    },
+    {
+      case: 'spec keys in another order',
+      change: (o: KubeObject) => (o.spec = Object.fromEntries(Object.entries(o.spec as object).reverse())),
+      fresh: true,
+    },
+    {
+      case: 'another podCIDR',
+      change: (o: KubeObject) => ((o.spec as { podCIDR: string }).podCIDR = '192.168.1.0/24'),
+      fresh: false,
+    },
+    {
+      case: 'a missing label',
+      change: (o: KubeObject) => delete o.metadata.labels?.['multinic.dev/host'],
+      fresh: false,
+    },
+    {
+      case: 'another owner',
+      change: (o: KubeObject) => (o.metadata.ownerReferences = [ownerReference({ name: 'net', uid: 'uid-0' })]),
+      fresh: false,
+    },
+    {
+      case: 'a departed-at mark no longer wanted',
+      change: (o: KubeObject) => (o.metadata.annotations = { [DEPARTED_ANNOTATION]: '2025-01-01T00:00:00Z' }),
+      fresh: false,
+    },
+    {
+      case: 'deletion in progress',
+      change: (o: KubeObject) => (o.metadata.deletionTimestamp = '2025-01-01T00:00:00Z'),
+      fresh: false,
+    },
   ])('$case → up to date: $fresh', ({ change, fresh }) => {
     expect(upToDate(desired, actual(change))).toBe(fresh);
   });
@@ -46,13 +81,31 @@ describe('upToDate', () => {
 
 describe('effectiveConfig', () => {
   const inUse = { subnet: '192.168.0.0/16', interfaceBlock: 2, hostBlock: 6, masterNets: [], excludeCIDRs: [] };
-  const entry = { hostIndex: 0, hostName: 'a', interfaceName: 'eth1', hostIP: '10.0.1.1', podCIDR: '192.168.0.0/24', ippool: 'x' };
-  const used: NetworkPlan = { config: inUse, cidr: [{ netAddress: '10.0.1.0/24', interfaceIndex: 0, vlanCIDR: '192.168.0.0/18', hosts: [entry] }] };
-  const unused: NetworkPlan = { config: inUse, cidr: [{ netAddress: '10.0.1.0/24', interfaceIndex: 0, vlanCIDR: '192.168.0.0/18', hosts: [] }] };
+  const entry = {
+    hostIndex: 0,
+    hostName: 'a',
+    interfaceName: 'eth1',
+    hostIP: '10.0.1.1',
+    podCIDR: '192.168.0.0/24',
+    ippool: 'x',
+  };
+  const used: NetworkPlan = {
+    config: inUse,
+    cidr: [{ netAddress: '10.0.1.0/24', interfaceIndex: 0, vlanCIDR: '192.168.0.0/18', hosts: [entry] }],
+  };
+  const unused: NetworkPlan = {
+    config: inUse,
+    cidr: [{ netAddress: '10.0.1.0/24', interfaceIndex: 0, vlanCIDR: '192.168.0.0/18', hosts: [] }],
+  };
 
   it.each([
     { case: 'a new network', previous: undefined, wanted: { ...inUse, hostBlock: 8 }, kept: false },
-    { case: 'an unchanged network', previous: used, wanted: { ...inUse, masterNets: ['10.0.1.0/24'], excludeCIDRs: ['192.168.0.7/32'] }, kept: false },
+    {
+      case: 'an unchanged network',
+      previous: used,
+      wanted: { ...inUse, masterNets: ['10.0.1.0/24'], excludeCIDRs: ['192.168.0.7/32'] },
+      kept: false,
+    },
     { case: 'a network no host uses yet', previous: unused, wanted: { ...inUse, hostBlock: 8 }, kept: false },
     { case: 'a changed hostBlock in use', previous: used, wanted: { ...inUse, hostBlock: 8 }, kept: true },
     { case: 'a changed subnet in use', previous: used, wanted: { ...inUse, subnet: '10.128.0.0/16' }, kept: true },
@@ -60,9 +113,16 @@ describe('effectiveConfig', () => {
   ])('$case: blocks in force kept: $kept', ({ previous, wanted, kept }) => {
     const result = effectiveConfig(wanted, previous);
     if (kept) {
-      expect(result.config).toEqual({ ...wanted, subnet: inUse.subnet, interfaceBlock: inUse.interfaceBlock, hostBlock: inUse.hostBlock });
+      expect(result.config).toEqual({
+        ...wanted,
+        subnet: inUse.subnet,
+        interfaceBlock: inUse.interfaceBlock,
+        hostBlock: inUse.hostBlock,
+      });
       expect(result.problem?.reason).toBe('BlocksChanged');
-      expect(result.problem?.message).toMatch(/while the network is in use; the controller keeps planning with the blocks in force/);
+      expect(result.problem?.message).toMatch(
+        /while the network is in use; the controller keeps planning with the blocks in force/,
+      );
     } else {
       expect(result).toEqual({ config: wanted });
     }
@@ -82,7 +142,10 @@ describe('selectNamespaces', () => {
 });
 
 describe('RecentWrites', () => {
-  const obj = (rv: string, podCIDR = 'x'): KubeObject => ({ metadata: { name: 'p', resourceVersion: rv }, spec: { podCIDR } });
+  const obj = (rv: string, podCIDR = 'x'): KubeObject => ({
+    metadata: { name: 'p', resourceVersion: rv },
+    spec: { podCIDR },
+  });
 
   it('shows the written version until the cache delivers it, then the cache', () => {
     const recent = new RecentWrites<KubeObject>();

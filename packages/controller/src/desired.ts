@@ -18,14 +18,25 @@ export interface NetworkRef {
 }
 
 export function ownerReference(network: NetworkRef): OwnerReference {
-  return { apiVersion: GROUP_VERSION, kind: 'MultiNicNetwork', name: network.name, uid: network.uid, controller: true, blockOwnerDeletion: true };
+  return {
+    apiVersion: GROUP_VERSION,
+    kind: 'MultiNicNetwork',
+    name: network.name,
+    uid: network.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
 }
 
 export function desiredCidr(network: NetworkRef, plan: NetworkPlan): KubeObject {
   return {
     apiVersion: GROUP_VERSION,
     kind: 'CIDR',
-    metadata: { name: network.name, labels: { [NETWORK_LABEL]: network.name }, ownerReferences: [ownerReference(network)] },
+    metadata: {
+      name: network.name,
+      labels: { [NETWORK_LABEL]: network.name },
+      ownerReferences: [ownerReference(network)],
+    },
     spec: plan,
   };
 }
@@ -53,7 +64,11 @@ export function desiredIPPool(network: NetworkRef, pool: IPPoolPlan, departedAt?
 }
 
 /** The network's NetworkAttachmentDefinition in each namespace (netconf builds it; the controller adds the owner). */
-export function desiredNads(network: MultiNicNetwork & { metadata: { uid: string } }, namespaces: readonly string[], options: NadOptions): Result<KubeObject[]> {
+export function desiredNads(
+  network: MultiNicNetwork & { metadata: { uid: string } },
+  namespaces: readonly string[],
+  options: NadOptions,
+): Result<KubeObject[]> {
   const owner = ownerReference({ name: network.metadata.name, uid: network.metadata.uid });
   const out: KubeObject[] = [];
   for (const namespace of namespaces) {

@@ -4,10 +4,23 @@ import { computePlan, type NetworkPlan, type PlanHost } from '@multinic/cidr-cor
 import { liveHosts, planHostOf, retainDeparted, type PoolState } from './hosts.js';
 import type { KubeObject } from './objects.js';
 
-const config = { subnet: '192.168.0.0/16', interfaceBlock: 2, hostBlock: 6, masterNets: ['10.0.1.0/24', '10.0.2.0/24'], excludeCIDRs: [] };
+const config = {
+  subnet: '192.168.0.0/16',
+  interfaceBlock: 2,
+  hostBlock: 6,
+  masterNets: ['10.0.1.0/24', '10.0.2.0/24'],
+  excludeCIDRs: [],
+};
 
 function host(name: string, i: number, nics = ['eth1', 'eth2']): PlanHost {
-  return { hostName: name, interfaces: nics.map((nic) => ({ interfaceName: nic, netAddress: `10.0.${nic.slice(3)}.0/24`, hostIP: `10.0.${nic.slice(3)}.${i}` })) };
+  return {
+    hostName: name,
+    interfaces: nics.map((nic) => ({
+      interfaceName: nic,
+      netAddress: `10.0.${nic.slice(3)}.0/24`,
+      hostIP: `10.0.${nic.slice(3)}.${i}`,
+    })),
+  };
 }
 
 function planFor(hosts: PlanHost[]): NetworkPlan {
@@ -18,7 +31,10 @@ const ippoolOf = (plan: NetworkPlan, hostName: string, nic: string): string =>
   plan.cidr.flatMap((e) => e.hosts).find((h) => h.hostName === hostName && h.interfaceName === nic)?.ippool ?? '';
 
 describe('planHostOf and liveHosts', () => {
-  const hi = (name: string, interfaces: unknown[]): KubeObject => ({ metadata: { name }, spec: { hostName: name, interfaces } });
+  const hi = (name: string, interfaces: unknown[]): KubeObject => ({
+    metadata: { name },
+    spec: { hostName: name, interfaces },
+  });
 
   it('keeps the NICs that have an address', () => {
     const obj = hi('a', [
@@ -26,7 +42,10 @@ describe('planHostOf and liveHosts', () => {
       { interfaceName: 'eth2', netAddress: '', hostIP: '' },
       { interfaceName: 'eth3' },
     ]);
-    expect(planHostOf(obj)).toEqual({ hostName: 'a', interfaces: [{ interfaceName: 'eth1', netAddress: '10.0.1.0/24', hostIP: '10.0.1.1' }] });
+    expect(planHostOf(obj)).toEqual({
+      hostName: 'a',
+      interfaces: [{ interfaceName: 'eth1', netAddress: '10.0.1.0/24', hostIP: '10.0.1.1' }],
+    });
   });
 
   it('counts a host only while its Node exists', () => {
@@ -45,18 +64,35 @@ describe('retainDeparted', () => {
     { case: 'no IPPool', pool: undefined, kept: false },
     { case: 'an empty IPPool', pool: { hasAllocations: false, departedAt: undefined }, kept: false },
     { case: 'allocations, just departed', pool: { hasAllocations: true, departedAt: undefined }, kept: true },
-    { case: 'allocations, within the grace period', pool: { hasAllocations: true, departedAt: now - graceMs + 1 }, kept: true },
+    {
+      case: 'allocations, within the grace period',
+      pool: { hasAllocations: true, departedAt: now - graceMs + 1 },
+      kept: true,
+    },
     { case: 'allocations, grace period over', pool: { hasAllocations: true, departedAt: now - graceMs }, kept: false },
   ])('a departed NIC with $case is kept: $kept', ({ pool, kept }) => {
     const live = [hosts[0] as PlanHost, hosts[2] as PlanHost];
     const b1 = ippoolOf(plan, 'b', 'eth1');
-    const result = retainDeparted({ previous: plan, live, pool: (name) => (name === b1 ? pool : undefined), now, graceMs });
+    const result = retainDeparted({
+      previous: plan,
+      live,
+      pool: (name) => (name === b1 ? pool : undefined),
+      now,
+      graceMs,
+    });
     const b = result.hosts.find((h) => h.hostName === 'b');
     expect(b?.interfaces.map((n) => n.interfaceName)).toEqual(kept ? ['eth1'] : undefined);
     expect(result.retained.length).toBe(kept ? 1 : 0);
     if (kept) {
       const since = pool?.departedAt ?? now;
-      expect(result.retained[0]).toEqual({ hostName: 'b', interfaceName: 'eth1', ippool: b1, since, until: since + graceMs, isNew: pool?.departedAt === undefined });
+      expect(result.retained[0]).toEqual({
+        hostName: 'b',
+        interfaceName: 'eth1',
+        ippool: b1,
+        since,
+        until: since + graceMs,
+        isNew: pool?.departedAt === undefined,
+      });
       expect(result.nextCheckMs).toBe(since + graceMs - now);
     } else expect(result.nextCheckMs).toBeUndefined();
   });
@@ -65,8 +101,17 @@ describe('retainDeparted', () => {
     const live = [host('a', 1), host('b', 2, ['eth1']), host('c', 3)];
     const b2 = ippoolOf(plan, 'b', 'eth2');
     const allocated: PoolState = { hasAllocations: true, departedAt: undefined };
-    const result = retainDeparted({ previous: plan, live, pool: (name) => (name === b2 ? allocated : undefined), now, graceMs });
-    expect(result.hosts.find((h) => h.hostName === 'b')?.interfaces.map((n) => n.interfaceName)).toEqual(['eth1', 'eth2']);
+    const result = retainDeparted({
+      previous: plan,
+      live,
+      pool: (name) => (name === b2 ? allocated : undefined),
+      now,
+      graceMs,
+    });
+    expect(result.hosts.find((h) => h.hostName === 'b')?.interfaces.map((n) => n.interfaceName)).toEqual([
+      'eth1',
+      'eth2',
+    ]);
     const next = computePlan({ networkName: 'n', config, hosts: result.hosts, previous: plan }).plan;
     expect(next).toEqual(plan);
   });
@@ -77,14 +122,29 @@ describe('retainDeparted', () => {
         const all = [0, 1, 2, 3, 4, 5].map((i) => host(`h${i}`, i + 1));
         const previous = planFor(all);
         const live = liveIdx.map((i) => all[i] as PlanHost);
-        const allocated = new Set(allocatedIdx.flatMap((i) => ['eth1', 'eth2'].map((nic) => ippoolOf(previous, `h${i}`, nic))));
-        const result = retainDeparted({ previous, live, pool: (name) => ({ hasAllocations: allocated.has(name), departedAt: undefined }), now, graceMs });
+        const allocated = new Set(
+          allocatedIdx.flatMap((i) => ['eth1', 'eth2'].map((nic) => ippoolOf(previous, `h${i}`, nic))),
+        );
+        const result = retainDeparted({
+          previous,
+          live,
+          pool: (name) => ({ hasAllocations: allocated.has(name), departedAt: undefined }),
+          now,
+          graceMs,
+        });
         for (const h of live) expect(result.hosts.find((x) => x.hostName === h.hostName)).toEqual(h);
-        const kept = result.hosts.filter((h) => !liveIdx.some((i) => `h${i}` === h.hostName)).map((h) => h.hostName).sort();
-        const expected = allocatedIdx.filter((i) => !liveIdx.includes(i)).map((i) => `h${i}`).sort();
+        const kept = result.hosts
+          .filter((h) => !liveIdx.some((i) => `h${i}` === h.hostName))
+          .map((h) => h.hostName)
+          .sort();
+        const expected = allocatedIdx
+          .filter((i) => !liveIdx.includes(i))
+          .map((i) => `h${i}`)
+          .sort();
         expect(kept).toEqual(expected);
         const next = computePlan({ networkName: 'n', config, hosts: result.hosts, previous }).plan;
-        const index = (p: NetworkPlan) => new Map(p.cidr.flatMap((e) => e.hosts.map((h) => [`${e.netAddress}/${h.hostName}`, h.hostIndex])));
+        const index = (p: NetworkPlan) =>
+          new Map(p.cidr.flatMap((e) => e.hosts.map((h) => [`${e.netAddress}/${h.hostName}`, h.hostIndex])));
         for (const [key, i] of index(next)) expect(index(previous).get(key)).toBe(i);
       }),
       { numRuns: 50 },

@@ -60,7 +60,11 @@ function isLive(byName: ReadonlyMap<string, PlanHost>, hostName: string, interfa
   return byName.get(hostName)?.interfaces.some((nic) => nic.interfaceName === interfaceName) ?? false;
 }
 
-function withRetained(live: readonly PlanHost[], byName: ReadonlyMap<string, PlanHost>, extra: ReadonlyMap<string, PlanNic[]>): PlanHost[] {
+function withRetained(
+  live: readonly PlanHost[],
+  byName: ReadonlyMap<string, PlanHost>,
+  extra: ReadonlyMap<string, PlanNic[]>,
+): PlanHost[] {
   const hosts = live.map((host) => {
     const more = extra.get(host.hostName);
     return more === undefined ? host : { hostName: host.hostName, interfaces: [...host.interfaces, ...more] };
@@ -82,12 +86,20 @@ export function retainDeparted(input: RetentionInput): Retention {
       const since = pool.departedAt ?? input.now;
       const until = since + input.graceMs;
       if (input.now >= until) continue;
-      retained.push({ hostName: host.hostName, interfaceName: host.interfaceName, ippool: host.ippool, since, until, isNew: pool.departedAt === undefined });
+      retained.push({
+        hostName: host.hostName,
+        interfaceName: host.interfaceName,
+        ippool: host.ippool,
+        since,
+        until,
+        isNew: pool.departedAt === undefined,
+      });
       const nics = extra.get(host.hostName) ?? [];
       nics.push({ interfaceName: host.interfaceName, netAddress: entry.netAddress, hostIP: host.hostIP });
       extra.set(host.hostName, nics);
     }
   }
-  const nextCheckMs = retained.length === 0 ? undefined : Math.max(0, Math.min(...retained.map((r) => r.until)) - input.now);
+  const nextCheckMs =
+    retained.length === 0 ? undefined : Math.max(0, Math.min(...retained.map((r) => r.until)) - input.now);
   return { hosts: withRetained(input.live, byName, extra), retained, nextCheckMs };
 }

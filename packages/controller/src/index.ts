@@ -2,7 +2,17 @@ export { Controller } from './controller.js';
 export type { ControllerOptions, ControllerStats } from './controller.js';
 export { CONFIG_DEFAULTS, ControllerConfigSchema, LOG_LEVELS, makeConfig, parseConfig } from './config.js';
 export type { ConfigResult, ConfigSources, ControllerConfig, ControllerConfigInput, LogLevel } from './config.js';
-export { FIELD_MANAGER, HOST_LABEL, INTERFACE_LABEL, NETWORK_LABEL, desiredCidr, desiredIPPool, desiredNads, ownerReference, upToDate } from './desired.js';
+export {
+  FIELD_MANAGER,
+  HOST_LABEL,
+  INTERFACE_LABEL,
+  NETWORK_LABEL,
+  desiredCidr,
+  desiredIPPool,
+  desiredNads,
+  ownerReference,
+  upToDate,
+} from './desired.js';
 export type { NetworkRef } from './desired.js';
 export { DEPARTED_ANNOTATION, liveHosts, planHostOf, retainDeparted } from './hosts.js';
 export type { PoolState, RetainedNic, Retention, RetentionInput } from './hosts.js';

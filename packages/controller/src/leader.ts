@@ -68,7 +68,9 @@ export class LeaderElector {
     this.#timer?.();
     await this.#round;
     if (this.#leading) {
-      await this.#release().catch((err: unknown) => this.#o.logger.warn({ err: String(err) }, 'could not release the leader lease'));
+      await this.#release().catch((err: unknown) =>
+        this.#o.logger.warn({ err: String(err) }, 'could not release the leader lease'),
+      );
       this.#stepDown('shutting down');
     }
   }
@@ -85,7 +87,10 @@ export class LeaderElector {
     try {
       ok = await this.#tryAcquireOrRenew();
     } catch (err) {
-      this.#o.logger.warn({ err: String(err), lease: `${this.#o.namespace}/${this.#o.name}` }, 'leader election: request failed');
+      this.#o.logger.warn(
+        { err: String(err), lease: `${this.#o.namespace}/${this.#o.name}` },
+        'leader election: request failed',
+      );
     }
     if (this.#stopped) return;
     const now = this.#o.clock.now();
@@ -174,7 +179,13 @@ export class LeaderElector {
     const lease = await this.#o.rest.request<Lease>({ method: 'GET', path: this.#path() });
     if (lease.spec?.holderIdentity !== this.#o.identity) return;
     const time = rfc3339Micro(this.#o.clock.now());
-    const spec: LeaseSpec = { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: time, acquireTime: time };
+    const spec: LeaseSpec = {
+      ...lease.spec,
+      holderIdentity: '',
+      leaseDurationSeconds: 1,
+      renewTime: time,
+      acquireTime: time,
+    };
     await this.#o.rest.request({ method: 'PUT', path: this.#path(), body: { ...lease, spec } });
   }
 }

@@ -38,7 +38,9 @@ export interface KubeList<T> {
 
 /** `namespace/name` for namespaced objects, `name` otherwise. */
 export function objectKey(obj: { metadata: { name: string; namespace?: string } }): string {
-  return obj.metadata.namespace === undefined || obj.metadata.namespace === '' ? obj.metadata.name : `${obj.metadata.namespace}/${obj.metadata.name}`;
+  return obj.metadata.namespace === undefined || obj.metadata.namespace === ''
+    ? obj.metadata.name
+    : `${obj.metadata.namespace}/${obj.metadata.name}`;
 }
 
 /** True when `obj` has a controller ownerReference to the object with `uid`. */

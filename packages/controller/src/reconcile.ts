@@ -1,6 +1,14 @@
 // The reconcile of one MultiNicNetwork, level-triggered: read the current state from the caches, compute what
 // should exist (cidr-core for the plan, netconf for the NADs), write only what differs, report status.
-import { computePlan, networkConflicts, type NetworkClaim, type NetworkConflict, type NetworkPlan, type PlanConfig, type PlanResult } from '@multinic/cidr-core';
+import {
+  computePlan,
+  networkConflicts,
+  type NetworkClaim,
+  type NetworkConflict,
+  type NetworkPlan,
+  type PlanConfig,
+  type PlanResult,
+} from '@multinic/cidr-core';
 import {
   CidrSpecSchema,
   formatProblem,
@@ -85,7 +93,10 @@ interface Outcome {
 }
 
 /** The blocks of a network in use never change: a changed subnet/interfaceBlock/hostBlock is reported, not applied. */
-export function effectiveConfig(wanted: PlanConfig, previous: NetworkPlan | undefined): { config: PlanConfig; problem?: Problem } {
+export function effectiveConfig(
+  wanted: PlanConfig,
+  previous: NetworkPlan | undefined,
+): { config: PlanConfig; problem?: Problem } {
   const inUse = previous?.config;
   if (inUse === undefined || previous?.cidr.every((e) => e.hosts.length === 0)) return { config: wanted };
   const changed = (['subnet', 'interfaceBlock', 'hostBlock'] as const).filter((k) => wanted[k] !== inUse[k]);
@@ -104,10 +115,17 @@ export function effectiveConfig(wanted: PlanConfig, previous: NetworkPlan | unde
 }
 
 /** The namespaces that get the network's NAD: the listed ones that exist, or every active namespace. */
-export function selectNamespaces(listed: readonly string[], namespaces: readonly KubeObject[]): { selected: string[]; missing: string[] } {
+export function selectNamespaces(
+  listed: readonly string[],
+  namespaces: readonly KubeObject[],
+): { selected: string[]; missing: string[] } {
   const active = new Set(
     namespaces
-      .filter((ns) => ns.metadata.deletionTimestamp === undefined && (ns.status as { phase?: string } | undefined)?.phase !== 'Terminating')
+      .filter(
+        (ns) =>
+          ns.metadata.deletionTimestamp === undefined &&
+          (ns.status as { phase?: string } | undefined)?.phase !== 'Terminating',
+      )
       .map((ns) => ns.metadata.name),
   );
   if (listed.length === 0) return { selected: [...active].sort(), missing: [] };
@@ -127,18 +145,27 @@ function poolState(pool: KubeObject | undefined): PoolState | undefined {
   const allocations = (pool.status as { allocations?: unknown[] } | undefined)?.allocations;
   const mark = pool.metadata.annotations?.[DEPARTED_ANNOTATION];
   const departedAt = mark === undefined ? Number.NaN : Date.parse(mark);
-  return { hasAllocations: Array.isArray(allocations) && allocations.length > 0, departedAt: Number.isNaN(departedAt) ? undefined : departedAt };
+  return {
+    hasAllocations: Array.isArray(allocations) && allocations.length > 0,
+    departedAt: Number.isNaN(departedAt) ? undefined : departedAt,
+  };
 }
 
 /** `current` with the spec, labels and controller reference of `wanted`; what others added is kept. */
 function replacement(current: KubeObject, wanted: KubeObject): KubeObject {
   const { managedFields: _managed, ...metadata } = current.metadata;
   const owner = wanted.metadata.ownerReferences ?? [];
-  const others = (metadata.ownerReferences ?? []).filter((ref) => ref.controller !== true && !owner.some((o) => o.uid === ref.uid));
+  const others = (metadata.ownerReferences ?? []).filter(
+    (ref) => ref.controller !== true && !owner.some((o) => o.uid === ref.uid),
+  );
   return {
     apiVersion: GROUP_VERSION,
     kind: 'CIDR',
-    metadata: { ...metadata, labels: { ...metadata.labels, ...wanted.metadata.labels }, ownerReferences: [...others, ...owner] },
+    metadata: {
+      ...metadata,
+      labels: { ...metadata.labels, ...wanted.metadata.labels },
+      ownerReferences: [...others, ...owner],
+    },
     spec: wanted.spec,
   };
 }
@@ -169,7 +196,10 @@ export class NetworkReconciler {
     const cidr = this.#d.recent.cidrs.view(name, this.#d.stores.cidrs.get(name));
     const owner = cidr === undefined ? undefined : controllerUid(cidr);
     if (owner !== undefined && owner !== ctx.ref.uid) {
-      this.#d.logger.info({ network: name }, 'the CIDR belongs to an earlier network of this name; waiting for the garbage collector');
+      this.#d.logger.info(
+        { network: name },
+        'the CIDR belongs to an earlier network of this name; waiting for the garbage collector',
+      );
       return { requeueAfterMs: 1_000 };
     }
     const parsed = this.#parseNetwork(raw);
@@ -183,7 +213,11 @@ export class NetworkReconciler {
     if (conflict !== undefined) {
       // Nothing is written for a refused network: no CIDR, no IPPools, no NADs (what an earlier version wrote stays).
       const plan = previous?.ok === true ? previous.value : undefined;
-      await this.#finish(ctx, { plan, planApplied: false, problems: [{ reason: 'Conflict', message: conflict.message }] });
+      await this.#finish(ctx, {
+        plan,
+        planApplied: false,
+        problems: [{ reason: 'Conflict', message: conflict.message }],
+      });
       return {};
     }
     if (previous !== undefined && !previous.ok) {
@@ -225,16 +259,29 @@ export class NetworkReconciler {
     return parsed;
   }
 
-  async #plan(ctx: NetworkContext, input: { network: MultiNicNetwork; cidr: KubeObject | undefined; previous: NetworkPlan | undefined }): Promise<ReconcileOutcome> {
+  async #plan(
+    ctx: NetworkContext,
+    input: { network: MultiNicNetwork; cidr: KubeObject | undefined; previous: NetworkPlan | undefined },
+  ): Promise<ReconcileOutcome> {
     const { stores } = this.#d;
     const { config, problem: blocksProblem } = effectiveConfig(planConfigOf(input.network), input.previous);
     const retention = this.#retention(input.previous);
-    const result = computePlan({ networkName: ctx.ref.name, config, hosts: retention.hosts, ...(input.previous === undefined ? {} : { previous: input.previous }) });
-    const problems: Problem[] = [...(blocksProblem === undefined ? [] : [blocksProblem]), ...result.problems.map(problemOfPlan)];
+    const result = computePlan({
+      networkName: ctx.ref.name,
+      config,
+      hosts: retention.hosts,
+      ...(input.previous === undefined ? {} : { previous: input.previous }),
+    });
+    const problems: Problem[] = [
+      ...(blocksProblem === undefined ? [] : [blocksProblem]),
+      ...result.problems.map(problemOfPlan),
+    ];
     const { selected, missing } = selectNamespaces(input.network.spec.namespaces ?? [], stores.namespaces.list());
     const withUid = { ...input.network, metadata: { ...input.network.metadata, uid: ctx.ref.uid } };
     const network = blocksProblem === undefined ? withUid : inForce(withUid, config);
-    const nads = desiredNads(network as MultiNicNetwork & { metadata: { uid: string } }, selected, { agentSocket: this.#d.config.agentSocket });
+    const nads = desiredNads(network as MultiNicNetwork & { metadata: { uid: string } }, selected, {
+      agentSocket: this.#d.config.agentSocket,
+    });
     if (!nads.ok) problems.push({ reason: 'InvalidSpec', message: nads.error });
     const configBroken = result.problems.some((p) => p.host === undefined && p.network === undefined);
     if (!configBroken) {
@@ -269,7 +316,10 @@ export class NetworkReconciler {
   }
 
   /** CIDR first (it is the record of every index), then the IPPools, then the IPPools no longer planned. */
-  async #applyPlan(ctx: NetworkContext, input: { result: PlanResult; cidr: KubeObject | undefined; retention: Retention }): Promise<void> {
+  async #applyPlan(
+    ctx: NetworkContext,
+    input: { result: PlanResult; cidr: KubeObject | undefined; retention: Retention },
+  ): Promise<void> {
     const { writer, recent, stores } = this.#d;
     const { result, cidr } = input;
     const wantedCidr = desiredCidr(ctx.ref, result.plan);
@@ -284,13 +334,19 @@ export class NetworkReconciler {
     }
     const departed = new Map(input.retention.retained.map((r) => [r.ippool, r.since]));
     const wanted = result.ippools.map((pool) => desiredIPPool(ctx.ref, pool, departed.get(pool.name)));
-    const stale = wanted.filter((pool) => !upToDate(pool, recent.ippools.view(pool.metadata.name, stores.ippools.get(pool.metadata.name))));
+    const stale = wanted.filter(
+      (pool) => !upToDate(pool, recent.ippools.view(pool.metadata.name, stores.ippools.get(pool.metadata.name))),
+    );
     await forEachLimit(stale, this.#d.config.writeConcurrency, async (pool) => {
       const written = await writer.apply<KubeObject>(RESOURCES.ippools, pool);
       recent.ippools.record(pool.metadata.name, written, stores.ippools.get(pool.metadata.name));
     });
     const names = new Set(wanted.map((p) => p.metadata.name));
-    const orphans = stores.ippools.list().filter((p) => (p.spec as { network?: string } | undefined)?.network === ctx.ref.name && !names.has(p.metadata.name));
+    const orphans = stores.ippools
+      .list()
+      .filter(
+        (p) => (p.spec as { network?: string } | undefined)?.network === ctx.ref.name && !names.has(p.metadata.name),
+      );
     await forEachLimit(orphans, this.#d.config.writeConcurrency, async (pool) => {
       await writer.remove(RESOURCES.ippools, { name: pool.metadata.name, uid: pool.metadata.uid });
       recent.ippools.forget(pool.metadata.name);
@@ -299,16 +355,23 @@ export class NetworkReconciler {
 
   async #applyNads(ctx: NetworkContext, wanted: readonly KubeObject[]): Promise<void> {
     const { writer, recent, stores } = this.#d;
-    const cached = (nad: KubeObject): KubeObject | undefined => stores.nads.get(nad.metadata.name, nad.metadata.namespace);
+    const cached = (nad: KubeObject): KubeObject | undefined =>
+      stores.nads.get(nad.metadata.name, nad.metadata.namespace);
     const stale = wanted.filter((nad) => !upToDate(nad, recent.nads.view(objectKey(nad), cached(nad))));
     await forEachLimit(stale, this.#d.config.writeConcurrency, async (nad) => {
       const written = await writer.apply<KubeObject>(RESOURCES.nads, nad);
       recent.nads.record(objectKey(nad), written, cached(nad));
     });
     const keys = new Set(wanted.map(objectKey));
-    const orphans = stores.nads.list().filter((nad) => nad.metadata.labels?.[NETWORK_LABEL] === ctx.ref.name && !keys.has(objectKey(nad)));
+    const orphans = stores.nads
+      .list()
+      .filter((nad) => nad.metadata.labels?.[NETWORK_LABEL] === ctx.ref.name && !keys.has(objectKey(nad)));
     await forEachLimit(orphans, this.#d.config.writeConcurrency, async (nad) => {
-      await writer.remove(RESOURCES.nads, { name: nad.metadata.name, namespace: nad.metadata.namespace, uid: nad.metadata.uid });
+      await writer.remove(RESOURCES.nads, {
+        name: nad.metadata.name,
+        namespace: nad.metadata.namespace,
+        uid: nad.metadata.uid,
+      });
       recent.nads.forget(objectKey(nad));
     });
   }
@@ -353,7 +416,10 @@ export class NetworkReconciler {
     }
   }
 
-  async #event(ctx: NetworkContext, event: { type: 'Normal' | 'Warning'; reason: string; message: string }): Promise<void> {
+  async #event(
+    ctx: NetworkContext,
+    event: { type: 'Normal' | 'Warning'; reason: string; message: string },
+  ): Promise<void> {
     const regarding = { ...ctx.raw, apiVersion: GROUP_VERSION, kind: KIND };
     try {
       await this.#d.writer.event({ regarding, ...event });

@@ -25,8 +25,10 @@ function respond(res: http.ServerResponse, status: number, body: string, type = 
 async function handle(options: ProbeServerOptions, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
   if (req.method !== 'GET' && req.method !== 'HEAD') return respond(res, 405, 'method not allowed\n');
-  if (path === '/healthz' || path === '/livez') return options.healthy() ? respond(res, 200, 'ok\n') : respond(res, 503, 'unhealthy\n');
-  if (path === '/readyz') return options.ready() ? respond(res, 200, 'ok\n') : respond(res, 503, 'caches not synced yet\n');
+  if (path === '/healthz' || path === '/livez')
+    return options.healthy() ? respond(res, 200, 'ok\n') : respond(res, 503, 'unhealthy\n');
+  if (path === '/readyz')
+    return options.ready() ? respond(res, 200, 'ok\n') : respond(res, 503, 'caches not synced yet\n');
   if (path === '/metrics') return respond(res, 200, await options.registry.metrics(), options.registry.contentType);
   return respond(res, 404, 'not found: try /healthz, /readyz or /metrics\n');
 }

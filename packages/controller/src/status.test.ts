@@ -1,7 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import type { NetworkPlan, PlanProblem } from '@multinic/cidr-core';
 import type { HostRouteStatus, MultiNicNetworkStatus } from '@multinic/crd-types';
-import { networkStatus, newProblems, problemOfPlan, statusEqual, summarizeRoutes, type Problem, type StatusInput } from './status.js';
+import {
+  networkStatus,
+  newProblems,
+  problemOfPlan,
+  statusEqual,
+  summarizeRoutes,
+  type Problem,
+  type StatusInput,
+} from './status.js';
 
 const plan: NetworkPlan = {
   config: { subnet: '192.168.0.0/16', interfaceBlock: 2, hostBlock: 6, masterNets: [], excludeCIDRs: [] },
@@ -12,8 +20,22 @@ const plan: NetworkPlan = {
       vlanCIDR: '192.168.0.0/18',
       highWater: 2,
       hosts: [
-        { hostIndex: 0, hostName: 'a', interfaceName: 'eth1', hostIP: '10.0.1.1', podCIDR: '192.168.0.0/24', ippool: 'n-192.168.0.0-24' },
-        { hostIndex: 1, hostName: 'b', interfaceName: 'eth1', hostIP: '10.0.1.2', podCIDR: '192.168.1.0/24', ippool: 'n-192.168.1.0-24' },
+        {
+          hostIndex: 0,
+          hostName: 'a',
+          interfaceName: 'eth1',
+          hostIP: '10.0.1.1',
+          podCIDR: '192.168.0.0/24',
+          ippool: 'n-192.168.0.0-24',
+        },
+        {
+          hostIndex: 1,
+          hostName: 'b',
+          interfaceName: 'eth1',
+          hostIP: '10.0.1.2',
+          podCIDR: '192.168.1.0/24',
+          ippool: 'n-192.168.1.0-24',
+        },
       ],
     },
   ],
@@ -39,14 +61,56 @@ const condition = (status: MultiNicNetworkStatus, type: string) => status.condit
 
 describe('problemOfPlan', () => {
   it.each<{ problem: PlanProblem; reason: Problem['reason'] }>([
-    { problem: { code: 'NO_HOST_INDEX', host: 'h', network: '10.0.1.0/24', reason: 'host h (eth1) has no free host index on 10.0.1.0/24: hostBlock 1 allows 2 hosts' }, reason: 'CapacityExceeded' },
-    { problem: { code: 'NO_INTERFACE_INDEX', network: '10.0.9.0/24', reason: 'network 10.0.9.0/24 has no free interface index: interfaceBlock 1 allows 2 networks' }, reason: 'CapacityExceeded' },
-    { problem: { code: 'NETWORK_TOO_SMALL', network: '10.0.1.0/28', reason: 'network 10.0.1.0/28 is too small for hostBlock 6 in host-subnet mode' }, reason: 'CapacityExceeded' },
-    { problem: { code: 'INVALID_NIC', host: 'h', network: 'x', reason: 'host h interface eth1: netAddress is not a prefix' }, reason: 'InvalidHost' },
-    { problem: { code: 'DUPLICATE_INTERFACE', host: 'h', reason: 'host h lists interface eth1 more than once' }, reason: 'InvalidHost' },
+    {
+      problem: {
+        code: 'NO_HOST_INDEX',
+        host: 'h',
+        network: '10.0.1.0/24',
+        reason: 'host h (eth1) has no free host index on 10.0.1.0/24: hostBlock 1 allows 2 hosts',
+      },
+      reason: 'CapacityExceeded',
+    },
+    {
+      problem: {
+        code: 'NO_INTERFACE_INDEX',
+        network: '10.0.9.0/24',
+        reason: 'network 10.0.9.0/24 has no free interface index: interfaceBlock 1 allows 2 networks',
+      },
+      reason: 'CapacityExceeded',
+    },
+    {
+      problem: {
+        code: 'NETWORK_TOO_SMALL',
+        network: '10.0.1.0/28',
+        reason: 'network 10.0.1.0/28 is too small for hostBlock 6 in host-subnet mode',
+      },
+      reason: 'CapacityExceeded',
+    },
+    {
+      problem: {
+        code: 'INVALID_NIC',
+        host: 'h',
+        network: 'x',
+        reason: 'host h interface eth1: netAddress is not a prefix',
+      },
+      reason: 'InvalidHost',
+    },
+    {
+      problem: { code: 'DUPLICATE_INTERFACE', host: 'h', reason: 'host h lists interface eth1 more than once' },
+      reason: 'InvalidHost',
+    },
     { problem: { code: 'INVALID_CIDR', reason: 'excludeCIDRs[0] is not a prefix' }, reason: 'InvalidSpec' },
-    { problem: { code: 'NO_ROOM_FOR_PODS', reason: 'config: subnet 192.168.0.0/24 split by interfaceBlock 3 and hostBlock 4 gives /31 pod blocks' }, reason: 'InvalidSpec' },
-    { problem: { code: 'EMPTY_HOST_NAME', reason: 'a host has an empty hostName; it was ignored' }, reason: 'InvalidSpec' },
+    {
+      problem: {
+        code: 'NO_ROOM_FOR_PODS',
+        reason: 'config: subnet 192.168.0.0/24 split by interfaceBlock 3 and hostBlock 4 gives /31 pod blocks',
+      },
+      reason: 'InvalidSpec',
+    },
+    {
+      problem: { code: 'EMPTY_HOST_NAME', reason: 'a host has an empty hostName; it was ignored' },
+      reason: 'InvalidSpec',
+    },
   ])('$problem.code → $reason', ({ problem, reason }) => {
     expect(problemOfPlan(problem)).toEqual({ reason, message: problem.reason });
   });
@@ -56,7 +120,9 @@ describe('networkStatus', () => {
   it('is Ready with counts per interface when there is no problem', () => {
     const status = networkStatus(input());
     expect(status.observedGeneration).toBe(3);
-    expect(status.interfaces).toEqual([{ netAddress: '10.0.1.0/24', interfaceIndex: 0, vlanCIDR: '192.168.0.0/18', numOfHosts: 2 }]);
+    expect(status.interfaces).toEqual([
+      { netAddress: '10.0.1.0/24', interfaceIndex: 0, vlanCIDR: '192.168.0.0/18', numOfHosts: 2 },
+    ]);
     expect(condition(status, 'Ready')).toMatchObject({
       status: 'True',
       reason: 'AttachmentsReady',
@@ -65,7 +131,10 @@ describe('networkStatus', () => {
       lastTransitionTime: '2025-01-31T12:00:00Z',
     });
     expect(condition(status, 'Degraded')).toMatchObject({ status: 'False', reason: 'Planned' });
-    expect(condition(status, 'PlanComputed')).toMatchObject({ status: 'True', message: '1 interface network, 2 hosts' });
+    expect(condition(status, 'PlanComputed')).toMatchObject({
+      status: 'True',
+      message: '1 interface network, 2 hosts',
+    });
   });
 
   it('is Degraded, and not Ready, with the first problem as reason and every problem in the message', () => {
@@ -74,7 +143,11 @@ describe('networkStatus', () => {
       { reason: 'InvalidHost', message: 'host d interface eth1: bad' },
     ];
     const status = networkStatus(input({ problems }));
-    expect(condition(status, 'Degraded')).toMatchObject({ status: 'True', reason: 'CapacityExceeded', message: 'host c has no free host index; host d interface eth1: bad' });
+    expect(condition(status, 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'CapacityExceeded',
+      message: 'host c has no free host index; host d interface eth1: bad',
+    });
     expect(condition(status, 'Ready')).toMatchObject({ status: 'False', reason: 'CapacityExceeded' });
   });
 
@@ -107,8 +180,16 @@ describe('networkStatus', () => {
 });
 
 describe('summarizeRoutes', () => {
-  const report = (reports: Record<string, HostRouteStatus['status']>) => (host: string): HostRouteStatus | undefined =>
-    reports[host] === undefined ? undefined : { network: 'n', status: reports[host], ...(reports[host] === 'Failed' ? { message: 'RTNETLINK answers: File exists' } : {}) };
+  const report =
+    (reports: Record<string, HostRouteStatus['status']>) =>
+    (host: string): HostRouteStatus | undefined =>
+      reports[host] === undefined
+        ? undefined
+        : {
+            network: 'n',
+            status: reports[host],
+            ...(reports[host] === 'Failed' ? { message: 'RTNETLINK answers: File exists' } : {}),
+          };
   it.each([
     { hosts: [], reports: {}, status: 'N/A', reason: 'NoHosts' },
     { hosts: ['a', 'b'], reports: { a: 'Success', b: 'Success' }, status: 'Success', reason: 'RoutesApplied' },
@@ -123,7 +204,12 @@ describe('summarizeRoutes', () => {
 
   it('names the failed hosts and their messages', () => {
     const summary = summarizeRoutes(['a', 'b'], report({ a: 'Failed', b: 'Success' }));
-    expect(summary.routes).toEqual({ status: 'Failed', appliedHosts: 1, failedHosts: ['a'], message: 'a: RTNETLINK answers: File exists' });
+    expect(summary.routes).toEqual({
+      status: 'Failed',
+      appliedHosts: 1,
+      failedHosts: ['a'],
+      message: 'a: RTNETLINK answers: File exists',
+    });
   });
 });
 

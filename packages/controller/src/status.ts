@@ -5,7 +5,8 @@ import type { Condition, HostRouteStatus, MultiNicNetworkStatus, RouteStatus } f
 import { rfc3339 } from './clock.js';
 import { jsonEqual } from './objects.js';
 
-export type ProblemReason = 'InvalidSpec' | 'InvalidCIDR' | 'BlocksChanged' | 'CapacityExceeded' | 'InvalidHost' | 'Conflict';
+export type ProblemReason =
+  'InvalidSpec' | 'InvalidCIDR' | 'BlocksChanged' | 'CapacityExceeded' | 'InvalidHost' | 'Conflict';
 
 /** One thing wrong with a network, as shown in the Degraded condition and an Event. */
 export interface Problem {
@@ -72,28 +73,51 @@ interface RouteSummary {
 }
 
 /** Success when every planned host reports its routes programmed; Failed when any reports a failure. */
-export function summarizeRoutes(hosts: readonly string[], report: (host: string) => HostRouteStatus | undefined): RouteSummary {
-  if (hosts.length === 0) return { routes: { status: 'N/A' }, condition: { status: 'Unknown', reason: 'NoHosts', message: 'no host is planned yet' } };
+export function summarizeRoutes(
+  hosts: readonly string[],
+  report: (host: string) => HostRouteStatus | undefined,
+): RouteSummary {
+  if (hosts.length === 0)
+    return {
+      routes: { status: 'N/A' },
+      condition: { status: 'Unknown', reason: 'NoHosts', message: 'no host is planned yet' },
+    };
   const failed = hosts.filter((h) => report(h)?.status === 'Failed');
   const applied = hosts.filter((h) => report(h)?.status === 'Success').length;
   if (failed.length > 0) {
     const messages = failed.map((h) => `${h}: ${report(h)?.message ?? 'failed'}`);
     return {
-      routes: { status: 'Failed', appliedHosts: applied, failedHosts: failed.slice(0, 64), message: listText(messages).slice(0, 4096) },
-      condition: { status: 'False', reason: 'RoutesFailed', message: `${plural(failed.length, 'host')} failed to program routes: ${listText(messages)}` },
+      routes: {
+        status: 'Failed',
+        appliedHosts: applied,
+        failedHosts: failed.slice(0, 64),
+        message: listText(messages).slice(0, 4096),
+      },
+      condition: {
+        status: 'False',
+        reason: 'RoutesFailed',
+        message: `${plural(failed.length, 'host')} failed to program routes: ${listText(messages)}`,
+      },
     };
   }
   const status: RouteStatus = applied === hosts.length ? 'Success' : 'WaitForRoutes';
   const message = `${applied} of ${plural(hosts.length, 'host')} report their routes programmed`;
   return {
     routes: { status, appliedHosts: applied },
-    condition: status === 'Success' ? { status: 'True', reason: 'RoutesApplied', message } : { status: 'False', reason: 'RoutesPending', message },
+    condition:
+      status === 'Success'
+        ? { status: 'True', reason: 'RoutesApplied', message }
+        : { status: 'False', reason: 'RoutesPending', message },
   };
 }
 
 const NO_ROUTES: RouteSummary = {
   routes: { status: 'N/A' },
-  condition: { status: 'True', reason: 'RoutesNotNeeded', message: 'vlanMode is not l3 or l3s: the network needs no host routes' },
+  condition: {
+    status: 'True',
+    reason: 'RoutesNotNeeded',
+    message: 'vlanMode is not l3 or l3s: the network needs no host routes',
+  },
 };
 
 function routeSummary(hosts: readonly string[], report: StatusInput['routeReport']): RouteSummary {
@@ -104,9 +128,24 @@ type ConditionCore = Pick<Condition, 'type' | 'status' | 'reason' | 'message'>;
 
 function readyCondition(input: StatusInput, hosts: number): ConditionCore {
   const first = input.problems[0];
-  if (first !== undefined) return { type: 'Ready', status: 'False', reason: first.reason, message: `not ready: ${listText(input.problems.map((p) => p.message))}` };
-  if (hosts === 0) return { type: 'Ready', status: 'False', reason: 'NoHosts', message: 'no node with a HostInterface on the network’s NIC networks yet' };
-  const missing = input.missingNamespaces.length === 0 ? '' : `; listed namespaces that do not exist yet: ${input.missingNamespaces.join(', ')}`;
+  if (first !== undefined)
+    return {
+      type: 'Ready',
+      status: 'False',
+      reason: first.reason,
+      message: `not ready: ${listText(input.problems.map((p) => p.message))}`,
+    };
+  if (hosts === 0)
+    return {
+      type: 'Ready',
+      status: 'False',
+      reason: 'NoHosts',
+      message: 'no node with a HostInterface on the network’s NIC networks yet',
+    };
+  const missing =
+    input.missingNamespaces.length === 0
+      ? ''
+      : `; listed namespaces that do not exist yet: ${input.missingNamespaces.join(', ')}`;
   const pools = (input.plan?.cidr ?? []).reduce((n, e) => n + e.hosts.length, 0);
   return {
     type: 'Ready',
@@ -119,14 +158,32 @@ function readyCondition(input: StatusInput, hosts: number): ConditionCore {
 function conditionsOf(input: StatusInput): ConditionCore[] {
   const hosts = plannedHosts(input.plan);
   const first = input.problems[0];
-  const retained = input.retained === 0 ? '' : `; keeping the blocks of ${plural(input.retained, 'NIC')} of departed hosts until their IPPools are empty`;
+  const retained =
+    input.retained === 0
+      ? ''
+      : `; keeping the blocks of ${plural(input.retained, 'NIC')} of departed hosts until their IPPools are empty`;
   const planned: ConditionCore = input.planApplied
-    ? { type: 'PlanComputed', status: 'True', reason: 'Planned', message: `${plural(input.plan?.cidr.length ?? 0, 'interface network')}, ${plural(hosts.length, 'host')}${retained}` }
-    : { type: 'PlanComputed', status: 'False', reason: first?.reason ?? 'InvalidSpec', message: `the plan was not written: ${listText(input.problems.map((p) => p.message))}` };
+    ? {
+        type: 'PlanComputed',
+        status: 'True',
+        reason: 'Planned',
+        message: `${plural(input.plan?.cidr.length ?? 0, 'interface network')}, ${plural(hosts.length, 'host')}${retained}`,
+      }
+    : {
+        type: 'PlanComputed',
+        status: 'False',
+        reason: first?.reason ?? 'InvalidSpec',
+        message: `the plan was not written: ${listText(input.problems.map((p) => p.message))}`,
+      };
   const degraded: ConditionCore =
     first === undefined
       ? { type: 'Degraded', status: 'False', reason: 'Planned', message: 'no problems' }
-      : { type: 'Degraded', status: 'True', reason: first.reason, message: listText(input.problems.map((p) => p.message)) };
+      : {
+          type: 'Degraded',
+          status: 'True',
+          reason: first.reason,
+          message: listText(input.problems.map((p) => p.message)),
+        };
   const routes = routeSummary(hosts, input.routeReport).condition;
   return [readyCondition(input, hosts.length), degraded, planned, { type: 'RoutesApplied', ...routes }];
 }
@@ -136,7 +193,8 @@ function withTimes(conditions: readonly ConditionCore[], input: StatusInput): Co
   const before = new Map((input.previous?.conditions ?? []).map((c) => [c.type, c]));
   return conditions.map((c) => {
     const old = before.get(c.type);
-    const lastTransitionTime = old !== undefined && old.status === c.status ? old.lastTransitionTime : rfc3339(input.now);
+    const lastTransitionTime =
+      old !== undefined && old.status === c.status ? old.lastTransitionTime : rfc3339(input.now);
     return { ...c, message: c.message.slice(0, 32_768), observedGeneration: input.generation, lastTransitionTime };
   });
 }
@@ -146,7 +204,12 @@ export function networkStatus(input: StatusInput): MultiNicNetworkStatus {
   return {
     observedGeneration: input.generation,
     conditions: withTimes(conditionsOf(input), input),
-    interfaces: (input.plan?.cidr ?? []).map((e) => ({ netAddress: e.netAddress, interfaceIndex: e.interfaceIndex, vlanCIDR: e.vlanCIDR, numOfHosts: e.hosts.length })),
+    interfaces: (input.plan?.cidr ?? []).map((e) => ({
+      netAddress: e.netAddress,
+      interfaceIndex: e.interfaceIndex,
+      vlanCIDR: e.vlanCIDR,
+      numOfHosts: e.hosts.length,
+    })),
     routes: routeSummary(hosts, input.routeReport).routes,
   };
 }
@@ -154,7 +217,9 @@ export function networkStatus(input: StatusInput): MultiNicNetworkStatus {
 /** Equal apart from lastTransitionTime (which withTimes keeps anyway when nothing changed). */
 export function statusEqual(a: MultiNicNetworkStatus | undefined, b: MultiNicNetworkStatus | undefined): boolean {
   const strip = (s: MultiNicNetworkStatus | undefined): unknown =>
-    s === undefined ? undefined : { ...s, conditions: (s.conditions ?? []).map(({ lastTransitionTime: _t, ...c }) => c) };
+    s === undefined
+      ? undefined
+      : { ...s, conditions: (s.conditions ?? []).map(({ lastTransitionTime: _t, ...c }) => c) };
   return jsonEqual(strip(a), strip(b));
 }
 

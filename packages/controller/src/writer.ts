@@ -38,15 +38,21 @@ export class Writer {
   }
 
   #guard(what: string): void {
-    if (!this.#o.canWrite()) throw new ControllerError('NOT_LEADER', `${what}: this replica is not the leader, so it does not write`);
+    if (!this.#o.canWrite())
+      throw new ControllerError('NOT_LEADER', `${what}: this replica is not the leader, so it does not write`);
   }
 
   /**
    * Server-side apply of `obj` (forced: the controller is the only manager of the fields it sets). A
    * `metadata.resourceVersion` in `obj` makes the write conditional: CONFLICT when the object changed since.
    */
-  async apply<T extends KubeObject>(resource: Resource, obj: KubeObject, options: { status?: boolean } = {}): Promise<T> {
-    const path = objectPath(resource, obj.metadata.name, obj.metadata.namespace) + (options.status === true ? '/status' : '');
+  async apply<T extends KubeObject>(
+    resource: Resource,
+    obj: KubeObject,
+    options: { status?: boolean } = {},
+  ): Promise<T> {
+    const path =
+      objectPath(resource, obj.metadata.name, obj.metadata.namespace) + (options.status === true ? '/status' : '');
     this.#guard(`apply ${path}`);
     const started = this.#o.now();
     const result = await this.#o.rest.request<T>({
@@ -56,8 +62,14 @@ export class Writer {
       body: obj,
       contentType: APPLY_PATCH,
     });
-    this.#o.metrics.writes.inc({ resource: resource.plural + (options.status === true ? '/status' : ''), verb: 'apply' });
-    this.#o.logger.debug({ path, resourceVersion: result.metadata.resourceVersion, ms: this.#o.now() - started }, 'applied');
+    this.#o.metrics.writes.inc({
+      resource: resource.plural + (options.status === true ? '/status' : ''),
+      verb: 'apply',
+    });
+    this.#o.logger.debug(
+      { path, resourceVersion: result.metadata.resourceVersion, ms: this.#o.now() - started },
+      'applied',
+    );
     return result;
   }
 
@@ -65,7 +77,12 @@ export class Writer {
   async create<T extends KubeObject>(resource: Resource, obj: KubeObject): Promise<T> {
     const path = collectionPath(resource, obj.metadata.namespace);
     this.#guard(`create ${path}/${obj.metadata.name}`);
-    const result = await this.#o.rest.request<T>({ method: 'POST', path, query: { fieldManager: this.#o.fieldManager }, body: obj });
+    const result = await this.#o.rest.request<T>({
+      method: 'POST',
+      path,
+      query: { fieldManager: this.#o.fieldManager },
+      body: obj,
+    });
     this.#o.metrics.writes.inc({ resource: resource.plural, verb: 'create' });
     this.#o.logger.debug({ path, resourceVersion: result.metadata.resourceVersion }, 'created');
     return result;
@@ -78,23 +95,39 @@ export class Writer {
   async update<T extends KubeObject>(resource: Resource, obj: KubeObject): Promise<T> {
     const path = objectPath(resource, obj.metadata.name, obj.metadata.namespace);
     this.#guard(`update ${path}`);
-    if (obj.metadata.resourceVersion === undefined) throw new ControllerError('INVALID', `update ${path}: a resourceVersion is required`);
+    if (obj.metadata.resourceVersion === undefined)
+      throw new ControllerError('INVALID', `update ${path}: a resourceVersion is required`);
     const started = this.#o.now();
-    const result = await this.#o.rest.request<T>({ method: 'PUT', path, query: { fieldManager: this.#o.fieldManager }, body: obj });
+    const result = await this.#o.rest.request<T>({
+      method: 'PUT',
+      path,
+      query: { fieldManager: this.#o.fieldManager },
+      body: obj,
+    });
     this.#o.metrics.writes.inc({ resource: resource.plural, verb: 'update' });
-    this.#o.logger.debug({ path, resourceVersion: result.metadata.resourceVersion, ms: this.#o.now() - started }, 'updated');
+    this.#o.logger.debug(
+      { path, resourceVersion: result.metadata.resourceVersion, ms: this.#o.now() - started },
+      'updated',
+    );
     return result;
   }
 
   /** Deletes the object if it still is the one with `uid`; false when it was already gone. */
-  async remove(resource: Resource, obj: { name: string; namespace?: string | undefined; uid?: string | undefined }): Promise<boolean> {
+  async remove(
+    resource: Resource,
+    obj: { name: string; namespace?: string | undefined; uid?: string | undefined },
+  ): Promise<boolean> {
     const path = objectPath(resource, obj.name, obj.namespace);
     this.#guard(`delete ${path}`);
     try {
       await this.#o.rest.request({
         method: 'DELETE',
         path,
-        body: { apiVersion: 'v1', kind: 'DeleteOptions', ...(obj.uid === undefined ? {} : { preconditions: { uid: obj.uid } }) },
+        body: {
+          apiVersion: 'v1',
+          kind: 'DeleteOptions',
+          ...(obj.uid === undefined ? {} : { preconditions: { uid: obj.uid } }),
+        },
       });
       this.#o.metrics.writes.inc({ resource: resource.plural, verb: 'delete' });
       this.#o.logger.debug({ path }, 'deleted');
@@ -118,7 +151,12 @@ export class Writer {
         apiVersion: apiVersionOf(RESOURCES.events),
         kind: 'Event',
         metadata: { generateName: `${regarding.metadata.name}.`, namespace },
-        involvedObject: { apiVersion: regarding.apiVersion, kind: regarding.kind, name: regarding.metadata.name, uid: regarding.metadata.uid },
+        involvedObject: {
+          apiVersion: regarding.apiVersion,
+          kind: regarding.kind,
+          name: regarding.metadata.name,
+          uid: regarding.metadata.uid,
+        },
         type: spec.type,
         reason: spec.reason,
         message: spec.message.slice(0, 1024),
@@ -136,7 +174,11 @@ export class Writer {
 }
 
 /** Runs `fn` on every item with at most `limit` in flight; rejects with the first error after all settled. */
-export async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const errors: unknown[] = [];
   const worker = async (): Promise<void> => {

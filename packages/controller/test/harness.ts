@@ -12,8 +12,12 @@ export { RESOURCES, eventually };
 
 export const LEASE_NAMESPACE = 'multinic-system';
 
-export async function startEnv(options: { serviceAccounts?: { namespace: string; name: string }[] } = {}): Promise<{ env: TestEnv; api: Api }> {
-  const env = await startTestEnv(options.serviceAccounts === undefined ? {} : { serviceAccounts: options.serviceAccounts });
+export async function startEnv(
+  options: { serviceAccounts?: { namespace: string; name: string }[] } = {},
+): Promise<{ env: TestEnv; api: Api }> {
+  const env = await startTestEnv(
+    options.serviceAccounts === undefined ? {} : { serviceAccounts: options.serviceAccounts },
+  );
   const api = new Api(new KubeClient(env.kubeConfig));
   await api.create(RESOURCES.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: LEASE_NAMESPACE } });
   return { env, api };
@@ -46,7 +50,11 @@ export class Api {
   }
 
   /** JSON merge patch (`status: true` for the status subresource). */
-  patch(resource: Resource, target: { name: string; namespace?: string; status?: boolean }, patch: unknown): Promise<KubeObject> {
+  patch(
+    resource: Resource,
+    target: { name: string; namespace?: string; status?: boolean },
+    patch: unknown,
+  ): Promise<KubeObject> {
     return this.rest.request({
       method: 'PATCH',
       path: objectPath(resource, target.name, target.namespace) + (target.status === true ? '/status' : ''),
@@ -75,7 +83,12 @@ export function node(name: string): KubeObject {
 }
 
 export function hostInterface(name: string, nics: readonly NicSpec[]): KubeObject {
-  return { apiVersion: 'multinic.dev/v1', kind: 'HostInterface', metadata: { name }, spec: { hostName: name, interfaces: nics } };
+  return {
+    apiVersion: 'multinic.dev/v1',
+    kind: 'HostInterface',
+    metadata: { name },
+    spec: { hostName: name, interfaces: nics },
+  };
 }
 
 /** The usual two NICs of host number `i` (1-based): eth1 on 10.0.1.0/24, eth2 on 10.0.2.0/24. */
@@ -112,7 +125,10 @@ export const quietLogger = pino({ level: process.env['MULTINIC_TEST_LOG'] ?? 'si
 let replicas = 0;
 
 /** A controller in this process; leader election on with short periods unless overridden. */
-export async function startController(env: TestEnv, overrides: Partial<ControllerConfigInput> = {}): Promise<Controller> {
+export async function startController(
+  env: TestEnv,
+  overrides: Partial<ControllerConfigInput> = {},
+): Promise<Controller> {
   const config = makeConfig({
     identity: `test-replica-${++replicas}`,
     httpPort: 0,
@@ -124,24 +140,47 @@ export async function startController(env: TestEnv, overrides: Partial<Controlle
     backoffMaxMs: 2_000,
     ...overrides,
   });
-  return Controller.start({ kubeConfig: env.kubeConfig, config, logger: quietLogger.child({ replica: config.identity }) });
+  return Controller.start({
+    kubeConfig: env.kubeConfig,
+    config,
+    logger: quietLogger.child({ replica: config.identity }),
+  });
 }
 
 /** The ClusterRole the README documents, bound to `system:serviceaccount:<namespace>:<name>`. */
 export async function grantControllerRbac(api: Api, subject: { namespace: string; name: string }): Promise<void> {
-  const rbac = (plural: string, kind: string) => ({ group: 'rbac.authorization.k8s.io', version: 'v1', plural, kind, namespaced: false });
+  const rbac = (plural: string, kind: string) => ({
+    group: 'rbac.authorization.k8s.io',
+    version: 'v1',
+    plural,
+    kind,
+    namespaced: false,
+  });
   const rules = [
     { apiGroups: ['multinic.dev'], resources: ['multinicnetworks', 'hostinterfaces'], verbs: ['get', 'list', 'watch'] },
     { apiGroups: ['multinic.dev'], resources: ['multinicnetworks/status'], verbs: ['patch'] },
     { apiGroups: [''], resources: ['nodes', 'namespaces'], verbs: ['get', 'list', 'watch'] },
     { apiGroups: ['multinic.dev'], resources: ['cidrs'], verbs: ['get', 'list', 'watch', 'create', 'update'] },
-    { apiGroups: ['multinic.dev'], resources: ['ippools'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
-    { apiGroups: ['k8s.cni.cncf.io'], resources: ['network-attachment-definitions'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+    {
+      apiGroups: ['multinic.dev'],
+      resources: ['ippools'],
+      verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
+    },
+    {
+      apiGroups: ['k8s.cni.cncf.io'],
+      resources: ['network-attachment-definitions'],
+      verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
+    },
     { apiGroups: [''], resources: ['events'], verbs: ['create'] },
     { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
   ];
   const name = 'multinic-controller';
-  await api.create(rbac('clusterroles', 'ClusterRole'), { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name }, rules } as unknown as KubeObject);
+  await api.create(rbac('clusterroles', 'ClusterRole'), {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name },
+    rules,
+  } as unknown as KubeObject);
   await api.create(rbac('clusterrolebindings', 'ClusterRoleBinding'), {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRoleBinding',
@@ -162,8 +201,13 @@ export async function settled(controller: Controller): Promise<void> {
   });
 }
 
-export function conditionOf(obj: KubeObject | undefined, type: string): { status: string; reason: string; message: string } | undefined {
-  const conditions = (obj?.status as { conditions?: { type: string; status: string; reason: string; message: string }[] } | undefined)?.conditions;
+export function conditionOf(
+  obj: KubeObject | undefined,
+  type: string,
+): { status: string; reason: string; message: string } | undefined {
+  const conditions = (
+    obj?.status as { conditions?: { type: string; status: string; reason: string; message: string }[] } | undefined
+  )?.conditions;
   return conditions?.find((c) => c.type === type);
 }
 
@@ -171,7 +215,9 @@ export function conditionOf(obj: KubeObject | undefined, type: string): { status
 export async function versions(api: Api): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const resource of [RESOURCES.cidrs, RESOURCES.ippools, RESOURCES.nads, RESOURCES.networks]) {
-    for (const obj of await api.list(resource)) out[`${resource.plural}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`] = obj.metadata.resourceVersion ?? '';
+    for (const obj of await api.list(resource))
+      out[`${resource.plural}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`] =
+        obj.metadata.resourceVersion ?? '';
   }
   return out;
 }

@@ -8,7 +8,18 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { writeKubeconfig, type TestEnv } from '@multinic/testenv';
-import { addHost, conditionOf, eventually, grantControllerRbac, LEASE_NAMESPACE, network, RESOURCES, startEnv, twoNics, type Api } from './harness.js';
+import {
+  addHost,
+  conditionOf,
+  eventually,
+  grantControllerRbac,
+  LEASE_NAMESPACE,
+  network,
+  RESOURCES,
+  startEnv,
+  twoNics,
+  type Api,
+} from './harness.js';
 
 const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
 
@@ -29,9 +40,27 @@ const replicas: Replica[] = [];
 function startReplica(identity: string): Replica {
   const proc = spawn(
     process.execPath,
-    [BIN, '--kubeconfig', kubeconfig, '--identity', identity, '--http-address', '127.0.0.1', '--http-port', '0', '--lease-namespace', LEASE_NAMESPACE],
+    [
+      BIN,
+      '--kubeconfig',
+      kubeconfig,
+      '--identity',
+      identity,
+      '--http-address',
+      '127.0.0.1',
+      '--http-port',
+      '0',
+      '--lease-namespace',
+      LEASE_NAMESPACE,
+    ],
     {
-      env: { ...process.env, MULTINIC_LEASE_DURATION_SECONDS: '4', MULTINIC_RENEW_DEADLINE_SECONDS: '3', MULTINIC_RETRY_PERIOD_SECONDS: '0.5', MULTINIC_LOG_LEVEL: 'info' },
+      env: {
+        ...process.env,
+        MULTINIC_LEASE_DURATION_SECONDS: '4',
+        MULTINIC_RENEW_DEADLINE_SECONDS: '3',
+        MULTINIC_RETRY_PERIOD_SECONDS: '0.5',
+        MULTINIC_LOG_LEVEL: 'info',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -104,7 +133,9 @@ describe('two replicas', () => {
     });
     [leader, follower] = name === 'replica-a' ? [a, b] : [b, a];
     await eventually(async () => expect(await hostsInPlan()).toEqual(['ha-1', 'ha-2']));
-    await eventually(async () => expect(conditionOf(await api.get(RESOURCES.networks, 'ha-net'), 'Ready')?.status).toBe('True'));
+    await eventually(async () =>
+      expect(conditionOf(await api.get(RESOURCES.networks, 'ha-net'), 'Ready')?.status).toBe('True'),
+    );
     for (const r of [leader, follower]) {
       expect(await http(r, '/healthz')).toEqual({ status: 200, body: 'ok\n' });
       await eventually(async () => expect((await http(r, '/readyz')).status).toBe(200));

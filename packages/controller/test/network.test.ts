@@ -30,7 +30,8 @@ let controller: Controller;
 
 beforeAll(async () => {
   ({ env, api } = await startEnv());
-  for (const name of ['team-a', 'team-b', 'team-c']) await api.create(RESOURCES.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  for (const name of ['team-a', 'team-b', 'team-c'])
+    await api.create(RESOURCES.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   for (const i of [1, 2, 3]) await addHost(api, `node-${i}`, twoNics(i));
   controller = await startController(env, { leaderElect: false });
 });
@@ -54,7 +55,9 @@ async function cidrSpec(name = NET): Promise<NetworkPlan> {
 
 /** host/interface → host index, over the whole plan. */
 function indexes(plan: NetworkPlan): Record<string, number> {
-  return Object.fromEntries(plan.cidr.flatMap((e) => e.hosts.map((h) => [`${e.netAddress} ${h.hostName}/${h.interfaceName}`, h.hostIndex])));
+  return Object.fromEntries(
+    plan.cidr.flatMap((e) => e.hosts.map((h) => [`${e.netAddress} ${h.hostName}/${h.interfaceName}`, h.hostIndex])),
+  );
 }
 
 async function pools(name = NET): Promise<KubeObject[]> {
@@ -69,13 +72,25 @@ async function liveHosts(): Promise<PlanHost[]> {
 /** The CIDR and IPPools equal what computePlan says for the live hosts with `previous` as the plan in force. */
 async function expectPlanWritten(previous: NetworkPlan | undefined): Promise<NetworkPlan> {
   const net = MultiNicNetworkSchema.parse(await readNetwork()) as MultiNicNetwork;
-  const expected = computePlan({ networkName: NET, config: planConfigOf(net), hosts: await liveHosts(), ...(previous ? { previous } : {}) });
+  const expected = computePlan({
+    networkName: NET,
+    config: planConfigOf(net),
+    hosts: await liveHosts(),
+    ...(previous ? { previous } : {}),
+  });
   expect(expected.problems).toEqual([]);
   await eventually(async () => expect(await cidrSpec()).toEqual(expected.plan));
   await eventually(async () => {
     const specs = (await pools()).map((p) => p.spec).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
     const want = expected.ippools
-      .map((p) => ({ network: NET, hostName: p.hostName, interfaceName: p.interfaceName, podCIDR: p.podCIDR, vlanCIDR: p.vlanCIDR, excludes: p.excludes }))
+      .map((p) => ({
+        network: NET,
+        hostName: p.hostName,
+        interfaceName: p.interfaceName,
+        podCIDR: p.podCIDR,
+        vlanCIDR: p.vlanCIDR,
+        excludes: p.excludes,
+      }))
       .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
     expect(specs).toEqual(want);
   });
@@ -83,16 +98,29 @@ async function expectPlanWritten(previous: NetworkPlan | undefined): Promise<Net
 }
 
 async function nadNamespaces(name = NET): Promise<string[]> {
-  return (await api.list(RESOURCES.nads, { labelSelector: `multinic.dev/network=${name}` })).map((n) => n.metadata.namespace ?? '').sort();
+  return (await api.list(RESOURCES.nads, { labelSelector: `multinic.dev/network=${name}` }))
+    .map((n) => n.metadata.namespace ?? '')
+    .sort();
 }
 
 async function events(name: string, reason: string): Promise<KubeObject[]> {
   const all = await api.list(RESOURCES.events, { namespace: 'default' });
-  return all.filter((e) => (e as unknown as { involvedObject: { name: string }; reason: string }).involvedObject.name === name && (e as unknown as { reason: string }).reason === reason);
+  return all.filter(
+    (e) =>
+      (e as unknown as { involvedObject: { name: string }; reason: string }).involvedObject.name === name &&
+      (e as unknown as { reason: string }).reason === reason,
+  );
 }
 
 function allocation(address: string) {
-  return { address, containerID: 'c0ffee', interface: 'net1', podName: 'busy', podNamespace: 'team-a', podUID: 'uid-1' };
+  return {
+    address,
+    containerID: 'c0ffee',
+    interface: 'net1',
+    podName: 'busy',
+    podNamespace: 'team-a',
+    podUID: 'uid-1',
+  };
 }
 
 describe('multinic-controller', () => {
@@ -110,12 +138,25 @@ describe('multinic-controller', () => {
     if (!expectedNads.ok) throw new Error(expectedNads.error);
     await eventually(async () => {
       const nads = await api.list(RESOURCES.nads, { labelSelector: `multinic.dev/network=${NET}` });
-      expect(nads.map((n) => [n.metadata.namespace, n.spec]).sort()).toEqual(expectedNads.value.map((n) => [n.metadata.namespace, n.spec]).sort());
+      expect(nads.map((n) => [n.metadata.namespace, n.spec]).sort()).toEqual(
+        expectedNads.value.map((n) => [n.metadata.namespace, n.spec]).sort(),
+      );
     });
-    const owned = [await api.get(RESOURCES.cidrs, NET), ...(await pools()), ...(await api.list(RESOURCES.nads, { labelSelector: `multinic.dev/network=${NET}` }))];
+    const owned = [
+      await api.get(RESOURCES.cidrs, NET),
+      ...(await pools()),
+      ...(await api.list(RESOURCES.nads, { labelSelector: `multinic.dev/network=${NET}` })),
+    ];
     for (const obj of owned) {
       expect(obj?.metadata.ownerReferences).toEqual([
-        { apiVersion: 'multinic.dev/v1', kind: 'MultiNicNetwork', name: NET, uid: net.metadata.uid, controller: true, blockOwnerDeletion: true },
+        {
+          apiVersion: 'multinic.dev/v1',
+          kind: 'MultiNicNetwork',
+          name: NET,
+          uid: net.metadata.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
       ]);
     }
     const pool = (await pools()).find((p) => (p.spec as { hostName: string }).hostName === 'node-2');
@@ -134,19 +175,34 @@ describe('multinic-controller', () => {
 
   it('aggregates the route status the node agents report on their HostInterfaces', async () => {
     const report = (host: string, status: string, message?: string) =>
-      api.patch(RESOURCES.hostInterfaces, { name: host, status: true }, { status: { routes: [{ network: NET, status, table: 1000, ...(message ? { message } : {}) }] } });
+      api.patch(
+        RESOURCES.hostInterfaces,
+        { name: host, status: true },
+        { status: { routes: [{ network: NET, status, table: 1000, ...(message ? { message } : {}) }] } },
+      );
     const routes = async () => ((await readNetwork()).status as { routes: unknown }).routes;
     await eventually(async () => expect(await routes()).toEqual({ status: 'WaitForRoutes', appliedHosts: 0 }));
     await report('node-1', 'Success');
     await report('node-2', 'Failed', 'RTNETLINK answers: Network is unreachable');
     await eventually(async () =>
-      expect(await routes()).toEqual({ status: 'Failed', appliedHosts: 1, failedHosts: ['node-2'], message: 'node-2: RTNETLINK answers: Network is unreachable' }),
+      expect(await routes()).toEqual({
+        status: 'Failed',
+        appliedHosts: 1,
+        failedHosts: ['node-2'],
+        message: 'node-2: RTNETLINK answers: Network is unreachable',
+      }),
     );
-    expect(conditionOf(await readNetwork(), 'RoutesApplied')).toMatchObject({ status: 'False', reason: 'RoutesFailed' });
+    expect(conditionOf(await readNetwork(), 'RoutesApplied')).toMatchObject({
+      status: 'False',
+      reason: 'RoutesFailed',
+    });
     await report('node-2', 'Success');
     await report('node-3', 'Success');
     await eventually(async () => expect(await routes()).toEqual({ status: 'Success', appliedHosts: 3 }));
-    expect(conditionOf(await readNetwork(), 'RoutesApplied')).toMatchObject({ status: 'True', reason: 'RoutesApplied' });
+    expect(conditionOf(await readNetwork(), 'RoutesApplied')).toMatchObject({
+      status: 'True',
+      reason: 'RoutesApplied',
+    });
   });
 
   it('a fourth node gets the next host index and nobody moves', async () => {
@@ -182,25 +238,41 @@ describe('multinic-controller', () => {
       .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name)) as [KubeObject, KubeObject];
     for (const pool of [eth1, eth2]) {
       const address = (pool.spec as { podCIDR: string }).podCIDR.replace(/0\/24$/, '10');
-      await api.patch(RESOURCES.ippools, { name: pool.metadata.name, status: true }, { status: { allocations: [allocation(address)] } });
+      await api.patch(
+        RESOURCES.ippools,
+        { name: pool.metadata.name, status: true },
+        { status: { allocations: [allocation(address)] } },
+      );
     }
     await settled(controller);
     const before = indexes(plan);
     await api.remove(RESOURCES.nodes, 'node-2');
     await eventually(async () => expect(await events(NET, 'HostDeparted')).toHaveLength(1));
-    await eventually(async () => expect((await api.get(RESOURCES.ippools, eth2.metadata.name))?.metadata.annotations?.['multinic.dev/departed-at']).toBeDefined());
+    await eventually(async () =>
+      expect(
+        (await api.get(RESOURCES.ippools, eth2.metadata.name))?.metadata.annotations?.['multinic.dev/departed-at'],
+      ).toBeDefined(),
+    );
     await settled(controller);
     expect(indexes(await cidrSpec())).toEqual(before);
-    expect(conditionOf(await readNetwork(), 'PlanComputed')?.message).toMatch(/keeping the blocks of 2 NICs of departed hosts/);
+    expect(conditionOf(await readNetwork(), 'PlanComputed')?.message).toMatch(
+      /keeping the blocks of 2 NICs of departed hosts/,
+    );
 
     // The agent releases the last address of eth1: that block is freed, eth2's stays.
     await api.patch(RESOURCES.ippools, { name: eth1.metadata.name, status: true }, { status: { allocations: [] } });
     await eventually(async () => expect(await api.get(RESOURCES.ippools, eth1.metadata.name)).toBeUndefined());
     expect(await api.get(RESOURCES.ippools, eth2.metadata.name)).toBeDefined();
-    expect(Object.keys(indexes(await cidrSpec())).filter((k) => k.includes('node-2/'))).toEqual(['10.0.2.0/24 node-2/eth2']);
+    expect(Object.keys(indexes(await cidrSpec())).filter((k) => k.includes('node-2/'))).toEqual([
+      '10.0.2.0/24 node-2/eth2',
+    ]);
 
     // eth2's grace period began long ago (as after a controller restart): freed although it still holds an address.
-    await api.patch(RESOURCES.ippools, { name: eth2.metadata.name }, { metadata: { annotations: { 'multinic.dev/departed-at': '2000-01-01T00:00:00Z' } } });
+    await api.patch(
+      RESOURCES.ippools,
+      { name: eth2.metadata.name },
+      { metadata: { annotations: { 'multinic.dev/departed-at': '2000-01-01T00:00:00Z' } } },
+    );
     await eventually(async () => expect(await api.get(RESOURCES.ippools, eth2.metadata.name)).toBeUndefined());
     const after = indexes(await cidrSpec());
     expect(Object.keys(after).some((k) => k.includes('node-2/'))).toBe(false);
@@ -212,7 +284,9 @@ describe('multinic-controller', () => {
   it('a node that leaves with empty pools frees its blocks at once, and a new node gets a never-used index', async () => {
     await api.remove(RESOURCES.nodes, 'node-3');
     await api.remove(RESOURCES.hostInterfaces, 'node-3');
-    await eventually(async () => expect(Object.keys(indexes(await cidrSpec())).some((k) => k.includes('node-3/'))).toBe(false));
+    await eventually(async () =>
+      expect(Object.keys(indexes(await cidrSpec())).some((k) => k.includes('node-3/'))).toBe(false),
+    );
     plan = await cidrSpec();
     await addHost(api, 'node-5', twoNics(5));
     plan = await expectPlanWritten(plan);
@@ -254,8 +328,12 @@ describe('multinic-controller', () => {
   it('a changed hostBlock on a network in use is reported and reshuffles nothing', async () => {
     const cidrVersion = (await api.get(RESOURCES.cidrs, NET))?.metadata.resourceVersion;
     await api.patch(RESOURCES.networks, { name: NET }, { spec: { ipam: { hostBlock: 8 } } });
-    await eventually(async () => expect(conditionOf(await readNetwork(), 'Degraded')).toMatchObject({ status: 'True', reason: 'BlocksChanged' }));
-    expect(conditionOf(await readNetwork(), 'Degraded')?.message).toMatch(/hostBlock 6 → 8 while the network is in use/);
+    await eventually(async () =>
+      expect(conditionOf(await readNetwork(), 'Degraded')).toMatchObject({ status: 'True', reason: 'BlocksChanged' }),
+    );
+    expect(conditionOf(await readNetwork(), 'Degraded')?.message).toMatch(
+      /hostBlock 6 → 8 while the network is in use/,
+    );
     await settled(controller);
     expect((await api.get(RESOURCES.cidrs, NET))?.metadata.resourceVersion).toBe(cidrVersion);
     await api.patch(RESOURCES.networks, { name: NET }, { spec: { ipam: { hostBlock: 6 } } });
@@ -276,22 +354,28 @@ describe('multinic-controller', () => {
       reason: 'InvalidSpec',
       message: /interfaceBlock 8 \+ hostBlock 10 do not fit subnet 172\.17\.0\.0\/16/,
     },
-  ])('a network with a problem ($reason) is Degraded with a readable reason and an Event', async ({ name, spec, reason, message }) => {
-    await api.create(RESOURCES.networks, network(name, { namespaces: ['team-a'], ...spec }));
-    await eventually(async () => {
-      const net = await readNetwork(name);
-      expect(conditionOf(net, 'Degraded')).toMatchObject({ status: 'True', reason });
-      expect(conditionOf(net, 'Degraded')?.message).toMatch(message);
-      expect(conditionOf(net, 'Ready')).toMatchObject({ status: 'False', reason });
-    });
-    await eventually(async () => expect((await events(name, reason)).length).toBeGreaterThan(0));
-    await api.remove(RESOURCES.networks, name);
-  });
+  ])(
+    'a network with a problem ($reason) is Degraded with a readable reason and an Event',
+    async ({ name, spec, reason, message }) => {
+      await api.create(RESOURCES.networks, network(name, { namespaces: ['team-a'], ...spec }));
+      await eventually(async () => {
+        const net = await readNetwork(name);
+        expect(conditionOf(net, 'Degraded')).toMatchObject({ status: 'True', reason });
+        expect(conditionOf(net, 'Degraded')?.message).toMatch(message);
+        expect(conditionOf(net, 'Ready')).toMatchObject({ status: 'False', reason });
+      });
+      await eventually(async () => expect((await events(name, reason)).length).toBeGreaterThan(0));
+      await api.remove(RESOURCES.networks, name);
+    },
+  );
 
   it('a network whose subnet overlaps one in use on a shared NIC network is refused (Conflict, Event, nothing written) until that one goes', async () => {
     // Issue 23, finding 1: both used to be planned, and their pools handed the same address to two pods.
     const name = 'net-overlap';
-    await api.create(RESOURCES.networks, network(name, { subnet: '192.168.0.0/17', masterNets: ['10.0.2.0/24'], namespaces: ['team-a'] }));
+    await api.create(
+      RESOURCES.networks,
+      network(name, { subnet: '192.168.0.0/17', masterNets: ['10.0.2.0/24'], namespaces: ['team-a'] }),
+    );
     await eventually(async () => {
       const net = await readNetwork(name);
       expect(conditionOf(net, 'Ready')).toMatchObject({ status: 'False', reason: 'Conflict' });
@@ -306,8 +390,13 @@ describe('multinic-controller', () => {
     expect(await nadNamespaces(name)).toEqual([]);
     expect(conditionOf(await readNetwork(), 'Ready')).toMatchObject({ status: 'True' });
     // The same subnet on a NIC network net-a does not use is another L2 domain: no conflict.
-    await api.create(RESOURCES.networks, network('net-elsewhere', { subnet: '192.168.0.0/17', masterNets: ['10.0.3.0/24'], namespaces: ['team-a'] }));
-    await eventually(async () => expect(conditionOf(await readNetwork('net-elsewhere'), 'Degraded')).toMatchObject({ status: 'False' }));
+    await api.create(
+      RESOURCES.networks,
+      network('net-elsewhere', { subnet: '192.168.0.0/17', masterNets: ['10.0.3.0/24'], namespaces: ['team-a'] }),
+    );
+    await eventually(async () =>
+      expect(conditionOf(await readNetwork('net-elsewhere'), 'Degraded')).toMatchObject({ status: 'False' }),
+    );
     await api.remove(RESOURCES.networks, 'net-elsewhere');
   });
 
@@ -322,7 +411,9 @@ describe('multinic-controller', () => {
   });
 
   it('the network refused for its overlap is planned once the network it collided with is gone', async () => {
-    await eventually(async () => expect(conditionOf(await readNetwork('net-overlap'), 'Ready')).toMatchObject({ status: 'True' }));
+    await eventually(async () =>
+      expect(conditionOf(await readNetwork('net-overlap'), 'Ready')).toMatchObject({ status: 'True' }),
+    );
     expect((await pools('net-overlap')).length).toBeGreaterThan(0);
     await api.remove(RESOURCES.networks, 'net-overlap');
   });

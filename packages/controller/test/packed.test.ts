@@ -20,5 +20,7 @@ describePacked({
   check: (printed) => {
     expect(printed).toEqual({ good: 'debug', bad: false, controller: 'function' });
   },
-  bins: [{ name: 'multinic-controller', version: new RegExp(`^multinic-controller ${version.replaceAll('.', '\\.')}$`) }],
+  bins: [
+    { name: 'multinic-controller', version: new RegExp(`^multinic-controller ${version.replaceAll('.', '\\.')}$`) },
+  ],
 });

@@ -15,14 +15,24 @@ interface Case {
 
 const cases: Case[] = [
   { what: 'dist/bin.js under node', command: process.execPath, args: ['dist/bin.js'] },
-  { what: 'the single executable dist/bin/multinic-controller at the repository root', command: '../../dist/bin/multinic-controller', args: [] },
+  {
+    what: 'the single executable dist/bin/multinic-controller at the repository root',
+    command: '../../dist/bin/multinic-controller',
+    args: [],
+  },
 ];
 
 describe('multinic-controller --version', () => {
   it.each(cases)('$what prints the name and version without configuration', ({ command, args }) => {
     const file = args[0] ?? command;
-    if (!existsSync(new URL(file, pkgDir))) throw new Error(`${file} is missing: run pnpm exec turbo run build sea --filter=@multinic/controller`);
-    const out = execFileSync(command, [...args, '--version', '--no-such-flag'], { cwd: pkgDir, env: {}, encoding: 'utf8', timeout: 30_000 });
+    if (!existsSync(new URL(file, pkgDir)))
+      throw new Error(`${file} is missing: run pnpm exec turbo run build sea --filter=@multinic/controller`);
+    const out = execFileSync(command, [...args, '--version', '--no-such-flag'], {
+      cwd: pkgDir,
+      env: {},
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(out).toBe(`multinic-controller ${version}\n`);
   });
 });

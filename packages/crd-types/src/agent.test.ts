@@ -27,13 +27,46 @@ function problems(schema: Parameters<typeof parseWith>[0], value: unknown): stri
 
 describe('node agent wire types', () => {
   it('names one POST path per verb', () => {
-    expect(AGENT_PATHS).toEqual({ select: '/v1/select', allocate: '/v1/allocate', release: '/v1/release', gc: '/v1/gc', status: '/v1/status', lookup: '/v1/lookup' });
+    expect(AGENT_PATHS).toEqual({
+      select: '/v1/select',
+      allocate: '/v1/allocate',
+      release: '/v1/release',
+      gc: '/v1/gc',
+      status: '/v1/status',
+      lookup: '/v1/lookup',
+    });
   });
 
   it.each([
-    { what: 'select request', schema: SelectRequestSchema, value: { network: 'multinic-ipvlanl3', containerID: 'c0ffee', ifname: 'net1', pod, cniArgs: { nics: 1, class: 'highspeed' }, deviceIDs: ['0000:3b:00.2'] } },
-    { what: 'select response', schema: SelectResponseSchema, value: { network: 'multinic-ipvlanl3', nics, decisions: [{ interfaceName: 'eth1', selected: true, reason: 'on master network 10.0.1.0/24' }, { interfaceName: 'eth3', selected: false, reason: 'not in masterNets' }] } },
-    { what: 'allocate request with requested ips', schema: AllocateRequestSchema, value: { ...allocate, ips: ['192.168.0.9'] } },
+    {
+      what: 'select request',
+      schema: SelectRequestSchema,
+      value: {
+        network: 'multinic-ipvlanl3',
+        containerID: 'c0ffee',
+        ifname: 'net1',
+        pod,
+        cniArgs: { nics: 1, class: 'highspeed' },
+        deviceIDs: ['0000:3b:00.2'],
+      },
+    },
+    {
+      what: 'select response',
+      schema: SelectResponseSchema,
+      value: {
+        network: 'multinic-ipvlanl3',
+        nics,
+        decisions: [
+          { interfaceName: 'eth1', selected: true, reason: 'on master network 10.0.1.0/24' },
+          { interfaceName: 'eth3', selected: false, reason: 'not in masterNets' },
+        ],
+      },
+    },
+    {
+      what: 'allocate request with requested ips',
+      schema: AllocateRequestSchema,
+      value: { ...allocate, ips: ['192.168.0.9'] },
+    },
     {
       what: 'allocate response',
       schema: AllocateResponseSchema,
@@ -42,39 +75,114 @@ describe('node agent wire types', () => {
         containerID: 'c0ffee',
         ifname: 'net1',
         allocations: [
-          { interfaceName: 'eth1', podInterface: 'net1-0', address: '192.168.0.9/18', podCIDR: '192.168.0.0/24', vlanCIDR: '192.168.0.0/18', ippool: 'multinic-ipvlanl3-192.168.0.0-24' },
-          { interfaceName: 'eth2', podInterface: 'net1-1', address: '192.168.64.9/18', podCIDR: '192.168.64.0/24', vlanCIDR: '192.168.64.0/18', ippool: 'multinic-ipvlanl3-192.168.64.0-24', routes: [{ dst: '192.168.0.0/16' }] },
+          {
+            interfaceName: 'eth1',
+            podInterface: 'net1-0',
+            address: '192.168.0.9/18',
+            podCIDR: '192.168.0.0/24',
+            vlanCIDR: '192.168.0.0/18',
+            ippool: 'multinic-ipvlanl3-192.168.0.0-24',
+          },
+          {
+            interfaceName: 'eth2',
+            podInterface: 'net1-1',
+            address: '192.168.64.9/18',
+            podCIDR: '192.168.64.0/24',
+            vlanCIDR: '192.168.64.0/18',
+            ippool: 'multinic-ipvlanl3-192.168.64.0-24',
+            routes: [{ dst: '192.168.0.0/16' }],
+          },
         ],
       },
     },
-    { what: 'release request', schema: ReleaseRequestSchema, value: { network: 'multinic-ipvlanl3', containerID: 'c0ffee', ifname: 'net1', podUID: 'u-1' } },
-    { what: 'gc request', schema: GcRequestSchema, value: { network: 'multinic-ipvlanl3', validAttachments: [{ containerID: 'c0ffee', ifname: 'net1' }] } },
-    { what: 'lookup request', schema: LookupRequestSchema, value: { network: 'multinic-ipvlanl3', containerID: 'c0ffee', ifname: 'net1' } },
+    {
+      what: 'release request',
+      schema: ReleaseRequestSchema,
+      value: { network: 'multinic-ipvlanl3', containerID: 'c0ffee', ifname: 'net1', podUID: 'u-1' },
+    },
+    {
+      what: 'gc request',
+      schema: GcRequestSchema,
+      value: { network: 'multinic-ipvlanl3', validAttachments: [{ containerID: 'c0ffee', ifname: 'net1' }] },
+    },
+    {
+      what: 'lookup request',
+      schema: LookupRequestSchema,
+      value: { network: 'multinic-ipvlanl3', containerID: 'c0ffee', ifname: 'net1' },
+    },
     { what: 'lookup response for an unknown attachment', schema: LookupResponseSchema, value: { allocations: [] } },
     {
       what: 'lookup response',
       schema: LookupResponseSchema,
-      value: { allocations: [{ interfaceName: 'eth1', podInterface: 'net1-0', address: '192.168.0.9/18', podCIDR: '192.168.0.0/24', vlanCIDR: '192.168.0.0/18', ippool: 'multinic-ipvlanl3-192.168.0.0-24' }] },
+      value: {
+        allocations: [
+          {
+            interfaceName: 'eth1',
+            podInterface: 'net1-0',
+            address: '192.168.0.9/18',
+            podCIDR: '192.168.0.0/24',
+            vlanCIDR: '192.168.0.0/18',
+            ippool: 'multinic-ipvlanl3-192.168.0.0-24',
+          },
+        ],
+      },
     },
-    { what: 'status response', schema: StatusResponseSchema, value: { ready: false, reason: 'NoPools', message: 'no IPPool for this node yet' } },
+    {
+      what: 'status response',
+      schema: StatusResponseSchema,
+      value: { ready: false, reason: 'NoPools', message: 'no IPPool for this node yet' },
+    },
   ])('accepts a $what', ({ schema, value }) => {
     expect(problems(schema, value)).toEqual([]);
   });
 
   it.each([
-    { bad: 'no pod UID', value: { ...allocate, pod: { ...pod, uid: '' } }, expected: ['pod.uid: must not be empty (the pod UID)'] },
+    {
+      bad: 'no pod UID',
+      value: { ...allocate, pod: { ...pod, uid: '' } },
+      expected: ['pod.uid: must not be empty (the pod UID)'],
+    },
     { bad: 'no NIC', value: { ...allocate, nics: [] }, expected: ['nics: must have at least 1 NICs'] },
-    { bad: 'the same NIC twice', value: { ...allocate, nics: [nics[0], nics[0]] }, expected: ['nics[1].interfaceName: duplicate interfaceName "eth1": each NIC may appear once', 'nics[1].podInterface: duplicate podInterface "net1-0": each NIC may appear once'] },
-    { bad: 'more requested ips than NICs', value: { ...allocate, ips: ['192.168.0.9', '192.168.64.9', '192.168.0.10'] }, expected: ['ips: asks for 3 addresses but only 2 NICs were selected: one address per NIC'] },
-    { bad: 'no container id', value: { ...allocate, containerID: '' }, expected: ['containerID: must not be empty (CNI_CONTAINERID)'] },
-    { bad: 'pod interface name too long', value: { ...allocate, nics: [{ ...nics[0], podInterface: 'net1-0123456789ab' }] }, expected: ['nics[0].podInterface: must be at most 15 characters (a Linux interface name)'] },
+    {
+      bad: 'the same NIC twice',
+      value: { ...allocate, nics: [nics[0], nics[0]] },
+      expected: [
+        'nics[1].interfaceName: duplicate interfaceName "eth1": each NIC may appear once',
+        'nics[1].podInterface: duplicate podInterface "net1-0": each NIC may appear once',
+      ],
+    },
+    {
+      bad: 'more requested ips than NICs',
+      value: { ...allocate, ips: ['192.168.0.9', '192.168.64.9', '192.168.0.10'] },
+      expected: ['ips: asks for 3 addresses but only 2 NICs were selected: one address per NIC'],
+    },
+    {
+      bad: 'no container id',
+      value: { ...allocate, containerID: '' },
+      expected: ['containerID: must not be empty (CNI_CONTAINERID)'],
+    },
+    {
+      bad: 'pod interface name too long',
+      value: { ...allocate, nics: [{ ...nics[0], podInterface: 'net1-0123456789ab' }] },
+      expected: ['nics[0].podInterface: must be at most 15 characters (a Linux interface name)'],
+    },
   ])('rejects an allocate request with $bad', ({ value, expected }) => {
     expect(problems(AllocateRequestSchema, value)).toEqual(expected);
   });
 
   it.each([
-    { bad: 'no pod UID (nothing may free "any" attachment)', value: { network: 'n', containerID: 'c0ffee', ifname: 'net1' }, expected: ['podUID: is required'] },
-    { bad: 'an empty pod UID', value: { network: 'n', containerID: 'c0ffee', ifname: 'net1', podUID: '' }, expected: ['podUID: is required: the agent releases an attachment only for the pod that holds it (K8S_POD_UID in CNI_ARGS)'] },
+    {
+      bad: 'no pod UID (nothing may free "any" attachment)',
+      value: { network: 'n', containerID: 'c0ffee', ifname: 'net1' },
+      expected: ['podUID: is required'],
+    },
+    {
+      bad: 'an empty pod UID',
+      value: { network: 'n', containerID: 'c0ffee', ifname: 'net1', podUID: '' },
+      expected: [
+        'podUID: is required: the agent releases an attachment only for the pod that holds it (K8S_POD_UID in CNI_ARGS)',
+      ],
+    },
   ])('rejects a release request with $bad', ({ value, expected }) => {
     expect(problems(ReleaseRequestSchema, value)).toEqual(expected);
   });

@@ -2,8 +2,16 @@
 // Flow for one ADD: select (which host NICs) → allocate (one address per NIC, all or nothing) → delegate per NIC.
 import { z } from 'zod';
 import { CniErrorCode, CniRouteSchema } from './cni.js';
-import { cidrField, dnsSubdomainField, ifNameField, interfaceCidrField, ipField, listField, optionalIpField, pciAddressField } from './fields.js';
-
+import {
+  cidrField,
+  dnsSubdomainField,
+  ifNameField,
+  interfaceCidrField,
+  ipField,
+  listField,
+  optionalIpField,
+  pciAddressField,
+} from './fields.js';
 
 const MAX_NICS = 64;
 
@@ -19,7 +27,7 @@ const networkField = dnsSubdomainField('the MultiNicNetwork name');
 
 /** A host NIC chosen for the pod, and the interface it becomes inside the pod. */
 export const SelectedNicSchema = z.strictObject({
-  interfaceName: ifNameField().meta({ description: 'The host NIC (the delegate plugin\'s master / device).' }),
+  interfaceName: ifNameField().meta({ description: "The host NIC (the delegate plugin's master / device)." }),
   netAddress: z.string().max(49),
   hostIP: optionalIpField('a NIC without an address').optional(),
   pciAddress: pciAddressField().optional(),
@@ -31,7 +39,12 @@ function uniqueNics(nics: readonly SelectedNic[], ctx: z.core.$RefinementCtx): v
   for (const key of ['interfaceName', 'podInterface'] as const) {
     const seen = new Set<string>();
     nics.forEach((nic, i) => {
-      if (seen.has(nic[key])) ctx.addIssue({ code: 'custom', path: ['nics', i, key], message: `duplicate ${key} ${JSON.stringify(nic[key])}: each NIC may appear once` });
+      if (seen.has(nic[key]))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['nics', i, key],
+          message: `duplicate ${key} ${JSON.stringify(nic[key])}: each NIC may appear once`,
+        });
       seen.add(nic[key]);
     });
   }
@@ -84,7 +97,11 @@ export const AllocateRequestSchema = z
   .superRefine((r, ctx) => {
     uniqueNics(r.nics, ctx);
     if (r.ips !== undefined && r.ips.length > r.nics.length) {
-      ctx.addIssue({ code: 'custom', path: ['ips'], message: `asks for ${r.ips.length} addresses but only ${r.nics.length} NICs were selected: one address per NIC` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ips'],
+        message: `asks for ${r.ips.length} addresses but only ${r.nics.length} NICs were selected: one address per NIC`,
+      });
     }
   });
 export type AllocateRequest = z.output<typeof AllocateRequestSchema>;
@@ -119,7 +136,12 @@ export const ReleaseRequestSchema = z.strictObject({
   containerID: containerIdField,
   ifname: ifNameField(),
   /** The pod the attachment belongs to: only its own attachment is released (CNI_ARGS K8S_POD_UID). */
-  podUID: z.string().min(1, { error: 'is required: the agent releases an attachment only for the pod that holds it (K8S_POD_UID in CNI_ARGS)' }).max(64),
+  podUID: z
+    .string()
+    .min(1, {
+      error: 'is required: the agent releases an attachment only for the pod that holds it (K8S_POD_UID in CNI_ARGS)',
+    })
+    .max(64),
 });
 export type ReleaseRequest = z.output<typeof ReleaseRequestSchema>;
 

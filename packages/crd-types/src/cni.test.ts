@@ -49,7 +49,9 @@ describe('CNI results', () => {
   it('drops the 1.1.0-only fields when converting down', () => {
     const r110: CniResult = {
       cniVersion: '1.1.0',
-      interfaces: [{ name: 'net1', mac: '02:00:00:00:00:01', mtu: 9000, sandbox: '/proc/1/ns/net', pciID: '0000:3b:00.2' }],
+      interfaces: [
+        { name: 'net1', mac: '02:00:00:00:00:01', mtu: 9000, sandbox: '/proc/1/ns/net', pciID: '0000:3b:00.2' },
+      ],
       ips: [{ address: '10.1.0.2/24', interface: 0 }],
       routes: [{ dst: '0.0.0.0/0', gw: '10.1.0.1', table: 100, priority: 10 }],
     };
@@ -63,12 +65,39 @@ describe('CNI results', () => {
   });
 
   it.each([
-    { bad: '0.4.0 ips without version', value: { cniVersion: '0.4.0', ips: [{ address: '10.1.0.2/24' }] }, expected: ['ips[0].version: is required in CNI 0.4.0 results ("4" or "6")'] },
-    { bad: 'version that contradicts the address', value: { cniVersion: '0.3.1', ips: [{ version: '6', address: '10.1.0.2/24' }] }, expected: ['ips[0].version: says IPv6 but 10.1.0.2/24 is IPv4'] },
-    { bad: 'interface index out of range', value: { cniVersion: '1.0.0', interfaces: [], ips: [{ address: '10.1.0.2/24', interface: 0 }] }, expected: ['ips[0].interface: points at interfaces[0], which does not exist'] },
-    { bad: '1.1.0 field in a 1.0.0 result', value: { cniVersion: '1.0.0', interfaces: [{ name: 'net1', mtu: 1500 }] }, expected: ['interfaces[0].mtu: is a CNI 1.1.0 field, not part of a 1.0.0 result'] },
-    { bad: 'address without prefix', value: { cniVersion: '1.0.0', ips: [{ address: '10.1.0.2' }] }, expected: ['ips[0].address: must be an address with prefix length such as 192.168.0.5/18, not "10.1.0.2"'] },
-    { bad: 'unsupported version', value: { cniVersion: '0.2.0', ip4: { ip: '10.1.0.2/24' } }, expected: ['cniVersion: unsupported CNI version "0.2.0": use one of 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0', 'unknown field "ip4": remove it or check the spelling'] },
+    {
+      bad: '0.4.0 ips without version',
+      value: { cniVersion: '0.4.0', ips: [{ address: '10.1.0.2/24' }] },
+      expected: ['ips[0].version: is required in CNI 0.4.0 results ("4" or "6")'],
+    },
+    {
+      bad: 'version that contradicts the address',
+      value: { cniVersion: '0.3.1', ips: [{ version: '6', address: '10.1.0.2/24' }] },
+      expected: ['ips[0].version: says IPv6 but 10.1.0.2/24 is IPv4'],
+    },
+    {
+      bad: 'interface index out of range',
+      value: { cniVersion: '1.0.0', interfaces: [], ips: [{ address: '10.1.0.2/24', interface: 0 }] },
+      expected: ['ips[0].interface: points at interfaces[0], which does not exist'],
+    },
+    {
+      bad: '1.1.0 field in a 1.0.0 result',
+      value: { cniVersion: '1.0.0', interfaces: [{ name: 'net1', mtu: 1500 }] },
+      expected: ['interfaces[0].mtu: is a CNI 1.1.0 field, not part of a 1.0.0 result'],
+    },
+    {
+      bad: 'address without prefix',
+      value: { cniVersion: '1.0.0', ips: [{ address: '10.1.0.2' }] },
+      expected: ['ips[0].address: must be an address with prefix length such as 192.168.0.5/18, not "10.1.0.2"'],
+    },
+    {
+      bad: 'unsupported version',
+      value: { cniVersion: '0.2.0', ip4: { ip: '10.1.0.2/24' } },
+      expected: [
+        'cniVersion: unsupported CNI version "0.2.0": use one of 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0',
+        'unknown field "ip4": remove it or check the spelling',
+      ],
+    },
   ])('rejects $bad', ({ value, expected }) => {
     expect(problems(CniResultSchema, value)).toEqual(expected);
   });
@@ -85,7 +114,10 @@ describe('CNI results', () => {
         {
           cniVersion: '1.0.0',
           interfaces: octets.map((_, i) => ({ name: `net1-${i}`, sandbox: '/proc/1/ns/net' })),
-          ips: octets.map((o, i) => ({ address: v6 && i % 2 === 1 ? `fd00::${o.toString(16)}/64` : `10.0.${i}.${o}/24`, interface: i })),
+          ips: octets.map((o, i) => ({
+            address: v6 && i % 2 === 1 ? `fd00::${o.toString(16)}/64` : `10.0.${i}.${o}/24`,
+            interface: i,
+          })),
         },
         from,
       ),
@@ -147,20 +179,55 @@ describe('CNI error codes and versions', () => {
 
 describe('CNI configuration', () => {
   it('accepts a delegate ipvlan config with static IPAM and a conflist', () => {
-    expect(problems(CniNetworkConfigSchema, { cniVersion: '1.0.0', name: 'multinic-ipvlanl3', type: 'ipvlan', master: 'eth1', mode: 'l3', ipam: { type: 'static', addresses: [{ address: '192.168.0.5/18' }] } })).toEqual([]);
-    expect(problems(CniNetworkConfigListSchema, { cniVersion: '1.1.0', cniVersions: ['1.0.0', '1.1.0'], name: 'multinic-ipvlanl3', disableGC: false, plugins: [{ type: 'multi-nic', ipam: { type: 'multi-nic-ipam' } }, { type: 'tuning' }] })).toEqual([]);
+    expect(
+      problems(CniNetworkConfigSchema, {
+        cniVersion: '1.0.0',
+        name: 'multinic-ipvlanl3',
+        type: 'ipvlan',
+        master: 'eth1',
+        mode: 'l3',
+        ipam: { type: 'static', addresses: [{ address: '192.168.0.5/18' }] },
+      }),
+    ).toEqual([]);
+    expect(
+      problems(CniNetworkConfigListSchema, {
+        cniVersion: '1.1.0',
+        cniVersions: ['1.0.0', '1.1.0'],
+        name: 'multinic-ipvlanl3',
+        disableGC: false,
+        plugins: [{ type: 'multi-nic', ipam: { type: 'multi-nic-ipam' } }, { type: 'tuning' }],
+      }),
+    ).toEqual([]);
   });
 
   it.each([
-    { bad: 'no type', schema: CniNetworkConfigSchema, value: { cniVersion: '1.0.0', name: 'n' }, expected: ['type: is required'] },
-    { bad: 'bad network name', schema: CniNetworkConfigSchema, value: { cniVersion: '1.0.0', name: '-n', type: 'ipvlan' }, expected: ["name: must be a CNI network name: letters, digits, '_', '.', '-', starting with a letter or digit"] },
-    { bad: 'empty plugin list', schema: CniNetworkConfigListSchema, value: { cniVersion: '1.0.0', name: 'n', plugins: [] }, expected: ['plugins: must list at least one plugin'] },
+    {
+      bad: 'no type',
+      schema: CniNetworkConfigSchema,
+      value: { cniVersion: '1.0.0', name: 'n' },
+      expected: ['type: is required'],
+    },
+    {
+      bad: 'bad network name',
+      schema: CniNetworkConfigSchema,
+      value: { cniVersion: '1.0.0', name: '-n', type: 'ipvlan' },
+      expected: ["name: must be a CNI network name: letters, digits, '_', '.', '-', starting with a letter or digit"],
+    },
+    {
+      bad: 'empty plugin list',
+      schema: CniNetworkConfigListSchema,
+      value: { cniVersion: '1.0.0', name: 'n', plugins: [] },
+      expected: ['plugins: must list at least one plugin'],
+    },
   ])('rejects $bad', ({ schema, value, expected }) => {
     expect(problems(schema, value)).toEqual(expected);
   });
 
   it.each([
-    { text: 'IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0', value: { IgnoreUnknown: '1', K8S_POD_NAMESPACE: 'default', K8S_POD_NAME: 'web-0' } },
+    {
+      text: 'IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0',
+      value: { IgnoreUnknown: '1', K8S_POD_NAMESPACE: 'default', K8S_POD_NAME: 'web-0' },
+    },
     { text: '', value: {} },
     { text: 'IP=10.1.1.11/24;', value: { IP: '10.1.1.11/24' } },
   ])('parses CNI_ARGS $text', ({ text, value }) => {

@@ -24,18 +24,28 @@ export type CniErrorCodeValue = (typeof CniErrorCode)[keyof typeof CniErrorCode]
 
 export const CniErrorSchema = z.strictObject({
   cniVersion: z.string().max(16),
-  code: z.number().int().min(0).max(2 ** 32 - 1),
+  code: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1),
   msg: z.string(),
   details: z.string().optional(),
 });
 export type CniError = z.output<typeof CniErrorSchema>;
 
 export function cniError(options: { cniVersion: string; code: number; msg: string; details?: string }): CniError {
-  return { cniVersion: options.cniVersion, code: options.code, msg: options.msg, ...(options.details === undefined ? {} : { details: options.details }) };
+  return {
+    cniVersion: options.cniVersion,
+    code: options.code,
+    msg: options.msg,
+    ...(options.details === undefined ? {} : { details: options.details }),
+  };
 }
 
 const cniVersionField = z.enum(CNI_SPEC_VERSIONS, {
-  error: (issue) => `unsupported CNI version ${JSON.stringify(issue.input)}: use one of ${CNI_SPEC_VERSIONS.join(', ')}`,
+  error: (issue) =>
+    `unsupported CNI version ${JSON.stringify(issue.input)}: use one of ${CNI_SPEC_VERSIONS.join(', ')}`,
 });
 
 function versionIndex(v: CniSpecVersion): number {
@@ -107,19 +117,36 @@ export type CniDns = z.output<typeof CniDnsSchema>;
 const V110_INTERFACE_FIELDS = ['mtu', 'socketPath', 'pciID'] as const;
 const V110_ROUTE_FIELDS = ['mtu', 'advmss', 'priority', 'table', 'scope'] as const;
 
-type ResultShape = { cniVersion: CniSpecVersion; interfaces?: CniInterface[] | undefined; ips?: CniIpConfig[] | undefined; routes?: CniRoute[] | undefined };
+type ResultShape = {
+  cniVersion: CniSpecVersion;
+  interfaces?: CniInterface[] | undefined;
+  ips?: CniIpConfig[] | undefined;
+  routes?: CniRoute[] | undefined;
+};
 
 function checkIps(result: ResultShape, ctx: z.core.$RefinementCtx): void {
   const pre100 = compareCniVersions(result.cniVersion, '1.0.0') < 0;
   (result.ips ?? []).forEach((ip, i) => {
     const family = tryInterfaceAddress(ip.address)?.address.family;
     if (pre100 && ip.version === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['ips', i, 'version'], message: `is required in CNI ${result.cniVersion} results ("4" or "6")` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ips', i, 'version'],
+        message: `is required in CNI ${result.cniVersion} results ("4" or "6")`,
+      });
     } else if (ip.version !== undefined && family !== undefined && ip.version !== String(family)) {
-      ctx.addIssue({ code: 'custom', path: ['ips', i, 'version'], message: `says IPv${ip.version} but ${ip.address} is IPv${family}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ips', i, 'version'],
+        message: `says IPv${ip.version} but ${ip.address} is IPv${family}`,
+      });
     }
     if (ip.interface !== undefined && ip.interface >= (result.interfaces ?? []).length) {
-      ctx.addIssue({ code: 'custom', path: ['ips', i, 'interface'], message: `points at interfaces[${ip.interface}], which does not exist` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ips', i, 'interface'],
+        message: `points at interfaces[${ip.interface}], which does not exist`,
+      });
     }
   });
 }
@@ -128,12 +155,22 @@ function checkNewerFields(result: ResultShape, ctx: z.core.$RefinementCtx): void
   if (compareCniVersions(result.cniVersion, '1.1.0') >= 0) return;
   (result.interfaces ?? []).forEach((iface, i) => {
     for (const key of V110_INTERFACE_FIELDS) {
-      if (iface[key] !== undefined) ctx.addIssue({ code: 'custom', path: ['interfaces', i, key], message: `is a CNI 1.1.0 field, not part of a ${result.cniVersion} result` });
+      if (iface[key] !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['interfaces', i, key],
+          message: `is a CNI 1.1.0 field, not part of a ${result.cniVersion} result`,
+        });
     }
   });
   (result.routes ?? []).forEach((route, i) => {
     for (const key of V110_ROUTE_FIELDS) {
-      if (route[key] !== undefined) ctx.addIssue({ code: 'custom', path: ['routes', i, key], message: `is a CNI 1.1.0 field, not part of a ${result.cniVersion} result` });
+      if (route[key] !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['routes', i, key],
+          message: `is a CNI 1.1.0 field, not part of a ${result.cniVersion} result`,
+        });
     }
   });
 }
@@ -183,10 +220,21 @@ export function convertResult(result: CniResult, to: CniSpecVersion): CniResult 
 }
 
 /** Validates raw result JSON and converts it to `to`; failures are CNI errors with the spec's codes. */
-export function parseAndConvertResult(raw: unknown, to: string): { ok: true; value: CniResult } | { ok: false; error: CniError } {
+export function parseAndConvertResult(
+  raw: unknown,
+  to: string,
+): { ok: true; value: CniResult } | { ok: false; error: CniError } {
   const target = cniVersionField.safeParse(to);
   if (!target.success) {
-    return { ok: false, error: cniError({ cniVersion: to, code: CniErrorCode.IncompatibleVersion, msg: `incompatible CNI versions: cannot convert a result to ${to}`, details: `supported: ${CNI_SPEC_VERSIONS.join(', ')}` }) };
+    return {
+      ok: false,
+      error: cniError({
+        cniVersion: to,
+        code: CniErrorCode.IncompatibleVersion,
+        msg: `incompatible CNI versions: cannot convert a result to ${to}`,
+        details: `supported: ${CNI_SPEC_VERSIONS.join(', ')}`,
+      }),
+    };
   }
   const parsed = CniResultSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
@@ -194,7 +242,12 @@ export function parseAndConvertResult(raw: unknown, to: string): { ok: true; val
     const incompatible = parsed.error.issues.some((i) => i.path.length === 1 && i.path[0] === 'cniVersion');
     return {
       ok: false,
-      error: cniError({ cniVersion: to, code: incompatible ? CniErrorCode.IncompatibleVersion : CniErrorCode.DecodingFailure, msg: 'invalid CNI result', details: problems.join('; ') }),
+      error: cniError({
+        cniVersion: to,
+        code: incompatible ? CniErrorCode.IncompatibleVersion : CniErrorCode.DecodingFailure,
+        msg: 'invalid CNI result',
+        details: problems.join('; '),
+      }),
     };
   }
   return { ok: true, value: convertResult(parsed.data, target.data) };
@@ -210,7 +263,13 @@ export type CniVersionResult = z.output<typeof CniVersionResultSchema>;
 // ---------------------------------------------------------------- configuration
 
 const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-const networkNameField = z.string().min(1).max(253).regex(NETWORK_NAME, { error: "must be a CNI network name: letters, digits, '_', '.', '-', starting with a letter or digit" });
+const networkNameField = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(NETWORK_NAME, {
+    error: "must be a CNI network name: letters, digits, '_', '.', '-', starting with a letter or digit",
+  });
 
 export const CniIpamConfigSchema = z.looseObject({ type: z.string().min(1, { error: 'must name the IPAM plugin' }) });
 

@@ -52,10 +52,13 @@ function maybeCel<T extends z.ZodType>(schema: T, rules: readonly CelRule[], opt
 /** A network prefix (host bits must be zero), IPv4 or IPv6. */
 export function cidrField(options: AddressFieldOptions = {}): z.ZodString {
   return maybeCel(
-    z.string().max(MAX_CIDR_LENGTH, { error: 'is too long for a prefix' }).superRefine((v, ctx) => {
-      const problem = cidrProblem(v);
-      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-    }),
+    z
+      .string()
+      .max(MAX_CIDR_LENGTH, { error: 'is too long for a prefix' })
+      .superRefine((v, ctx) => {
+        const problem = cidrProblem(v);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      }),
     CIDR_RULES,
     options,
   );
@@ -73,8 +76,14 @@ export function optionalCidrField(emptyMeaning: string): z.ZodString {
         if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${problem} (or "" for ${emptyMeaning})` });
       }),
     [
-      { rule: "self == '' || isCIDR(self)", message: `must be an IPv4 or IPv6 prefix such as ${CIDR_EXAMPLE}, or "" for ${emptyMeaning}` },
-      { rule: "self == '' || !isCIDR(self) || cidr(self) == cidr(self).masked()", message: CIDR_RULES[1]?.message ?? '' },
+      {
+        rule: "self == '' || isCIDR(self)",
+        message: `must be an IPv4 or IPv6 prefix such as ${CIDR_EXAMPLE}, or "" for ${emptyMeaning}`,
+      },
+      {
+        rule: "self == '' || !isCIDR(self) || cidr(self) == cidr(self).masked()",
+        message: CIDR_RULES[1]?.message ?? '',
+      },
     ],
   );
 }
@@ -82,11 +91,17 @@ export function optionalCidrField(emptyMeaning: string): z.ZodString {
 /** An interface address with its prefix length, as in CNI results: `192.168.0.5/18` (host bits allowed). */
 export function interfaceCidrField(): z.ZodString {
   return withCel(
-    z.string().max(MAX_CIDR_LENGTH, { error: 'is too long for an address with prefix' }).superRefine((v, ctx) => {
-      if (!parsePrefix(v, { normalize: true }).ok) {
-        ctx.addIssue({ code: 'custom', message: `must be an address with prefix length such as 192.168.0.5/18, not ${JSON.stringify(v)}` });
-      }
-    }),
+    z
+      .string()
+      .max(MAX_CIDR_LENGTH, { error: 'is too long for an address with prefix' })
+      .superRefine((v, ctx) => {
+        if (!parsePrefix(v, { normalize: true }).ok) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `must be an address with prefix length such as 192.168.0.5/18, not ${JSON.stringify(v)}`,
+          });
+        }
+      }),
     [{ rule: 'isCIDR(self)', message: 'must be an address with prefix length such as 192.168.0.5/18' }],
   );
 }
@@ -94,11 +109,17 @@ export function interfaceCidrField(): z.ZodString {
 /** A single IPv4 or IPv6 address without prefix length. */
 export function ipField(options: AddressFieldOptions = {}): z.ZodString {
   return maybeCel(
-    z.string().max(MAX_IP_LENGTH, { error: 'is too long for an IP address' }).superRefine((v, ctx) => {
-      if (!parseAddress(v).ok) {
-        ctx.addIssue({ code: 'custom', message: `must be an IPv4 or IPv6 address such as 10.0.1.1 (no prefix length), not ${JSON.stringify(v)}` });
-      }
-    }),
+    z
+      .string()
+      .max(MAX_IP_LENGTH, { error: 'is too long for an IP address' })
+      .superRefine((v, ctx) => {
+        if (!parseAddress(v).ok) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `must be an IPv4 or IPv6 address such as 10.0.1.1 (no prefix length), not ${JSON.stringify(v)}`,
+          });
+        }
+      }),
     [{ rule: 'isIP(self)', message: 'must be an IPv4 or IPv6 address such as 10.0.1.1 (no prefix length)' }],
     options,
   );
@@ -107,12 +128,23 @@ export function ipField(options: AddressFieldOptions = {}): z.ZodString {
 /** An IP address or the empty string ("no address"). */
 export function optionalIpField(emptyMeaning: string): z.ZodString {
   return withCel(
-    z.string().max(MAX_IP_LENGTH, { error: 'is too long for an IP address' }).superRefine((v, ctx) => {
-      if (v !== '' && !parseAddress(v).ok) {
-        ctx.addIssue({ code: 'custom', message: `must be an IPv4 or IPv6 address such as 10.0.1.1, or "" for ${emptyMeaning}; not ${JSON.stringify(v)}` });
-      }
-    }),
-    [{ rule: "self == '' || isIP(self)", message: `must be an IPv4 or IPv6 address such as 10.0.1.1, or "" for ${emptyMeaning}` }],
+    z
+      .string()
+      .max(MAX_IP_LENGTH, { error: 'is too long for an IP address' })
+      .superRefine((v, ctx) => {
+        if (v !== '' && !parseAddress(v).ok) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `must be an IPv4 or IPv6 address such as 10.0.1.1, or "" for ${emptyMeaning}; not ${JSON.stringify(v)}`,
+          });
+        }
+      }),
+    [
+      {
+        rule: "self == '' || isIP(self)",
+        message: `must be an IPv4 or IPv6 address such as 10.0.1.1, or "" for ${emptyMeaning}`,
+      },
+    ],
   );
 }
 
@@ -125,7 +157,9 @@ export function dnsLabelField(what: string): z.ZodString {
     .string()
     .min(1, { error: `must not be empty (${what})` })
     .max(63, { error: `must be at most 63 characters (${what})` })
-    .regex(DNS_LABEL, { error: `must be a DNS-1123 label (${what}): lower-case letters, digits and '-', starting and ending with a letter or digit` });
+    .regex(DNS_LABEL, {
+      error: `must be a DNS-1123 label (${what}): lower-case letters, digits and '-', starting and ending with a letter or digit`,
+    });
 }
 
 /** RFC 1123 subdomain (object names, node names). */
@@ -162,12 +196,17 @@ export function pciAddressField(): z.ZodString {
   return z
     .string()
     .max(12)
-    .regex(/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/, { error: 'must be a PCI address such as 0000:3b:00.1 (lower-case hex)' });
+    .regex(/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/, {
+      error: 'must be a PCI address such as 0000:3b:00.1 (lower-case hex)',
+    });
 }
 
 /** A PCI vendor or device id: four lower-case hex digits without `0x`, e.g. `15b3`. */
 export function pciIdField(what: string): z.ZodString {
-  return z.string().max(4).regex(/^[0-9a-f]{4}$/, { error: `must be a PCI ${what} id of 4 lower-case hex digits such as 15b3 (without 0x)` });
+  return z
+    .string()
+    .max(4)
+    .regex(/^[0-9a-f]{4}$/, { error: `must be a PCI ${what} id of 4 lower-case hex digits such as 15b3 (without 0x)` });
 }
 
 /** An integer in [min, max] with one message for every way of missing it. */
@@ -181,9 +220,14 @@ export function intField(options: { min: number; max: number; what?: string }): 
 }
 
 /** A list with an upper bound (keeps CEL rule cost within the API server's budget) and a clear message. */
-export function listField<T extends z.ZodType>(item: T, options: { max: number; what: string; min?: number }): z.ZodArray<T> {
+export function listField<T extends z.ZodType>(
+  item: T,
+  options: { max: number; what: string; min?: number },
+): z.ZodArray<T> {
   const list = z.array(item).max(options.max, { error: `must have at most ${options.max} ${options.what}` });
-  return options.min === undefined ? list : list.min(options.min, { error: `must have at least ${options.min} ${options.what}` });
+  return options.min === undefined
+    ? list
+    : list.min(options.min, { error: `must have at least ${options.min} ${options.what}` });
 }
 
 /** A free-form JSON object (kept as is, `x-kubernetes-preserve-unknown-fields` in the CRD). */

@@ -27,7 +27,10 @@ const LEGACY_GROUP = 'multinic.fms.io/';
 /** Validates any manifest of ours by its `apiVersion` and `kind`; problems name the field. */
 export function parseManifest(doc: unknown): ParseResult<Manifest> {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-    return { ok: false, problems: [{ path: '', message: 'must be a Kubernetes object with apiVersion, kind, metadata and spec' }] };
+    return {
+      ok: false,
+      problems: [{ path: '', message: 'must be a Kubernetes object with apiVersion, kind, metadata and spec' }],
+    };
   }
   const { apiVersion, kind } = doc as { apiVersion?: unknown; kind?: unknown };
   if (typeof apiVersion !== 'string') return { ok: false, problems: [{ path: 'apiVersion', message: 'is required' }] };
@@ -35,8 +38,21 @@ export function parseManifest(doc: unknown): ParseResult<Manifest> {
   const schema = MANIFEST_SCHEMAS[`${apiVersion}/${kind}`];
   if (schema !== undefined) return parseWith(schema, doc);
   if (apiVersion.startsWith(LEGACY_GROUP)) {
-    return { ok: false, problems: [{ path: 'apiVersion', message: `${apiVersion} is multi-nic-cni's API: change it to ${GROUP_VERSION} (or run \`multinic migrate\`)` }] };
+    return {
+      ok: false,
+      problems: [
+        {
+          path: 'apiVersion',
+          message: `${apiVersion} is multi-nic-cni's API: change it to ${GROUP_VERSION} (or run \`multinic migrate\`)`,
+        },
+      ],
+    };
   }
   const known = Object.keys(MANIFEST_SCHEMAS).map((k) => k.slice(k.lastIndexOf('/') + 1));
-  return { ok: false, problems: [{ path: 'kind', message: `${apiVersion} ${kind} is not a multinic manifest (known kinds: ${known.join(', ')})` }] };
+  return {
+    ok: false,
+    problems: [
+      { path: 'kind', message: `${apiVersion} ${kind} is not a multinic manifest (known kinds: ${known.join(', ')})` },
+    ],
+  };
 }

@@ -19,15 +19,24 @@ export const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
 
 /** `metav1.Condition`. */
 export const ConditionSchema = z.strictObject({
-  type: z.string().min(1).max(316).regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$/, {
-    error: 'must be a condition type such as Ready',
-  }),
+  type: z
+    .string()
+    .min(1)
+    .max(316)
+    .regex(
+      /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$/,
+      {
+        error: 'must be a condition type such as Ready',
+      },
+    ),
   status: z.enum(CONDITION_STATUSES, { error: 'must be "True", "False" or "Unknown"' }),
   observedGeneration: intField({ min: 0, max: Number.MAX_SAFE_INTEGER }).optional(),
   lastTransitionTime: z
     .string()
     .max(64)
-    .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/, { error: 'must be an RFC 3339 time such as 2025-01-31T12:00:00Z' }),
+    .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/, {
+      error: 'must be an RFC 3339 time such as 2025-01-31T12:00:00Z',
+    }),
   reason: z
     .string()
     .min(1)

@@ -29,37 +29,75 @@ describe('MultiNicNetwork: multi-nic-cni manifests apply after changing apiVersi
   it.each([
     {
       sample: 'ipvlanl3',
-      spec: { subnet: '192.168.0.0/16', ipam: '{\n  "type": "multi-nic-ipam",\n  "hostBlock": 8, \n  "interfaceBlock": 2,\n  "vlanMode": "l3"\n}\n', multiNICIPAM: true, plugin: { cniVersion: '0.3.0', type: 'ipvlan', args: { mode: 'l3' } } },
+      spec: {
+        subnet: '192.168.0.0/16',
+        ipam: '{\n  "type": "multi-nic-ipam",\n  "hostBlock": 8, \n  "interfaceBlock": 2,\n  "vlanMode": "l3"\n}\n',
+        multiNICIPAM: true,
+        plugin: { cniVersion: '0.3.0', type: 'ipvlan', args: { mode: 'l3' } },
+      },
     },
     {
       sample: 'sriov',
-      spec: { subnet: '172.34.0.0/16', ipam: '{"type":"multi-nic-ipam","hostBlock":8,"interfaceBlock":2,"vlanMode":"l2"}', multiNICIPAM: true, plugin: { cniVersion: '0.3.0', type: 'sriov', args: { numVfs: '2', isRdma: 'true' } }, masterNets: ['10.10.1.0/24', '10.10.2.0/24', '10.10.3.0/24', '10.10.4.0/24'] },
+      spec: {
+        subnet: '172.34.0.0/16',
+        ipam: '{"type":"multi-nic-ipam","hostBlock":8,"interfaceBlock":2,"vlanMode":"l2"}',
+        multiNICIPAM: true,
+        plugin: { cniVersion: '0.3.0', type: 'sriov', args: { numVfs: '2', isRdma: 'true' } },
+        masterNets: ['10.10.1.0/24', '10.10.2.0/24', '10.10.3.0/24', '10.10.4.0/24'],
+      },
     },
     {
       sample: 'mellanox host-device (host-subnet mode)',
-      spec: { subnet: '', ipam: '{ "type": "host-device-ipam" }', multiNICIPAM: false, plugin: { cniVersion: '0.3.1', type: 'mellanox' } },
+      spec: {
+        subnet: '',
+        ipam: '{ "type": "host-device-ipam" }',
+        multiNICIPAM: false,
+        plugin: { cniVersion: '0.3.1', type: 'mellanox' },
+      },
     },
     {
       sample: 'macvlan + whereabouts',
-      spec: { subnet: '192.168.0.0/16', ipam: '{ "type": "whereabouts" }', multiNICIPAM: false, plugin: { cniVersion: '0.3.0', type: 'macvlan' }, masterNets: ['172.31.32.0/20'] },
+      spec: {
+        subnet: '192.168.0.0/16',
+        ipam: '{ "type": "whereabouts" }',
+        multiNICIPAM: false,
+        plugin: { cniVersion: '0.3.0', type: 'macvlan' },
+        masterNets: ['172.31.32.0/20'],
+      },
     },
   ])('accepts $sample', ({ spec }) => {
-    const doc = { apiVersion: 'multinic.dev/v1', kind: 'MultiNicNetwork', metadata: { name: 'sample', namespace: 'default' }, spec };
+    const doc = {
+      apiVersion: 'multinic.dev/v1',
+      kind: 'MultiNicNetwork',
+      metadata: { name: 'sample', namespace: 'default' },
+      spec,
+    };
     expect(problems(doc)).toEqual([]);
   });
 
   it('normalises the JSON-string ipam to the object', () => {
-    const fromString = parseWith(MultiNicNetworkSchema, base({ ipam: '{"type":"multi-nic-ipam","hostBlock":6,"interfaceBlock":2,"vlanMode":"l3"}' }));
+    const fromString = parseWith(
+      MultiNicNetworkSchema,
+      base({ ipam: '{"type":"multi-nic-ipam","hostBlock":6,"interfaceBlock":2,"vlanMode":"l3"}' }),
+    );
     const fromObject = parseWith(MultiNicNetworkSchema, base());
     expect(fromString.ok && fromObject.ok).toBe(true);
     if (fromString.ok && fromObject.ok) {
-      expect(fromString.value.spec.ipam).toEqual({ type: 'multi-nic-ipam', hostBlock: 6, interfaceBlock: 2, vlanMode: 'l3' });
+      expect(fromString.value.spec.ipam).toEqual({
+        type: 'multi-nic-ipam',
+        hostBlock: 6,
+        interfaceBlock: 2,
+        vlanMode: 'l3',
+      });
       expect(fromString.value).toEqual(fromObject.value);
     }
   });
 
   it('keeps IPAM keys of other plugins (whereabouts range) and plugin args', () => {
-    const r = parseWith(MultiNicNetworkSchema, base({ ipam: { type: 'whereabouts', range: '10.9.0.0/16' }, multiNICIPAM: false }));
+    const r = parseWith(
+      MultiNicNetworkSchema,
+      base({ ipam: { type: 'whereabouts', range: '10.9.0.0/16' }, multiNICIPAM: false }),
+    );
     expect(r.ok && r.value.spec.ipam).toEqual({ type: 'whereabouts', range: '10.9.0.0/16' });
   });
 
@@ -92,17 +130,24 @@ describe('MultiNicNetwork rejections name the field and say what to do', () => {
     {
       bad: 'blocks that do not fit the subnet',
       spec: { subnet: '192.168.0.0/24', ipam: { type: 'multi-nic-ipam', hostBlock: 6, interfaceBlock: 2 } },
-      expected: ['spec.ipam: interfaceBlock 2 + hostBlock 6 do not fit subnet 192.168.0.0/24: 24 + 2 + 6 must be less than 32, so that every pod block keeps at least one address bit'],
+      expected: [
+        'spec.ipam: interfaceBlock 2 + hostBlock 6 do not fit subnet 192.168.0.0/24: 24 + 2 + 6 must be less than 32, so that every pod block keeps at least one address bit',
+      ],
     },
     {
       bad: 'IPv6 blocks that do not fit',
       spec: { subnet: 'fd00::/100', ipam: { type: 'multi-nic-ipam', hostBlock: 20, interfaceBlock: 8 } },
-      expected: ['spec.ipam: interfaceBlock 8 + hostBlock 20 do not fit subnet fd00::/100: 100 + 8 + 20 must be less than 128, so that every pod block keeps at least one address bit'],
+      expected: [
+        'spec.ipam: interfaceBlock 8 + hostBlock 20 do not fit subnet fd00::/100: 100 + 8 + 20 must be less than 128, so that every pod block keeps at least one address bit',
+      ],
     },
     {
       bad: 'multi-nic-ipam without blocks',
       spec: { ipam: { type: 'multi-nic-ipam' } },
-      expected: ['spec.ipam.interfaceBlock: is required when subnet is set (bits of the NIC network index)', 'spec.ipam.hostBlock: is required when subnet is set (bits of the host index)'],
+      expected: [
+        'spec.ipam.interfaceBlock: is required when subnet is set (bits of the NIC network index)',
+        'spec.ipam.hostBlock: is required when subnet is set (bits of the host index)',
+      ],
     },
     {
       bad: 'unknown vlanMode',
@@ -112,10 +157,20 @@ describe('MultiNicNetwork rejections name the field and say what to do', () => {
     {
       bad: 'ipam text that is not JSON',
       spec: { ipam: '{type: multi-nic-ipam}' },
-      expected: ['spec.ipam: is a string but not valid JSON: write the IPAM settings as an object, or as valid JSON text'],
+      expected: [
+        'spec.ipam: is a string but not valid JSON: write the IPAM settings as an object, or as valid JSON text',
+      ],
     },
-    { bad: 'ipam a number', spec: { ipam: 5 }, expected: ['spec.ipam: must be an object (a map of fields), not number 5'] },
-    { bad: 'ipam without type', spec: { ipam: { hostBlock: 6, interfaceBlock: 2 } }, expected: ['spec.ipam.type: is required (the IPAM plugin, e.g. "multi-nic-ipam")'] },
+    {
+      bad: 'ipam a number',
+      spec: { ipam: 5 },
+      expected: ['spec.ipam: must be an object (a map of fields), not number 5'],
+    },
+    {
+      bad: 'ipam without type',
+      spec: { ipam: { hostBlock: 6, interfaceBlock: 2 } },
+      expected: ['spec.ipam.type: is required (the IPAM plugin, e.g. "multi-nic-ipam")'],
+    },
     {
       bad: 'subnet with host bits',
       spec: { subnet: '192.168.1.0/16' },
@@ -140,23 +195,33 @@ describe('MultiNicNetwork rejections name the field and say what to do', () => {
     ].map(([subnet, named]) => ({
       bad: `reserved subnet ${subnet}`,
       spec: { subnet },
-      expected: [`spec.subnet: overlaps ${named}, which can never hold pod addresses: choose a private range such as 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or fd00::/8`],
+      expected: [
+        `spec.subnet: overlaps ${named}, which can never hold pod addresses: choose a private range such as 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or fd00::/8`,
+      ],
     })),
     {
       bad: 'subnet not a prefix',
       spec: { subnet: '192.168.0.0' },
-      expected: ['spec.subnet: must be an IPv4 or IPv6 prefix such as 10.0.1.0/24, not "192.168.0.0" (or "" for host-subnet mode)'],
+      expected: [
+        'spec.subnet: must be an IPv4 or IPv6 prefix such as 10.0.1.0/24, not "192.168.0.0" (or "" for host-subnet mode)',
+      ],
     },
     {
       bad: 'leading zeros are not an address',
       spec: { masterNets: ['10.0.01.0/24'] },
       expected: ['spec.masterNets[0]: must be an IPv4 or IPv6 prefix such as 10.0.1.0/24, not "10.0.01.0/24"'],
     },
-    { bad: 'duplicate master network', spec: { masterNets: ['10.0.1.0/24', '10.0.1.0/24'] }, expected: ['spec.masterNets[1]: duplicate entry "10.0.1.0/24": list it once'] },
+    {
+      bad: 'duplicate master network',
+      spec: { masterNets: ['10.0.1.0/24', '10.0.1.0/24'] },
+      expected: ['spec.masterNets[1]: duplicate entry "10.0.1.0/24": list it once'],
+    },
     {
       bad: 'exclude outside the subnet',
       spec: { ipam: { type: 'multi-nic-ipam', hostBlock: 6, interfaceBlock: 2, excludeCIDRs: ['10.0.0.0/24'] } },
-      expected: ['spec.ipam.excludeCIDRs[0]: 10.0.0.0/24 lies outside subnet 192.168.0.0/16: remove it or fix the prefix'],
+      expected: [
+        'spec.ipam.excludeCIDRs[0]: 10.0.0.0/24 lies outside subnet 192.168.0.0/16: remove it or fix the prefix',
+      ],
     },
     { bad: 'missing plugin', spec: { plugin: undefined }, expected: ['spec.plugin: is required'] },
     {
@@ -164,44 +229,84 @@ describe('MultiNicNetwork rejections name the field and say what to do', () => {
       spec: { plugin: { cniVersion: '0.2.0', type: 'ipvlan' } },
       expected: ['spec.plugin.cniVersion: must be one of "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"'],
     },
-    { bad: 'plugin without cniVersion', spec: { plugin: { type: 'ipvlan' } }, expected: ['spec.plugin.cniVersion: is required'] },
+    {
+      bad: 'plugin without cniVersion',
+      spec: { plugin: { type: 'ipvlan' } },
+      expected: ['spec.plugin.cniVersion: is required'],
+    },
     {
       bad: 'plugin type with a path',
       spec: { plugin: { cniVersion: '1.0.0', type: '/opt/cni/bin/ipvlan' } },
-      expected: ['spec.plugin.type: must be a CNI plugin executable name such as ipvlan, macvlan, host-device or sriov'],
+      expected: [
+        'spec.plugin.type: must be a CNI plugin executable name such as ipvlan, macvlan, host-device or sriov',
+      ],
     },
     {
       bad: 'unknown strategy',
       spec: { attachPolicy: { strategy: 'fastest' } },
-      expected: ['spec.attachPolicy.strategy: must be one of "none", "costOpt", "perfOpt", "topology", "nicClass", "selector", "firstAvailable", "devClass"'],
+      expected: [
+        'spec.attachPolicy.strategy: must be one of "none", "costOpt", "perfOpt", "topology", "nicClass", "selector", "firstAvailable", "devClass"',
+      ],
     },
-    { bad: 'costOpt without target', spec: { attachPolicy: { strategy: 'costOpt' } }, expected: ['spec.attachPolicy.target: is required for the costOpt strategy (a bandwidth such as 100Gbps)'] },
-    { bad: 'malformed target', spec: { attachPolicy: { strategy: 'perfOpt', target: '100 gbit' } }, expected: ['spec.attachPolicy.target: must be a bandwidth such as 100Gbps, 400Mbps (K, M, G or T)'] },
-    { bad: 'selector strategy without selector', spec: { attachPolicy: { strategy: 'selector' } }, expected: ['spec.attachPolicy.selector: is required for the selector strategy'] },
+    {
+      bad: 'costOpt without target',
+      spec: { attachPolicy: { strategy: 'costOpt' } },
+      expected: ['spec.attachPolicy.target: is required for the costOpt strategy (a bandwidth such as 100Gbps)'],
+    },
+    {
+      bad: 'malformed target',
+      spec: { attachPolicy: { strategy: 'perfOpt', target: '100 gbit' } },
+      expected: ['spec.attachPolicy.target: must be a bandwidth such as 100Gbps, 400Mbps (K, M, G or T)'],
+    },
+    {
+      bad: 'selector strategy without selector',
+      spec: { attachPolicy: { strategy: 'selector' } },
+      expected: ['spec.attachPolicy.selector: is required for the selector strategy'],
+    },
     {
       bad: 'firstAvailable without alternatives',
       spec: { attachPolicy: { strategy: 'firstAvailable' } },
-      expected: ['spec.attachPolicy.alternatives: is required for the firstAvailable strategy (the policies to try, in order)'],
+      expected: [
+        'spec.attachPolicy.alternatives: is required for the firstAvailable strategy (the policies to try, in order)',
+      ],
     },
     {
       bad: 'nested firstAvailable',
       spec: { attachPolicy: { strategy: 'firstAvailable', alternatives: [{ strategy: 'firstAvailable' }] } },
       expected: ['spec.attachPolicy.alternatives[0].strategy: alternatives cannot themselves be firstAvailable'],
     },
-    { bad: 'alternatives on another strategy', spec: { attachPolicy: { strategy: 'none', alternatives: [{ strategy: 'none' }] } }, expected: ['spec.attachPolicy.alternatives: is only allowed with the firstAvailable strategy'] },
-    { bad: 'zero NICs', spec: { attachPolicy: { strategy: 'none', nics: 0 } }, expected: ['spec.attachPolicy.nics: must be an integer from 1 to 64 (how many NICs a pod gets)'] },
+    {
+      bad: 'alternatives on another strategy',
+      spec: { attachPolicy: { strategy: 'none', alternatives: [{ strategy: 'none' }] } },
+      expected: ['spec.attachPolicy.alternatives: is only allowed with the firstAvailable strategy'],
+    },
+    {
+      bad: 'zero NICs',
+      spec: { attachPolicy: { strategy: 'none', nics: 0 } },
+      expected: ['spec.attachPolicy.nics: must be an integer from 1 to 64 (how many NICs a pod gets)'],
+    },
     {
       bad: 'namespace that is not a DNS label',
       spec: { namespaces: ['Team_A'] },
-      expected: ["spec.namespaces[0]: must be a DNS-1123 label (a namespace name): lower-case letters, digits and '-', starting and ending with a letter or digit"],
+      expected: [
+        "spec.namespaces[0]: must be a DNS-1123 label (a namespace name): lower-case letters, digits and '-', starting and ending with a letter or digit",
+      ],
     },
-    { bad: 'a misspelt field', spec: { masterNet: ['10.0.1.0/24'] }, expected: ['spec: unknown field "masterNet": remove it or check the spelling'] },
+    {
+      bad: 'a misspelt field',
+      spec: { masterNet: ['10.0.1.0/24'] },
+      expected: ['spec: unknown field "masterNet": remove it or check the spelling'],
+    },
   ])('rejects $bad', ({ spec, expected }) => {
     expect(problems(base(spec))).toEqual(expected);
   });
 
   it.each([
-    { bad: 'wrong apiVersion', doc: { ...base(), apiVersion: 'multinic.fms.io/v1' }, expected: ['apiVersion: must be "multinic.dev/v1"'] },
+    {
+      bad: 'wrong apiVersion',
+      doc: { ...base(), apiVersion: 'multinic.fms.io/v1' },
+      expected: ['apiVersion: must be "multinic.dev/v1"'],
+    },
     { bad: 'wrong kind', doc: { ...base(), kind: 'Network' }, expected: ['kind: must be "MultiNicNetwork"'] },
     { bad: 'no name', doc: { ...base(), metadata: {} }, expected: ['metadata.name: is required'] },
     { bad: 'no spec', doc: { ...base(), spec: undefined }, expected: ['spec: is required'] },
@@ -217,7 +322,12 @@ describe('MultiNicNetwork laws', () => {
       hostBlock: fc.integer({ min: 0, max: 8 }),
       interfaceBlock: fc.integer({ min: 0, max: 4 }),
       vlanMode: fc.constantFrom('l2', 'l3', 'l3s'),
-      excludeCIDRs: fc.array(fc.integer({ min: 0, max: 255 }).map((n) => `192.168.${n}.0/24`), { maxLength: 3 }).map((l) => [...new Set(l)]),
+      excludeCIDRs: fc
+        .array(
+          fc.integer({ min: 0, max: 255 }).map((n) => `192.168.${n}.0/24`),
+          { maxLength: 3 },
+        )
+        .map((l) => [...new Set(l)]),
     },
     { requiredKeys: ['type'] },
   );
@@ -235,7 +345,10 @@ describe('MultiNicNetwork laws', () => {
   it('parsing is idempotent: a parsed network parses to itself (round trip through JSON)', () => {
     fc.assert(
       fc.property(ipamArb, fc.option(fc.constantFrom('none', 'devClass', 'topology')), (ipam, strategy) => {
-        const first = parseWith(MultiNicNetworkSchema, base({ ipam, ...(strategy === null ? {} : { attachPolicy: { strategy } }) }));
+        const first = parseWith(
+          MultiNicNetworkSchema,
+          base({ ipam, ...(strategy === null ? {} : { attachPolicy: { strategy } }) }),
+        );
         if (!first.ok) return;
         const second = parseWith(MultiNicNetworkSchema, JSON.parse(JSON.stringify(first.value)));
         expect(second).toEqual(first);
@@ -245,11 +358,19 @@ describe('MultiNicNetwork laws', () => {
 
   it('blocks are accepted exactly when prefix + interfaceBlock + hostBlock < address bits', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 8, max: 30 }), fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 12 }), (len, i, h) => {
-        const subnet = `10.0.0.0/${len}`;
-        const ok = parseWith(MultiNicNetworkSchema, base({ subnet, ipam: { type: 'multi-nic-ipam', interfaceBlock: i, hostBlock: h } })).ok;
-        expect(ok).toBe(len + i + h < 32);
-      }),
+      fc.property(
+        fc.integer({ min: 8, max: 30 }),
+        fc.integer({ min: 0, max: 12 }),
+        fc.integer({ min: 0, max: 12 }),
+        (len, i, h) => {
+          const subnet = `10.0.0.0/${len}`;
+          const ok = parseWith(
+            MultiNicNetworkSchema,
+            base({ subnet, ipam: { type: 'multi-nic-ipam', interfaceBlock: i, hostBlock: h } }),
+          ).ok;
+          expect(ok).toBe(len + i + h < 32);
+        },
+      ),
     );
   });
 });

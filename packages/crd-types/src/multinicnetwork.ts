@@ -32,7 +32,10 @@ const blockField = (what: string) => intField({ min: 0, max: MAX_BLOCK_BITS }).m
 /** The IPAM object. Keys other IPAM plugins use (whereabouts' `range`, …) are kept. */
 export const IpamSchema = z.looseObject({
   type: z
-    .string({ error: (i) => (i.input === undefined ? 'is required (the IPAM plugin, e.g. "multi-nic-ipam")' : 'must be a string') })
+    .string({
+      error: (i) =>
+        i.input === undefined ? 'is required (the IPAM plugin, e.g. "multi-nic-ipam")' : 'must be a string',
+    })
     .min(1, { error: 'must name the IPAM plugin, e.g. "multi-nic-ipam"' })
     .max(63),
   hostBlock: blockField('Bits of the host index inside an interface block.').optional(),
@@ -48,7 +51,10 @@ function decodeIpamText(value: unknown, ctx: z.core.$RefinementCtx): unknown {
   try {
     return JSON.parse(value) as unknown;
   } catch {
-    ctx.addIssue({ code: 'custom', message: 'is a string but not valid JSON: write the IPAM settings as an object, or as valid JSON text' });
+    ctx.addIssue({
+      code: 'custom',
+      message: 'is a string but not valid JSON: write the IPAM settings as an object, or as valid JSON text',
+    });
     return z.NEVER;
   }
 }
@@ -62,7 +68,15 @@ export const IpamFieldSchema = z.preprocess(decodeIpamText, IpamSchema).meta({
   'x-multinic-crd': 'string-or-object',
 });
 
-export const ATTACH_STRATEGIES = ['none', 'costOpt', 'perfOpt', 'topology', 'nicClass', 'selector', 'firstAvailable'] as const;
+export const ATTACH_STRATEGIES = [
+  'none',
+  'costOpt',
+  'perfOpt',
+  'topology',
+  'nicClass',
+  'selector',
+  'firstAvailable',
+] as const;
 export type AttachStrategy = (typeof ATTACH_STRATEGIES)[number];
 /** multi-nic-cni's name for `nicClass`; accepted on input and normalised. */
 export const LEGACY_STRATEGY_ALIASES = { devClass: 'nicClass' } as const;
@@ -78,22 +92,41 @@ const BANDWIDTH = /^[0-9]+(\.[0-9]+)?[KMGT]bps$/;
 
 const attachPolicyFields = {
   strategy: strategyField,
-  target: z.string().max(32).regex(BANDWIDTH, { error: 'must be a bandwidth such as 100Gbps, 400Mbps (K, M, G or T)' }).optional(),
+  target: z
+    .string()
+    .max(32)
+    .regex(BANDWIDTH, { error: 'must be a bandwidth such as 100Gbps, 400Mbps (K, M, G or T)' })
+    .optional(),
   class: dnsSubdomainField('the name of a NicClass').optional(),
   selector: z.string().min(1).max(1024, { error: 'must be at most 1024 characters' }).optional(),
   nics: intField({ min: 1, max: 64, what: 'how many NICs a pod gets' }).optional(),
 };
 
 const POLICY_RULES = [
-  { rule: "!(self.strategy in ['costOpt', 'perfOpt']) || has(self.target)", message: 'target is required for the costOpt and perfOpt strategies (a bandwidth such as 100Gbps)' },
-  { rule: "self.strategy != 'selector' || has(self.selector)", message: 'selector is required for the selector strategy' },
+  {
+    rule: "!(self.strategy in ['costOpt', 'perfOpt']) || has(self.target)",
+    message: 'target is required for the costOpt and perfOpt strategies (a bandwidth such as 100Gbps)',
+  },
+  {
+    rule: "self.strategy != 'selector' || has(self.selector)",
+    message: 'selector is required for the selector strategy',
+  },
 ];
 
-type PolicyShape = { strategy: AttachStrategy; target?: string | undefined; selector?: string | undefined; alternatives?: unknown[] | undefined };
+type PolicyShape = {
+  strategy: AttachStrategy;
+  target?: string | undefined;
+  selector?: string | undefined;
+  alternatives?: unknown[] | undefined;
+};
 
 function checkPolicy(policy: PolicyShape, ctx: z.core.$RefinementCtx): void {
   if ((policy.strategy === 'costOpt' || policy.strategy === 'perfOpt') && policy.target === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['target'], message: `is required for the ${policy.strategy} strategy (a bandwidth such as 100Gbps)` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['target'],
+      message: `is required for the ${policy.strategy} strategy (a bandwidth such as 100Gbps)`,
+    });
   }
   if (policy.strategy === 'selector' && policy.selector === undefined) {
     ctx.addIssue({ code: 'custom', path: ['selector'], message: 'is required for the selector strategy' });
@@ -106,9 +139,17 @@ export const AttachPolicyAlternativeSchema = withCel(
     .strictObject(attachPolicyFields)
     .superRefine(checkPolicy)
     .superRefine((p, ctx) => {
-      if (p.strategy === 'firstAvailable') ctx.addIssue({ code: 'custom', path: ['strategy'], message: 'alternatives cannot themselves be firstAvailable' });
+      if (p.strategy === 'firstAvailable')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['strategy'],
+          message: 'alternatives cannot themselves be firstAvailable',
+        });
     }),
-  [...POLICY_RULES, { rule: "self.strategy != 'firstAvailable'", message: 'alternatives cannot themselves be firstAvailable' }],
+  [
+    ...POLICY_RULES,
+    { rule: "self.strategy != 'firstAvailable'", message: 'alternatives cannot themselves be firstAvailable' },
+  ],
 );
 
 /** Which host NICs a pod gets. */
@@ -121,16 +162,30 @@ export const AttachPolicySchema = withCel(
     .superRefine((policy, ctx) => {
       checkPolicy(policy, ctx);
       if (policy.strategy === 'firstAvailable' && policy.alternatives === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['alternatives'], message: 'is required for the firstAvailable strategy (the policies to try, in order)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['alternatives'],
+          message: 'is required for the firstAvailable strategy (the policies to try, in order)',
+        });
       }
       if (policy.strategy !== 'firstAvailable' && policy.alternatives !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['alternatives'], message: 'is only allowed with the firstAvailable strategy' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['alternatives'],
+          message: 'is only allowed with the firstAvailable strategy',
+        });
       }
     }),
   [
     ...POLICY_RULES,
-    { rule: "self.strategy != 'firstAvailable' || has(self.alternatives)", message: 'alternatives is required for the firstAvailable strategy' },
-    { rule: "self.strategy == 'firstAvailable' || !has(self.alternatives)", message: 'alternatives is only allowed with the firstAvailable strategy' },
+    {
+      rule: "self.strategy != 'firstAvailable' || has(self.alternatives)",
+      message: 'alternatives is required for the firstAvailable strategy',
+    },
+    {
+      rule: "self.strategy == 'firstAvailable' || !has(self.alternatives)",
+      message: 'alternatives is only allowed with the firstAvailable strategy',
+    },
   ],
 );
 export type AttachPolicyAlternative = z.output<typeof AttachPolicyAlternativeSchema>;
@@ -146,13 +201,19 @@ export type Dns = z.output<typeof DnsSchema>;
 
 /** The main (delegate) plugin every selected NIC is attached with. */
 export const PluginSchema = z.strictObject({
-  cniVersion: z.enum(CNI_SPEC_VERSIONS, { error: `must be one of ${CNI_SPEC_VERSIONS.map((v) => `"${v}"`).join(', ')}` }),
+  cniVersion: z.enum(CNI_SPEC_VERSIONS, {
+    error: `must be one of ${CNI_SPEC_VERSIONS.map((v) => `"${v}"`).join(', ')}`,
+  }),
   type: z
     .string()
     .min(1, { error: 'must name the CNI plugin, e.g. "ipvlan"' })
     .max(63)
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: 'must be a CNI plugin executable name such as ipvlan, macvlan, host-device or sriov' }),
-  args: freeFormObject('Plugin-specific settings copied into every delegate config (e.g. {mode: l3} for ipvlan).').optional(),
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+      error: 'must be a CNI plugin executable name such as ipvlan, macvlan, host-device or sriov',
+    }),
+  args: freeFormObject(
+    'Plugin-specific settings copied into every delegate config (e.g. {mode: l3} for ipvlan).',
+  ).optional(),
   capabilities: z.record(z.string(), z.boolean()).optional(),
   dns: DnsSchema.optional(),
 });
@@ -168,12 +229,16 @@ const specShape = {
     }),
     [...RESERVED_SUBNET_RULES, { rule: 'self == oldSelf', message: `subnet cannot be changed once set: ${IMMUTABLE}` }],
   ).optional(),
-  masterNets: listField(cidrField(), { max: 64, what: 'master networks' }).meta({ 'x-kubernetes-list-type': 'set' }).optional(),
+  masterNets: listField(cidrField(), { max: 64, what: 'master networks' })
+    .meta({ 'x-kubernetes-list-type': 'set' })
+    .optional(),
   ipam: IpamFieldSchema,
   multiNICIPAM: z.boolean().optional(),
   plugin: PluginSchema,
   attachPolicy: AttachPolicySchema.optional(),
-  namespaces: listField(dnsLabelField('a namespace name'), { max: 256, what: 'namespaces' }).meta({ 'x-kubernetes-list-type': 'set' }).optional(),
+  namespaces: listField(dnsLabelField('a namespace name'), { max: 256, what: 'namespaces' })
+    .meta({ 'x-kubernetes-list-type': 'set' })
+    .optional(),
 };
 
 type SpecShape = z.output<z.ZodObject<typeof specShape>>;
@@ -186,12 +251,20 @@ function checkBlocks(spec: SpecShape, ctx: z.core.$RefinementCtx): void {
   const subnet = tryPrefix(spec.subnet ?? '');
   if (subnet === undefined || !usesMultiNicIpam(spec)) return;
   const { hostBlock, interfaceBlock } = spec.ipam;
-  for (const [key, value] of [['interfaceBlock', interfaceBlock], ['hostBlock', hostBlock]] as const) {
+  for (const [key, value] of [
+    ['interfaceBlock', interfaceBlock],
+    ['hostBlock', hostBlock],
+  ] as const) {
     if (value === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['ipam', key], message: `is required when subnet is set (${key === 'hostBlock' ? 'bits of the host index' : 'bits of the NIC network index'})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ipam', key],
+        message: `is required when subnet is set (${key === 'hostBlock' ? 'bits of the host index' : 'bits of the NIC network index'})`,
+      });
     }
   }
-  const valid = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= MAX_BLOCK_BITS;
+  const valid = (n: unknown): n is number =>
+    Number.isInteger(n) && (n as number) >= 0 && (n as number) <= MAX_BLOCK_BITS;
   if (!valid(hostBlock) || !valid(interfaceBlock)) return; // already reported field by field
   const bits = familyBits(subnet.family);
   if (subnet.length + interfaceBlock + hostBlock >= bits) {
@@ -209,7 +282,11 @@ function checkExcludes(spec: SpecShape, ctx: z.core.$RefinementCtx): void {
   (spec.ipam.excludeCIDRs ?? []).forEach((text, i) => {
     const exclude = tryPrefix(text);
     if (exclude !== undefined && !prefixContains(subnet, exclude)) {
-      ctx.addIssue({ code: 'custom', path: ['ipam', 'excludeCIDRs', i], message: `${text} lies outside subnet ${spec.subnet}: remove it or fix the prefix` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ipam', 'excludeCIDRs', i],
+        message: `${text} lies outside subnet ${spec.subnet}: remove it or fix the prefix`,
+      });
     }
   });
 }
@@ -217,7 +294,12 @@ function checkExcludes(spec: SpecShape, ctx: z.core.$RefinementCtx): void {
 function checkDuplicates(list: readonly string[] | undefined, key: string, ctx: z.core.$RefinementCtx): void {
   const seen = new Set<string>();
   (list ?? []).forEach((item, i) => {
-    if (seen.has(item)) ctx.addIssue({ code: 'custom', path: [key, i], message: `duplicate entry ${JSON.stringify(item)}: list it once` });
+    if (seen.has(item))
+      ctx.addIssue({
+        code: 'custom',
+        path: [key, i],
+        message: `duplicate entry ${JSON.stringify(item)}: list it once`,
+      });
     seen.add(item);
   });
 }

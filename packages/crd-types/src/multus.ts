@@ -7,7 +7,6 @@ import { problemsFromIssues } from './problems.js';
 import { tryAddress, tryInterfaceAddress } from './prefix-math.js';
 import { NAD_API_VERSION } from './names.js';
 
-
 // ---------------------------------------------------------------- NetworkAttachmentDefinition
 
 function checkConfigJson(text: string, ctx: z.core.$RefinementCtx): void {
@@ -16,15 +15,22 @@ function checkConfigJson(text: string, ctx: z.core.$RefinementCtx): void {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    ctx.addIssue({ code: 'custom', message: `must be CNI configuration JSON (${error instanceof Error ? error.message : String(error)})` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be CNI configuration JSON (${error instanceof Error ? error.message : String(error)})`,
+    });
     return;
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    ctx.addIssue({ code: 'custom', message: 'must be a JSON object: a CNI network configuration or configuration list' });
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be a JSON object: a CNI network configuration or configuration list',
+    });
     return;
   }
   const conf = parsed as Record<string, unknown>;
-  if (typeof conf['cniVersion'] !== 'string') ctx.addIssue({ code: 'custom', message: 'the CNI configuration needs a "cniVersion" string' });
+  if (typeof conf['cniVersion'] !== 'string')
+    ctx.addIssue({ code: 'custom', message: 'the CNI configuration needs a "cniVersion" string' });
   if (typeof conf['type'] !== 'string' && !Array.isArray(conf['plugins'])) {
     ctx.addIssue({ code: 'custom', message: 'the CNI configuration needs a "type" (one plugin) or a "plugins" list' });
   }
@@ -61,7 +67,10 @@ export const BandwidthSchema = z.strictObject({
 /** A requested address: a plain IP or an IP with prefix length (static IPAM style). */
 const requestedIpField = z.string().superRefine((v, ctx) => {
   if (tryAddress(v) === undefined && tryInterfaceAddress(v) === undefined) {
-    ctx.addIssue({ code: 'custom', message: `must be an IPv4 or IPv6 address (optionally with prefix length), not ${JSON.stringify(v)}` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be an IPv4 or IPv6 address (optionally with prefix length), not ${JSON.stringify(v)}`,
+    });
   }
 });
 
@@ -72,7 +81,9 @@ export const NetworkSelectionElementSchema = z
     namespace: z
       .string()
       .max(63)
-      .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/, { error: "must be a namespace name (a DNS-1123 label), or \"\" for the pod's namespace" })
+      .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/, {
+        error: 'must be a namespace name (a DNS-1123 label), or "" for the pod\'s namespace',
+      })
       .optional(),
     interface: ifNameField().optional(),
     ips: z.array(requestedIpField).min(1, { error: 'must list at least one address when present' }).optional(),
@@ -90,7 +101,8 @@ export const NetworkSelectionElementSchema = z
         ctx.addIssue({
           code: 'custom',
           path: [key],
-          message: 'unknown key: keys without a "." are reserved by the Network Plumbing WG spec; check the spelling or use a reverse-domain name',
+          message:
+            'unknown key: keys without a "." are reserved by the Network Plumbing WG spec; check the spelling or use a reverse-domain name',
         });
       }
     }
@@ -135,9 +147,16 @@ function parseShortItem(item: string, index: number, podNamespace: string): Netw
   const name = (at[0] ?? '').trim();
   const ifname = at.length === 2 ? (at[1] ?? '').trim() : '';
   if (name === '') return { path, message: `"${item}" has no network name: write [namespace/]name[@interface]` };
-  for (const [what, value] of [['namespace', namespace], ['network name', name], ['interface name', ifname]] as const) {
+  for (const [what, value] of [
+    ['namespace', namespace],
+    ['network name', name],
+    ['interface name', ifname],
+  ] as const) {
     if (value !== '' && !SHORT_LABEL.test(value)) {
-      return { path, message: `${what} "${value}" in "${item}" must be a DNS-1123 label (lower-case letters, digits, '-'); use the JSON form for other interface names` };
+      return {
+        path,
+        message: `${what} "${value}" in "${item}" must be a DNS-1123 label (lower-case letters, digits, '-'); use the JSON form for other interface names`,
+      };
     }
   }
   return {
@@ -183,7 +202,15 @@ function parseJsonForm(text: string, podNamespace: string): ParseResult<NetworkS
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    return { ok: false, problems: [{ path: '', message: `looks like JSON (it contains '[', '{' or '"') but does not parse: ${error instanceof Error ? error.message : String(error)}` }] };
+    return {
+      ok: false,
+      problems: [
+        {
+          path: '',
+          message: `looks like JSON (it contains '[', '{' or '"') but does not parse: ${error instanceof Error ? error.message : String(error)}`,
+        },
+      ],
+    };
   }
   if (!Array.isArray(parsed)) {
     return { ok: false, problems: [{ path: '', message: 'the JSON form must be a list of objects: wrap it in [ ]' }] };
@@ -205,10 +232,21 @@ export function parseNetworksAnnotation(text: string, podNamespace: string): Par
 
 /** Writes selections back in the shortest form that carries them (short form when possible). */
 export function formatNetworksAnnotation(selections: readonly NetworkSelection[], podNamespace: string): string {
-  const short = selections.every((s) => s.ips === undefined && s.mac === undefined && s.defaultRoute === undefined && s.cniArgs === undefined && s.raw === undefined && (s.interface === undefined || SHORT_LABEL.test(s.interface)));
+  const short = selections.every(
+    (s) =>
+      s.ips === undefined &&
+      s.mac === undefined &&
+      s.defaultRoute === undefined &&
+      s.cniArgs === undefined &&
+      s.raw === undefined &&
+      (s.interface === undefined || SHORT_LABEL.test(s.interface)),
+  );
   if (short) {
     return selections
-      .map((s) => `${s.namespace === podNamespace ? '' : `${s.namespace}/`}${s.name}${s.interface === undefined ? '' : `@${s.interface}`}`)
+      .map(
+        (s) =>
+          `${s.namespace === podNamespace ? '' : `${s.namespace}/`}${s.name}${s.interface === undefined ? '' : `@${s.interface}`}`,
+      )
       .join(',');
   }
   return JSON.stringify(
@@ -228,14 +266,26 @@ export function formatNetworksAnnotation(selections: readonly NetworkSelection[]
 // ---------------------------------------------------------------- k8s.v1.cni.cncf.io/network-status
 
 const statusIpField = z.string().superRefine((v, ctx) => {
-  if (v.includes('/')) ctx.addIssue({ code: 'custom', message: `must be an address without prefix length (${v.split('/')[0] ?? ''}), as Multus writes it` });
-  else if (tryAddress(v) === undefined) ctx.addIssue({ code: 'custom', message: `must be an IPv4 or IPv6 address, not ${JSON.stringify(v)}` });
+  if (v.includes('/'))
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be an address without prefix length (${v.split('/')[0] ?? ''}), as Multus writes it`,
+    });
+  else if (tryAddress(v) === undefined)
+    ctx.addIssue({ code: 'custom', message: `must be an IPv4 or IPv6 address, not ${JSON.stringify(v)}` });
 });
 
 export const DeviceInfoSchema = z.looseObject({
   type: z.string().max(64).optional(),
   version: z.string().max(32).optional(),
-  pci: z.looseObject({ 'pci-address': z.string().optional(), 'pf-pci-address': z.string().optional(), 'rdma-device': z.string().optional(), 'vhost-net': z.string().optional() }).optional(),
+  pci: z
+    .looseObject({
+      'pci-address': z.string().optional(),
+      'pf-pci-address': z.string().optional(),
+      'rdma-device': z.string().optional(),
+      'vhost-net': z.string().optional(),
+    })
+    .optional(),
 });
 
 export const NetworkStatusEntrySchema = z.looseObject({
@@ -260,19 +310,24 @@ export type NetworkStatusEntry = z.output<typeof NetworkStatusEntrySchema>;
 
 /** The value of `k8s.v1.cni.cncf.io/network-status` (after JSON.parse). */
 export const NetworkStatusSchema = z.array(NetworkStatusEntrySchema).superRefine((entries, ctx) => {
-    const defaults = entries.flatMap((e, i) => (e.default === true ? [i] : []));
-    if (defaults.length === 0) {
-      ctx.addIssue({ code: 'custom', message: 'must contain one entry with "default": true (the cluster network)' });
+  const defaults = entries.flatMap((e, i) => (e.default === true ? [i] : []));
+  if (defaults.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'must contain one entry with "default": true (the cluster network)' });
+  }
+  if (defaults.length > 1) {
+    for (const i of defaults.slice(1)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [i, 'default'],
+        message: `only one entry may be the cluster default network (entry ${defaults[0]} already is)`,
+      });
     }
-    if (defaults.length > 1) {
-      for (const i of defaults.slice(1)) {
-        ctx.addIssue({ code: 'custom', path: [i, 'default'], message: `only one entry may be the cluster default network (entry ${defaults[0]} already is)` });
-      }
-    }
-    entries.forEach((e, i) => {
-      if (e.mac !== undefined && e.interface === undefined) ctx.addIssue({ code: 'custom', path: [i, 'interface'], message: 'is required when mac is set' });
-    });
+  }
+  entries.forEach((e, i) => {
+    if (e.mac !== undefined && e.interface === undefined)
+      ctx.addIssue({ code: 'custom', path: [i, 'interface'], message: 'is required when mac is set' });
   });
+});
 export type NetworkStatus = z.output<typeof NetworkStatusSchema>;
 
 /** Parses the annotation text `k8s.v1.cni.cncf.io/network-status`. */
@@ -281,8 +336,15 @@ export function parseNetworkStatusAnnotation(text: string): ParseResult<NetworkS
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    return { ok: false, problems: [{ path: '', message: `must be a JSON list (${error instanceof Error ? error.message : String(error)})` }] };
+    return {
+      ok: false,
+      problems: [
+        { path: '', message: `must be a JSON list (${error instanceof Error ? error.message : String(error)})` },
+      ],
+    };
   }
   const result = NetworkStatusSchema.safeParse(parsed, { reportInput: true });
-  return result.success ? { ok: true, value: result.data } : { ok: false, problems: problemsFromIssues(result.error.issues) };
+  return result.success
+    ? { ok: true, value: result.data }
+    : { ok: false, problems: problemsFromIssues(result.error.issues) };
 }

@@ -13,7 +13,10 @@ describe('planHostOf', () => {
         ],
       },
     });
-    expect(host).toEqual({ hostName: 'gpu-1', interfaces: [{ interfaceName: 'eth1', netAddress: '10.0.1.0/24', hostIP: '10.0.1.1' }] });
+    expect(host).toEqual({
+      hostName: 'gpu-1',
+      interfaces: [{ interfaceName: 'eth1', netAddress: '10.0.1.0/24', hostIP: '10.0.1.1' }],
+    });
   });
 
   it('gives a host without a spec no NICs', () => {

@@ -18,7 +18,13 @@ export function planConfigOf(network: MultiNicNetwork): PlanConfig {
 /** What planning reads of a HostInterface (parsed, or as the API server stored it). */
 export interface PlannedHostInterface {
   readonly metadata: { readonly name: string };
-  readonly spec?: { readonly interfaces?: readonly { readonly interfaceName?: string; readonly netAddress?: string; readonly hostIP?: string }[] };
+  readonly spec?: {
+    readonly interfaces?: readonly {
+      readonly interfaceName?: string;
+      readonly netAddress?: string;
+      readonly hostIP?: string;
+    }[];
+  };
 }
 
 /**

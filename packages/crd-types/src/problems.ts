@@ -9,8 +9,7 @@ export interface FieldProblem {
 }
 
 export type ParseResult<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly problems: readonly FieldProblem[] };
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problems: readonly FieldProblem[] };
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
@@ -44,7 +43,8 @@ function describeReceived(input: unknown): string {
   if (input === null) return 'null';
   if (Array.isArray(input)) return 'a list';
   if (typeof input === 'object') return 'an object';
-  if (typeof input === 'string') return `the string ${JSON.stringify(input.length > 40 ? `${input.slice(0, 40)}…` : input)}`;
+  if (typeof input === 'string')
+    return `the string ${JSON.stringify(input.length > 40 ? `${input.slice(0, 40)}…` : input)}`;
   return `${typeof input} ${String(input)}`;
 }
 
@@ -52,7 +52,8 @@ function sizeMessage(issue: z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall): 
   const big = issue.code === 'too_big';
   const limit = big ? (issue as z.core.$ZodIssueTooBig).maximum : (issue as z.core.$ZodIssueTooSmall).minimum;
   const bound = big ? 'at most' : 'at least';
-  if (issue.origin === 'string') return Number(limit) === 1 && !big ? 'must not be empty' : `must be ${bound} ${limit} characters long`;
+  if (issue.origin === 'string')
+    return Number(limit) === 1 && !big ? 'must not be empty' : `must be ${bound} ${limit} characters long`;
   if (issue.origin === 'array' || issue.origin === 'set') return `must have ${bound} ${limit} entries`;
   return `must be ${bound} ${limit}`;
 }
@@ -75,12 +76,17 @@ function messageFor(issue: z.core.$ZodIssue): string {
 }
 
 function isDefaultMessage(issue: z.core.$ZodIssue): boolean {
-  return /^(Invalid input|Invalid option|Unrecognized key|Too (big|small)|Invalid (string|number|element|key|value))/.test(issue.message);
+  return /^(Invalid input|Invalid option|Unrecognized key|Too (big|small)|Invalid (string|number|element|key|value))/.test(
+    issue.message,
+  );
 }
 
 function problemMessage(issue: z.core.$ZodIssue): string {
   const missing =
-    (issue.code === 'invalid_type' || issue.code === 'invalid_value') && 'input' in issue && issue.input === undefined && !issue.message.startsWith('is required');
+    (issue.code === 'invalid_type' || issue.code === 'invalid_value') &&
+    'input' in issue &&
+    issue.input === undefined &&
+    !issue.message.startsWith('is required');
   if (missing) return 'is required';
   return isDefaultMessage(issue) || issue.code === 'unrecognized_keys' ? messageFor(issue) : issue.message;
 }
@@ -91,7 +97,10 @@ function unionBranch(issue: z.core.$ZodIssueInvalidUnion): readonly z.core.$ZodI
 }
 
 /** Turns zod issues into field problems; `prefix` is prepended to every path (e.g. `["spec"]`). */
-export function problemsFromIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): FieldProblem[] {
+export function problemsFromIssues(
+  issues: readonly z.core.$ZodIssue[],
+  prefix: readonly PropertyKey[] = [],
+): FieldProblem[] {
   const out: FieldProblem[] = [];
   const pathOf = (issue: z.core.$ZodIssue): string => formatPath([...prefix, ...issue.path]);
   // A generic zod message is dropped when the same field also has a specific one.

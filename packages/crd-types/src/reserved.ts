@@ -16,11 +16,12 @@ export const RESERVED_SUBNETS: readonly { readonly prefix: string; readonly what
   { prefix: 'ff00::/8', what: 'multicast' },
 ];
 
-const PARSED: readonly { readonly prefix: IpPrefix; readonly text: string; readonly what: string }[] = RESERVED_SUBNETS.map((r) => {
-  const parsed = parsePrefix(r.prefix);
-  if (!parsed.ok) throw new Error(`bad reserved prefix ${r.prefix}`);
-  return { prefix: parsed.value, text: r.prefix, what: r.what };
-});
+const PARSED: readonly { readonly prefix: IpPrefix; readonly text: string; readonly what: string }[] =
+  RESERVED_SUBNETS.map((r) => {
+    const parsed = parsePrefix(r.prefix);
+    if (!parsed.ok) throw new Error(`bad reserved prefix ${r.prefix}`);
+    return { prefix: parsed.value, text: r.prefix, what: r.what };
+  });
 
 function message(text: string, what: string): string {
   return `overlaps ${text} (${what}), which can never hold pod addresses: choose a private range such as 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or fd00::/8`;

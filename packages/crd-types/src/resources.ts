@@ -39,17 +39,27 @@ export const HostNicSchema = z
     vendor: pciIdField('vendor').optional(),
     product: pciIdField('device').optional(),
     driver: z.string().max(64).optional(),
-    pfPciAddress: pciAddressField().meta({ description: 'For an SR-IOV virtual function: the PCI address of its physical function.' }).optional(),
+    pfPciAddress: pciAddressField()
+      .meta({ description: 'For an SR-IOV virtual function: the PCI address of its physical function.' })
+      .optional(),
     totalVfs: intField({ min: 0, max: 4096, what: 'SR-IOV virtual functions the NIC supports' }).optional(),
   })
   .superRefine((nic, ctx) => {
     const net = tryPrefix(nic.netAddress);
     const ip = tryAddress(nic.hostIP);
     if (net !== undefined && ip !== undefined && !prefixContainsAddress(net, ip)) {
-      ctx.addIssue({ code: 'custom', path: ['hostIP'], message: `${nic.hostIP} is not inside netAddress ${nic.netAddress}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hostIP'],
+        message: `${nic.hostIP} is not inside netAddress ${nic.netAddress}`,
+      });
     }
     if ((nic.netAddress === '') !== (nic.hostIP === '')) {
-      ctx.addIssue({ code: 'custom', path: [nic.netAddress === '' ? 'netAddress' : 'hostIP'], message: 'netAddress and hostIP must both be set or both be ""' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [nic.netAddress === '' ? 'netAddress' : 'hostIP'],
+        message: 'netAddress and hostIP must both be set or both be ""',
+      });
     }
   });
 export type HostNic = z.output<typeof HostNicSchema>;
@@ -84,11 +94,20 @@ export const HostInterfaceStatusSchema = z.strictObject({
 });
 export type HostInterfaceStatus = z.output<typeof HostInterfaceStatusSchema>;
 
-function uniqueBy<T>(items: readonly T[], key: (t: T) => string, options: { field: string; ctx: z.core.$RefinementCtx; path: readonly PropertyKey[] }): void {
+function uniqueBy<T>(
+  items: readonly T[],
+  key: (t: T) => string,
+  options: { field: string; ctx: z.core.$RefinementCtx; path: readonly PropertyKey[] },
+): void {
   const seen = new Set<string>();
   items.forEach((item, i) => {
     const k = key(item);
-    if (seen.has(k)) options.ctx.addIssue({ code: 'custom', path: [...options.path, i, options.field], message: `duplicate ${options.field} ${JSON.stringify(k)}: each must appear once` });
+    if (seen.has(k))
+      options.ctx.addIssue({
+        code: 'custom',
+        path: [...options.path, i, options.field],
+        message: `duplicate ${options.field} ${JSON.stringify(k)}: each must appear once`,
+      });
     seen.add(k);
   });
 }
@@ -102,12 +121,26 @@ export const HostInterfaceSchema = withCel(
       status: HostInterfaceStatusSchema.optional(),
     })
     .superRefine((hi, ctx) => {
-      uniqueBy(hi.spec.interfaces, (n) => n.interfaceName, { field: 'interfaceName', ctx, path: ['spec', 'interfaces'] });
+      uniqueBy(hi.spec.interfaces, (n) => n.interfaceName, {
+        field: 'interfaceName',
+        ctx,
+        path: ['spec', 'interfaces'],
+      });
       if (hi.spec.hostName !== hi.metadata.name) {
-        ctx.addIssue({ code: 'custom', path: ['spec', 'hostName'], message: `must equal metadata.name (${hi.metadata.name}): a HostInterface is named after its node` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['spec', 'hostName'],
+          message: `must equal metadata.name (${hi.metadata.name}): a HostInterface is named after its node`,
+        });
       }
     }),
-  [{ rule: 'self.spec.hostName == self.metadata.name', message: 'spec.hostName must equal metadata.name: a HostInterface is named after its node', fieldPath: '.spec.hostName' }],
+  [
+    {
+      rule: 'self.spec.hostName == self.metadata.name',
+      message: 'spec.hostName must equal metadata.name: a HostInterface is named after its node',
+      fieldPath: '.spec.hostName',
+    },
+  ],
 );
 export type HostInterface = z.output<typeof HostInterfaceSchema>;
 
@@ -195,7 +228,10 @@ export const MAX_ALLOCATIONS = 8192;
 export const IPPoolStatusSchema = z.strictObject({
   observedGeneration: intField({ min: 0, max: Number.MAX_SAFE_INTEGER }).optional(),
   conditions: conditionsField().optional(),
-  allocations: listField(IPPoolAllocationSchema, { max: MAX_ALLOCATIONS, what: 'allocations (one pool holds at most this many pods)' })
+  allocations: listField(IPPoolAllocationSchema, {
+    max: MAX_ALLOCATIONS,
+    what: 'allocations (one pool holds at most this many pods)',
+  })
     .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['address'] })
     .optional(),
 });
@@ -213,10 +249,18 @@ export const IPPoolSchema = z
     (pool.status?.allocations ?? []).forEach((a, i) => {
       const ip = tryAddress(a.address);
       if (pod !== undefined && ip !== undefined && !prefixContainsAddress(pod, ip)) {
-        ctx.addIssue({ code: 'custom', path: ['status', 'allocations', i, 'address'], message: `${a.address} is outside the pool's podCIDR ${pool.spec.podCIDR}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['status', 'allocations', i, 'address'],
+          message: `${a.address} is outside the pool's podCIDR ${pool.spec.podCIDR}`,
+        });
       }
     });
-    uniqueBy(pool.status?.allocations ?? [], (a) => a.address, { field: 'address', ctx, path: ['status', 'allocations'] });
+    uniqueBy(pool.status?.allocations ?? [], (a) => a.address, {
+      field: 'address',
+      ctx,
+      path: ['status', 'allocations'],
+    });
   });
 export type IPPool = z.output<typeof IPPoolSchema>;
 

@@ -23,7 +23,11 @@ let env: TestEnv;
 let api: CustomObjectsApi;
 
 beforeAll(async () => {
-  env = await startTestEnv({ crdPaths: [path.join(repo, 'charts/multinic/crds')], multusCrd: false, controllerManager: false });
+  env = await startTestEnv({
+    crdPaths: [path.join(repo, 'charts/multinic/crds')],
+    multusCrd: false,
+    controllerManager: false,
+  });
   api = env.kubeConfig.makeApiClient(CustomObjectsApi);
 }, 180_000);
 afterAll(async () => {
@@ -73,7 +77,9 @@ function network(spec: Record<string, unknown>): Manifest {
 describe('the generated CRDs on a real kube-apiserver', () => {
   it('accept every example manifest of our kinds', async () => {
     const files = [
-      ...(await readdir(path.join(repo, 'examples'))).filter((f) => f.endsWith('.yaml')).map((f) => path.join(repo, 'examples', f)),
+      ...(await readdir(path.join(repo, 'examples')))
+        .filter((f) => f.endsWith('.yaml'))
+        .map((f) => path.join(repo, 'examples', f)),
       path.join(repo, 'examples/plan/network.yaml'),
       path.join(repo, 'examples/plan/hosts.yaml'),
     ];
@@ -81,7 +87,8 @@ describe('the generated CRDs on a real kube-apiserver', () => {
     for (const file of files) {
       for (const doc of parseAllDocuments(await readFile(file, 'utf8'))) {
         const manifest = doc.toJS() as Manifest | null;
-        if (manifest === null || PLURALS[manifest.kind] === undefined || !manifest.apiVersion.startsWith(GROUP)) continue;
+        if (manifest === null || PLURALS[manifest.kind] === undefined || !manifest.apiVersion.startsWith(GROUP))
+          continue;
         await create(manifest);
         created += 1;
       }
@@ -90,18 +97,18 @@ describe('the generated CRDs on a real kube-apiserver', () => {
   });
 
   it.each<{ case: string; spec: Record<string, unknown>; field: string; server: RegExp }>`
-    case                                 | spec                                                                                     | field                          | server
-    ${'a subnet with host bits'}         | ${{ subnet: '192.168.1.1/16' }}                                                          | ${'spec.subnet'}               | ${/spec\.subnet: Invalid value: .*has host bits set/}
-    ${'a subnet that is no prefix'}      | ${{ subnet: '192.168.0.0' }}                                                             | ${'spec.subnet'}               | ${/spec\.subnet: Invalid value: .*must be an IPv4 or IPv6 prefix/}
-    ${'the whole IPv4 space'}            | ${{ subnet: '0.0.0.0/0', ipam: { type: 'multi-nic-ipam', hostBlock: 8, interfaceBlock: 1 } }} | ${'spec.subnet'} | ${/spec\.subnet: Invalid value: .*overlaps 0\.0\.0\.0\/8 \("this network"/}
-    ${'a link-local subnet'}             | ${{ subnet: '169.254.0.0/16' }}                                                          | ${'spec.subnet'}               | ${/spec\.subnet: Invalid value: .*overlaps 169\.254\.0\.0\/16 \(link-local\)/}
-    ${'an IPv6 multicast subnet'}        | ${{ subnet: 'ff02::/16' }}                                                               | ${'spec.subnet'}               | ${/spec\.subnet: Invalid value: .*overlaps ff00::\/8 \(multicast\)/}
-    ${'a masterNet that is no prefix'}   | ${{ masterNets: ['10.0.1.300/24'] }}                                                     | ${'spec.masterNets[0]'}        | ${/spec\.masterNets\[0\]: Invalid value: .*must be an IPv4 or IPv6 prefix/}
-    ${'an unknown strategy'}             | ${{ attachPolicy: { strategy: 'fastest' } }}                                             | ${'spec.attachPolicy.strategy'} | ${/spec\.attachPolicy\.strategy: Unsupported value: "fastest"/}
-    ${'costOpt without a target'}        | ${{ attachPolicy: { strategy: 'costOpt' } }}                                             | ${'spec.attachPolicy.target'}  | ${/target is required for the costOpt and perfOpt strategies/}
-    ${'selector without an expression'}  | ${{ attachPolicy: { strategy: 'selector' } }}                                            | ${'spec.attachPolicy.selector'} | ${/selector is required for the selector strategy/}
-    ${'an unknown CNI version'}          | ${{ plugin: { cniVersion: '9.9.9', type: 'macvlan' } }}                                  | ${'spec.plugin.cniVersion'}    | ${/spec\.plugin\.cniVersion: Unsupported value: "9\.9\.9"/}
-    ${'a plugin without a type'}         | ${{ plugin: { cniVersion: '1.0.0' } }}                                                   | ${'spec.plugin.type'}          | ${/spec\.plugin\.type: Required value/}
+    case                                | spec                                                                                          | field                           | server
+    ${'a subnet with host bits'}        | ${{ subnet: '192.168.1.1/16' }}                                                               | ${'spec.subnet'}                | ${/spec\.subnet: Invalid value: .*has host bits set/}
+    ${'a subnet that is no prefix'}     | ${{ subnet: '192.168.0.0' }}                                                                  | ${'spec.subnet'}                | ${/spec\.subnet: Invalid value: .*must be an IPv4 or IPv6 prefix/}
+    ${'the whole IPv4 space'}           | ${{ subnet: '0.0.0.0/0', ipam: { type: 'multi-nic-ipam', hostBlock: 8, interfaceBlock: 1 } }} | ${'spec.subnet'}                | ${/spec\.subnet: Invalid value: .*overlaps 0\.0\.0\.0\/8 \("this network"/}
+    ${'a link-local subnet'}            | ${{ subnet: '169.254.0.0/16' }}                                                               | ${'spec.subnet'}                | ${/spec\.subnet: Invalid value: .*overlaps 169\.254\.0\.0\/16 \(link-local\)/}
+    ${'an IPv6 multicast subnet'}       | ${{ subnet: 'ff02::/16' }}                                                                    | ${'spec.subnet'}                | ${/spec\.subnet: Invalid value: .*overlaps ff00::\/8 \(multicast\)/}
+    ${'a masterNet that is no prefix'}  | ${{ masterNets: ['10.0.1.300/24'] }}                                                          | ${'spec.masterNets[0]'}         | ${/spec\.masterNets\[0\]: Invalid value: .*must be an IPv4 or IPv6 prefix/}
+    ${'an unknown strategy'}            | ${{ attachPolicy: { strategy: 'fastest' } }}                                                  | ${'spec.attachPolicy.strategy'} | ${/spec\.attachPolicy\.strategy: Unsupported value: "fastest"/}
+    ${'costOpt without a target'}       | ${{ attachPolicy: { strategy: 'costOpt' } }}                                                  | ${'spec.attachPolicy.target'}   | ${/target is required for the costOpt and perfOpt strategies/}
+    ${'selector without an expression'} | ${{ attachPolicy: { strategy: 'selector' } }}                                                 | ${'spec.attachPolicy.selector'} | ${/selector is required for the selector strategy/}
+    ${'an unknown CNI version'}         | ${{ plugin: { cniVersion: '9.9.9', type: 'macvlan' } }}                                       | ${'spec.plugin.cniVersion'}     | ${/spec\.plugin\.cniVersion: Unsupported value: "9\.9\.9"/}
+    ${'a plugin without a type'}        | ${{ plugin: { cniVersion: '1.0.0' } }}                                                        | ${'spec.plugin.type'}           | ${/spec\.plugin\.type: Required value/}
   `('reject $case, as the zod schema does', async ({ spec, field, server }) => {
     const manifest = network(spec);
     const local = parseWith(MultiNicNetworkSchema, manifest);
@@ -115,8 +122,16 @@ describe('the generated CRDs on a real kube-apiserver', () => {
     const created = (await create(manifest)) as Manifest & { metadata: { resourceVersion: string } };
     const name = manifest.metadata.name;
     const replace = (spec: Record<string, unknown>): Promise<unknown> =>
-      api.replaceClusterCustomObject({ group: GROUP, version: 'v1', plural: 'multinicnetworks', name, body: { ...created, spec } });
-    expect(await rejection(replace({ ...manifest.spec, subnet: '172.16.0.0/16' }))).toMatch(/subnet cannot be changed once set: create a new MultiNicNetwork instead/);
+      api.replaceClusterCustomObject({
+        group: GROUP,
+        version: 'v1',
+        plural: 'multinicnetworks',
+        name,
+        body: { ...created, spec },
+      });
+    expect(await rejection(replace({ ...manifest.spec, subnet: '172.16.0.0/16' }))).toMatch(
+      /subnet cannot be changed once set: create a new MultiNicNetwork instead/,
+    );
     const { subnet: _dropped, ...withoutSubnet } = manifest.spec;
     expect(await rejection(replace(withoutSubnet))).toMatch(/subnet cannot be removed once set/);
     // Fields that may change still can.

@@ -24,7 +24,9 @@ describe('generated CRDs', () => {
       committed = undefined;
     }
     if (committed !== files.get(name)) {
-      throw new Error(`charts/multinic/crds/${name} ${committed === undefined ? 'is missing' : 'differs from the zod schemas'}: ${FIX}`);
+      throw new Error(
+        `charts/multinic/crds/${name} ${committed === undefined ? 'is missing' : 'differs from the zod schemas'}: ${FIX}`,
+      );
     }
   });
 

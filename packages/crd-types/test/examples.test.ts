@@ -5,7 +5,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { computePlan } from '@multinic/cidr-core';
-import { formatProblem, HostInterfaceSchema, MultiNicNetworkSchema, NETWORKS_ANNOTATION, parseManifest, parseNetworksAnnotation, parseWith, planConfigOf } from '@multinic/crd-types';
+import {
+  formatProblem,
+  HostInterfaceSchema,
+  MultiNicNetworkSchema,
+  NETWORKS_ANNOTATION,
+  parseManifest,
+  parseNetworksAnnotation,
+  parseWith,
+  planConfigOf,
+} from '@multinic/crd-types';
 
 const examples = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../examples');
 
@@ -24,7 +33,10 @@ function documents(file: string): unknown[] {
 function problemsOf(doc: unknown): string[] {
   const d = doc as { kind?: string; metadata?: { namespace?: string; annotations?: Record<string, string> } };
   if (d.kind === 'Pod') {
-    const r = parseNetworksAnnotation(d.metadata?.annotations?.[NETWORKS_ANNOTATION] ?? '', d.metadata?.namespace ?? 'default');
+    const r = parseNetworksAnnotation(
+      d.metadata?.annotations?.[NETWORKS_ANNOTATION] ?? '',
+      d.metadata?.namespace ?? 'default',
+    );
     return r.ok ? [] : r.problems.map(formatProblem);
   }
   const r = parseManifest(doc);
@@ -35,7 +47,16 @@ describe('examples', () => {
   const files = yamlFiles(examples).map((f) => path.relative(examples, f));
 
   it('has the four plugin examples and the plan input', () => {
-    expect(files).toEqual(expect.arrayContaining(['ipvlan-l3.yaml', 'macvlan-bridge.yaml', 'host-device.yaml', 'sriov.yaml', 'plan/network.yaml', 'plan/hosts.yaml']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'ipvlan-l3.yaml',
+        'macvlan-bridge.yaml',
+        'host-device.yaml',
+        'sriov.yaml',
+        'plan/network.yaml',
+        'plan/hosts.yaml',
+      ]),
+    );
   });
 
   it.each(files)('%s is valid', (file) => {
@@ -53,11 +74,19 @@ describe('examples', () => {
     const hosts = documents(path.join(examples, 'plan/hosts.yaml')).map((d) => parseWith(HostInterfaceSchema, d));
     if (!net.ok || hosts.some((h) => !h.ok)) throw new Error('examples/plan does not parse');
     const config = planConfigOf(net.value);
-    expect(config).toEqual({ subnet: '192.168.0.0/16', interfaceBlock: 2, hostBlock: 6, masterNets: ['10.0.1.0/24', '10.0.2.0/24'], excludeCIDRs: [] });
+    expect(config).toEqual({
+      subnet: '192.168.0.0/16',
+      interfaceBlock: 2,
+      hostBlock: 6,
+      masterNets: ['10.0.1.0/24', '10.0.2.0/24'],
+      excludeCIDRs: [],
+    });
     const { plan, problems } = computePlan({
       networkName: net.value.metadata.name,
       config,
-      hosts: hosts.flatMap((h) => (h.ok ? [{ hostName: h.value.spec.hostName, interfaces: h.value.spec.interfaces }] : [])),
+      hosts: hosts.flatMap((h) =>
+        h.ok ? [{ hostName: h.value.spec.hostName, interfaces: h.value.spec.interfaces }] : [],
+      ),
     });
     expect(problems).toEqual([]);
     expect(plan.cidr.map((e) => [e.vlanCIDR, e.hosts.map((h) => `${h.hostName}=${h.podCIDR}`)])).toEqual([

@@ -17,10 +17,28 @@ describe('CIDR spec = NetworkPlan', () => {
   it('a plan computed by cidr-core validates as a CIDR spec, unchanged', () => {
     const { plan } = computePlan({
       networkName: 'multinic-ipvlanl3',
-      config: { subnet: '192.168.0.0/16', interfaceBlock: 2, hostBlock: 6, masterNets: ['10.0.1.0/24', '10.0.2.0/24'], excludeCIDRs: [] },
+      config: {
+        subnet: '192.168.0.0/16',
+        interfaceBlock: 2,
+        hostBlock: 6,
+        masterNets: ['10.0.1.0/24', '10.0.2.0/24'],
+        excludeCIDRs: [],
+      },
       hosts: [
-        { hostName: 'host1', interfaces: [{ interfaceName: 'eth1', netAddress: '10.0.1.0/24', hostIP: '10.0.1.1' }, { interfaceName: 'eth2', netAddress: '10.0.2.0/24', hostIP: '10.0.2.1' }] },
-        { hostName: 'host2', interfaces: [{ interfaceName: 'eth1', netAddress: '10.0.1.0/24', hostIP: '10.0.1.2' }, { interfaceName: 'eth2', netAddress: '10.0.2.0/24', hostIP: '10.0.2.2' }] },
+        {
+          hostName: 'host1',
+          interfaces: [
+            { interfaceName: 'eth1', netAddress: '10.0.1.0/24', hostIP: '10.0.1.1' },
+            { interfaceName: 'eth2', netAddress: '10.0.2.0/24', hostIP: '10.0.2.1' },
+          ],
+        },
+        {
+          hostName: 'host2',
+          interfaces: [
+            { interfaceName: 'eth1', netAddress: '10.0.1.0/24', hostIP: '10.0.1.2' },
+            { interfaceName: 'eth2', netAddress: '10.0.2.0/24', hostIP: '10.0.2.2' },
+          ],
+        },
       ],
     });
     const parsed = parseWith(CidrSpecSchema, JSON.parse(JSON.stringify(plan)));

@@ -13,14 +13,19 @@ describe('Backoff', () => {
 
   it('delays are base·2^n, never above the cap, and never decrease', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 0, max: 1_000_000 }), fc.nat(2_000), (baseMs, extra, n) => {
-        const maxMs = baseMs + extra;
-        const backoff = new Backoff<string>({ baseMs, maxMs });
-        const delay = backoff.delay(n);
-        expect(delay).toBe(Math.min(maxMs, baseMs * 2 ** n));
-        expect(delay).toBeLessThanOrEqual(maxMs);
-        expect(backoff.delay(n + 1)).toBeGreaterThanOrEqual(delay);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.integer({ min: 0, max: 1_000_000 }),
+        fc.nat(2_000),
+        (baseMs, extra, n) => {
+          const maxMs = baseMs + extra;
+          const backoff = new Backoff<string>({ baseMs, maxMs });
+          const delay = backoff.delay(n);
+          expect(delay).toBe(Math.min(maxMs, baseMs * 2 ** n));
+          expect(delay).toBeLessThanOrEqual(maxMs);
+          expect(backoff.delay(n + 1)).toBeGreaterThanOrEqual(delay);
+        },
+      ),
     );
   });
 

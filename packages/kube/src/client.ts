@@ -75,8 +75,14 @@ function statusDetails(text: string): { message: string; reason: string | undefi
 /** The error of a non-2xx answer; a 401 says what to check. */
 function answerError(what: string, status: number, text: string): KubeError {
   const { message, reason } = statusDetails(text);
-  const hint = status === 401 ? ' (the credentials were refused: check the token or certificate, and that it was not revoked)' : '';
-  return new KubeError(codeOfStatus(status, reason), `${what}: HTTP ${status}: ${message}${hint}`, { status, ...(reason === undefined ? {} : { reason }) });
+  const hint =
+    status === 401
+      ? ' (the credentials were refused: check the token or certificate, and that it was not revoked)'
+      : '';
+  return new KubeError(codeOfStatus(status, reason), `${what}: HTTP ${status}: ${message}${hint}`, {
+    status,
+    ...(reason === undefined ? {} : { reason }),
+  });
 }
 
 export class KubeClient {
@@ -93,7 +99,8 @@ export class KubeClient {
   /** Throws CONFIG when the kubeconfig names no cluster. */
   constructor(kc: KubeConfig, options: KubeClientOptions = {}) {
     const cluster = kc.getCurrentCluster();
-    if (cluster === null) throw new KubeError('CONFIG', 'the kubeconfig has no current cluster: set current-context or pass --kubeconfig');
+    if (cluster === null)
+      throw new KubeError('CONFIG', 'the kubeconfig has no current cluster: set current-context or pass --kubeconfig');
     this.#kc = kc;
     this.#server = new URL(cluster.server);
     this.#timeoutMs = options.timeoutMs ?? 30_000;
@@ -116,7 +123,11 @@ export class KubeClient {
     const url = this.#url(req.path, req.query);
     const { headers, agents } = await this.#resolve(req.method, req.path);
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
-    if (body !== undefined) Object.assign(headers, { 'content-type': req.contentType ?? 'application/json', 'content-length': Buffer.byteLength(body) });
+    if (body !== undefined)
+      Object.assign(headers, {
+        'content-type': req.contentType ?? 'application/json',
+        'content-length': Buffer.byteLength(body),
+      });
     this.#requests++;
     const what = `${req.method} ${req.path}`;
     const answer = await this.#send({ url, method: req.method, headers, body, agent: agents.requests, what });
@@ -134,15 +145,26 @@ export class KubeClient {
     this.#requests++;
     const what = `WATCH ${req.path}`;
     return new Promise<void>((resolve, reject) => {
-      const fail = (cause: Error): void => reject(cause instanceof KubeError ? cause : new KubeError('UNAVAILABLE', `${what}: ${cause.message}`, { cause }));
-      const r = this.#transport(url).request(url, { method: 'GET', headers, agent: agents.watches, signal: req.signal }, (res) => {
-        const status = res.statusCode ?? 0;
-        if (status < 200 || status >= 300) {
-          collect(res, (text) => fail(answerError(what, status, text)), fail);
-          return;
-        }
-        streamLines(res, { onLine: (line) => req.onEvent(JSON.parse(line) as WatchEvent<T>), onEnd: resolve, onError: fail });
-      });
+      const fail = (cause: Error): void =>
+        reject(
+          cause instanceof KubeError ? cause : new KubeError('UNAVAILABLE', `${what}: ${cause.message}`, { cause }),
+        );
+      const r = this.#transport(url).request(
+        url,
+        { method: 'GET', headers, agent: agents.watches, signal: req.signal },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          if (status < 200 || status >= 300) {
+            collect(res, (text) => fail(answerError(what, status, text)), fail);
+            return;
+          }
+          streamLines(res, {
+            onLine: (line) => req.onEvent(JSON.parse(line) as WatchEvent<T>),
+            onEnd: resolve,
+            onError: fail,
+          });
+        },
+      );
       r.setTimeout(req.idleMs, () => r.destroy(new Error(`nothing received for ${req.idleMs} ms`)));
       r.on('error', (err) => (req.signal.aborted ? resolve() : fail(err)));
       r.end();
@@ -160,7 +182,8 @@ export class KubeClient {
 
   #url(p: string, query: KubeRequest['query']): URL {
     const url = new URL(this.#server.toString().replace(/\/$/, '') + p);
-    for (const [key, value] of Object.entries(query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
+    for (const [key, value] of Object.entries(query ?? {}))
+      if (value !== undefined) url.searchParams.set(key, String(value));
     return url;
   }
 
@@ -173,35 +196,59 @@ export class KubeClient {
     const opts: https.RequestOptions = {};
     try {
       await this.#kc.applyToHTTPSOptions(opts);
-      const headers: http.OutgoingHttpHeaders = { ...((opts.headers ?? {}) as http.OutgoingHttpHeaders), accept: 'application/json' };
-      if (typeof opts.auth === 'string') headers['authorization'] = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+      const headers: http.OutgoingHttpHeaders = {
+        ...((opts.headers ?? {}) as http.OutgoingHttpHeaders),
+        accept: 'application/json',
+      };
+      if (typeof opts.auth === 'string')
+        headers['authorization'] = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
       if (this.#tokenFile !== undefined) {
         delete headers['Authorization'];
         headers['authorization'] = `Bearer ${await this.#tokenFile.read()}`;
       }
       return { headers, agents: this.#agentsFor(opts) };
     } catch (cause) {
-      throw new KubeError('CONFIG', `${method} ${p}: cannot read the client credentials: ${(cause as Error).message}`, { cause });
+      throw new KubeError('CONFIG', `${method} ${p}: cannot read the client credentials: ${(cause as Error).message}`, {
+        cause,
+      });
     }
   }
 
   /** The connection pools for this TLS material; new ones (and the old ones retired) when it changed. */
   #agentsFor(tls: Tls): Resolved['agents'] {
-    if (this.#agents !== undefined && this.#tls !== undefined && TLS_KEYS.every((k) => sameValue(tls[k], this.#tls?.[k]))) return this.#agents;
+    if (
+      this.#agents !== undefined &&
+      this.#tls !== undefined &&
+      TLS_KEYS.every((k) => sameValue(tls[k], this.#tls?.[k]))
+    )
+      return this.#agents;
     if (this.#agents !== undefined) this.#retired.push(this.#agents.requests, this.#agents.watches);
     const material: Tls = Object.fromEntries(TLS_KEYS.filter((k) => tls[k] !== undefined).map((k) => [k, tls[k]]));
     const make = (maxSockets: number): http.Agent =>
-      this.#server.protocol === 'http:' ? new http.Agent({ keepAlive: true, maxSockets }) : new https.Agent({ keepAlive: true, maxSockets, ...material });
+      this.#server.protocol === 'http:'
+        ? new http.Agent({ keepAlive: true, maxSockets })
+        : new https.Agent({ keepAlive: true, maxSockets, ...material });
     this.#tls = material;
     this.#agents = { requests: make(this.#maxSockets), watches: make(Infinity) };
     return this.#agents;
   }
 
-  #send(o: { url: URL; method: HttpMethod; headers: http.OutgoingHttpHeaders; body: string | undefined; agent: http.Agent; what: string }): Promise<{ status: number; text: string }> {
+  #send(o: {
+    url: URL;
+    method: HttpMethod;
+    headers: http.OutgoingHttpHeaders;
+    body: string | undefined;
+    agent: http.Agent;
+    what: string;
+  }): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
-      const req = this.#transport(o.url).request(o.url, { method: o.method, headers: o.headers, agent: o.agent }, (res) => {
-        collect(res, (text) => resolve({ status: res.statusCode ?? 0, text }), reject);
-      });
+      const req = this.#transport(o.url).request(
+        o.url,
+        { method: o.method, headers: o.headers, agent: o.agent },
+        (res) => {
+          collect(res, (text) => resolve({ status: res.statusCode ?? 0, text }), reject);
+        },
+      );
       req.setTimeout(this.#timeoutMs, () => req.destroy(new Error(`no answer within ${this.#timeoutMs} ms`)));
       req.on('error', (cause) => reject(new KubeError('UNAVAILABLE', `${o.what}: ${cause.message}`, { cause })));
       req.end(o.body);
@@ -216,7 +263,10 @@ function collect(res: http.IncomingMessage, onText: (text: string) => void, onEr
   res.on('error', onError);
 }
 
-function streamLines(res: http.IncomingMessage, o: { onLine: (line: string) => void; onEnd: () => void; onError: (err: Error) => void }): void {
+function streamLines(
+  res: http.IncomingMessage,
+  o: { onLine: (line: string) => void; onEnd: () => void; onError: (err: Error) => void },
+): void {
   let rest = '';
   res.setEncoding('utf8');
   res.on('data', (chunk: string) => {

@@ -43,7 +43,8 @@ export function tokenFileOf(kc: KubeConfig): string | undefined {
 /** Makes the current user authenticate with the token in `file`, read again whenever it changes. */
 export function useTokenFile(kc: KubeConfig, file: string): void {
   const current = kc.getCurrentUser();
-  if (current === null) throw new KubeError('CONFIG', 'the kubeconfig has no current user: set current-context or pass --kubeconfig');
+  if (current === null)
+    throw new KubeError('CONFIG', 'the kubeconfig has no current user: set current-context or pass --kubeconfig');
   const rest: Omit<User, 'token'> & { token?: string } = { ...current };
   delete rest.token;
   const user: User = { ...rest, authProvider: { name: 'tokenFile', config: { tokenFile: file } } };

@@ -21,7 +21,11 @@ export class KubeError extends Error {
   /** The Status reason the server gave (e.g. `AlreadyExists`), when it gave one. */
   readonly reason: string | undefined;
 
-  constructor(code: KubeErrorCode, message: string, options: { status?: number; reason?: string; cause?: unknown } = {}) {
+  constructor(
+    code: KubeErrorCode,
+    message: string,
+    options: { status?: number; reason?: string; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? {} : { cause: options.cause });
     this.code = code;
     this.status = options.status ?? 0;

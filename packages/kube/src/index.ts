@@ -10,7 +10,23 @@ export { systemClock } from './clock.js';
 export type { CancelTimer, Clock } from './clock.js';
 export { TokenFile, loadKubeConfig, tokenFileOf, useTokenFile } from './credentials.js';
 export type { LoadKubeConfigOptions } from './credentials.js';
-export { RESOURCES, apiVersionOf, collectionPath, hostSelector, nameSelector, objectPath, podsOnNodeSelector } from './resources.js';
+export {
+  RESOURCES,
+  apiVersionOf,
+  collectionPath,
+  hostSelector,
+  nameSelector,
+  objectPath,
+  podsOnNodeSelector,
+} from './resources.js';
 export type { Resource } from './resources.js';
 export { EXIT, binVersion, createDaemonLogger, runDaemon, runDaemonProcess } from './daemon.js';
-export type { DaemonConfigResult, DaemonIo, DaemonSources, DaemonSpec, RunningDaemon, SignalSource, StopSignal } from './daemon.js';
+export type {
+  DaemonConfigResult,
+  DaemonIo,
+  DaemonSources,
+  DaemonSpec,
+  RunningDaemon,
+  SignalSource,
+  StopSignal,
+} from './daemon.js';

@@ -28,7 +28,13 @@ it('doubles the restart delay per failure in a row up to the cap, and stops retr
   const client = new KubeClient(kc);
   const clock = new ManualClock();
   const warnings: unknown[] = [];
-  const informer = new Informer({ client, resource: RESOURCES.ippools, log: { warn: (obj) => warnings.push(obj) }, clock, backoff: { baseMs: 100, maxMs: 700 } });
+  const informer = new Informer({
+    client,
+    resource: RESOURCES.ippools,
+    log: { warn: (obj) => warnings.push(obj) },
+    clock,
+    backoff: { baseMs: 100, maxMs: 700 },
+  });
   informer.start();
   const delays: number[] = [];
   try {

@@ -11,7 +11,14 @@ import { collectionPath, type Resource } from './resources.js';
 
 /** What an informer needs of an object: its name, namespace and resourceVersion. */
 export interface CachedObject {
-  metadata?: { name?: string | undefined; namespace?: string | undefined; resourceVersion?: string | undefined; managedFields?: unknown } | undefined;
+  metadata?:
+    | {
+        name?: string | undefined;
+        namespace?: string | undefined;
+        resourceVersion?: string | undefined;
+        managedFields?: unknown;
+      }
+    | undefined;
 }
 
 export interface InformerHandlers<T> {
@@ -161,7 +168,10 @@ export class Informer<T extends CachedObject> {
         if (isKubeError(err, 'GONE')) continue;
         this.#healthy = false;
         const delay = this.#backoff.next(RESTART);
-        this.#o.log.warn({ resource: this.resource.plural, err: String(err), retryInMs: delay }, 'list or watch failed; listing again after a backoff');
+        this.#o.log.warn(
+          { resource: this.resource.plural, err: String(err), retryInMs: delay },
+          'list or watch failed; listing again after a backoff',
+        );
         await this.#pause(delay);
       }
     }
@@ -189,7 +199,11 @@ export class Informer<T extends CachedObject> {
     let token: string | undefined;
     this.#lists++;
     do {
-      const page = await this.#o.client.request<ListPage<T>>({ method: 'GET', path, query: { limit: this.#o.pageSize ?? 500, continue: token, ...this.#selectors() } });
+      const page = await this.#o.client.request<ListPage<T>>({
+        method: 'GET',
+        path,
+        query: { limit: this.#o.pageSize ?? 500, continue: token, ...this.#selectors() },
+      });
       resourceVersion ??= page.metadata?.resourceVersion;
       token = page.metadata?.continue === '' ? undefined : page.metadata?.continue;
       items.push(...(page.items ?? []));
@@ -218,7 +232,8 @@ export class Informer<T extends CachedObject> {
       const before = old.get(key);
       old.delete(key);
       if (before === undefined) this.#emit((h) => h.onAdd?.(obj));
-      else if (before.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.#emit((h) => h.onUpdate?.(obj, before));
+      else if (before.metadata?.resourceVersion !== obj.metadata?.resourceVersion)
+        this.#emit((h) => h.onUpdate?.(obj, before));
     }
     for (const gone of old.values()) this.#emit((h) => h.onDelete?.(gone));
   }
@@ -240,7 +255,12 @@ export class Informer<T extends CachedObject> {
     this.#watches++;
     await this.#o.client.watch<T>({
       path: collectionPath(this.resource, this.#o.namespace),
-      query: { resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, timeoutSeconds, ...this.#selectors() },
+      query: {
+        resourceVersion: this.#resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds,
+        ...this.#selectors(),
+      },
       onEvent: (event) => this.#event(event),
       signal: abort.signal,
       idleMs: (timeoutSeconds + 30) * 1_000,
@@ -251,7 +271,11 @@ export class Informer<T extends CachedObject> {
     if (event.type === 'ERROR') {
       const status = event.object as { code?: number; reason?: string; message?: string };
       const code = status.code ?? 0;
-      throw new KubeError(codeOfStatus(code, status.reason), `watch ${this.resource.plural}: ${status.message ?? 'error event'}`, { status: code });
+      throw new KubeError(
+        codeOfStatus(code, status.reason),
+        `watch ${this.resource.plural}: ${status.message ?? 'error event'}`,
+        { status: code },
+      );
     }
     const obj = event.object;
     const rv = obj.metadata?.resourceVersion;

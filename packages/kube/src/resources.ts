@@ -10,8 +10,20 @@ export interface Resource {
   readonly namespaced: boolean;
 }
 
-const multinic = (plural: string, kind: string): Resource => ({ group: API_GROUP, version: API_VERSION, plural, kind, namespaced: false });
-const core = (plural: string, kind: string, namespaced: boolean): Resource => ({ group: '', version: 'v1', plural, kind, namespaced });
+const multinic = (plural: string, kind: string): Resource => ({
+  group: API_GROUP,
+  version: API_VERSION,
+  plural,
+  kind,
+  namespaced: false,
+});
+const core = (plural: string, kind: string, namespaced: boolean): Resource => ({
+  group: '',
+  version: 'v1',
+  plural,
+  kind,
+  namespaced,
+});
 const [NAD_GROUP = '', NAD_VERSION = ''] = NAD_API_VERSION.split('/');
 
 export const RESOURCES = {
@@ -20,7 +32,13 @@ export const RESOURCES = {
   cidrs: multinic('cidrs', 'CIDR'),
   ippools: multinic('ippools', 'IPPool'),
   nicClasses: multinic('nicclasses', 'NicClass'),
-  nads: { group: NAD_GROUP, version: NAD_VERSION, plural: 'network-attachment-definitions', kind: 'NetworkAttachmentDefinition', namespaced: true },
+  nads: {
+    group: NAD_GROUP,
+    version: NAD_VERSION,
+    plural: 'network-attachment-definitions',
+    kind: 'NetworkAttachmentDefinition',
+    namespaced: true,
+  },
   pods: core('pods', 'Pod', true),
   nodes: core('nodes', 'Node', false),
   namespaces: core('namespaces', 'Namespace', false),

@@ -2,7 +2,14 @@
 // a relist after the API server was gone, and the capped backoff of its restarts (read from an injected clock).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eventually, startTestEnv, until, type TestEnv } from '@multinic/testenv';
-import { Informer, KubeClient, collectionPath, objectPath, type InformerHandlers, type Resource } from '../src/index.js';
+import {
+  Informer,
+  KubeClient,
+  collectionPath,
+  objectPath,
+  type InformerHandlers,
+  type Resource,
+} from '../src/index.js';
 import { ManualClock } from './manual-clock.js';
 
 const NS = 'informer-test';
@@ -20,7 +27,11 @@ let client: KubeClient;
 beforeAll(async () => {
   env = await startTestEnv({ controllerManager: false });
   client = new KubeClient(env.kubeConfig);
-  await client.request({ method: 'POST', path: '/api/v1/namespaces', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } });
+  await client.request({
+    method: 'POST',
+    path: '/api/v1/namespaces',
+    body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } },
+  });
 });
 
 afterAll(async () => {
@@ -33,7 +44,11 @@ function configMap(name: string, labels: Record<string, string>, value = '1'): C
 }
 
 async function create(cm: ConfigMap): Promise<void> {
-  await client.request({ method: 'POST', path: collectionPath(CONFIGMAPS, NS), body: { apiVersion: 'v1', kind: 'ConfigMap', ...cm } });
+  await client.request({
+    method: 'POST',
+    path: collectionPath(CONFIGMAPS, NS),
+    body: { apiVersion: 'v1', kind: 'ConfigMap', ...cm },
+  });
 }
 
 function recorder(): { events: string[]; handlers: InformerHandlers<ConfigMap> } {
@@ -55,19 +70,45 @@ describe('Informer', () => {
     await create(configMap('a2', { team: 'a' }));
     await create(configMap('b1', { team: 'b' }));
     const { events, handlers } = recorder();
-    const informer = new Informer<ConfigMap>({ client, resource: CONFIGMAPS, namespace: NS, labelSelector: 'team=a', log, handlers, pageSize: 1 });
+    const informer = new Informer<ConfigMap>({
+      client,
+      resource: CONFIGMAPS,
+      namespace: NS,
+      labelSelector: 'team=a',
+      log,
+      handlers,
+      pageSize: 1,
+    });
     informer.start();
     try {
       await informer.synced();
-      expect(informer.list().map((o) => o.metadata.name).sort()).toEqual(['a1', 'a2']);
+      expect(
+        informer
+          .list()
+          .map((o) => o.metadata.name)
+          .sort(),
+      ).toEqual(['a1', 'a2']);
       expect(informer.get('a1', NS)?.metadata.labels).toEqual({ team: 'a' });
       expect(informer.get('b1', NS)).toBeUndefined();
       await create(configMap('b2', { team: 'b' }));
       await create(configMap('a3', { team: 'a' }));
-      await client.request({ method: 'PATCH', path: objectPath(CONFIGMAPS, 'a1', NS), contentType: 'application/merge-patch+json', body: { data: { value: '2' } } });
+      await client.request({
+        method: 'PATCH',
+        path: objectPath(CONFIGMAPS, 'a1', NS),
+        contentType: 'application/merge-patch+json',
+        body: { data: { value: '2' } },
+      });
       await client.request({ method: 'DELETE', path: objectPath(CONFIGMAPS, 'a2', NS) });
-      await eventually(() => expect(events).toEqual(['relist', 'add a1', 'add a2', 'add a3', 'update a1=2', 'delete a2']), 30_000);
-      expect(informer.list().map((o) => o.metadata.name).sort()).toEqual(['a1', 'a3']);
+      await eventually(
+        () => expect(events).toEqual(['relist', 'add a1', 'add a2', 'add a3', 'update a1=2', 'delete a2']),
+        30_000,
+      );
+      expect(
+        informer
+          .list()
+          .map((o) => o.metadata.name)
+          .sort(),
+      ).toEqual(['a1', 'a3']);
       expect(informer.healthy).toBe(true);
     } finally {
       await informer.stop();
@@ -76,7 +117,15 @@ describe('Informer', () => {
 
   it('watches again from where it was when the server ends the watch, without a relist', async () => {
     const { events, handlers } = recorder();
-    const informer = new Informer<ConfigMap>({ client, resource: CONFIGMAPS, namespace: NS, labelSelector: 'team=c', log, handlers, watchTimeoutSeconds: 1 });
+    const informer = new Informer<ConfigMap>({
+      client,
+      resource: CONFIGMAPS,
+      namespace: NS,
+      labelSelector: 'team=c',
+      log,
+      handlers,
+      watchTimeoutSeconds: 1,
+    });
     informer.start();
     try {
       await informer.synced();
@@ -96,7 +145,16 @@ describe('Informer', () => {
     await create(configMap('d2', { team: 'd' }));
     const clock = new ManualClock();
     const { events, handlers } = recorder();
-    const informer = new Informer<ConfigMap>({ client, resource: CONFIGMAPS, namespace: NS, labelSelector: 'team=d', log, handlers, clock, backoff: { baseMs: 250, maxMs: 1_000 } });
+    const informer = new Informer<ConfigMap>({
+      client,
+      resource: CONFIGMAPS,
+      namespace: NS,
+      labelSelector: 'team=d',
+      log,
+      handlers,
+      clock,
+      backoff: { baseMs: 250, maxMs: 1_000 },
+    });
     informer.start();
     try {
       await informer.synced();
@@ -106,12 +164,22 @@ describe('Informer', () => {
       expect(clock.pending()).toEqual([250]);
       await env.startApiServer();
       await client.request({ method: 'DELETE', path: objectPath(CONFIGMAPS, 'd1', NS) });
-      await client.request({ method: 'PATCH', path: objectPath(CONFIGMAPS, 'd2', NS), contentType: 'application/merge-patch+json', body: { data: { value: '5' } } });
+      await client.request({
+        method: 'PATCH',
+        path: objectPath(CONFIGMAPS, 'd2', NS),
+        contentType: 'application/merge-patch+json',
+        body: { data: { value: '5' } },
+      });
       await create(configMap('d3', { team: 'd' }));
       clock.fire();
       await until(() => informer.healthy, 'the informer to list again', 30_000);
       expect(informer.stats.lists).toBe(2);
-      expect(informer.list().map((o) => `${o.metadata.name}=${o.data?.['value'] ?? ''}`).sort()).toEqual(['d2=5', 'd3=1']);
+      expect(
+        informer
+          .list()
+          .map((o) => `${o.metadata.name}=${o.data?.['value'] ?? ''}`)
+          .sort(),
+      ).toEqual(['d2=5', 'd3=1']);
       expect(events.slice(3).sort()).toEqual(['add d3', 'delete d1', 'relist', 'update d2=5'].sort());
       expect(events.slice(0, 3)).toEqual(['relist', 'add d1', 'add d2']);
     } finally {

@@ -16,6 +16,11 @@ describePacked({
     }));
   `,
   check: (printed) => {
-    expect(printed).toEqual({ pools: '/apis/multinic.dev/v1/ippools', host: 'multinic.dev/host=node-1', pods: 'spec.nodeName=node-1', transient: true });
+    expect(printed).toEqual({
+      pools: '/apis/multinic.dev/v1/ippools',
+      host: 'multinic.dev/host=node-1',
+      pods: 'spec.nodeName=node-1',
+      transient: true,
+    });
   },
 });

@@ -31,8 +31,16 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'mn-kube-rotation-'));
   env = await startTestEnv({ controllerManager: false });
   admin = new KubeClient(env.kubeConfig);
-  await admin.request({ method: 'POST', path: '/api/v1/namespaces', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } });
-  await admin.request({ method: 'POST', path: `/api/v1/namespaces/${NS}/serviceaccounts`, body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: SA } } });
+  await admin.request({
+    method: 'POST',
+    path: '/api/v1/namespaces',
+    body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } },
+  });
+  await admin.request({
+    method: 'POST',
+    path: `/api/v1/namespaces/${NS}/serviceaccounts`,
+    body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: SA } },
+  });
 });
 
 afterAll(async () => {
@@ -51,7 +59,14 @@ async function boundToken(name: string): Promise<string> {
   const answer = await admin.request<{ status: { token: string } }>({
     method: 'POST',
     path: `/api/v1/namespaces/${NS}/serviceaccounts/${SA}/token`,
-    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600, boundObjectRef: { apiVersion: 'v1', kind: 'Secret', name, uid: secret.metadata.uid } } },
+    body: {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: {
+        expirationSeconds: 3600,
+        boundObjectRef: { apiVersion: 'v1', kind: 'Secret', name, uid: secret.metadata.uid },
+      },
+    },
   });
   return answer.status.token;
 }
@@ -84,7 +99,12 @@ it('re-reads a rotated token file: after token A is revoked, the next request au
   const doc = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'testenv', cluster: { server: e.server, 'certificate-authority-data': Buffer.from(e.caPem).toString('base64') } }],
+    clusters: [
+      {
+        name: 'testenv',
+        cluster: { server: e.server, 'certificate-authority-data': Buffer.from(e.caPem).toString('base64') },
+      },
+    ],
     users: [{ name: 'rotator', user: { 'token-file': 'token' } }],
     contexts: [{ name: 'testenv', context: { cluster: 'testenv', user: 'rotator' } }],
     'current-context': 'testenv',
@@ -99,7 +119,10 @@ it('re-reads a rotated token file: after token A is revoked, the next request au
     await admin.request({ method: 'DELETE', path: `/api/v1/namespaces/${NS}/secrets/token-a` });
     const fixedOnA = new KubeClient(makeKubeConfig({ server: e.server, caPem: e.caPem, user: 'a', token: tokenA }));
     await eventually(async () => {
-      const refused = await whoAmI(fixedOnA).then(() => undefined, (err: unknown) => err);
+      const refused = await whoAmI(fixedOnA).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
       expect(isKubeError(refused, 'UNAUTHORIZED')).toBe(true);
     }, 30_000);
     fixedOnA.close();

@@ -10,8 +10,19 @@ function plugin(type: string, args: Record<string, unknown> = {}): PluginConfig 
   return r.value;
 }
 
-const eth1: DelegateNic = { interfaceName: 'eth1', podInterface: 'net1-0', address: '192.168.0.1', vlanCIDR: '192.168.0.0/18', pciAddress: '0000:3b:00.2' };
-const eth2: DelegateNic = { interfaceName: 'eth2', podInterface: 'net1-1', address: '192.168.0.2/18', vlanCIDR: '192.168.0.0/18' };
+const eth1: DelegateNic = {
+  interfaceName: 'eth1',
+  podInterface: 'net1-0',
+  address: '192.168.0.1',
+  vlanCIDR: '192.168.0.0/18',
+  pciAddress: '0000:3b:00.2',
+};
+const eth2: DelegateNic = {
+  interfaceName: 'eth2',
+  podInterface: 'net1-1',
+  address: '192.168.0.2/18',
+  vlanCIDR: '192.168.0.0/18',
+};
 
 describe('buildDelegates', () => {
   it('name = pod interface, master = the NIC, static IPAM with the vlan block prefix length', () => {
@@ -34,7 +45,10 @@ describe('buildDelegates', () => {
   });
 
   it('key order is fixed', () => {
-    const r = buildDelegates({ plugin: plugin('macvlan', { mtu: 1500, mode: 'vepa' }), nics: [{ ...eth1, gateway: '192.168.0.254' }] });
+    const r = buildDelegates({
+      plugin: plugin('macvlan', { mtu: 1500, mode: 'vepa' }),
+      nics: [{ ...eth1, gateway: '192.168.0.254' }],
+    });
     expect(r.ok && JSON.stringify(r.value.delegates[0]?.config)).toBe(
       '{"cniVersion":"1.0.0","name":"net1-0","type":"macvlan","master":"eth1","mode":"vepa","mtu":1500,"ipam":{"type":"static","addresses":[{"address":"192.168.0.1/18","gateway":"192.168.0.254"}]}}',
     );
@@ -49,10 +63,10 @@ describe('buildDelegates', () => {
   });
 
   it.each<{ type: string; args: Record<string, unknown>; fields: Record<string, unknown> }>`
-    type             | args                                      | fields
-    ${'host-device'} | ${{}}                                     | ${{ device: 'eth1' }}
-    ${'host-device'} | ${{ pciBusID: true, resourceName: 'r' }}  | ${{ pciBusID: '0000:3b:00.2' }}
-    ${'sriov'}       | ${{ resourceName: 'r', vlan: 5 }}         | ${{ deviceID: '0000:3b:00.2', vlan: 5 }}
+    type             | args                                     | fields
+    ${'host-device'} | ${{}}                                    | ${{ device: 'eth1' }}
+    ${'host-device'} | ${{ pciBusID: true, resourceName: 'r' }} | ${{ pciBusID: '0000:3b:00.2' }}
+    ${'sriov'}       | ${{ resourceName: 'r', vlan: 5 }}        | ${{ deviceID: '0000:3b:00.2', vlan: 5 }}
   `('$type $args attaches by $fields', ({ type, args, fields }) => {
     const r = buildDelegates({ plugin: plugin(type, args), nics: [eth1] });
     const config = r.ok ? r.value.delegates[0]?.config : undefined;
@@ -81,12 +95,12 @@ describe('buildDelegates', () => {
   });
 
   it.each<{ case: string; nic: DelegateNic; type: string; error: string }>`
-    case                          | nic                                               | type        | error
-    ${'prefix length mismatch'}   | ${{ ...eth1, address: '192.168.0.1/24' }}          | ${'macvlan'} | ${'nics[0] (eth1).address 192.168.0.1/24 must have the prefix length of vlanCIDR 192.168.0.0/18 (/18)'}
-    ${'address outside block'}    | ${{ ...eth1, address: '10.0.0.1' }}                | ${'macvlan'} | ${'net1-0: address 10.0.0.1 is not inside the interface network 192.168.0.0/18'}
-    ${'bad address'}              | ${{ ...eth1, address: '192.168.0.300' }}           | ${'macvlan'} | ${'nics[0] (eth1).address: '}
-    ${'bad vlanCIDR'}             | ${{ ...eth1, vlanCIDR: '192.168.0.1/18' }}         | ${'macvlan'} | ${'nics[0] (eth1).vlanCIDR: '}
-    ${'sriov without PCI address'}| ${eth2}                                           | ${'sriov'}   | ${'NIC eth2 has no PCI address: sriov needs the VF'}
+    case                           | nic                                        | type         | error
+    ${'prefix length mismatch'}    | ${{ ...eth1, address: '192.168.0.1/24' }}  | ${'macvlan'} | ${'nics[0] (eth1).address 192.168.0.1/24 must have the prefix length of vlanCIDR 192.168.0.0/18 (/18)'}
+    ${'address outside block'}     | ${{ ...eth1, address: '10.0.0.1' }}        | ${'macvlan'} | ${'net1-0: address 10.0.0.1 is not inside the interface network 192.168.0.0/18'}
+    ${'bad address'}               | ${{ ...eth1, address: '192.168.0.300' }}   | ${'macvlan'} | ${'nics[0] (eth1).address: '}
+    ${'bad vlanCIDR'}              | ${{ ...eth1, vlanCIDR: '192.168.0.1/18' }} | ${'macvlan'} | ${'nics[0] (eth1).vlanCIDR: '}
+    ${'sriov without PCI address'} | ${eth2}                                    | ${'sriov'}   | ${'NIC eth2 has no PCI address: sriov needs the VF'}
   `('error: $case', ({ nic, type, error }) => {
     const r = buildDelegates({ plugin: plugin(type, type === 'sriov' ? { resourceName: 'r' } : {}), nics: [nic] });
     expect(r.ok).toBe(false);

@@ -61,16 +61,23 @@ function addressed(nic: DelegateNic, i: number): Result<Addressed> {
   const ip = address(ipText, `${field}.address`);
   if (!ip.ok) return ip;
   if (lengthText !== undefined && Number(lengthText) !== vlan.value.length) {
-    return { ok: false, error: `${field}.address ${nic.address} must have the prefix length of vlanCIDR ${nic.vlanCIDR} (/${vlan.value.length})` };
+    return {
+      ok: false,
+      error: `${field}.address ${nic.address} must have the prefix length of vlanCIDR ${nic.vlanCIDR} (/${vlan.value.length})`,
+    };
   }
-  if (nic.gateway === undefined || nic.gateway === '') return { ok: true, value: { nic, address: ip.value, vlan: vlan.value } };
+  if (nic.gateway === undefined || nic.gateway === '')
+    return { ok: true, value: { nic, address: ip.value, vlan: vlan.value } };
   const gateway = address(nic.gateway, `${field}.gateway`);
   if (!gateway.ok) return gateway;
   return { ok: true, value: { nic, address: ip.value, vlan: vlan.value, gateway: gateway.value } };
 }
 
 function routeJson(route: NetworkRoute): JsonObject {
-  return ordered([['dst', route.dst], ['gw', route.gw]]);
+  return ordered([
+    ['dst', route.dst],
+    ['gw', route.gw],
+  ]);
 }
 
 /** Static IPAM: the pod address with the vlan block's prefix length, its gateway, its single-path routes, DNS. */
@@ -96,17 +103,30 @@ function attachment(plugin: PluginConfig, nic: DelegateNic): Result<readonly (re
     case 'host-device':
       if (plugin.pciBusID !== true) return { ok: true, value: [['device', nic.interfaceName]] };
       return nic.pciAddress === undefined
-        ? { ok: false, error: `NIC ${nic.interfaceName} has no PCI address, but host-device is set to move NICs by pciBusID` }
+        ? {
+            ok: false,
+            error: `NIC ${nic.interfaceName} has no PCI address, but host-device is set to move NICs by pciBusID`,
+          }
         : { ok: true, value: [['pciBusID', nic.pciAddress]] };
     case 'sriov':
       return nic.pciAddress === undefined
-        ? { ok: false, error: `NIC ${nic.interfaceName} has no PCI address: sriov needs the VF's PCI address as deviceID (from the device plugin allocation)` }
+        ? {
+            ok: false,
+            error: `NIC ${nic.interfaceName} has no PCI address: sriov needs the VF's PCI address as deviceID (from the device plugin allocation)`,
+          }
         : { ok: true, value: [['deviceID', nic.pciAddress]] };
   }
 }
 
 /** NAD `plugin` fields that are not delegate settings (they are placed explicitly or belong to the NAD). */
-const NOT_IN_DELEGATE: ReadonlySet<string> = new Set(['cniVersion', 'type', 'capabilities', 'dns', 'resourceName', 'pciBusID']);
+const NOT_IN_DELEGATE: ReadonlySet<string> = new Set([
+  'cniVersion',
+  'type',
+  'capabilities',
+  'dns',
+  'resourceName',
+  'pciBusID',
+]);
 
 /** The delegate configuration for one NIC, keys in a fixed order. */
 function delegateConfig(plugin: PluginConfig, a: Addressed, routes: readonly NetworkRoute[]): Result<JsonObject> {
@@ -131,7 +151,8 @@ function delegateConfig(plugin: PluginConfig, a: Addressed, routes: readonly Net
 function mergeRoutes(planned: readonly NetworkRoute[], extra: DelegateNic['routes']): NetworkRoute[] {
   const out = [...planned];
   for (const route of extra ?? []) {
-    if (!out.some((r) => r.dst === route.dst)) out.push(route.gw === undefined ? { dst: route.dst } : { dst: route.dst, gw: route.gw });
+    if (!out.some((r) => r.dst === route.dst))
+      out.push(route.gw === undefined ? { dst: route.dst } : { dst: route.dst, gw: route.gw });
   }
   return out;
 }

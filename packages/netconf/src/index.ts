@@ -1,7 +1,33 @@
-export { MULTI_NIC_CNI_TYPE, NETWORK_LABEL, networkPlugin, needsHostRoutes, nadConfig, buildNetworkAttachmentDefinition, buildNetworkAttachmentDefinitions, parseMultiNicNetConf } from './nad.js';
+export {
+  MULTI_NIC_CNI_TYPE,
+  NETWORK_LABEL,
+  networkPlugin,
+  needsHostRoutes,
+  nadConfig,
+  buildNetworkAttachmentDefinition,
+  buildNetworkAttachmentDefinitions,
+  parseMultiNicNetConf,
+} from './nad.js';
 export type { MultiNicNetConf, NadOptions } from './nad.js';
-export { PLUGIN_TYPES, IPVLAN_MODES, MACVLAN_MODES, LINK_STATES, VLAN_PROTOCOLS, parsePlugin, pluginJson, pluginFromJson } from './plugin.js';
-export type { PluginType, PluginConfig, IpvlanPlugin, MacvlanPlugin, HostDevicePlugin, SriovPlugin, ParsePluginOptions } from './plugin.js';
+export {
+  PLUGIN_TYPES,
+  IPVLAN_MODES,
+  MACVLAN_MODES,
+  LINK_STATES,
+  VLAN_PROTOCOLS,
+  parsePlugin,
+  pluginJson,
+  pluginFromJson,
+} from './plugin.js';
+export type {
+  PluginType,
+  PluginConfig,
+  IpvlanPlugin,
+  MacvlanPlugin,
+  HostDevicePlugin,
+  SriovPlugin,
+  ParsePluginOptions,
+} from './plugin.js';
 export { buildDelegates, podInterfaceName } from './delegate.js';
 export type { BuildDelegatesInput, Delegate, DelegateNic, DelegatePlan } from './delegate.js';
 export { planPodRoutes, routeCommands } from './routes.js';

@@ -14,7 +14,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 export function canonicalJson(value: unknown, path = '$'): { ok: true; value: Json } | { ok: false; error: string } {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return { ok: true, value };
   if (typeof value === 'number') {
-    return Number.isFinite(value) ? { ok: true, value } : { ok: false, error: `${path}: ${String(value)} is not a JSON number` };
+    return Number.isFinite(value)
+      ? { ok: true, value }
+      : { ok: false, error: `${path}: ${String(value)} is not a JSON number` };
   }
   if (Array.isArray(value)) {
     const out: Json[] = [];

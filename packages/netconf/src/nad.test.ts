@@ -1,6 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import type { MultiNicNetwork } from '@multinic/crd-types';
-import { buildNetworkAttachmentDefinition, buildNetworkAttachmentDefinitions, nadConfig, needsHostRoutes, networkPlugin, parseMultiNicNetConf } from './nad.js';
+import {
+  buildNetworkAttachmentDefinition,
+  buildNetworkAttachmentDefinitions,
+  nadConfig,
+  needsHostRoutes,
+  networkPlugin,
+  parseMultiNicNetConf,
+} from './nad.js';
 
 function network(spec: Partial<MultiNicNetwork['spec']> = {}, name = 'multi-nic-net'): MultiNicNetwork {
   return {
@@ -28,10 +35,10 @@ describe('nadConfig', () => {
   });
 
   it.each<{ case: string; spec: Partial<MultiNicNetwork['spec']>; socket?: string; fields: Record<string, unknown> }>`
-    case                                   | spec                                                                 | socket                  | fields
-    ${'host-subnet mode, another IPAM'}    | ${{ subnet: undefined, masterNets: undefined, ipam: { type: 'whereabouts', range: '10.0.0.0/24' } }} | ${undefined} | ${{ subnet: '', masterNets: [], multiNICIPAM: false, ipam: { range: '10.0.0.0/24', type: 'whereabouts' } }}
-    ${'explicit multiNICIPAM wins'}        | ${{ multiNICIPAM: false }}                                           | ${undefined}            | ${{ multiNICIPAM: false }}
-    ${'another socket'}                    | ${{}}                                                                | ${'/var/run/mn.sock'}   | ${{ agentSocket: '/var/run/mn.sock' }}
+    case                                | spec                                                                                                 | socket                | fields
+    ${'host-subnet mode, another IPAM'} | ${{ subnet: undefined, masterNets: undefined, ipam: { type: 'whereabouts', range: '10.0.0.0/24' } }} | ${undefined}          | ${{ subnet: '', masterNets: [], multiNICIPAM: false, ipam: { range: '10.0.0.0/24', type: 'whereabouts' } }}
+    ${'explicit multiNICIPAM wins'}     | ${{ multiNICIPAM: false }}                                                                           | ${undefined}          | ${{ multiNICIPAM: false }}
+    ${'another socket'}                 | ${{}}                                                                                                | ${'/var/run/mn.sock'} | ${{ agentSocket: '/var/run/mn.sock' }}
   `('$case', ({ spec, socket, fields }) => {
     const r = nadConfig(network(spec), socket === undefined ? {} : { agentSocket: socket });
     expect(r.ok && r.value).toMatchObject(fields);
@@ -49,12 +56,12 @@ describe('nadConfig', () => {
 
 describe('NetworkAttachmentDefinitions', () => {
   it.each<{ type: string; args: Record<string, unknown>; annotations?: Record<string, string> }>`
-    type             | args                                        | annotations
-    ${'ipvlan'}      | ${{}}                                       | ${undefined}
-    ${'macvlan'}     | ${{}}                                       | ${undefined}
-    ${'host-device'} | ${{}}                                       | ${undefined}
-    ${'host-device'} | ${{ resourceName: 'nvidia.com/hostdev' }}   | ${{ 'k8s.v1.cni.cncf.io/resourceName': 'nvidia.com/hostdev' }}
-    ${'sriov'}       | ${{ resourceName: 'openshift.io/vfs' }}     | ${{ 'k8s.v1.cni.cncf.io/resourceName': 'openshift.io/vfs' }}
+    type             | args                                      | annotations
+    ${'ipvlan'}      | ${{}}                                     | ${undefined}
+    ${'macvlan'}     | ${{}}                                     | ${undefined}
+    ${'host-device'} | ${{}}                                     | ${undefined}
+    ${'host-device'} | ${{ resourceName: 'nvidia.com/hostdev' }} | ${{ 'k8s.v1.cni.cncf.io/resourceName': 'nvidia.com/hostdev' }}
+    ${'sriov'}       | ${{ resourceName: 'openshift.io/vfs' }}   | ${{ 'k8s.v1.cni.cncf.io/resourceName': 'openshift.io/vfs' }}
   `('$type $args: resourceName annotation $annotations', ({ type, args, annotations }) => {
     const r = buildNetworkAttachmentDefinition(network({ plugin: { cniVersion: '1.0.0', type, args } }), 'default');
     expect(r.ok && r.value.metadata.annotations).toEqual(annotations);
@@ -66,7 +73,10 @@ describe('NetworkAttachmentDefinitions', () => {
     expect(listed.ok && listed.value.map((n) => n.metadata.namespace)).toEqual(['a', 'b']);
     const given = buildNetworkAttachmentDefinitions(network(), { namespaces: ['kube-system', 'default'] });
     expect(given.ok && given.value.map((n) => n.metadata.namespace)).toEqual(['default', 'kube-system']);
-    expect(buildNetworkAttachmentDefinitions(network())).toEqual({ ok: false, error: expect.stringContaining('set spec.namespaces') });
+    expect(buildNetworkAttachmentDefinitions(network())).toEqual({
+      ok: false,
+      error: expect.stringContaining('set spec.namespaces'),
+    });
   });
 
   it('a network name that is not a DNS label cannot name a NAD', () => {
@@ -77,7 +87,14 @@ describe('NetworkAttachmentDefinitions', () => {
 
   it('parseMultiNicNetConf reads back what nadConfig writes', () => {
     const nad = buildNetworkAttachmentDefinition(
-      network({ ipam: { type: 'multi-nic-ipam', hostBlock: 6, interfaceBlock: 2, routes: [{ dst: '10.9.0.0/16', gw: '192.168.0.1' }] } }),
+      network({
+        ipam: {
+          type: 'multi-nic-ipam',
+          hostBlock: 6,
+          interfaceBlock: 2,
+          routes: [{ dst: '10.9.0.0/16', gw: '192.168.0.1' }],
+        },
+      }),
       'default',
     );
     const conf = parseMultiNicNetConf(JSON.parse(nad.ok ? (nad.value.spec?.config ?? '') : ''));
@@ -92,21 +109,26 @@ describe('NetworkAttachmentDefinitions', () => {
         multiNICIPAM: true,
         agentSocket: '/run/multinic/agent.sock',
         plugin: { cniVersion: '0.3.1', type: 'ipvlan', mode: 'l2' },
-        ipam: { hostBlock: 6, interfaceBlock: 2, routes: [{ dst: '10.9.0.0/16', gw: '192.168.0.1' }], type: 'multi-nic-ipam' },
+        ipam: {
+          hostBlock: 6,
+          interfaceBlock: 2,
+          routes: [{ dst: '10.9.0.0/16', gw: '192.168.0.1' }],
+          type: 'multi-nic-ipam',
+        },
         routes: [{ dst: '10.9.0.0/16', gw: '192.168.0.1' }],
       },
     });
   });
 
   it.each<{ case: string; conf: unknown; error: string }>`
-    case                 | conf                                                                                              | error
-    ${'not an object'}   | ${[]}                                                                                             | ${'network config: must be a JSON object'}
-    ${'wrong type'}      | ${{ type: 'ipvlan' }}                                                                             | ${'network config: type must be "multi-nic", not "ipvlan"'}
-    ${'bad version'}     | ${{ type: 'multi-nic', cniVersion: '0.2.0' }}                                                     | ${'cniVersion "0.2.0" is not supported'}
-    ${'no ipam'}         | ${{ type: 'multi-nic', cniVersion: '1.0.0', name: 'n' }}                                          | ${'network config: ipam must be an object'}
-    ${'bad masterNets'}  | ${{ type: 'multi-nic', cniVersion: '1.0.0', name: 'n', ipam: {}, masterNets: 'x' }}               | ${'masterNets must be a list of prefixes'}
-    ${'bad plugin'}      | ${{ type: 'multi-nic', cniVersion: '1.0.0', name: 'n', ipam: {}, plugin: { cniVersion: '1.0.0', type: 'ipvlan', mode: 'x' } }} | ${'network config: plugin.args.mode must be one of'}
-    ${'bad routes'}      | ${{ type: 'multi-nic', cniVersion: '1.0.0', name: 'n', ipam: { routes: [{ gw: 1 }] }, plugin: { cniVersion: '1.0.0', type: 'ipvlan' } }} | ${'ipam.routes[0] must be {dst, gw?}'}
+    case                | conf                                                                                                                                     | error
+    ${'not an object'}  | ${[]}                                                                                                                                    | ${'network config: must be a JSON object'}
+    ${'wrong type'}     | ${{ type: 'ipvlan' }}                                                                                                                    | ${'network config: type must be "multi-nic", not "ipvlan"'}
+    ${'bad version'}    | ${{ type: 'multi-nic', cniVersion: '0.2.0' }}                                                                                            | ${'cniVersion "0.2.0" is not supported'}
+    ${'no ipam'}        | ${{ type: 'multi-nic', cniVersion: '1.0.0', name: 'n' }}                                                                                 | ${'network config: ipam must be an object'}
+    ${'bad masterNets'} | ${{ type: 'multi-nic', cniVersion: '1.0.0', name: 'n', ipam: {}, masterNets: 'x' }}                                                      | ${'masterNets must be a list of prefixes'}
+    ${'bad plugin'}     | ${{ type: 'multi-nic', cniVersion: '1.0.0', name: 'n', ipam: {}, plugin: { cniVersion: '1.0.0', type: 'ipvlan', mode: 'x' } }}           | ${'network config: plugin.args.mode must be one of'}
+    ${'bad routes'}     | ${{ type: 'multi-nic', cniVersion: '1.0.0', name: 'n', ipam: { routes: [{ gw: 1 }] }, plugin: { cniVersion: '1.0.0', type: 'ipvlan' } }} | ${'ipam.routes[0] must be {dst, gw?}'}
   `('parseMultiNicNetConf error: $case', ({ conf, error }) => {
     const r = parseMultiNicNetConf(conf);
     expect(r.ok).toBe(false);
@@ -116,13 +138,23 @@ describe('NetworkAttachmentDefinitions', () => {
 
 describe('needsHostRoutes', () => {
   const network = (ipam: Record<string, unknown>, plugin: Record<string, unknown>): MultiNicNetwork =>
-    ({ apiVersion: 'multinic.dev/v1', kind: 'MultiNicNetwork', metadata: { name: 'n' }, spec: { ipam: { type: 'multi-nic-ipam', ...ipam }, plugin: { cniVersion: '1.0.0', ...plugin } } }) as MultiNicNetwork;
+    ({
+      apiVersion: 'multinic.dev/v1',
+      kind: 'MultiNicNetwork',
+      metadata: { name: 'n' },
+      spec: { ipam: { type: 'multi-nic-ipam', ...ipam }, plugin: { cniVersion: '1.0.0', ...plugin } },
+    }) as MultiNicNetwork;
 
   it.each([
     { case: 'ipvlan, vlanMode l3', ipam: { vlanMode: 'l3' }, plugin: { type: 'ipvlan' }, expected: true },
     { case: 'ipvlan, args.mode l3s', ipam: {}, plugin: { type: 'ipvlan', args: { mode: 'l3s' } }, expected: true },
     { case: 'ipvlan, default mode (l2)', ipam: {}, plugin: { type: 'ipvlan' }, expected: false },
-    { case: 'args.mode wins over vlanMode', ipam: { vlanMode: 'l3' }, plugin: { type: 'ipvlan', args: { mode: 'l2' } }, expected: false },
+    {
+      case: 'args.mode wins over vlanMode',
+      ipam: { vlanMode: 'l3' },
+      plugin: { type: 'ipvlan', args: { mode: 'l2' } },
+      expected: false,
+    },
     { case: 'macvlan', ipam: { vlanMode: 'l3' }, plugin: { type: 'macvlan' }, expected: false },
   ])('$case → $expected', ({ ipam, plugin, expected }) => {
     expect(needsHostRoutes(network(ipam, plugin))).toBe(expected);

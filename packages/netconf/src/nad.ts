@@ -1,6 +1,13 @@
 import type { Result } from '@multinic/cidr-core';
 import type { CniSpecVersion, IpamRoute, MultiNicNetwork, NetworkAttachmentDefinition } from '@multinic/crd-types';
-import { AGENT_SOCKET_PATH, CNI_SPEC_VERSIONS, MULTI_NIC_IPAM, NAD_API_VERSION, NETWORK_LABEL, RESOURCE_NAME_ANNOTATION } from '@multinic/crd-types';
+import {
+  AGENT_SOCKET_PATH,
+  CNI_SPEC_VERSIONS,
+  MULTI_NIC_IPAM,
+  NAD_API_VERSION,
+  NETWORK_LABEL,
+  RESOURCE_NAME_ANNOTATION,
+} from '@multinic/crd-types';
 import { canonicalJson, ordered } from './json.js';
 import type { JsonObject } from './json.js';
 import { parsePlugin, pluginFromJson, pluginJson } from './plugin.js';
@@ -91,9 +98,13 @@ export function buildNetworkAttachmentDefinition(
 ): Result<NetworkAttachmentDefinition> {
   const name = network.metadata.name;
   if (!DNS_LABEL.test(name) || name.length > 63) {
-    return { ok: false, error: `metadata.name ${JSON.stringify(name)} cannot name a NetworkAttachmentDefinition: it must be a DNS-1123 label (lower-case letters, digits, '-', at most 63)` };
+    return {
+      ok: false,
+      error: `metadata.name ${JSON.stringify(name)} cannot name a NetworkAttachmentDefinition: it must be a DNS-1123 label (lower-case letters, digits, '-', at most 63)`,
+    };
   }
-  if (!DNS_LABEL.test(namespace) || namespace.length > 63) return { ok: false, error: `namespace ${JSON.stringify(namespace)} is not a DNS-1123 label` };
+  if (!DNS_LABEL.test(namespace) || namespace.length > 63)
+    return { ok: false, error: `namespace ${JSON.stringify(namespace)} is not a DNS-1123 label` };
   const config = nadConfig(network, options);
   if (!config.ok) return config;
   const plugin = networkPlugin(network);
@@ -106,7 +117,12 @@ export function buildNetworkAttachmentDefinition(
   };
   return {
     ok: true,
-    value: { apiVersion: NAD_API_VERSION, kind: 'NetworkAttachmentDefinition', metadata, spec: { config: JSON.stringify(config.value) } },
+    value: {
+      apiVersion: NAD_API_VERSION,
+      kind: 'NetworkAttachmentDefinition',
+      metadata,
+      spec: { config: JSON.stringify(config.value) },
+    },
   };
 }
 
@@ -121,7 +137,11 @@ export function buildNetworkAttachmentDefinitions(
   const listed = network.spec.namespaces ?? [];
   const namespaces = [...new Set(listed.length > 0 ? listed : (options.namespaces ?? []))].sort();
   if (namespaces.length === 0) {
-    return { ok: false, error: 'no namespace to create the NetworkAttachmentDefinition in: set spec.namespaces, or pass the cluster namespaces' };
+    return {
+      ok: false,
+      error:
+        'no namespace to create the NetworkAttachmentDefinition in: set spec.namespaces, or pass the cluster namespaces',
+    };
   }
   const out: NetworkAttachmentDefinition[] = [];
   for (const namespace of namespaces) {
@@ -137,16 +157,20 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 /** The first problem with the top-level fields of a multi-nic config, if any. */
 function headerProblem(conf: Record<string, unknown>): string | undefined {
-  if (conf['type'] !== MULTI_NIC_CNI_TYPE) return `type must be "${MULTI_NIC_CNI_TYPE}", not ${JSON.stringify(conf['type'])}`;
+  if (conf['type'] !== MULTI_NIC_CNI_TYPE)
+    return `type must be "${MULTI_NIC_CNI_TYPE}", not ${JSON.stringify(conf['type'])}`;
   if (!(CNI_SPEC_VERSIONS as readonly unknown[]).includes(conf['cniVersion'])) {
     return `cniVersion ${JSON.stringify(conf['cniVersion'])} is not supported: use one of ${CNI_SPEC_VERSIONS.join(', ')}`;
   }
   if (!isString(conf['name']) || conf['name'] === '') return 'name must be the network name';
   if (!isObject(conf['ipam'])) return 'ipam must be an object';
   const masterNets = conf['masterNets'];
-  if (masterNets !== undefined && !(Array.isArray(masterNets) && masterNets.every(isString))) return 'masterNets must be a list of prefixes';
-  for (const key of ['subnet', 'agentSocket'] as const) if (conf[key] !== undefined && !isString(conf[key])) return `${key} must be a string`;
-  if (conf['multiNICIPAM'] !== undefined && typeof conf['multiNICIPAM'] !== 'boolean') return 'multiNICIPAM must be true or false';
+  if (masterNets !== undefined && !(Array.isArray(masterNets) && masterNets.every(isString)))
+    return 'masterNets must be a list of prefixes';
+  for (const key of ['subnet', 'agentSocket'] as const)
+    if (conf[key] !== undefined && !isString(conf[key])) return `${key} must be a string`;
+  if (conf['multiNICIPAM'] !== undefined && typeof conf['multiNICIPAM'] !== 'boolean')
+    return 'multiNICIPAM must be true or false';
   return undefined;
 }
 

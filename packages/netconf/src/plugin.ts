@@ -79,7 +79,10 @@ function oneOf(values: readonly string[]): (value: unknown) => Result<Json> {
   return (value) =>
     typeof value === 'string' && values.includes(value)
       ? { ok: true, value }
-      : { ok: false, error: `must be one of ${values.map((v) => JSON.stringify(v)).join(', ')}, not ${JSON.stringify(value)}` };
+      : {
+          ok: false,
+          error: `must be one of ${values.map((v) => JSON.stringify(v)).join(', ')}, not ${JSON.stringify(value)}`,
+        };
 }
 
 /** `on`/`off`, also accepting booleans and "true"/"false" (SriovNetwork writes booleans). */
@@ -133,14 +136,20 @@ function readArgs(type: PluginType, args: Args): Result<Record<string, Json>> {
   const specs = ARGS[type];
   const out: Record<string, Json> = {};
   const known = new Set(specs.flatMap((s) => s.names));
-  const unknown = Object.keys(args).filter((k) => !known.has(k) && args[k] !== undefined).sort();
+  const unknown = Object.keys(args)
+    .filter((k) => !known.has(k) && args[k] !== undefined)
+    .sort();
   if (unknown.length > 0) {
     const allowed = specs.map((s) => s.names.join('|')).join(', ');
-    return { ok: false, error: `plugin.args: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a ${type} setting: use ${allowed}` };
+    return {
+      ok: false,
+      error: `plugin.args: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a ${type} setting: use ${allowed}`,
+    };
   }
   for (const spec of specs) {
     const given = spec.names.filter((n) => args[n] !== undefined);
-    if (given.length > 1) return { ok: false, error: `plugin.args: ${given.join(' and ')} are the same setting: give it once` };
+    if (given.length > 1)
+      return { ok: false, error: `plugin.args: ${given.join(' and ')} are the same setting: give it once` };
     const [name] = given;
     if (name === undefined) continue;
     const value = spec.read(args[name]);
@@ -156,12 +165,20 @@ export interface ParsePluginOptions {
 }
 
 function isBooleanRecord(value: unknown): value is Record<string, boolean> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'boolean');
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((v) => typeof v === 'boolean')
+  );
 }
 
 function common(plugin: Plugin): Result<Common> {
   if (!(CNI_SPEC_VERSIONS as readonly string[]).includes(plugin.cniVersion)) {
-    return { ok: false, error: `plugin.cniVersion ${JSON.stringify(plugin.cniVersion)} is not supported: use one of ${CNI_SPEC_VERSIONS.join(', ')}` };
+    return {
+      ok: false,
+      error: `plugin.cniVersion ${JSON.stringify(plugin.cniVersion)} is not supported: use one of ${CNI_SPEC_VERSIONS.join(', ')}`,
+    };
   }
   const capabilities: unknown = plugin.capabilities;
   if (capabilities !== undefined && !isBooleanRecord(capabilities)) {
@@ -186,7 +203,10 @@ function common(plugin: Plugin): Result<Common> {
  */
 export function parsePlugin(plugin: Plugin, options: ParsePluginOptions = {}): Result<PluginConfig> {
   if (!isPluginType(plugin.type)) {
-    return { ok: false, error: `plugin.type ${JSON.stringify(plugin.type)} is not supported: use one of ${PLUGIN_TYPES.join(', ')}` };
+    return {
+      ok: false,
+      error: `plugin.type ${JSON.stringify(plugin.type)} is not supported: use one of ${PLUGIN_TYPES.join(', ')}`,
+    };
   }
   const base = common(plugin);
   if (!base.ok) return base;
@@ -196,9 +216,25 @@ export function parsePlugin(plugin: Plugin, options: ParsePluginOptions = {}): R
   switch (plugin.type) {
     case 'ipvlan':
     case 'aws-ipvlan':
-      return { ok: true, value: { ...base.value, ...a, type: plugin.type, mode: (a['mode'] as IpvlanPlugin['mode'] | undefined) ?? options.defaultVlanMode ?? 'l2' } as IpvlanPlugin };
+      return {
+        ok: true,
+        value: {
+          ...base.value,
+          ...a,
+          type: plugin.type,
+          mode: (a['mode'] as IpvlanPlugin['mode'] | undefined) ?? options.defaultVlanMode ?? 'l2',
+        } as IpvlanPlugin,
+      };
     case 'macvlan':
-      return { ok: true, value: { ...base.value, ...a, type: 'macvlan', mode: (a['mode'] as MacvlanPlugin['mode'] | undefined) ?? 'bridge' } as MacvlanPlugin };
+      return {
+        ok: true,
+        value: {
+          ...base.value,
+          ...a,
+          type: 'macvlan',
+          mode: (a['mode'] as MacvlanPlugin['mode'] | undefined) ?? 'bridge',
+        } as MacvlanPlugin,
+      };
     case 'host-device':
       return { ok: true, value: { ...base.value, ...a, type: 'host-device' } as HostDevicePlugin };
     case 'sriov':
@@ -208,7 +244,11 @@ export function parsePlugin(plugin: Plugin, options: ParsePluginOptions = {}): R
 
 function sriov(base: Common, a: Record<string, Json>): Result<PluginConfig> {
   if (a['resourceName'] === undefined) {
-    return { ok: false, error: 'plugin.args.resourceName is required for sriov: the device-plugin resource of the VFs, e.g. "openshift.io/mlnxnics"' };
+    return {
+      ok: false,
+      error:
+        'plugin.args.resourceName is required for sriov: the device-plugin resource of the VFs, e.g. "openshift.io/mlnxnics"',
+    };
   }
   const min = a['min_tx_rate'];
   const max = a['max_tx_rate'];
@@ -236,7 +276,11 @@ export function pluginJson(plugin: PluginConfig): JsonObject {
 }
 
 function canonicalCapabilities(capabilities: Readonly<Record<string, boolean>>): JsonObject {
-  return Object.fromEntries(Object.keys(capabilities).sort().map((k) => [k, capabilities[k] ?? false]));
+  return Object.fromEntries(
+    Object.keys(capabilities)
+      .sort()
+      .map((k) => [k, capabilities[k] ?? false]),
+  );
 }
 
 /**
@@ -248,7 +292,14 @@ export function pluginFromJson(value: unknown): Result<PluginConfig> {
     return { ok: false, error: 'plugin must be an object with cniVersion and type' };
   }
   const { cniVersion, type, capabilities, dns, ...args } = value as Record<string, unknown>;
-  if (typeof cniVersion !== 'string' || typeof type !== 'string') return { ok: false, error: 'plugin needs cniVersion and type strings' };
-  const plugin = { cniVersion, type, args, ...(capabilities === undefined ? {} : { capabilities }), ...(dns === undefined ? {} : { dns }) } as Plugin;
+  if (typeof cniVersion !== 'string' || typeof type !== 'string')
+    return { ok: false, error: 'plugin needs cniVersion and type strings' };
+  const plugin = {
+    cniVersion,
+    type,
+    args,
+    ...(capabilities === undefined ? {} : { capabilities }),
+    ...(dns === undefined ? {} : { dns }),
+  } as Plugin;
   return parsePlugin(plugin);
 }

@@ -22,7 +22,10 @@ const nic = (ifName: string, address: string, vlan: string, gateway?: string): P
   ...(gateway === undefined ? {} : { gateway: addr(gateway) }),
 });
 
-const two = [nic('net1-0', '192.168.0.1', '192.168.0.0/18', '192.168.0.254'), nic('net1-1', '192.168.64.1', '192.168.64.0/18', '192.168.64.254')];
+const two = [
+  nic('net1-0', '192.168.0.1', '192.168.0.0/18', '192.168.0.254'),
+  nic('net1-1', '192.168.64.1', '192.168.64.0/18', '192.168.64.254'),
+];
 
 function plan(nics: PodNicAddressing[], routes: NetworkRoute[], policyRouting?: false): PodRoutePlan {
   const r = planPodRoutes({ nics, routes, ...(policyRouting === undefined ? {} : { policyRouting }) });
@@ -32,12 +35,12 @@ function plan(nics: PodNicAddressing[], routes: NetworkRoute[], policyRouting?: 
 
 describe('planPodRoutes', () => {
   it.each<{ case: string; routes: NetworkRoute[]; perNic: NetworkRoute[][]; multipath: unknown[] }>`
-    case                                         | routes                                                                                        | perNic                                                    | multipath
-    ${'a gateway on one NIC: that delegate'}     | ${[{ dst: '10.9.0.0/16', gw: '192.168.64.7' }]}                                               | ${[[], [{ dst: '10.9.0.0/16', gw: '192.168.64.7' }]]}     | ${[]}
-    ${'two gateways, one dst: one multipath'}    | ${[{ dst: '10.9.0.0/16', gw: '192.168.0.7' }, { dst: '10.9.0.0/16', gw: '192.168.64.7' }]}    | ${[[], []]}                                               | ${[{ dst: '10.9.0.0/16', nexthops: [{ via: '192.168.0.7', dev: 'net1-0' }, { via: '192.168.64.7', dev: 'net1-1' }] }]}
-    ${'two gateways on one NIC: multipath too'}  | ${[{ dst: '10.9.0.0/16', gw: '192.168.0.7' }, { dst: '10.9.0.0/16', gw: '192.168.0.8' }]}     | ${[[], []]}                                               | ${[{ dst: '10.9.0.0/16', nexthops: [{ via: '192.168.0.7', dev: 'net1-0' }, { via: '192.168.0.8', dev: 'net1-0' }] }]}
-    ${'the same route twice counts once'}        | ${[{ dst: '10.9.0.0/16', gw: '192.168.0.7' }, { dst: '10.9.0.0/16', gw: '192.168.0.7' }]}     | ${[[{ dst: '10.9.0.0/16', gw: '192.168.0.7' }], []]}      | ${[]}
-    ${'on-link route: every NIC of the family'}  | ${[{ dst: '10.8.0.0/16' }]}                                                                   | ${[[], []]}                                               | ${[{ dst: '10.8.0.0/16', nexthops: [{ dev: 'net1-0' }, { dev: 'net1-1' }] }]}
+    case                                        | routes                                                                                     | perNic                                                | multipath
+    ${'a gateway on one NIC: that delegate'}    | ${[{ dst: '10.9.0.0/16', gw: '192.168.64.7' }]}                                            | ${[[], [{ dst: '10.9.0.0/16', gw: '192.168.64.7' }]]} | ${[]}
+    ${'two gateways, one dst: one multipath'}   | ${[{ dst: '10.9.0.0/16', gw: '192.168.0.7' }, { dst: '10.9.0.0/16', gw: '192.168.64.7' }]} | ${[[], []]}                                           | ${[{ dst: '10.9.0.0/16', nexthops: [{ via: '192.168.0.7', dev: 'net1-0' }, { via: '192.168.64.7', dev: 'net1-1' }] }]}
+    ${'two gateways on one NIC: multipath too'} | ${[{ dst: '10.9.0.0/16', gw: '192.168.0.7' }, { dst: '10.9.0.0/16', gw: '192.168.0.8' }]}  | ${[[], []]}                                           | ${[{ dst: '10.9.0.0/16', nexthops: [{ via: '192.168.0.7', dev: 'net1-0' }, { via: '192.168.0.8', dev: 'net1-0' }] }]}
+    ${'the same route twice counts once'}       | ${[{ dst: '10.9.0.0/16', gw: '192.168.0.7' }, { dst: '10.9.0.0/16', gw: '192.168.0.7' }]}  | ${[[{ dst: '10.9.0.0/16', gw: '192.168.0.7' }], []]}  | ${[]}
+    ${'on-link route: every NIC of the family'} | ${[{ dst: '10.8.0.0/16' }]}                                                                | ${[[], []]}                                           | ${[{ dst: '10.8.0.0/16', nexthops: [{ dev: 'net1-0' }, { dev: 'net1-1' }] }]}
   `('$case', ({ routes, perNic, multipath }) => {
     const p = plan(two, routes);
     expect(p.perNic).toEqual(perNic);
@@ -47,11 +50,20 @@ describe('planPodRoutes', () => {
 
   it('skips a route whose gateway is on none of the pod NICs, saying why', () => {
     const p = plan(two, [{ dst: '10.9.0.0/16', gw: '10.1.1.1' }]);
-    expect(p.skipped).toEqual([{ dst: '10.9.0.0/16', gw: '10.1.1.1', reason: "gateway 10.1.1.1 is on none of the pod's NIC networks (192.168.0.0/18, 192.168.64.0/18)" }]);
+    expect(p.skipped).toEqual([
+      {
+        dst: '10.9.0.0/16',
+        gw: '10.1.1.1',
+        reason: "gateway 10.1.1.1 is on none of the pod's NIC networks (192.168.0.0/18, 192.168.64.0/18)",
+      },
+    ]);
   });
 
   it('one table per NIC: on-link block, routes through that NIC, default via its gateway; one rule per pod IP', () => {
-    const p = plan(two, [{ dst: '10.9.0.0/16', gw: '192.168.64.7' }, { dst: '0.0.0.0/0', gw: '192.168.0.9' }]);
+    const p = plan(two, [
+      { dst: '10.9.0.0/16', gw: '192.168.64.7' },
+      { dst: '0.0.0.0/0', gw: '192.168.0.9' },
+    ]);
     expect(p.rules).toEqual([
       { priority: 1000, from: '192.168.0.1/32', table: 100 },
       { priority: 1001, from: '192.168.64.1/32', table: 101 },
@@ -78,10 +90,21 @@ describe('planPodRoutes', () => {
   });
 
   it('two NICs on one subnet keep separate tables', () => {
-    const same = [nic('net1-0', '10.0.0.5', '10.0.0.0/24', '10.0.0.1'), nic('net1-1', '10.0.0.6', '10.0.0.0/24', '10.0.0.1')];
+    const same = [
+      nic('net1-0', '10.0.0.5', '10.0.0.0/24', '10.0.0.1'),
+      nic('net1-1', '10.0.0.6', '10.0.0.0/24', '10.0.0.1'),
+    ];
     const p = plan(same, [{ dst: '10.9.0.0/16', gw: '10.0.0.1' }]);
     expect(p.tables.map((t) => t.dev)).toEqual(['net1-0', 'net1-1']);
-    expect(p.multipath).toEqual([{ dst: '10.9.0.0/16', nexthops: [{ via: '10.0.0.1', dev: 'net1-0' }, { via: '10.0.0.1', dev: 'net1-1' }] }]);
+    expect(p.multipath).toEqual([
+      {
+        dst: '10.9.0.0/16',
+        nexthops: [
+          { via: '10.0.0.1', dev: 'net1-0' },
+          { via: '10.0.0.1', dev: 'net1-1' },
+        ],
+      },
+    ]);
   });
 
   it('IPv6', () => {
@@ -103,12 +126,12 @@ describe('planPodRoutes', () => {
   });
 
   it.each<{ case: string; nics: PodNicAddressing[]; routes: NetworkRoute[]; error: string }>`
-    case                          | nics                                                                 | routes                                      | error
-    ${'gateway outside block'}    | ${[nic('net1-0', '192.168.0.1', '192.168.0.0/18', '192.168.64.1')]}  | ${[]}                                       | ${'net1-0: gateway 192.168.64.1 is not inside the interface network 192.168.0.0/18'}
-    ${'address outside block'}    | ${[nic('net1-0', '192.168.64.1', '192.168.0.0/18')]}                 | ${[]}                                       | ${'net1-0: address 192.168.64.1 is not inside the interface network 192.168.0.0/18'}
-    ${'bad route dst'}            | ${two}                                                               | ${[{ dst: '10.9.0.1/16' }]}                 | ${'routes[0].dst: '}
-    ${'bad route gw'}             | ${two}                                                               | ${[{ dst: '10.9.0.0/16', gw: 'x' }]}        | ${'routes[0].gw: '}
-    ${'mixed families'}           | ${two}                                                               | ${[{ dst: '10.9.0.0/16', gw: 'fd00::1' }]}  | ${'routes[0]: gateway fd00::1 and destination 10.9.0.0/16 are of different IP families'}
+    case                       | nics                                                                | routes                                     | error
+    ${'gateway outside block'} | ${[nic('net1-0', '192.168.0.1', '192.168.0.0/18', '192.168.64.1')]} | ${[]}                                      | ${'net1-0: gateway 192.168.64.1 is not inside the interface network 192.168.0.0/18'}
+    ${'address outside block'} | ${[nic('net1-0', '192.168.64.1', '192.168.0.0/18')]}                | ${[]}                                      | ${'net1-0: address 192.168.64.1 is not inside the interface network 192.168.0.0/18'}
+    ${'bad route dst'}         | ${two}                                                              | ${[{ dst: '10.9.0.1/16' }]}                | ${'routes[0].dst: '}
+    ${'bad route gw'}          | ${two}                                                              | ${[{ dst: '10.9.0.0/16', gw: 'x' }]}       | ${'routes[0].gw: '}
+    ${'mixed families'}        | ${two}                                                              | ${[{ dst: '10.9.0.0/16', gw: 'fd00::1' }]} | ${'routes[0]: gateway fd00::1 and destination 10.9.0.0/16 are of different IP families'}
   `('error: $case', ({ nics, routes, error }) => {
     const r = planPodRoutes({ nics, routes });
     expect(r.ok).toBe(false);
@@ -117,7 +140,10 @@ describe('planPodRoutes', () => {
 
   it('law: every usable route ends up exactly once, either on one NIC or as one multipath route', () => {
     const gateways = ['192.168.0.7', '192.168.0.8', '192.168.64.7', '10.1.1.1'];
-    const route = fc.record({ dst: fc.constantFrom('10.9.0.0/16', '10.10.0.0/16', '0.0.0.0/0'), gw: fc.constantFrom(...gateways) });
+    const route = fc.record({
+      dst: fc.constantFrom('10.9.0.0/16', '10.10.0.0/16', '0.0.0.0/0'),
+      gw: fc.constantFrom(...gateways),
+    });
     fc.assert(
       fc.property(fc.array(route, { maxLength: 8 }), (routes) => {
         const p = plan(two, routes);

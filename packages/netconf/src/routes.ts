@@ -93,7 +93,10 @@ function parseRoute(route: NetworkRoute, i: number): Result<ParsedRoute> {
   const gw = address(route.gw, `routes[${i}].gw`);
   if (!gw.ok) return gw;
   if (gw.value.family !== dst.value.family) {
-    return { ok: false, error: `routes[${i}]: gateway ${route.gw} and destination ${route.dst} are of different IP families` };
+    return {
+      ok: false,
+      error: `routes[${i}]: gateway ${route.gw} and destination ${route.dst} are of different IP families`,
+    };
   }
   return { ok: true, value: { dst: dst.value, gw: gw.value, raw: route } };
 }
@@ -113,7 +116,11 @@ interface Grouped {
   readonly hops: { nic: number; via?: string }[];
 }
 
-function groupByDestination(routes: readonly ParsedRoute[], nics: readonly PodNicAddressing[], skipped: SkippedRoute[]): Grouped[] {
+function groupByDestination(
+  routes: readonly ParsedRoute[],
+  nics: readonly PodNicAddressing[],
+  skipped: SkippedRoute[],
+): Grouped[] {
   const groups = new Map<string, Grouped>();
   for (const route of routes) {
     const usable = usableNics(route, nics);
@@ -130,7 +137,8 @@ function groupByDestination(routes: readonly ParsedRoute[], nics: readonly PodNi
     const group = groups.get(dst) ?? { dst, hops: [] };
     for (const nic of usable) {
       const via = route.gw === undefined ? undefined : formatIp(route.gw);
-      if (!group.hops.some((h) => h.nic === nic && h.via === via)) group.hops.push(via === undefined ? { nic } : { nic, via });
+      if (!group.hops.some((h) => h.nic === nic && h.via === via))
+        group.hops.push(via === undefined ? { nic } : { nic, via });
     }
     groups.set(dst, group);
   }
@@ -139,12 +147,19 @@ function groupByDestination(routes: readonly ParsedRoute[], nics: readonly PodNi
 
 function tablesFor(nics: readonly PodNicAddressing[], groups: readonly Grouped[], tableBase: number): RouteTable[] {
   return nics.map((nic, i) => {
-    const routes: TableRoute[] = [{ dst: formatNet(nic.vlan), dev: nic.ifName, scope: 'link', src: formatIp(nic.address) }];
+    const routes: TableRoute[] = [
+      { dst: formatNet(nic.vlan), dev: nic.ifName, scope: 'link', src: formatIp(nic.address) },
+    ];
     const fallback = defaultDestination(nic.address.family);
     for (const group of groups) {
       if (nic.gateway !== undefined && group.dst === fallback) continue;
       for (const hop of group.hops.filter((h) => h.nic === i)) {
-        if (!routes.some((r) => r.dst === group.dst)) routes.push(hop.via === undefined ? { dst: group.dst, dev: nic.ifName } : { dst: group.dst, via: hop.via, dev: nic.ifName });
+        if (!routes.some((r) => r.dst === group.dst))
+          routes.push(
+            hop.via === undefined
+              ? { dst: group.dst, dev: nic.ifName }
+              : { dst: group.dst, via: hop.via, dev: nic.ifName },
+          );
       }
     }
     if (nic.gateway !== undefined) routes.push({ dst: fallback, via: formatIp(nic.gateway), dev: nic.ifName });
@@ -155,10 +170,16 @@ function tablesFor(nics: readonly PodNicAddressing[], groups: readonly Grouped[]
 function checkGateways(nics: readonly PodNicAddressing[]): Result<true> {
   for (const nic of nics) {
     if (nic.gateway !== undefined && !contains(nic.vlan, nic.gateway)) {
-      return { ok: false, error: `${nic.ifName}: gateway ${formatIp(nic.gateway)} is not inside the interface network ${formatNet(nic.vlan)}` };
+      return {
+        ok: false,
+        error: `${nic.ifName}: gateway ${formatIp(nic.gateway)} is not inside the interface network ${formatNet(nic.vlan)}`,
+      };
     }
     if (!contains(nic.vlan, nic.address)) {
-      return { ok: false, error: `${nic.ifName}: address ${formatIp(nic.address)} is not inside the interface network ${formatNet(nic.vlan)}` };
+      return {
+        ok: false,
+        error: `${nic.ifName}: address ${formatIp(nic.address)} is not inside the interface network ${formatNet(nic.vlan)}`,
+      };
     }
   }
   return { ok: true, value: true };
@@ -190,12 +211,22 @@ export function planPodRoutes(input: PlanPodRoutesInput): Result<PodRoutePlan> {
       perNic[only.nic]?.push(only.via === undefined ? { dst: group.dst } : { dst: group.dst, gw: only.via });
       continue;
     }
-    multipath.push({ dst: group.dst, nexthops: group.hops.map((h) => ({ ...(h.via === undefined ? {} : { via: h.via }), dev: input.nics[h.nic]?.ifName ?? '' })) });
+    multipath.push({
+      dst: group.dst,
+      nexthops: group.hops.map((h) => ({
+        ...(h.via === undefined ? {} : { via: h.via }),
+        dev: input.nics[h.nic]?.ifName ?? '',
+      })),
+    });
   }
   if (input.policyRouting === false) return { ok: true, value: { perNic, multipath, rules: [], tables: [], skipped } };
   const tableBase = input.policyRouting?.tableBase ?? 100;
   const priorityBase = input.policyRouting?.priorityBase ?? 1000;
-  const rules = input.nics.map((nic, i) => ({ priority: priorityBase + i, from: hostPrefix(nic.address), table: tableBase + i }));
+  const rules = input.nics.map((nic, i) => ({
+    priority: priorityBase + i,
+    from: hostPrefix(nic.address),
+    table: tableBase + i,
+  }));
   return { ok: true, value: { perNic, multipath, rules, tables: tablesFor(input.nics, groups, tableBase), skipped } };
 }
 
@@ -212,20 +243,40 @@ export function routeCommands(plan: PodRoutePlan): string[][] {
   for (const table of plan.tables) {
     for (const r of table.routes) {
       out.push([
-        familyFlag(r.dst), 'route', 'replace', r.dst,
+        familyFlag(r.dst),
+        'route',
+        'replace',
+        r.dst,
         ...(r.via === undefined ? [] : ['via', r.via]),
-        'dev', r.dev,
+        'dev',
+        r.dev,
         ...(r.scope === undefined ? [] : ['scope', r.scope]),
         ...(r.src === undefined ? [] : ['src', r.src]),
-        'table', String(table.table),
+        'table',
+        String(table.table),
       ]);
     }
   }
   for (const rule of plan.rules) {
-    out.push([familyFlag(rule.from), 'rule', 'add', 'from', rule.from, 'lookup', String(rule.table), 'priority', String(rule.priority)]);
+    out.push([
+      familyFlag(rule.from),
+      'rule',
+      'add',
+      'from',
+      rule.from,
+      'lookup',
+      String(rule.table),
+      'priority',
+      String(rule.priority),
+    ]);
   }
   for (const route of plan.multipath) {
-    const hops = route.nexthops.flatMap((h) => ['nexthop', ...(h.via === undefined ? [] : ['via', h.via]), 'dev', h.dev]);
+    const hops = route.nexthops.flatMap((h) => [
+      'nexthop',
+      ...(h.via === undefined ? [] : ['via', h.via]),
+      'dev',
+      h.dev,
+    ]);
     out.push([familyFlag(route.dst), 'route', 'replace', route.dst, ...hops]);
   }
   return out;

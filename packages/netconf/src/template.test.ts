@@ -48,8 +48,16 @@ describe('renderTemplate', () => {
   });
 
   it("fills unset values from cidr-core's host-local range of the pool", () => {
-    const r = render({ hostConfigs: { hosts: { node1: { gateway: '192.168.0.254' } } }, pool: { podCIDR: '192.168.1.0/24', vlanCIDR: '192.168.0.0/18' } });
-    expect(range(r)).toEqual({ subnet: '192.168.0.0/18', rangeStart: '192.168.1.1', rangeEnd: '192.168.1.254', gateway: '192.168.0.254' });
+    const r = render({
+      hostConfigs: { hosts: { node1: { gateway: '192.168.0.254' } } },
+      pool: { podCIDR: '192.168.1.0/24', vlanCIDR: '192.168.0.0/18' },
+    });
+    expect(range(r)).toEqual({
+      subnet: '192.168.0.0/18',
+      rangeStart: '192.168.1.1',
+      rangeEnd: '192.168.1.254',
+      gateway: '192.168.0.254',
+    });
   });
 
   it('keeps the text and returns valid JSON', () => {
@@ -59,18 +67,22 @@ describe('renderTemplate', () => {
   });
 
   it('escapes values so they stay inside their JSON string', () => {
-    const r = renderTemplate({ template: '{"master": "{{ .interfaceName }}"}', hostName: 'n', interfaceName: 'a"b\\c' });
+    const r = renderTemplate({
+      template: '{"master": "{{ .interfaceName }}"}',
+      hostName: 'n',
+      interfaceName: 'a"b\\c',
+    });
     expect(r.ok && r.value.config).toEqual({ master: 'a"b\\c' });
   });
 
   it.each<{ case: string; input: Partial<RenderTemplateInput>; error: string }>`
-    case                       | input                                                                                  | error
-    ${'unknown variable'}      | ${{ template: '{"a": "{{ .host.interface.mtu }}"}' }}                                  | ${'unknown template variable {{ .host.interface.mtu }}: use one of .interfaceName, .hostName, .host.interface.subnet'}
-    ${'unsupported action'}    | ${{ template: '{"a": "{{ if .x }}"}' }}                                                 | ${'unsupported template action {{ if .x }} at line 1, column 8'}
-    ${'missing value'}         | ${{ hostConfigs: { defaults: { subnet: '10.0.0.0/24' } } }}                            | ${'template variable {{ .host.interface.rangeStart }} has no value for host node1 interface eth1: set rangeStart in hostConfigs'}
-    ${'not JSON afterwards'}   | ${{ template: '{"a": {{ .interfaceName }}}' }}                                         | ${'the rendered template is not valid JSON'}
-    ${'unterminated action'}   | ${{ template: '{"a": "{{ .interfaceName"}' }}                                          | ${'unterminated template action "{{" at line 1, column 8'}
-    ${'bad pool'}              | ${{ hostConfigs: {}, pool: { podCIDR: '10.9.0.0/24', vlanCIDR: '192.168.0.0/18' } }}   | ${'the host-local range of host node1 interface eth1: podCIDR 10.9.0.0/24 is not inside vlanCIDR'}
+    case                     | input                                                                                | error
+    ${'unknown variable'}    | ${{ template: '{"a": "{{ .host.interface.mtu }}"}' }}                                | ${'unknown template variable {{ .host.interface.mtu }}: use one of .interfaceName, .hostName, .host.interface.subnet'}
+    ${'unsupported action'}  | ${{ template: '{"a": "{{ if .x }}"}' }}                                              | ${'unsupported template action {{ if .x }} at line 1, column 8'}
+    ${'missing value'}       | ${{ hostConfigs: { defaults: { subnet: '10.0.0.0/24' } } }}                          | ${'template variable {{ .host.interface.rangeStart }} has no value for host node1 interface eth1: set rangeStart in hostConfigs'}
+    ${'not JSON afterwards'} | ${{ template: '{"a": {{ .interfaceName }}}' }}                                       | ${'the rendered template is not valid JSON'}
+    ${'unterminated action'} | ${{ template: '{"a": "{{ .interfaceName"}' }}                                        | ${'unterminated template action "{{" at line 1, column 8'}
+    ${'bad pool'}            | ${{ hostConfigs: {}, pool: { podCIDR: '10.9.0.0/24', vlanCIDR: '192.168.0.0/18' } }} | ${'the host-local range of host node1 interface eth1: podCIDR 10.9.0.0/24 is not inside vlanCIDR'}
   `('error: $case', ({ input, error }) => {
     const r = render(input);
     expect(r.ok).toBe(false);
@@ -78,7 +90,9 @@ describe('renderTemplate', () => {
   });
 
   it('names the place of a missing value in a multi-line template', () => {
-    const r = render({ hostConfigs: { defaults: { subnet: '10.0.0.0/24', rangeStart: '10.0.0.1', rangeEnd: '10.0.0.9' } } });
+    const r = render({
+      hostConfigs: { defaults: { subnet: '10.0.0.0/24', rangeStart: '10.0.0.1', rangeEnd: '10.0.0.9' } },
+    });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error).toMatch(/\.host\.interface\.gateway .*\(at line 12, column 19\)$/);
   });

@@ -38,14 +38,22 @@ const INTERFACE_KEYS = ['subnet', 'rangeStart', 'rangeEnd', 'gateway'] as const;
 type InterfaceKey = (typeof INTERFACE_KEYS)[number];
 
 /** The variables a template may use. */
-export const TEMPLATE_VARIABLES = ['.interfaceName', '.hostName', ...INTERFACE_KEYS.map((k) => `.host.interface.${k}`)] as const;
+export const TEMPLATE_VARIABLES = [
+  '.interfaceName',
+  '.hostName',
+  ...INTERFACE_KEYS.map((k) => `.host.interface.${k}`),
+] as const;
 
 const ACTION = /\{\{-?\s*(.*?)\s*-?\}\}/gs;
 
 /** The value of `key` from the host configs, most specific first. */
 function configured(input: RenderTemplateInput, key: InterfaceKey): string | undefined {
   const host = input.hostConfigs?.hosts?.[input.hostName];
-  const layers: (RangeSettings | undefined)[] = [host?.interfaces?.[input.interfaceName], host, input.hostConfigs?.defaults];
+  const layers: (RangeSettings | undefined)[] = [
+    host?.interfaces?.[input.interfaceName],
+    host,
+    input.hostConfigs?.defaults,
+  ];
   for (const layer of layers) {
     const value = layer?.[key];
     if (value !== undefined && value !== '') return value;
@@ -58,7 +66,11 @@ function fromPool(input: RenderTemplateInput, key: InterfaceKey): Result<string 
   if (input.pool === undefined) return { ok: true, value: undefined };
   const { gateway, ...pool } = input.pool;
   const range = hostLocalRange({ pool, ...(gateway === undefined ? {} : { gateway }) });
-  if (!range.ok) return { ok: false, error: `the host-local range of host ${input.hostName} interface ${input.interfaceName}: ${range.error}` };
+  if (!range.ok)
+    return {
+      ok: false,
+      error: `the host-local range of host ${input.hostName} interface ${input.interfaceName}: ${range.error}`,
+    };
   return { ok: true, value: range.value[key] };
 }
 
@@ -74,7 +86,10 @@ function resolve(input: RenderTemplateInput, variable: string): Result<string> {
   if (variable === '.hostName') return { ok: true, value: input.hostName };
   const key = INTERFACE_KEYS.find((k) => variable === `.host.interface.${k}`);
   if (key === undefined) {
-    return { ok: false, error: `unknown template variable {{ ${variable} }}: use one of ${TEMPLATE_VARIABLES.join(', ')}` };
+    return {
+      ok: false,
+      error: `unknown template variable {{ ${variable} }}: use one of ${TEMPLATE_VARIABLES.join(', ')}`,
+    };
   }
   const given = configured(input, key);
   if (given !== undefined) return { ok: true, value: given };
@@ -97,7 +112,10 @@ function resolve(input: RenderTemplateInput, variable: string): Result<string> {
 function unterminatedAction(template: string, from: number, to: number): Result<RenderedTemplate> | undefined {
   const stray = template.slice(from, to).indexOf('{{');
   if (stray < 0) return undefined;
-  return { ok: false, error: `unterminated template action "{{" at ${position(template, from + stray)}: close it with "}}"` };
+  return {
+    ok: false,
+    error: `unterminated template action "{{" at ${position(template, from + stray)}: close it with "}}"`,
+  };
 }
 
 /** JSON string escaping without the quotes, so a value placed inside "…" stays one valid JSON string. */
@@ -121,7 +139,10 @@ export function renderTemplate(input: RenderTemplateInput): Result<RenderedTempl
     const unterminated = unterminatedAction(input.template, last, match.index);
     if (unterminated !== undefined) return unterminated;
     if (!/^\.[A-Za-z_][\w.]*$/.test(variable)) {
-      return { ok: false, error: `unsupported template action {{ ${variable} }} at ${where}: only field references such as {{ .interfaceName }} are allowed` };
+      return {
+        ok: false,
+        error: `unsupported template action {{ ${variable} }} at ${where}: only field references such as {{ .interfaceName }} are allowed`,
+      };
     }
     const value = resolve(input, variable);
     if (!value.ok) return { ok: false, error: `${value.error} (at ${where})` };
@@ -135,6 +156,9 @@ export function renderTemplate(input: RenderTemplateInput): Result<RenderedTempl
     return { ok: true, value: { config: JSON.parse(text) as Json, text } };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    return { ok: false, error: `the rendered template is not valid JSON (${reason}); check the quotes around {{ … }} placeholders` };
+    return {
+      ok: false,
+      error: `the rendered template is not valid JSON (${reason}); check the quotes around {{ … }} placeholders`,
+    };
   }
 }

@@ -23,7 +23,11 @@ export const EXAMPLE_ARGS: Readonly<Record<PluginType, Record<string, unknown>>>
   'aws-ipvlan': { mode: 'l3', mtu: 9001 },
 };
 
-export function exampleNetwork(type: PluginType, cniVersion: CniSpecVersion, args: Record<string, unknown> = EXAMPLE_ARGS[type]): MultiNicNetwork {
+export function exampleNetwork(
+  type: PluginType,
+  cniVersion: CniSpecVersion,
+  args: Record<string, unknown> = EXAMPLE_ARGS[type],
+): MultiNicNetwork {
   return {
     apiVersion: 'multinic.dev/v1',
     kind: 'MultiNicNetwork',
@@ -51,8 +55,22 @@ export function exampleNetwork(type: PluginType, cniVersion: CniSpecVersion, arg
 
 /** Two NICs of one host as the agent allocates them (interface block /18, host block /24). */
 export const EXAMPLE_NICS: readonly DelegateNic[] = [
-  { interfaceName: 'eth1', podInterface: 'net1-0', address: '192.168.0.1/18', vlanCIDR: '192.168.0.0/18', gateway: '192.168.63.254', pciAddress: '0000:3b:00.2' },
-  { interfaceName: 'eth2', podInterface: 'net1-1', address: '192.168.64.1', vlanCIDR: '192.168.64.0/18', gateway: '192.168.127.254', pciAddress: '0000:86:00.2' },
+  {
+    interfaceName: 'eth1',
+    podInterface: 'net1-0',
+    address: '192.168.0.1/18',
+    vlanCIDR: '192.168.0.0/18',
+    gateway: '192.168.63.254',
+    pciAddress: '0000:3b:00.2',
+  },
+  {
+    interfaceName: 'eth2',
+    podInterface: 'net1-1',
+    address: '192.168.64.1',
+    vlanCIDR: '192.168.64.0/18',
+    gateway: '192.168.127.254',
+    pciAddress: '0000:86:00.2',
+  },
 ];
 
 export const ALL_VERSIONS: readonly CniSpecVersion[] = CNI_SPEC_VERSIONS;

@@ -5,7 +5,12 @@ import { describe, expect, it } from '@jest/globals';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildDelegates, buildNetworkAttachmentDefinitions, parseMultiNicNetConf, routeCommands } from '../src/index.js';
+import {
+  buildDelegates,
+  buildNetworkAttachmentDefinitions,
+  parseMultiNicNetConf,
+  routeCommands,
+} from '../src/index.js';
 import { ALL_TYPES, ALL_VERSIONS, EXAMPLE_NICS, exampleNetwork } from './fixtures.js';
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden');
@@ -23,7 +28,10 @@ function generate(type: (typeof ALL_TYPES)[number], version: (typeof ALL_VERSION
   const conf = unwrap(parseMultiNicNetConf(JSON.parse(nads[0]?.spec?.config ?? '{}')));
   const plan = unwrap(buildDelegates({ plugin: conf.plugin, nics: EXAMPLE_NICS, routes: conf.routes }));
   return {
-    networkAttachmentDefinitions: nads.map((nad) => ({ ...nad, spec: { config: JSON.parse(nad.spec?.config ?? '{}') as unknown } })),
+    networkAttachmentDefinitions: nads.map((nad) => ({
+      ...nad,
+      spec: { config: JSON.parse(nad.spec?.config ?? '{}') as unknown },
+    })),
     nadConfigText: nads[0]?.spec?.config,
     delegates: plan.delegates,
     podRoutes: plan.routes,

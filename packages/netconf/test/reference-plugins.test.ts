@@ -12,7 +12,12 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { CniSpecVersion } from '@multinic/crd-types';
-import { buildDelegates, buildNetworkAttachmentDefinitions, parseMultiNicNetConf, routeCommands } from '../src/index.js';
+import {
+  buildDelegates,
+  buildNetworkAttachmentDefinitions,
+  parseMultiNicNetConf,
+  routeCommands,
+} from '../src/index.js';
 import type { DelegatePlan, JsonObject, PluginType } from '../src/index.js';
 import { ALL_TYPES, ALL_VERSIONS, EXAMPLE_ARGS, EXAMPLE_NICS, exampleNetwork } from './fixtures.js';
 
@@ -28,7 +33,12 @@ interface Run {
 }
 
 function run(command: string, args: readonly string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Run {
-  const r = spawnSync(command, args, { input: options.input ?? '', env: options.env ?? process.env, encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(command, args, {
+    input: options.input ?? '',
+    env: options.env ?? process.env,
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -81,7 +91,13 @@ interface CniAnswer {
 }
 
 /** Executes a CNI plugin inside the host namespace, the pod namespace as CNI_NETNS. */
-function cni(options: { plugin: string; command: 'ADD' | 'DEL'; ns: Namespaces; ifName: string; config: JsonObject }): CniAnswer {
+function cni(options: {
+  plugin: string;
+  command: 'ADD' | 'DEL';
+  ns: Namespaces;
+  ifName: string;
+  config: JsonObject;
+}): CniAnswer {
   const env = {
     PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin',
     CNI_COMMAND: options.command,
@@ -90,7 +106,10 @@ function cni(options: { plugin: string; command: 'ADD' | 'DEL'; ns: Namespaces; 
     CNI_IFNAME: options.ifName,
     CNI_PATH: CNI_DIR,
   };
-  const r = run('ip', ['netns', 'exec', options.ns.host, `${CNI_DIR}/${options.plugin}`], { input: JSON.stringify(options.config), env });
+  const r = run('ip', ['netns', 'exec', options.ns.host, `${CNI_DIR}/${options.plugin}`], {
+    input: JSON.stringify(options.config),
+    env,
+  });
   let json: Record<string, unknown> = {};
   try {
     json = r.stdout.trim() === '' ? {} : (JSON.parse(r.stdout) as Record<string, unknown>);
@@ -117,7 +136,8 @@ function plan(type: PluginType, version: CniSpecVersion, args?: Record<string, u
 }
 
 /** Errors that mean the plugin did NOT get past reading its configuration. */
-const CONFIG_ERROR = /failed to load netconf|cannot unmarshal|unknown .* mode|invalid|decod|unsupported|must be|missing/i;
+const CONFIG_ERROR =
+  /failed to load netconf|cannot unmarshal|unknown .* mode|invalid|decod|unsupported|must be|missing/i;
 
 /**
  * True when a failed ADD failed after configuration parsing: not a decode/config/version error code, and a message
@@ -127,7 +147,9 @@ const CONFIG_ERROR = /failed to load netconf|cannot unmarshal|unknown .* mode|in
 function failedAfterConfig(answer: CniAnswer, expected: RegExp): boolean {
   const code = answer.json['code'];
   const msg = String(answer.json['msg'] ?? '');
-  return answer.status !== 0 && ![1, 2, 4, 6, 7].includes(Number(code)) && expected.test(msg) && !CONFIG_ERROR.test(msg);
+  return (
+    answer.status !== 0 && ![1, 2, 4, 6, 7].includes(Number(code)) && expected.test(msg) && !CONFIG_ERROR.test(msg)
+  );
 }
 
 function ipamAddress(config: JsonObject): string {
@@ -136,7 +158,9 @@ function ipamAddress(config: JsonObject): string {
 }
 
 function podAddresses(ns: Namespaces, dev: string): string[] {
-  const links = JSON.parse(ip('-n', ns.pod, '-j', 'addr', 'show', 'dev', dev)) as { addr_info: { family: string; local: string; prefixlen: number }[] }[];
+  const links = JSON.parse(ip('-n', ns.pod, '-j', 'addr', 'show', 'dev', dev)) as {
+    addr_info: { family: string; local: string; prefixlen: number }[];
+  }[];
   return links.flatMap((l) => l.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`));
 }
 
@@ -144,11 +168,15 @@ const versions: Record<string, string[]> = {};
 
 beforeAll(() => {
   if (process.getuid?.() !== 0) {
-    throw new Error('reference-plugins.test.ts must run as root: it creates network namespaces and runs the CNI reference plugins (run the tests as root, e.g. in CI)');
+    throw new Error(
+      'reference-plugins.test.ts must run as root: it creates network namespaces and runs the CNI reference plugins (run the tests as root, e.g. in CI)',
+    );
   }
   const missing = [...MAIN_PLUGINS, 'static'].filter((p) => !existsSync(`${CNI_DIR}/${p}`));
   if (missing.length > 0) {
-    throw new Error(`${CNI_DIR} lacks ${missing.join(', ')}: install Debian's containernetworking-plugins (apt-get install -y containernetworking-plugins; scripts/ensure-tools does it)`);
+    throw new Error(
+      `${CNI_DIR} lacks ${missing.join(', ')}: install Debian's containernetworking-plugins (apt-get install -y containernetworking-plugins; scripts/ensure-tools does it)`,
+    );
   }
   for (const p of [...MAIN_PLUGINS, 'static']) versions[p] = supportedVersions(p);
 });
@@ -194,7 +222,9 @@ describe('reference CNI plugins accept the generated delegate configs', () => {
       const answer = cni({ plugin: 'ipvlan', command: 'ADD', ns, ifName: 'net1-0', config: broken });
       expect(failedAfterConfig(answer, /^failed to create ipvlan: /)).toBe(false);
       const mistyped = { ...(delegates[0]?.config ?? {}), mtu: 'big' };
-      expect(failedAfterConfig(cni({ plugin: 'ipvlan', command: 'ADD', ns, ifName: 'net1-0', config: mistyped }), /./)).toBe(false);
+      expect(
+        failedAfterConfig(cni({ plugin: 'ipvlan', command: 'ADD', ns, ifName: 'net1-0', config: mistyped }), /./),
+      ).toBe(false);
     });
   });
 });
@@ -205,7 +235,13 @@ describe('the static IPAM plugin accepts every delegate IPAM section', () => {
   it.each(cases)('$type with cniVersion $version', ({ type, version }) => {
     const { delegates } = plan(type, version);
     for (const delegate of delegates) {
-      const env = { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'multinic-static-check', CNI_NETNS: '/run/netns/unused', CNI_IFNAME: delegate.podInterface, CNI_PATH: CNI_DIR };
+      const env = {
+        CNI_COMMAND: 'ADD',
+        CNI_CONTAINERID: 'multinic-static-check',
+        CNI_NETNS: '/run/netns/unused',
+        CNI_IFNAME: delegate.podInterface,
+        CNI_PATH: CNI_DIR,
+      };
       const r = run(`${CNI_DIR}/static`, [], { input: JSON.stringify(delegate.config), env });
       if (!(versions['static'] ?? []).includes(version)) {
         expect(JSON.parse(r.stdout)).toMatchObject({ code: 1, msg: 'incompatible CNI versions' });
@@ -213,7 +249,10 @@ describe('the static IPAM plugin accepts every delegate IPAM section', () => {
       }
       expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
       const result = JSON.parse(r.stdout) as { ips: { address: string; gateway?: string }[]; routes?: unknown[] };
-      const ipam = delegate.config['ipam'] as { addresses: { address: string; gateway?: string }[]; routes?: unknown[] };
+      const ipam = delegate.config['ipam'] as {
+        addresses: { address: string; gateway?: string }[];
+        routes?: unknown[];
+      };
       expect(result.ips.map((i) => ({ address: i.address, gateway: i.gateway }))).toEqual(ipam.addresses);
       expect(result.routes ?? []).toEqual(ipam.routes ?? []);
     }
@@ -233,9 +272,18 @@ function expectVersionRefusal(type: MainPlugin, version: CniSpecVersion, config:
 
 function expectIpvlanLinkError(ns: Namespaces, delegates: DelegatePlan['delegates']): void {
   for (const delegate of delegates) {
-    const answer = cni({ plugin: 'ipvlan', command: 'ADD', ns, ifName: delegate.podInterface, config: delegate.config });
+    const answer = cni({
+      plugin: 'ipvlan',
+      command: 'ADD',
+      ns,
+      ifName: delegate.podInterface,
+      config: delegate.config,
+    });
     // This kernel has no ipvlan: the plugin parsed the config, found the master, and failed creating the link.
-    expect({ ok: failedAfterConfig(answer, /^failed to create ipvlan: /), answer: answer.raw }).toEqual({ ok: true, answer: answer.raw });
+    expect({ ok: failedAfterConfig(answer, /^failed to create ipvlan: /), answer: answer.raw }).toEqual({
+      ok: true,
+      answer: answer.raw,
+    });
   }
 }
 
@@ -248,7 +296,9 @@ function expectAttached(type: MainPlugin, ns: Namespaces, planned: Pick<Delegate
   for (const argv of routeCommands(planned.routes)) ip('-n', ns.pod, ...argv);
   expect(ip('-n', ns.pod, 'route', 'show', 'table', '100')).toContain('default via 192.168.63.254 dev net1-0');
   expect(ip('-n', ns.pod, 'rule', 'show')).toContain('from 192.168.64.1 lookup 101');
-  expect(ip('-n', ns.pod, 'route', 'show', '172.16.0.0/12')).toMatch(/nexthop via 192\.168\.63\.254 dev net1-0[^]*nexthop via 192\.168\.127\.254 dev net1-1/);
+  expect(ip('-n', ns.pod, 'route', 'show', '172.16.0.0/12')).toMatch(
+    /nexthop via 192\.168\.63\.254 dev net1-0[^]*nexthop via 192\.168\.127\.254 dev net1-1/,
+  );
   for (const delegate of [...planned.delegates].reverse()) {
     const answer = cni({ plugin: type, command: 'DEL', ns, ifName: delegate.podInterface, config: delegate.config });
     expect({ status: answer.status, out: answer.raw }).toEqual({ status: 0, out: answer.raw });

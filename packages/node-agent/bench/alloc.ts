@@ -35,12 +35,20 @@ interface Reply {
 
 function post(agent: http.Agent, socketPath: string, p: string, body: unknown): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, path: p, method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Reply['body'] }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      { socketPath, path: p, method: 'POST', agent, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Reply['body'],
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(JSON.stringify(body));
   });
@@ -65,14 +73,27 @@ interface LevelResult extends Counts {
 
 /** One attachment on eth1's pool for the container `id`. */
 function allocateBody(id: string): unknown {
-  return { network: NETWORK, containerID: id, ifname: 'net1', pod: { name: `p-${id}`, namespace: 'bench', uid: `u-${id}` }, nics: [{ interfaceName: 'eth1', netAddress: '', podInterface: 'net1-0' }] };
+  return {
+    network: NETWORK,
+    containerID: id,
+    ifname: 'net1',
+    pod: { name: `p-${id}`, namespace: 'bench', uid: `u-${id}` },
+    nics: [{ interfaceName: 'eth1', netAddress: '', podInterface: 'net1-0' }],
+  };
 }
 
 /**
  * One pod's worth: allocate (then `answered()`), check the address is not held by anyone else, hold it for a turn
  * of the event loop (other answers arrive meanwhile: it is ours until we release it), release.
  */
-async function allocateAndRelease(o: { agent: http.Agent; socketPath: string; id: string; live: Set<string>; counts: Counts; answered: () => void }): Promise<void> {
+async function allocateAndRelease(o: {
+  agent: http.Agent;
+  socketPath: string;
+  id: string;
+  live: Set<string>;
+  counts: Counts;
+  answered: () => void;
+}): Promise<void> {
   const { agent, socketPath, id, live, counts } = o;
   const res = await post(agent, socketPath, '/v1/allocate', allocateBody(id));
   o.answered();
@@ -85,7 +106,12 @@ async function allocateAndRelease(o: { agent: http.Agent; socketPath: string; id
   live.add(address);
   await new Promise((resolve) => setImmediate(resolve));
   live.delete(address);
-  const rel = await post(agent, socketPath, '/v1/release', { network: NETWORK, containerID: id, ifname: 'net1', podUID: `u-${id}` });
+  const rel = await post(agent, socketPath, '/v1/release', {
+    network: NETWORK,
+    containerID: id,
+    ifname: 'net1',
+    podUID: `u-${id}`,
+  });
   if (rel.status !== 200) counts.errors += 1;
 }
 
@@ -113,7 +139,14 @@ async function level(socketPath: string, clients: number, total: number): Promis
   const worker = async (): Promise<void> => {
     while (next < total) {
       const started = performance.now();
-      await allocateAndRelease({ agent, socketPath, id: `c${clients}-${next++}`, live, counts, answered: () => latencies.push(performance.now() - started) });
+      await allocateAndRelease({
+        agent,
+        socketPath,
+        id: `c${clients}-${next++}`,
+        live,
+        counts,
+        answered: () => latencies.push(performance.now() - started),
+      });
     }
   };
   const started = performance.now();
@@ -121,7 +154,14 @@ async function level(socketPath: string, clients: number, total: number): Promis
   const seconds = (performance.now() - started) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { clients, allocations: total, allocPerS: total / seconds, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), ...counts };
+  return {
+    clients,
+    allocations: total,
+    allocPerS: total / seconds,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+    ...counts,
+  };
 }
 
 interface OpenLoopResult extends Counts {
@@ -146,7 +186,14 @@ async function openLoop(socketPath: string, rate: number, total: number, maxInFl
   const slots: (() => void)[] = [];
   const one = async (i: number, scheduled: number): Promise<void> => {
     try {
-      await allocateAndRelease({ agent, socketPath, id: `open${rate}-${i}`, live, counts, answered: () => latencies.push(performance.now() - scheduled) });
+      await allocateAndRelease({
+        agent,
+        socketPath,
+        id: `open${rate}-${i}`,
+        live,
+        counts,
+        answered: () => latencies.push(performance.now() - scheduled),
+      });
     } finally {
       inFlight -= 1;
       slots.shift()?.();
@@ -166,14 +213,22 @@ async function openLoop(socketPath: string, rate: number, total: number, maxInFl
   const seconds = (performance.now() - started) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { offered: rate, achieved: total / seconds, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), ...counts };
+  return {
+    offered: rate,
+    achieved: total / seconds,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+    ...counts,
+  };
 }
 
 async function createPools(env: TestEnv): Promise<void> {
   const { ippools } = computePlan({
     networkName: NETWORK,
     config: { subnet: '10.128.0.0/9', interfaceBlock: 1, hostBlock: 4, masterNets: [], excludeCIDRs: [] },
-    hosts: [{ hostName: NODE, interfaces: [{ interfaceName: 'eth1', netAddress: '10.10.1.0/24', hostIP: '10.10.1.2' }] }],
+    hosts: [
+      { hostName: NODE, interfaces: [{ interfaceName: 'eth1', netAddress: '10.10.1.0/24', hostIP: '10.10.1.2' }] },
+    ],
   });
   const objects = env.kubeConfig.makeApiClient(CustomObjectsApi);
   for (const p of ippools) {
@@ -181,7 +236,19 @@ async function createPools(env: TestEnv): Promise<void> {
       group: 'multinic.dev',
       version: 'v1',
       plural: 'ippools',
-      body: { apiVersion: 'multinic.dev/v1', kind: 'IPPool', metadata: { name: p.name, labels: { [HOST_LABEL]: NODE } }, spec: { network: NETWORK, hostName: NODE, interfaceName: p.interfaceName, podCIDR: p.podCIDR, vlanCIDR: p.vlanCIDR, excludes: p.excludes } },
+      body: {
+        apiVersion: 'multinic.dev/v1',
+        kind: 'IPPool',
+        metadata: { name: p.name, labels: { [HOST_LABEL]: NODE } },
+        spec: {
+          network: NETWORK,
+          hostName: NODE,
+          interfaceName: p.interfaceName,
+          podCIDR: p.podCIDR,
+          vlanCIDR: p.vlanCIDR,
+          excludes: p.excludes,
+        },
+      },
     });
   }
 }
@@ -195,29 +262,54 @@ async function freePort(): Promise<number> {
 }
 
 /** The agent's own view: the share of allocate requests it answered within 5 ms (its latency histogram). */
-async function serverShareWithin5ms(metricsPort: number): Promise<{ total: number; within5ms: number; statusWrites: Record<string, number> }> {
+async function serverShareWithin5ms(
+  metricsPort: number,
+): Promise<{ total: number; within5ms: number; statusWrites: Record<string, number> }> {
   const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   const value = (re: RegExp): number => Number(re.exec(text)?.[1] ?? 0);
-  const statusWrites = Object.fromEntries([...text.matchAll(/^multinic_agent_ippool_status_writes_total\{outcome="(\w+)"\} (\d+)$/gm)].map((m) => [m[1] ?? '', Number(m[2])]));
+  const statusWrites = Object.fromEntries(
+    [...text.matchAll(/^multinic_agent_ippool_status_writes_total\{outcome="(\w+)"\} (\d+)$/gm)].map((m) => [
+      m[1] ?? '',
+      Number(m[2]),
+    ]),
+  );
   return {
     total: value(/^multinic_agent_request_duration_seconds_count\{call="\/v1\/allocate",status="200"\} (\d+)$/m),
-    within5ms: value(/^multinic_agent_request_duration_seconds_bucket\{le="0.005",call="\/v1\/allocate",status="200"\} (\d+)$/m),
+    within5ms: value(
+      /^multinic_agent_request_duration_seconds_bucket\{le="0.005",call="\/v1\/allocate",status="200"\} (\d+)$/m,
+    ),
     statusWrites,
   };
 }
 
 /** Starts the built agent as a child process and waits until it serves the network. */
-async function startAgent(env: TestEnv, options: { dir: string; stateDir: string }): Promise<{ child: ChildProcess; socketPath: string; metricsPort: number }> {
+async function startAgent(
+  env: TestEnv,
+  options: { dir: string; stateDir: string },
+): Promise<{ child: ChildProcess; socketPath: string; metricsPort: number }> {
   const socketPath = path.join(options.dir, 'agent.sock');
   const configFile = path.join(options.dir, 'agent.json');
   const metricsPort = await freePort();
-  const config = { nodeName: NODE, socketPath, stateDir: options.stateDir, kubeconfig: env.kubeconfigPath, logLevel: 'warn', metrics: { host: '127.0.0.1', port: metricsPort }, discovery: { enabled: false }, routes: { enabled: false }, gc: { enabled: false } };
+  const config = {
+    nodeName: NODE,
+    socketPath,
+    stateDir: options.stateDir,
+    kubeconfig: env.kubeconfigPath,
+    logLevel: 'warn',
+    metrics: { host: '127.0.0.1', port: metricsPort },
+    discovery: { enabled: false },
+    routes: { enabled: false },
+    gc: { enabled: false },
+  };
   writeFileSync(configFile, JSON.stringify(config));
   const out = openSync(path.join(options.dir, 'agent.log'), 'a');
   const child = spawn(process.execPath, [bin, '--config', configFile], { stdio: ['ignore', out, out] });
   const probe = new http.Agent();
   for (let i = 0; ; i++) {
-    const ok = await post(probe, socketPath, '/v1/status', { network: NETWORK }).then((r) => (r.body as { ready?: boolean }).ready === true, () => false);
+    const ok = await post(probe, socketPath, '/v1/status', { network: NETWORK }).then(
+      (r) => (r.body as { ready?: boolean }).ready === true,
+      () => false,
+    );
     if (ok) break;
     if (i > 300) throw new Error(`agent not ready; see ${path.join(options.dir, 'agent.log')}`);
     await sleep(100);
@@ -225,20 +317,32 @@ async function startAgent(env: TestEnv, options: { dir: string; stateDir: string
   return { child, socketPath, metricsPort };
 }
 
-function report(results: readonly LevelResult[], open: readonly OpenLoopResult[], options: { where: string; server: { total: number; within5ms: number; statusWrites: Record<string, number> } }): void {
+function report(
+  results: readonly LevelResult[],
+  open: readonly OpenLoopResult[],
+  options: { where: string; server: { total: number; within5ms: number; statusWrites: Record<string, number> } },
+): void {
   const where = options.where;
-  console.log(`node-agent allocate+release over the unix socket, checkpoint (append-only log, one fdatasync per group commit; compacted to a snapshot) in ${where}, ${PER_LEVEL} allocations per level, ${HELD} held throughout`);
+  console.log(
+    `node-agent allocate+release over the unix socket, checkpoint (append-only log, one fdatasync per group commit; compacted to a snapshot) in ${where}, ${PER_LEVEL} allocations per level, ${HELD} held throughout`,
+  );
   console.log('clients  alloc/s   p50 ms   p99 ms  duplicates  errors');
   for (const r of results) {
-    console.log(`${String(r.clients).padStart(7)}  ${r.allocPerS.toFixed(0).padStart(7)}  ${r.p50Ms.toFixed(2).padStart(7)}  ${r.p99Ms.toFixed(2).padStart(7)}  ${String(r.duplicates).padStart(10)}  ${String(r.errors).padStart(6)}`);
+    console.log(
+      `${String(r.clients).padStart(7)}  ${r.allocPerS.toFixed(0).padStart(7)}  ${r.p50Ms.toFixed(2).padStart(7)}  ${r.p99Ms.toFixed(2).padStart(7)}  ${String(r.duplicates).padStart(10)}  ${String(r.errors).padStart(6)}`,
+    );
   }
   console.log('open loop (fixed arrival rate, at most 64 in flight, latency from the scheduled arrival)');
   console.log('offered/s  achieved/s   p50 ms   p99 ms  duplicates  errors');
   for (const r of open) {
-    console.log(`${String(r.offered).padStart(9)}  ${r.achieved.toFixed(0).padStart(10)}  ${r.p50Ms.toFixed(2).padStart(7)}  ${r.p99Ms.toFixed(2).padStart(7)}  ${String(r.duplicates).padStart(10)}  ${String(r.errors).padStart(6)}`);
+    console.log(
+      `${String(r.offered).padStart(9)}  ${r.achieved.toFixed(0).padStart(10)}  ${r.p50Ms.toFixed(2).padStart(7)}  ${r.p99Ms.toFixed(2).padStart(7)}  ${String(r.duplicates).padStart(10)}  ${String(r.errors).padStart(6)}`,
+    );
   }
   const share = options.server.total === 0 ? 0 : options.server.within5ms / options.server.total;
-  console.log(`agent side (its own histogram, all levels): ${(100 * share).toFixed(1)}% of ${options.server.total} allocate requests answered within 5 ms`);
+  console.log(
+    `agent side (its own histogram, all levels): ${(100 * share).toFixed(1)}% of ${options.server.total} allocate requests answered within 5 ms`,
+  );
   console.log(`IPPool status writes by outcome: ${JSON.stringify(options.server.statusWrites)}`);
   const at = (n: number): LevelResult | undefined => results.find((r) => r.clients === n);
   console.log(
@@ -249,7 +353,13 @@ function report(results: readonly LevelResult[], open: readonly OpenLoopResult[]
       alloc_per_s_64: Math.round(at(64)?.allocPerS ?? 0),
       p50_ms_64: Number((at(64)?.p50Ms ?? 0).toFixed(3)),
       p99_ms_64: Number((at(64)?.p99Ms ?? 0).toFixed(3)),
-      ...Object.fromEntries(open.flatMap((r) => [[`open_p50_ms_${r.offered}`, Number(r.p50Ms.toFixed(3))], [`open_p99_ms_${r.offered}`, Number(r.p99Ms.toFixed(3))], [`open_achieved_${r.offered}`, Math.round(r.achieved)]])),
+      ...Object.fromEntries(
+        open.flatMap((r) => [
+          [`open_p50_ms_${r.offered}`, Number(r.p50Ms.toFixed(3))],
+          [`open_p99_ms_${r.offered}`, Number(r.p99Ms.toFixed(3))],
+          [`open_achieved_${r.offered}`, Math.round(r.achieved)],
+        ]),
+      ),
       duplicates: [...results, ...open].reduce((n, r) => n + r.duplicates, 0),
       errors: [...results, ...open].reduce((n, r) => n + r.errors, 0),
       agent_share_within_5ms: Number(share.toFixed(4)),

@@ -25,9 +25,25 @@ describe('parseConfig', () => {
   });
 
   it('flags win over the environment, which wins over the file', () => {
-    const r = parseConfig({ argv: ['--config', '/etc/agent.json', '--socket', '/tmp/a.sock', '--metrics-port', '0'], env: { NODE_NAME: 'from-env' }, readFile });
-    expect(r.ok === true && [r.config.nodeName, r.config.socketPath, r.config.metrics.port, r.config.gc.graceMs, r.config.routes.enabled]).toEqual(['from-env', '/tmp/a.sock', 0, 5000, false]);
-    const f = parseConfig({ argv: ['--config', '/etc/agent.json', '--node-name', 'from-flag'], env: { NODE_NAME: 'from-env' }, readFile });
+    const r = parseConfig({
+      argv: ['--config', '/etc/agent.json', '--socket', '/tmp/a.sock', '--metrics-port', '0'],
+      env: { NODE_NAME: 'from-env' },
+      readFile,
+    });
+    expect(
+      r.ok === true && [
+        r.config.nodeName,
+        r.config.socketPath,
+        r.config.metrics.port,
+        r.config.gc.graceMs,
+        r.config.routes.enabled,
+      ],
+    ).toEqual(['from-env', '/tmp/a.sock', 0, 5000, false]);
+    const f = parseConfig({
+      argv: ['--config', '/etc/agent.json', '--node-name', 'from-flag'],
+      env: { NODE_NAME: 'from-env' },
+      readFile,
+    });
     expect(f.ok === true && f.config.nodeName).toBe('from-flag');
   });
 

@@ -6,14 +6,17 @@ import { z } from 'zod';
 import { DEFAULT_EXCLUDE_KINDS, DEFAULT_EXCLUDE_NAMES } from './discovery/nics.js';
 import { DEFAULT_MIRROR_BATCH_MS } from './ipam/mirror.js';
 
-const regexField = z.string().refine((s) => {
-  try {
-    new RegExp(s);
-    return true;
-  } catch {
-    return false;
-  }
-}, { error: 'must be a valid regular expression' });
+const regexField = z.string().refine(
+  (s) => {
+    try {
+      new RegExp(s);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'must be a valid regular expression' },
+);
 
 const ms = (def: number, min = 0): z.ZodDefault<z.ZodNumber> => z.number().int().min(min).default(def);
 
@@ -50,7 +53,12 @@ export const AgentConfigSchema = z.strictObject({
   routes: z
     .strictObject({
       enabled: z.boolean().default(true),
-      tableBase: z.number().int().min(1).max(2 ** 31).default(1000),
+      tableBase: z
+        .number()
+        .int()
+        .min(1)
+        .max(2 ** 31)
+        .default(1000),
       rulePriority: z.number().int().min(1).max(32765).default(1000),
       resyncMs: ms(30_000, 100),
       /** iproute2 config dir (rt_tables, rt_tables.d); "" to neither read nor write table names. */
@@ -76,7 +84,8 @@ export const AgentConfigSchema = z.strictObject({
 export type AgentConfig = z.output<typeof AgentConfigSchema>;
 export type AgentConfigInput = z.input<typeof AgentConfigSchema>;
 
-export type ConfigResult = { readonly ok: true; readonly config: AgentConfig } | { readonly ok: false; readonly problems: readonly string[] };
+export type ConfigResult =
+  { readonly ok: true; readonly config: AgentConfig } | { readonly ok: false; readonly problems: readonly string[] };
 
 export interface ConfigSources {
   readonly argv: readonly string[];

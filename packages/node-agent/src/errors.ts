@@ -8,14 +8,21 @@ export interface ApiFailure {
   readonly error: AgentError;
 }
 
-export function failure(options: { status: number; code: number; msg: string; field?: string; details?: string }): ApiFailure {
+export function failure(options: {
+  status: number;
+  code: number;
+  msg: string;
+  field?: string;
+  details?: string;
+}): ApiFailure {
   const error: { -readonly [K in keyof AgentError]: AgentError[K] } = { code: options.code, msg: options.msg };
   if (options.field !== undefined) error.field = options.field;
   if (options.details !== undefined) error.details = options.details;
   return { status: options.status, error };
 }
 
-export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly failure: ApiFailure };
+export type Outcome<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly failure: ApiFailure };
 
 export function okValue<T>(value: T): Outcome<T> {
   return { ok: true, value };

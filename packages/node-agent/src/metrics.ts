@@ -13,25 +13,57 @@ export class AgentMetrics {
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [this.registry],
   });
-  readonly allocations = new Counter({ name: 'multinic_agent_allocations_total', help: 'Addresses handed out.', labelNames: ['network'] as const, registers: [this.registry] });
+  readonly allocations = new Counter({
+    name: 'multinic_agent_allocations_total',
+    help: 'Addresses handed out.',
+    labelNames: ['network'] as const,
+    registers: [this.registry],
+  });
   readonly releases = new Counter({
     name: 'multinic_agent_releases_total',
     help: 'Addresses released, by cause (cni = DEL, cni-gc = the CNI GC verb, pod-gc = the pod no longer exists, pool = the IPPool went away).',
     labelNames: ['cause'] as const,
     registers: [this.registry],
   });
-  readonly gcFreed = new Counter({ name: 'multinic_agent_gc_freed_total', help: 'Allocations freed by pod garbage collection.', registers: [this.registry] });
+  readonly gcFreed = new Counter({
+    name: 'multinic_agent_gc_freed_total',
+    help: 'Allocations freed by pod garbage collection.',
+    registers: [this.registry],
+  });
   readonly checkpointSeconds = new Histogram({
     name: 'multinic_agent_checkpoint_write_seconds',
     help: 'Time of one checkpoint commit: a log append + fdatasync, or a compaction (snapshot temp file, fsync, rename, fsync dir, new log).',
     buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5],
     registers: [this.registry],
   });
-  readonly mirrorWrites = new Counter({ name: 'multinic_agent_ippool_status_writes_total', help: 'IPPool status mirror attempts by outcome.', labelNames: ['outcome'] as const, registers: [this.registry] });
-  readonly mirrorPending = new Gauge({ name: 'multinic_agent_ippool_status_pending', help: 'IPPools whose status is behind the local state.', registers: [this.registry] });
-  readonly allocated = new Gauge({ name: 'multinic_agent_allocated_addresses', help: 'Addresses currently allocated, by IPPool.', labelNames: ['pool'] as const, registers: [this.registry] });
-  readonly nics = new Gauge({ name: 'multinic_agent_nics', help: 'NICs reported in the HostInterface.', registers: [this.registry] });
-  readonly routeErrors = new Counter({ name: 'multinic_agent_route_errors_total', help: 'Failed route programming runs, by network.', labelNames: ['network'] as const, registers: [this.registry] });
+  readonly mirrorWrites = new Counter({
+    name: 'multinic_agent_ippool_status_writes_total',
+    help: 'IPPool status mirror attempts by outcome.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly mirrorPending = new Gauge({
+    name: 'multinic_agent_ippool_status_pending',
+    help: 'IPPools whose status is behind the local state.',
+    registers: [this.registry],
+  });
+  readonly allocated = new Gauge({
+    name: 'multinic_agent_allocated_addresses',
+    help: 'Addresses currently allocated, by IPPool.',
+    labelNames: ['pool'] as const,
+    registers: [this.registry],
+  });
+  readonly nics = new Gauge({
+    name: 'multinic_agent_nics',
+    help: 'NICs reported in the HostInterface.',
+    registers: [this.registry],
+  });
+  readonly routeErrors = new Counter({
+    name: 'multinic_agent_route_errors_total',
+    help: 'Failed route programming runs, by network.',
+    labelNames: ['network'] as const,
+    registers: [this.registry],
+  });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
@@ -44,7 +76,12 @@ export interface MetricsServer {
 }
 
 /** Serves /metrics and /healthz (200 while `healthy()`, else 503 with the reason). */
-export async function serveMetrics(options: { host: string; port: number; metrics: AgentMetrics; healthy: () => string | undefined }): Promise<MetricsServer> {
+export async function serveMetrics(options: {
+  host: string;
+  port: number;
+  metrics: AgentMetrics;
+  healthy: () => string | undefined;
+}): Promise<MetricsServer> {
   const server = http.createServer((req, res) => {
     void (async () => {
       if (req.url === '/metrics') {

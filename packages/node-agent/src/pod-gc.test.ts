@@ -22,7 +22,11 @@ function record(containerID: string, podUID: string, ageMs: number): AllocationR
 }
 
 /** The records the predicate frees, and how often the API server was listed. */
-async function freed(records: AllocationRecord[], watched: string[], listed: string[]): Promise<{ freed: string[]; lists: number }> {
+async function freed(
+  records: AllocationRecord[],
+  watched: string[],
+  listed: string[],
+): Promise<{ freed: string[]; lists: number }> {
   let lists = 0;
   const predicate = await podGcPredicate({
     records,
@@ -39,7 +43,13 @@ async function freed(records: AllocationRecord[], watched: string[], listed: str
 
 describe('podGcPredicate', () => {
   it('frees an allocation whose pod is gone from the watch and from a fresh list, once older than the grace period', async () => {
-    expect(await freed([record('gone', 'uid-gone', GRACE), record('live', 'uid-live', GRACE * 10)], ['uid-live'], ['uid-live'])).toEqual({ freed: ['gone'], lists: 1 });
+    expect(
+      await freed(
+        [record('gone', 'uid-gone', GRACE), record('live', 'uid-live', GRACE * 10)],
+        ['uid-live'],
+        ['uid-live'],
+      ),
+    ).toEqual({ freed: ['gone'], lists: 1 });
   });
 
   it('keeps the allocation of a pod the watch has not seen yet but the API server lists (the watch lags)', async () => {
@@ -47,11 +57,19 @@ describe('podGcPredicate', () => {
   });
 
   it('keeps every allocation younger than the grace period, and lists nothing when the watch shows nothing to free', async () => {
-    expect(await freed([record('young', 'uid-young', GRACE - 1), record('live', 'uid-live', GRACE * 2)], ['uid-live'], [])).toEqual({ freed: [], lists: 0 });
+    expect(
+      await freed([record('young', 'uid-young', GRACE - 1), record('live', 'uid-live', GRACE * 2)], ['uid-live'], []),
+    ).toEqual({ freed: [], lists: 0 });
   });
 
   it('a failed list frees nothing (the caller tries again at the next interval)', async () => {
-    const input = { records: [record('gone', 'uid-gone', GRACE)], watched: new Set<string>(), now: NOW, graceMs: GRACE, listLive: () => Promise.reject(new Error('connection refused')) };
+    const input = {
+      records: [record('gone', 'uid-gone', GRACE)],
+      watched: new Set<string>(),
+      now: NOW,
+      graceMs: GRACE,
+      listLive: () => Promise.reject(new Error('connection refused')),
+    };
     await expect(podGcPredicate(input)).rejects.toThrow('connection refused');
   });
 });

@@ -21,7 +21,8 @@ export interface PodGcInput {
  * (and nothing is freed).
  */
 export async function podGcPredicate(input: PodGcInput): Promise<((r: AllocationRecord) => boolean) | undefined> {
-  const stale = (live: ReadonlySet<string | undefined>) => (r: AllocationRecord) => !live.has(r.podUID) && input.now - r.createdAt >= input.graceMs;
+  const stale = (live: ReadonlySet<string | undefined>) => (r: AllocationRecord) =>
+    !live.has(r.podUID) && input.now - r.createdAt >= input.graceMs;
   if (!input.records.some(stale(input.watched))) return undefined;
   const listed = await input.listLive();
   return stale(new Set([...input.watched, ...listed]));

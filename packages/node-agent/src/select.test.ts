@@ -3,7 +3,13 @@ import type { HostNic, MultiNicNetwork, SelectRequest } from '@multinic/crd-type
 import { selectForPod } from './select.js';
 
 const nics: HostNic[] = [
-  { interfaceName: 'eth1', netAddress: '10.10.1.0/24', hostIP: '10.10.1.2', speedMbps: 100000, pciAddress: '0000:3b:00.0' },
+  {
+    interfaceName: 'eth1',
+    netAddress: '10.10.1.0/24',
+    hostIP: '10.10.1.2',
+    speedMbps: 100000,
+    pciAddress: '0000:3b:00.0',
+  },
   { interfaceName: 'eth2', netAddress: '10.10.2.0/24', hostIP: '10.10.2.2', speedMbps: 25000 },
   { interfaceName: 'eth3', netAddress: '10.10.3.0/24', hostIP: '10.10.3.2' },
 ];
@@ -13,7 +19,12 @@ const network = (spec: Partial<MultiNicNetwork['spec']> = {}): MultiNicNetwork =
     apiVersion: 'multinic.dev/v1',
     kind: 'MultiNicNetwork',
     metadata: { name: 'net-a' },
-    spec: { subnet: '192.168.0.0/16', ipam: { type: 'multi-nic-ipam', hostBlock: 6, interfaceBlock: 2 }, plugin: { cniVersion: '1.0.0', type: 'ipvlan' }, ...spec },
+    spec: {
+      subnet: '192.168.0.0/16',
+      ipam: { type: 'multi-nic-ipam', hostBlock: 6, interfaceBlock: 2 },
+      plugin: { cniVersion: '1.0.0', type: 'ipvlan' },
+      ...spec,
+    },
   }) as MultiNicNetwork;
 
 const req = (extra: Partial<SelectRequest> = {}): SelectRequest => ({
@@ -47,20 +58,36 @@ describe('selectForPod', () => {
   it('chooses among the NICs that have a pool, names pod interfaces <ifname>-<i>, and explains the rest', () => {
     const r = selectForPod(req(), ctx);
     expect(r.ok && r.value.nics).toEqual([
-      { interfaceName: 'eth1', netAddress: '10.10.1.0/24', hostIP: '10.10.1.2', pciAddress: '0000:3b:00.0', podInterface: 'net1-0' },
+      {
+        interfaceName: 'eth1',
+        netAddress: '10.10.1.0/24',
+        hostIP: '10.10.1.2',
+        pciAddress: '0000:3b:00.0',
+        podInterface: 'net1-0',
+      },
       { interfaceName: 'eth2', netAddress: '10.10.2.0/24', hostIP: '10.10.2.2', podInterface: 'net1-1' },
     ]);
-    expect(r.ok && r.value.decisions.find((d) => d.interfaceName === 'eth3')).toEqual({ interfaceName: 'eth3', selected: false, reason: 'no IPPool of network net-a for this NIC on this node yet' });
+    expect(r.ok && r.value.decisions.find((d) => d.interfaceName === 'eth3')).toEqual({
+      interfaceName: 'eth3',
+      selected: false,
+      reason: 'no IPPool of network net-a for this NIC on this node yet',
+    });
   });
 
-  it('the pod\'s cni-args reach the policy (masters)', () => {
+  it("the pod's cni-args reach the policy (masters)", () => {
     const r = selectForPod(req({ cniArgs: { masters: ['eth2'] } }), ctx);
     expect(r.ok && r.value.nics.map((n) => n.interfaceName)).toEqual(['eth2']);
   });
 
-  it('an unknown network is 404 and an invalid one 422, naming the field; an impossible request is 422 with the policy\'s reason', () => {
-    expect(selectForPod(req(), { ...ctx, network: undefined })).toMatchObject({ ok: false, failure: { status: 404, error: { field: 'network' } } });
-    const invalid = selectForPod(req(), { ...ctx, network: { problems: ['spec.ipam.hostBlock: is required when subnet is set'] } });
+  it("an unknown network is 404 and an invalid one 422, naming the field; an impossible request is 422 with the policy's reason", () => {
+    expect(selectForPod(req(), { ...ctx, network: undefined })).toMatchObject({
+      ok: false,
+      failure: { status: 404, error: { field: 'network' } },
+    });
+    const invalid = selectForPod(req(), {
+      ...ctx,
+      network: { problems: ['spec.ipam.hostBlock: is required when subnet is set'] },
+    });
     expect(invalid).toMatchObject({ ok: false, failure: { status: 422, error: { field: 'network' } } });
     expect(!invalid.ok && invalid.failure.error.msg).toMatch(/is invalid: spec\.ipam\.hostBlock: is required/);
     const r = selectForPod(req({ cniArgs: { nics: 3 } }), ctx);

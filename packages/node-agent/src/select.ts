@@ -15,7 +15,14 @@ const IFNAMSIZ_CHARS = 15;
 function requestOf(req: SelectRequest): Outcome<PodNicRequest> {
   const r = podNicRequest(req.cniArgs, req.deviceIDs);
   if (r.ok) return okValue(r.value);
-  return failed(failure({ status: 400, code: AGENT_ERROR_CODES.invalidConfig, field: `cniArgs.${r.error.field}`, msg: r.error.message }));
+  return failed(
+    failure({
+      status: 400,
+      code: AGENT_ERROR_CODES.invalidConfig,
+      field: `cniArgs.${r.error.field}`,
+      msg: r.error.message,
+    }),
+  );
 }
 
 export interface InvalidNetwork {
@@ -34,10 +41,24 @@ export interface SelectContext {
 /** Runs the attach policy for one pod attachment. */
 export function selectForPod(req: SelectRequest, ctx: SelectContext): Outcome<SelectResponse> {
   if (ctx.network === undefined) {
-    return failed(failure({ status: 404, code: AGENT_ERROR_CODES.invalidConfig, field: 'network', msg: `MultiNicNetwork ${req.network} does not exist (or the agent has not seen it yet); check the NetworkAttachmentDefinition's network name` }));
+    return failed(
+      failure({
+        status: 404,
+        code: AGENT_ERROR_CODES.invalidConfig,
+        field: 'network',
+        msg: `MultiNicNetwork ${req.network} does not exist (or the agent has not seen it yet); check the NetworkAttachmentDefinition's network name`,
+      }),
+    );
   }
   if ('problems' in ctx.network) {
-    return failed(failure({ status: 422, code: AGENT_ERROR_CODES.invalidConfig, field: 'network', msg: `MultiNicNetwork ${req.network} is invalid: ${ctx.network.problems.join('; ')}; fix the network` }));
+    return failed(
+      failure({
+        status: 422,
+        code: AGENT_ERROR_CODES.invalidConfig,
+        field: 'network',
+        msg: `MultiNicNetwork ${req.network} is invalid: ${ctx.network.problems.join('; ')}; fix the network`,
+      }),
+    );
   }
   const request = requestOf(req);
   if (!request.ok) return request;
@@ -46,13 +67,27 @@ export function selectForPod(req: SelectRequest, ctx: SelectContext): Outcome<Se
   const spec = ctx.network.spec;
   const result = selectNics({
     hostNics: usable,
-    network: { ...(spec.masterNets === undefined ? {} : { masterNets: spec.masterNets }), ...(spec.attachPolicy === undefined ? {} : { attachPolicy: spec.attachPolicy }) },
+    network: {
+      ...(spec.masterNets === undefined ? {} : { masterNets: spec.masterNets }),
+      ...(spec.attachPolicy === undefined ? {} : { attachPolicy: spec.attachPolicy }),
+    },
     request: request.value,
     nicClasses: ctx.nicClass,
   });
   if (!result.ok) {
-    const why = unpooled.length === 0 ? '' : ` (NICs without an IPPool of ${req.network} on this node: ${unpooled.map((n) => n.interfaceName).join(', ')})`;
-    return failed(failure({ status: 422, code: AGENT_ERROR_CODES.invalidConfig, field: 'cniArgs', msg: `${result.error.message}${why}`, details: result.error.code }));
+    const why =
+      unpooled.length === 0
+        ? ''
+        : ` (NICs without an IPPool of ${req.network} on this node: ${unpooled.map((n) => n.interfaceName).join(', ')})`;
+    return failed(
+      failure({
+        status: 422,
+        code: AGENT_ERROR_CODES.invalidConfig,
+        field: 'cniArgs',
+        msg: `${result.error.message}${why}`,
+        details: result.error.code,
+      }),
+    );
   }
   const { chosen, notChosen, strategy } = result.value;
   const longest = podInterfaceName(req.ifname, chosen.length - 1);
@@ -76,9 +111,17 @@ export function selectForPod(req: SelectRequest, ctx: SelectContext): Outcome<Se
     podInterface: podInterfaceName(req.ifname, i),
   }));
   const decisions = [
-    ...chosen.map((nic, i) => ({ interfaceName: nic.interfaceName, selected: true, reason: `chosen #${i} by strategy ${strategy}` })),
+    ...chosen.map((nic, i) => ({
+      interfaceName: nic.interfaceName,
+      selected: true,
+      reason: `chosen #${i} by strategy ${strategy}`,
+    })),
     ...notChosen.map((n) => ({ interfaceName: n.interfaceName, selected: false, reason: n.message })),
-    ...unpooled.map((n) => ({ interfaceName: n.interfaceName, selected: false, reason: `no IPPool of network ${req.network} for this NIC on this node yet` })),
+    ...unpooled.map((n) => ({
+      interfaceName: n.interfaceName,
+      selected: false,
+      reason: `no IPPool of network ${req.network} for this NIC on this node yet`,
+    })),
   ];
   return okValue({ network: req.network, nics, decisions });
 }

@@ -14,7 +14,17 @@ import { Agent } from '../src/agent.js';
 import { AgentConfigSchema } from '../src/config.js';
 import { DEFAULT_EXCLUDE_NAMES } from '../src/discovery/nics.js';
 import type { KubeClient } from '@multinic/kube';
-import { GROUP, SocketClient, TestHost, allocateRequest, createNetwork, eventually, ip, kube, mirroredAllocations } from './helpers.js';
+import {
+  GROUP,
+  SocketClient,
+  TestHost,
+  allocateRequest,
+  createNetwork,
+  eventually,
+  ip,
+  kube,
+  mirroredAllocations,
+} from './helpers.js';
 
 const NODE = 'node1';
 let env: TestEnv | undefined;
@@ -81,8 +91,21 @@ async function hostInterface(): Promise<HostInterface> {
   return client.request<HostInterface>({ method: 'GET', path: `${GROUP}/hostinterfaces/${NODE}` });
 }
 
-async function allocate(containerID: string, nics: readonly string[], ips?: string[]): Promise<{ status: number; body: AllocateResponse & { field?: string; msg?: string } }> {
-  return sock.post('/v1/allocate', allocateRequest({ network: 'net-a', containerID, podUID: `uid-${containerID}`, nics, ...(ips === undefined ? {} : { ips }) }));
+async function allocate(
+  containerID: string,
+  nics: readonly string[],
+  ips?: string[],
+): Promise<{ status: number; body: AllocateResponse & { field?: string; msg?: string } }> {
+  return sock.post(
+    '/v1/allocate',
+    allocateRequest({
+      network: 'net-a',
+      containerID,
+      podUID: `uid-${containerID}`,
+      nics,
+      ...(ips === undefined ? {} : { ips }),
+    }),
+  );
 }
 
 async function release(containerID: string): Promise<{ status: number; body: { released: { address: string }[] } }> {
@@ -98,7 +121,13 @@ function held(): string[] {
 }
 
 const peers: PlanHost[] = [
-  { hostName: 'node2', interfaces: [{ interfaceName: 'eth1', netAddress: '10.10.1.0/24', hostIP: '10.10.1.20' }, { interfaceName: 'eth3', netAddress: '10.10.2.0/24', hostIP: '10.10.2.20' }] },
+  {
+    hostName: 'node2',
+    interfaces: [
+      { interfaceName: 'eth1', netAddress: '10.10.1.0/24', hostIP: '10.10.1.20' },
+      { interfaceName: 'eth3', netAddress: '10.10.2.0/24', hostIP: '10.10.2.20' },
+    ],
+  },
   { hostName: 'node3', interfaces: [{ interfaceName: 'eth1', netAddress: '10.10.1.0/24', hostIP: '10.10.1.30' }] },
 ];
 
@@ -123,8 +152,21 @@ describe('discovery', () => {
   });
 
   it('a second agent on the same socket refuses to start and leaves the first one serving', async () => {
-    const config = AgentConfigSchema.parse({ nodeName: NODE, socketPath: path.join(dir, 'run', 'agent.sock'), stateDir: path.join(dir, 'state'), metrics: { host: '127.0.0.1', port: 0 }, discovery: { enabled: false }, routes: { enabled: false }, gc: { enabled: false } });
-    const second = Agent.start({ config, log: pino({ level: 'silent' }), kubeConfig: (env as TestEnv).kubeConfig, host: theHost().ops() });
+    const config = AgentConfigSchema.parse({
+      nodeName: NODE,
+      socketPath: path.join(dir, 'run', 'agent.sock'),
+      stateDir: path.join(dir, 'state'),
+      metrics: { host: '127.0.0.1', port: 0 },
+      discovery: { enabled: false },
+      routes: { enabled: false },
+      gc: { enabled: false },
+    });
+    const second = Agent.start({
+      config,
+      log: pino({ level: 'silent' }),
+      kubeConfig: (env as TestEnv).kubeConfig,
+      host: theHost().ops(),
+    });
     await expect(second).rejects.toMatchObject({ name: 'AgentStartError', code: 'SOCKET_IN_USE' });
     expect((await sock.post('/v1/status', {})).body).toEqual({ ready: true });
   });
@@ -133,9 +175,18 @@ describe('discovery', () => {
 describe('the local API', () => {
   beforeAll(async () => {
     const hi = await hostInterface();
-    const me: PlanHost = { hostName: NODE, interfaces: hi.spec.interfaces.map((n) => ({ interfaceName: n.interfaceName, netAddress: n.netAddress, hostIP: n.hostIP })) };
+    const me: PlanHost = {
+      hostName: NODE,
+      interfaces: hi.spec.interfaces.map((n) => ({
+        interfaceName: n.interfaceName,
+        netAddress: n.netAddress,
+        hostIP: n.hostIP,
+      })),
+    };
     await createNetwork(client, { name: 'net-a', subnet: '192.168.0.0/16', hosts: [me, ...peers] });
-    await eventually(async () => expect((await sock.post('/v1/status', { network: 'net-a' })).body).toEqual({ ready: true }));
+    await eventually(async () =>
+      expect((await sock.post('/v1/status', { network: 'net-a' })).body).toEqual({ ready: true }),
+    );
   });
 
   it('select runs the attach policy over the NICs that have a pool', async () => {
@@ -154,10 +205,41 @@ describe('the local API', () => {
   });
 
   it.each([
-    { case: 'no pod', body: { network: 'net-a', containerID: 'c', ifname: 'net1', nics: [{ interfaceName: 'eth1', netAddress: '', podInterface: 'net1-0' }] }, status: 400, field: 'pod' },
-    { case: 'no NICs', body: { network: 'net-a', containerID: 'c', ifname: 'net1', pod: { name: 'p', namespace: 'd', uid: 'u' }, nics: [] }, status: 400, field: 'nics' },
-    { case: 'bad ifname', body: { ...allocateRequest({ network: 'net-a', containerID: 'c', podUID: 'u', nics: ['eth1'] }), ifname: 'a/b' }, status: 400, field: 'ifname' },
-    { case: 'unknown NIC', body: allocateRequest({ network: 'net-a', containerID: 'c', podUID: 'u', nics: ['eth9'] }), status: 503, field: 'nics[0].interfaceName' },
+    {
+      case: 'no pod',
+      body: {
+        network: 'net-a',
+        containerID: 'c',
+        ifname: 'net1',
+        nics: [{ interfaceName: 'eth1', netAddress: '', podInterface: 'net1-0' }],
+      },
+      status: 400,
+      field: 'pod',
+    },
+    {
+      case: 'no NICs',
+      body: {
+        network: 'net-a',
+        containerID: 'c',
+        ifname: 'net1',
+        pod: { name: 'p', namespace: 'd', uid: 'u' },
+        nics: [],
+      },
+      status: 400,
+      field: 'nics',
+    },
+    {
+      case: 'bad ifname',
+      body: { ...allocateRequest({ network: 'net-a', containerID: 'c', podUID: 'u', nics: ['eth1'] }), ifname: 'a/b' },
+      status: 400,
+      field: 'ifname',
+    },
+    {
+      case: 'unknown NIC',
+      body: allocateRequest({ network: 'net-a', containerID: 'c', podUID: 'u', nics: ['eth9'] }),
+      status: 503,
+      field: 'nics[0].interfaceName',
+    },
     { case: 'not JSON', body: '{nope', status: 400, field: undefined },
   ])('a bad allocate request is $status naming the field ($case)', async ({ body, status, field }) => {
     const res = await sock.post<{ code: number; msg: string; field?: string }>('/v1/allocate', body);
@@ -186,7 +268,10 @@ describe('the local API', () => {
   });
 
   it('lookup answers what the agent holds for an attachment, read-only, as allocate answered it; nothing once released', async () => {
-    const lookup = (containerID: string, ifname = 'net1'): Promise<{ status: number; body: { allocations: unknown[]; field?: string } }> =>
+    const lookup = (
+      containerID: string,
+      ifname = 'net1',
+    ): Promise<{ status: number; body: { allocations: unknown[]; field?: string } }> =>
       sock.post('/v1/lookup', { network: 'net-a', containerID, ifname });
     const added = await allocate('looked-up', ['eth3', 'eth1']);
     expect(added.status).toBe(200);
@@ -197,7 +282,11 @@ describe('the local API', () => {
     expect((await lookup('looked-up', 'net2')).body.allocations).toEqual([]);
     expect((await release('looked-up')).body.released).toHaveLength(2);
     expect(await lookup('looked-up')).toEqual({ status: 200, body: { allocations: [] } });
-    const bad = await sock.post<{ field?: string }>('/v1/lookup', { network: 'net-a', containerID: '' , ifname: 'net1' });
+    const bad = await sock.post<{ field?: string }>('/v1/lookup', {
+      network: 'net-a',
+      containerID: '',
+      ifname: 'net1',
+    });
     expect([bad.status, bad.body.field]).toEqual([400, 'containerID']);
   });
 
@@ -209,7 +298,10 @@ describe('the local API', () => {
     expect(new Set(addrs).size).toBe(400);
     // Release the even ones while 100 more arrive, all at once.
     const more = ids.slice(0, 100).map((id) => `${id}-b`);
-    const second = await Promise.all([...ids.filter((_, i) => i % 2 === 0).map((id) => release(id)), ...more.map((id) => allocate(id, ['eth1', 'eth3']))]);
+    const second = await Promise.all([
+      ...ids.filter((_, i) => i % 2 === 0).map((id) => release(id)),
+      ...more.map((id) => allocate(id, ['eth1', 'eth3'])),
+    ]);
     expect(second.every((r) => r.status === 200)).toBe(true);
     const live = held();
     const liveAddresses = live.map((l) => l.split(' ')[0]);
@@ -220,7 +312,8 @@ describe('the local API', () => {
   });
 
   it('while the API server is down, allocation continues; the mirror converges once it is back', async () => {
-    const mirrorErrors = async (): Promise<number> => (await theAgent().metrics.mirrorWrites.get()).values.find((v) => v.labels['outcome'] === 'error')?.value ?? 0;
+    const mirrorErrors = async (): Promise<number> =>
+      (await theAgent().metrics.mirrorWrites.get()).values.find((v) => v.labels['outcome'] === 'error')?.value ?? 0;
     const errorsBefore = await mirrorErrors();
     await env?.stopApiServer();
     const during = await Promise.all(Array.from({ length: 20 }, (_, i) => allocate(`outage-${i}`, ['eth2'])));
@@ -237,7 +330,10 @@ describe('the local API', () => {
     const keep = held()
       .map((h) => h.split(' ')[1] ?? '')
       .filter((c) => c.startsWith('outage-'));
-    const res = await sock.post<{ released: number; kept: number }>('/v1/gc', { network: 'net-a', validAttachments: [...new Set(keep)].map((containerID) => ({ containerID, ifname: 'net1' })) });
+    const res = await sock.post<{ released: number; kept: number }>('/v1/gc', {
+      network: 'net-a',
+      validAttachments: [...new Set(keep)].map((containerID) => ({ containerID, ifname: 'net1' })),
+    });
     expect(res.status).toBe(200);
     expect(res.body.kept).toBe(20);
     expect(held()).toHaveLength(20);
@@ -245,17 +341,40 @@ describe('the local API', () => {
 });
 
 describe('pod garbage collection', () => {
-  const pod = (name: string): Record<string, unknown> => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { nodeName: NODE, containers: [{ name: 'c', image: 'example.invalid/none' }] } });
+  const pod = (name: string): Record<string, unknown> => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default' },
+    spec: { nodeName: NODE, containers: [{ name: 'c', image: 'example.invalid/none' }] },
+  });
 
-  it('frees the addresses of a deleted pod after the grace period, and keeps a live pod\'s', async () => {
+  it("frees the addresses of a deleted pod after the grace period, and keeps a live pod's", async () => {
     await sock.post('/v1/gc', { network: 'net-a', validAttachments: [] });
-    const live = await client.request<{ metadata: { uid: string } }>({ method: 'POST', path: '/api/v1/namespaces/default/pods', body: pod('live') });
-    const dead = await client.request<{ metadata: { uid: string } }>({ method: 'POST', path: '/api/v1/namespaces/default/pods', body: pod('dead') });
-    for (const [c, uid] of [['c-live', live.metadata.uid], ['c-dead', dead.metadata.uid]] as const) {
-      const res = await sock.post('/v1/allocate', allocateRequest({ network: 'net-a', containerID: c, podUID: uid, nics: ['eth1'] }));
+    const live = await client.request<{ metadata: { uid: string } }>({
+      method: 'POST',
+      path: '/api/v1/namespaces/default/pods',
+      body: pod('live'),
+    });
+    const dead = await client.request<{ metadata: { uid: string } }>({
+      method: 'POST',
+      path: '/api/v1/namespaces/default/pods',
+      body: pod('dead'),
+    });
+    for (const [c, uid] of [
+      ['c-live', live.metadata.uid],
+      ['c-dead', dead.metadata.uid],
+    ] as const) {
+      const res = await sock.post(
+        '/v1/allocate',
+        allocateRequest({ network: 'net-a', containerID: c, podUID: uid, nics: ['eth1'] }),
+      );
       expect(res.status).toBe(200);
     }
-    await client.request({ method: 'DELETE', path: '/api/v1/namespaces/default/pods/dead', query: { gracePeriodSeconds: '0' } });
+    await client.request({
+      method: 'DELETE',
+      path: '/api/v1/namespaces/default/pods/dead',
+      query: { gracePeriodSeconds: '0' },
+    });
     const freedBefore = (await theAgent().metrics.gcFreed.get()).values[0]?.value ?? 0;
     now += 1_000;
     await eventually(async () => {
@@ -279,14 +398,20 @@ describe('routes', () => {
     dev?: string | undefined;
   }
 
-  it('programs the network\'s table (not colliding with a table in use), its rules, and reports the status; idempotent and self-healing', async () => {
+  it("programs the network's table (not colliding with a table in use), its rules, and reports the status; idempotent and self-healing", async () => {
     const h = theHost();
     await theAgent().hooks.syncRoutesNow();
     const table = theAgent().hooks.routeTables()['net-a'];
     expect(table).toBe(1001);
-    const cidr = await client.request<{ spec: Parameters<typeof routesForHost>[0] }>({ method: 'GET', path: `${GROUP}/cidrs/net-a` });
+    const cidr = await client.request<{ spec: Parameters<typeof routesForHost>[0] }>({
+      method: 'GET',
+      path: `${GROUP}/cidrs/net-a`,
+    });
     const planned = routesForHost(cidr.spec, NODE, 0).map((r) => ({ dst: r.dst, gateway: r.via, dev: r.dev }));
-    const kernel = (): KernelRoute[] => h.json<KernelRoute[]>(['route', 'show', 'table', String(table)]).map((r) => ({ dst: r.dst, gateway: r.gateway, dev: r.dev }));
+    const kernel = (): KernelRoute[] =>
+      h
+        .json<KernelRoute[]>(['route', 'show', 'table', String(table)])
+        .map((r) => ({ dst: r.dst, gateway: r.gateway, dev: r.dev }));
     expect(kernel()).toEqual(planned);
     expect(planned.length).toBeGreaterThan(0);
     const rules = (): string[] =>
@@ -297,7 +422,9 @@ describe('routes', () => {
     expect(rules()).toEqual(cidr.spec.cidr.map((e) => `1000 from ${e.vlanCIDR}`));
     const status = await eventually(async () => {
       const hi = await hostInterface();
-      expect(hi.status?.routes).toEqual([{ network: 'net-a', status: 'Success', table: 1001, tableName: 'mn-net-a', routes: planned.length }]);
+      expect(hi.status?.routes).toEqual([
+        { network: 'net-a', status: 'Success', table: 1001, tableName: 'mn-net-a', routes: planned.length },
+      ]);
       return hi.status?.routes;
     });
     expect(status).toHaveLength(1);
@@ -318,7 +445,12 @@ describe('routes', () => {
       gc: { enabled: false },
       routes: { resyncMs: 60_000, rtTablesDir: path.join(dir, 'iproute2') },
     });
-    const fresh = await Agent.start({ config, log: pino({ level: 'silent' }), kubeConfig: (env as TestEnv).kubeConfig, host: theHost().ops() });
+    const fresh = await Agent.start({
+      config,
+      log: pino({ level: 'silent' }),
+      kubeConfig: (env as TestEnv).kubeConfig,
+      host: theHost().ops(),
+    });
     try {
       await eventually(async () => {
         await fresh.hooks.syncRoutesNow();
@@ -329,7 +461,7 @@ describe('routes', () => {
     }
   });
 
-  it('removes the table\'s routes and rules when the network goes away, and leaves other tables alone', async () => {
+  it("removes the table's routes and rules when the network goes away, and leaves other tables alone", async () => {
     const h = theHost();
     const table = theAgent().hooks.routeTables()['net-a'];
     await client.request({ method: 'DELETE', path: `${GROUP}/cidrs/net-a` });
@@ -350,7 +482,9 @@ describe('operability', () => {
     expect(metrics).toMatch(/^multinic_agent_allocations_total\{network="net-a"\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^multinic_agent_releases_total\{cause="pod-gc"\} 1$/m);
     expect(metrics).toMatch(/^multinic_agent_checkpoint_write_seconds_count [1-9]\d*$/m);
-    expect(metrics).toMatch(/^multinic_agent_request_duration_seconds_bucket\{le="0.005",call="\/v1\/allocate",status="200"\} \d+$/m);
+    expect(metrics).toMatch(
+      /^multinic_agent_request_duration_seconds_bucket\{le="0.005",call="\/v1\/allocate",status="200"\} \d+$/m,
+    );
     expect(metrics).toMatch(/^multinic_agent_nics 3$/m);
     const health = await fetch(`${base}/healthz`);
     expect([health.status, await health.text()]).toEqual([200, 'ok\n']);
@@ -360,14 +494,22 @@ describe('operability', () => {
 describe('discovery follows the host', () => {
   it('a NIC that disappears is removed from the HostInterface', async () => {
     ip(['-n', theHost().ns, 'link', 'del', 'eth3']);
-    await eventually(async () => expect((await hostInterface()).spec.interfaces.map((n) => n.interfaceName)).toEqual(['eth1', 'eth2']));
+    await eventually(async () =>
+      expect((await hostInterface()).spec.interfaces.map((n) => n.interfaceName)).toEqual(['eth1', 'eth2']),
+    );
   });
 
   it('routes that cannot be programmed (the plan names a NIC the host no longer has) are reported Failed, with a metric', async () => {
-    const stale: PlanHost = { hostName: NODE, interfaces: [{ interfaceName: 'eth3', netAddress: '10.10.2.0/24', hostIP: '10.10.2.2' }] };
+    const stale: PlanHost = {
+      hostName: NODE,
+      interfaces: [{ interfaceName: 'eth3', netAddress: '10.10.2.0/24', hostIP: '10.10.2.2' }],
+    };
     await createNetwork(client, { name: 'net-c', subnet: '172.30.0.0/16', hosts: [stale, ...peers] });
     // An L2 network needs no host routes: it gets no table and no report.
-    const me: PlanHost = { hostName: NODE, interfaces: [{ interfaceName: 'eth1', netAddress: '10.10.1.0/24', hostIP: '10.10.1.2' }] };
+    const me: PlanHost = {
+      hostName: NODE,
+      interfaces: [{ interfaceName: 'eth1', netAddress: '10.10.1.0/24', hostIP: '10.10.1.2' }],
+    };
     await createNetwork(client, { name: 'net-l2', subnet: '172.31.0.0/16', hosts: [me, ...peers], vlanMode: 'l2' });
     await eventually(async () => {
       await theAgent().hooks.syncRoutesNow();
@@ -375,19 +517,36 @@ describe('discovery follows the host', () => {
       expect(routes.map((r) => [r.network, r.status])).toEqual([['net-c', 'Failed']]);
       expect(routes[0]?.message).toMatch(/eth3|Cannot find device/);
     });
-    expect((await theAgent().metrics.routeErrors.get()).values.find((v) => v.labels['network'] === 'net-c')?.value).toBeGreaterThan(0);
+    expect(
+      (await theAgent().metrics.routeErrors.get()).values.find((v) => v.labels['network'] === 'net-c')?.value,
+    ).toBeGreaterThan(0);
     expect(Object.keys(theAgent().hooks.routeTables())).toEqual(['net-c']);
   });
 });
 
 describe('watch scope', () => {
-  it('IPPools and pods of other nodes never reach the agent\'s caches: the API server filters by label and field', async () => {
-    const pod = (name: string, nodeName: string): Record<string, unknown> => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { nodeName, containers: [{ name: 'c', image: 'example.invalid/none' }] } });
+  it("IPPools and pods of other nodes never reach the agent's caches: the API server filters by label and field", async () => {
+    const pod = (name: string, nodeName: string): Record<string, unknown> => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: 'default' },
+      spec: { nodeName, containers: [{ name: 'c', image: 'example.invalid/none' }] },
+    });
     // The other node's pod first: one watch delivers in order, so once ours is cached, theirs would have been too.
-    await client.request({ method: 'POST', path: '/api/v1/namespaces/default/pods', body: pod('elsewhere', 'node-other') });
+    await client.request({
+      method: 'POST',
+      path: '/api/v1/namespaces/default/pods',
+      body: pod('elsewhere', 'node-other'),
+    });
     await client.request({ method: 'POST', path: '/api/v1/namespaces/default/pods', body: pod('here', NODE) });
-    const all = await client.request<{ items: { metadata: { name: string }; spec: { hostName: string } }[] }>({ method: 'GET', path: `${GROUP}/ippools` });
-    const mine = all.items.filter((p) => p.spec.hostName === NODE).map((p) => p.metadata.name).sort();
+    const all = await client.request<{ items: { metadata: { name: string }; spec: { hostName: string } }[] }>({
+      method: 'GET',
+      path: `${GROUP}/ippools`,
+    });
+    const mine = all.items
+      .filter((p) => p.spec.hostName === NODE)
+      .map((p) => p.metadata.name)
+      .sort();
     expect(mine.length).toBeGreaterThan(0);
     expect(all.items.length).toBeGreaterThan(mine.length);
     await eventually(() => expect(theAgent().hooks.watched().pods).toContain('default/here'));

@@ -43,7 +43,8 @@ export class TestHost {
     ip(['-n', this.peerNs, 'link', 'set', peer, 'up']);
     if (nic.cidr !== undefined) ip(['-n', this.ns, 'addr', 'add', nic.cidr, 'dev', nic.name]);
     if (nic.up ?? true) ip(['-n', this.ns, 'link', 'set', nic.name, 'up']);
-    if (nic.defaultVia !== undefined) ip(['-n', this.ns, 'route', 'add', 'default', 'via', nic.defaultVia, 'dev', nic.name]);
+    if (nic.defaultVia !== undefined)
+      ip(['-n', this.ns, 'route', 'add', 'default', 'via', nic.defaultVia, 'dev', nic.name]);
   }
 
   /** ip -j output inside the host namespace. */
@@ -54,7 +55,8 @@ export class TestHost {
   /** The agent's view of this namespace: `ip -n <ns>` and sysfs as the namespace sees it. */
   ops(): HostOps {
     return {
-      ip: (args, stdin) => run('ip', stdin === undefined ? { args: ['-n', this.ns, ...args] } : { args: ['-n', this.ns, ...args], stdin }),
+      ip: (args, stdin) =>
+        run('ip', stdin === undefined ? { args: ['-n', this.ns, ...args] } : { args: ['-n', this.ns, ...args], stdin }),
       sysfs: async (interfaces) => readNamespacedSysfs(this.ns, interfaces),
     };
   }
@@ -119,10 +121,18 @@ export async function createNetwork(client: KubeClient, fx: NetworkFixture): Pro
       apiVersion: 'multinic.dev/v1',
       kind: 'MultiNicNetwork',
       metadata: { name: fx.name },
-      spec: { subnet: fx.subnet, ipam: { type: 'multi-nic-ipam', hostBlock, interfaceBlock: 2, vlanMode: fx.vlanMode ?? 'l3' }, plugin: { cniVersion: '1.0.0', type: 'ipvlan' } },
+      spec: {
+        subnet: fx.subnet,
+        ipam: { type: 'multi-nic-ipam', hostBlock, interfaceBlock: 2, vlanMode: fx.vlanMode ?? 'l3' },
+        plugin: { cniVersion: '1.0.0', type: 'ipvlan' },
+      },
     },
   });
-  await client.request({ method: 'POST', path: `${GROUP}/cidrs`, body: { apiVersion: 'multinic.dev/v1', kind: 'CIDR', metadata: { name: fx.name }, spec: result.plan } });
+  await client.request({
+    method: 'POST',
+    path: `${GROUP}/cidrs`,
+    body: { apiVersion: 'multinic.dev/v1', kind: 'CIDR', metadata: { name: fx.name }, spec: result.plan },
+  });
   for (const pool of result.ippools) {
     await client.request({
       method: 'POST',
@@ -130,8 +140,18 @@ export async function createNetwork(client: KubeClient, fx: NetworkFixture): Pro
       body: {
         apiVersion: 'multinic.dev/v1',
         kind: 'IPPool',
-        metadata: { name: pool.name, labels: { [NETWORK_LABEL]: fx.name, [HOST_LABEL]: pool.hostName, [INTERFACE_LABEL]: pool.interfaceName } },
-        spec: { network: fx.name, hostName: pool.hostName, interfaceName: pool.interfaceName, podCIDR: pool.podCIDR, vlanCIDR: pool.vlanCIDR, excludes: pool.excludes },
+        metadata: {
+          name: pool.name,
+          labels: { [NETWORK_LABEL]: fx.name, [HOST_LABEL]: pool.hostName, [INTERFACE_LABEL]: pool.interfaceName },
+        },
+        spec: {
+          network: fx.name,
+          hostName: pool.hostName,
+          interfaceName: pool.interfaceName,
+          podCIDR: pool.podCIDR,
+          vlanCIDR: pool.vlanCIDR,
+          excludes: pool.excludes,
+        },
       },
     });
   }
@@ -152,7 +172,9 @@ export async function poolsOf(client: KubeClient, hostName: string): Promise<Poo
 /** `pool/address containerID` of every allocation in the IPPools' status, sorted. */
 export async function mirroredAllocations(client: KubeClient, hostName: string): Promise<string[]> {
   const pools = await poolsOf(client, hostName);
-  return pools.flatMap((p) => (p.status?.allocations ?? []).map((a) => `${p.metadata.name}/${a.address} ${a.containerID}`)).sort();
+  return pools
+    .flatMap((p) => (p.status?.allocations ?? []).map((a) => `${p.metadata.name}/${a.address} ${a.containerID}`))
+    .sort();
 }
 
 // ------------------------------------------------------------------ the agent's socket
@@ -173,12 +195,23 @@ export class SocketClient {
   post<T = Record<string, unknown>>(path: string, body: unknown): Promise<Reply<T>> {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     return new Promise((resolve, reject) => {
-      const req = http.request({ socketPath: this.#socketPath, path, method: 'POST', agent: this.#agent, headers: { 'content-type': 'application/json' } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as T }));
-        res.on('error', reject);
-      });
+      const req = http.request(
+        {
+          socketPath: this.#socketPath,
+          path,
+          method: 'POST',
+          agent: this.#agent,
+          headers: { 'content-type': 'application/json' },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as T }),
+          );
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end(text);
     });
@@ -194,7 +227,13 @@ export function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 30_000): Pro
   return pollEventually(fn, timeoutMs);
 }
 
-export function allocateRequest(options: { network: string; containerID: string; podUID: string; nics: readonly string[]; ips?: string[] }): Record<string, unknown> {
+export function allocateRequest(options: {
+  network: string;
+  containerID: string;
+  podUID: string;
+  nics: readonly string[];
+  ips?: string[];
+}): Record<string, unknown> {
   return {
     network: options.network,
     containerID: options.containerID,

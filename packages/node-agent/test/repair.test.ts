@@ -12,7 +12,16 @@ import { pino } from 'pino';
 import { Agent } from '../src/agent.js';
 import { AgentConfigSchema } from '../src/config.js';
 import type { PoolStatus } from './helpers.js';
-import { GROUP, SocketClient, allocateRequest, createNetwork, eventually, kube, mirroredAllocations, poolsOf } from './helpers.js';
+import {
+  GROUP,
+  SocketClient,
+  allocateRequest,
+  createNetwork,
+  eventually,
+  kube,
+  mirroredAllocations,
+  poolsOf,
+} from './helpers.js';
 
 const NODE = 'node-fix';
 const NETWORK = 'net-fix';
@@ -37,7 +46,9 @@ beforeAll(async () => {
   await createNetwork(client, {
     name: NETWORK,
     subnet: '172.21.0.0/16',
-    hosts: [{ hostName: NODE, interfaces: [{ interfaceName: 'eth1', netAddress: '10.21.1.0/24', hostIP: '10.21.1.2' }] }],
+    hosts: [
+      { hostName: NODE, interfaces: [{ interfaceName: 'eth1', netAddress: '10.21.1.0/24', hostIP: '10.21.1.2' }] },
+    ],
   });
   // The default batch interval (1 s): the repair must come from the production pacing, not from a test-sized one.
   const config = AgentConfigSchema.parse({
@@ -52,7 +63,9 @@ beforeAll(async () => {
   const log = pino({ level: 'info' }, pino.destination({ dest: path.join(dir, 'agent.log'), sync: true }));
   agent = await Agent.start({ config, log, kubeConfig: env.kubeConfig });
   sock = new SocketClient(config.socketPath);
-  await eventually(async () => expect((await sock.post('/v1/status', { network: NETWORK })).body).toEqual({ ready: true }));
+  await eventually(async () =>
+    expect((await sock.post('/v1/status', { network: NETWORK })).body).toEqual({ ready: true }),
+  );
 }, 180_000);
 
 afterAll(async () => {
@@ -83,21 +96,34 @@ async function thePool(): Promise<PoolStatus & { metadata: { resourceVersion: st
 }
 
 async function repairEvents(): Promise<CoreEvent[]> {
-  const list = await client.request<{ items: CoreEvent[] }>({ method: 'GET', path: '/api/v1/namespaces/default/events' });
+  const list = await client.request<{ items: CoreEvent[] }>({
+    method: 'GET',
+    path: '/api/v1/namespaces/default/events',
+  });
   return list.items.filter((e) => e.reason === 'StatusRepaired');
 }
 
 /** What an admin with `kubectl edit --subresource=status` would do: replace the allocations. */
 async function overwrite(allocations: unknown[]): Promise<void> {
   const pool = await thePool();
-  await client.request({ method: 'PUT', path: `${GROUP}/ippools/${pool.metadata.name}/status`, body: { ...pool, status: { ...pool.status, allocations } } });
+  await client.request({
+    method: 'PUT',
+    path: `${GROUP}/ippools/${pool.metadata.name}/status`,
+    body: { ...pool, status: { ...pool.status, allocations } },
+  });
 }
 
-const allocate = (id: string): Promise<{ status: number }> => sock.post('/v1/allocate', allocateRequest({ network: NETWORK, containerID: id, podUID: `uid-${id}`, nics: ['eth1'] }));
-const release = (id: string): Promise<{ status: number }> => sock.post('/v1/release', { network: NETWORK, containerID: id, ifname: 'net1', podUID: `uid-${id}` });
-const statusWrites = async (): Promise<number> => (await theAgent().metrics.mirrorWrites.get()).values.find((v) => v.labels['outcome'] === 'written')?.value ?? 0;
+const allocate = (id: string): Promise<{ status: number }> =>
+  sock.post(
+    '/v1/allocate',
+    allocateRequest({ network: NETWORK, containerID: id, podUID: `uid-${id}`, nics: ['eth1'] }),
+  );
+const release = (id: string): Promise<{ status: number }> =>
+  sock.post('/v1/release', { network: NETWORK, containerID: id, ifname: 'net1', podUID: `uid-${id}` });
+const statusWrites = async (): Promise<number> =>
+  (await theAgent().metrics.mirrorWrites.get()).values.find((v) => v.labels['outcome'] === 'written')?.value ?? 0;
 
-describe('the mirror\'s own writes are not foreign', () => {
+describe("the mirror's own writes are not foreign", () => {
   it('their echoes arrive while the store keeps changing (allocations and releases across several status writes): no repair', async () => {
     const writesBefore = await statusWrites();
     let i = 0;
@@ -113,10 +139,15 @@ describe('the mirror\'s own writes are not foreign', () => {
     expect(await repairEvents()).toEqual([]);
   });
 
-  it('a label change (a newer resourceVersion, the mirror\'s last body) while a local change is pending: no repair', async () => {
+  it("a label change (a newer resourceVersion, the mirror's last body) while a local change is pending: no repair", async () => {
     const pool = await thePool();
     expect((await allocate('pending')).status).toBe(200);
-    await client.request({ method: 'PATCH', path: `${GROUP}/ippools/${pool.metadata.name}`, contentType: 'application/merge-patch+json', body: { metadata: { labels: { touched: 'yes' } } } });
+    await client.request({
+      method: 'PATCH',
+      path: `${GROUP}/ippools/${pool.metadata.name}`,
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { labels: { touched: 'yes' } } },
+    });
     await eventually(async () => expect(await mirroredAllocations(client, NODE)).toEqual(held()));
     expect(held()).toHaveLength(1);
     expect((await release('pending')).status).toBe(200);
@@ -128,10 +159,23 @@ describe('the mirror\'s own writes are not foreign', () => {
 describe('a foreign IPPool status write', () => {
   it('a burst of allocations and releases, mirrored without any repair', async () => {
     const ids = Array.from({ length: 60 }, (_, i) => `burst-${i}`);
-    const added = await Promise.all(ids.map((id) => sock.post('/v1/allocate', allocateRequest({ network: NETWORK, containerID: id, podUID: `uid-${id}`, nics: ['eth1'] }))));
+    const added = await Promise.all(
+      ids.map((id) =>
+        sock.post(
+          '/v1/allocate',
+          allocateRequest({ network: NETWORK, containerID: id, podUID: `uid-${id}`, nics: ['eth1'] }),
+        ),
+      ),
+    );
     expect(added.map((r) => r.status)).toEqual(ids.map(() => 200));
     // Releases while the writes of the allocations are still coming back through the watch.
-    await Promise.all(ids.slice(0, 20).map((id) => sock.post('/v1/release', { network: NETWORK, containerID: id, ifname: 'net1', podUID: `uid-${id}` })));
+    await Promise.all(
+      ids
+        .slice(0, 20)
+        .map((id) =>
+          sock.post('/v1/release', { network: NETWORK, containerID: id, ifname: 'net1', podUID: `uid-${id}` }),
+        ),
+    );
     await eventually(async () => expect(await mirroredAllocations(client, NODE)).toEqual(held()));
     expect(held()).toHaveLength(40);
     expect(await repairEvents()).toEqual([]);
@@ -150,8 +194,14 @@ describe('a foreign IPPool status write', () => {
       return found;
     });
     const [event] = events;
-    expect(event).toMatchObject({ type: 'Warning', involvedObject: { kind: 'IPPool', name: pool.metadata.name }, reportingInstance: NODE });
-    expect(event?.message).toMatch(/^status\.allocations was written by someone other than this node's agent .*: 40 missing \(172\.21\.\d+\.\d+, .*, …\)\. Rewrote the 40 allocations/);
+    expect(event).toMatchObject({
+      type: 'Warning',
+      involvedObject: { kind: 'IPPool', name: pool.metadata.name },
+      reportingInstance: NODE,
+    });
+    expect(event?.message).toMatch(
+      /^status\.allocations was written by someone other than this node's agent .*: 40 missing \(172\.21\.\d+\.\d+, .*, …\)\. Rewrote the 40 allocations/,
+    );
   });
 
   it('an entry added and one changed: the intruder goes, the holder comes back, and the Event names both', async () => {
@@ -159,7 +209,14 @@ describe('a foreign IPPool status write', () => {
     const current = pool.status?.allocations ?? [];
     const [first, ...rest] = current;
     if (first === undefined) throw new Error('no allocation to change');
-    const stranger = { address: pool.spec.podCIDR.replace(/\.0\/24$/, '.250'), containerID: 'stranger', interface: 'net1', podName: 'x', podNamespace: 'default', podUID: 'ux' };
+    const stranger = {
+      address: pool.spec.podCIDR.replace(/\.0\/24$/, '.250'),
+      containerID: 'stranger',
+      interface: 'net1',
+      podName: 'x',
+      podNamespace: 'default',
+      podUID: 'ux',
+    };
     const before = await mirroredAllocations(client, NODE);
     await overwrite([{ ...first, containerID: 'hijacked' }, ...rest, stranger]);
     await eventually(async () => expect(await mirroredAllocations(client, NODE)).toEqual(before), 15_000);
@@ -171,7 +228,10 @@ describe('a foreign IPPool status write', () => {
     expect(event?.message).toContain(`1 extra (${stranger.address})`);
     expect(event?.message).toContain(`1 with another holder (${first.address})`);
     // The agent still serves the repaired holders: an allocation of the same attachment answers the same address.
-    const again = await sock.post<{ allocations: { address: string }[] }>('/v1/allocate', allocateRequest({ network: NETWORK, containerID: first.containerID, podUID: first.podUID, nics: ['eth1'] }));
+    const again = await sock.post<{ allocations: { address: string }[] }>(
+      '/v1/allocate',
+      allocateRequest({ network: NETWORK, containerID: first.containerID, podUID: first.podUID, nics: ['eth1'] }),
+    );
     expect(again.body.allocations.map((a) => a.address.split('/')[0])).toEqual([first.address]);
   });
 });

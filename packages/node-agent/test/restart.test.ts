@@ -23,7 +23,8 @@ let socketPath: string;
 const children: ChildProcess[] = [];
 
 function startAgent(config = configFile): ChildProcess {
-  if (!existsSync(bin)) throw new Error(`${bin} is missing: build the package first (pnpm --filter @multinic/node-agent build)`);
+  if (!existsSync(bin))
+    throw new Error(`${bin} is missing: build the package first (pnpm --filter @multinic/node-agent build)`);
   const out = openSync(path.join(dir, 'agent.log'), 'a');
   const child = spawn(process.execPath, [bin, '--config', config], { stdio: ['ignore', out, out] });
   children.push(child);
@@ -31,7 +32,10 @@ function startAgent(config = configFile): ChildProcess {
 }
 
 async function ready(sock: SocketClient): Promise<void> {
-  await eventually(async () => expect((await sock.post('/v1/status', { network: NETWORK })).body).toEqual({ ready: true }), 30_000);
+  await eventually(
+    async () => expect((await sock.post('/v1/status', { network: NETWORK })).body).toEqual({ ready: true }),
+    30_000,
+  );
 }
 
 beforeAll(async () => {
@@ -62,7 +66,13 @@ beforeAll(async () => {
     // allocations that did not fit were silently not acknowledged.
     hostBlock: 4,
     hosts: [
-      { hostName: NODE, interfaces: [{ interfaceName: 'eth1', netAddress: '10.20.1.0/24', hostIP: '10.20.1.2' }, { interfaceName: 'eth2', netAddress: '10.20.2.0/24', hostIP: '10.20.2.2' }] },
+      {
+        hostName: NODE,
+        interfaces: [
+          { interfaceName: 'eth1', netAddress: '10.20.1.0/24', hostIP: '10.20.1.2' },
+          { interfaceName: 'eth2', netAddress: '10.20.2.0/24', hostIP: '10.20.2.2' },
+        ],
+      },
       { hostName: 'node-s', interfaces: [{ interfaceName: 'eth1', netAddress: '10.20.1.0/24', hostIP: '10.20.1.3' }] },
     ],
   });
@@ -78,7 +88,14 @@ afterAll(async () => {
 type Acked = Map<string, string[]>;
 
 /** Allocates `count` attachments with `concurrency` clients; kills `victim` after `killAfter` acknowledgements. */
-async function storm(options: { sock: SocketClient; prefix: string; count: number; concurrency: number; victim?: ChildProcess; killAfter?: number }): Promise<Acked> {
+async function storm(options: {
+  sock: SocketClient;
+  prefix: string;
+  count: number;
+  concurrency: number;
+  victim?: ChildProcess;
+  killAfter?: number;
+}): Promise<Acked> {
   const acked: Acked = new Map();
   let next = 0;
   let killed = false;
@@ -86,8 +103,15 @@ async function storm(options: { sock: SocketClient; prefix: string; count: numbe
     while (next < options.count && !killed) {
       const id = `${options.prefix}-${next++}`;
       try {
-        const res = await options.sock.post<AllocateResponse>('/v1/allocate', allocateRequest({ network: NETWORK, containerID: id, podUID: `uid-${id}`, nics: ['eth1', 'eth2'] }));
-        if (res.status === 200) acked.set(id, res.body.allocations.map((a) => `${a.ippool}/${a.address.split('/')[0]}`));
+        const res = await options.sock.post<AllocateResponse>(
+          '/v1/allocate',
+          allocateRequest({ network: NETWORK, containerID: id, podUID: `uid-${id}`, nics: ['eth1', 'eth2'] }),
+        );
+        if (res.status === 200)
+          acked.set(
+            id,
+            res.body.allocations.map((a) => `${a.ippool}/${a.address.split('/')[0]}`),
+          );
       } catch {
         // the agent died under this request: not acknowledged
       }
@@ -111,7 +135,14 @@ describe('kill -9 and restart', () => {
     const sock1 = new SocketClient(socketPath);
     await ready(sock1);
     const exited = new Promise((resolve) => first.once('exit', (code, signal) => resolve(signal ?? code)));
-    const before = await storm({ sock: sock1, prefix: 'a', count: 600, concurrency: 32, victim: first, killAfter: 150 });
+    const before = await storm({
+      sock: sock1,
+      prefix: 'a',
+      count: 600,
+      concurrency: 32,
+      victim: first,
+      killAfter: 150,
+    });
     expect(await exited).toBe('SIGKILL');
     sock1.close();
     expect(before.size).toBeGreaterThanOrEqual(150);
@@ -122,7 +153,10 @@ describe('kill -9 and restart', () => {
     await ready(sock2);
     // Nothing lost: every acknowledged attachment still holds the same addresses (a repeated ADD returns them).
     for (const [id, addrs] of before) {
-      const res = await sock2.post<AllocateResponse>('/v1/allocate', allocateRequest({ network: NETWORK, containerID: id, podUID: `uid-${id}`, nics: ['eth1', 'eth2'] }));
+      const res = await sock2.post<AllocateResponse>(
+        '/v1/allocate',
+        allocateRequest({ network: NETWORK, containerID: id, podUID: `uid-${id}`, nics: ['eth1', 'eth2'] }),
+      );
       expect(res.body.allocations.map((a) => `${a.ippool}/${a.address.split('/')[0]}`)).toEqual(addrs);
     }
     // Nothing duplicated: new allocations after the restart never collide with what was acknowledged before.
@@ -132,9 +166,15 @@ describe('kill -9 and restart', () => {
     expect(new Set(all).size).toBe(all.length);
     // Nothing leaked: requests that were persisted but never answered are released by CNI GC.
     const valid = [...before.keys(), ...after.keys()].map((containerID) => ({ containerID, ifname: 'net1' }));
-    const gc = await sock2.post<{ released: number; kept: number }>('/v1/gc', { network: NETWORK, validAttachments: valid });
+    const gc = await sock2.post<{ released: number; kept: number }>('/v1/gc', {
+      network: NETWORK,
+      validAttachments: valid,
+    });
     expect(gc.body.kept).toBe(2 * valid.length);
-    await eventually(async () => expect(await mirroredAllocations(client, NODE)).toEqual(expectedStatus(before, after)), 30_000);
+    await eventually(
+      async () => expect(await mirroredAllocations(client, NODE)).toEqual(expectedStatus(before, after)),
+      30_000,
+    );
     sock2.close();
     // Graceful shutdown: SIGTERM stops serving, flushes, and exits 0.
     const stopped = new Promise((resolve) => second.once('exit', (code, signal) => resolve(signal ?? code)));
@@ -152,7 +192,10 @@ describe('kill -9 and restart', () => {
     const sock = new SocketClient(socketPath);
     await ready(sock);
     const statusBefore = await mirroredAllocations(client, NODE);
-    const res = await sock.post<AllocateResponse>('/v1/allocate', allocateRequest({ network: NETWORK, containerID: 'late', podUID: 'uid-late', nics: ['eth1', 'eth2'] }));
+    const res = await sock.post<AllocateResponse>(
+      '/v1/allocate',
+      allocateRequest({ network: NETWORK, containerID: 'late', podUID: 'uid-late', nics: ['eth1', 'eth2'] }),
+    );
     expect(res.status).toBe(200);
     sock.close();
     const stopped = new Promise((resolve) => third.once('exit', (code, signal) => resolve(signal ?? code)));

@@ -12,12 +12,20 @@ import { eventually } from './helpers.js';
 const dir = mkdtempSync(path.join(tmpdir(), 'mn-sock-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function request(socketPath: string, options: { method: string; path: string; body?: string }): Promise<{ status: number; body: Record<string, unknown> }> {
+function request(
+  socketPath: string,
+  options: { method: string; path: string; body?: string },
+): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ socketPath, path: options.path, method: options.method }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
+        }),
+      );
     });
     req.on('error', reject);
     req.end(options.body);
@@ -28,16 +36,27 @@ describe('serveSocket', () => {
   it('routes POSTs to handlers and answers every mistake with a JSON error naming what to do', async () => {
     const socketPath = path.join(dir, 'a', 'agent.sock');
     const seen: unknown[] = [];
-    const server = await serveSocket({ socketPath, maxBodyBytes: 64, routes: { '/v1/echo': async (body) => (seen.push(body), { status: 200, body: { ok: true } }) } });
+    const server = await serveSocket({
+      socketPath,
+      maxBodyBytes: 64,
+      routes: { '/v1/echo': async (body) => (seen.push(body), { status: 200, body: { ok: true } }) },
+    });
     try {
       expect(statSync(socketPath).mode & 0o777).toBe(0o600);
       expect(statSync(path.dirname(socketPath)).mode & 0o777).toBe(0o700);
-      expect(await request(socketPath, { method: 'POST', path: '/v1/echo', body: '{"a":1}' })).toEqual({ status: 200, body: { ok: true } });
+      expect(await request(socketPath, { method: 'POST', path: '/v1/echo', body: '{"a":1}' })).toEqual({
+        status: 200,
+        body: { ok: true },
+      });
       expect(seen).toEqual([{ a: 1 }]);
       const missing = await request(socketPath, { method: 'POST', path: '/v1/nope', body: '{}' });
       expect([missing.status, missing.body['msg']]).toEqual([404, 'unknown path /v1/nope: use one of /v1/echo']);
       expect((await request(socketPath, { method: 'GET', path: '/v1/echo' })).status).toBe(405);
-      const big = await request(socketPath, { method: 'POST', path: '/v1/echo', body: JSON.stringify({ x: 'y'.repeat(100) }) });
+      const big = await request(socketPath, {
+        method: 'POST',
+        path: '/v1/echo',
+        body: JSON.stringify({ x: 'y'.repeat(100) }),
+      });
       expect([big.status, big.body['msg']]).toEqual([413, 'request body larger than 64 bytes']);
       expect(seen).toHaveLength(1);
     } finally {
@@ -53,7 +72,9 @@ describe('serveSocket', () => {
     await expect(live).rejects.toMatchObject({ code: 'SOCKET_IN_USE' });
     await new Promise<void>((resolve) => old.close(() => resolve()));
     // A socket file nobody listens on any more (its process was killed) is taken over.
-    const child = spawn(process.execPath, ['-e', 'require("net").createServer().listen(process.argv[1])', stale], { stdio: 'ignore' });
+    const child = spawn(process.execPath, ['-e', 'require("net").createServer().listen(process.argv[1])', stale], {
+      stdio: 'ignore',
+    });
     await eventually(() => expect(existsSync(stale)).toBe(true));
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
@@ -63,7 +84,10 @@ describe('serveSocket', () => {
     await server.close();
     const file = path.join(dir, 'file.sock');
     writeFileSync(file, 'x');
-    await expect(serveSocket({ socketPath: file, routes: {} })).rejects.toMatchObject({ code: 'SOCKET_IN_USE', message: expect.stringMatching(/is not a socket/) });
+    await expect(serveSocket({ socketPath: file, routes: {} })).rejects.toMatchObject({
+      code: 'SOCKET_IN_USE',
+      message: expect.stringMatching(/is not a socket/),
+    });
   });
 
   it('forces an existing socket directory to 0700 (issue 23, finding 7)', async () => {
@@ -80,7 +104,11 @@ describe('serveSocket', () => {
 
   it('cuts a request whose body never finishes, and answers others meanwhile', async () => {
     const socketPath = path.join(dir, 'slow.sock');
-    const server = await serveSocket({ socketPath, requestTimeoutMs: 300, routes: { '/v1/echo': async () => ({ status: 200, body: { ok: true } }) } });
+    const server = await serveSocket({
+      socketPath,
+      requestTimeoutMs: 300,
+      routes: { '/v1/echo': async () => ({ status: 200, body: { ok: true } }) },
+    });
     const slow = net.connect(socketPath);
     try {
       const closed = new Promise<string>((resolve) => {
@@ -88,8 +116,13 @@ describe('serveSocket', () => {
         slow.on('data', (c: Buffer) => (text += c.toString('utf8')));
         slow.on('close', () => resolve(text));
       });
-      slow.write('POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":');
-      expect(await request(socketPath, { method: 'POST', path: '/v1/echo', body: '{}' })).toEqual({ status: 200, body: { ok: true } });
+      slow.write(
+        'POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":',
+      );
+      expect(await request(socketPath, { method: 'POST', path: '/v1/echo', body: '{}' })).toEqual({
+        status: 200,
+        body: { ok: true },
+      });
       // Node answers 408 and closes; before, the slot was held for Node's default of 5 minutes.
       expect(await closed).toMatch(/^HTTP\/1\.1 408/);
     } finally {
@@ -100,12 +133,20 @@ describe('serveSocket', () => {
 
   it('over 1,024 open connections a CNI call is still answered (no connection limit refuses it)', async () => {
     const socketPath = path.join(dir, 'many.sock');
-    const server = await serveSocket({ socketPath, routes: { '/v1/echo': async () => ({ status: 200, body: { ok: true } }) } });
+    const server = await serveSocket({
+      socketPath,
+      routes: { '/v1/echo': async () => ({ status: 200, body: { ok: true } }) },
+    });
     const idle: net.Socket[] = [];
     try {
       for (let i = 0; i < 1_100; i++) idle.push(net.connect(socketPath));
-      await Promise.all(idle.map((c) => new Promise<void>((resolve, reject) => c.once('connect', resolve).once('error', reject))));
-      expect(await request(socketPath, { method: 'POST', path: '/v1/echo', body: '{}' })).toEqual({ status: 200, body: { ok: true } });
+      await Promise.all(
+        idle.map((c) => new Promise<void>((resolve, reject) => c.once('connect', resolve).once('error', reject))),
+      );
+      expect(await request(socketPath, { method: 'POST', path: '/v1/echo', body: '{}' })).toEqual({
+        status: 200,
+        body: { ok: true },
+      });
     } finally {
       for (const c of idle) c.destroy();
       await server.close();
@@ -116,7 +157,12 @@ describe('serveSocket', () => {
     const socketPath = path.join(dir, 'abort.sock');
     const errors: unknown[] = [];
     const aborted: unknown[] = [];
-    const server = await serveSocket({ socketPath, routes: { '/v1/echo': async () => ({ status: 200, body: {} }) }, onError: (e) => errors.push(e), onAborted: (e) => aborted.push(e) });
+    const server = await serveSocket({
+      socketPath,
+      routes: { '/v1/echo': async () => ({ status: 200, body: {} }) },
+      onError: (e) => errors.push(e),
+      onAborted: (e) => aborted.push(e),
+    });
     try {
       const c = net.connect(socketPath);
       await new Promise<void>((resolve) => c.once('connect', resolve));

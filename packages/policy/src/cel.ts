@@ -26,7 +26,19 @@ export const NIC_ATTRIBUTES = [
 type Expr = ReturnType<typeof parse>['expr'];
 
 /** Identifiers CEL itself defines (type names usable as values, e.g. `type(x) == int`). */
-const BUILTIN_IDENTS = new Set(['int', 'uint', 'double', 'bool', 'string', 'bytes', 'list', 'map', 'null_type', 'type', 'dyn']);
+const BUILTIN_IDENTS = new Set([
+  'int',
+  'uint',
+  'double',
+  'bool',
+  'string',
+  'bytes',
+  'list',
+  'map',
+  'null_type',
+  'type',
+  'dyn',
+]);
 const ATTRIBUTE_SET: ReadonlySet<string> = new Set(NIC_ATTRIBUTES);
 
 interface Unknown {
@@ -54,7 +66,13 @@ function children(kind: ExprKind, scope: ReadonlySet<string>): Scoped[] {
     case 'comprehensionExpr': {
       const c = kind.value;
       const inner = new Set([...scope, c.iterVar, c.iterVar2, c.accuVar].filter((v) => v !== ''));
-      return [[c.iterRange, scope], [c.accuInit, scope], [c.loopCondition, inner], [c.loopStep, inner], [c.result, inner]];
+      return [
+        [c.iterRange, scope],
+        [c.accuInit, scope],
+        [c.loopCondition, inner],
+        [c.loopStep, inner],
+        [c.result, inner],
+      ];
     }
     default:
       return [];
@@ -110,7 +128,9 @@ export function nicAttributes(nic: HostNic): Map<string, CelInput> {
 
 /** A missing optional attribute is the usual evaluation error; say how to guard it. */
 function hint(text: string): string {
-  return /field not found|no such key/i.test(text) ? ' (this NIC lacks that attribute: guard it with has(nic.<attribute>))' : '';
+  return /field not found|no such key/i.test(text)
+    ? ' (this NIC lacks that attribute: guard it with has(nic.<attribute>))'
+    : '';
 }
 
 function celTypeName(value: unknown): string {
@@ -132,7 +152,10 @@ function message(error: unknown): string {
  */
 export function compileSelector(expression: string): PolicyResult<NicPredicate> {
   let evaluate: ReturnType<typeof plan>;
-  const compileError = (text: string): PolicyResult<NicPredicate> => ({ ok: false, error: { code: 'cel-compile', message: text } });
+  const compileError = (text: string): PolicyResult<NicPredicate> => ({
+    ok: false,
+    error: { code: 'cel-compile', message: text },
+  });
   try {
     const parsed = parse(expression);
     const unknown: Unknown = { variables: new Set(), attributes: new Set() };

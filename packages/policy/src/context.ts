@@ -61,13 +61,18 @@ export interface TakeOptions {
 export function takeRanked(ctx: StrategyContext, options: TakeOptions): PolicyResult<StrategyOutcome> {
   const { ranked, rejected, nics, strategy } = options;
   const wanted = nics ?? 1;
-  if (ranked.length < wanted) return fail(tooFew({ ctx, strategy, wanted, exact: nics !== undefined, rejected, ranked }));
+  if (ranked.length < wanted)
+    return fail(tooFew({ ctx, strategy, wanted, exact: nics !== undefined, rejected, ranked }));
   const count = nics ?? ranked.length;
   const chosen = ranked.slice(0, count);
   const limited = ranked
     .slice(count)
     .map((nic, i) =>
-      reason(nic, 'nic-limit', `ranked #${count + i + 1} (${options.orderedBy}); the pod asked for ${plural(count, 'NIC')}`),
+      reason(
+        nic,
+        'nic-limit',
+        `ranked #${count + i + 1} (${options.orderedBy}); the pod asked for ${plural(count, 'NIC')}`,
+      ),
     );
   return { ok: true, value: { chosen, notChosen: [...rejected, ...limited], strategy } };
 }

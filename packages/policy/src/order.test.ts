@@ -4,11 +4,11 @@ import { compareInterfaceNames } from './order.js';
 
 describe('compareInterfaceNames', () => {
   it.each<{ names: string[]; sorted: string[] }>`
-    names                                             | sorted
-    ${['eth10', 'eth2', 'eth1']}                      | ${['eth1', 'eth2', 'eth10']}
-    ${['ens3f1', 'ens3f0', 'ens10f0']}                | ${['ens3f0', 'ens3f1', 'ens10f0']}
-    ${['eth1', 'eth01', 'eth']}                       | ${['eth', 'eth01', 'eth1']}
-    ${['net1', 'eth1', 'bond0']}                      | ${['bond0', 'eth1', 'net1']}
+    names                              | sorted
+    ${['eth10', 'eth2', 'eth1']}       | ${['eth1', 'eth2', 'eth10']}
+    ${['ens3f1', 'ens3f0', 'ens10f0']} | ${['ens3f0', 'ens3f1', 'ens10f0']}
+    ${['eth1', 'eth01', 'eth']}        | ${['eth', 'eth01', 'eth1']}
+    ${['net1', 'eth1', 'bond0']}       | ${['bond0', 'eth1', 'net1']}
   `('sorts $names as $sorted', ({ names, sorted }) => {
     expect([...names].sort(compareInterfaceNames)).toEqual(sorted);
   });

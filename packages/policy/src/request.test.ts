@@ -23,6 +23,9 @@ describe('podNicRequest', () => {
   });
 
   it('device ids become allocated PCI addresses', () => {
-    expect(podNicRequest(undefined, ['0000:3b:00.0'])).toEqual({ ok: true, value: { allocatedPciAddresses: ['0000:3b:00.0'] } });
+    expect(podNicRequest(undefined, ['0000:3b:00.0'])).toEqual({
+      ok: true,
+      value: { allocatedPciAddresses: ['0000:3b:00.0'] },
+    });
   });
 });

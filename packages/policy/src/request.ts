@@ -9,12 +9,17 @@ export interface CniArgsProblem {
   readonly message: string;
 }
 
-export type PodNicRequestResult = { readonly ok: true; readonly value: PodNicRequest } | { readonly ok: false; readonly error: CniArgsProblem };
+export type PodNicRequestResult =
+  { readonly ok: true; readonly value: PodNicRequest } | { readonly ok: false; readonly error: CniArgsProblem };
 
 type MutableRequest = { -readonly [K in keyof PodNicRequest]: PodNicRequest[K] };
 
 function stringList(value: unknown): string[] | undefined {
-  if (typeof value === 'string') return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (typeof value === 'string')
+    return value
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
   if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value;
   return undefined;
 }
@@ -26,12 +31,16 @@ function bad(field: string, message: string): PodNicRequestResult {
 function nicsArg(value: unknown): { ok: true; value: number | undefined } | { ok: false; message: string } {
   if (value === undefined) return { ok: true, value: undefined };
   const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) return { ok: false, message: `must be a positive whole number of NICs, got ${JSON.stringify(value)}` };
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1)
+    return { ok: false, message: `must be a positive whole number of NICs, got ${JSON.stringify(value)}` };
   return { ok: true, value: n };
 }
 
 /** Multus `cni-args` (`nics`, `masters`/`master`, `target`, `class`) and device-plugin ids → PodNicRequest. */
-export function podNicRequest(cniArgs: Readonly<Record<string, unknown>> | undefined, deviceIDs: readonly string[] | undefined): PodNicRequestResult {
+export function podNicRequest(
+  cniArgs: Readonly<Record<string, unknown>> | undefined,
+  deviceIDs: readonly string[] | undefined,
+): PodNicRequestResult {
   const args = cniArgs ?? {};
   const out: MutableRequest = {};
   const nics = nicsArg(args['nics']);
@@ -40,7 +49,11 @@ export function podNicRequest(cniArgs: Readonly<Record<string, unknown>> | undef
   const mastersValue = args['masters'] ?? args['master'];
   if (mastersValue !== undefined) {
     const masters = stringList(mastersValue);
-    if (masters === undefined) return bad('masters', `must be a list of interface names or a comma-separated string, got ${JSON.stringify(mastersValue)}`);
+    if (masters === undefined)
+      return bad(
+        'masters',
+        `must be a list of interface names or a comma-separated string, got ${JSON.stringify(mastersValue)}`,
+      );
     out.masters = masters;
   }
   for (const key of ['target', 'class'] as const) {

@@ -30,13 +30,13 @@ const four = [
 
 describe('strategy none', () => {
   it.each<{ masterNets?: string[]; request: PodNicRequest; chosen: string[] }>`
-    case                                     | masterNets                          | request                                  | chosen
-    ${'all NICs in natural name order'}      | ${undefined}                        | ${{}}                                    | ${['eth1', 'eth2', 'eth3', 'eth10']}
-    ${'masterNets order, then name'}         | ${['10.3.0.0/16', '10.1.0.0/16']}   | ${{}}                                    | ${['eth10', 'eth1', 'eth3']}
-    ${'the pod masters in the pod order'}    | ${undefined}                        | ${{ masters: ['eth3', 'eth1'] }}         | ${['eth3', 'eth1']}
-    ${'truncated to nics'}                   | ${undefined}                        | ${{ nics: 2 }}                           | ${['eth1', 'eth2']}
-    ${'masters truncated to nics'}           | ${undefined}                        | ${{ masters: ['eth10', 'eth2', 'eth1'], nics: 2 }} | ${['eth10', 'eth2']}
-    ${'two NICs on one subnet are distinct'} | ${['10.1.0.0/16']}                  | ${{}}                                    | ${['eth1', 'eth3']}
+    case                                     | masterNets                        | request                                            | chosen
+    ${'all NICs in natural name order'}      | ${undefined}                      | ${{}}                                              | ${['eth1', 'eth2', 'eth3', 'eth10']}
+    ${'masterNets order, then name'}         | ${['10.3.0.0/16', '10.1.0.0/16']} | ${{}}                                              | ${['eth10', 'eth1', 'eth3']}
+    ${'the pod masters in the pod order'}    | ${undefined}                      | ${{ masters: ['eth3', 'eth1'] }}                   | ${['eth3', 'eth1']}
+    ${'truncated to nics'}                   | ${undefined}                      | ${{ nics: 2 }}                                     | ${['eth1', 'eth2']}
+    ${'masters truncated to nics'}           | ${undefined}                      | ${{ masters: ['eth10', 'eth2', 'eth1'], nics: 2 }} | ${['eth10', 'eth2']}
+    ${'two NICs on one subnet are distinct'} | ${['10.1.0.0/16']}                | ${{}}                                              | ${['eth1', 'eth3']}
   `('$case', ({ masterNets, request, chosen }) => {
     const selection = ok(run(four, { strategy: 'none' }, request, masterNets));
     expect(names(selection.chosen)).toEqual(chosen);
@@ -45,7 +45,9 @@ describe('strategy none', () => {
   });
 
   it('gives a reason for every NIC not chosen, in name order', () => {
-    const selection = ok(run(four, { strategy: 'none', nics: 1 }, { masters: ['eth3', 'eth1'] }, ['10.1.0.0/16', '10.2.0.0/16']));
+    const selection = ok(
+      run(four, { strategy: 'none', nics: 1 }, { masters: ['eth3', 'eth1'] }, ['10.1.0.0/16', '10.2.0.0/16']),
+    );
     expect(names(selection.chosen)).toEqual(['eth3']);
     expect(selection.notChosen.map((r) => [r.interfaceName, r.code])).toEqual([
       ['eth1', 'nic-limit'],
@@ -82,12 +84,12 @@ describe('errors', () => {
   });
 
   it.each<{ hostNics: HostNic[]; policy: AttachPolicy; request: PodNicRequest; code: string; fragment: string }>`
-    case                           | hostNics                                          | policy                                   | request                      | code                     | fragment
-    ${'duplicate interface names'} | ${[nic('eth1'), nic('eth2'), nic('eth1')]}        | ${{ strategy: 'none' }}                  | ${{}}                        | ${'duplicate-interface'} | ${'NIC eth1 more than once'}
-    ${'unknown master'}            | ${four}                                           | ${{ strategy: 'none' }}                  | ${{ masters: ['eth9'] }}     | ${'unknown-master'}      | ${'no such NIC (it has: eth1, eth2, eth3, eth10)'}
-    ${'zero nics'}                 | ${four}                                           | ${{ strategy: 'none' }}                  | ${{ nics: 0 }}               | ${'invalid-argument'}    | ${'nics must be a positive whole number, got 0'}
-    ${'fractional nics'}           | ${four}                                           | ${{ strategy: 'none', nics: 1.5 }}       | ${{}}                        | ${'invalid-argument'}    | ${'got 1.5'}
-    ${'unknown strategy'}          | ${four}                                           | ${{ strategy: 'fastest' }}               | ${{}}                        | ${'unknown-strategy'}    | ${'"fastest": use one of none, nicClass'}
+    case                           | hostNics                                   | policy                             | request                  | code                     | fragment
+    ${'duplicate interface names'} | ${[nic('eth1'), nic('eth2'), nic('eth1')]} | ${{ strategy: 'none' }}            | ${{}}                    | ${'duplicate-interface'} | ${'NIC eth1 more than once'}
+    ${'unknown master'}            | ${four}                                    | ${{ strategy: 'none' }}            | ${{ masters: ['eth9'] }} | ${'unknown-master'}      | ${'no such NIC (it has: eth1, eth2, eth3, eth10)'}
+    ${'zero nics'}                 | ${four}                                    | ${{ strategy: 'none' }}            | ${{ nics: 0 }}           | ${'invalid-argument'}    | ${'nics must be a positive whole number, got 0'}
+    ${'fractional nics'}           | ${four}                                    | ${{ strategy: 'none', nics: 1.5 }} | ${{}}                    | ${'invalid-argument'}    | ${'got 1.5'}
+    ${'unknown strategy'}          | ${four}                                    | ${{ strategy: 'fastest' }}         | ${{}}                    | ${'unknown-strategy'}    | ${'"fastest": use one of none, nicClass'}
   `('$case', ({ hostNics, policy, request, code, fragment }) => {
     const error = err(run(hostNics, policy, request));
     expect(error.code).toBe(code);
@@ -110,7 +112,11 @@ describe('device-allocated NICs', () => {
   ];
 
   it('short-circuit every strategy, in allocation order', () => {
-    const selection = ok(run(pci, { strategy: 'perfOpt', nics: 1 }, { allocatedPciAddresses: ['0000:AF:00.0', '3b:00.0'] }, ['10.9.0.0/16']));
+    const selection = ok(
+      run(pci, { strategy: 'perfOpt', nics: 1 }, { allocatedPciAddresses: ['0000:AF:00.0', '3b:00.0'] }, [
+        '10.9.0.0/16',
+      ]),
+    );
     expect(names(selection.chosen)).toEqual(['eth3', 'eth1']);
     expect(selection.deviceAllocated).toBe(true);
     expect(selection.notChosen.map((r) => [r.interfaceName, r.code])).toEqual([
@@ -142,10 +148,10 @@ describe('strategy nicClass', () => {
   const lookup = (name: string) => classes.get(name);
 
   it.each<{ policyClass: string; podClass?: string; chosen: string[] }>`
-    policyClass    | podClass      | chosen
-    ${'cx6dx'}     | ${undefined}  | ${['eth1']}
-    ${'mellanox'}  | ${undefined}  | ${['eth1', 'eth3']}
-    ${'cx6dx'}     | ${'intel'}    | ${['eth2']}
+    policyClass   | podClass     | chosen
+    ${'cx6dx'}    | ${undefined} | ${['eth1']}
+    ${'mellanox'} | ${undefined} | ${['eth1', 'eth3']}
+    ${'cx6dx'}    | ${'intel'}   | ${['eth2']}
   `('class $policyClass (pod: $podClass) → $chosen', ({ policyClass, podClass, chosen }) => {
     const request = podClass === undefined ? {} : { class: podClass };
     const selection = ok({ ...run(nics, { strategy: 'nicClass', class: policyClass }, request), nicClasses: lookup });
@@ -155,17 +161,29 @@ describe('strategy nicClass', () => {
   it('explains the mismatch and the NIC without PCI identity', () => {
     const selection = ok({ ...run(nics, { strategy: 'nicClass', class: 'cx6dx' }), nicClasses: lookup });
     expect(selection.notChosen).toEqual([
-      { interfaceName: 'eth2', code: 'class-mismatch', message: 'PCI 8086:159b does not match NicClass cx6dx (vendor 15b3 product 101d)' },
-      { interfaceName: 'eth3', code: 'class-mismatch', message: 'PCI 15B3:1017 does not match NicClass cx6dx (vendor 15b3 product 101d)' },
-      { interfaceName: 'eth4', code: 'no-pci-identity', message: 'has no PCI vendor/product, so it cannot match NicClass cx6dx' },
+      {
+        interfaceName: 'eth2',
+        code: 'class-mismatch',
+        message: 'PCI 8086:159b does not match NicClass cx6dx (vendor 15b3 product 101d)',
+      },
+      {
+        interfaceName: 'eth3',
+        code: 'class-mismatch',
+        message: 'PCI 15B3:1017 does not match NicClass cx6dx (vendor 15b3 product 101d)',
+      },
+      {
+        interfaceName: 'eth4',
+        code: 'no-pci-identity',
+        message: 'has no PCI vendor/product, so it cannot match NicClass cx6dx',
+      },
     ]);
   });
 
   it.each<{ policy: AttachPolicy; code: string; fragment: string }>`
-    policy                                      | code                  | fragment
-    ${{ strategy: 'nicClass' }}                 | ${'missing-argument'} | ${'needs a class'}
-    ${{ strategy: 'nicClass', class: 'nope' }}  | ${'unknown-class'}    | ${'NicClass "nope" does not exist'}
-    ${{ strategy: 'nicClass', class: 'intel', nics: 2 }} | ${'too-few-nics'} | ${'eth1: PCI 0x15b3:0x101d does not match NicClass intel'}
+    policy                                               | code                  | fragment
+    ${{ strategy: 'nicClass' }}                          | ${'missing-argument'} | ${'needs a class'}
+    ${{ strategy: 'nicClass', class: 'nope' }}           | ${'unknown-class'}    | ${'NicClass "nope" does not exist'}
+    ${{ strategy: 'nicClass', class: 'intel', nics: 2 }} | ${'too-few-nics'}     | ${'eth1: PCI 0x15b3:0x101d does not match NicClass intel'}
   `('$code', ({ policy, code, fragment }) => {
     const error = err({ ...run(nics, policy), nicClasses: lookup });
     expect(error.code).toBe(code);
@@ -185,14 +203,14 @@ describe('strategy topology', () => {
   ];
 
   it.each<{ gpus: number[]; nics?: number; chosen: string[] }>`
-    gpus              | nics         | chosen
-    ${[]}             | ${undefined} | ${['eth1', 'eth2', 'eth3', 'eth4', 'eth5', 'eth6', 'eth7']}
-    ${[1]}            | ${undefined} | ${['eth4', 'eth5', 'eth1', 'eth2', 'eth3', 'eth6', 'eth7']}
-    ${[0, 1]}         | ${2}         | ${['eth1', 'eth4']}
-    ${[1, 0]}         | ${4}         | ${['eth1', 'eth4', 'eth2', 'eth5']}
-    ${[0, 0, 1]}      | ${3}         | ${['eth1', 'eth2', 'eth4']}
-    ${[0, 0, 0, 1]}   | ${4}         | ${['eth1', 'eth2', 'eth3', 'eth4']}
-    ${[2, 1, 1]}      | ${undefined} | ${['eth4', 'eth5', 'eth6', 'eth1', 'eth2', 'eth3', 'eth7']}
+    gpus            | nics         | chosen
+    ${[]}           | ${undefined} | ${['eth1', 'eth2', 'eth3', 'eth4', 'eth5', 'eth6', 'eth7']}
+    ${[1]}          | ${undefined} | ${['eth4', 'eth5', 'eth1', 'eth2', 'eth3', 'eth6', 'eth7']}
+    ${[0, 1]}       | ${2}         | ${['eth1', 'eth4']}
+    ${[1, 0]}       | ${4}         | ${['eth1', 'eth4', 'eth2', 'eth5']}
+    ${[0, 0, 1]}    | ${3}         | ${['eth1', 'eth2', 'eth4']}
+    ${[0, 0, 0, 1]} | ${4}         | ${['eth1', 'eth2', 'eth3', 'eth4']}
+    ${[2, 1, 1]}    | ${undefined} | ${['eth4', 'eth5', 'eth6', 'eth1', 'eth2', 'eth3', 'eth7']}
   `('GPUs on $gpus, nics $nics → $chosen', ({ gpus, nics: count, chosen }) => {
     const request = { gpuNumaNodes: gpus, ...(count === undefined ? {} : { nics: count }) };
     expect(names(ok(run(nics, { strategy: 'topology' }, request)).chosen)).toEqual(chosen);
@@ -209,21 +227,21 @@ describe('strategy perfOpt', () => {
   ];
 
   it.each<{ gpus: number[]; count?: number; chosen: string[] }>`
-    case                                  | gpus      | count        | chosen
-    ${'fastest first, ties by name'}      | ${[]}     | ${undefined} | ${['eth5', 'eth2', 'eth3', 'eth1', 'eth4']}
-    ${'equal speed: GPU-local first'}     | ${[1]}    | ${3}         | ${['eth5', 'eth3', 'eth2']}
-    ${'NUMA only breaks speed ties'}      | ${[0, 0]} | ${2}         | ${['eth5', 'eth2']}
-    ${'up to nics'}                       | ${[]}     | ${1}         | ${['eth5']}
+    case                              | gpus      | count        | chosen
+    ${'fastest first, ties by name'}  | ${[]}     | ${undefined} | ${['eth5', 'eth2', 'eth3', 'eth1', 'eth4']}
+    ${'equal speed: GPU-local first'} | ${[1]}    | ${3}         | ${['eth5', 'eth3', 'eth2']}
+    ${'NUMA only breaks speed ties'}  | ${[0, 0]} | ${2}         | ${['eth5', 'eth2']}
+    ${'up to nics'}                   | ${[]}     | ${1}         | ${['eth5']}
   `('$case', ({ gpus, count, chosen }) => {
     const request = { gpuNumaNodes: gpus, ...(count === undefined ? {} : { nics: count }) };
     expect(names(ok(run(nics, { strategy: 'perfOpt' }, request)).chosen)).toEqual(chosen);
   });
 
   it.each<{ target: string; count?: number; chosen: string[] }>`
-    target        | count        | chosen
-    ${'200G'}     | ${undefined} | ${['eth5']}
-    ${'250G'}     | ${undefined} | ${['eth5', 'eth2']}
-    ${'400G'}     | ${3}         | ${['eth5', 'eth2', 'eth3']}
+    target    | count        | chosen
+    ${'200G'} | ${undefined} | ${['eth5']}
+    ${'250G'} | ${undefined} | ${['eth5', 'eth2']}
+    ${'400G'} | ${3}         | ${['eth5', 'eth2', 'eth3']}
   `('with target $target: the fastest NICs until it is reached → $chosen', ({ target, count, chosen }) => {
     const request = count === undefined ? {} : { nics: count };
     const selection = ok(run(nics, { strategy: 'perfOpt', target }, request));
@@ -232,10 +250,10 @@ describe('strategy perfOpt', () => {
   });
 
   it.each<{ target: string; count?: number; code: string; fragment: string }>`
-    target     | count        | code                    | fragment
-    ${'1T'}    | ${undefined} | ${'target-unreachable'} | ${'target 1T is more than all usable NICs together (425Gbps)'}
-    ${'300G'}  | ${1}         | ${'too-few-nics'}       | ${'needs the 2 fastest NICs, but the pod allows only 1'}
-    ${'fast'}  | ${undefined} | ${'invalid-argument'}   | ${'target "fast" is not a bandwidth'}
+    target    | count        | code                    | fragment
+    ${'1T'}   | ${undefined} | ${'target-unreachable'} | ${'target 1T is more than all usable NICs together (425Gbps)'}
+    ${'300G'} | ${1}         | ${'too-few-nics'}       | ${'needs the 2 fastest NICs, but the pod allows only 1'}
+    ${'fast'} | ${undefined} | ${'invalid-argument'}   | ${'target "fast" is not a bandwidth'}
   `('with target $target and nics $count: $code', ({ target, count, code, fragment }) => {
     const request = count === undefined ? {} : { nics: count };
     const error = err(run(nics, { strategy: 'perfOpt', target }, request));
@@ -252,15 +270,15 @@ describe('strategy perfOpt', () => {
 describe('strategy costOpt', () => {
   const g = (n: number) => n * 1000;
   it.each<{ speeds: number[]; target: string; gpus: number[]; chosen: string[] }>`
-    case                                                 | speeds                      | target        | gpus      | chosen
-    ${'one NIC suffices: the fastest is not needed'}     | ${[100, 100, 200]}          | ${'100G'}     | ${[]}     | ${['eth1']}
-    ${'exactly one NIC reaches it'}                      | ${[100, 100, 200]}          | ${'200Gbps'}  | ${[]}     | ${['eth3']}
-    ${'fewest NICs beats least excess'}                  | ${[100, 100, 400]}          | ${'200G'}     | ${[]}     | ${['eth3']}
-    ${'fewest NICs, then least excess'}                  | ${[100, 100, 25, 50]}       | ${'125G'}     | ${[]}     | ${['eth1', 'eth3']}
-    ${'equal sums: fewer of the fastest'}                | ${[40, 25, 25, 10]}         | ${'50G'}      | ${[]}     | ${['eth2', 'eth3']}
-    ${'equal speeds: by name'}                           | ${[25, 25, 25]}             | ${'50000Mbps'}| ${[]}     | ${['eth1', 'eth2']}
-    ${'equal speeds: GPU-local first'}                   | ${[25, 25, 25]}             | ${'50G'}      | ${[1]}    | ${['eth2', 'eth1']}
-    ${'chosen fastest first'}                            | ${[25, 100, 25]}            | ${'125G'}     | ${[]}     | ${['eth2', 'eth1']}
+    case                                             | speeds                | target         | gpus   | chosen
+    ${'one NIC suffices: the fastest is not needed'} | ${[100, 100, 200]}    | ${'100G'}      | ${[]}  | ${['eth1']}
+    ${'exactly one NIC reaches it'}                  | ${[100, 100, 200]}    | ${'200Gbps'}   | ${[]}  | ${['eth3']}
+    ${'fewest NICs beats least excess'}              | ${[100, 100, 400]}    | ${'200G'}      | ${[]}  | ${['eth3']}
+    ${'fewest NICs, then least excess'}              | ${[100, 100, 25, 50]} | ${'125G'}      | ${[]}  | ${['eth1', 'eth3']}
+    ${'equal sums: fewer of the fastest'}            | ${[40, 25, 25, 10]}   | ${'50G'}       | ${[]}  | ${['eth2', 'eth3']}
+    ${'equal speeds: by name'}                       | ${[25, 25, 25]}       | ${'50000Mbps'} | ${[]}  | ${['eth1', 'eth2']}
+    ${'equal speeds: GPU-local first'}               | ${[25, 25, 25]}       | ${'50G'}       | ${[1]} | ${['eth2', 'eth1']}
+    ${'chosen fastest first'}                        | ${[25, 100, 25]}      | ${'125G'}      | ${[]}  | ${['eth2', 'eth1']}
   `('$case', ({ speeds, target, gpus, chosen }) => {
     const nics = speeds.map((s, i) => nic(`eth${i + 1}`, { speedMbps: g(s), numaNode: i % 2 }));
     const selection = ok(run(nics, { strategy: 'costOpt', target }, { gpuNumaNodes: gpus }));
@@ -276,15 +294,17 @@ describe('strategy costOpt', () => {
       ['eth1', 'target-reached'],
       ['eth3', 'speed-unknown'],
     ]);
-    expect(selection.notChosen[0]?.message).toBe('not needed: eth2 (200Gbps) already reaches 200G with the fewest NICs and the least spare speed');
+    expect(selection.notChosen[0]?.message).toBe(
+      'not needed: eth2 (200Gbps) already reaches 200G with the fewest NICs and the least spare speed',
+    );
   });
 
   it.each<{ policy: AttachPolicy; code: string; fragment: string }>`
-    case                 | policy                                              | code                    | fragment
-    ${'no target'}       | ${{ strategy: 'costOpt' }}                          | ${'missing-argument'}   | ${'needs a target'}
-    ${'bad target'}      | ${{ strategy: 'costOpt', target: '200' }}           | ${'invalid-argument'}   | ${'target "200" is not a bandwidth'}
-    ${'unreachable'}     | ${{ strategy: 'costOpt', target: '1T' }}            | ${'target-unreachable'} | ${'target 1T is more than all usable NICs together (300Gbps: eth1=100Gbps, eth2=200Gbps)'}
-    ${'nics too low'}    | ${{ strategy: 'costOpt', target: '300G', nics: 1 }} | ${'too-few-nics'}       | ${'needs at least 2 NICs'}
+    case              | policy                                              | code                    | fragment
+    ${'no target'}    | ${{ strategy: 'costOpt' }}                          | ${'missing-argument'}   | ${'needs a target'}
+    ${'bad target'}   | ${{ strategy: 'costOpt', target: '200' }}           | ${'invalid-argument'}   | ${'target "200" is not a bandwidth'}
+    ${'unreachable'}  | ${{ strategy: 'costOpt', target: '1T' }}            | ${'target-unreachable'} | ${'target 1T is more than all usable NICs together (300Gbps: eth1=100Gbps, eth2=200Gbps)'}
+    ${'nics too low'} | ${{ strategy: 'costOpt', target: '300G', nics: 1 }} | ${'too-few-nics'}       | ${'needs at least 2 NICs'}
   `('$case', ({ policy, code, fragment }) => {
     const nics = [nic('eth1', { speedMbps: g(100) }), nic('eth2', { speedMbps: g(200) }), nic('eth3')];
     const error = err(run(nics, policy));
@@ -302,13 +322,13 @@ describe('strategy selector', () => {
   ];
 
   it.each<{ selector: string; chosen: string[] }>`
-    selector                                                             | chosen
-    ${'nic.speedMbps >= 100000 && has(nic.numaNode) && nic.numaNode == 0'} | ${['eth1']}
-    ${'has(nic.driver) && nic.driver == "mlx5_core"'}                    | ${['eth1', 'eth2']}
-    ${'nic.interfaceName.startsWith("eth") && nic.speedMbps > 50000'}   | ${['eth1', 'eth2', 'eth4']}
-    ${'nic.netAddress == "10.0.0.0/16"'}                                  | ${['eth1', 'eth2', 'eth3', 'eth4']}
+    selector                                                                                    | chosen
+    ${'nic.speedMbps >= 100000 && has(nic.numaNode) && nic.numaNode == 0'}                      | ${['eth1']}
+    ${'has(nic.driver) && nic.driver == "mlx5_core"'}                                           | ${['eth1', 'eth2']}
+    ${'nic.interfaceName.startsWith("eth") && nic.speedMbps > 50000'}                           | ${['eth1', 'eth2', 'eth4']}
+    ${'nic.netAddress == "10.0.0.0/16"'}                                                        | ${['eth1', 'eth2', 'eth3', 'eth4']}
     ${'type(nic.speedMbps) == int && [0, 1].exists(n, has(nic.numaNode) && nic.numaNode == n)'} | ${['eth1', 'eth2', 'eth3']}
-    ${'[0].exists(n, has(nic.numaNode) && nic.numaNode == n)'}           | ${['eth1', 'eth3']}
+    ${'[0].exists(n, has(nic.numaNode) && nic.numaNode == n)'}                                  | ${['eth1', 'eth3']}
   `('$selector → $chosen', ({ selector, chosen }) => {
     expect(names(ok(run(nics, { strategy: 'selector', selector })).chosen)).toEqual(chosen);
   });
@@ -320,14 +340,14 @@ describe('strategy selector', () => {
   });
 
   it.each<{ selector: string; code: string; fragment: string }>`
-    case                      | selector                                        | code                  | fragment
-    ${'syntax error'}         | ${'nic.speedMbps >= '}                          | ${'cel-compile'}      | ${'selector "nic.speedMbps >= " does not compile'}
-    ${'missing attribute'}    | ${'nic.speedMbps >= 100000 && nic.numaNode == 0'} | ${'cel-eval'}       | ${'failed on NIC eth4: field not found: numaNode (this NIC lacks that attribute: guard it with has(nic.<attribute>))'}
-    ${'type error'}           | ${'nic.speedMbps + "x"'}                        | ${'cel-eval'}         | ${'failed on NIC eth1'}
-    ${'not a bool'}           | ${'nic.speedMbps'}                              | ${'cel-eval'}         | ${'returned int for NIC eth1; it must return a bool'}
-    ${'unknown variable'}     | ${'gpu.count > 1 || [1].all(x, x > y)'}         | ${'cel-compile'}      | ${'uses unknown variable gpu, y: the only variable is nic'}
-    ${'unknown attribute'}    | ${'nic.speed > 1 && has(nic.numa)'}             | ${'cel-compile'}      | ${'reads unknown NIC attribute numa, speed: use one of interfaceName, netAddress'}
-    ${'empty'}                | ${' '}                                          | ${'missing-argument'} | ${'needs attachPolicy.selector'}
+    case                   | selector                                          | code                  | fragment
+    ${'syntax error'}      | ${'nic.speedMbps >= '}                            | ${'cel-compile'}      | ${'selector "nic.speedMbps >= " does not compile'}
+    ${'missing attribute'} | ${'nic.speedMbps >= 100000 && nic.numaNode == 0'} | ${'cel-eval'}         | ${'failed on NIC eth4: field not found: numaNode (this NIC lacks that attribute: guard it with has(nic.<attribute>))'}
+    ${'type error'}        | ${'nic.speedMbps + "x"'}                          | ${'cel-eval'}         | ${'failed on NIC eth1'}
+    ${'not a bool'}        | ${'nic.speedMbps'}                                | ${'cel-eval'}         | ${'returned int for NIC eth1; it must return a bool'}
+    ${'unknown variable'}  | ${'gpu.count > 1 || [1].all(x, x > y)'}           | ${'cel-compile'}      | ${'uses unknown variable gpu, y: the only variable is nic'}
+    ${'unknown attribute'} | ${'nic.speed > 1 && has(nic.numa)'}               | ${'cel-compile'}      | ${'reads unknown NIC attribute numa, speed: use one of interfaceName, netAddress'}
+    ${'empty'}             | ${' '}                                            | ${'missing-argument'} | ${'needs attachPolicy.selector'}
   `('$case', ({ selector, code, fragment }) => {
     const error = err(run(nics, { strategy: 'selector', selector }));
     expect(error.code).toBe(code);
@@ -359,8 +379,13 @@ describe('strategy firstAvailable', () => {
   });
 
   it('an alternative that is itself firstAvailable is rejected, and the next one wins', () => {
-    const nested = { strategy: 'firstAvailable', alternatives: [{ strategy: 'none' }] } as unknown as AttachPolicyAlternative;
-    const selection = ok(run(nics, { strategy: 'firstAvailable', alternatives: [nested, { strategy: 'none', nics: 1 }] }));
+    const nested = {
+      strategy: 'firstAvailable',
+      alternatives: [{ strategy: 'none' }],
+    } as unknown as AttachPolicyAlternative;
+    const selection = ok(
+      run(nics, { strategy: 'firstAvailable', alternatives: [nested, { strategy: 'none', nics: 1 }] }),
+    );
     expect(selection.alternative).toBe(1);
   });
 
@@ -368,7 +393,10 @@ describe('strategy firstAvailable', () => {
     const error = err(
       run(nics, {
         strategy: 'firstAvailable',
-        alternatives: [{ strategy: 'costOpt', target: '1T' }, { strategy: 'selector', selector: '(' }],
+        alternatives: [
+          { strategy: 'costOpt', target: '1T' },
+          { strategy: 'selector', selector: '(' },
+        ],
       }),
     );
     expect(error.code).toBe('no-alternative');
@@ -382,7 +410,13 @@ describe('strategy firstAvailable', () => {
   });
 
   it('the pod nics apply to every alternative', () => {
-    const policy: AttachPolicy = { strategy: 'firstAvailable', alternatives: [{ strategy: 'none', nics: 4 }, { strategy: 'none', nics: 3 }] };
+    const policy: AttachPolicy = {
+      strategy: 'firstAvailable',
+      alternatives: [
+        { strategy: 'none', nics: 4 },
+        { strategy: 'none', nics: 3 },
+      ],
+    };
     const selection = ok(run(nics, policy, { nics: 1 }));
     expect(selection.alternative).toBe(0);
     expect(names(selection.chosen)).toEqual(['eth1']);
@@ -397,13 +431,15 @@ describe('laws', () => {
     { strategy: 'costOpt', target: '100G' },
     { strategy: 'selector', selector: 'has(nic.speedMbps) && nic.speedMbps >= 25000' },
   ];
-  const hostNic = fc.record({
-    interfaceName: fc.constantFrom('eth0', 'eth1', 'eth2', 'eth10', 'ens3f0', 'ens3f1', 'ib0'),
-    netAddress: fc.constantFrom('10.0.0.0/16', '10.1.0.0/16'),
-    hostIP: fc.constant('10.0.0.1'),
-    speedMbps: fc.option(fc.constantFrom(10_000, 25_000, 100_000, 200_000), { nil: undefined }),
-    numaNode: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
-  }).map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as unknown as HostNic);
+  const hostNic = fc
+    .record({
+      interfaceName: fc.constantFrom('eth0', 'eth1', 'eth2', 'eth10', 'ens3f0', 'ens3f1', 'ib0'),
+      netAddress: fc.constantFrom('10.0.0.0/16', '10.1.0.0/16'),
+      hostIP: fc.constant('10.0.0.1'),
+      speedMbps: fc.option(fc.constantFrom(10_000, 25_000, 100_000, 200_000), { nil: undefined }),
+      numaNode: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
+    })
+    .map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as unknown as HostNic);
   const host = fc.uniqueArray(hostNic, { selector: (n) => n.interfaceName, maxLength: 7 });
   const input = fc.record({
     hostNics: host,
@@ -412,7 +448,13 @@ describe('laws', () => {
     gpus: fc.array(fc.integer({ min: 0, max: 2 }), { maxLength: 4 }),
     masterNets: fc.constantFrom([], ['10.1.0.0/16'], ['10.1.0.0/16', '10.0.0.0/16']),
   });
-  const toInput = (i: { hostNics: HostNic[]; policy: AttachPolicy; nics: number | undefined; gpus: number[]; masterNets: readonly string[] }): SelectNicsInput => ({
+  const toInput = (i: {
+    hostNics: HostNic[];
+    policy: AttachPolicy;
+    nics: number | undefined;
+    gpus: number[];
+    masterNets: readonly string[];
+  }): SelectNicsInput => ({
     hostNics: i.hostNics,
     network: { masterNets: i.masterNets, attachPolicy: i.policy },
     request: { gpuNumaNodes: i.gpus, ...(i.nics === undefined ? {} : { nics: i.nics }) },

@@ -22,7 +22,10 @@ const STRATEGIES: Readonly<Record<string, StrategyFn>> = {
 const STRATEGY_NAMES = [...Object.keys(STRATEGIES), 'firstAvailable'];
 
 /** The pod's cni-args win over the policy's own arguments. */
-function paramsFor(policy: AttachPolicy | AttachPolicyAlternative, request: PodNicRequest): PolicyResult<StrategyParams> {
+function paramsFor(
+  policy: AttachPolicy | AttachPolicyAlternative,
+  request: PodNicRequest,
+): PolicyResult<StrategyParams> {
   const nics = request.nics ?? policy.nics;
   if (nics !== undefined && !(Number.isSafeInteger(nics) && nics > 0)) {
     return fail({ code: 'invalid-argument', message: `nics must be a positive whole number, got ${String(nics)}` });
@@ -38,7 +41,11 @@ function paramsFor(policy: AttachPolicy | AttachPolicyAlternative, request: PodN
 }
 
 /** Runs one attach policy against the eligible candidates. */
-export function runPolicy(ctx: StrategyContext, policy: AttachPolicy | AttachPolicyAlternative, request: PodNicRequest): PolicyResult<StrategyOutcome> {
+export function runPolicy(
+  ctx: StrategyContext,
+  policy: AttachPolicy | AttachPolicyAlternative,
+  request: PodNicRequest,
+): PolicyResult<StrategyOutcome> {
   if (policy.strategy === 'firstAvailable') return firstAvailable(ctx, policy, request);
   const fn = STRATEGIES[policy.strategy];
   if (fn === undefined) {
@@ -52,16 +59,26 @@ export function runPolicy(ctx: StrategyContext, policy: AttachPolicy | AttachPol
 }
 
 /** `firstAvailable`: the first alternative that can be satisfied wins; the outcome records its index. */
-function firstAvailable(ctx: StrategyContext, policy: AttachPolicy | AttachPolicyAlternative, request: PodNicRequest): PolicyResult<StrategyOutcome> {
+function firstAvailable(
+  ctx: StrategyContext,
+  policy: AttachPolicy | AttachPolicyAlternative,
+  request: PodNicRequest,
+): PolicyResult<StrategyOutcome> {
   const alternatives = 'alternatives' in policy ? (policy.alternatives ?? []) : [];
   if (alternatives.length === 0) {
-    return fail({ code: 'missing-argument', message: 'strategy firstAvailable needs attachPolicy.alternatives: a non-empty list of policies to try in order' });
+    return fail({
+      code: 'missing-argument',
+      message: 'strategy firstAvailable needs attachPolicy.alternatives: a non-empty list of policies to try in order',
+    });
   }
   const errors: PolicyError[] = [];
   for (const [index, alternative] of alternatives.entries()) {
     const outcome =
       alternative.strategy === 'firstAvailable'
-        ? fail<StrategyOutcome>({ code: 'invalid-argument', message: 'an alternative cannot itself be firstAvailable: list its alternatives directly' })
+        ? fail<StrategyOutcome>({
+            code: 'invalid-argument',
+            message: 'an alternative cannot itself be firstAvailable: list its alternatives directly',
+          })
         : runPolicy(ctx, alternative, request);
     if (outcome.ok) return { ok: true, value: { ...outcome.value, alternative: index } };
     errors.push(outcome.error);
@@ -108,7 +125,9 @@ function deviceAllocated(sorted: readonly HostNic[], addresses: readonly string[
   }
   const notChosen = sorted
     .filter((nic) => !chosen.includes(nic))
-    .map((nic) => reason(nic, 'not-device-allocated', 'the pod was allocated other NICs by its device plugin / DRA claim'));
+    .map((nic) =>
+      reason(nic, 'not-device-allocated', 'the pod was allocated other NICs by its device plugin / DRA claim'),
+    );
   return { ok: true, value: { chosen, notChosen, strategy: 'none', deviceAllocated: true } };
 }
 
@@ -124,7 +143,13 @@ function byMasterNets(sorted: readonly HostNic[], masterNets: readonly string[])
   const position = (nic: HostNic): number => masterNets.indexOf(nic.netAddress);
   const excluded = sorted
     .filter((nic) => position(nic) < 0)
-    .map((nic) => reason(nic, 'not-in-master-nets', `its network ${nic.netAddress || '(none)'} is not in the network's masterNets [${masterNets.join(', ')}]`));
+    .map((nic) =>
+      reason(
+        nic,
+        'not-in-master-nets',
+        `its network ${nic.netAddress || '(none)'} is not in the network's masterNets [${masterNets.join(', ')}]`,
+      ),
+    );
   const candidates = sorted.filter((nic) => position(nic) >= 0).sort((a, b) => position(a) - position(b));
   return { candidates, excluded, baseOrder: 'masterNets order, then interface name' };
 }
@@ -142,19 +167,25 @@ function byMasters(eligible: Eligible, sorted: readonly HostNic[], masters: read
     const exists = sorted.map((n) => n.interfaceName).join(', ') || 'none';
     return fail({
       code: 'unknown-master',
-      message: why === undefined
-        ? `the pod asked for master ${name}, but this host has no such NIC (it has: ${exists}); fix cni-args "masters"`
-        : `the pod asked for master ${name}, but it cannot be used: ${why.message}; fix cni-args "masters" or the network's masterNets`,
+      message:
+        why === undefined
+          ? `the pod asked for master ${name}, but this host has no such NIC (it has: ${exists}); fix cni-args "masters"`
+          : `the pod asked for master ${name}, but it cannot be used: ${why.message}; fix cni-args "masters" or the network's masterNets`,
     });
   }
   const requested = eligible.candidates
     .filter((nic) => !candidates.includes(nic))
     .map((nic) => reason(nic, 'not-requested', `the pod asked for masters [${masters.join(', ')}] only`));
-  return { ok: true, value: { candidates, excluded: [...eligible.excluded, ...requested], baseOrder: "the pod's masters order" } };
+  return {
+    ok: true,
+    value: { candidates, excluded: [...eligible.excluded, ...requested], baseOrder: "the pod's masters order" },
+  };
 }
 
 function finish(outcome: StrategyOutcome, excluded: readonly NotChosen[]): NicSelection {
-  const notChosen = [...excluded, ...outcome.notChosen].sort((a, b) => compareInterfaceNames(a.interfaceName, b.interfaceName));
+  const notChosen = [...excluded, ...outcome.notChosen].sort((a, b) =>
+    compareInterfaceNames(a.interfaceName, b.interfaceName),
+  );
   const selection = { chosen: outcome.chosen, notChosen, strategy: outcome.strategy, deviceAllocated: false };
   return outcome.alternative === undefined ? selection : { ...selection, alternative: outcome.alternative };
 }
@@ -167,7 +198,10 @@ function finish(outcome: StrategyOutcome, excluded: readonly NotChosen[]): NicSe
 export function selectNics(input: SelectNicsInput): PolicyResult<NicSelection> {
   const duplicates = duplicateNames(input.hostNics);
   if (duplicates.length > 0) {
-    return fail({ code: 'duplicate-interface', message: `the host lists NIC ${duplicates.join(', ')} more than once; every interfaceName must be unique (fix the HostInterface)` });
+    return fail({
+      code: 'duplicate-interface',
+      message: `the host lists NIC ${duplicates.join(', ')} more than once; every interfaceName must be unique (fix the HostInterface)`,
+    });
   }
   const sorted = byName(input.hostNics);
   const request = input.request ?? {};

@@ -94,4 +94,5 @@ export interface PolicyError {
   readonly alternatives?: readonly PolicyError[];
 }
 
-export type PolicyResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: PolicyError };
+export type PolicyResult<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: PolicyError };

@@ -38,9 +38,12 @@ describe('token-auth file', () => {
     { namespace: 'Upper', name: 'sa', field: 'namespace' },
     { namespace: 'ns', name: 'has,comma', field: 'name' },
     { namespace: 'ns"', name: 'sa', field: 'namespace' },
-  ])('rejects $namespace/$name (the $field would break the CSV or is not a valid name)', ({ namespace, name, field }) => {
-    expect(() => serviceAccountUser({ namespace, name })).toThrow(new RegExp(`serviceAccounts: ${field}`));
-  });
+  ])(
+    'rejects $namespace/$name (the $field would break the CSV or is not a valid name)',
+    ({ namespace, name, field }) => {
+      expect(() => serviceAccountUser({ namespace, name })).toThrow(new RegExp(`serviceAccounts: ${field}`));
+    },
+  );
 });
 
 describe('ServiceAccount signing keys', () => {

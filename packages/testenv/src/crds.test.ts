@@ -25,13 +25,25 @@ describe('loading CRD files', () => {
   it('keeps the manifest as written, including x-kubernetes-* keys that typed models would drop', () => {
     const file = path.join(dir, 'cel.yaml');
     const rule = { rule: 'self.a <= self.b', message: 'a must not exceed b' };
-    writeFileSync(file, `${crd('cels.x.io')}  versions:\n    - schema:\n        x-kubernetes-validations:\n          - ${JSON.stringify(rule)}\n`.replace('spec: {}\n', 'spec:\n'));
+    writeFileSync(
+      file,
+      `${crd('cels.x.io')}  versions:\n    - schema:\n        x-kubernetes-validations:\n          - ${JSON.stringify(rule)}\n`.replace(
+        'spec: {}\n',
+        'spec:\n',
+      ),
+    );
     const [source] = loadCrds([file]);
-    expect(JSON.parse(JSON.stringify(source?.crd.spec))).toEqual({ versions: [{ schema: { 'x-kubernetes-validations': [rule] } }] });
+    expect(JSON.parse(JSON.stringify(source?.crd.spec))).toEqual({
+      versions: [{ schema: { 'x-kubernetes-validations': [rule] } }],
+    });
   });
 
   it.each([
-    { case: 'another kind', text: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n', error: /found kind ConfigMap/ },
+    {
+      case: 'another kind',
+      text: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n',
+      error: /found kind ConfigMap/,
+    },
     { case: 'v1beta1 CRD', text: crd('x.io').replace('/v1', '/v1beta1'), error: /expected apiextensions.k8s.io\/v1/ },
     { case: 'broken YAML', text: 'kind: [unclosed', error: /not valid YAML/ },
   ])('rejects a file with $case, naming the file', ({ text, error }) => {

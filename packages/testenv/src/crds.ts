@@ -36,7 +36,10 @@ export function loadCrds(files: readonly string[]): CrdSource[] {
     const docs = parseAllDocuments(readFileSync(file, 'utf8'));
     const broken = docs.flatMap((d) => d.errors);
     if (broken.length > 0) {
-      throw new TestEnvError('CRD_INVALID', `testenv: ${file}: not valid YAML: ${broken.map((e) => e.message).join('; ')}`);
+      throw new TestEnvError(
+        'CRD_INVALID',
+        `testenv: ${file}: not valid YAML: ${broken.map((e) => e.message).join('; ')}`,
+      );
     }
     return docs
       .map((d): unknown => d.toJS())
@@ -101,7 +104,12 @@ async function waitServed(kc: KubeConfig, crd: V1CustomResourceDefinition, deadl
   while (Date.now() < deadline) {
     try {
       if (isEstablished(await ext.readCustomResourceDefinition({ name }))) {
-        await objects.listClusterCustomObject({ group: crd.spec.group, version, plural: crd.spec.names.plural, limit: 1 });
+        await objects.listClusterCustomObject({
+          group: crd.spec.group,
+          version,
+          plural: crd.spec.names.plural,
+          limit: 1,
+        });
         return;
       }
     } catch (err) {

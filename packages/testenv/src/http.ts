@@ -41,7 +41,10 @@ export function httpsGet(url: string, options: ProbeOptions = {}): Promise<HttpR
  * A raw JSON request to the API server of `kc`'s current context. Unlike client-node's typed clients it sends
  * the object exactly as given (the typed models drop keys they do not know, such as `x-kubernetes-validations`).
  */
-export async function kubeRequest(kc: KubeConfig, req: { method: string; path: string; body?: unknown }): Promise<HttpResult> {
+export async function kubeRequest(
+  kc: KubeConfig,
+  req: { method: string; path: string; body?: unknown },
+): Promise<HttpResult> {
   const server = kc.getCurrentCluster()?.server;
   if (server === undefined) throw new Error('testenv: the kubeconfig has no current cluster');
   const options: RequestOptions = {

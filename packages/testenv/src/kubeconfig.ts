@@ -14,7 +14,12 @@ export function makeKubeConfig(spec: KubeconfigSpec): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: [
-      { name: 'testenv', server: spec.server, caData: Buffer.from(spec.caPem).toString('base64'), skipTLSVerify: false },
+      {
+        name: 'testenv',
+        server: spec.server,
+        caData: Buffer.from(spec.caPem).toString('base64'),
+        skipTLSVerify: false,
+      },
     ],
     users: [{ name: spec.user, token: spec.token }],
     contexts: [{ name: 'testenv', cluster: 'testenv', user: spec.user }],

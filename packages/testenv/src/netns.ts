@@ -7,7 +7,10 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
 /** `ip netns add <name>`; the namespace is deleted by the reaper if this process dies before `deleteNetns`. */
 export function addNetns(name: string): string {
-  if (!NAME.test(name)) throw new Error(`network namespace name ${JSON.stringify(name)}: use letters, digits, '.', '_' and '-' (at most 63)`);
+  if (!NAME.test(name))
+    throw new Error(
+      `network namespace name ${JSON.stringify(name)}: use letters, digits, '.', '_' and '-' (at most 63)`,
+    );
   execFileSync('ip', ['netns', 'add', name], { stdio: ['ignore', 'ignore', 'pipe'] });
   // Only once it is ours: a name that already existed (and made the add fail) is not the reaper's to delete.
   sharedReaper().watchNetns(name);

@@ -200,7 +200,10 @@ async function waitHealthy(w: WaitSpec): Promise<void> {
   while (Date.now() < w.deadline) {
     const dead = w.watch.find((p) => !p.isRunning());
     if (dead) {
-      throw new TestEnvError('START_FAILED', `testenv: ${dead.name} exited (${await dead.exited}) before ${w.what} was ready`);
+      throw new TestEnvError(
+        'START_FAILED',
+        `testenv: ${dead.name} exited (${await dead.exited}) before ${w.what} was ready`,
+      );
     }
     try {
       const res = await httpsGet(w.url, { timeoutMs: 2_000 });
@@ -313,7 +316,8 @@ class Env implements TestEnv {
     this.stopped = true;
     await Promise.all([...this.procs.values()].map((p) => p.stop(0)));
     if (!(this.options.keepWorkDir ?? false)) rmSync(this.workDir, { recursive: true, force: true });
-    if (!(this.options.persistent ?? false) && !(this.options.keepWorkDir ?? false)) sharedReaper().unwatchDir(this.workDir);
+    if (!(this.options.persistent ?? false) && !(this.options.keepWorkDir ?? false))
+      sharedReaper().unwatchDir(this.workDir);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -330,7 +334,10 @@ class Env implements TestEnv {
     const apiServerReadyMs = Date.now() - startedAt;
     const kcm = (options.controllerManager ?? true) ? startProcess(this.specs.controllerManager) : undefined;
     if (kcm) this.procs.set(kcm.name, kcm);
-    const crdPaths = [...(options.crdPaths ?? defaultCrdPaths()), ...((options.multusCrd ?? true) ? [multusCrdPath()] : [])];
+    const crdPaths = [
+      ...(options.crdPaths ?? defaultCrdPaths()),
+      ...((options.multusCrd ?? true) ? [multusCrdPath()] : []),
+    ];
     let controllerManagerReadyMs = 0;
     const kcmReady = kcm
       ? waitHealthy({

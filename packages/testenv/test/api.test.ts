@@ -87,12 +87,22 @@ describe('our MultiNicNetwork CRD', () => {
   });
 
   beforeAll(async () => {
-    await env.installCrds([path.join(findWorkspaceRoot(), 'charts', 'multinic', 'crds', 'multinicnetworks.multinic.dev.yaml')]);
+    await env.installCrds([
+      path.join(findWorkspaceRoot(), 'charts', 'multinic', 'crds', 'multinicnetworks.multinic.dev.yaml'),
+    ]);
   });
 
   it.each([
-    { case: 'host bits set', subnet: '10.0.1.1/24', message: /spec.subnet: Invalid value: "string": has host bits set/ },
-    { case: 'not a prefix', subnet: '10.0.1.0', message: /spec.subnet: Invalid value: "string": must be an IPv4 or IPv6 prefix/ },
+    {
+      case: 'host bits set',
+      subnet: '10.0.1.1/24',
+      message: /spec.subnet: Invalid value: "string": has host bits set/,
+    },
+    {
+      case: 'not a prefix',
+      subnet: '10.0.1.0',
+      message: /spec.subnet: Invalid value: "string": must be an IPv4 or IPv6 prefix/,
+    },
   ])('the CEL rules reject a MultiNicNetwork with $case', async ({ subnet, message }) => {
     const res = await apiStatus(objects.createClusterCustomObject({ ...mnn, body: network('bad', subnet) }));
     expect(res.code).toBe(422);
@@ -157,7 +167,11 @@ describe('custom resources', () => {
       message: /spec.minPrefix must not be larger than spec.maxPrefix/,
     },
     { case: 'cidr missing', spec: { minPrefix: 24 }, message: /spec.cidr: Required value/ },
-    { case: 'wrong type', spec: { cidr: '10.0.0.0/8', minPrefix: 'x' }, message: /spec.minPrefix in body must be of type integer/ },
+    {
+      case: 'wrong type',
+      spec: { cidr: '10.0.0.0/8', minPrefix: 'x' },
+      message: /spec.minPrefix in body must be of type integer/,
+    },
   ])('rejects an invalid Widget ($case) as 422 with the reason', async ({ spec, message }) => {
     const res = await apiStatus(createWidget('crud', widget('bad', spec as unknown as Widget['spec'])));
     expect(res.code).toBe(422);
@@ -171,7 +185,9 @@ describe('custom resources', () => {
     first.spec.cidr = '10.1.0.0/16';
     await objects.replaceNamespacedCustomObject({ ...widgets, namespace: 'crud', name: 'race', body: first });
     second.spec.cidr = '10.2.0.0/16';
-    const res = await apiStatus(objects.replaceNamespacedCustomObject({ ...widgets, namespace: 'crud', name: 'race', body: second }));
+    const res = await apiStatus(
+      objects.replaceNamespacedCustomObject({ ...widgets, namespace: 'crud', name: 'race', body: second }),
+    );
     expect(res.code).toBe(409);
     expect(res.message).toMatch(/the object has been modified/);
     expect((await getWidget('crud', 'race')).spec.cidr).toBe('10.1.0.0/16');
@@ -203,16 +219,20 @@ describe('ServiceAccounts and RBAC', () => {
     });
     const list = await eventually(() => api.listNamespacedCustomObject({ ...widgets, namespace: 'rbac' }), 10_000);
     expect((list as { items: unknown[] }).items).toEqual([]);
-    const write = await apiStatus(createWidget('rbac', widget('x', { cidr: '10.0.0.0/8' })).then(() =>
-      api.createNamespacedCustomObject({ ...widgets, namespace: 'rbac', body: widget('y', { cidr: '10.0.0.0/8' }) }),
-    ));
+    const write = await apiStatus(
+      createWidget('rbac', widget('x', { cidr: '10.0.0.0/8' })).then(() =>
+        api.createNamespacedCustomObject({ ...widgets, namespace: 'rbac', body: widget('y', { cidr: '10.0.0.0/8' }) }),
+      ),
+    );
     expect(write.code).toBe(403);
   });
 
   it('any other ServiceAccount gets a real bound token through the TokenRequest API', async () => {
     const writer = await env.serviceAccountKubeConfig('rbac-other', 'writer');
     expect(await whoAmI(writer)).toBe('system:serviceaccount:rbac-other:writer');
-    const denied = await apiStatus(writer.makeApiClient(CoreV1Api).listNamespacedConfigMap({ namespace: 'rbac-other' }));
+    const denied = await apiStatus(
+      writer.makeApiClient(CoreV1Api).listNamespacedConfigMap({ namespace: 'rbac-other' }),
+    );
     expect(denied.code).toBe(403);
   });
 });

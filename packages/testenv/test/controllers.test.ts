@@ -37,7 +37,12 @@ describe('kube-controller-manager', () => {
     const owner = (await objects.createNamespacedCustomObject({
       ...widgets,
       namespace: 'gc',
-      body: { apiVersion: 'testenv.multinic.io/v1alpha1', kind: 'Widget', metadata: { name: 'owner' }, spec: { cidr: '10.0.0.0/8' } },
+      body: {
+        apiVersion: 'testenv.multinic.io/v1alpha1',
+        kind: 'Widget',
+        metadata: { name: 'owner' },
+        spec: { cidr: '10.0.0.0/8' },
+      },
     })) as { metadata: { uid: string } };
     const ref: V1OwnerReference = {
       apiVersion: 'testenv.multinic.io/v1alpha1',
@@ -64,7 +69,11 @@ describe('kube-controller-manager', () => {
       blockOwnerDeletion: true,
     };
     await core.createNamespacedConfigMap({ namespace: 'gc', body: configMap('fg-dependent', [ref]) });
-    await core.deleteNamespacedConfigMap({ namespace: 'gc', name: 'fg-owner', body: { propagationPolicy: 'Foreground' } });
+    await core.deleteNamespacedConfigMap({
+      namespace: 'gc',
+      name: 'fg-owner',
+      body: { propagationPolicy: 'Foreground' },
+    });
     await gone(() => core.readNamespacedConfigMap({ namespace: 'gc', name: 'fg-owner' }));
     expect((await apiStatus(core.readNamespacedConfigMap({ namespace: 'gc', name: 'fg-dependent' }))).code).toBe(404);
   });
@@ -75,12 +84,20 @@ describe('kube-controller-manager', () => {
     await objects.createNamespacedCustomObject({
       ...widgets,
       namespace: 'doomed',
-      body: { apiVersion: 'testenv.multinic.io/v1alpha1', kind: 'Widget', metadata: { name: 'w' }, spec: { cidr: '10.0.0.0/8' } },
+      body: {
+        apiVersion: 'testenv.multinic.io/v1alpha1',
+        kind: 'Widget',
+        metadata: { name: 'w' },
+        spec: { cidr: '10.0.0.0/8' },
+      },
     });
     await core.deleteNamespace({ name: 'doomed' });
     expect((await core.readNamespace({ name: 'doomed' })).status?.phase).toBe('Terminating');
     await gone(() => core.readNamespace({ name: 'doomed' }));
-    const left = (await objects.listClusterCustomObject({ ...widgets, fieldSelector: 'metadata.namespace=doomed' })) as {
+    const left = (await objects.listClusterCustomObject({
+      ...widgets,
+      fieldSelector: 'metadata.namespace=doomed',
+    })) as {
       items: unknown[];
     };
     expect(left.items).toEqual([]);
@@ -109,7 +126,12 @@ describe('API server faults', () => {
   it('garbage collection still works after a restart (kube-controller-manager reconnects)', async () => {
     await env.startApiServer(); // no-op when the previous test left it running
     const owner = await core.createNamespacedConfigMap({ namespace: 'gc', body: configMap('late-owner') });
-    const ref: V1OwnerReference = { apiVersion: 'v1', kind: 'ConfigMap', name: 'late-owner', uid: owner.metadata?.uid ?? '' };
+    const ref: V1OwnerReference = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      name: 'late-owner',
+      uid: owner.metadata?.uid ?? '',
+    };
     await core.createNamespacedConfigMap({ namespace: 'gc', body: configMap('late-dependent', [ref]) });
     await core.deleteNamespacedConfigMap({ namespace: 'gc', name: 'late-owner' });
     await gone(() => core.readNamespacedConfigMap({ namespace: 'gc', name: 'late-dependent' }));

@@ -12,7 +12,9 @@ function requireRoot(): void {
 }
 
 function namespaces(): string[] {
-  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0] ?? '');
+  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.split(' ')[0] ?? '');
 }
 
 function alive(pid: number): boolean {
@@ -62,7 +64,8 @@ describe('reaper', () => {
       await eventually(() => expect(namespaces()).not.toContain(watched));
       expect(namespaces()).toContain(released);
     } finally {
-      for (const ns of namespaces().filter((n) => n === watched || n === released)) execFileSync('ip', ['netns', 'delete', ns]);
+      for (const ns of namespaces().filter((n) => n === watched || n === released))
+        execFileSync('ip', ['netns', 'delete', ns]);
     }
   });
 

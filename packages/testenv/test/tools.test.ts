@@ -48,9 +48,14 @@ describe('kubectl', () => {
 
   it('applies a manifest that client-node then reads', async () => {
     const manifest = path.join(scratch, 'cm.yaml');
-    writeFileSync(manifest, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-kubectl\n  namespace: default\ndata:\n  a: "1"\n');
+    writeFileSync(
+      manifest,
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-kubectl\n  namespace: default\ndata:\n  a: "1"\n',
+    );
     expect(await tool('kubectl', ['apply', '-f', manifest])).toMatch(/configmap\/from-kubectl created/);
-    const cm = await env.kubeConfig.makeApiClient(CoreV1Api).readNamespacedConfigMap({ namespace: 'default', name: 'from-kubectl' });
+    const cm = await env.kubeConfig
+      .makeApiClient(CoreV1Api)
+      .readNamespacedConfigMap({ namespace: 'default', name: 'from-kubectl' });
     expect(cm.data).toEqual({ a: '1' });
   });
 });
@@ -70,7 +75,9 @@ describe('helm', () => {
     await tool('helm', ['install', 'demo', chart, '--namespace', 'default', '--wait=false']);
     const releases = JSON.parse(await tool('helm', ['list', '-A', '-o', 'json'])) as { name: string; status: string }[];
     expect(releases.map((r) => [r.name, r.status])).toEqual([['demo', 'deployed']]);
-    const cm = await env.kubeConfig.makeApiClient(CoreV1Api).readNamespacedConfigMap({ namespace: 'default', name: 'demo-cm' });
+    const cm = await env.kubeConfig
+      .makeApiClient(CoreV1Api)
+      .readNamespacedConfigMap({ namespace: 'default', name: 'demo-cm' });
     expect(cm.data).toEqual({ v: 'hello' });
   });
 });
@@ -110,7 +117,9 @@ describe('teardown when the test process dies', () => {
       const env = await startTestEnv({ crdPaths: [], multusCrd: false });
       console.log(JSON.stringify({ pids: env.pids(), workDir: env.workDir }));
       setInterval(() => {}, 1000);`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const exited = new Promise((resolve) => child.on('exit', resolve));
     const firstLine = await new Promise<string>((resolve) => {
       let out = '';
@@ -137,7 +146,9 @@ describe('missing binaries', () => {
     const empty = mkdtempSync(path.join(scratch, 'empty-bin-'));
     await expect(startTestEnv({ binDir: empty })).rejects.toMatchObject({
       code: 'TOOLS_MISSING',
-      message: expect.stringMatching(/etcd, kube-apiserver, kube-controller-manager not found in .*: run scripts\/ensure-tools/),
+      message: expect.stringMatching(
+        /etcd, kube-apiserver, kube-controller-manager not found in .*: run scripts\/ensure-tools/,
+      ),
     });
     expect(() => toolPath('helm', empty)).toThrow(/helm not found .*run scripts\/ensure-tools/);
   });

@@ -24,21 +24,31 @@ export function minPodBits(prefix: IpPrefix): number {
 
 function checkBlock(name: 'interfaceBlock' | 'hostBlock', value: unknown, problems: PlanProblem[]): number {
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_BLOCK_BITS) return value;
-  problems.push({ code: 'INVALID_BLOCK_BITS', reason: `config.${name} must be an integer from 0 to ${MAX_BLOCK_BITS} (got ${String(value)}); nothing was planned` });
+  problems.push({
+    code: 'INVALID_BLOCK_BITS',
+    reason: `config.${name} must be an integer from 0 to ${MAX_BLOCK_BITS} (got ${String(value)}); nothing was planned`,
+  });
   return 0;
 }
 
 function parseList(field: 'masterNets' | 'excludeCIDRs', texts: unknown, problems: PlanProblem[]): IpPrefix[] {
   if (texts === undefined) return [];
   if (!Array.isArray(texts)) {
-    problems.push({ code: 'INVALID_CIDR', reason: `config.${field} must be a list of CIDR strings; nothing was planned` });
+    problems.push({
+      code: 'INVALID_CIDR',
+      reason: `config.${field} must be a list of CIDR strings; nothing was planned`,
+    });
     return [];
   }
   const prefixes: IpPrefix[] = [];
   texts.forEach((text: unknown, i) => {
     const parsed = parsePrefix(String(text));
     if (parsed.ok) prefixes.push(parsed.value);
-    else problems.push({ code: 'INVALID_CIDR', reason: `config.${field}[${i}]: ${parsed.error}; fix it, nothing was planned` });
+    else
+      problems.push({
+        code: 'INVALID_CIDR',
+        reason: `config.${field}[${i}]: ${parsed.error}; fix it, nothing was planned`,
+      });
   });
   return prefixes;
 }
@@ -47,7 +57,10 @@ function parseSubnet(text: unknown, problems: PlanProblem[]): IpPrefix | undefin
   if (text === '' || text === undefined) return undefined;
   const parsed = parsePrefix(String(text));
   if (parsed.ok) return parsed.value;
-  problems.push({ code: 'INVALID_CIDR', reason: `config.subnet: ${parsed.error}; or leave it empty for host-subnet mode. Nothing was planned` });
+  problems.push({
+    code: 'INVALID_CIDR',
+    reason: `config.subnet: ${parsed.error}; or leave it empty for host-subnet mode. Nothing was planned`,
+  });
   return undefined;
 }
 

@@ -10,7 +10,10 @@ describe('networkConflicts', () => {
   it.each([
     {
       case: 'the issue: a /17 inside a /16 on the same master network',
-      claims: [claim('demo', '172.30.0.0/16', ['10.10.1.0/24'], { inUse: true }), claim('second', '172.30.0.0/17', ['10.10.1.0/24'])],
+      claims: [
+        claim('demo', '172.30.0.0/16', ['10.10.1.0/24'], { inUse: true }),
+        claim('second', '172.30.0.0/17', ['10.10.1.0/24']),
+      ],
       refused: { second: 'demo' },
     },
     {
@@ -25,12 +28,18 @@ describe('networkConflicts', () => {
     },
     {
       case: 'no masterNets means every NIC network, so it shares with anyone',
-      claims: [claim('a', '172.30.0.0/16', []), claim('b', '172.30.128.0/17', ['10.10.2.0/24'], { createdAt: '2026-02-01T00:00:00Z' })],
+      claims: [
+        claim('a', '172.30.0.0/16', []),
+        claim('b', '172.30.128.0/17', ['10.10.2.0/24'], { createdAt: '2026-02-01T00:00:00Z' }),
+      ],
       refused: { b: 'a' },
     },
     {
       case: 'the network in use keeps its addresses over an older one that is not',
-      claims: [claim('old', '172.30.0.0/16', ['10.10.1.0/24']), claim('used', '172.30.0.0/24', ['10.10.1.0/24'], { inUse: true, createdAt: '2026-05-01T00:00:00Z' })],
+      claims: [
+        claim('old', '172.30.0.0/16', ['10.10.1.0/24']),
+        claim('used', '172.30.0.0/24', ['10.10.1.0/24'], { inUse: true, createdAt: '2026-05-01T00:00:00Z' }),
+      ],
       refused: { old: 'used' },
     },
     {
@@ -53,7 +62,10 @@ describe('networkConflicts', () => {
     },
     {
       case: 'host-subnet mode on a master network collides with host-subnet mode on it',
-      claims: [claim('a', '', ['10.10.1.0/24']), claim('b', '', ['10.10.1.0/24', '10.10.2.0/24'], { createdAt: '2026-02-01T00:00:00Z' })],
+      claims: [
+        claim('a', '', ['10.10.1.0/24']),
+        claim('b', '', ['10.10.1.0/24', '10.10.2.0/24'], { createdAt: '2026-02-01T00:00:00Z' }),
+      ],
       refused: { b: 'a' },
     },
     {
@@ -91,21 +103,31 @@ describe('networkConflicts', () => {
   });
 
   it('says what overlaps where, who keeps it, and what to do', () => {
-    const result = networkConflicts([claim('demo', '172.30.0.0/16', ['10.10.1.0/24'], { inUse: true }), claim('second', '172.30.0.0/17', ['10.10.1.0/24'])]);
+    const result = networkConflicts([
+      claim('demo', '172.30.0.0/16', ['10.10.1.0/24'], { inUse: true }),
+      claim('second', '172.30.0.0/17', ['10.10.1.0/24']),
+    ]);
     const conflict = result.get('second');
     expect(conflict).toEqual({
       network: 'second',
       with: 'demo',
       ranges: ['172.30.0.0/17', '172.30.0.0/16'],
       masterNet: '10.10.1.0/24',
-      message: expect.stringMatching(/^pod range 172\.30\.0\.0\/17 overlaps 172\.30\.0\.0\/16 of MultiNicNetwork demo on master network 10\.10\.1\.0\/24.*demo keeps them \(it is in use\): choose a subnet that does not overlap, or other masterNets$/),
+      message: expect.stringMatching(
+        /^pod range 172\.30\.0\.0\/17 overlaps 172\.30\.0\.0\/16 of MultiNicNetwork demo on master network 10\.10\.1\.0\/24.*demo keeps them \(it is in use\): choose a subnet that does not overlap, or other masterNets$/,
+      ),
     });
   });
 
   const arbClaims = fc.uniqueArray(
     fc.record({
       name: fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f'),
-      subnet: fc.oneof(fc.constant(''), fc.integer({ min: 0, max: 3 }).chain((n) => fc.constantFrom(`10.${n}.0.0/16`, `10.${n}.128.0/17`, '10.0.0.0/8', 'fd00::/48'))),
+      subnet: fc.oneof(
+        fc.constant(''),
+        fc
+          .integer({ min: 0, max: 3 })
+          .chain((n) => fc.constantFrom(`10.${n}.0.0/16`, `10.${n}.128.0/17`, '10.0.0.0/8', 'fd00::/48')),
+      ),
       masterNets: fc.subarray(['192.168.0.0/24', '192.168.1.0/24', '192.168.0.0/23']),
       inUse: fc.boolean(),
       createdAt: fc.constantFrom('2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z'),

@@ -56,7 +56,9 @@ function parseClaim(claim: NetworkClaim): ParsedClaim | undefined {
     return masters.length === 0 ? { claim, masters: undefined, ranges: 'any' } : { claim, masters, ranges: masters };
   }
   const subnet = parseAll([claim.subnet]);
-  return subnet === undefined ? undefined : { claim, masters: masters.length === 0 ? undefined : masters, ranges: subnet };
+  return subnet === undefined
+    ? undefined
+    : { claim, masters: masters.length === 0 ? undefined : masters, ranges: subnet };
 }
 
 /** The first master network both attach to: a prefix, `null` when one side attaches to every NIC network, or undefined. */
@@ -101,7 +103,10 @@ function conflictOf(refused: ParsedClaim, admitted: ParsedClaim): NetworkConflic
   const ranges = overlapping(refused, admitted);
   if (ranges === undefined) return undefined;
   const [mine, theirs] = ranges;
-  const where = master === null ? 'on every NIC network (one of them names no masterNets)' : `on master network ${formatPrefix(master)}`;
+  const where =
+    master === null
+      ? 'on every NIC network (one of them names no masterNets)'
+      : `on master network ${formatPrefix(master)}`;
   return {
     network: refused.claim.name,
     with: admitted.claim.name,
@@ -120,7 +125,10 @@ function conflictOf(refused: ParsedClaim, admitted: ParsedClaim): NetworkConflic
  * Claims that cannot be parsed are ignored here (their spec is invalid and reported as such).
  */
 export function networkConflicts(claims: readonly NetworkClaim[]): Map<string, NetworkConflict> {
-  const parsed = claims.map(parseClaim).filter((c): c is ParsedClaim => c !== undefined).sort(byPrecedence);
+  const parsed = claims
+    .map(parseClaim)
+    .filter((c): c is ParsedClaim => c !== undefined)
+    .sort(byPrecedence);
   const admitted: ParsedClaim[] = [];
   const refused = new Map<string, NetworkConflict>();
   for (const claim of parsed) {

@@ -29,7 +29,10 @@ export function mergeHosts(hosts: readonly PlanHost[]): PlanHost[] {
   for (const host of hosts) {
     const seen = byName.get(host.hostName);
     const interfaces = Array.isArray(host.interfaces) ? host.interfaces : [];
-    byName.set(host.hostName, { hostName: host.hostName, interfaces: seen ? [...seen.interfaces, ...interfaces] : interfaces });
+    byName.set(host.hostName, {
+      hostName: host.hostName,
+      interfaces: seen ? [...seen.interfaces, ...interfaces] : interfaces,
+    });
   }
   return [...byName.values()].sort((a, b) => compareText(a.hostName, b.hostName));
 }
@@ -93,13 +96,16 @@ function hostAddress(net: NetRecord, text: string, keep: boolean): bigint | stri
   }
   const ip = parseAddress(text);
   if (!ip.ok) return `hostIP ${ip.error}`;
-  return prefixContainsAddress(net.prefix, ip.value) ? ip.value.value : `hostIP ${text} is not in its network ${net.key}`;
+  return prefixContainsAddress(net.prefix, ip.value)
+    ? ip.value.value
+    : `hostIP ${text} is not in its network ${net.key}`;
 }
 
 function gatewayOf(net: IpPrefix, text: string | undefined): bigint | undefined | string {
   if (text === undefined || text === '') return undefined;
   const parsed = parseAddress(text);
-  if (!parsed.ok || !prefixContainsAddress(net, parsed.value)) return `gateway ${text} is not an address in ${formatPrefix(net)}`;
+  if (!parsed.ok || !prefixContainsAddress(net, parsed.value))
+    return `gateway ${text} is not an address in ${formatPrefix(net)}`;
   return parsed.value.value;
 }
 
@@ -111,11 +117,14 @@ function whereOf(hostName: string, nic: PlanNic): string {
 function checkNic(hostName: string, nic: PlanNic, nets: NetParser): PlanProblem | undefined {
   const network = String(nic.netAddress);
   const net = nets.parse(network);
-  if (typeof net === 'string') return { code: 'INVALID_NIC', host: hostName, network, reason: `${whereOf(hostName, nic)}: netAddress ${net}` };
+  if (typeof net === 'string')
+    return { code: 'INVALID_NIC', host: hostName, network, reason: `${whereOf(hostName, nic)}: netAddress ${net}` };
   const ip = hostAddress(net, String(nic.hostIP), nets.keepAddresses);
-  if (typeof ip === 'string') return { code: 'INVALID_NIC', host: hostName, network, reason: `${whereOf(hostName, nic)}: ${ip}` };
+  if (typeof ip === 'string')
+    return { code: 'INVALID_NIC', host: hostName, network, reason: `${whereOf(hostName, nic)}: ${ip}` };
   const gateway = gatewayOf(net.prefix, nic.gateway);
-  if (typeof gateway === 'string') return { code: 'INVALID_NIC', host: hostName, network, reason: `${whereOf(hostName, nic)}: ${gateway}` };
+  if (typeof gateway === 'string')
+    return { code: 'INVALID_NIC', host: hostName, network, reason: `${whereOf(hostName, nic)}: ${gateway}` };
   const family = net.prefix.family;
   const hostIP = family === 4 ? nic.hostIP : formatAddress({ family, value: ip });
   net.nics.push({ hostIndex: -1, hostName, interfaceName: nic.interfaceName, hostIP, podCIDR: '', ippool: '' });
@@ -127,7 +136,8 @@ function checkNic(hostName: string, nic: PlanNic, nets: NetParser): PlanProblem 
 }
 
 function isStrictlySorted(nics: readonly PlanNic[]): boolean {
-  for (let i = 1; i < nics.length; i++) if (!((nics[i - 1] as PlanNic).interfaceName < (nics[i] as PlanNic).interfaceName)) return false;
+  for (let i = 1; i < nics.length; i++)
+    if (!((nics[i - 1] as PlanNic).interfaceName < (nics[i] as PlanNic).interfaceName)) return false;
   return true;
 }
 
@@ -135,7 +145,8 @@ function sortedNics(host: PlanHost, problems: PlanProblem[]): readonly PlanNic[]
   if (isStrictlySorted(host.interfaces)) return host.interfaces;
   const nics = [...host.interfaces].sort((a, b) => compareText(a.interfaceName, b.interfaceName));
   return nics.filter((nic, i) => {
-    const repeated = nics[i - 1]?.interfaceName === nic.interfaceName || nics[i + 1]?.interfaceName === nic.interfaceName;
+    const repeated =
+      nics[i - 1]?.interfaceName === nic.interfaceName || nics[i + 1]?.interfaceName === nic.interfaceName;
     if (repeated && nics[i - 1]?.interfaceName !== nic.interfaceName) {
       problems.push({
         code: 'DUPLICATE_INTERFACE',

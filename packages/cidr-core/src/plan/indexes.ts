@@ -85,7 +85,13 @@ export class IndexPool {
 
   /** Keeps an index assigned earlier; false when it is out of range, blocked or already taken. */
   claim(index: number): boolean {
-    if (!Number.isInteger(index) || index < 0 || index >= this.capacity || this.used.has(index) || this.isBlocked(index)) {
+    if (
+      !Number.isInteger(index) ||
+      index < 0 ||
+      index >= this.capacity ||
+      this.used.has(index) ||
+      this.isBlocked(index)
+    ) {
       return false;
     }
     this.used.add(index);

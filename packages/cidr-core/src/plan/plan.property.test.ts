@@ -52,20 +52,30 @@ const NAMES = Array.from({ length: 12 }, (_, i) => `host-${String.fromCharCode(9
 
 function hostArb(family: Family): fc.Arbitrary<PlanHost[]> {
   const nicsOf = fc.array(fc.record({ net: fc.integer({ min: 0, max: 2 }), twin: fc.boolean() }), { maxLength: 3 });
-  return fc.uniqueArray(fc.record({ name: fc.constantFrom(...NAMES), nics: nicsOf }), { selector: (h) => h.name, maxLength: 10 }).map((hosts) =>
-    hosts.map(({ name, nics }) => {
-      const n = NAMES.indexOf(name) + 1;
-      const interfaces = [...new Map(nics.map((nic) => [nic.net, nic])).values()].flatMap(({ net, twin }) => {
-        const netAddress = FAMILIES[family].nets[net] as string;
-        const nic = { interfaceName: `eth${net}`, netAddress, hostIP: FAMILIES[family].ip(net, n) };
-        return twin ? [nic, { interfaceName: `eth${net}b`, netAddress, hostIP: FAMILIES[family].ip(net, n + 100) }] : [nic];
-      });
-      return { hostName: name, interfaces };
-    }),
-  );
+  return fc
+    .uniqueArray(fc.record({ name: fc.constantFrom(...NAMES), nics: nicsOf }), {
+      selector: (h) => h.name,
+      maxLength: 10,
+    })
+    .map((hosts) =>
+      hosts.map(({ name, nics }) => {
+        const n = NAMES.indexOf(name) + 1;
+        const interfaces = [...new Map(nics.map((nic) => [nic.net, nic])).values()].flatMap(({ net, twin }) => {
+          const netAddress = FAMILIES[family].nets[net] as string;
+          const nic = { interfaceName: `eth${net}`, netAddress, hostIP: FAMILIES[family].ip(net, n) };
+          return twin
+            ? [nic, { interfaceName: `eth${net}b`, netAddress, hostIP: FAMILIES[family].ip(net, n + 100) }]
+            : [nic];
+        });
+        return { hostName: name, interfaces };
+      }),
+    );
 }
 
-function scenarioArb(family: Family, options: { hostSubnet?: boolean; maxHostBlock?: number } = {}): fc.Arbitrary<Scenario> {
+function scenarioArb(
+  family: Family,
+  options: { hostSubnet?: boolean; maxHostBlock?: number } = {},
+): fc.Arbitrary<Scenario> {
   const f = FAMILIES[family];
   const hostSubnet = options.hostSubnet ?? false;
   return fc
@@ -80,17 +90,29 @@ function scenarioArb(family: Family, options: { hostSubnet?: boolean; maxHostBlo
 }
 
 function run(scenario: Scenario, hosts = scenario.hosts, previous?: PlanResult): PlanResult {
-  return computePlan({ networkName: 'p', config: scenario.config, hosts, ...(previous ? { previous: previous.plan } : {}) });
+  return computePlan({
+    networkName: 'p',
+    config: scenario.config,
+    hosts,
+    ...(previous ? { previous: previous.plan } : {}),
+  });
 }
 
 /** Everything a result says, with the lazy route and rule records read out. */
 function materialize(result: PlanResult): unknown {
-  return { plan: result.plan, ippools: result.ippools, problems: result.problems, routes: { ...result.routes }, rules: { ...result.rules } };
+  return {
+    plan: result.plan,
+    ippools: result.ippools,
+    problems: result.problems,
+    routes: { ...result.routes },
+    rules: { ...result.rules },
+  };
 }
 
 function entries(result: PlanResult): Map<string, string> {
   const map = new Map<string, string>();
-  for (const e of result.plan.cidr) for (const h of e.hosts) map.set(`${e.netAddress} ${h.hostName} ${h.interfaceName}`, h.podCIDR);
+  for (const e of result.plan.cidr)
+    for (const h of e.hosts) map.set(`${e.netAddress} ${h.hostName} ${h.interfaceName}`, h.podCIDR);
   return map;
 }
 
@@ -131,8 +153,12 @@ describe.each(both)('plan laws (IPv%s)', (family) => {
           expect(prefixContains(subnet, vlan)).toBe(true);
           vlans.slice(i + 1).forEach((other) => expect(prefixesOverlap(vlan, other)).toBe(false));
         });
-        result.plan.cidr.forEach((e) => e.hosts.forEach((h) => expect(prefixContains(prefix(e.vlanCIDR), prefix(h.podCIDR))).toBe(true)));
-        blocks.forEach((block, i) => blocks.slice(i + 1).forEach((other) => expect(prefixesOverlap(block, other)).toBe(false)));
+        result.plan.cidr.forEach((e) =>
+          e.hosts.forEach((h) => expect(prefixContains(prefix(e.vlanCIDR), prefix(h.podCIDR))).toBe(true)),
+        );
+        blocks.forEach((block, i) =>
+          blocks.slice(i + 1).forEach((other) => expect(prefixesOverlap(block, other)).toBe(false)),
+        );
       }),
       RUNS,
     );
@@ -149,7 +175,10 @@ describe.each(both)('plan laws (IPv%s)', (family) => {
     fc.assert(
       fc.property(
         scenarioArb(family).chain((s) =>
-          fc.tuple(fc.constant(s), fc.shuffledSubarray(s.hosts, { minLength: s.hosts.length, maxLength: s.hosts.length })),
+          fc.tuple(
+            fc.constant(s),
+            fc.shuffledSubarray(s.hosts, { minLength: s.hosts.length, maxLength: s.hosts.length }),
+          ),
         ),
         ([scenario, shuffled]) => {
           const reversedNics = shuffled.map((h) => ({ ...h, interfaces: [...h.interfaces].reverse() }));
@@ -170,7 +199,8 @@ describe.each(both)('plan laws (IPv%s)', (family) => {
         const withIt = run(scenario, scenario.hosts, without);
         const againWithout = run(scenario, others, withIt);
         for (const [key, pod] of entries(without)) expect(entries(withIt).get(key)).toBe(pod);
-        for (const [key, pod] of entries(withIt)) if (!key.includes(` ${chosen.hostName} `)) expect(entries(againWithout).get(key)).toBe(pod);
+        for (const [key, pod] of entries(withIt))
+          if (!key.includes(` ${chosen.hostName} `)) expect(entries(againWithout).get(key)).toBe(pod);
       }),
       RUNS,
     );
@@ -182,7 +212,11 @@ describe.each(both)('plan laws (IPv%s)', (family) => {
         fc.pre(scenario.hosts.length > 1);
         const leaving = scenario.hosts[pick % scenario.hosts.length] as PlanHost;
         const before = run(scenario);
-        const after = run(scenario, scenario.hosts.filter((h) => h !== leaving), before);
+        const after = run(
+          scenario,
+          scenario.hosts.filter((h) => h !== leaving),
+          before,
+        );
         const joining: PlanHost = { ...leaving, hostName: 'zz-new' };
         const joined = run(scenario, [...scenario.hosts.filter((h) => h !== leaving), joining], after);
         const excludes = scenario.config.excludeCIDRs.map(prefix);
@@ -208,27 +242,32 @@ describe.each(both)('plan laws (IPv%s)', (family) => {
   it('NetworkPlanner: every join and leave gives exactly what a full computation with the previous plan gives', () => {
     const step = fc.record({ leave: fc.boolean(), pick: fc.nat() });
     fc.assert(
-      fc.property(scenarioArb(family, { maxHostBlock: 4 }), hostArb(family), fc.array(step, { maxLength: 12 }), (scenario, extra, steps) => {
-        const planner = new NetworkPlanner({ networkName: 'p', config: scenario.config, hosts: scenario.hosts });
-        expect(materialize(planner.result)).toEqual(materialize(run(scenario)));
-        let hosts = scenario.hosts;
-        const joining = extra.map((h) => ({ ...h, hostName: `new-${h.hostName}` }));
-        for (const { leave, pick } of steps) {
-          const previous = planner.result;
-          let actual: PlanResult;
-          if (leave && hosts.length > 0) {
-            const leaving = hosts[pick % hosts.length] as PlanHost;
-            hosts = hosts.filter((h) => h !== leaving);
-            actual = planner.removeHost(leaving.hostName);
-          } else {
-            const next = joining.shift();
-            if (next === undefined) continue;
-            hosts = [...hosts, next];
-            actual = planner.setHost(next);
+      fc.property(
+        scenarioArb(family, { maxHostBlock: 4 }),
+        hostArb(family),
+        fc.array(step, { maxLength: 12 }),
+        (scenario, extra, steps) => {
+          const planner = new NetworkPlanner({ networkName: 'p', config: scenario.config, hosts: scenario.hosts });
+          expect(materialize(planner.result)).toEqual(materialize(run(scenario)));
+          let hosts = scenario.hosts;
+          const joining = extra.map((h) => ({ ...h, hostName: `new-${h.hostName}` }));
+          for (const { leave, pick } of steps) {
+            const previous = planner.result;
+            let actual: PlanResult;
+            if (leave && hosts.length > 0) {
+              const leaving = hosts[pick % hosts.length] as PlanHost;
+              hosts = hosts.filter((h) => h !== leaving);
+              actual = planner.removeHost(leaving.hostName);
+            } else {
+              const next = joining.shift();
+              if (next === undefined) continue;
+              hosts = [...hosts, next];
+              actual = planner.setHost(next);
+            }
+            expect(materialize(actual)).toEqual(materialize(run(scenario, hosts, previous)));
           }
-          expect(materialize(actual)).toEqual(materialize(run(scenario, hosts, previous)));
-        }
-      }),
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -239,15 +278,22 @@ describe.each(both)('plan laws (IPv%s)', (family) => {
         const result = run(scenario);
         for (const [hostName, routes] of Object.entries(result.routes)) {
           const expected = result.plan.cidr.flatMap((e) => {
-            const local = e.hosts.filter((h) => h.hostName === hostName).map((h) => h.interfaceName).sort();
+            const local = e.hosts
+              .filter((h) => h.hostName === hostName)
+              .map((h) => h.interfaceName)
+              .sort();
             if (local.length === 0) return [];
-            return e.hosts.filter((h) => h.hostName !== hostName).map((h) => ({ dst: h.podCIDR, via: h.hostIP, dev: local[0], table: 1000 + e.interfaceIndex }));
+            return e.hosts
+              .filter((h) => h.hostName !== hostName)
+              .map((h) => ({ dst: h.podCIDR, via: h.hostIP, dev: local[0], table: 1000 + e.interfaceIndex }));
           });
           expect(routes).toEqual(expected);
           for (const route of routes) {
             const entry = result.plan.cidr.find((e) => 1000 + e.interfaceIndex === route.table);
             const via = parseAddress(route.via);
-            expect(entry !== undefined && via.ok && prefixContainsAddress(prefix(entry.netAddress), via.value)).toBe(true);
+            expect(entry !== undefined && via.ok && prefixContainsAddress(prefix(entry.netAddress), via.value)).toBe(
+              true,
+            );
           }
         }
       }),
@@ -268,14 +314,21 @@ describe.each(both)('host-subnet mode laws (IPv%s)', (family) => {
           expect(e.vlanCIDR).toBe(e.netAddress);
           expect(prefixContains(net, block)).toBe(true);
           expect(block.base).not.toBe(net.base);
-          expect(prefixContainsAddress(block, { family, value: prefix(`${h.hostIP}/${family === 4 ? 32 : 128}`).base })).toBe(false);
+          expect(
+            prefixContainsAddress(block, { family, value: prefix(`${h.hostIP}/${family === 4 ? 32 : 128}`).base }),
+          ).toBe(false);
           const pool = result.ippools.find((p) => p.podCIDR === h.podCIDR);
           for (const ip of addresses) {
             const value = prefix(`${ip}/${family === 4 ? 32 : 128}`);
-            if (prefixContains(block, value)) expect(pool?.excludes).toContain(`${formatAddress({ family, value: value.base })}/${family === 4 ? 32 : 128}`);
+            if (prefixContains(block, value))
+              expect(pool?.excludes).toContain(
+                `${formatAddress({ family, value: value.base })}/${family === 4 ? 32 : 128}`,
+              );
           }
         }
-        blocks.forEach((a, i) => blocks.slice(i + 1).forEach((b) => expect(prefixesOverlap(a.block, b.block)).toBe(false)));
+        blocks.forEach((a, i) =>
+          blocks.slice(i + 1).forEach((b) => expect(prefixesOverlap(a.block, b.block)).toBe(false)),
+        );
         checkExcludes(result, scenario.config.excludeCIDRs);
       }),
       RUNS,

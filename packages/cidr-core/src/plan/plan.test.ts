@@ -45,7 +45,8 @@ function plan(config: Partial<PlanConfig>, hosts: PlanHost[], extra: Partial<Pla
 /** hostName/interfaceName -> podCIDR */
 function pods(result: PlanResult): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const entry of result.plan.cidr) for (const h of entry.hosts) out[`${h.hostName}/${h.interfaceName}`] = h.podCIDR;
+  for (const entry of result.plan.cidr)
+    for (const h of entry.hosts) out[`${h.hostName}/${h.interfaceName}`] = h.podCIDR;
   return out;
 }
 
@@ -67,8 +68,22 @@ describe('computePlan: the multi-nic-cni worked example', () => {
           vlanCIDR: '192.168.0.0/18',
           highWater: 2,
           hosts: [
-            { hostIndex: 0, hostName: 'Host1', interfaceName: 'eth1', hostIP: '10.0.1.1', podCIDR: '192.168.0.0/24', ippool: 'multi-nic-sample-192.168.0.0-24' },
-            { hostIndex: 1, hostName: 'Host2', interfaceName: 'eth1', hostIP: '10.0.1.2', podCIDR: '192.168.1.0/24', ippool: 'multi-nic-sample-192.168.1.0-24' },
+            {
+              hostIndex: 0,
+              hostName: 'Host1',
+              interfaceName: 'eth1',
+              hostIP: '10.0.1.1',
+              podCIDR: '192.168.0.0/24',
+              ippool: 'multi-nic-sample-192.168.0.0-24',
+            },
+            {
+              hostIndex: 1,
+              hostName: 'Host2',
+              interfaceName: 'eth1',
+              hostIP: '10.0.1.2',
+              podCIDR: '192.168.1.0/24',
+              ippool: 'multi-nic-sample-192.168.1.0-24',
+            },
           ],
         },
         {
@@ -77,8 +92,22 @@ describe('computePlan: the multi-nic-cni worked example', () => {
           vlanCIDR: '192.168.64.0/18',
           highWater: 2,
           hosts: [
-            { hostIndex: 0, hostName: 'Host1', interfaceName: 'eth2', hostIP: '10.0.2.1', podCIDR: '192.168.64.0/24', ippool: 'multi-nic-sample-192.168.64.0-24' },
-            { hostIndex: 1, hostName: 'Host2', interfaceName: 'eth2', hostIP: '10.0.2.2', podCIDR: '192.168.65.0/24', ippool: 'multi-nic-sample-192.168.65.0-24' },
+            {
+              hostIndex: 0,
+              hostName: 'Host1',
+              interfaceName: 'eth2',
+              hostIP: '10.0.2.1',
+              podCIDR: '192.168.64.0/24',
+              ippool: 'multi-nic-sample-192.168.64.0-24',
+            },
+            {
+              hostIndex: 1,
+              hostName: 'Host2',
+              interfaceName: 'eth2',
+              hostIP: '10.0.2.2',
+              podCIDR: '192.168.65.0/24',
+              ippool: 'multi-nic-sample-192.168.65.0-24',
+            },
           ],
         },
       ],
@@ -104,10 +133,38 @@ describe('computePlan: the multi-nic-cni worked example', () => {
 
   it('gives one IPPool per host interface', () => {
     expect(result.ippools).toEqual([
-      { name: 'multi-nic-sample-192.168.0.0-24', hostName: 'Host1', interfaceName: 'eth1', podCIDR: '192.168.0.0/24', vlanCIDR: '192.168.0.0/18', excludes: [] },
-      { name: 'multi-nic-sample-192.168.1.0-24', hostName: 'Host2', interfaceName: 'eth1', podCIDR: '192.168.1.0/24', vlanCIDR: '192.168.0.0/18', excludes: [] },
-      { name: 'multi-nic-sample-192.168.64.0-24', hostName: 'Host1', interfaceName: 'eth2', podCIDR: '192.168.64.0/24', vlanCIDR: '192.168.64.0/18', excludes: [] },
-      { name: 'multi-nic-sample-192.168.65.0-24', hostName: 'Host2', interfaceName: 'eth2', podCIDR: '192.168.65.0/24', vlanCIDR: '192.168.64.0/18', excludes: [] },
+      {
+        name: 'multi-nic-sample-192.168.0.0-24',
+        hostName: 'Host1',
+        interfaceName: 'eth1',
+        podCIDR: '192.168.0.0/24',
+        vlanCIDR: '192.168.0.0/18',
+        excludes: [],
+      },
+      {
+        name: 'multi-nic-sample-192.168.1.0-24',
+        hostName: 'Host2',
+        interfaceName: 'eth1',
+        podCIDR: '192.168.1.0/24',
+        vlanCIDR: '192.168.0.0/18',
+        excludes: [],
+      },
+      {
+        name: 'multi-nic-sample-192.168.64.0-24',
+        hostName: 'Host1',
+        interfaceName: 'eth2',
+        podCIDR: '192.168.64.0/24',
+        vlanCIDR: '192.168.64.0/18',
+        excludes: [],
+      },
+      {
+        name: 'multi-nic-sample-192.168.65.0-24',
+        hostName: 'Host2',
+        interfaceName: 'eth2',
+        podCIDR: '192.168.65.0/24',
+        vlanCIDR: '192.168.64.0/18',
+        excludes: [],
+      },
     ]);
   });
 
@@ -155,7 +212,9 @@ describe('computePlan: interface indexes', () => {
 
   it('gives a new network the lowest free index later', () => {
     const first = plan({ masterNets: ['10.0.1.0/24', '10.0.2.0/24', '10.0.3.0/24'] }, [host1]);
-    const later = plan({ masterNets: ['10.0.4.0/24', '10.0.3.0/24', '10.0.2.0/24'] }, [host1], { previous: first.plan });
+    const later = plan({ masterNets: ['10.0.4.0/24', '10.0.3.0/24', '10.0.2.0/24'] }, [host1], {
+      previous: first.plan,
+    });
     expect(later.plan.cidr.map((e) => [e.netAddress, e.interfaceIndex])).toEqual([
       ['10.0.4.0/24', 0],
       ['10.0.2.0/24', 1],
@@ -166,21 +225,26 @@ describe('computePlan: interface indexes', () => {
 
 describe('computePlan: excludes', () => {
   it.each<{ exclude: string; host1Pod: string; host1Excludes: string[]; vlans: string[] }>`
-    exclude               | host1Pod            | host1Excludes                          | vlans
-    ${'192.168.0.0/18'}   | ${'192.168.64.0/24'} | ${[]}                                 | ${['192.168.64.0/18', '192.168.128.0/18']}
-    ${'192.168.0.0/17'}   | ${'192.168.128.0/24'} | ${[]}                                | ${['192.168.128.0/18', '192.168.192.0/18']}
-    ${'192.168.0.0/24'}   | ${'192.168.1.0/24'}  | ${[]}                                 | ${['192.168.0.0/18', '192.168.64.0/18']}
-    ${'192.168.0.0/23'}   | ${'192.168.2.0/24'}  | ${[]}                                 | ${['192.168.0.0/18', '192.168.64.0/18']}
-    ${'192.168.0.0/28'}   | ${'192.168.0.0/24'}  | ${['192.168.0.0/28']}                 | ${['192.168.0.0/18', '192.168.64.0/18']}
-    ${'192.168.0.200/32'} | ${'192.168.0.0/24'}  | ${['192.168.0.200/32']}               | ${['192.168.0.0/18', '192.168.64.0/18']}
-    ${'10.0.0.0/8'}       | ${'192.168.0.0/24'}  | ${[]}                                 | ${['192.168.0.0/18', '192.168.64.0/18']}
-  `('exclude $exclude: Host1 eth1 gets $host1Pod excluding $host1Excludes', ({ exclude, host1Pod, host1Excludes, vlans }) => {
-    const result = plan({ excludeCIDRs: [exclude] }, [host1, host2]);
-    expect(result.problems).toEqual([]);
-    expect(result.plan.cidr.map((e) => e.vlanCIDR)).toEqual(vlans);
-    expect(pods(result)['Host1/eth1']).toBe(host1Pod);
-    expect(result.ippools.find((p) => p.hostName === 'Host1' && p.interfaceName === 'eth1')?.excludes).toEqual(host1Excludes);
-  });
+    exclude               | host1Pod              | host1Excludes           | vlans
+    ${'192.168.0.0/18'}   | ${'192.168.64.0/24'}  | ${[]}                   | ${['192.168.64.0/18', '192.168.128.0/18']}
+    ${'192.168.0.0/17'}   | ${'192.168.128.0/24'} | ${[]}                   | ${['192.168.128.0/18', '192.168.192.0/18']}
+    ${'192.168.0.0/24'}   | ${'192.168.1.0/24'}   | ${[]}                   | ${['192.168.0.0/18', '192.168.64.0/18']}
+    ${'192.168.0.0/23'}   | ${'192.168.2.0/24'}   | ${[]}                   | ${['192.168.0.0/18', '192.168.64.0/18']}
+    ${'192.168.0.0/28'}   | ${'192.168.0.0/24'}   | ${['192.168.0.0/28']}   | ${['192.168.0.0/18', '192.168.64.0/18']}
+    ${'192.168.0.200/32'} | ${'192.168.0.0/24'}   | ${['192.168.0.200/32']} | ${['192.168.0.0/18', '192.168.64.0/18']}
+    ${'10.0.0.0/8'}       | ${'192.168.0.0/24'}   | ${[]}                   | ${['192.168.0.0/18', '192.168.64.0/18']}
+  `(
+    'exclude $exclude: Host1 eth1 gets $host1Pod excluding $host1Excludes',
+    ({ exclude, host1Pod, host1Excludes, vlans }) => {
+      const result = plan({ excludeCIDRs: [exclude] }, [host1, host2]);
+      expect(result.problems).toEqual([]);
+      expect(result.plan.cidr.map((e) => e.vlanCIDR)).toEqual(vlans);
+      expect(pods(result)['Host1/eth1']).toBe(host1Pod);
+      expect(result.ippools.find((p) => p.hostName === 'Host1' && p.interfaceName === 'eth1')?.excludes).toEqual(
+        host1Excludes,
+      );
+    },
+  );
 
   it('reports every network when an exclude covers the whole subnet', () => {
     const result = plan({ excludeCIDRs: ['192.168.0.0/16'] }, [host1]);
@@ -208,7 +272,11 @@ describe('computePlan: host indexes', () => {
     const first = plan(small, [c, a]);
     expect(pods(first)).toEqual({ 'a/eth1': '192.168.0.0/24', 'c/eth1': '192.168.1.0/24' });
     const second = plan(small, [c, b, a], { previous: first.plan });
-    expect(pods(second)).toEqual({ 'a/eth1': '192.168.0.0/24', 'c/eth1': '192.168.1.0/24', 'b/eth1': '192.168.2.0/24' });
+    expect(pods(second)).toEqual({
+      'a/eth1': '192.168.0.0/24',
+      'c/eth1': '192.168.1.0/24',
+      'b/eth1': '192.168.2.0/24',
+    });
   });
 
   it('reuses a freed index only when no never-used index is left', () => {
@@ -231,9 +299,22 @@ describe('computePlan: host indexes', () => {
   it('treats hosts of a corrupt previous plan (bad indexes) as new, and ignores a bad highWater', () => {
     const abc = plan(small, [a, b, c]);
     const [entry] = abc.plan.cidr;
-    const corrupt = { ...abc.plan, cidr: [{ ...entry!, highWater: -3, hosts: entry!.hosts.map((h) => (h.hostName === 'a' ? { ...h, hostIndex: 1.5 } : h)) }] };
+    const corrupt = {
+      ...abc.plan,
+      cidr: [
+        {
+          ...entry!,
+          highWater: -3,
+          hosts: entry!.hosts.map((h) => (h.hostName === 'a' ? { ...h, hostIndex: 1.5 } : h)),
+        },
+      ],
+    };
     const result = plan(small, [a, b, c], { previous: corrupt });
-    expect(pods(result)).toEqual({ 'b/eth1': '192.168.1.0/24', 'c/eth1': '192.168.2.0/24', 'a/eth1': '192.168.3.0/24' });
+    expect(pods(result)).toEqual({
+      'b/eth1': '192.168.1.0/24',
+      'c/eth1': '192.168.2.0/24',
+      'a/eth1': '192.168.3.0/24',
+    });
     expect(result.plan.cidr[0]?.highWater).toBe(4);
   });
 
@@ -246,7 +327,11 @@ describe('computePlan: host indexes', () => {
       ],
     };
     const result = plan(small, [twin, a]);
-    expect(pods(result)).toEqual({ 'a/eth1': '192.168.0.0/24', 'twin/ib0': '192.168.1.0/24', 'twin/ib1': '192.168.2.0/24' });
+    expect(pods(result)).toEqual({
+      'a/eth1': '192.168.0.0/24',
+      'twin/ib0': '192.168.1.0/24',
+      'twin/ib1': '192.168.2.0/24',
+    });
     expect(result.routes['a']).toEqual([
       { dst: '192.168.1.0/24', via: '10.0.1.20', dev: 'eth1', table: 1000 },
       { dst: '192.168.2.0/24', via: '10.0.1.21', dev: 'eth1', table: 1000 },
@@ -256,36 +341,48 @@ describe('computePlan: host indexes', () => {
 });
 
 describe('computePlan: capacity and input problems', () => {
-  it.each<{ case: string; config: Partial<PlanConfig>; hosts: PlanHost[]; expected: { code: PlanProblemCode; host?: string; network?: string; reason: string }[] }>`
-    case                         | config                                                      | hosts                                                                 | expected
-    ${'more hosts than 2^H'}     | ${{ hostBlock: 1, masterNets: ['10.0.1.0/24'] }}            | ${[host('gpu-1', '10.0.1.0/24 10.0.1.1'), host('gpu-2', '10.0.1.0/24 10.0.1.2'), host('gpu-3', '10.0.1.0/24 10.0.1.3')]} | ${[{ code: 'NO_HOST_INDEX', host: 'gpu-3', network: '10.0.1.0/24', reason: 'host gpu-3 (eth1) has no free host index on 10.0.1.0/24: hostBlock 1 allows 2 hosts and all are in use; raise hostBlock or free a host' }]}
-    ${'more networks than 2^I'}  | ${{ interfaceBlock: 0 }}                                    | ${[host1]}                                                           | ${[{ code: 'NO_INTERFACE_INDEX', network: '10.0.2.0/24', reason: 'network 10.0.2.0/24 has no free interface index: interfaceBlock 0 allows 1 networks and all are in use; raise interfaceBlock or list fewer masterNets' }]}
-    ${'hostIP outside its net'}  | ${{}}                                                       | ${[host('a', '10.0.1.0/24 10.0.2.1')]}                               | ${[{ code: 'INVALID_NIC', host: 'a', network: '10.0.1.0/24', reason: 'host a interface eth1: hostIP 10.0.2.1 is not in its network 10.0.1.0/24' }]}
-    ${'bad hostIP'}              | ${{}}                                                       | ${[host('a', '10.0.1.0/24 10.0.1.01')]}                              | ${[{ code: 'INVALID_NIC', host: 'a', network: '10.0.1.0/24', reason: expect.stringContaining('host a interface eth1: hostIP "10.0.1.01" is not a valid IPv4 address') }]}
-    ${'bad netAddress'}          | ${{}}                                                       | ${[host('a', '10.0.1.1/24 10.0.1.1')]}                               | ${[{ code: 'INVALID_NIC', host: 'a', network: '10.0.1.1/24', reason: expect.stringContaining('host bits set') }]}
-    ${'empty host name'}         | ${{}}                                                       | ${[host('', '10.0.1.0/24 10.0.1.1')]}                                | ${[{ code: 'EMPTY_HOST_NAME', reason: 'a host has an empty hostName; it was ignored' }]}
+  it.each<{
+    case: string;
+    config: Partial<PlanConfig>;
+    hosts: PlanHost[];
+    expected: { code: PlanProblemCode; host?: string; network?: string; reason: string }[];
+  }>`
+    case                        | config                                           | hosts                                                                                                                    | expected
+    ${'more hosts than 2^H'}    | ${{ hostBlock: 1, masterNets: ['10.0.1.0/24'] }} | ${[host('gpu-1', '10.0.1.0/24 10.0.1.1'), host('gpu-2', '10.0.1.0/24 10.0.1.2'), host('gpu-3', '10.0.1.0/24 10.0.1.3')]} | ${[{ code: 'NO_HOST_INDEX', host: 'gpu-3', network: '10.0.1.0/24', reason: 'host gpu-3 (eth1) has no free host index on 10.0.1.0/24: hostBlock 1 allows 2 hosts and all are in use; raise hostBlock or free a host' }]}
+    ${'more networks than 2^I'} | ${{ interfaceBlock: 0 }}                         | ${[host1]}                                                                                                               | ${[{ code: 'NO_INTERFACE_INDEX', network: '10.0.2.0/24', reason: 'network 10.0.2.0/24 has no free interface index: interfaceBlock 0 allows 1 networks and all are in use; raise interfaceBlock or list fewer masterNets' }]}
+    ${'hostIP outside its net'} | ${{}}                                            | ${[host('a', '10.0.1.0/24 10.0.2.1')]}                                                                                   | ${[{ code: 'INVALID_NIC', host: 'a', network: '10.0.1.0/24', reason: 'host a interface eth1: hostIP 10.0.2.1 is not in its network 10.0.1.0/24' }]}
+    ${'bad hostIP'}             | ${{}}                                            | ${[host('a', '10.0.1.0/24 10.0.1.01')]}                                                                                  | ${[{ code: 'INVALID_NIC', host: 'a', network: '10.0.1.0/24', reason: expect.stringContaining('host a interface eth1: hostIP "10.0.1.01" is not a valid IPv4 address') }]}
+    ${'bad netAddress'}         | ${{}}                                            | ${[host('a', '10.0.1.1/24 10.0.1.1')]}                                                                                   | ${[{ code: 'INVALID_NIC', host: 'a', network: '10.0.1.1/24', reason: expect.stringContaining('host bits set') }]}
+    ${'empty host name'}        | ${{}}                                            | ${[host('', '10.0.1.0/24 10.0.1.1')]}                                                                                    | ${[{ code: 'EMPTY_HOST_NAME', reason: 'a host has an empty hostName; it was ignored' }]}
   `('$case', ({ config, hosts, expected }) => {
     expect(plan(config, hosts).problems).toEqual(expected);
   });
 
   it('ignores every copy of an interface listed twice, and says so', () => {
-    const twice: PlanHost = { hostName: 'a', interfaces: [...host('a', '10.0.1.0/24 10.0.1.1').interfaces, ...host('a', '10.0.1.0/24 10.0.1.2').interfaces] };
+    const twice: PlanHost = {
+      hostName: 'a',
+      interfaces: [...host('a', '10.0.1.0/24 10.0.1.1').interfaces, ...host('a', '10.0.1.0/24 10.0.1.2').interfaces],
+    };
     const result = plan({}, [twice, host2]);
     expect(Object.keys(pods(result))).toEqual(['Host2/eth1', 'Host2/eth2']);
     expect(result.problems).toEqual([
-      { code: 'DUPLICATE_INTERFACE', host: 'a', reason: 'host a lists interface eth1 more than once; all of them were ignored (report each NIC once)' },
+      {
+        code: 'DUPLICATE_INTERFACE',
+        host: 'a',
+        reason: 'host a lists interface eth1 more than once; all of them were ignored (report each NIC once)',
+      },
     ]);
   });
 
   it.each<{ field: string; config: Partial<PlanConfig>; code: PlanProblemCode; mentions: string }>`
-    field                | config                                                  | code                     | mentions
-    ${'subnet'}          | ${{ subnet: '192.168.0.0/33' }}                         | ${'INVALID_CIDR'}        | ${'config.subnet: "192.168.0.0/33" has an invalid prefix length'}
-    ${'subnet'}          | ${{ subnet: '192.168.1.0/16' }}                         | ${'INVALID_CIDR'}        | ${'host bits set'}
-    ${'hostBlock'}       | ${{ hostBlock: -1 }}                                    | ${'INVALID_BLOCK_BITS'}  | ${'config.hostBlock must be an integer from 0 to 52 (got -1)'}
-    ${'interfaceBlock'}  | ${{ interfaceBlock: 2.5 }}                              | ${'INVALID_BLOCK_BITS'}  | ${'config.interfaceBlock must be an integer'}
-    ${'masterNets'}      | ${{ masterNets: ['10.0.1.0/24', 'ten'] }}               | ${'INVALID_CIDR'}        | ${'config.masterNets[1]'}
-    ${'excludeCIDRs'}    | ${{ excludeCIDRs: ['192.168.0.1/24'] }}                 | ${'INVALID_CIDR'}        | ${'config.excludeCIDRs[0]'}
-    ${'fit'}             | ${{ subnet: '192.168.0.0/24', interfaceBlock: 3, hostBlock: 4 }} | ${'NO_ROOM_FOR_PODS'} | ${'gives /31 pod blocks, which leave no address for pods (at most /30)'}
+    field               | config                                                           | code                    | mentions
+    ${'subnet'}         | ${{ subnet: '192.168.0.0/33' }}                                  | ${'INVALID_CIDR'}       | ${'config.subnet: "192.168.0.0/33" has an invalid prefix length'}
+    ${'subnet'}         | ${{ subnet: '192.168.1.0/16' }}                                  | ${'INVALID_CIDR'}       | ${'host bits set'}
+    ${'hostBlock'}      | ${{ hostBlock: -1 }}                                             | ${'INVALID_BLOCK_BITS'} | ${'config.hostBlock must be an integer from 0 to 52 (got -1)'}
+    ${'interfaceBlock'} | ${{ interfaceBlock: 2.5 }}                                       | ${'INVALID_BLOCK_BITS'} | ${'config.interfaceBlock must be an integer'}
+    ${'masterNets'}     | ${{ masterNets: ['10.0.1.0/24', 'ten'] }}                        | ${'INVALID_CIDR'}       | ${'config.masterNets[1]'}
+    ${'excludeCIDRs'}   | ${{ excludeCIDRs: ['192.168.0.1/24'] }}                          | ${'INVALID_CIDR'}       | ${'config.excludeCIDRs[0]'}
+    ${'fit'}            | ${{ subnet: '192.168.0.0/24', interfaceBlock: 3, hostBlock: 4 }} | ${'NO_ROOM_FOR_PODS'}   | ${'gives /31 pod blocks, which leave no address for pods (at most /30)'}
   `('a bad $field plans nothing and says why ($code)', ({ config, code, mentions }) => {
     const result = plan(config, [host1, host2]);
     expect(result.problems.map((p) => p.code)).toEqual([code]);
@@ -305,7 +402,10 @@ describe('computePlan: host-subnet mode (empty subnet)', () => {
     const result = plan(config, [a, b]);
     expect(result.plan.cidr[0]?.vlanCIDR).toBe('10.0.1.0/24');
     expect(pods(result)).toEqual({ 'a/eth1': '10.0.1.128/26', 'b/eth1': '10.0.1.192/26' });
-    const gateway: PlanHost = { hostName: 'b', interfaces: [{ interfaceName: 'eth1', netAddress: '10.0.1.0/24', hostIP: '10.0.1.70', gateway: '10.0.1.254' }] };
+    const gateway: PlanHost = {
+      hostName: 'b',
+      interfaces: [{ interfaceName: 'eth1', netAddress: '10.0.1.0/24', hostIP: '10.0.1.70', gateway: '10.0.1.254' }],
+    };
     const withGateway = plan(config, [a, gateway]);
     expect(pods(withGateway)).toEqual({ 'a/eth1': '10.0.1.128/26' });
     expect(reasons(withGateway)).toEqual([
@@ -332,7 +432,9 @@ describe('computePlan: host-subnet mode (empty subnet)', () => {
   it('reports a network too small for hostBlock', () => {
     const result = plan({ subnet: '', hostBlock: 7, masterNets: ['10.0.1.0/24'] }, [host('a', '10.0.1.0/24 10.0.1.1')]);
     expect(result.problems.map((p) => p.code)).toEqual(['NETWORK_TOO_SMALL']);
-    expect(reasons(result)).toEqual(['network 10.0.1.0/24 is too small for hostBlock 7 in host-subnet mode: pod blocks would be /31 (at most /30); lower hostBlock']);
+    expect(reasons(result)).toEqual([
+      'network 10.0.1.0/24 is too small for hostBlock 7 in host-subnet mode: pod blocks would be /31 (at most /30); lower hostBlock',
+    ]);
   });
 });
 
@@ -340,10 +442,25 @@ describe('computePlan: IPv6', () => {
   it('splits an IPv6 subnet and writes canonical addresses', () => {
     const result = computePlan({
       networkName: 'v6',
-      config: { subnet: 'fd00::/48', interfaceBlock: 2, hostBlock: 8, masterNets: ['FD10:0:0:1::/64', 'fd10:0:0:2::/64'], excludeCIDRs: ['fd00::/58'] },
+      config: {
+        subnet: 'fd00::/48',
+        interfaceBlock: 2,
+        hostBlock: 8,
+        masterNets: ['FD10:0:0:1::/64', 'fd10:0:0:2::/64'],
+        excludeCIDRs: ['fd00::/58'],
+      },
       hosts: [
-        { hostName: 'b', interfaces: [{ interfaceName: 'eth1', netAddress: 'fd10:0:0:1::/64', hostIP: 'FD10:0:0:1:0:0:0:2' }] },
-        { hostName: 'a', interfaces: [{ interfaceName: 'eth1', netAddress: 'fd10:0:0:1::/64', hostIP: 'fd10:0:0:1::1' }, { interfaceName: 'eth2', netAddress: 'fd10:0:0:2::/64', hostIP: 'fd10:0:0:2::1' }] },
+        {
+          hostName: 'b',
+          interfaces: [{ interfaceName: 'eth1', netAddress: 'fd10:0:0:1::/64', hostIP: 'FD10:0:0:1:0:0:0:2' }],
+        },
+        {
+          hostName: 'a',
+          interfaces: [
+            { interfaceName: 'eth1', netAddress: 'fd10:0:0:1::/64', hostIP: 'fd10:0:0:1::1' },
+            { interfaceName: 'eth2', netAddress: 'fd10:0:0:2::/64', hostIP: 'fd10:0:0:2::1' },
+          ],
+        },
       ],
     });
     expect(result.problems).toEqual([]);
@@ -351,31 +468,53 @@ describe('computePlan: IPv6', () => {
       ['fd10:0:0:1::/64', 'fd00::/50'],
       ['fd10:0:0:2::/64', 'fd00:0:0:4000::/50'],
     ]);
-    expect(pods(result)).toEqual({ 'a/eth1': 'fd00:0:0:40::/58', 'b/eth1': 'fd00:0:0:80::/58', 'a/eth2': 'fd00:0:0:4000::/58' });
+    expect(pods(result)).toEqual({
+      'a/eth1': 'fd00:0:0:40::/58',
+      'b/eth1': 'fd00:0:0:80::/58',
+      'a/eth2': 'fd00:0:0:4000::/58',
+    });
     expect(result.ippools[0]?.name).toBe('v6-fd00-0-0-40---58');
     expect(result.routes['a']).toEqual([{ dst: 'fd00:0:0:80::/58', via: 'fd10:0:0:1::2', dev: 'eth1', table: 1000 }]);
   });
 });
 
 describe('NetworkPlanner', () => {
-  const input: PlanInput = { networkName: 'n', config: { ...workedConfig, interfaceBlock: 6, hostBlock: 2 }, hosts: [host1, host2] };
+  const input: PlanInput = {
+    networkName: 'n',
+    config: { ...workedConfig, interfaceBlock: 6, hostBlock: 2 },
+    hosts: [host1, host2],
+  };
 
   it('recomputes in full when a known host changes, keeping its blocks', () => {
     const planner = new NetworkPlanner(input);
     const moved = planner.setHost(host('Host1', '10.0.1.0/24 10.0.1.9'));
-    expect(pods(moved)).toEqual({ 'Host1/eth1': '192.168.0.0/24', 'Host2/eth1': '192.168.1.0/24', 'Host2/eth2': '192.168.5.0/24' });
+    expect(pods(moved)).toEqual({
+      'Host1/eth1': '192.168.0.0/24',
+      'Host2/eth1': '192.168.1.0/24',
+      'Host2/eth2': '192.168.5.0/24',
+    });
     expect(moved.plan.cidr[0]?.hosts[0]?.hostIP).toBe('10.0.1.9');
   });
 
   it('puts a joining host on a freed index once the never-used ones are gone, exactly like computePlan', () => {
     const config = { ...workedConfig, interfaceBlock: 6, hostBlock: 2, masterNets: ['10.0.1.0/24'] };
-    const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((name, i) => host(name, `10.0.1.0/24 10.0.1.${i + 1}`)) as [PlanHost, PlanHost, PlanHost, PlanHost, PlanHost];
+    const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((name, i) => host(name, `10.0.1.0/24 10.0.1.${i + 1}`)) as [
+      PlanHost,
+      PlanHost,
+      PlanHost,
+      PlanHost,
+      PlanHost,
+    ];
     const planner = new NetworkPlanner({ networkName: 'n', config, hosts: [a, b, c, d] });
     const left = planner.removeHost('b');
     const joined = planner.setHost(e);
     expect(joined.plan.cidr[0]?.hosts.map((h) => `${h.hostIndex} ${h.hostName}`)).toEqual(['0 a', '1 e', '2 c', '3 d']);
     const full = computePlan({ networkName: 'n', config, hosts: [a, c, d, e], previous: left.plan });
-    expect({ ...joined, routes: { ...joined.routes }, rules: { ...joined.rules } }).toEqual({ ...full, routes: { ...full.routes }, rules: { ...full.rules } });
+    expect({ ...joined, routes: { ...joined.routes }, rules: { ...joined.rules } }).toEqual({
+      ...full,
+      routes: { ...full.routes },
+      rules: { ...full.rules },
+    });
   });
 
   it('ignores removing a host it does not know', () => {

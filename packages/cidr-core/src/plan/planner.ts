@@ -53,7 +53,11 @@ export class NetworkPlanner {
   #result: PlanResult;
 
   constructor(input: PlanInput) {
-    this.#input = { networkName: input.networkName, config: input.config, ...(input.routeTableBase === undefined ? {} : { routeTableBase: input.routeTableBase }) };
+    this.#input = {
+      networkName: input.networkName,
+      config: input.config,
+      ...(input.routeTableBase === undefined ? {} : { routeTableBase: input.routeTableBase }),
+    };
     this.#state = computeState(input);
     this.#hosts = new Map(this.#state.hosts.map((host) => [host.hostName, host]));
     this.#result = resultOf(this.#state);
@@ -117,7 +121,11 @@ export class NetworkPlanner {
     for (const [net, nic] of placed) {
       const index = net.pool.take();
       if (index === undefined) {
-        for (const [n, checkpoint] of checkpoints) n.pool.rollback(checkpoint, taken.filter(([t]) => t === n).map(([, , i]) => i));
+        for (const [n, checkpoint] of checkpoints)
+          n.pool.rollback(
+            checkpoint,
+            taken.filter(([t]) => t === n).map(([, , i]) => i),
+          );
         return false;
       }
       taken.push([net, nic, index]);

@@ -10,7 +10,15 @@ import type { DraftEntry, NetRecord } from './hosts.js';
 import { IndexPool, mergeRanges } from './indexes.js';
 import type { NumberRanges } from './indexes.js';
 import { DEFAULT_ROUTE_TABLE_BASE } from './types.js';
-import type { IPPoolPlan, NetworkPlan, PlanHost, PlanHostEntry, PlanInput, PlanInterfaceEntry, PlanProblem } from './types.js';
+import type {
+  IPPoolPlan,
+  NetworkPlan,
+  PlanHost,
+  PlanHostEntry,
+  PlanInput,
+  PlanInterfaceEntry,
+  PlanProblem,
+} from './types.js';
 
 export interface NetState {
   readonly key: string;
@@ -102,7 +110,12 @@ function blockedInterfaces(config: ParsedConfig): NumberRanges {
   return mergeRanges(ranges);
 }
 
-function assignInterfaces(config: ParsedConfig, keys: readonly string[], input: PlanInput, problems: PlanProblem[]): Map<string, number> {
+function assignInterfaces(
+  config: ParsedConfig,
+  keys: readonly string[],
+  input: PlanInput,
+  problems: PlanProblem[],
+): Map<string, number> {
   const capacity = config.subnet === undefined ? Number.POSITIVE_INFINITY : 2 ** config.interfaceBits;
   const pool = new IndexPool({ capacity, blocked: blockedInterfaces(config), highWater: 0 });
   const wanted = new Set(keys);
@@ -156,7 +169,12 @@ function addExclude(map: Map<number, IpPrefix[]>, index: number, prefix: IpPrefi
   else if (!list.some((p) => prefixContains(p, prefix))) list.push(prefix);
 }
 
-function slotRules(config: ParsedConfig, vlan: IpPrefix, reserved: readonly bigint[], softReserved: readonly bigint[]): SlotRules {
+function slotRules(
+  config: ParsedConfig,
+  vlan: IpPrefix,
+  reserved: readonly bigint[],
+  softReserved: readonly bigint[],
+): SlotRules {
   const podLength = vlan.length + config.hostBits;
   const slotOf = (value: bigint): number => Number(subPrefixIndex(vlan, config.hostBits, value));
   const hard: [number, number][] = reserved.map((value) => [slotOf(value), slotOf(value)]);
@@ -182,7 +200,8 @@ const isIndex = (value: unknown): value is number => Number.isInteger(value) && 
 /** The previous high-water mark, at least one past every index the previous plan used. */
 function highWaterOf(previous: PlanInterfaceEntry | undefined): number {
   let highWater = isIndex(previous?.highWater) ? previous.highWater : 0;
-  for (const host of previous?.hosts ?? []) if (isIndex(host.hostIndex)) highWater = Math.max(highWater, host.hostIndex + 1);
+  for (const host of previous?.hosts ?? [])
+    if (isIndex(host.hostIndex)) highWater = Math.max(highWater, host.hostIndex + 1);
   return highWater;
 }
 
@@ -195,7 +214,9 @@ interface NetInput {
 }
 
 function vlanOf(config: ParsedConfig, input: NetInput): IpPrefix {
-  return config.subnet === undefined ? input.net : nthSubPrefix(config.subnet, config.interfaceBits, BigInt(input.interfaceIndex));
+  return config.subnet === undefined
+    ? input.net
+    : nthSubPrefix(config.subnet, config.interfaceBits, BigInt(input.interfaceIndex));
 }
 
 function hostSubnetTooSmall(config: ParsedConfig, input: NetInput): PlanProblem | undefined {
@@ -222,7 +243,11 @@ function buildNet(state: PlanState, input: NetInput): NetState {
     hostAddresses.push(...input.record.addresses);
   }
   const rules = slotRules(config, vlan, reserved, hostAddresses);
-  const pool = new IndexPool({ capacity: 2 ** config.hostBits, blocked: rules.soft, highWater: highWaterOf(input.previous) });
+  const pool = new IndexPool({
+    capacity: 2 ** config.hostBits,
+    blocked: rules.soft,
+    highWater: highWaterOf(input.previous),
+  });
   const net: NetState = {
     key: input.key,
     net: input.net,
@@ -260,7 +285,10 @@ function placeHosts(state: PlanState, net: NetState, input: NetInput, rules: Slo
     const nic = nics[i] as DraftEntry;
     const index = previous.size === 0 ? undefined : previous.get(nic.hostName)?.get(nic.interfaceName);
     const keep =
-      index !== undefined && skipHard(rules, index) && (!hostSubnet || rules.slotOf(addresses[i] as bigint) !== index) && claimKept(net.pool, index);
+      index !== undefined &&
+      skipHard(rules, index) &&
+      (!hostSubnet || rules.slotOf(addresses[i] as bigint) !== index) &&
+      claimKept(net.pool, index);
     if (keep) {
       indexes.push(index);
       placed.push(nic);
@@ -285,7 +313,8 @@ function placeHosts(state: PlanState, net: NetState, input: NetInput, rules: Slo
 function orderOf(values: readonly number[]): number[] {
   const order = values.map((_, i) => i);
   for (let i = 1; i < values.length; i++) {
-    if ((values[i - 1] as number) > (values[i] as number)) return order.sort((a, b) => (values[a] as number) - (values[b] as number));
+    if ((values[i - 1] as number) > (values[i] as number))
+      return order.sort((a, b) => (values[a] as number) - (values[b] as number));
   }
   return order;
 }

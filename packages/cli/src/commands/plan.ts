@@ -19,9 +19,11 @@ export async function planCommand(io: CliIO, args: readonly string[]): Promise<n
     strict: true,
   });
   if (values.file === undefined) throw new InputError('-f FILE is required: the MultiNicNetwork manifest to plan');
-  if (values.hosts === undefined) throw new InputError('--hosts FILE is required: a (multi-document) YAML of HostInterface manifests');
+  if (values.hosts === undefined)
+    throw new InputError('--hosts FILE is required: a (multi-document) YAML of HostInterface manifests');
   const output = values.output as Output;
-  if (!OUTPUTS.includes(output)) throw new InputError(`-o must be one of ${OUTPUTS.join(', ')}, not "${values.output}"`);
+  if (!OUTPUTS.includes(output))
+    throw new InputError(`-o must be one of ${OUTPUTS.join(', ')}, not "${values.output}"`);
 
   const network = await loadNetwork(io, values.file);
   const hosts = await loadHosts(io, values.hosts);
@@ -31,7 +33,9 @@ export async function planCommand(io: CliIO, args: readonly string[]): Promise<n
   else if (output === 'yaml') io.out(stringify(report));
   else io.out(planTable(report));
   for (const problem of result.problems) {
-    io.err(`problem: ${[problem.network, problem.host].filter(Boolean).join(' ')}${problem.network || problem.host ? ': ' : ''}${problem.reason}\n`);
+    io.err(
+      `problem: ${[problem.network, problem.host].filter(Boolean).join(' ')}${problem.network || problem.host ? ': ' : ''}${problem.reason}\n`,
+    );
   }
   return result.problems.length === 0 ? EXIT.ok : EXIT.planProblems;
 }
@@ -43,13 +47,31 @@ function planTable(report: Report): string {
   const rows = report.cidr.cidr.flatMap((net) =>
     net.hosts.map((h) => {
       const routes = (report.routes[h.hostName] ?? []).filter((r) => r.dev === h.interfaceName).length;
-      return [h.hostName, h.interfaceName, h.hostIP, net.netAddress, String(net.interfaceIndex), net.vlanCIDR, String(h.hostIndex), h.podCIDR, String(routes)];
+      return [
+        h.hostName,
+        h.interfaceName,
+        h.hostIP,
+        net.netAddress,
+        String(net.interfaceIndex),
+        net.vlanCIDR,
+        String(h.hostIndex),
+        h.podCIDR,
+        String(routes),
+      ];
     }),
   );
   rows.sort((a, b) => (a[0] ?? '').localeCompare(b[0] ?? '') || Number(a[4]) - Number(b[4]));
-  const blocks = formatTable(['HOST', 'INTERFACE', 'HOST IP', 'NETWORK', 'IFINDEX', 'VLAN CIDR', 'HOSTINDEX', 'POD CIDR', 'ROUTES'], rows);
+  const blocks = formatTable(
+    ['HOST', 'INTERFACE', 'HOST IP', 'NETWORK', 'IFINDEX', 'VLAN CIDR', 'HOSTINDEX', 'POD CIDR', 'ROUTES'],
+    rows,
+  );
   const routeRows = Object.keys(report.routes)
     .sort()
-    .flatMap((host) => (report.routes[host] ?? []).map((r) => [host, `ip route add ${r.dst} via ${r.via} dev ${r.dev} table ${r.table}`]));
+    .flatMap((host) =>
+      (report.routes[host] ?? []).map((r) => [
+        host,
+        `ip route add ${r.dst} via ${r.via} dev ${r.dev} table ${r.table}`,
+      ]),
+    );
   return routeRows.length === 0 ? blocks : `${blocks}\n${formatTable(['HOST', 'L3 ROUTE'], routeRows)}`;
 }

@@ -42,13 +42,20 @@ function unwrap<T>(result: { ok: true; value: T } | { ok: false; error: string }
 }
 
 function splitList(text: string | undefined): string[] {
-  return (text ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return (text ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 async function renderNad(io: CliIO, args: readonly string[]): Promise<number> {
   const { values } = parseArgs({
     args: [...args],
-    options: { file: { type: 'string', short: 'f' }, namespace: { type: 'string', short: 'n' }, 'agent-socket': { type: 'string' } },
+    options: {
+      file: { type: 'string', short: 'f' },
+      namespace: { type: 'string', short: 'n' },
+      'agent-socket': { type: 'string' },
+    },
     strict: true,
   });
   const file = required(values.file, '-f FILE is required: the MultiNicNetwork manifest');
@@ -80,10 +87,27 @@ async function renderDelegates(io: CliIO, args: readonly string[]): Promise<numb
   const network = await loadNetwork(io, required(values.file, '-f FILE is required: the MultiNicNetwork manifest'));
   const hosts = await loadHosts(io, required(values.hosts, '--hosts FILE is required: the HostInterface manifests'));
   const hostName = required(values.host, '--host NODE is required: the node whose delegates to render');
-  if (values.output !== 'json' && values.output !== 'plan') throw new InputError(`-o must be json (the delegate configs) or plan (configs and pod routes), not "${values.output}"`);
-  const nics = delegateNics({ network, hosts, hostName, masters: splitList(values.masters), ips: splitList(values.ips), ifname: values.ifname });
+  if (values.output !== 'json' && values.output !== 'plan')
+    throw new InputError(
+      `-o must be json (the delegate configs) or plan (configs and pod routes), not "${values.output}"`,
+    );
+  const nics = delegateNics({
+    network,
+    hosts,
+    hostName,
+    masters: splitList(values.masters),
+    ips: splitList(values.ips),
+    ifname: values.ifname,
+  });
   const plugin = unwrap(networkPlugin(network), 'spec.plugin');
-  const plan = unwrap(buildDelegates({ plugin, nics, ...(network.spec.ipam.routes === undefined ? {} : { routes: network.spec.ipam.routes }) }), 'delegates');
+  const plan = unwrap(
+    buildDelegates({
+      plugin,
+      nics,
+      ...(network.spec.ipam.routes === undefined ? {} : { routes: network.spec.ipam.routes }),
+    }),
+    'delegates',
+  );
   const output = values.output === 'plan' ? plan : plan.delegates.map((d) => d.config);
   io.out(`${JSON.stringify(output, null, 2)}\n`);
   return EXIT.ok;
@@ -101,13 +125,23 @@ interface DelegateNicsInput {
 /** The selected NICs of `hostName` with the given addresses, each checked against that host's planned pool. */
 function delegateNics(input: DelegateNicsInput): DelegateNic[] {
   const host = input.hosts.find((h) => h.spec.hostName === input.hostName);
-  if (host === undefined) throw new InputError(`--host ${input.hostName}: no HostInterface for it in --hosts (known: ${input.hosts.map((h) => h.spec.hostName).join(', ')})`);
-  if (input.masters.length === 0) throw new InputError('--masters eth1,eth2 is required: the host NICs, in pod-interface order');
-  if (input.ips.length !== input.masters.length) throw new InputError(`--ips must give one address per master: ${input.masters.length} masters, ${input.ips.length} addresses`);
+  if (host === undefined)
+    throw new InputError(
+      `--host ${input.hostName}: no HostInterface for it in --hosts (known: ${input.hosts.map((h) => h.spec.hostName).join(', ')})`,
+    );
+  if (input.masters.length === 0)
+    throw new InputError('--masters eth1,eth2 is required: the host NICs, in pod-interface order');
+  if (input.ips.length !== input.masters.length)
+    throw new InputError(
+      `--ips must give one address per master: ${input.masters.length} masters, ${input.ips.length} addresses`,
+    );
   const { ippools } = planOf(input.network, input.hosts);
   return input.masters.map((master, i) => {
     const pool = ippools.find((p) => p.hostName === input.hostName && p.interfaceName === master);
-    if (pool === undefined) throw new InputError(`--masters ${master}: ${input.hostName} has no planned pool on it (NICs: ${host.spec.interfaces.map((n) => n.interfaceName).join(', ')})`);
+    if (pool === undefined)
+      throw new InputError(
+        `--masters ${master}: ${input.hostName} has no planned pool on it (NICs: ${host.spec.interfaces.map((n) => n.interfaceName).join(', ')})`,
+      );
     const ip = input.ips[i] ?? '';
     checkInPool(ip, pool);
     const nic = host.spec.interfaces.find((n) => n.interfaceName === master);
@@ -126,7 +160,9 @@ function checkInPool(ip: string, pool: IPPoolPlan): void {
   const address = unwrap(parseAddress(ip), `--ips ${ip}`);
   const block = unwrap(parsePrefix(pool.podCIDR), pool.podCIDR);
   if (!prefixContainsAddress(block, address)) {
-    throw new InputError(`--ips ${ip} is not in ${pool.hostName}'s ${pool.interfaceName} pod block ${pool.podCIDR}: the agent hands out addresses of that block only`);
+    throw new InputError(
+      `--ips ${ip} is not in ${pool.hostName}'s ${pool.interfaceName} pod block ${pool.podCIDR}: the agent hands out addresses of that block only`,
+    );
   }
 }
 
@@ -142,7 +178,10 @@ async function renderTemplateCommand(io: CliIO, args: readonly string[]): Promis
     },
     strict: true,
   });
-  const file = required(values.file, '-f FILE is required: a YAML with `template` (NetConf JSON with {{ .variables }}) and optional `hostConfigs`');
+  const file = required(
+    values.file,
+    '-f FILE is required: a YAML with `template` (NetConf JSON with {{ .variables }}) and optional `hostConfigs`',
+  );
   const hostName = required(values.host, '--host NODE is required');
   const interfaceName = required(values.interface, '--interface IFACE is required');
   const source = await templateSource(io, file);
@@ -168,13 +207,19 @@ async function templateSource(io: CliIO, file: string): Promise<TemplateSource> 
   const [doc] = await loadDocuments(io, file);
   const value = doc?.value as { template?: unknown; hostConfigs?: unknown } | undefined;
   if (value === undefined || typeof value !== 'object' || value.template === undefined) {
-    throw new InputError(`${file}: template is required: the NetConf as JSON text or as a YAML object, with {{ .host.interface.subnet }}-style placeholders`);
+    throw new InputError(
+      `${file}: template is required: the NetConf as JSON text or as a YAML object, with {{ .host.interface.subnet }}-style placeholders`,
+    );
   }
   const template = typeof value.template === 'string' ? value.template : JSON.stringify(value.template);
   if (value.hostConfigs !== undefined && (typeof value.hostConfigs !== 'object' || value.hostConfigs === null)) {
-    throw new InputError(`${file}: hostConfigs must be an object {defaults: {...}, hosts: {<node>: {..., interfaces: {<nic>: {...}}}}}`);
+    throw new InputError(
+      `${file}: hostConfigs must be an object {defaults: {...}, hosts: {<node>: {..., interfaces: {<nic>: {...}}}}}`,
+    );
   }
-  return value.hostConfigs === undefined ? { template } : { template, hostConfigs: value.hostConfigs as NonNullable<TemplateSource['hostConfigs']> };
+  return value.hostConfigs === undefined
+    ? { template }
+    : { template, hostConfigs: value.hostConfigs as NonNullable<TemplateSource['hostConfigs']> };
 }
 
 /** With --network and --hosts, the planned pool of the host's interface supplies values the host configs leave unset. */
@@ -185,7 +230,12 @@ async function plannedPool(
   if (input.network === undefined && input.hosts === undefined) return undefined;
   const network = await loadNetwork(io, required(input.network, '--network FILE is required together with --hosts'));
   const hosts = await loadHosts(io, required(input.hosts, '--hosts FILE is required together with --network'));
-  const pool = planOf(network, hosts).ippools.find((p) => p.hostName === input.hostName && p.interfaceName === input.interfaceName);
-  if (pool === undefined) throw new InputError(`--host ${input.hostName} --interface ${input.interfaceName}: no planned pool for that host and interface`);
+  const pool = planOf(network, hosts).ippools.find(
+    (p) => p.hostName === input.hostName && p.interfaceName === input.interfaceName,
+  );
+  if (pool === undefined)
+    throw new InputError(
+      `--host ${input.hostName} --interface ${input.interfaceName}: no planned pool for that host and interface`,
+    );
   return pool;
 }

@@ -49,15 +49,22 @@ function describe(doc: SourceDocument): string {
 
 /** The problems of one document, each `field: what is wrong and what to do`. */
 export function validateDocument(doc: SourceDocument): string[] {
-  const value = doc.value as { apiVersion?: unknown; kind?: unknown; metadata?: { namespace?: unknown; annotations?: Record<string, unknown> } };
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return ['expected a Kubernetes manifest (a YAML mapping)'];
+  const value = doc.value as {
+    apiVersion?: unknown;
+    kind?: unknown;
+    metadata?: { namespace?: unknown; annotations?: Record<string, unknown> };
+  };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return ['expected a Kubernetes manifest (a YAML mapping)'];
   if (typeof value.apiVersion === 'string' && value.apiVersion.startsWith(`${LEGACY_API_GROUP}/`)) {
     return [`apiVersion ${value.apiVersion} is multi-nic-cni's: convert it with \`multinic migrate -f ${doc.file}\``];
   }
   const schema = typeof value.kind === 'string' ? SCHEMAS[value.kind] : undefined;
   const annotation = value.metadata?.annotations?.[NETWORKS_ANNOTATION];
   if (schema === undefined && annotation === undefined) {
-    return [`kind ${JSON.stringify(value.kind)} is not one multinic validates (${Object.keys(SCHEMAS).join(', ')}, or any object with a ${NETWORKS_ANNOTATION} annotation)`];
+    return [
+      `kind ${JSON.stringify(value.kind)} is not one multinic validates (${Object.keys(SCHEMAS).join(', ')}, or any object with a ${NETWORKS_ANNOTATION} annotation)`,
+    ];
   }
   const problems: string[] = [];
   if (schema !== undefined) {

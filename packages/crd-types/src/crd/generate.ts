@@ -25,7 +25,11 @@ export interface CrdDefinition {
 }
 
 const AGE: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
-const READY: PrinterColumn = { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' };
+const READY: PrinterColumn = {
+  name: 'Ready',
+  type: 'string',
+  jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+};
 
 /** Every CRD of the `multinic.dev` group. */
 export const CRD_DEFINITIONS: readonly CrdDefinition[] = [
@@ -73,7 +77,8 @@ export const CRD_DEFINITIONS: readonly CrdDefinition[] = [
     plural: 'ippools',
     singular: 'ippool',
     shortNames: ['mnpool'],
-    description: 'The pod addresses of one (network, node, interface): spec by the controller, allocations by the node agent.',
+    description:
+      'The pod addresses of one (network, node, interface): spec by the controller, allocations by the node agent.',
     schema: IPPoolSchema,
     printerColumns: [
       { name: 'Network', type: 'string', jsonPath: '.spec.network' },
@@ -102,7 +107,11 @@ export interface CustomResourceDefinition {
 }
 
 function rootSchema(definition: CrdDefinition): { schema: JsonObject; problems: readonly string[] } {
-  const json = z.toJSONSchema(definition.schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as JsonObject;
+  const json = z.toJSONSchema(definition.schema, {
+    target: 'openapi-3.0',
+    io: 'input',
+    unrepresentable: 'any',
+  }) as JsonObject;
   const props = (json['properties'] ?? {}) as Record<string, JsonObject>;
   const problems: string[] = [];
   const properties: JsonObject = {
@@ -118,7 +127,8 @@ function rootSchema(definition: CrdDefinition): { schema: JsonObject; problems: 
     problems.push(...converted.problems);
   }
   const schema: JsonObject = { type: 'object', description: definition.description, properties, required: ['spec'] };
-  if (Array.isArray(json['x-kubernetes-validations'])) schema['x-kubernetes-validations'] = json['x-kubernetes-validations'];
+  if (Array.isArray(json['x-kubernetes-validations']))
+    schema['x-kubernetes-validations'] = json['x-kubernetes-validations'];
   return { schema, problems };
 }
 
@@ -172,9 +182,12 @@ export const CRD_FILE_HEADER = '# Generated from @multinic/crd-types by `node sc
  * The files to write: name → YAML text. The YAML serialiser is passed in (the `yaml` package's `stringify`), so this
  * stays free of I/O and of a runtime dependency; the generator script and the drift test use the same function.
  */
-export function renderCrdFiles(stringify: (value: unknown, options: { lineWidth: number; sortMapEntries: boolean }) => string): { files: Map<string, string>; problems: string[] } {
+export function renderCrdFiles(
+  stringify: (value: unknown, options: { lineWidth: number; sortMapEntries: boolean }) => string,
+): { files: Map<string, string>; problems: string[] } {
   const { crds, problems } = generateCrds();
   const files = new Map<string, string>();
-  for (const crd of crds) files.set(crdFileName(crd), CRD_FILE_HEADER + stringify(crd, { lineWidth: 0, sortMapEntries: false }));
+  for (const crd of crds)
+    files.set(crdFileName(crd), CRD_FILE_HEADER + stringify(crd, { lineWidth: 0, sortMapEntries: false }));
   return { files, problems };
 }

@@ -29,7 +29,17 @@ const KEEP = new Set([
   'x-kubernetes-embedded-resource',
 ]);
 /** Keywords dropped on purpose (JSON Schema bookkeeping, or checks the API server does not do the same way). */
-const DROP = new Set(['$schema', '$id', 'id', 'title', 'format', 'examples', 'readOnly', 'writeOnly', 'x-multinic-crd']);
+const DROP = new Set([
+  '$schema',
+  '$id',
+  'id',
+  'title',
+  'format',
+  'examples',
+  'readOnly',
+  'writeOnly',
+  'x-multinic-crd',
+]);
 const HANDLED = new Set(['properties', 'items', 'additionalProperties', 'const', 'anyOf', 'oneOf']);
 
 /** Go's RE2 (used for `pattern`) has no look-around and no back-references. */
@@ -58,7 +68,8 @@ class Converter {
     for (const [key, value] of Object.entries(node)) {
       if (KEEP.has(key)) out[key] = value;
       else if (key === 'const') out['enum'] = [value];
-      else if (!DROP.has(key) && !HANDLED.has(key)) this.problems.push(`${path}: unsupported JSON Schema keyword "${key}"`);
+      else if (!DROP.has(key) && !HANDLED.has(key))
+        this.problems.push(`${path}: unsupported JSON Schema keyword "${key}"`);
     }
     this.children(node, out, path);
     this.check(out, path);
@@ -104,21 +115,30 @@ class Converter {
     if (types.size === 1 && enumOnly) {
       const values = nonNull.flatMap((b) => (Array.isArray(b['enum']) ? (b['enum'] as unknown[]) : [b['const']]));
       const rest = Object.fromEntries(Object.entries(node).filter(([k]) => k !== 'anyOf' && k !== 'oneOf'));
-      return this.convert({ ...rest, type: [...types][0], enum: values, ...(nonNull.length < branches.length ? { nullable: true } : {}) }, path);
+      return this.convert(
+        { ...rest, type: [...types][0], enum: values, ...(nonNull.length < branches.length ? { nullable: true } : {}) },
+        path,
+      );
     }
     if (nonNull.length === 1 && nonNull[0] !== undefined) {
       const rest = Object.fromEntries(Object.entries(node).filter(([k]) => k !== 'anyOf' && k !== 'oneOf'));
       return this.convert({ ...nonNull[0], ...rest, nullable: true }, path);
     }
-    this.problems.push(`${path}: a union of different types is not structural; mark it string-or-object or restructure it`);
+    this.problems.push(
+      `${path}: a union of different types is not structural; mark it string-or-object or restructure it`,
+    );
     return { 'x-kubernetes-preserve-unknown-fields': true };
   }
 
   private check(out: JsonObject, path: string): void {
-    const typed = typeof out['type'] === 'string' || out['x-kubernetes-int-or-string'] === true || out['x-kubernetes-preserve-unknown-fields'] === true;
+    const typed =
+      typeof out['type'] === 'string' ||
+      out['x-kubernetes-int-or-string'] === true ||
+      out['x-kubernetes-preserve-unknown-fields'] === true;
     if (!typed) this.problems.push(`${path}: has no type`);
     if (out['type'] === 'array' && !isObject(out['items'])) this.problems.push(`${path}: an array needs "items"`);
-    if (typeof out['pattern'] === 'string' && NON_RE2.test(out['pattern'])) this.problems.push(`${path}: pattern uses look-around or back-references, which the API server's RE2 cannot run`);
+    if (typeof out['pattern'] === 'string' && NON_RE2.test(out['pattern']))
+      this.problems.push(`${path}: pattern uses look-around or back-references, which the API server's RE2 cannot run`);
   }
 }
 

@@ -13,17 +13,37 @@ const options: DiscoveryOptions = {
 function link(name: string, extra: Partial<IpLink> & { v4?: string; v6?: string } = {}): IpLink {
   const { v4, v6, ...rest } = extra;
   const addr_info = [
-    ...(v4 === undefined ? [] : [{ family: 'inet', local: v4.split('/')[0] ?? '', prefixlen: Number(v4.split('/')[1]), scope: 'global' }]),
-    ...(v6 === undefined ? [] : [{ family: 'inet6', local: v6.split('/')[0] ?? '', prefixlen: Number(v6.split('/')[1]), scope: 'global' }]),
+    ...(v4 === undefined
+      ? []
+      : [{ family: 'inet', local: v4.split('/')[0] ?? '', prefixlen: Number(v4.split('/')[1]), scope: 'global' }]),
+    ...(v6 === undefined
+      ? []
+      : [{ family: 'inet6', local: v6.split('/')[0] ?? '', prefixlen: Number(v6.split('/')[1]), scope: 'global' }]),
     { family: 'inet6', local: 'fe80::1', prefixlen: 64, scope: 'link' },
   ];
-  return { ifname: name, flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], mtu: 9000, operstate: 'UP', link_type: 'ether', address: '02:00:00:00:00:01', addr_info, ...rest };
+  return {
+    ifname: name,
+    flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'],
+    mtu: 9000,
+    operstate: 'UP',
+    link_type: 'ether',
+    address: '02:00:00:00:00:01',
+    addr_info,
+    ...rest,
+  };
 }
 
 // `ip -d -j addr show` of a GPU node: a management NIC with the default route, two ConnectX NICs on one subnet,
 // an SR-IOV VF, a NIC that is down, a bridge with a port, a pod veth and a macvlan we created.
 const host: IpLink[] = [
-  { ifname: 'lo', flags: ['LOOPBACK', 'UP', 'LOWER_UP'], mtu: 65536, operstate: 'UNKNOWN', link_type: 'loopback', addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8, scope: 'host' }] },
+  {
+    ifname: 'lo',
+    flags: ['LOOPBACK', 'UP', 'LOWER_UP'],
+    mtu: 65536,
+    operstate: 'UNKNOWN',
+    link_type: 'loopback',
+    addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8, scope: 'host' }],
+  },
   link('eno1', { v4: '192.168.0.10/24' }),
   link('ens1f0', { v4: '10.0.1.11/24', v6: 'fd00:1::11/64' }),
   link('ens1f1', { v4: '10.0.1.12/24' }),
@@ -37,9 +57,22 @@ const host: IpLink[] = [
 ];
 
 const sysfs: Record<string, SysfsReadings> = {
-  ens1f0: { speed: '100000\n', numaNode: '1\n', vendor: '0x15b3\n', device: '0x1017\n', uevent: 'DRIVER=mlx5_core\nPCI_SLOT_NAME=0000:3B:00.0\n', sriovTotalVfs: '8\n' },
+  ens1f0: {
+    speed: '100000\n',
+    numaNode: '1\n',
+    vendor: '0x15b3\n',
+    device: '0x1017\n',
+    uevent: 'DRIVER=mlx5_core\nPCI_SLOT_NAME=0000:3B:00.0\n',
+    sriovTotalVfs: '8\n',
+  },
   ens1f1: { speed: '-1\n', numaNode: '-1\n', uevent: 'DRIVER=mlx5_core\nPCI_SLOT_NAME=0000:3b:00.1\n' },
-  ens2f0v1: { speed: '25000', vendor: '0x15b3', device: '0x1018', uevent: 'DRIVER=mlx5_core\nPCI_SLOT_NAME=0000:3b:00.3', physfn: '../0000:3b:00.0' },
+  ens2f0v1: {
+    speed: '25000',
+    vendor: '0x15b3',
+    device: '0x1018',
+    uevent: 'DRIVER=mlx5_core\nPCI_SLOT_NAME=0000:3b:00.3',
+    physfn: '../0000:3b:00.0',
+  },
 };
 
 describe('discoverNics', () => {
@@ -93,7 +126,12 @@ describe('discoverNics', () => {
     { option: 'includeDown', name: 'ens3' },
     { option: 'includeUnaddressed', name: 'ens5' },
   ] as const)('$option reports $name too', ({ option, name }) => {
-    const r = discoverNics({ links: host, defaultRouteDevices: ['eno1'], sysfs, options: { ...options, [option]: true } });
+    const r = discoverNics({
+      links: host,
+      defaultRouteDevices: ['eno1'],
+      sysfs,
+      options: { ...options, [option]: true },
+    });
     expect(r.nics.map((n) => n.interfaceName)).toContain(name);
   });
 
@@ -116,7 +154,12 @@ describe('discoverNics', () => {
   });
 
   it('a value the CRD would reject (a driver name over 64 characters) skips that NIC with the reason', () => {
-    const r = discoverNics({ links: [link('ens9', { v4: '10.0.5.1/24' })], defaultRouteDevices: [], sysfs: { ens9: { uevent: `DRIVER=${'x'.repeat(70)}` } }, options });
+    const r = discoverNics({
+      links: [link('ens9', { v4: '10.0.5.1/24' })],
+      defaultRouteDevices: [],
+      sysfs: { ens9: { uevent: `DRIVER=${'x'.repeat(70)}` } },
+      options,
+    });
     expect(r.nics).toEqual([]);
     expect(r.skipped[0]?.reason).toMatch(/^not reportable: driver: /);
   });

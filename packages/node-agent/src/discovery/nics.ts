@@ -130,7 +130,8 @@ function exclusion(link: IpLink, input: DiscoveryInput): string | undefined {
   const kind = link.linkinfo?.info_kind;
   if (kind !== undefined && options.excludeKinds.includes(kind)) return `virtual link of kind ${kind}`;
   if (link.master !== undefined) return `enslaved to ${link.master}`;
-  if (!options.includeDefaultRoute && input.defaultRouteDevices.includes(link.ifname)) return 'carries the default route';
+  if (!options.includeDefaultRoute && input.defaultRouteDevices.includes(link.ifname))
+    return 'carries the default route';
   const down = !link.flags.includes('UP') || link.operstate === 'DOWN' || link.operstate === 'LOWERLAYERDOWN';
   if (!options.includeDown && down) return `link is down (operstate ${link.operstate ?? 'unknown'})`;
   return undefined;
@@ -144,7 +145,9 @@ interface Addressing {
 
 /** Global addresses only; hostIP = the first IPv4 one, else the first IPv6 one. */
 function addressing(info: readonly IpAddrInfo[]): Addressing {
-  const global = info.filter((a) => (a.family === 'inet' || a.family === 'inet6') && (a.scope ?? 'global') === 'global');
+  const global = info.filter(
+    (a) => (a.family === 'inet' || a.family === 'inet6') && (a.scope ?? 'global') === 'global',
+  );
   const addresses = global.map((a) => `${a.local}/${a.prefixlen}`);
   const primary = global.find((a) => a.family === 'inet') ?? global[0];
   if (primary === undefined) return { netAddress: '', hostIP: '', addresses };
@@ -221,7 +224,8 @@ export function discoverNics(input: DiscoveryInput): DiscoveryResult {
     }
     const result = nicOf(link, input.sysfs[link.ifname] ?? {});
     if (!result.ok) skipped.push({ interfaceName: link.ifname, reason: result.reason });
-    else if (result.nic.hostIP === '' && !input.options.includeUnaddressed) skipped.push({ interfaceName: link.ifname, reason: 'no global IPv4 or IPv6 address' });
+    else if (result.nic.hostIP === '' && !input.options.includeUnaddressed)
+      skipped.push({ interfaceName: link.ifname, reason: 'no global IPv4 or IPv6 address' });
     else nics.push(result.nic);
   }
   return { nics, skipped };

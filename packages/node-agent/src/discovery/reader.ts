@@ -20,7 +20,9 @@ export async function readNics(host: HostOps, options: DiscoveryOptions): Promis
     ipJson(host, ['-6', '-j', 'route', 'show', 'default']),
   ]);
   const parsed = IpLinkListSchema.parse(links);
-  const defaults = [...RouteListSchema.parse(v4), ...RouteListSchema.parse(v6)].flatMap((r) => (r.dev === undefined ? [] : [r.dev]));
+  const defaults = [...RouteListSchema.parse(v4), ...RouteListSchema.parse(v6)].flatMap((r) =>
+    r.dev === undefined ? [] : [r.dev],
+  );
   const sysfs = await host.sysfs(parsed.map((l) => l.ifname));
   return discoverNics({ links: parsed, defaultRouteDevices: defaults, sysfs, options });
 }

@@ -1,10 +1,27 @@
-import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import type { Checkpoint, LogRecord, LogReplay } from './checkpoint/index.js';
-import { CheckpointWriter, applyLogRecords, diffCheckpoint, encodeLogLine, loadCheckpoint, logFileOf, logFilesOf } from './checkpoint/index.js';
+import {
+  CheckpointWriter,
+  applyLogRecords,
+  diffCheckpoint,
+  encodeLogLine,
+  loadCheckpoint,
+  logFileOf,
+  logFilesOf,
+} from './checkpoint/index.js';
 import type { AllocationRecord } from './store.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'mn-ckpt-log-'));
@@ -16,11 +33,32 @@ function freshFile(): string {
 }
 
 function rec(pool: string, address: string, containerID: string, createdAt = 1): AllocationRecord {
-  return { pool, address, network: 'net', containerID, ifname: 'net1', interfaceName: 'eth1', podInterface: 'net1', podName: `p-${containerID}`, podNamespace: 'ns', podUID: `u-${containerID}`, createdAt };
+  return {
+    pool,
+    address,
+    network: 'net',
+    containerID,
+    ifname: 'net1',
+    interfaceName: 'eth1',
+    podInterface: 'net1',
+    podName: `p-${containerID}`,
+    podNamespace: 'ns',
+    podUID: `u-${containerID}`,
+    createdAt,
+  };
 }
 
 function state(allocations: AllocationRecord[], routeTables: Record<string, number> = {}): Checkpoint {
-  const pools = [{ name: 'p1', network: 'net', interfaceName: 'eth1', podCIDR: '10.0.0.0/24', vlanCIDR: '10.0.0.0/16', excludes: [] }];
+  const pools = [
+    {
+      name: 'p1',
+      network: 'net',
+      interfaceName: 'eth1',
+      podCIDR: '10.0.0.0/24',
+      vlanCIDR: '10.0.0.0/16',
+      excludes: [],
+    },
+  ];
   return { version: 1, nodeName: 'n1', pools, allocations, routeTables };
 }
 
@@ -36,9 +74,17 @@ function loaded(file: string, reports: Omit<LogReplay, 'checkpoint'>[] = []): Ch
 }
 
 /** Commits each state in turn; returns the writer (still open). */
-async function commitAll(file: string, states: readonly Checkpoint[], compactBytes?: number): Promise<CheckpointWriter> {
+async function commitAll(
+  file: string,
+  states: readonly Checkpoint[],
+  compactBytes?: number,
+): Promise<CheckpointWriter> {
   let current: Checkpoint | undefined;
-  const w = new CheckpointWriter({ file, snapshot: () => current ?? state([]), ...(compactBytes === undefined ? {} : { compactBytes }) });
+  const w = new CheckpointWriter({
+    file,
+    snapshot: () => current ?? state([]),
+    ...(compactBytes === undefined ? {} : { compactBytes }),
+  });
   for (const s of states) {
     current = s;
     await w.persist();
@@ -60,7 +106,10 @@ const arbState: fc.Arbitrary<Checkpoint> = fc
     excludes: fc.subarray(['10.0.0.1/32', '10.0.0.9/32']),
   })
   .map(({ allocations, routeTables, nodeName, excludes }) => {
-    const s = state(allocations.map((a) => rec(a.pool, a.address, a.containerID, a.createdAt)), routeTables);
+    const s = state(
+      allocations.map((a) => rec(a.pool, a.address, a.containerID, a.createdAt)),
+      routeTables,
+    );
     return { ...s, nodeName, pools: s.pools.map((p) => ({ ...p, excludes })) };
   });
 
@@ -81,25 +130,33 @@ describe('checkpoint log: replay', () => {
   });
 
   it('law: a diff is empty exactly when the states are equal', () => {
-    fc.assert(fc.property(arbState, arbState, (a, b) => expect(diffCheckpoint(a, b) === undefined).toBe(JSON.stringify(normal(a)) === JSON.stringify(normal(b)))));
+    fc.assert(
+      fc.property(arbState, arbState, (a, b) =>
+        expect(diffCheckpoint(a, b) === undefined).toBe(JSON.stringify(normal(a)) === JSON.stringify(normal(b))),
+      ),
+    );
   });
 
   it('law: after any sequence of commits (with compactions), snapshot + log replay equals the in-memory state', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(arbState, { minLength: 1, maxLength: 10 }), fc.constantFrom(0, 1500, 1 << 20), async (states, compactBytes) => {
-        const file = freshFile();
-        let current = states[0] ?? state([]);
-        const w = new CheckpointWriter({ file, snapshot: () => current, compactBytes });
-        try {
-          for (const s of states) {
-            current = s;
-            await w.persist();
-            expect(loaded(file)).toEqual(normal(s));
+      fc.asyncProperty(
+        fc.array(arbState, { minLength: 1, maxLength: 10 }),
+        fc.constantFrom(0, 1500, 1 << 20),
+        async (states, compactBytes) => {
+          const file = freshFile();
+          let current = states[0] ?? state([]);
+          const w = new CheckpointWriter({ file, snapshot: () => current, compactBytes });
+          try {
+            for (const s of states) {
+              current = s;
+              await w.persist();
+              expect(loaded(file)).toEqual(normal(s));
+            }
+          } finally {
+            await w.close();
           }
-        } finally {
-          await w.close();
-        }
-      }),
+        },
+      ),
       { numRuns: 25 },
     );
   });
@@ -145,7 +202,12 @@ describe('checkpoint log: torn tail', () => {
   it.each([
     { what: 'zero bytes (a block allocated, never written)', tail: Buffer.alloc(64) },
     { what: 'half a line', tail: Buffer.from('0badc0de {"put":[') },
-    { what: 'a complete line with a wrong checksum', tail: Buffer.from(encodeLogLine({ put: [rec('p1', '10.0.0.9', 'z')], del: [] }).replace(/^./, (c) => (c === '0' ? '1' : '0'))) },
+    {
+      what: 'a complete line with a wrong checksum',
+      tail: Buffer.from(
+        encodeLogLine({ put: [rec('p1', '10.0.0.9', 'z')], del: [] }).replace(/^./, (c) => (c === '0' ? '1' : '0')),
+      ),
+    },
     { what: 'a checksummed line that is not a log record', tail: Buffer.from(encodeLogLine({ hello: 'world' })) },
   ])('garbage after the last record ($what) is discarded, never applied', async ({ tail }) => {
     const file = freshFile();
@@ -184,7 +246,9 @@ describe('checkpoint log: torn tail', () => {
 describe('checkpoint log: compaction', () => {
   it('rotates when the log outgrows its threshold, keeping both logs bounded and the state exact', async () => {
     const file = freshFile();
-    const states = Array.from({ length: 60 }, (_, i) => state([rec('p1', `10.0.0.${(i % 7) + 1}`, `c${i}`, i)], { net: 100 + i }));
+    const states = Array.from({ length: 60 }, (_, i) =>
+      state([rec('p1', `10.0.0.${(i % 7) + 1}`, `c${i}`, i)], { net: 100 + i }),
+    );
     // Each commit waits for a rotation's background snapshot: no rotation starts while one is being written, so with
     // commits racing a slow disk the log may outgrow the bound below (it did on a loaded machine); that is by design,
     // and the bound is the law once each snapshot has landed.
@@ -208,13 +272,16 @@ describe('checkpoint log: compaction', () => {
     expect(headers.filter((h) => h.includes(`"log":"${id}"`))).toHaveLength(1);
   });
 
-  it('a crash before a rotation\'s background snapshot lands: the old snapshot, its log and the log that continues it replay to the state', async () => {
+  it("a crash before a rotation's background snapshot lands: the old snapshot, its log and the log that continues it replay to the state", async () => {
     const file = freshFile();
     const s1 = state([rec('p1', '10.0.0.1', 'a')]);
     const s2 = state([rec('p1', '10.0.0.1', 'a'), rec('p1', '10.0.0.2', 'b')], { net: 100 });
     const s3 = state([rec('p1', '10.0.0.2', 'b'), rec('p1', '10.0.0.3', 'c')], { net: 101 });
     // `big` adds records larger than twice the small snapshot of s1, so the commit after it rotates.
-    const big = state([rec('p1', '10.0.0.1', 'a'), ...[4, 5, 6, 7, 8, 9].map((i) => rec('p1', `10.0.0.${i}`, `x${i}`))]);
+    const big = state([
+      rec('p1', '10.0.0.1', 'a'),
+      ...[4, 5, 6, 7, 8, 9].map((i) => rec('p1', `10.0.0.${i}`, `x${i}`)),
+    ]);
     let current = s1;
     const w = new CheckpointWriter({ file, snapshot: () => current, compactBytes: 0 });
     await w.persist(); // compaction in place: snapshot s1, first log
@@ -243,7 +310,11 @@ describe('checkpoint log: compaction', () => {
     // A second log that continues the first, as a rotation writes it; then the first log's last record torn.
     const [first, second] = logFilesOf(file);
     const firstId = (JSON.parse(readFileSync(file, 'utf8')) as { log: string }).log;
-    writeFileSync(second, encodeLogLine({ log: 'next', after: firstId }) + encodeLogLine({ put: s3.allocations, del: s2.allocations.map((r) => ({ pool: r.pool, address: r.address })) }));
+    writeFileSync(
+      second,
+      encodeLogLine({ log: 'next', after: firstId }) +
+        encodeLogLine({ put: s3.allocations, del: s2.allocations.map((r) => ({ pool: r.pool, address: r.address })) }),
+    );
     truncateSync(first, statSync(first).size - 3);
     const reports: Omit<LogReplay, 'checkpoint'>[] = [];
     expect(loaded(file, reports)).toEqual(normal(s1));

@@ -37,7 +37,13 @@ describe('checkpoint', () => {
     const waits: Promise<void>[] = [];
     for (let i = 1; i <= 50; i++) {
       n = i;
-      waits.push(w.persist().then(() => expect((JSON.parse(readFileSync(file, 'utf8')) as Checkpoint).routeTables['net']).toBeGreaterThanOrEqual(i)));
+      waits.push(
+        w
+          .persist()
+          .then(() =>
+            expect((JSON.parse(readFileSync(file, 'utf8')) as Checkpoint).routeTables['net']).toBeGreaterThanOrEqual(i),
+          ),
+      );
     }
     await Promise.all(waits);
     expect(w.writes).toBeLessThanOrEqual(2);

@@ -14,8 +14,22 @@ const root = mkdtempSync(path.join(tmpdir(), 'mn-journal-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let dirs = 0;
 
-const eth1: PoolSpec = { name: 'p-eth1', network: 'net', interfaceName: 'eth1', podCIDR: '10.0.0.0/28', vlanCIDR: '10.0.0.0/24', excludes: [] };
-const eth2: PoolSpec = { name: 'p-eth2', network: 'net', interfaceName: 'eth2', podCIDR: '10.0.1.0/28', vlanCIDR: '10.0.1.0/24', excludes: [] };
+const eth1: PoolSpec = {
+  name: 'p-eth1',
+  network: 'net',
+  interfaceName: 'eth1',
+  podCIDR: '10.0.0.0/28',
+  vlanCIDR: '10.0.0.0/24',
+  excludes: [],
+};
+const eth2: PoolSpec = {
+  name: 'p-eth2',
+  network: 'net',
+  interfaceName: 'eth2',
+  podCIDR: '10.0.1.0/28',
+  vlanCIDR: '10.0.1.0/24',
+  excludes: [],
+};
 
 type Op =
   | { readonly kind: 'allocate'; readonly c: number; readonly nics: number }
@@ -25,9 +39,19 @@ type Op =
   | { readonly kind: 'commit' };
 
 const arbOp: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('allocate' as const), c: fc.nat({ max: 9 }), nics: fc.integer({ min: 1, max: 2 }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('allocate' as const),
+      c: fc.nat({ max: 9 }),
+      nics: fc.integer({ min: 1, max: 2 }),
+    }),
+  },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('release' as const), c: fc.nat({ max: 9 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('pools' as const), which: fc.nat({ max: 2 }), exclude: fc.boolean() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('pools' as const), which: fc.nat({ max: 2 }), exclude: fc.boolean() }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('table' as const), id: fc.integer({ min: 100, max: 102 }) }) },
   { weight: 3, arbitrary: fc.constant({ kind: 'commit' as const }) },
 );
@@ -45,48 +69,64 @@ function poolsFor(which: number, exclude: boolean): PoolSpec[] {
 describe('checkpoint with the store journal', () => {
   it('law: after every commit the checkpoint loads as the store (allocations, pools, route tables)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(arbOp, { minLength: 1, maxLength: 40 }), fc.constantFrom(0, 600, 1 << 20), async (ops, compactBytes) => {
-        dirs += 1;
-        const file = path.join(root, `d${dirs}`, 'allocations.json');
-        const store = new AllocationStore();
-        store.setPools([eth1, eth2]);
-        let routeTables: Record<string, number> = {};
-        const meta = () => ({ version: 1 as const, nodeName: 'n1', pools: store.pools(), routeTables });
-        const w = new CheckpointWriter({
-          file,
-          compactBytes,
-          snapshot: (): Checkpoint => ({ ...meta(), allocations: store.records() }),
-          journal: { changes: () => store.takeChanges(), meta },
-        });
-        const check = (): void => {
-          const loaded = loadCheckpoint(file, 0);
-          expect(loaded.kind).toBe('loaded');
-          if (loaded.kind !== 'loaded') return;
-          expect(sorted(loaded.checkpoint.allocations)).toEqual(sorted(store.records()));
-          expect(loaded.checkpoint.pools).toEqual(store.pools());
-          expect(loaded.checkpoint.routeTables).toEqual(routeTables);
-        };
-        try {
-          await w.persist();
-          for (const op of ops) {
-            if (op.kind === 'allocate') {
-              const nics = [{ interfaceName: 'eth1', podInterface: 'net1-0' }, { interfaceName: 'eth2', podInterface: 'net1-1' }].slice(0, op.nics);
-              store.allocate({ network: 'net', containerID: `c${op.c}`, ifname: 'net1', pod: { name: `p${op.c}`, namespace: 'ns', uid: `u${op.c}` }, nics }, 1);
-            } else if (op.kind === 'release') store.release('net', `c${op.c}`, 'net1');
-            else if (op.kind === 'pools') store.setPools(poolsFor(op.which, op.exclude));
-            else if (op.kind === 'table') routeTables = { ...routeTables, net: op.id };
-            else {
-              await w.persist();
-              check();
+      fc.asyncProperty(
+        fc.array(arbOp, { minLength: 1, maxLength: 40 }),
+        fc.constantFrom(0, 600, 1 << 20),
+        async (ops, compactBytes) => {
+          dirs += 1;
+          const file = path.join(root, `d${dirs}`, 'allocations.json');
+          const store = new AllocationStore();
+          store.setPools([eth1, eth2]);
+          let routeTables: Record<string, number> = {};
+          const meta = () => ({ version: 1 as const, nodeName: 'n1', pools: store.pools(), routeTables });
+          const w = new CheckpointWriter({
+            file,
+            compactBytes,
+            snapshot: (): Checkpoint => ({ ...meta(), allocations: store.records() }),
+            journal: { changes: () => store.takeChanges(), meta },
+          });
+          const check = (): void => {
+            const loaded = loadCheckpoint(file, 0);
+            expect(loaded.kind).toBe('loaded');
+            if (loaded.kind !== 'loaded') return;
+            expect(sorted(loaded.checkpoint.allocations)).toEqual(sorted(store.records()));
+            expect(loaded.checkpoint.pools).toEqual(store.pools());
+            expect(loaded.checkpoint.routeTables).toEqual(routeTables);
+          };
+          try {
+            await w.persist();
+            for (const op of ops) {
+              if (op.kind === 'allocate') {
+                const nics = [
+                  { interfaceName: 'eth1', podInterface: 'net1-0' },
+                  { interfaceName: 'eth2', podInterface: 'net1-1' },
+                ].slice(0, op.nics);
+                store.allocate(
+                  {
+                    network: 'net',
+                    containerID: `c${op.c}`,
+                    ifname: 'net1',
+                    pod: { name: `p${op.c}`, namespace: 'ns', uid: `u${op.c}` },
+                    nics,
+                  },
+                  1,
+                );
+              } else if (op.kind === 'release') store.release('net', `c${op.c}`, 'net1');
+              else if (op.kind === 'pools') store.setPools(poolsFor(op.which, op.exclude));
+              else if (op.kind === 'table') routeTables = { ...routeTables, net: op.id };
+              else {
+                await w.persist();
+                check();
+              }
             }
+            await w.persist();
+            check();
+          } finally {
+            await w.close();
           }
-          await w.persist();
           check();
-        } finally {
-          await w.close();
-        }
-        check();
-      }),
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -95,7 +135,13 @@ describe('checkpoint with the store journal', () => {
     const store = new AllocationStore();
     store.setPools([eth1]);
     expect(store.takeChanges()).toEqual({ put: [], del: [] });
-    const req = (c: string) => ({ network: 'net', containerID: c, ifname: 'net1', pod: { name: c, namespace: 'ns', uid: c }, nics: [{ interfaceName: 'eth1', podInterface: 'net1-0' }] });
+    const req = (c: string) => ({
+      network: 'net',
+      containerID: c,
+      ifname: 'net1',
+      pod: { name: c, namespace: 'ns', uid: c },
+      nics: [{ interfaceName: 'eth1', podInterface: 'net1-0' }],
+    });
     store.allocate(req('a'), 1);
     store.allocate(req('b'), 1);
     store.release('net', 'a', 'net1');

@@ -21,7 +21,14 @@ export interface PoolObject {
 }
 
 export function toPoolAllocation(r: AllocationRecord): IPPoolAllocation {
-  return { address: r.address, containerID: r.containerID, interface: r.ifname, podName: r.podName, podNamespace: r.podNamespace, podUID: r.podUID };
+  return {
+    address: r.address,
+    containerID: r.containerID,
+    interface: r.ifname,
+    podName: r.podName,
+    podNamespace: r.podNamespace,
+    podUID: r.podUID,
+  };
 }
 
 /**
@@ -45,7 +52,12 @@ export const MIRROR_MAX_DELAY_MS = 30_000;
  * for a repair of a foreign write (`urgent`), which waits only the batch interval: the stretch is a budget for the
  * mirror's own steady load, while a repair is one write per foreign write (at most one per pool per batch interval).
  */
-export function nextFlushDelay(o: { readonly batchMs: number; readonly backoffMs: number; readonly lastFlushMs: number; readonly urgent?: boolean }): number {
+export function nextFlushDelay(o: {
+  readonly batchMs: number;
+  readonly backoffMs: number;
+  readonly lastFlushMs: number;
+  readonly urgent?: boolean;
+}): number {
   if (o.backoffMs > 0) return o.backoffMs;
   if (o.urgent === true) return o.batchMs;
   return Math.max(o.batchMs, Math.min(MIRROR_MAX_DELAY_MS, MIRROR_IDLE_FACTOR * o.lastFlushMs));
@@ -130,7 +142,10 @@ export class PoolMirror {
     const pool = obj.metadata.name;
     const verdict = this.#judge(pool, obj);
     if (!verdict.repair) return;
-    this.#o.log.warn({ pool, resourceVersion: obj.metadata.resourceVersion, ...verdict.diff }, 'the IPPool status was overwritten by someone else; rewriting it from the checkpoint');
+    this.#o.log.warn(
+      { pool, resourceVersion: obj.metadata.resourceVersion, ...verdict.diff },
+      'the IPPool status was overwritten by someone else; rewriting it from the checkpoint',
+    );
     this.#dirty.add(pool);
     this.#urgent = true;
     const delay = this.#delay();
@@ -167,7 +182,12 @@ export class PoolMirror {
   }
 
   #delay(): number {
-    return nextFlushDelay({ batchMs: this.#o.batchMs ?? DEFAULT_MIRROR_BATCH_MS, backoffMs: this.#backoff, lastFlushMs: this.#lastFlushMs, urgent: this.#urgent });
+    return nextFlushDelay({
+      batchMs: this.#o.batchMs ?? DEFAULT_MIRROR_BATCH_MS,
+      backoffMs: this.#backoff,
+      lastFlushMs: this.#lastFlushMs,
+      urgent: this.#urgent,
+    });
   }
 
   #schedule(delay: number): void {
@@ -212,7 +232,10 @@ export class PoolMirror {
       const result = await this.#attempt(pool, attempt === 0 ? this.#o.cached?.(pool) : undefined);
       if (result !== 'conflict') return;
       this.#o.onWrite?.('conflict');
-      if (attempt >= 20) throw new KubeError('CONFLICT', `IPPool ${pool}: still conflicting after ${attempt + 1} attempts`, { status: 409 });
+      if (attempt >= 20)
+        throw new KubeError('CONFLICT', `IPPool ${pool}: still conflicting after ${attempt + 1} attempts`, {
+          status: 409,
+        });
     }
   }
 
@@ -226,10 +249,12 @@ export class PoolMirror {
     const desired = records.map(toPoolAllocation);
     const obj =
       known ??
-      (await this.#o.client.request<PoolObject>({ method: 'GET', path: objectPath(RESOURCES.ippools, pool) }).catch((err: unknown) => {
-        if (isKubeError(err, 'NOT_FOUND')) return undefined;
-        throw err;
-      }));
+      (await this.#o.client
+        .request<PoolObject>({ method: 'GET', path: objectPath(RESOURCES.ippools, pool) })
+        .catch((err: unknown) => {
+          if (isKubeError(err, 'NOT_FOUND')) return undefined;
+          throw err;
+        }));
     if (obj === undefined) return 'done';
     if (sameAllocations(obj.status?.allocations ?? [], desired)) {
       // The watch's copy may lag behind the server: only a fresh read may conclude that nothing needs writing.
@@ -244,7 +269,11 @@ export class PoolMirror {
     const attempt = this.#remember(pool, { resourceVersion: undefined, allocations: desired });
     let written: PoolObject;
     try {
-      written = await this.#o.client.request<PoolObject>({ method: 'PUT', path: `${objectPath(RESOURCES.ippools, pool)}/status`, body });
+      written = await this.#o.client.request<PoolObject>({
+        method: 'PUT',
+        path: `${objectPath(RESOURCES.ippools, pool)}/status`,
+        body,
+      });
     } catch (err) {
       if (isKubeError(err, 'CONFLICT')) {
         this.#forget(pool, attempt);
@@ -262,7 +291,10 @@ export class PoolMirror {
   /** After a foreign status was overwritten: a log line, the callback and a Warning Event on the IPPool. */
   async #repaired(obj: PoolObject, verdict: Extract<Verdict, { repair: true }>): Promise<void> {
     const pool = obj.metadata.name;
-    this.#o.log.warn({ pool, overwritten: obj.metadata.resourceVersion, ...verdict.diff }, 'rewrote a foreign IPPool status from the checkpoint');
+    this.#o.log.warn(
+      { pool, overwritten: obj.metadata.resourceVersion, ...verdict.diff },
+      'rewrote a foreign IPPool status from the checkpoint',
+    );
     this.#o.onRepair?.(pool, verdict);
     const ev = this.#o.events;
     if (ev === undefined) return;
@@ -275,7 +307,13 @@ export class PoolMirror {
           apiVersion: apiVersionOf(RESOURCES.events),
           kind: 'Event',
           metadata: { generateName: `${pool}.`, namespace: POOL_EVENT_NAMESPACE },
-          involvedObject: { apiVersion: apiVersionOf(RESOURCES.ippools), kind: RESOURCES.ippools.kind, name: pool, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion },
+          involvedObject: {
+            apiVersion: apiVersionOf(RESOURCES.ippools),
+            kind: RESOURCES.ippools.kind,
+            name: pool,
+            uid: obj.metadata.uid,
+            resourceVersion: obj.metadata.resourceVersion,
+          },
           type: 'Warning',
           reason: STATUS_REPAIRED_REASON,
           message: verdict.message.slice(0, 1024),

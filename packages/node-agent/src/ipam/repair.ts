@@ -56,7 +56,10 @@ function olderThan(rv: string | undefined, than: string | undefined): boolean {
   return BigInt(rv) < BigInt(than);
 }
 
-export function diffAllocations(desired: readonly IPPoolAllocation[], observed: readonly IPPoolAllocation[]): StatusDiff {
+export function diffAllocations(
+  desired: readonly IPPoolAllocation[],
+  observed: readonly IPPoolAllocation[],
+): StatusDiff {
   const want = new Map(desired.map((a) => [a.address, allocationKey(a)]));
   const seen = new Set<string>();
   const extra: string[] = [];
@@ -81,7 +84,11 @@ function some(label: string, addresses: readonly string[]): string | undefined {
 
 /** The Event message: what the foreign status had that the store does not, and what it lacked. */
 export function describeRepair(diff: StatusDiff, restored: number): string {
-  const parts = [some('missing', diff.missing), some('extra', diff.extra), some('with another holder', diff.changed)].filter((p) => p !== undefined);
+  const parts = [
+    some('missing', diff.missing),
+    some('extra', diff.extra),
+    some('with another holder', diff.changed),
+  ].filter((p) => p !== undefined);
   return `status.allocations was written by someone other than this node's agent and differed from its checkpoint: ${parts.join('; ')}. Rewrote the ${restored} allocations the agent holds.`;
 }
 
@@ -93,13 +100,15 @@ export function judgeStatus(j: StatusJudgement): Verdict {
   const newest = written.at(-1);
   if (newest === undefined) return { repair: false, why: 'no-baseline' };
   if (sameAllocations(observed.allocations, desired)) return { repair: false, why: 'in-sync' };
-  if (observed.resourceVersion !== undefined && written.some((w) => w.resourceVersion === observed.resourceVersion)) return { repair: false, why: 'own-write' };
+  if (observed.resourceVersion !== undefined && written.some((w) => w.resourceVersion === observed.resourceVersion))
+    return { repair: false, why: 'own-write' };
   const newestRv = written.findLast((w) => w.resourceVersion !== undefined)?.resourceVersion;
   if (olderThan(observed.resourceVersion, newestRv)) return { repair: false, why: 'stale' };
   // The last body the mirror wrote, under a newer resourceVersion (a spec or label change), or a write whose answer
   // never came: the mirror's own allocations; a store that moved on since has its write pending.
   if (sameAllocations(observed.allocations, newest.allocations)) return { repair: false, why: 'own-write' };
-  if (written.some((w) => w.resourceVersion === undefined && sameAllocations(observed.allocations, w.allocations))) return { repair: false, why: 'own-write' };
+  if (written.some((w) => w.resourceVersion === undefined && sameAllocations(observed.allocations, w.allocations)))
+    return { repair: false, why: 'own-write' };
   const diff = diffAllocations(desired, observed.allocations);
   return { repair: true, diff, message: describeRepair(diff, desired.length) };
 }

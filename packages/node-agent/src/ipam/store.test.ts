@@ -3,8 +3,22 @@ import fc from 'fast-check';
 import type { AllocateFailureCode, AllocateInput, PoolSpec } from './store.js';
 import { AllocationStore } from './store.js';
 
-const eth1: PoolSpec = { name: 'net-a-node1-eth1', network: 'net-a', interfaceName: 'eth1', podCIDR: '10.0.0.0/29', vlanCIDR: '10.0.0.0/24', excludes: ['10.0.0.1/32'] };
-const eth2: PoolSpec = { name: 'net-a-node1-eth2', network: 'net-a', interfaceName: 'eth2', podCIDR: '10.0.1.0/29', vlanCIDR: '10.0.1.0/24', excludes: [] };
+const eth1: PoolSpec = {
+  name: 'net-a-node1-eth1',
+  network: 'net-a',
+  interfaceName: 'eth1',
+  podCIDR: '10.0.0.0/29',
+  vlanCIDR: '10.0.0.0/24',
+  excludes: ['10.0.0.1/32'],
+};
+const eth2: PoolSpec = {
+  name: 'net-a-node1-eth2',
+  network: 'net-a',
+  interfaceName: 'eth2',
+  podCIDR: '10.0.1.0/29',
+  vlanCIDR: '10.0.1.0/24',
+  excludes: [],
+};
 
 function request(containerID: string, extra: Partial<AllocateInput> = {}): AllocateInput {
   return {
@@ -45,7 +59,9 @@ describe('AllocationStore.allocate', () => {
     const first = s.allocate(request('c1'), 1);
     const again = s.allocate(request('c1'), 2);
     expect(again.ok && again.value.created).toBe(false);
-    expect(again.ok && again.value.records.map((r) => r.address)).toEqual(first.ok ? first.value.records.map((r) => r.address) : []);
+    expect(again.ok && again.value.records.map((r) => r.address)).toEqual(
+      first.ok ? first.value.records.map((r) => r.address) : [],
+    );
     expect(s.records()).toHaveLength(2);
   });
 
@@ -70,10 +86,34 @@ describe('AllocationStore.allocate', () => {
   });
 
   it.each<{ case: string; ips: string[]; code: AllocateFailureCode; field: string; msg: RegExp }>([
-    { case: 'not an address', ips: ['10.0.0.x'], code: 'INVALID_ADDRESS', field: 'ips[0]', msg: /is not an IP address/ },
-    { case: 'outside every selected NIC', ips: ['10.0.5.5'], code: 'OUT_OF_BLOCK', field: 'ips[0]', msg: /in none of the selected NICs' pod blocks/ },
-    { case: 'two in one NIC', ips: ['10.0.0.2', '10.0.0.3'], code: 'ONE_ADDRESS_PER_NIC', field: 'ips[1]', msg: /both fall in the pod block of NIC eth1/ },
-    { case: 'excluded', ips: ['10.0.1.2', '10.0.0.1'], code: 'ADDRESS_UNAVAILABLE', field: 'ips[1]', msg: /excluded or reserved/ },
+    {
+      case: 'not an address',
+      ips: ['10.0.0.x'],
+      code: 'INVALID_ADDRESS',
+      field: 'ips[0]',
+      msg: /is not an IP address/,
+    },
+    {
+      case: 'outside every selected NIC',
+      ips: ['10.0.5.5'],
+      code: 'OUT_OF_BLOCK',
+      field: 'ips[0]',
+      msg: /in none of the selected NICs' pod blocks/,
+    },
+    {
+      case: 'two in one NIC',
+      ips: ['10.0.0.2', '10.0.0.3'],
+      code: 'ONE_ADDRESS_PER_NIC',
+      field: 'ips[1]',
+      msg: /both fall in the pod block of NIC eth1/,
+    },
+    {
+      case: 'excluded',
+      ips: ['10.0.1.2', '10.0.0.1'],
+      code: 'ADDRESS_UNAVAILABLE',
+      field: 'ips[1]',
+      msg: /excluded or reserved/,
+    },
     { case: 'broadcast', ips: ['10.0.0.7'], code: 'ADDRESS_UNAVAILABLE', field: 'ips[0]', msg: /broadcast address/ },
   ])('a requested address that cannot be given fails clearly and takes nothing: $case', ({ ips, code, field, msg }) => {
     const s = store();
@@ -87,7 +127,10 @@ describe('AllocationStore.allocate', () => {
     const s = store();
     expect(s.allocate(request('c1', { ips: ['10.0.0.3'] }), 0).ok).toBe(true);
     const taken = s.allocate(request('c2', { ips: ['10.0.0.3'] }), 0);
-    expect(!taken.ok && [taken.code, taken.message]).toEqual(['ADDRESS_UNAVAILABLE', expect.stringMatching(/already allocated/)]);
+    expect(!taken.ok && [taken.code, taken.message]).toEqual([
+      'ADDRESS_UNAVAILABLE',
+      expect.stringMatching(/already allocated/),
+    ]);
     const repeatOther = s.allocate(request('c1', { ips: ['10.0.0.4'] }), 0);
     expect(!repeatOther.ok && repeatOther).toMatchObject({ code: 'ADDRESS_MISMATCH', field: 'ips[0]' });
   });
@@ -137,14 +180,34 @@ describe('release, gc, restore and pool changes', () => {
       { ...first, address: '10.9.9.9', containerID: 'c9' },
     ]);
     expect(result.restored).toBe(2);
-    expect(result.rejected.map((r) => r.reason)).toEqual(['held by container c1', 'IPPool nope is not one of this node\'s pools', 'outside pod block 10.0.0.0/29']);
-    expect(fresh.allocate(request('c1'), 5).ok && fresh.records().map((r) => r.address).sort()).toEqual(['10.0.0.2', '10.0.1.1']);
+    expect(result.rejected.map((r) => r.reason)).toEqual([
+      'held by container c1',
+      "IPPool nope is not one of this node's pools",
+      'outside pod block 10.0.0.0/29',
+    ]);
+    expect(
+      fresh.allocate(request('c1'), 5).ok &&
+        fresh
+          .records()
+          .map((r) => r.address)
+          .sort(),
+    ).toEqual(['10.0.0.2', '10.0.1.1']);
     expect(fresh.allocate(request('c2'), 5).ok && addresses(fresh, eth1.name)).toEqual(['10.0.0.2', '10.0.0.3']);
   });
 
   it('restore keeps a holder of an address excluded since (forced), but never the network or broadcast address', () => {
     const s = store();
-    const base = { pool: eth1.name, network: 'net-a', ifname: 'net1', interfaceName: 'eth1', podInterface: 'net1-0', podName: 'p', podNamespace: 'default', podUID: 'u', createdAt: 0 };
+    const base = {
+      pool: eth1.name,
+      network: 'net-a',
+      ifname: 'net1',
+      interfaceName: 'eth1',
+      podInterface: 'net1-0',
+      podName: 'p',
+      podNamespace: 'default',
+      podUID: 'u',
+      createdAt: 0,
+    };
     const result = s.restore([
       { ...base, address: '10.0.0.1', containerID: 'excluded' },
       { ...base, address: '10.0.0.0', containerID: 'network' },
@@ -177,7 +240,11 @@ describe('release, gc, restore and pool changes', () => {
 
 describe('laws', () => {
   const op = fc.oneof(
-    fc.record({ kind: fc.constant('alloc' as const), c: fc.integer({ min: 0, max: 15 }), ip: fc.option(fc.integer({ min: 0, max: 7 }), { nil: undefined }) }),
+    fc.record({
+      kind: fc.constant('alloc' as const),
+      c: fc.integer({ min: 0, max: 15 }),
+      ip: fc.option(fc.integer({ min: 0, max: 7 }), { nil: undefined }),
+    }),
     fc.record({ kind: fc.constant('release' as const), c: fc.integer({ min: 0, max: 15 }) }),
     fc.record({ kind: fc.constant('gc' as const), keep: fc.array(fc.integer({ min: 0, max: 15 }), { maxLength: 4 }) }),
   );
@@ -187,9 +254,14 @@ describe('laws', () => {
       fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
         const s = store();
         for (const o of ops) {
-          if (o.kind === 'alloc') s.allocate(request(`c${o.c}`, o.ip === undefined ? {} : { ips: [`10.0.0.${o.ip}`] }), 0);
+          if (o.kind === 'alloc')
+            s.allocate(request(`c${o.c}`, o.ip === undefined ? {} : { ips: [`10.0.0.${o.ip}`] }), 0);
           else if (o.kind === 'release') s.release('net-a', `c${o.c}`, 'net1');
-          else s.gc('net-a', o.keep.map((k) => ({ containerID: `c${k}`, ifname: 'net1' })));
+          else
+            s.gc(
+              'net-a',
+              o.keep.map((k) => ({ containerID: `c${k}`, ifname: 'net1' })),
+            );
           const all = s.records().map((r) => `${r.pool}/${r.address}`);
           expect(new Set(all).size).toBe(all.length);
           const perContainer = new Map<string, number>();
@@ -198,7 +270,17 @@ describe('laws', () => {
         }
         const copy = store();
         expect(copy.restore(s.records()).rejected).toEqual([]);
-        expect(copy.records().map((r) => r.address).sort()).toEqual(s.records().map((r) => r.address).sort());
+        expect(
+          copy
+            .records()
+            .map((r) => r.address)
+            .sort(),
+        ).toEqual(
+          s
+            .records()
+            .map((r) => r.address)
+            .sort(),
+        );
       }),
     );
   });
@@ -207,9 +289,30 @@ describe('laws', () => {
 describe('AllocationStore: one address, one holder, per NIC (defence in depth, issue 23 finding 1)', () => {
   // Two networks whose pools overlap on the same NIC: the controller refuses such networks, but if the pools reach
   // the agent anyway (an older controller, a hand-made IPPool) it never hands out an address the other one holds.
-  const wide: PoolSpec = { name: 'net-a-node1-eth1', network: 'net-a', interfaceName: 'eth1', podCIDR: '10.0.0.0/29', vlanCIDR: '10.0.0.0/24', excludes: [] };
-  const narrow: PoolSpec = { name: 'net-b-node1-eth1', network: 'net-b', interfaceName: 'eth1', podCIDR: '10.0.0.0/30', vlanCIDR: '10.0.0.0/25', excludes: [] };
-  const elsewhere: PoolSpec = { name: 'net-c-node1-eth2', network: 'net-c', interfaceName: 'eth2', podCIDR: '10.0.0.0/30', vlanCIDR: '10.0.0.0/25', excludes: [] };
+  const wide: PoolSpec = {
+    name: 'net-a-node1-eth1',
+    network: 'net-a',
+    interfaceName: 'eth1',
+    podCIDR: '10.0.0.0/29',
+    vlanCIDR: '10.0.0.0/24',
+    excludes: [],
+  };
+  const narrow: PoolSpec = {
+    name: 'net-b-node1-eth1',
+    network: 'net-b',
+    interfaceName: 'eth1',
+    podCIDR: '10.0.0.0/30',
+    vlanCIDR: '10.0.0.0/25',
+    excludes: [],
+  };
+  const elsewhere: PoolSpec = {
+    name: 'net-c-node1-eth2',
+    network: 'net-c',
+    interfaceName: 'eth2',
+    podCIDR: '10.0.0.0/30',
+    vlanCIDR: '10.0.0.0/25',
+    excludes: [],
+  };
   const one = (network: string, containerID: string, nic = 'eth1', ips?: string[]): AllocateInput => ({
     network,
     containerID,
@@ -228,7 +331,9 @@ describe('AllocationStore: one address, one holder, per NIC (defence in depth, i
     expect(b.ok && b.value.records.map((r) => r.address)).toEqual(['10.0.0.2']);
     const asked = s.allocate(one('net-b', 'b2', 'eth1', ['10.0.0.1/25']), 0);
     expect(!asked.ok && asked).toMatchObject({ code: 'ADDRESS_UNAVAILABLE', field: 'ips[0]' });
-    expect(!asked.ok && asked.message).toMatch(/10\.0\.0\.1 is held on NIC eth1 by pod default\/pod-a1 of network net-a/);
+    expect(!asked.ok && asked.message).toMatch(
+      /10\.0\.0\.1 is held on NIC eth1 by pod default\/pod-a1 of network net-a/,
+    );
     // The pool on another NIC is another L2 domain: the same address is fine there.
     const c = s.allocate(one('net-c', 'c1', 'eth2'), 0);
     expect(c.ok && c.value.records.map((r) => r.address)).toEqual(['10.0.0.1']);

@@ -2,7 +2,14 @@
 // holds each address. In memory and free of I/O (time is passed in), so every rule is unit-tested; the agent
 // persists it (checkpoint) and mirrors it (IPPool status) around these calls.
 import type { IpAddress, IpPrefix, Result } from '@multinic/cidr-core';
-import { RangeAllocator, formatAddress, parseAddress, parsePrefix, prefixContainsAddress, prefixesOverlap } from '@multinic/cidr-core';
+import {
+  RangeAllocator,
+  formatAddress,
+  parseAddress,
+  parsePrefix,
+  prefixContainsAddress,
+  prefixesOverlap,
+} from '@multinic/cidr-core';
 
 /** The part of an IPPool spec the agent allocates from. */
 export interface PoolSpec {
@@ -103,7 +110,10 @@ function keyOf(r: Pick<AllocationRecord, 'network' | 'containerID' | 'ifname'>):
 }
 
 /** Builds a pool: an allocator without excludes, current holders marked, then the excludes reserved (holders stay). */
-function buildPool(spec: PoolSpec, holders: Iterable<AllocationRecord>): { pool: Pool; dropped: AllocationRecord[] } | { error: string } {
+function buildPool(
+  spec: PoolSpec,
+  holders: Iterable<AllocationRecord>,
+): { pool: Pool; dropped: AllocationRecord[] } | { error: string } {
   const block = parsePrefix(spec.podCIDR);
   if (!block.ok) return { error: `IPPool ${spec.name}: spec.podCIDR ${spec.podCIDR}: ${block.error}` };
   const vlan = parsePrefix(spec.vlanCIDR);
@@ -326,7 +336,12 @@ export class AllocationStore {
   #heldElsewhere(pool: Pool, ip: IpAddress): AllocationRecord | undefined {
     const text = formatAddress(ip);
     for (const other of this.#pools.values()) {
-      if (other === pool || other.spec.interfaceName !== pool.spec.interfaceName || !prefixesOverlap(other.block, pool.block)) continue;
+      if (
+        other === pool ||
+        other.spec.interfaceName !== pool.spec.interfaceName ||
+        !prefixesOverlap(other.block, pool.block)
+      )
+        continue;
       const holder = other.byAddress.get(text);
       if (holder !== undefined) return holder;
     }
@@ -350,7 +365,11 @@ export class AllocationStore {
   #allocateWanted(pool: Pool, ip: IpAddress): Result<IpAddress, string> {
     const holder = this.#heldElsewhere(pool, ip);
     if (holder !== undefined) {
-      return { ok: false, code: 'HELD_ON_NIC', error: `${formatAddress(ip)} is held on NIC ${pool.spec.interfaceName} by pod ${holder.podNamespace}/${holder.podName} of network ${holder.network} (IPPool ${holder.pool})` };
+      return {
+        ok: false,
+        code: 'HELD_ON_NIC',
+        error: `${formatAddress(ip)} is held on NIC ${pool.spec.interfaceName} by pod ${holder.podNamespace}/${holder.podName} of network ${holder.network} (IPPool ${holder.pool})`,
+      };
     }
     return pool.allocator.allocateSpecific(ip);
   }
@@ -361,7 +380,9 @@ export class AllocationStore {
       const name = this.#byNic.get(`${input.network}\u0000${nic.interfaceName}`);
       const pool = name === undefined ? undefined : this.#pools.get(name);
       if (pool === undefined) {
-        const known = [...this.#pools.values()].filter((p) => p.spec.network === input.network).map((p) => p.spec.interfaceName);
+        const known = [...this.#pools.values()]
+          .filter((p) => p.spec.network === input.network)
+          .map((p) => p.spec.interfaceName);
         return refuse(
           'NOT_READY',
           `nics[${i}].interfaceName`,
@@ -399,7 +420,10 @@ export class AllocationStore {
   }
 
   /** CNI GC: every attachment of `network` that is not in `valid` is released. */
-  gc(network: string, valid: readonly { containerID: string; ifname: string }[]): { released: AllocationRecord[]; kept: number } {
+  gc(
+    network: string,
+    valid: readonly { containerID: string; ifname: string }[],
+  ): { released: AllocationRecord[]; kept: number } {
     const keep = new Set(valid.map((v) => attachmentKey(network, v.containerID, v.ifname)));
     const released = this.releaseWhere((r) => r.network === network && !keep.has(keyOf(r)));
     const kept = this.records().filter((r) => r.network === network).length;
@@ -410,7 +434,10 @@ export class AllocationStore {
    * Puts known records back (from the checkpoint or an IPPool's status). A record whose pool is unknown, whose
    * address does not fit, or whose address is already held by someone else is not restored and is reported.
    */
-  restore(records: readonly AllocationRecord[]): { restored: number; rejected: { record: AllocationRecord; reason: string }[] } {
+  restore(records: readonly AllocationRecord[]): {
+    restored: number;
+    rejected: { record: AllocationRecord; reason: string }[];
+  } {
     let restored = 0;
     const rejected: { record: AllocationRecord; reason: string }[] = [];
     for (const record of records) {
@@ -425,7 +452,8 @@ export class AllocationStore {
     const pool = this.#pools.get(record.pool);
     if (pool === undefined) return `IPPool ${record.pool} is not one of this node's pools`;
     const holder = pool.byAddress.get(record.address);
-    if (holder !== undefined) return keyOf(holder) === keyOf(record) ? 'already known' : `held by container ${holder.containerID}`;
+    if (holder !== undefined)
+      return keyOf(holder) === keyOf(record) ? 'already known' : `held by container ${holder.containerID}`;
     const ip = parseAddress(record.address);
     if (!ip.ok) return ip.error;
     if (!prefixContainsAddress(pool.block, ip.value)) return `outside pod block ${pool.spec.podCIDR}`;
@@ -487,7 +515,10 @@ function repeated(input: AllocateInput, existing: readonly AllocationRecord[]): 
 }
 
 /** Requested address per NIC index (each requested address must fall in exactly one selected NIC's pod block). */
-function assignRequested(input: AllocateInput, pools: readonly Pool[]): StoreOutcome<({ ip: IpAddress; k: number } | undefined)[]> {
+function assignRequested(
+  input: AllocateInput,
+  pools: readonly Pool[],
+): StoreOutcome<({ ip: IpAddress; k: number } | undefined)[]> {
   const out: ({ ip: IpAddress; k: number } | undefined)[] = pools.map(() => undefined);
   for (const [k, text] of (input.ips ?? []).entries()) {
     const ip = parseAddress(text.split('/')[0] ?? '');
@@ -516,11 +547,20 @@ function assignRequested(input: AllocateInput, pools: readonly Pool[]): StoreOut
   return ok(out);
 }
 
-function allocationFailure(options: { input: AllocateInput; index: number; requestedIndex: number | undefined; error: string }): AllocateFailure {
+function allocationFailure(options: {
+  input: AllocateInput;
+  index: number;
+  requestedIndex: number | undefined;
+  error: string;
+}): AllocateFailure {
   const { input, index, requestedIndex, error } = options;
   const nic = input.nics[index]?.interfaceName ?? '?';
   if (requestedIndex !== undefined) {
-    return refuse('ADDRESS_UNAVAILABLE', `ips[${requestedIndex}]`, `requested address cannot be given on NIC ${nic}: ${error}; nothing was allocated`);
+    return refuse(
+      'ADDRESS_UNAVAILABLE',
+      `ips[${requestedIndex}]`,
+      `requested address cannot be given on NIC ${nic}: ${error}; nothing was allocated`,
+    );
   }
   return refuse(
     'EXHAUSTED',

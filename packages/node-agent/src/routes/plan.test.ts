@@ -2,14 +2,35 @@ import { describe, expect, it } from '@jest/globals';
 import { computePlan } from '@multinic/cidr-core';
 import fc from 'fast-check';
 import type { CurrentState, IpRoute, IpRule } from './plan.js';
-import { assignTables, canonicalPrefix, desiredRoutes, removalBatch, routeBatch, tableName, tablesFromNames, tablesInUse } from './plan.js';
+import {
+  assignTables,
+  canonicalPrefix,
+  desiredRoutes,
+  removalBatch,
+  routeBatch,
+  tableName,
+  tablesFromNames,
+  tablesInUse,
+} from './plan.js';
 
 const plan = computePlan({
   networkName: 'net-a',
   config: { subnet: '192.168.0.0/16', interfaceBlock: 2, hostBlock: 6, masterNets: [], excludeCIDRs: [] },
   hosts: [
-    { hostName: 'node1', interfaces: [{ interfaceName: 'eth1', netAddress: '10.10.1.0/24', hostIP: '10.10.1.1' }, { interfaceName: 'eth2', netAddress: '10.10.2.0/24', hostIP: '10.10.2.1' }] },
-    { hostName: 'node2', interfaces: [{ interfaceName: 'eth1', netAddress: '10.10.1.0/24', hostIP: '10.10.1.2' }, { interfaceName: 'eth2', netAddress: '10.10.2.0/24', hostIP: '10.10.2.2' }] },
+    {
+      hostName: 'node1',
+      interfaces: [
+        { interfaceName: 'eth1', netAddress: '10.10.1.0/24', hostIP: '10.10.1.1' },
+        { interfaceName: 'eth2', netAddress: '10.10.2.0/24', hostIP: '10.10.2.1' },
+      ],
+    },
+    {
+      hostName: 'node2',
+      interfaces: [
+        { interfaceName: 'eth1', netAddress: '10.10.1.0/24', hostIP: '10.10.1.2' },
+        { interfaceName: 'eth2', netAddress: '10.10.2.0/24', hostIP: '10.10.2.2' },
+      ],
+    },
     { hostName: 'node3', interfaces: [{ interfaceName: 'eth1', netAddress: '10.10.1.0/24', hostIP: '10.10.1.3' }] },
   ],
 }).plan;
@@ -17,7 +38,7 @@ const plan = computePlan({
 const desired = desiredRoutes({ network: 'net-a', plan, hostName: 'node1', table: 1003 });
 
 describe('desiredRoutes', () => {
-  it('is cidr-core\'s routes and rules for the host, all in the network\'s table', () => {
+  it("is cidr-core's routes and rules for the host, all in the network's table", () => {
     expect(desired.routes).toEqual([
       { dst: '192.168.1.0/24', via: '10.10.1.2', dev: 'eth1', table: 1003 },
       { dst: '192.168.2.0/24', via: '10.10.1.3', dev: 'eth1', table: 1003 },
@@ -38,7 +59,12 @@ describe('routeBatch', () => {
     routes: desired.routes.map((r): IpRoute => ({ dst: r.dst, gateway: r.via, dev: r.dev, table: '1003' })),
     rules: [
       { priority: 0, src: 'all', table: '255' },
-      ...desired.rules.map((r): IpRule => ({ priority: 1000, src: r.from.split('/')[0], srclen: Number(r.from.split('/')[1]), table: '1003' })),
+      ...desired.rules.map((r): IpRule => ({
+        priority: 1000,
+        src: r.from.split('/')[0],
+        srclen: Number(r.from.split('/')[1]),
+        table: '1003',
+      })),
       { priority: 32766, src: 'all', table: '254' },
     ],
   });
@@ -60,8 +86,16 @@ describe('routeBatch', () => {
     const first = desired.routes[0];
     if (first === undefined) throw new Error('no route');
     const current: CurrentState = {
-      routes: [{ ...k.routes[0], dst: first.dst, gateway: '10.10.1.99', dev: 'eth1' }, ...k.routes.slice(1), { dst: '192.168.200.0/26', gateway: '10.10.1.7', dev: 'eth1' }],
-      rules: [...k.rules, { priority: 1000, src: '172.16.0.0', srclen: 12, table: '1003' }, { priority: 1000, src: '172.16.0.0', srclen: 12, table: '77' }],
+      routes: [
+        { ...k.routes[0], dst: first.dst, gateway: '10.10.1.99', dev: 'eth1' },
+        ...k.routes.slice(1),
+        { dst: '192.168.200.0/26', gateway: '10.10.1.7', dev: 'eth1' },
+      ],
+      rules: [
+        ...k.rules,
+        { priority: 1000, src: '172.16.0.0', srclen: 12, table: '1003' },
+        { priority: 1000, src: '172.16.0.0', srclen: 12, table: '77' },
+      ],
     };
     expect(routeBatch(desired, current, 1000)).toEqual([
       `route replace ${first.dst} via ${first.via} dev ${first.dev} table 1003`,
@@ -70,8 +104,11 @@ describe('routeBatch', () => {
     ]);
   });
 
-  it('removalBatch deletes the table\'s routes and the rules pointing at it only', () => {
-    const lines = removalBatch(1003, { ...asKernel(), rules: [...asKernel().rules, { priority: 5, src: '10.0.0.0', srclen: 8, table: '90' }] });
+  it("removalBatch deletes the table's routes and the rules pointing at it only", () => {
+    const lines = removalBatch(1003, {
+      ...asKernel(),
+      rules: [...asKernel().rules, { priority: 5, src: '10.0.0.0', srclen: 8, table: '90' }],
+    });
     expect(lines).toHaveLength(desired.routes.length + desired.rules.length);
     expect(lines.every((l) => l.includes('1003'))).toBe(true);
   });
@@ -79,24 +116,34 @@ describe('routeBatch', () => {
 
 describe('tables', () => {
   it('assignTables keeps previous ids and gives new networks the lowest free id, never main/default/local', () => {
-    expect(assignTables({ networks: ['b', 'a', 'c'], previous: { b: 1000 }, used: new Set([1001, 1003]), base: 1000 })).toEqual({ b: 1000, a: 1002, c: 1004 });
+    expect(
+      assignTables({ networks: ['b', 'a', 'c'], previous: { b: 1000 }, used: new Set([1001, 1003]), base: 1000 }),
+    ).toEqual({ b: 1000, a: 1002, c: 1004 });
     expect(assignTables({ networks: ['x'], previous: {}, used: new Set([252]), base: 252 })).toEqual({ x: 256 });
   });
 
   it('never gives an id that is in use or given twice', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 4 }), { maxLength: 8 }), fc.array(fc.integer({ min: 1000, max: 1010 })), (networks, used) => {
-        const tables = assignTables({ networks, previous: {}, used: new Set(used), base: 1000 });
-        const ids = Object.values(tables);
-        expect(new Set(ids).size).toBe(ids.length);
-        for (const id of ids) expect(used).not.toContain(id);
-        expect(Object.keys(tables).sort()).toEqual([...networks].sort());
-      }),
+      fc.property(
+        fc.uniqueArray(fc.string({ minLength: 1, maxLength: 4 }), { maxLength: 8 }),
+        fc.array(fc.integer({ min: 1000, max: 1010 })),
+        (networks, used) => {
+          const tables = assignTables({ networks, previous: {}, used: new Set(used), base: 1000 });
+          const ids = Object.values(tables);
+          expect(new Set(ids).size).toBe(ids.length);
+          for (const id of ids) expect(used).not.toContain(id);
+          expect(Object.keys(tables).sort()).toEqual([...networks].sort());
+        },
+      ),
     );
   });
 
   it('tablesInUse reads ids from routes and rules (a route without a table is main)', () => {
-    expect([...tablesInUse([{ dst: 'default' }, { dst: '10.0.0.0/8', table: '100' }], [{ priority: 0, table: '255' }])].sort()).toEqual([100, 254, 255]);
+    expect(
+      [
+        ...tablesInUse([{ dst: 'default' }, { dst: '10.0.0.0/8', table: '100' }], [{ priority: 0, table: '255' }]),
+      ].sort(),
+    ).toEqual([100, 254, 255]);
   });
 
   it.each([

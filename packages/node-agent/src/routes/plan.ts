@@ -18,7 +18,12 @@ export interface NetworkRoutes {
 }
 
 /** The routes and rules of one network on one host, all in the network's table. */
-export function desiredRoutes(options: { network: string; plan: NetworkPlan; hostName: string; table: number }): NetworkRoutes {
+export function desiredRoutes(options: {
+  network: string;
+  plan: NetworkPlan;
+  hostName: string;
+  table: number;
+}): NetworkRoutes {
   const { plan, hostName, table } = options;
   // Table base 0 gives each entry's interfaceIndex as its table; the agent puts them all in the network's table.
   const routes = routesForHost(plan, hostName, 0).map((r) => ({ ...r, table }));
@@ -116,13 +121,16 @@ export function tablesInUse(routes: readonly IpRoute[], rules: readonly IpRule[]
 export function routeBatch(desired: NetworkRoutes, current: CurrentState, priority: number): string[] {
   const lines: string[] = [];
   const table = desired.table;
-  const have = new Map(current.routes.filter((r) => r.type === undefined || r.type === 'unicast').map((r) => [canonicalPrefix(r.dst), r]));
+  const have = new Map(
+    current.routes.filter((r) => r.type === undefined || r.type === 'unicast').map((r) => [canonicalPrefix(r.dst), r]),
+  );
   const want = new Set<string>();
   for (const route of desired.routes) {
     const dst = canonicalPrefix(route.dst);
     want.add(dst);
     const r = have.get(dst);
-    if (r === undefined || r.gateway !== route.via || r.dev !== route.dev) lines.push(`route replace ${dst} via ${route.via} dev ${route.dev} table ${table}`);
+    if (r === undefined || r.gateway !== route.via || r.dev !== route.dev)
+      lines.push(`route replace ${dst} via ${route.via} dev ${route.dev} table ${table}`);
   }
   for (const dst of have.keys()) if (!want.has(dst)) lines.push(`route del ${dst} table ${table}`);
   const ours = current.rules.filter((r) => r.table === String(table));
@@ -131,10 +139,13 @@ export function routeBatch(desired: NetworkRoutes, current: CurrentState, priori
   for (const rule of ours) {
     const from = rule.src === undefined || rule.src === 'all' ? 'all' : canonicalPrefix(rule.src, rule.srclen);
     haveRules.add(from);
-    if (!wantRules.has(from) || rule.priority !== priority) lines.push(`rule del from ${from} lookup ${table} priority ${rule.priority}`);
+    if (!wantRules.has(from) || rule.priority !== priority)
+      lines.push(`rule del from ${from} lookup ${table} priority ${rule.priority}`);
   }
   for (const from of wantRules) {
-    const present = ours.some((r) => r.priority === priority && r.src !== undefined && canonicalPrefix(r.src, r.srclen) === from);
+    const present = ours.some(
+      (r) => r.priority === priority && r.src !== undefined && canonicalPrefix(r.src, r.srclen) === from,
+    );
     if (!present) lines.push(`rule add from ${from} lookup ${table} priority ${priority}`);
   }
   return lines;
@@ -142,10 +153,15 @@ export function routeBatch(desired: NetworkRoutes, current: CurrentState, priori
 
 /** Lines removing everything of a network's table: its routes and the rules that point at it. */
 export function removalBatch(table: number, current: CurrentState): string[] {
-  const routes = current.routes.filter((r) => r.type === undefined || r.type === 'unicast').map((r) => `route del ${canonicalPrefix(r.dst)} table ${table}`);
+  const routes = current.routes
+    .filter((r) => r.type === undefined || r.type === 'unicast')
+    .map((r) => `route del ${canonicalPrefix(r.dst)} table ${table}`);
   const rules = current.rules
     .filter((r) => r.table === String(table))
-    .map((r) => `rule del from ${r.src === undefined || r.src === 'all' ? 'all' : canonicalPrefix(r.src, r.srclen)} lookup ${table} priority ${r.priority}`);
+    .map(
+      (r) =>
+        `rule del from ${r.src === undefined || r.src === 'all' ? 'all' : canonicalPrefix(r.src, r.srclen)} lookup ${table} priority ${r.priority}`,
+    );
   return [...routes, ...rules];
 }
 

@@ -6,7 +6,18 @@ import type { HostRouteStatus } from '@multinic/crd-types';
 import type { Logger } from 'pino';
 import type { HostOps } from '../host.js';
 import type { CurrentState, IpRoute, IpRule } from './plan.js';
-import { IpRouteListSchema, IpRuleListSchema, assignTables, desiredRoutes, planIncludesHost, removalBatch, routeBatch, tableName, tablesFromNames, tablesInUse } from './plan.js';
+import {
+  IpRouteListSchema,
+  IpRuleListSchema,
+  assignTables,
+  desiredRoutes,
+  planIncludesHost,
+  removalBatch,
+  routeBatch,
+  tableName,
+  tablesFromNames,
+  tablesInUse,
+} from './plan.js';
 
 export interface RouteProgrammerOptions {
   readonly host: HostOps;
@@ -55,7 +66,10 @@ export class RouteProgrammer {
 
   async #rules(): Promise<IpRule[]> {
     const parse = (v: unknown): IpRule[] => IpRuleListSchema.parse(v);
-    const [v4, v6] = await Promise.all([ipJson(this.#o.host, ['-N', '-j', 'rule', 'show'], parse), ipJson(this.#o.host, ['-6', '-N', '-j', 'rule', 'show'], parse)]);
+    const [v4, v6] = await Promise.all([
+      ipJson(this.#o.host, ['-N', '-j', 'rule', 'show'], parse),
+      ipJson(this.#o.host, ['-6', '-N', '-j', 'rule', 'show'], parse),
+    ]);
     return [...v4, ...v6];
   }
 
@@ -118,7 +132,9 @@ export class RouteProgrammer {
   async sync(input: RouteSyncInput): Promise<RouteSyncResult> {
     const { plans, remembered } = input;
     const untouched = input.untouched ?? new Set<string>();
-    const networks = [...plans.entries()].filter(([, plan]) => planIncludesHost(plan, this.#o.nodeName)).map(([n]) => n);
+    const networks = [...plans.entries()]
+      .filter(([, plan]) => planIncludesHost(plan, this.#o.nodeName))
+      .map(([n]) => n);
     const [allRoutes, rules, named] = await Promise.all([this.#routes('all'), this.#rules(), this.#namedTables()]);
     // What our names file remembers fills in for a lost checkpoint; the checkpoint wins where both know a network or an id.
     const previous: Record<string, number> = { ...remembered };
@@ -132,7 +148,15 @@ export class RouteProgrammer {
     const ownIds = new Set(Object.values(previous));
     const used = new Set([...tablesInUse(allRoutes, rules), ...named.ids].filter((id) => !ownIds.has(id)));
     const kept = Object.fromEntries(Object.entries(previous).filter(([n]) => untouched.has(n)));
-    const tables = { ...kept, ...assignTables({ networks, previous, used: new Set([...used, ...Object.values(kept)]), base: this.#o.tableBase }) };
+    const tables = {
+      ...kept,
+      ...assignTables({
+        networks,
+        previous,
+        used: new Set([...used, ...Object.values(kept)]),
+        base: this.#o.tableBase,
+      }),
+    };
     const statuses: HostRouteStatus[] = [];
     for (const network of networks) {
       const plan = plans.get(network);
@@ -144,7 +168,8 @@ export class RouteProgrammer {
     for (const [network, table] of Object.entries(previous)) {
       if (tables[network] !== undefined) continue;
       const error = await this.#apply(removalBatch(table, { routes: await this.#routes(table), rules }));
-      if (error !== undefined) this.#o.log.warn({ network, table, error }, 'removing routes of a deleted network failed');
+      if (error !== undefined)
+        this.#o.log.warn({ network, table, error }, 'removing routes of a deleted network failed');
       else this.#o.log.info({ network, table }, 'removed the routes of a network that no longer includes this node');
       removed.push(network);
     }
@@ -152,7 +177,12 @@ export class RouteProgrammer {
     return { tables, statuses, removed };
   }
 
-  async #syncNetwork(options: { network: string; plan: NetworkPlan; table: number; rules: readonly IpRule[] }): Promise<HostRouteStatus> {
+  async #syncNetwork(options: {
+    network: string;
+    plan: NetworkPlan;
+    table: number;
+    rules: readonly IpRule[];
+  }): Promise<HostRouteStatus> {
     const { network, plan, table } = options;
     const desired = desiredRoutes({ network, plan, hostName: this.#o.nodeName, table });
     const current: CurrentState = { routes: await this.#routes(table), rules: options.rules };

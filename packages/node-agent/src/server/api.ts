@@ -1,7 +1,17 @@
 // The local API's handlers: parse the wire request with its crd-types schema, run the decision, persist before
 // answering, and hand the change to the IPPool mirror.
 import type { z } from 'zod';
-import type { Allocation, AllocateResponse, GcResponse, HostNic, LookupResponse, MultiNicNetwork, NicClassSpec, ReleaseResponse, StatusResponse } from '@multinic/crd-types';
+import type {
+  Allocation,
+  AllocateResponse,
+  GcResponse,
+  HostNic,
+  LookupResponse,
+  MultiNicNetwork,
+  NicClassSpec,
+  ReleaseResponse,
+  StatusResponse,
+} from '@multinic/crd-types';
 import {
   AGENT_ERROR_CODES,
   AGENT_PATHS,
@@ -50,7 +60,9 @@ function answer(f: ApiFailure): Answer {
  * (100 = exhausted, 101 = requested address unavailable, 11 = try again later, 7 = invalid configuration, 6 = bad
  * request). The plugins and the e2e tests rely on these.
  */
-export const ALLOCATE_FAILURE_ANSWERS: Readonly<Record<AllocateFailureCode, { readonly status: number; readonly code: number }>> = {
+export const ALLOCATE_FAILURE_ANSWERS: Readonly<
+  Record<AllocateFailureCode, { readonly status: number; readonly code: number }>
+> = {
   NOT_READY: { status: 503, code: AGENT_ERROR_CODES.tryAgain },
   CONFLICT: { status: 409, code: AGENT_ERROR_CODES.invalidConfig },
   ADDRESS_MISMATCH: { status: 409, code: AGENT_ERROR_CODES.requestedAddressUnavailable },
@@ -67,16 +79,35 @@ export function allocateFailureAnswer(f: AllocateFailure): ApiFailure {
   return failure({ status, code, field: f.field, msg: f.message });
 }
 
-function parse<S extends z.ZodType>(schema: S, body: unknown): { ok: true; value: z.output<S> } | { ok: false; answer: Answer } {
+function parse<S extends z.ZodType>(
+  schema: S,
+  body: unknown,
+): { ok: true; value: z.output<S> } | { ok: false; answer: Answer } {
   const parsed = parseWith(schema, body);
   if (parsed.ok) return { ok: true, value: parsed.value };
   const field = parsed.problems[0]?.path;
   const msg = `invalid request: ${parsed.problems.map(formatProblem).join('; ')}`;
-  return { ok: false, answer: answer(failure({ status: 400, code: AGENT_ERROR_CODES.badRequest, msg, ...(field === undefined || field === '' ? {} : { field }) })) };
+  return {
+    ok: false,
+    answer: answer(
+      failure({
+        status: 400,
+        code: AGENT_ERROR_CODES.badRequest,
+        msg,
+        ...(field === undefined || field === '' ? {} : { field }),
+      }),
+    ),
+  };
 }
 
 function ioFailure(err: unknown): Answer {
-  return answer(failure({ status: 500, code: CniErrorCode.IoFailure, msg: `could not write the allocation checkpoint: ${(err as Error).message}; nothing was allocated` }));
+  return answer(
+    failure({
+      status: 500,
+      code: CniErrorCode.IoFailure,
+      msg: `could not write the allocation checkpoint: ${(err as Error).message}; nothing was allocated`,
+    }),
+  );
 }
 
 function toAllocation(store: AllocationStore, r: AllocationRecord, podInterface: string): Allocation {
@@ -96,8 +127,18 @@ function selectHandler(ctx: ApiContext): Handler {
   return async (body) => {
     const req = parse(SelectRequestSchema, body);
     if (!req.ok) return req.answer;
-    const pooledNics = new Set(ctx.store.pools().filter((p) => p.network === req.value.network).map((p) => p.interfaceName));
-    const result = selectForPod(req.value, { hostNics: ctx.hostNics(), network: ctx.network(req.value.network), pooledNics, nicClass: ctx.nicClass });
+    const pooledNics = new Set(
+      ctx.store
+        .pools()
+        .filter((p) => p.network === req.value.network)
+        .map((p) => p.interfaceName),
+    );
+    const result = selectForPod(req.value, {
+      hostNics: ctx.hostNics(),
+      network: ctx.network(req.value.network),
+      pooledNics,
+      nicClass: ctx.nicClass,
+    });
     return result.ok ? { status: 200, body: result.value } : answer(result.failure);
   };
 }
@@ -109,7 +150,8 @@ function allocateHandler(ctx: ApiContext): Handler {
     const r = req.value;
     // No pools yet (no checkpoint: the API server not reached, or the rebuild from the pods on this node not done).
     const notReady = ctx.notReady();
-    if (notReady !== undefined) return answer(allocateFailureAnswer({ ok: false, code: 'NOT_READY', field: 'network', message: notReady }));
+    if (notReady !== undefined)
+      return answer(allocateFailureAnswer({ ok: false, code: 'NOT_READY', field: 'network', message: notReady }));
     const outcome = ctx.store.allocate(r, ctx.clock());
     if (!outcome.ok) return answer(allocateFailureAnswer(outcome));
     try {
@@ -133,7 +175,11 @@ function allocateHandler(ctx: ApiContext): Handler {
   };
 }
 
-async function persistReleased(ctx: ApiContext, released: readonly AllocationRecord[], cause: string): Promise<Answer | undefined> {
+async function persistReleased(
+  ctx: ApiContext,
+  released: readonly AllocationRecord[],
+  cause: string,
+): Promise<Answer | undefined> {
   if (released.length === 0) return undefined;
   ctx.metrics.releases.inc({ cause }, released.length);
   ctx.changed(released.map((x) => x.pool));
@@ -141,7 +187,13 @@ async function persistReleased(ctx: ApiContext, released: readonly AllocationRec
     await ctx.persist();
     return undefined;
   } catch (err) {
-    return answer(failure({ status: 500, code: CniErrorCode.IoFailure, msg: `released, but the checkpoint could not be written: ${(err as Error).message}` }));
+    return answer(
+      failure({
+        status: 500,
+        code: CniErrorCode.IoFailure,
+        msg: `released, but the checkpoint could not be written: ${(err as Error).message}`,
+      }),
+    );
   }
 }
 
@@ -161,7 +213,9 @@ function releaseHandler(ctx: ApiContext): Handler {
           : ctx.store.release(r.network, r.containerID, r.ifname);
     const failed = await persistReleased(ctx, released, 'cni');
     if (failed !== undefined) return failed;
-    const response: ReleaseResponse = { released: released.map((x) => ({ interfaceName: x.interfaceName, address: x.address })) };
+    const response: ReleaseResponse = {
+      released: released.map((x) => ({ interfaceName: x.interfaceName, address: x.address })),
+    };
     return { status: 200, body: response };
   };
 }
@@ -173,11 +227,18 @@ function gcHandler(ctx: ApiContext): Handler {
     const network = req.value.network;
     // Records rebuilt from a pod's network-status carry no container ID the runtime could name: pod GC frees them.
     const rebuilt = ctx.store.records().filter((x) => x.network === network && isRebuilt(x));
-    const valid = [...req.value.validAttachments, ...rebuilt.map((x) => ({ containerID: x.containerID, ifname: x.ifname }))];
+    const valid = [
+      ...req.value.validAttachments,
+      ...rebuilt.map((x) => ({ containerID: x.containerID, ifname: x.ifname })),
+    ];
     const { released, kept } = ctx.store.gc(network, valid);
     const failed = await persistReleased(ctx, released, 'cni-gc');
     if (failed !== undefined) return failed;
-    if (released.length > 0) ctx.log.info({ network: req.value.network, released: released.length, kept }, 'CNI GC released stale attachments');
+    if (released.length > 0)
+      ctx.log.info(
+        { network: req.value.network, released: released.length, kept },
+        'CNI GC released stale attachments',
+      );
     const response: GcResponse = { released: released.length, kept };
     return { status: 200, body: response };
   };
@@ -203,7 +264,11 @@ function statusHandler(ctx: ApiContext): Handler {
     let response: StatusResponse;
     if (problem !== undefined) response = { ready: false, reason: 'NotReady', message: problem };
     else if (network !== undefined && !ctx.store.networks().has(network)) {
-      response = { ready: false, reason: 'NoPool', message: `no IPPool of network ${network} on this node yet: the controller has not planned this node, or the agent has not seen it` };
+      response = {
+        ready: false,
+        reason: 'NoPool',
+        message: `no IPPool of network ${network} on this node yet: the controller has not planned this node, or the agent has not seen it`,
+      };
     } else response = { ready: true };
     return { status: 200, body: response };
   };

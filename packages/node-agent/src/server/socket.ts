@@ -62,7 +62,10 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string | Ap
       else chunks.push(chunk);
     });
     req.on('end', () => {
-      if (tooLarge) resolve(failure({ status: 413, code: AGENT_ERROR_CODES.badRequest, msg: `request body larger than ${limit} bytes` }));
+      if (tooLarge)
+        resolve(
+          failure({ status: 413, code: AGENT_ERROR_CODES.badRequest, msg: `request body larger than ${limit} bytes` }),
+        );
       else resolve(Buffer.concat(chunks).toString('utf8'));
     });
     req.on('error', reject);
@@ -73,16 +76,35 @@ async function dispatch(req: http.IncomingMessage, options: SocketServerOptions)
   const url = req.url ?? '/';
   const handler = options.routes[url];
   if (handler === undefined) {
-    return fail(failure({ status: 404, code: AGENT_ERROR_CODES.badRequest, msg: `unknown path ${url}: use one of ${Object.keys(options.routes).join(', ')}` }));
+    return fail(
+      failure({
+        status: 404,
+        code: AGENT_ERROR_CODES.badRequest,
+        msg: `unknown path ${url}: use one of ${Object.keys(options.routes).join(', ')}`,
+      }),
+    );
   }
-  if (req.method !== 'POST') return fail(failure({ status: 405, code: AGENT_ERROR_CODES.badRequest, msg: `${url} takes POST with a JSON body, not ${req.method}` }));
+  if (req.method !== 'POST')
+    return fail(
+      failure({
+        status: 405,
+        code: AGENT_ERROR_CODES.badRequest,
+        msg: `${url} takes POST with a JSON body, not ${req.method}`,
+      }),
+    );
   const text = await readBody(req, options.maxBodyBytes ?? 1024 * 1024);
   if (typeof text !== 'string') return fail(text);
   let body: unknown;
   try {
     body = text === '' ? {} : JSON.parse(text);
   } catch (err) {
-    return fail(failure({ status: 400, code: AGENT_ERROR_CODES.badRequest, msg: `the body is not JSON: ${(err as Error).message}` }));
+    return fail(
+      failure({
+        status: 400,
+        code: AGENT_ERROR_CODES.badRequest,
+        msg: `the body is not JSON: ${(err as Error).message}`,
+      }),
+    );
   }
   return handler(body);
 }
@@ -103,14 +125,26 @@ function answerClientError(err: Error & { code?: string }, socket: Duplex): void
     return;
   }
   const { status, reason } = CLIENT_ERROR_STATUS[err.code ?? ''] ?? { status: 400, reason: 'Bad Request' };
-  const text = JSON.stringify(failure({ status, code: AGENT_ERROR_CODES.badRequest, msg: `malformed HTTP request (${err.code ?? 'parse error'}): send one POST with a JSON body and a Content-Length` }).error);
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+  const text = JSON.stringify(
+    failure({
+      status,
+      code: AGENT_ERROR_CODES.badRequest,
+      msg: `malformed HTTP request (${err.code ?? 'parse error'}): send one POST with a JSON body and a Content-Length`,
+    }).error,
+  );
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+  );
 }
 
 /** Refuses to take over a socket another process is serving; removes a stale one. */
 async function clearStaleSocket(socketPath: string): Promise<void> {
   if (!existsSync(socketPath)) return;
-  if (!lstatSync(socketPath).isSocket()) throw new AgentStartError('SOCKET_IN_USE', `${socketPath} exists and is not a socket: remove it or choose another socketPath`);
+  if (!lstatSync(socketPath).isSocket())
+    throw new AgentStartError(
+      'SOCKET_IN_USE',
+      `${socketPath} exists and is not a socket: remove it or choose another socketPath`,
+    );
   const alive = await new Promise<boolean>((resolve) => {
     const c = net.connect(socketPath);
     c.once('connect', () => {
@@ -119,7 +153,11 @@ async function clearStaleSocket(socketPath: string): Promise<void> {
     });
     c.once('error', () => resolve(false));
   });
-  if (alive) throw new AgentStartError('SOCKET_IN_USE', `another process serves ${socketPath}: is an agent already running on this node?`);
+  if (alive)
+    throw new AgentStartError(
+      'SOCKET_IN_USE',
+      `another process serves ${socketPath}: is an agent already running on this node?`,
+    );
   unlinkSync(socketPath);
 }
 
@@ -139,7 +177,12 @@ export async function serveSocket(options: SocketServerOptions): Promise<SocketS
   const requestTimeout = options.requestTimeoutMs ?? 5_000;
   const server = http.createServer(
     // Slow or silent clients are cut within about a second of their deadline (Node checks every connectionsCheckingInterval).
-    { keepAliveTimeout: 5_000, headersTimeout: requestTimeout, requestTimeout, connectionsCheckingInterval: Math.min(1_000, requestTimeout) },
+    {
+      keepAliveTimeout: 5_000,
+      headersTimeout: requestTimeout,
+      requestTimeout,
+      connectionsCheckingInterval: Math.min(1_000, requestTimeout),
+    },
     (req, res) => {
       const started = performance.now();
       dispatch(req, options)

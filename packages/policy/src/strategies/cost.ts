@@ -91,7 +91,11 @@ function search(state: Search, group: number, slots: number, acc: { counts: numb
  * 4. inside one speed, GPU-local NICs first, then base order.
  * The chosen NICs are returned fastest first.
  */
-export function cheapestSet(nics: readonly HostNic[], target: number, gpuNumaNodes: readonly number[]): HostNic[] | undefined {
+export function cheapestSet(
+  nics: readonly HostNic[],
+  target: number,
+  gpuNumaNodes: readonly number[],
+): HostNic[] | undefined {
   const groups = speedGroups(nics, gpuNumaNodes);
   const k = fewestCount(groups, target);
   if (k === undefined) return undefined;
@@ -106,7 +110,9 @@ function splitBySpeed(candidates: readonly HostNic[]): { known: HostNic[]; unkno
   const unknown: NotChosen[] = [];
   for (const nic of candidates) {
     if (knownSpeed(nic) === undefined) {
-      unknown.push(reason(nic, 'speed-unknown', 'its link speed is unknown, so it cannot count towards a bandwidth target'));
+      unknown.push(
+        reason(nic, 'speed-unknown', 'its link speed is unknown, so it cannot count towards a bandwidth target'),
+      );
     } else known.push(nic);
   }
   return { known, unknown };
@@ -119,7 +125,10 @@ function speeds(nics: readonly HostNic[]): string {
 /** `costOpt`: the fewest NICs whose summed speed reaches `target` (see `cheapestSet` for tie-breaks); `nics` caps the count. */
 export function strategyCostOpt(ctx: StrategyContext, params: StrategyParams): PolicyResult<StrategyOutcome> {
   if (params.target === undefined || params.target === '') {
-    return fail({ code: 'missing-argument', message: 'strategy costOpt needs a target: set attachPolicy.target or the pod cni-arg "target" (e.g. "200Gbps")' });
+    return fail({
+      code: 'missing-argument',
+      message: 'strategy costOpt needs a target: set attachPolicy.target or the pod cni-arg "target" (e.g. "200Gbps")',
+    });
   }
   const target = parseBandwidth(params.target);
   if (!target.ok) return target;

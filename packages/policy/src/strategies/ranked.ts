@@ -28,7 +28,11 @@ function queuesByNode(candidates: readonly HostNic[], weights: ReadonlyMap<numbe
 }
 
 /** The node whose next NIC has the highest quotient weight/(taken+1) (D'Hondt); ties go to the lower node id. */
-function nextNode(queues: ReadonlyMap<number, HostNic[]>, weights: ReadonlyMap<number, number>, taken: ReadonlyMap<number, number>): number | undefined {
+function nextNode(
+  queues: ReadonlyMap<number, HostNic[]>,
+  weights: ReadonlyMap<number, number>,
+  taken: ReadonlyMap<number, number>,
+): number | undefined {
   let best: number | undefined;
   const nodes = [...queues.keys()].sort((a, b) => a - b);
   for (const node of nodes) {
@@ -141,5 +145,12 @@ export function strategyPerfOpt(ctx: StrategyContext, params: StrategyParams): P
   }
   const chosen = ranked.slice(0, count);
   const why = `not needed: the ${count} fastest NICs (${totalSpeed(chosen)}) already reach ${params.target}`;
-  return { ok: true, value: { chosen, notChosen: ranked.slice(count).map((nic) => reason(nic, 'target-reached', why)), strategy: 'perfOpt' } };
+  return {
+    ok: true,
+    value: {
+      chosen,
+      notChosen: ranked.slice(count).map((nic) => reason(nic, 'target-reached', why)),
+      strategy: 'perfOpt',
+    },
+  };
 }

@@ -8,7 +8,11 @@ import type { NotChosen, PolicyResult } from '../types.js';
 export function strategySelector(ctx: StrategyContext, params: StrategyParams): PolicyResult<StrategyOutcome> {
   const expression = params.selector;
   if (expression === undefined || expression.trim() === '') {
-    return fail({ code: 'missing-argument', message: 'strategy selector needs attachPolicy.selector, a CEL expression over nic (e.g. "nic.speedMbps >= 100000")' });
+    return fail({
+      code: 'missing-argument',
+      message:
+        'strategy selector needs attachPolicy.selector, a CEL expression over nic (e.g. "nic.speedMbps >= 100000")',
+    });
   }
   const compiled = compileSelector(expression);
   if (!compiled.ok) return compiled;

@@ -28,11 +28,7 @@ function classVerdict(nic: HostNic, name: string, spec: NicClassSpec): NotChosen
   const productOk = products.length === 0 || products.includes(normalizePciId(nic.product));
   if (vendorOk && productOk) return undefined;
   const wanted = `vendor ${spec.vendor}${products.length === 0 ? '' : ` product ${spec.products.join('|')}`}`;
-  return reason(
-    nic,
-    'class-mismatch',
-    `PCI ${nic.vendor}:${nic.product} does not match NicClass ${name} (${wanted})`,
-  );
+  return reason(nic, 'class-mismatch', `PCI ${nic.vendor}:${nic.product} does not match NicClass ${name} (${wanted})`);
 }
 
 /** `nicClass`: only NICs whose PCI vendor/product match the named NicClass (empty `products` = any product). */

@@ -30,7 +30,11 @@ export function diffCheckpoint(before: Checkpoint, after: Checkpoint): LogRecord
 }
 
 /** The log record of these allocation changes plus whatever of the rest differs; undefined when nothing changed. */
-export function logRecordOf(changes: AllocationChanges, before: CheckpointMeta, after: CheckpointMeta): LogRecord | undefined {
+export function logRecordOf(
+  changes: AllocationChanges,
+  before: CheckpointMeta,
+  after: CheckpointMeta,
+): LogRecord | undefined {
   const record: { -readonly [K in keyof LogRecord]: LogRecord[K] } = { put: changes.put, del: changes.del };
   if (!sameJson(before.pools, after.pools)) record.pools = after.pools;
   if (!sameJson(before.routeTables, after.routeTables)) record.routeTables = after.routeTables;
@@ -114,7 +118,12 @@ export function replayLog(snapshot: Checkpoint, logId: string | undefined, log: 
     records.push(parsed.data);
     end = start + line.length + 1;
   }
-  return { checkpoint: applyLogRecords(snapshot, records), applied: records.length, discardedBytes: log.length - end, stale: false };
+  return {
+    checkpoint: applyLogRecords(snapshot, records),
+    applied: records.length,
+    discardedBytes: log.length - end,
+    stale: false,
+  };
 }
 
 /** The header of a log file's content; undefined when it has none that parses. */

@@ -49,7 +49,11 @@ export const LogRecordSchema = z.object({
 export const LogHeaderSchema = z.object({ log: z.string(), after: z.string().optional() });
 
 /** A parsed value seen read-only: what is loaded or logged is never changed in place (records are shared with the store). */
-type ReadonlyDeep<T> = T extends readonly (infer U)[] ? readonly ReadonlyDeep<U>[] : T extends object ? { readonly [K in keyof T]: ReadonlyDeep<T[K]> } : T;
+type ReadonlyDeep<T> = T extends readonly (infer U)[]
+  ? readonly ReadonlyDeep<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: ReadonlyDeep<T[K]> }
+    : T;
 
 export type Checkpoint = ReadonlyDeep<z.output<typeof CheckpointSchema>>;
 export type LogRecord = ReadonlyDeep<z.output<typeof LogRecordSchema>>;
@@ -62,7 +66,10 @@ export type CheckpointMeta = Omit<Checkpoint, 'allocations'>;
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 type Assert<T extends true> = T;
 /** The checkpoint stores exactly the store's records and pool specs: this fails to compile when they drift apart. */
-export type StoreTypesMatch = [Assert<Same<Checkpoint['allocations'][number], AllocationRecord>>, Assert<Same<Checkpoint['pools'][number], PoolSpec>>];
+export type StoreTypesMatch = [
+  Assert<Same<Checkpoint['allocations'][number], AllocationRecord>>,
+  Assert<Same<Checkpoint['pools'][number], PoolSpec>>,
+];
 
 /** The first of the two log files (the one a compaction in place starts). */
 export function logFileOf(file: string): string {

@@ -42,7 +42,8 @@ export function loadCheckpoint(file: string, now: number, options: LoadOptions =
   try {
     const raw = JSON.parse(text) as unknown;
     const parsed = CheckpointSchema.safeParse(raw);
-    if (parsed.success) return { kind: 'loaded', checkpoint: replayFile({ snapshot: parsed.data, logId: logIdOf(raw), file, options }) };
+    if (parsed.success)
+      return { kind: 'loaded', checkpoint: replayFile({ snapshot: parsed.data, logId: logIdOf(raw), file, options }) };
     error = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
   } catch (err) {
     error = String(err);
@@ -57,7 +58,12 @@ export function loadCheckpoint(file: string, now: number, options: LoadOptions =
  * The snapshot's log replayed, then the log that continues it (a rotation whose snapshot had not landed yet). A
  * log that stopped early (torn or corrupt) is not continued: what came after it cannot be applied in order.
  */
-function replayFile(args: { snapshot: Checkpoint; logId: string | undefined; file: string; options: LoadOptions }): Checkpoint {
+function replayFile(args: {
+  snapshot: Checkpoint;
+  logId: string | undefined;
+  file: string;
+  options: LoadOptions;
+}): Checkpoint {
   const logs = logFilesOf(args.file)
     .map((f) => readOrNone(f))
     .filter((b): b is Buffer => b !== undefined && b.length > 0);
@@ -71,7 +77,11 @@ function replayFile(args: { snapshot: Checkpoint; logId: string | undefined; fil
   const first = replayLog(args.snapshot, args.logId, own);
   const nextLog = first.discardedBytes > 0 ? undefined : logs.find((b) => headerOf(b)?.after === args.logId);
   const next = nextLog === undefined ? undefined : replayLog(first.checkpoint, headerOf(nextLog)?.log, nextLog);
-  const replay = { applied: first.applied + (next?.applied ?? 0), discardedBytes: first.discardedBytes + (next?.discardedBytes ?? 0), stale: false };
+  const replay = {
+    applied: first.applied + (next?.applied ?? 0),
+    discardedBytes: first.discardedBytes + (next?.discardedBytes ?? 0),
+    stale: false,
+  };
   if (replay.discardedBytes > 0) args.options.onReplay?.(replay);
   return next?.checkpoint ?? first.checkpoint;
 }

@@ -94,7 +94,8 @@ export class CheckpointWriter {
     const started = performance.now();
     try {
       const last = this.#last;
-      const next = this.#log === undefined || last === undefined || this.#mustCompact ? undefined : this.#nextRecord(last);
+      const next =
+        this.#log === undefined || last === undefined || this.#mustCompact ? undefined : this.#nextRecord(last);
       if (next === undefined || last === undefined) {
         this.#options.journal?.changes(); // the new snapshot has them
         const full = copyOf(this.#options.snapshot());
@@ -122,7 +123,9 @@ export class CheckpointWriter {
    * This commit's log record: from the journal (allocations changed, plus the meta when it differs), or by diffing
    * the whole state with the last one. Undefined when the journal lost track: then a new snapshot is due.
    */
-  #nextRecord(last: Checkpoint): { record: LogRecord | undefined; full?: Checkpoint; meta?: CheckpointMeta } | undefined {
+  #nextRecord(
+    last: Checkpoint,
+  ): { record: LogRecord | undefined; full?: Checkpoint; meta?: CheckpointMeta } | undefined {
     const journal = this.#options.journal;
     if (journal === undefined) {
       const full = copyOf(this.#options.snapshot());
@@ -132,7 +135,10 @@ export class CheckpointWriter {
     if (changes === undefined) return undefined;
     const meta = journal.meta();
     // In journal mode `last` keeps only the meta current (its allocations are not maintained).
-    return { record: logRecordOf(changes, last, meta), meta: { ...meta, pools: [...meta.pools], routeTables: { ...meta.routeTables } } };
+    return {
+      record: logRecordOf(changes, last, meta),
+      meta: { ...meta, pools: [...meta.pools], routeTables: { ...meta.routeTables } },
+    };
   }
 
   #compactAt(): number {
