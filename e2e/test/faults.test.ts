@@ -136,15 +136,13 @@ describe('faults', () => {
     const env = c.env;
     if (env === undefined) throw new Error('no control plane');
     const h = host(1);
-    const nad = (await c.kubeConfig
-      .makeApiClient(CustomObjectsApi)
-      .getNamespacedCustomObject({
-        group: 'k8s.cni.cncf.io',
-        version: 'v1',
-        plural: 'network-attachment-definitions',
-        namespace: 'default',
-        name: NETWORK,
-      })) as { spec: { config: string } };
+    const nad = (await c.kubeConfig.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
+      group: 'k8s.cni.cncf.io',
+      version: 'v1',
+      plural: 'network-attachment-definitions',
+      namespace: 'default',
+      name: NETWORK,
+    })) as { spec: { config: string } };
     const pods: Pod[] = [];
     for (let i = 0; i < 3; i++)
       pods.push(await c.newPod({ name: `outage-${i}`, host: h, networks: JSON.stringify([{ name: NETWORK }]) }));
@@ -202,20 +200,18 @@ describe('faults', () => {
       plugin: { cniVersion: '1.0.0', type: 'macvlan' },
       ipam: { type: 'multi-nic-ipam', vlanMode: 'l2' },
     };
-    await c.kubeConfig
-      .makeApiClient(CustomObjectsApi)
-      .createNamespacedCustomObject({
-        group: 'k8s.cni.cncf.io',
-        version: 'v1',
-        plural: 'network-attachment-definitions',
-        namespace: 'default',
-        body: {
-          apiVersion: 'k8s.cni.cncf.io/v1',
-          kind: 'NetworkAttachmentDefinition',
-          metadata: { name: 'broken' },
-          spec: { config: JSON.stringify(config) },
-        },
-      });
+    await c.kubeConfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+      group: 'k8s.cni.cncf.io',
+      version: 'v1',
+      plural: 'network-attachment-definitions',
+      namespace: 'default',
+      body: {
+        apiVersion: 'k8s.cni.cncf.io/v1',
+        kind: 'NetworkAttachmentDefinition',
+        metadata: { name: 'broken' },
+        spec: { config: JSON.stringify(config) },
+      },
+    });
     const pod = await c.newPod({ name: 'bad-nad', host: host(1), networks: JSON.stringify([{ name: 'broken' }]) });
     const res = await c.multus(pod, 'ADD');
     expect(res.code).not.toBe(0);
@@ -246,5 +242,67 @@ describe('faults', () => {
     );
     expect(await c.podInterfaces(pod)).toEqual([]);
     expect((await allocations()).filter((a) => a.endsWith(pod.uid))).toEqual([]);
+  });
+
+  it('a pod interface name too long for its NICs fails through Multus with code 4 naming CNI_IFNAME, and leaves nothing behind', async () => {
+    // Issue 23, finding 4: 14 characters + "-0"/"-1" exceed the kernel's 15; it used to fail with 999 "same version?".
+    const c = started();
+    const pod = await c.newPod({
+      name: 'long-ifname',
+      host: host(1),
+      networks: JSON.stringify([{ name: NETWORK, interface: 'abcdefghijklmn' }]),
+    });
+    const res = await c.multus(pod, 'ADD');
+    expect(res.code).not.toBe(0);
+    const said = `${res.stdout} ${res.stderr}`;
+    expect(said).toContain('CNI_IFNAME "abcdefghijklmn" is too long for 2 NIC(s)');
+    expect(said).not.toContain('same version');
+    expect(await c.podInterfaces(pod)).toEqual([]);
+    expect((await allocations()).filter((a) => a.endsWith(pod.uid))).toEqual([]);
+  });
+
+  it("another pod reusing a container ID gets nothing of the holder's attachment, and its DEL frees nothing", async () => {
+    // Issue 23, finding 5: the agent returned the holder's addresses, and a release without the pod's UID freed any.
+    const c = started();
+    const h = host(0);
+    const holder = await c.createPod({ name: 'holder', host: h, networks: JSON.stringify([{ name: NETWORK }]) });
+    const held = await waitFor("the holder's addresses in IPPool status", async () => {
+      const mine = (await allocations()).filter((a) => a.endsWith(holder.uid));
+      return mine.length === 2 ? mine : undefined;
+    });
+    const nad = (await c.kubeConfig.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
+      group: 'k8s.cni.cncf.io',
+      version: 'v1',
+      plural: 'network-attachment-definitions',
+      namespace: 'default',
+      name: NETWORK,
+    })) as { spec: { config: string } };
+    const intruder = await c.newPod({ name: 'intruder', host: h, networks: JSON.stringify([{ name: NETWORK }]) });
+    const multiNic = (command: 'ADD' | 'DEL', uid: string): ReturnType<typeof run> => {
+      const [cmd, ...args] = c.inHost(h, [path.join(c.work, 'bin', 'multi-nic')]);
+      return run(cmd as string, args, {
+        stdin: nad.spec.config,
+        env: {
+          CNI_COMMAND: command,
+          CNI_CONTAINERID: holder.containerID,
+          CNI_NETNS: `/run/netns/${intruder.ns}`,
+          CNI_IFNAME: 'net1',
+          CNI_PATH: c.cniPath,
+          CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${intruder.namespace};K8S_POD_NAME=${intruder.name};K8S_POD_UID=${uid}`,
+        },
+      });
+    };
+    const add = await multiNic('ADD', intruder.uid);
+    expect(add.code).not.toBe(0);
+    expect(JSON.parse(add.stdout) as unknown).toMatchObject({
+      code: 7,
+      msg: expect.stringContaining(`belongs to pod default/holder (uid ${holder.uid})`),
+    });
+    expect(await c.podInterfaces(intruder)).toEqual([]);
+    expect((await multiNic('DEL', intruder.uid)).code).toBe(0);
+    // The agent still holds the holder's attachment (CHECK asks it directly), and so does the IPPool status.
+    expect(await c.multus(holder, 'CHECK')).toMatchObject({ code: 0 });
+    expect((await allocations()).filter((a) => a.endsWith(holder.uid))).toEqual(held);
+    await c.deletePod(holder);
   });
 });
