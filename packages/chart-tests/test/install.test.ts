@@ -142,14 +142,12 @@ describe('helm install', () => {
     expect(example).toBeDefined();
     const yaml = (example ?? '').replace(/^ {5}/gm, '');
     await k(['apply', '-f', '-'], yaml);
-    const network = await started()
-      .kubeConfig.makeApiClient(CustomObjectsApi)
-      .getClusterCustomObject({
-        group: 'multinic.dev',
-        version: 'v1',
-        plural: 'multinicnetworks',
-        name: 'multi-nic-sample',
-      });
+    const network = await started().kubeConfig.makeApiClient(CustomObjectsApi).getClusterCustomObject({
+      group: 'multinic.dev',
+      version: 'v1',
+      plural: 'multinicnetworks',
+      name: 'multi-nic-sample',
+    });
     expect((network as { spec: { subnet: string } }).spec.subnet).toBe('192.168.0.0/16');
   });
 });

@@ -263,13 +263,9 @@ export type CniVersionResult = z.output<typeof CniVersionResultSchema>;
 // ---------------------------------------------------------------- configuration
 
 const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-const networkNameField = z
-  .string()
-  .min(1)
-  .max(253)
-  .regex(NETWORK_NAME, {
-    error: "must be a CNI network name: letters, digits, '_', '.', '-', starting with a letter or digit",
-  });
+const networkNameField = z.string().min(1).max(253).regex(NETWORK_NAME, {
+  error: "must be a CNI network name: letters, digits, '_', '.', '-', starting with a letter or digit",
+});
 
 export const CniIpamConfigSchema = z.looseObject({ type: z.string().min(1, { error: 'must name the IPAM plugin' }) });
 
