@@ -220,15 +220,21 @@ export class Informer<T extends CachedObject> {
     for (const h of this.#handlers) h.onSynced?.();
   }
 
-  /** Replaces the cache with a full list and reports the difference. */
+  /**
+   * Replaces the cache with a full list, then reports the difference. The new cache is complete before the first
+   * event: a handler that reads `list()` sees the whole new state, never a half-built one (the agent's pool sync
+   * replaced its pools from such a list after a relist and dropped the allocations of the pools not yet re-added).
+   */
   #replace(items: T[]): void {
     for (const h of this.#handlers) h.onRelist?.();
     const old = this.#cache;
-    this.#cache = new Map();
+    const next = new Map<string, T>();
     for (const obj of items) {
       this.#transform(obj);
-      const key = cacheKey(obj);
-      this.#cache.set(key, obj);
+      next.set(cacheKey(obj), obj);
+    }
+    this.#cache = next;
+    for (const [key, obj] of next) {
       const before = old.get(key);
       old.delete(key);
       if (before === undefined) this.#emit((h) => h.onAdd?.(obj));

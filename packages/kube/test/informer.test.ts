@@ -155,6 +155,19 @@ describe('Informer', () => {
       clock,
       backoff: { baseMs: 250, maxMs: 1_000 },
     });
+    // What a handler reads from the cache at each event of a (re)list: always the whole new state, never a half-built
+    // one (the agent's pool sync replaces its pools from list() and dropped allocations when it saw a partial one).
+    const seen: string[] = [];
+    const snapshot = (): void => {
+      seen.push(
+        informer
+          .list()
+          .map((o) => `${o.metadata.name}=${o.data?.['value'] ?? ''}`)
+          .sort()
+          .join(','),
+      );
+    };
+    informer.on({ onAdd: snapshot, onUpdate: snapshot, onDelete: snapshot });
     informer.start();
     try {
       await informer.synced();
@@ -182,6 +195,7 @@ describe('Informer', () => {
       ).toEqual(['d2=5', 'd3=1']);
       expect(events.slice(3).sort()).toEqual(['add d3', 'delete d1', 'relist', 'update d2=5'].sort());
       expect(events.slice(0, 3)).toEqual(['relist', 'add d1', 'add d2']);
+      expect(seen).toEqual(['d1=1,d2=1', 'd1=1,d2=1', 'd2=5,d3=1', 'd2=5,d3=1', 'd2=5,d3=1']);
     } finally {
       await informer.stop();
     }
