@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { renderRbac } from '@multinic/chart-tests';
+import { refusedRequests as refusedLines, renderRbac } from '@multinic/chart-tests';
 import { addNetns, deleteNetns, startTestEnv, toolPath, writeKubeconfig, type TestEnv } from '@multinic/testenv';
 import { daemon, ip, run, runOk, stopDaemon, waitFor, type Daemon } from './sh.js';
 
@@ -579,10 +579,9 @@ export class Cluster {
     const logs = [path.join(this.work, 'controller.log'), ...this.hosts.map((h) => path.join(h.dir, 'agent.log'))];
     return logs.flatMap((file) => {
       if (!existsSync(file)) return [];
-      const lines = readFileSync(file, 'utf8').split('\n');
-      return lines
-        .filter((l) => /HTTP (401|403|422)\b|\b403\b|forbidden|unauthorized/i.test(l))
-        .map((l) => `${path.basename(path.dirname(file))}/${path.basename(file)}: ${l.slice(0, 400)}`);
+      return refusedLines(readFileSync(file, 'utf8').split('\n')).map(
+        (l) => `${path.basename(path.dirname(file))}/${path.basename(file)}: ${l.slice(0, 400)}`,
+      );
     });
   }
 

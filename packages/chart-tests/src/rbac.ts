@@ -567,3 +567,14 @@ export function rbacTable(): string {
     ...rows,
   ].join('\n');
 }
+
+/** A log line about a request the API server refused for authentication, authorization or validation. */
+const REFUSED_REQUEST = /HTTP (401|403|422)\b|\b403\b|forbidden|unauthorized/i;
+
+/**
+ * The log lines of a component about requests the API server refused: a component run under the chart's RBAC as
+ * rendered must never have one (used by the component tests here and by e2e).
+ */
+export function refusedRequests(lines: readonly string[]): string[] {
+  return lines.filter((line) => REFUSED_REQUEST.test(line));
+}

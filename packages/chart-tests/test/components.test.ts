@@ -24,7 +24,7 @@ import {
 import { Agent, AgentConfigSchema, AgentMetrics, run, type HostOps } from '@multinic/node-agent';
 import { addNetns, deleteNetns, startTestEnv, type TestEnv } from '@multinic/testenv';
 import { pino } from 'pino';
-import { renderRbac, toolBinary } from '../src/index.js';
+import { refusedRequests, renderRbac, toolBinary } from '../src/index.js';
 import { execOk, NAMESPACE } from './support.js';
 
 const NODE = 'ct-node-1';
@@ -47,7 +47,7 @@ class LogSink extends Writable {
   }
   /** Lines about requests the API server refused for authentication, authorization or validation. */
   refused(): string[] {
-    return this.lines.filter((l) => /HTTP (401|403|422)\b|\b403\b|forbidden|unauthorized/i.test(l));
+    return refusedRequests(this.lines);
   }
 }
 

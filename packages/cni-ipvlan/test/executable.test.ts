@@ -7,12 +7,12 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { CniResult, CniSpecVersion, MultiNicNetwork } from '@multinic/crd-types';
+import type { CniResult, CniSpecVersion } from '@multinic/crd-types';
 import { CniErrorSchema } from '@multinic/crd-types';
 import { createLogger } from '@multinic/cni-skel';
 import { buildDelegates, nadConfig, parsePlugin } from '@multinic/netconf';
 import { addDelegates, delegateArgs } from '../src/delegates.js';
-import { executable, runPlugin } from './exec.js';
+import { executable, runPlugin, testNetwork } from './exec.js';
 import { createLab, destroyAllLabs, destroyLab, links } from './lab.js';
 
 const BIN = executable('multi-nic');
@@ -26,30 +26,6 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function network(
-  type: string,
-  cniVersion: CniSpecVersion,
-  extra: Partial<MultiNicNetwork['spec']> = {},
-): MultiNicNetwork {
-  return {
-    apiVersion: 'multinic.dev/v1',
-    kind: 'MultiNicNetwork',
-    metadata: { name: 'multinic-macvlan' },
-    spec: {
-      subnet: '192.168.0.0/16',
-      masterNets: ['10.10.1.0/24', '10.10.2.0/24'],
-      multiNICIPAM: true,
-      ipam: { type: 'multi-nic-ipam', hostBlock: 6, interfaceBlock: 2, vlanMode: 'l2' },
-      plugin: {
-        cniVersion,
-        type,
-        args: type === 'macvlan' ? { mode: 'bridge' } : type === 'ipvlan' ? { mode: 'l3' } : {},
-      },
-      ...extra,
-    },
-  };
-}
-
 /** The NAD config the controller writes, for an agent at `socket`. */
 function nad(
   type: string,
@@ -57,7 +33,7 @@ function nad(
   socket = ABSENT,
   extra: Record<string, unknown> = {},
 ): Record<string, unknown> {
-  const conf = nadConfig(network(type, cniVersion), { agentSocket: socket });
+  const conf = nadConfig(testNetwork(type, cniVersion), { agentSocket: socket });
   if (!conf.ok) throw new Error(conf.error);
   return { ...conf.value, ...extra };
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import type { CniSpecVersion, MultiNicNetwork } from '@multinic/crd-types';
+import type { CniSpecVersion } from '@multinic/crd-types';
 import { nadConfig } from '@multinic/netconf';
 import { addNetns, deleteNetns } from '@multinic/testenv';
 import {
@@ -23,7 +23,7 @@ import {
   stdinOf,
 } from '../../../test-support/cni-fuzz.js';
 import type { FuzzOptions, Json } from '../../../test-support/cni-fuzz.js';
-import { executable } from './exec.js';
+import { executable, testNetwork } from './exec.js';
 import { ip } from './lab.js';
 
 const BIN = executable('multi-nic');
@@ -43,27 +43,8 @@ const work = path.join(dir, 'work');
 const ABSENT = path.join(dir, 'absent.sock');
 const DEAD = path.join(dir, 'dead.sock');
 
-function network(type: string, cniVersion: CniSpecVersion): MultiNicNetwork {
-  return {
-    apiVersion: 'multinic.dev/v1',
-    kind: 'MultiNicNetwork',
-    metadata: { name: 'multinic-fuzz' },
-    spec: {
-      subnet: '192.168.0.0/16',
-      masterNets: ['10.10.1.0/24', '10.10.2.0/24'],
-      multiNICIPAM: true,
-      ipam: { type: 'multi-nic-ipam', hostBlock: 6, interfaceBlock: 2, vlanMode: 'l2' },
-      plugin: {
-        cniVersion,
-        type,
-        args: type === 'macvlan' ? { mode: 'bridge' } : type === 'ipvlan' ? { mode: 'l3' } : {},
-      },
-    },
-  };
-}
-
 function nad(type: string, cniVersion: CniSpecVersion, socket: string, extra: Record<string, Json> = {}): Json {
-  const conf = nadConfig(network(type, cniVersion), { agentSocket: socket });
+  const conf = nadConfig(testNetwork(type, cniVersion, { name: 'multinic-fuzz' }), { agentSocket: socket });
   if (!conf.ok) throw new Error(conf.error);
   return { ...(JSON.parse(JSON.stringify(conf.value)) as Record<string, Json>), ...extra };
 }
