@@ -43,6 +43,12 @@ export const HostNicSchema = z
       .meta({ description: 'For an SR-IOV virtual function: the PCI address of its physical function.' })
       .optional(),
     totalVfs: intField({ min: 0, max: 4096, what: 'SR-IOV virtual functions the NIC supports' }).optional(),
+    gateway: ipField()
+      .meta({
+        description:
+          "The gateway of the NIC's network, discovered from the host's routes through this NIC (a default or network route with a next hop inside netAddress). Host-subnet mode never hands it out and gives it to pods as their gateway on this NIC.",
+      })
+      .optional(),
   })
   .superRefine((nic, ctx) => {
     const net = tryPrefix(nic.netAddress);
@@ -52,6 +58,14 @@ export const HostNicSchema = z
         code: 'custom',
         path: ['hostIP'],
         message: `${nic.hostIP} is not inside netAddress ${nic.netAddress}`,
+      });
+    }
+    const gw = nic.gateway === undefined ? undefined : tryAddress(nic.gateway);
+    if (net !== undefined && gw !== undefined && !prefixContainsAddress(net, gw)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['gateway'],
+        message: `${nic.gateway} is not inside netAddress ${nic.netAddress}`,
       });
     }
     if ((nic.netAddress === '') !== (nic.hostIP === '')) {
@@ -209,6 +223,12 @@ export const IPPoolSpecSchema = z.strictObject({
   podCIDR: cidrField(),
   vlanCIDR: cidrField(),
   excludes: listField(cidrField(), { max: 1024, what: 'excluded prefixes' }),
+  gateway: ipField()
+    .meta({
+      description:
+        "The pods' gateway on this NIC network (host-subnet mode: the NIC's discovered gateway); the node agent returns it with every allocation from this pool.",
+    })
+    .optional(),
 });
 export type IPPoolSpec = z.output<typeof IPPoolSpecSchema>;
 

@@ -24,7 +24,7 @@ export interface PlanNic {
   /** The host's address on that network. */
   hostIP: string;
   /** Optional gateway of the NIC network; host-subnet mode never puts it in a pod block. */
-  gateway?: string;
+  gateway?: string | undefined;
 }
 
 export interface PlanHost {
