@@ -1,5 +1,6 @@
 // A local multi-host cluster: the real control plane (@multinic/testenv), N "hosts" that are network namespaces with
-// two secondary NICs each (veth pairs into two Linux bridges inside a switch namespace, no route out), one
+// the secondary NICs of a topology (./topology.ts; by default two each: veth pairs into one Linux bridge per NIC
+// network inside a switch namespace, no route out), one
 // multinic-agent per host running inside its namespace, one multinic-controller in the root namespace, and pods
 // created the way kubelet does it: Pod object, network namespace, then the real `multus` binary executed inside the
 // host namespace.
@@ -12,6 +13,7 @@ import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client
 import { refusedRequests as refusedLines, renderRbac } from '@multinic/chart-tests';
 import { addNetns, deleteNetns, startTestEnv, toolPath, writeKubeconfig, type TestEnv } from '@multinic/testenv';
 import { daemon, ip, run, runOk, stopDaemon, waitFor, type Daemon } from './sh.js';
+import { hostNics, makeTopology, type NetworkOption, type Topology, type TopologyNic } from './topology.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, '..', '..');
@@ -30,8 +32,8 @@ export interface Host {
   readonly name: string;
   readonly ns: string;
   readonly dir: string;
-  /** The host's address on each NIC network, e.g. 10.10.1.1/24. */
-  readonly nics: readonly { readonly name: string; readonly cidr: string }[];
+  /** The host's NICs: name, address on its NIC network (`cidr`, e.g. 10.10.1.1/24) and that network. */
+  readonly nics: readonly { readonly name: string; readonly cidr: string; readonly network: string }[];
   agent?: Daemon;
   relay?: Daemon;
 }
@@ -59,7 +61,12 @@ export interface PodOptions {
 }
 
 export interface ClusterOptions {
+  /** How many hosts (default 3), each with a NIC per network of `networks`; ignored when `topology` is given. */
   readonly hosts?: number;
+  /** The NIC networks (default DEFAULT_NETWORKS: eth1 on 10.10.1.0/24, eth2 on 10.10.2.0/24); see makeTopology. */
+  readonly networks?: readonly NetworkOption[];
+  /** The whole topology as data (networks and each host's NICs); wins over `hosts` and `networks`. */
+  readonly topology?: Topology;
   readonly log?: (line: string) => void;
   /** The controller's `--host-grace-period-seconds` (how long a departed host's IPPools with allocations are kept); default the controller's. */
   readonly hostGraceSeconds?: number;
@@ -70,6 +77,8 @@ export class Cluster {
   readonly work = path.join('/tmp', `mn-e2e-${this.id}`);
   readonly switchNs = `mn-e2e-sw-${this.id}`;
   readonly hosts: Host[] = [];
+  /** The topology the cluster was started with (hosts added later get hostNics(topology.networks, index)). */
+  readonly topology: Topology;
   readonly pods = new Map<string, Pod>();
   env: TestEnv | undefined;
   controller: Daemon | undefined;
@@ -81,6 +90,12 @@ export class Cluster {
   private constructor(options: ClusterOptions) {
     this.#log = options.log ?? (() => undefined);
     this.#hostGraceSeconds = options.hostGraceSeconds;
+    this.topology =
+      options.topology ??
+      makeTopology({
+        hosts: options.hosts ?? 3,
+        ...(options.networks === undefined ? {} : { networks: options.networks }),
+      });
   }
 
   /** Brings everything up; on failure everything already created is torn down before the error is thrown. */
@@ -91,7 +106,7 @@ export class Cluster {
       );
     const c = new Cluster(options);
     try {
-      await c.#start(options.hosts ?? 3);
+      await c.#start();
       return c;
     } catch (err) {
       await c.stop();
@@ -113,7 +128,8 @@ export class Cluster {
     return this.env;
   }
 
-  async #start(hostCount: number): Promise<void> {
+  async #start(): Promise<void> {
+    const hostCount = this.topology.hosts.length;
     mkdirSync(path.join(this.work, 'run'), { recursive: true });
     this.#binDir();
     let t = Date.now();
@@ -123,9 +139,10 @@ export class Cluster {
     const [controllerKc, agentKc] = await this.#installRbac();
     await this.#startApiRelay();
     await this.addNetns(this.switchNs);
-    for (const br of ['br1', 'br2']) {
-      await ip(['-n', this.switchNs, 'link', 'add', br, 'type', 'bridge']);
-      await ip(['-n', this.switchNs, 'link', 'set', br, 'up']);
+    for (const net of this.topology.networks) {
+      await ip(['-n', this.switchNs, 'link', 'add', net.bridge, 'type', 'bridge']);
+      await ip(['-n', this.switchNs, 'link', 'set', net.bridge, 'up']);
+      if (net.gateway !== undefined) await ip(['-n', this.switchNs, 'addr', 'add', net.gateway, 'dev', net.bridge]);
     }
     for (let i = 1; i <= hostCount; i++) await this.addHost(i, agentKc);
     this.startController(controllerKc);
@@ -238,21 +255,29 @@ export class Cluster {
     ];
   }
 
+  /**
+   * Host `index` with its NICs from the topology (`topology.hosts[index - 1]`, or for a host beyond those
+   * `hostNics(topology.networks, index)`): each a veth whose peer joins its network's bridge in the switch namespace.
+   */
   async addHost(index: number, agentKubeconfig = path.join(this.work, 'multinic-agent.kubeconfig')): Promise<Host> {
+    const nics: readonly TopologyNic[] = this.topology.hosts[index - 1] ?? hostNics(this.topology.networks, index);
     const host: Host = {
       index,
       name: `host-${index}`,
       ns: `mn-e2e-h${index}-${this.id}`,
       dir: path.join(this.work, `h${index}`),
-      nics: [1, 2].map((n) => ({ name: `eth${n}`, cidr: `10.10.${n}.${index}/24` })),
+      nics: nics.map((n) => ({ name: n.name, cidr: n.address, network: n.network })),
     };
     mkdirSync(path.join(host.dir, 'run'), { recursive: true });
     mkdirSync(path.join(host.dir, 'iproute2'), { recursive: true });
     await this.addNetns(host.ns);
     for (const [n, nic] of host.nics.entries()) {
       const peer = `h${index}n${n + 1}`;
+      const bridge = this.topology.networks.find((net) => net.cidr === nic.network)?.bridge;
+      if (bridge === undefined)
+        throw new Error(`${host.name} ${nic.name}: ${nic.network} is not a network of the topology`);
       await ip(['-n', this.switchNs, 'link', 'add', peer, 'type', 'veth', 'peer', 'name', nic.name, 'netns', host.ns]);
-      await ip(['-n', this.switchNs, 'link', 'set', peer, 'master', `br${n + 1}`, 'up']);
+      await ip(['-n', this.switchNs, 'link', 'set', peer, 'master', bridge, 'up']);
       await ip(['-n', host.ns, 'addr', 'add', nic.cidr, 'dev', nic.name]);
       await ip(['-n', host.ns, 'link', 'set', nic.name, 'up']);
     }

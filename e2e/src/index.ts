@@ -6,3 +6,5 @@ export { macvlanNetwork, NETWORK, TOPOLOGY_NETS } from './network.js';
 export type { NetworkManifest } from './network.js';
 export { attachments, formatTable, inCidr, pingMatrix } from './survey.js';
 export type { Attachment, PingResult } from './survey.js';
+export { DEFAULT_NETWORKS, DEMO_NETWORKS, describeTopology, hostNics, makeTopology } from './topology.js';
+export type { NetworkOption, Topology, TopologyNetwork, TopologyNic } from './topology.js';
