@@ -24,6 +24,7 @@ import {
   ip,
   kube,
   mirroredAllocations,
+  poolsOf,
 } from './helpers.js';
 
 const NODE = 'node1';
@@ -288,6 +289,41 @@ describe('the local API', () => {
       ifname: 'net1',
     });
     expect([bad.status, bad.body.field]).toEqual([400, 'containerID']);
+  });
+
+  it("every allocation carries its IPPool's spec.gateway (the pods' gateway on that NIC network); a pool without one gives none", async () => {
+    const pools = await poolsOf(client, NODE);
+    const eth3 = pools.find((p) => p.spec.interfaceName === 'eth3');
+    if (eth3 === undefined) throw new Error('no IPPool for eth3');
+    const gateway = eth3.spec.podCIDR.replace(/\.0\/24$/, '.254');
+    const setGateway = (value: string | null): Promise<unknown> =>
+      client.request({
+        method: 'PATCH',
+        path: `${GROUP}/ippools/${eth3.metadata.name}`,
+        contentType: 'application/merge-patch+json',
+        body: { spec: { gateway: value } },
+      });
+    await setGateway(gateway);
+    try {
+      const added = await eventually(async () => {
+        const res = await allocate('gw', ['eth3', 'eth1']);
+        expect(res.body.allocations.map((a) => [a.interfaceName, a.gateway])).toEqual([
+          ['eth3', gateway],
+          ['eth1', undefined],
+        ]);
+        return res;
+      });
+      const found = await sock.post('/v1/lookup', { network: 'net-a', containerID: 'gw', ifname: 'net1' });
+      expect(found.body).toEqual({ allocations: added.body.allocations });
+      expect((await release('gw')).status).toBe(200);
+    } finally {
+      await setGateway(null);
+    }
+    await eventually(async () => {
+      const res = await allocate('gw-gone', ['eth3']);
+      expect(res.body.allocations[0]?.gateway).toBeUndefined();
+      expect((await release('gw-gone')).status).toBe(200);
+    });
   });
 
   it('200 concurrent allocations and releases: no address twice, and the IPPool status equals the live allocations', async () => {

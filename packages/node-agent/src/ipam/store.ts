@@ -19,6 +19,8 @@ export interface PoolSpec {
   readonly podCIDR: string;
   readonly vlanCIDR: string;
   readonly excludes: readonly string[];
+  /** The pods' gateway on this NIC network (`IPPool.spec.gateway`): returned with every allocation from the pool. */
+  readonly gateway?: string | undefined;
 }
 
 /** Who holds one address. `ifname` is the CNI_IFNAME of the attachment (the idempotency key with containerID). */

@@ -117,6 +117,7 @@ function toAllocation(store: AllocationStore, r: AllocationRecord, podInterface:
     interfaceName: r.interfaceName,
     podInterface,
     address: `${r.address}/${length}`,
+    ...(pool?.gateway === undefined ? {} : { gateway: pool.gateway }),
     podCIDR: pool?.podCIDR ?? '',
     vlanCIDR: pool?.vlanCIDR ?? '',
     ippool: r.pool,

@@ -49,6 +49,7 @@ function poolSpecOf(obj: PoolObj): PoolSpec | undefined {
     podCIDR: s.podCIDR,
     vlanCIDR: s.vlanCIDR,
     excludes: s.excludes,
+    ...(s.gateway === undefined ? {} : { gateway: s.gateway }),
   };
 }
 

@@ -11,6 +11,7 @@ const PoolSpecSchema = z.object({
   podCIDR: z.string(),
   vlanCIDR: z.string(),
   excludes: z.array(z.string()),
+  gateway: z.string().optional(),
 });
 
 const RecordSchema = z.object({
