@@ -28,6 +28,7 @@ export type { AddressRange } from './prefix.js';
 export { RangeAllocator } from './allocator.js';
 export type { RangeAllocatorOptions } from './allocator.js';
 export { computePlan, NetworkPlanner } from './plan/planner.js';
+export { defaultHostBlock } from './plan/config.js';
 export { poolName } from './plan/state.js';
 export { networkConflicts } from './plan/conflicts.js';
 export type { NetworkClaim, NetworkConflict } from './plan/conflicts.js';

@@ -11,7 +11,8 @@ export interface ParsedConfig {
   /** undefined in host-subnet mode. */
   readonly subnet: IpPrefix | undefined;
   readonly interfaceBits: number;
-  readonly hostBits: number;
+  /** undefined only in host-subnet mode without a hostBlock: each network takes `defaultHostBlock`. */
+  readonly hostBits: number | undefined;
   /** Canonical masterNets in the given order, without repeats. */
   readonly masterNets: readonly string[];
   readonly excludes: readonly IpPrefix[];
@@ -22,11 +23,23 @@ export function minPodBits(prefix: IpPrefix): number {
   return prefix.family === 4 ? 2 : 1;
 }
 
+/** Largest default hostBlock in host-subnet mode: 65,536 hosts per NIC network. */
+export const MAX_DEFAULT_HOST_BLOCK = 16;
+
+/**
+ * The hostBlock host-subnet mode uses for a NIC network when the config sets none: half the network's address
+ * bits, rounded down, at most 16. A /24 gives 16 blocks of /28, a /16 256 blocks of /24, a /64 65,536 of /80.
+ */
+export function defaultHostBlock(network: IpPrefix): number {
+  return Math.min(MAX_DEFAULT_HOST_BLOCK, Math.floor((familyBits(network.family) - network.length) / 2));
+}
+
 function checkBlock(name: 'interfaceBlock' | 'hostBlock', value: unknown, problems: PlanProblem[]): number {
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_BLOCK_BITS) return value;
+  const missing = value === undefined ? ' (it may be left out only in host-subnet mode, subnet "")' : '';
   problems.push({
     code: 'INVALID_BLOCK_BITS',
-    reason: `config.${name} must be an integer from 0 to ${MAX_BLOCK_BITS} (got ${String(value)}); nothing was planned`,
+    reason: `config.${name} must be an integer from 0 to ${MAX_BLOCK_BITS} (got ${String(value)})${missing}; nothing was planned`,
   });
   return 0;
 }
@@ -68,7 +81,7 @@ function checkFit(config: ParsedConfig, problems: PlanProblem[]): void {
   const subnet = config.subnet;
   if (subnet === undefined) return;
   const bits = familyBits(subnet.family);
-  const podLength = subnet.length + config.interfaceBits + config.hostBits;
+  const podLength = subnet.length + config.interfaceBits + (config.hostBits ?? 0);
   if (podLength > bits - minPodBits(subnet)) {
     problems.push({
       code: 'NO_ROOM_FOR_PODS',
@@ -85,7 +98,10 @@ export function parseConfig(config: PlanConfig): { parsed: ParsedConfig | undefi
   const problems: PlanProblem[] = [];
   const subnet = parseSubnet(config.subnet, problems);
   const interfaceBits = checkBlock('interfaceBlock', config.interfaceBlock, problems);
-  const hostBits = checkBlock('hostBlock', config.hostBlock, problems);
+  const hostBits =
+    (config.subnet === '' || config.subnet === undefined) && config.hostBlock === undefined
+      ? undefined
+      : checkBlock('hostBlock', config.hostBlock, problems);
   const masterNets = [...new Set(parseList('masterNets', config.masterNets, problems).map(formatPrefix))];
   const excludes = parseList('excludeCIDRs', config.excludeCIDRs, problems);
   const parsed: ParsedConfig = { subnet, interfaceBits, hostBits, masterNets, excludes };

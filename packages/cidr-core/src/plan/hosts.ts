@@ -50,6 +50,8 @@ export interface NetRecord {
   readonly addresses: bigint[];
   /** Kept only when the parser keeps addresses: the gateways NICs report on this network. */
   readonly gateways: bigint[];
+  /** Kept only when the parser keeps addresses: the canonical gateway each NIC reported, by its entry. */
+  readonly gatewayOf: Map<DraftEntry, string>;
 }
 
 /** Per-computation context: parses each distinct netAddress text once and groups NICs by network. */
@@ -81,7 +83,7 @@ export class NetParser {
     if (record === undefined) {
       const first = prefix.family === 4 ? Number(prefix.base) : 0;
       const end = prefix.family === 4 ? first + 2 ** (32 - prefix.length) : 0;
-      record = { key, prefix, first, end, nics: [], addresses: [], gateways: [] };
+      record = { key, prefix, first, end, nics: [], addresses: [], gateways: [], gatewayOf: new Map() };
       this.networks.set(key, record);
     }
     return record;
@@ -127,10 +129,14 @@ function checkNic(hostName: string, nic: PlanNic, nets: NetParser): PlanProblem 
     return { code: 'INVALID_NIC', host: hostName, network, reason: `${whereOf(hostName, nic)}: ${gateway}` };
   const family = net.prefix.family;
   const hostIP = family === 4 ? nic.hostIP : formatAddress({ family, value: ip });
-  net.nics.push({ hostIndex: -1, hostName, interfaceName: nic.interfaceName, hostIP, podCIDR: '', ippool: '' });
+  const draft = { hostIndex: -1, hostName, interfaceName: nic.interfaceName, hostIP, podCIDR: '', ippool: '' };
+  net.nics.push(draft);
   if (nets.keepAddresses) {
     net.addresses.push(ip);
-    if (gateway !== undefined) net.gateways.push(gateway);
+    if (gateway !== undefined) {
+      net.gateways.push(gateway);
+      net.gatewayOf.set(draft, formatAddress({ family, value: gateway }));
+    }
   }
   return undefined;
 }

@@ -44,7 +44,7 @@ const FAMILIES: Record<Family, Family6> = {
 
 interface Scenario {
   family: Family;
-  config: PlanConfig;
+  config: PlanConfig & { hostBlock: number };
   hosts: PlanHost[];
 }
 
@@ -335,3 +335,71 @@ describe.each(both)('host-subnet mode laws (IPv%s)', (family) => {
     );
   });
 });
+
+/** A host-subnet scenario whose NICs may report a gateway, and whose hostBlock may be left to the default. */
+function gatewayScenarioArb(family: Family): fc.Arbitrary<{ config: PlanConfig; hosts: PlanHost[] }> {
+  return scenarioArb(family, { hostSubnet: true }).chain((scenario) =>
+    fc
+      .record({
+        defaultBlock: fc.boolean(),
+        gateways: fc.array(fc.constantFrom(undefined, 1, 254, 17, 200), { minLength: 30, maxLength: 30 }),
+      })
+      .map(({ defaultBlock, gateways }) => {
+        let i = 0;
+        const hosts = scenario.hosts.map((h) => ({
+          ...h,
+          interfaces: h.interfaces.map((nic) => {
+            const pick = gateways[i++ % gateways.length];
+            if (pick === undefined) return nic;
+            const net = FAMILIES[family].nets.indexOf(nic.netAddress);
+            return { ...nic, gateway: FAMILIES[family].ip(net, pick) };
+          }),
+        }));
+        const { hostBlock, ...rest } = scenario.config;
+        return { config: defaultBlock ? { ...rest, hostBlock: undefined } : { ...rest, hostBlock }, hosts };
+      }),
+  );
+}
+
+describe.each(both)('host-subnet mode: what a pool never hands out (IPv%s)', (family) => {
+  it('no pool allocator ever returns a host address, a gateway, the network or broadcast address or an exclude; a pool carries its own NIC gateway', () => {
+    const bits = family === 4 ? 32 : 128;
+    fc.assert(
+      fc.property(gatewayScenarioArb(family), ({ config, hosts }) => {
+        const result = computePlan({ networkName: 'p', config, hosts });
+        const nics = hosts.flatMap((h) => h.interfaces.map((n) => ({ ...n, hostName: h.hostName })));
+        const address = (text: string): bigint => prefix(`${text}/${bits}`).base;
+        const forbidden = [...nics.map((n) => n.hostIP), ...nics.flatMap((n) => (n.gateway ? [n.gateway] : []))];
+        const excludes = config.excludeCIDRs.map(prefix);
+        for (const pool of result.ippools) {
+          const net = prefix(pool.vlanCIDR);
+          const nic = nics.find((n) => n.hostName === pool.hostName && n.interfaceName === pool.interfaceName);
+          expect(pool.gateway).toBe(
+            nic?.gateway === undefined ? undefined : formatAddress(parseAddressOk(nic.gateway)),
+          );
+          const allocator = RangeAllocator.fromPool(pool);
+          if (!allocator.ok) throw new Error(allocator.error);
+          const refused = [...forbidden.map(address), net.base, ...(family === 4 ? [prefixLast(net).value] : [])];
+          for (const value of refused) expect(allocator.value.allocateSpecific({ family, value }).ok).toBe(false);
+          for (
+            let i = 0, next = allocator.value.allocate();
+            next.ok && i < 64;
+            i++, next = allocator.value.allocate()
+          ) {
+            const got = next.value;
+            expect(refused).not.toContain(got.value);
+            expect(excludes.some((e) => prefixContainsAddress(e, got))).toBe(false);
+            expect(prefixContainsAddress(net, got)).toBe(true);
+          }
+        }
+      }),
+      RUNS,
+    );
+  });
+});
+
+function parseAddressOk(text: string): ReturnType<typeof prefixLast> {
+  const parsed = parseAddress(text);
+  if (!parsed.ok) throw new Error(parsed.error);
+  return parsed.value;
+}

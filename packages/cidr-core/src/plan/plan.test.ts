@@ -409,7 +409,7 @@ describe('computePlan: host-subnet mode (empty subnet)', () => {
     const withGateway = plan(config, [a, gateway]);
     expect(pods(withGateway)).toEqual({ 'a/eth1': '10.0.1.128/26' });
     expect(reasons(withGateway)).toEqual([
-      'host b (eth1) has no free host index on 10.0.1.0/24: hostBlock 2 allows 4 hosts, 3 of them unusable (excluded or holding a reserved address), and all are in use; raise hostBlock or free a host',
+      "host b (eth1) has no free host index on 10.0.1.0/24: hostBlock 2 allows 4 hosts, 3 of them unusable (holding the network address, a gateway or a host's address, or excluded), and all are in use; raise hostBlock (at most 6 on this network) or free a host",
     ]);
   });
 
@@ -433,8 +433,108 @@ describe('computePlan: host-subnet mode (empty subnet)', () => {
     const result = plan({ subnet: '', hostBlock: 7, masterNets: ['10.0.1.0/24'] }, [host('a', '10.0.1.0/24 10.0.1.1')]);
     expect(result.problems.map((p) => p.code)).toEqual(['NETWORK_TOO_SMALL']);
     expect(reasons(result)).toEqual([
-      'network 10.0.1.0/24 is too small for hostBlock 7 in host-subnet mode: pod blocks would be /31 (at most /30); lower hostBlock',
+      'network 10.0.1.0/24 is too small for hostBlock 7 in host-subnet mode: pod blocks would be /31 (at most /30); lower hostBlock to at most 6, or leave it out for the default',
     ]);
+  });
+});
+
+describe('computePlan: host-subnet mode without hostBlock (the default from the network size)', () => {
+  const hostDevice = { subnet: '', hostBlock: undefined, masterNets: ['10.0.3.0/24'] };
+  const nic = (hostIP: string, gateway?: string): PlanHost['interfaces'][number] => ({
+    interfaceName: 'eth1',
+    netAddress: '10.0.3.0/24',
+    hostIP,
+    ...(gateway === undefined ? {} : { gateway }),
+  });
+
+  it.each`
+    network           | hostBlock | podBlock
+    ${'10.0.3.0/24'}  | ${4}      | ${'/28'}
+    ${'10.0.0.0/16'}  | ${8}      | ${'/24'}
+    ${'10.0.0.0/8'}   | ${12}     | ${'/20'}
+    ${'10.0.3.0/29'}  | ${1}      | ${'/30'}
+    ${'fd10:1::/64'}  | ${16}     | ${'/80'}
+    ${'fd10:1::/120'} | ${4}      | ${'/124'}
+  `('a $network network gets hostBlock $hostBlock: $podBlock pod blocks', ({ network, hostBlock, podBlock }) => {
+    const net = String(network);
+    const base = net.split('/')[0] as string;
+    const hostIP = base.includes(':') ? base.replace(/::$/, '::1') : base.replace(/\.0$/, '.1');
+    const result = plan({ subnet: '', hostBlock: undefined, masterNets: [net] }, [
+      { hostName: 'a', interfaces: [{ interfaceName: 'eth1', netAddress: net, hostIP }] },
+    ]);
+    const defaults = result.plan.cidr[0]?.hosts.map((h) => h.podCIDR.slice(h.podCIDR.indexOf('/')));
+    expect([result.problems, defaults]).toEqual([[], [podBlock]]);
+    expect(result.plan.config.hostBlock).toBeUndefined();
+    expect(hostBlock).toBe(Number(String(podBlock).slice(1)) - Number(net.split('/')[1]));
+  });
+
+  it('plans examples/host-device.yaml on one host: the slots of the network address and the gateway are skipped, the pool carries the gateway', () => {
+    const result = plan(hostDevice, [{ hostName: 'a', interfaces: [nic('10.0.3.1', '10.0.3.254')] }]);
+    expect(result.problems).toEqual([]);
+    expect(result.ippools).toEqual([
+      {
+        name: 'net-10.0.3.16-28',
+        hostName: 'a',
+        interfaceName: 'eth1',
+        podCIDR: '10.0.3.16/28',
+        vlanCIDR: '10.0.3.0/24',
+        excludes: [],
+        gateway: '10.0.3.254',
+      },
+    ]);
+  });
+
+  it('gives each host its own gateway, hands no host a slot holding any gateway, host address or exclude', () => {
+    const hosts: PlanHost[] = [
+      { hostName: 'a', interfaces: [nic('10.0.3.17', '10.0.3.254')] },
+      { hostName: 'b', interfaces: [nic('10.0.3.2', '10.0.3.33')] },
+      { hostName: 'c', interfaces: [nic('10.0.3.3')] },
+    ];
+    const result = plan({ ...hostDevice, excludeCIDRs: ['10.0.3.48/28', '10.0.3.70/32'] }, hosts);
+    expect(result.problems).toEqual([]);
+    expect(result.ippools.map((p) => [p.hostName, p.podCIDR, p.excludes, p.gateway])).toEqual([
+      ['a', '10.0.3.64/28', ['10.0.3.70/32'], '10.0.3.254'],
+      ['b', '10.0.3.80/28', [], '10.0.3.33'],
+      ['c', '10.0.3.96/28', [], undefined],
+    ]);
+  });
+
+  it('pools of a network with a pod subnet carry no gateway', () => {
+    const result = plan({}, [
+      {
+        hostName: 'a',
+        interfaces: [{ interfaceName: 'eth1', netAddress: '10.0.1.0/24', hostIP: '10.0.1.1', gateway: '10.0.1.254' }],
+      },
+    ]);
+    expect(result.ippools.map((p) => p.gateway)).toEqual([undefined]);
+  });
+
+  it('names the fix when a network is too small for the default', () => {
+    const net = '10.0.3.0/30';
+    const result = plan({ subnet: '', hostBlock: undefined, masterNets: [net] }, [
+      { hostName: 'a', interfaces: [{ interfaceName: 'eth1', netAddress: net, hostIP: '10.0.3.1' }] },
+    ]);
+    expect(result.problems.map((p) => [p.code, p.network])).toEqual([['NETWORK_TOO_SMALL', net]]);
+    expect(reasons(result)).toEqual([
+      "network 10.0.3.0/30 is too small for hostBlock 1 in host-subnet mode: pod blocks would be /31 (at most /30); the default hostBlock 1 (half the network's address bits) leaves no room: use a NIC network of at least /29 for host-subnet mode, or set a pod subnet",
+    ]);
+  });
+
+  it('names the fix when every slot is taken or unusable: hostBlock 0 is one slot, which holds the network address', () => {
+    const result = plan({ ...hostDevice, hostBlock: 0 }, [{ hostName: 'a', interfaces: [nic('10.0.3.1')] }]);
+    expect(result.problems.map((p) => p.code)).toEqual(['NO_HOST_INDEX']);
+    expect(reasons(result)).toEqual([
+      "host a (eth1) has no free host index on 10.0.3.0/24: hostBlock 0 allows 1 hosts, 1 of them unusable (holding the network address, a gateway or a host's address, or excluded), and all are in use; raise hostBlock (at most 6 on this network) or free a host",
+    ]);
+  });
+
+  it('a pod subnet without hostBlock plans nothing and says so', () => {
+    const result = plan({ hostBlock: undefined }, [host1]);
+    expect(result.problems.map((p) => p.code)).toEqual(['INVALID_BLOCK_BITS']);
+    expect(reasons(result)[0]).toMatch(
+      /config\.hostBlock must be an integer .* \(got undefined\) \(it may be left out only in host-subnet mode/,
+    );
+    expect(result.plan.cidr).toEqual([]);
   });
 });
 

@@ -3,7 +3,7 @@
 import { familyBits, formatPrefix, formatV4, parsePrefix } from '../address.js';
 import type { IpPrefix } from '../address.js';
 import { comparePrefixes, nthSubPrefix, prefixContains, subPrefixIndex } from '../prefix.js';
-import { minPodBits, parseConfig } from './config.js';
+import { defaultHostBlock, minPodBits, parseConfig } from './config.js';
 import type { ParsedConfig } from './config.js';
 import { collectNics, compareText, mergeHosts, NetParser } from './hosts.js';
 import type { DraftEntry, NetRecord } from './hosts.js';
@@ -26,12 +26,16 @@ export interface NetState {
   readonly interfaceIndex: number;
   readonly vlan: IpPrefix;
   readonly vlanCIDR: string;
+  /** Bits of the host index: the config's hostBlock, or in host-subnet mode without one `defaultHostBlock`. */
+  readonly hostBits: number;
   readonly pool: IndexPool;
   /** Host index -> prefixes inside that pod block that must not be handed out. */
   readonly poolExcludes: ReadonlyMap<number, readonly IpPrefix[]>;
   /** Ordered by hostIndex; `pools` is parallel to it. */
   readonly entries: PlanHostEntry[];
   readonly pools: IPPoolPlan[];
+  /** Host-subnet mode: the gateway each NIC reported (its pool's gateway), by plan entry. */
+  readonly gatewayOf: ReadonlyMap<PlanHostEntry, string>;
   /** Cached output object; cleared whenever entries change. */
   snapshot: PlanInterfaceEntry | undefined;
 }
@@ -60,7 +64,7 @@ const NO_EXCLUDES = Object.freeze([]) as unknown as string[];
 
 /** Completes a NIC's entry at one host index. IPv4 stays in exact double arithmetic (no bigint): it is hot. */
 export function makeEntry(state: PlanState, net: NetState, draft: DraftEntry, hostIndex: number): PlanHostEntry {
-  const hostBits = (state.config as ParsedConfig).hostBits;
+  const hostBits = net.hostBits;
   const podLength = net.vlan.length + hostBits;
   draft.hostIndex = hostIndex;
   if (net.vlan.family === 4) {
@@ -79,7 +83,9 @@ export function makePool(net: NetState, entry: PlanHostEntry): IPPoolPlan {
   const excluded = net.poolExcludes.size === 0 ? undefined : net.poolExcludes.get(entry.hostIndex);
   const { hostName, interfaceName, podCIDR } = entry;
   const excludes = excluded === undefined ? NO_EXCLUDES : [...excluded].sort(comparePrefixes).map(formatPrefix);
-  return { name: entry.ippool, hostName, interfaceName, podCIDR, vlanCIDR: net.vlanCIDR, excludes };
+  const gateway = net.gatewayOf.size === 0 ? undefined : net.gatewayOf.get(entry);
+  const pool = { name: entry.ippool, hostName, interfaceName, podCIDR, vlanCIDR: net.vlanCIDR, excludes };
+  return gateway === undefined ? pool : { ...pool, gateway };
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -169,8 +175,14 @@ function addExclude(map: Map<number, IpPrefix[]>, index: number, prefix: IpPrefi
   else if (!list.some((p) => prefixContains(p, prefix))) list.push(prefix);
 }
 
+/** What slot rules read of the config: the excludes, and the network's host bits. */
+interface SlotConfig {
+  readonly excludes: readonly IpPrefix[];
+  readonly hostBits: number;
+}
+
 function slotRules(
-  config: ParsedConfig,
+  config: SlotConfig,
   vlan: IpPrefix,
   reserved: readonly bigint[],
   softReserved: readonly bigint[],
@@ -209,6 +221,8 @@ interface NetInput {
   readonly key: string;
   readonly net: IpPrefix;
   readonly interfaceIndex: number;
+  /** The config's hostBlock, or in host-subnet mode without one `defaultHostBlock` of the network. */
+  readonly hostBits: number;
   readonly record: NetRecord;
   readonly previous: PlanInterfaceEntry | undefined;
 }
@@ -220,15 +234,22 @@ function vlanOf(config: ParsedConfig, input: NetInput): IpPrefix {
 }
 
 function hostSubnetTooSmall(config: ParsedConfig, input: NetInput): PlanProblem | undefined {
-  const podLength = input.net.length + config.hostBits;
+  const podLength = input.net.length + input.hostBits;
   const max = familyBits(input.net.family) - minPodBits(input.net);
   if (config.subnet !== undefined || podLength <= max) return undefined;
+  const fix =
+    config.hostBits === undefined
+      ? `the default hostBlock ${input.hostBits} (half the network's address bits) leaves no room: use a NIC ` +
+        `network of at least /${max - 1} for host-subnet mode, or set a pod subnet`
+      : input.net.length < max
+        ? `lower hostBlock to at most ${max - input.net.length}, or leave it out for the default`
+        : `use a larger NIC network, or set a pod subnet`;
   return {
     code: 'NETWORK_TOO_SMALL',
     network: input.key,
     reason:
-      `network ${input.key} is too small for hostBlock ${config.hostBits} in host-subnet mode: pod blocks ` +
-      `would be /${podLength} (at most /${max}); lower hostBlock`,
+      `network ${input.key} is too small for hostBlock ${input.hostBits} in host-subnet mode: pod blocks ` +
+      `would be /${podLength} (at most /${max}); ${fix}`,
   };
 }
 
@@ -242,9 +263,9 @@ function buildNet(state: PlanState, input: NetInput): NetState {
     reserved.push(vlan.base, ...input.record.gateways);
     hostAddresses.push(...input.record.addresses);
   }
-  const rules = slotRules(config, vlan, reserved, hostAddresses);
+  const rules = slotRules({ excludes: config.excludes, hostBits: input.hostBits }, vlan, reserved, hostAddresses);
   const pool = new IndexPool({
-    capacity: 2 ** config.hostBits,
+    capacity: 2 ** input.hostBits,
     blocked: rules.soft,
     highWater: highWaterOf(input.previous),
   });
@@ -254,10 +275,12 @@ function buildNet(state: PlanState, input: NetInput): NetState {
     interfaceIndex: input.interfaceIndex,
     vlan,
     vlanCIDR: formatPrefix(vlan),
+    hostBits: input.hostBits,
     pool,
     poolExcludes: rules.poolExcludes,
     entries: [],
     pools: [],
+    gatewayOf: input.record.gatewayOf,
     snapshot: undefined,
   };
   placeHosts(state, net, input, rules);
@@ -332,16 +355,29 @@ function claimKept(pool: IndexPool, index: number): boolean {
 }
 
 function noHostIndexProblem(state: PlanState, net: NetState, nic: DraftEntry): PlanProblem {
-  const hostBits = (state.config as ParsedConfig).hostBits;
+  const hostBits = net.hostBits;
   const blocked = net.pool.blocked.reduce((n, [lo, hi]) => n + Math.min(hi, net.pool.capacity - 1) - lo + 1, 0);
-  const why = blocked > 0 ? `, ${blocked} of them unusable (excluded or holding a reserved address),` : '';
+  const hostSubnet = state.config?.subnet === undefined;
+  const why =
+    blocked === 0
+      ? ''
+      : hostSubnet
+        ? `, ${blocked} of them unusable (holding the network address, a gateway or a host's address, or excluded),`
+        : `, ${blocked} of them unusable (excluded or holding a reserved address),`;
+  const max = familyBits(net.net.family) - minPodBits(net.net) - net.net.length;
+  const fix =
+    hostSubnet && hostBits < max
+      ? `raise hostBlock (at most ${max} on this network${state.config?.hostBits === undefined ? `, the default is ${hostBits}` : ''}) or free a host`
+      : hostSubnet
+        ? 'use a larger NIC network, or free a host'
+        : 'raise hostBlock or free a host';
   return {
     code: 'NO_HOST_INDEX',
     host: nic.hostName,
     network: net.key,
     reason:
       `host ${nic.hostName} (${nic.interfaceName}) has no free host index on ${net.key}: hostBlock ${hostBits} ` +
-      `allows ${2 ** hostBits} hosts${why} and all are in use; raise hostBlock or free a host`,
+      `allows ${2 ** hostBits} hosts${why} and all are in use; ${fix}`,
   };
 }
 
@@ -382,7 +418,9 @@ export function computeState(input: PlanInput): PlanState {
   const ordered = [...indexes].sort((a, b) => a[1] - b[1] || compareText(a[0], b[0]));
   for (const [key, interfaceIndex] of ordered) {
     const record = nets.networks.get(key) as NetRecord;
-    const netInput = { key, net: record.prefix, interfaceIndex, record, previous: previousByKey.get(key) };
+    const hostBits = parsed.hostBits ?? defaultHostBlock(record.prefix);
+    const previous = previousByKey.get(key);
+    const netInput = { key, net: record.prefix, interfaceIndex, hostBits, record, previous };
     const tooSmall = hostSubnetTooSmall(parsed, netInput);
     if (tooSmall !== undefined) {
       problems.push(tooSmall);

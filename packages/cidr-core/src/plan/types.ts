@@ -8,8 +8,11 @@ export interface PlanConfig {
   subnet: string;
   /** Bits that select the NIC network: up to 2^interfaceBlock networks. */
   interfaceBlock: number;
-  /** Bits that select the host: up to 2^hostBlock hosts per network. */
-  hostBlock: number;
+  /**
+   * Bits that select the host: up to 2^hostBlock hosts per network. Required with a subnet. In host-subnet mode
+   * it may be left out: each NIC network then gets `defaultHostBlock` (half its address bits, at most 16).
+   */
+  hostBlock?: number | undefined;
   /** NIC networks to use, in interface-index order when the plan is created. Empty: every network seen on hosts. */
   masterNets: string[];
   /** Prefixes never handed out. */
@@ -70,6 +73,8 @@ export interface IPPoolPlan {
   vlanCIDR: string;
   /** Prefixes inside podCIDR that must never be handed out. */
   excludes: string[];
+  /** Host-subnet mode: the gateway this host's NIC reported on the network (the pods' gateway there). */
+  gateway?: string;
 }
 
 /** `ip route add <dst> via <via> dev <dev> table <table>` */
