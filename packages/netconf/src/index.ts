@@ -30,8 +30,9 @@ export type {
 } from './plugin.js';
 export { buildDelegates, podInterfaceName } from './delegate.js';
 export type { BuildDelegatesInput, Delegate, DelegateNic, DelegatePlan } from './delegate.js';
-export { planPodRoutes, routeCommands } from './routes.js';
+export { placeTables, planPodRoutes, routeCommands } from './routes.js';
 export type {
+  PlaceTablesInput,
   NetworkRoute,
   PodNicAddressing,
   PodRoutePlan,

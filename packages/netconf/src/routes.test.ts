@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { parseAddress, parsePrefix } from '@multinic/cidr-core';
 import type { IpAddress, IpPrefix } from '@multinic/cidr-core';
 import fc from 'fast-check';
-import { planPodRoutes, routeCommands } from './routes.js';
+import { placeTables, planPodRoutes, routeCommands } from './routes.js';
 import type { NetworkRoute, PodNicAddressing, PodRoutePlan } from './routes.js';
 
 const addr = (t: string): IpAddress => {
@@ -22,6 +22,8 @@ const nic = (ifName: string, address: string, vlan: string, gateway?: string): P
   ...(gateway === undefined ? {} : { gateway: addr(gateway) }),
 });
 
+const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
+
 const two = [
   nic('net1-0', '192.168.0.1', '192.168.0.0/18', '192.168.0.254'),
   nic('net1-1', '192.168.64.1', '192.168.64.0/18', '192.168.64.254'),
@@ -40,12 +42,51 @@ describe('planPodRoutes', () => {
     ${'two gateways, one dst: one multipath'}   | ${[{ dst: '10.9.0.0/16', gw: '192.168.0.7' }, { dst: '10.9.0.0/16', gw: '192.168.64.7' }]} | ${[[], []]}                                           | ${[{ dst: '10.9.0.0/16', nexthops: [{ via: '192.168.0.7', dev: 'net1-0' }, { via: '192.168.64.7', dev: 'net1-1' }] }]}
     ${'two gateways on one NIC: multipath too'} | ${[{ dst: '10.9.0.0/16', gw: '192.168.0.7' }, { dst: '10.9.0.0/16', gw: '192.168.0.8' }]}  | ${[[], []]}                                           | ${[{ dst: '10.9.0.0/16', nexthops: [{ via: '192.168.0.7', dev: 'net1-0' }, { via: '192.168.0.8', dev: 'net1-0' }] }]}
     ${'the same route twice counts once'}       | ${[{ dst: '10.9.0.0/16', gw: '192.168.0.7' }, { dst: '10.9.0.0/16', gw: '192.168.0.7' }]}  | ${[[{ dst: '10.9.0.0/16', gw: '192.168.0.7' }], []]}  | ${[]}
-    ${'on-link route: every NIC of the family'} | ${[{ dst: '10.8.0.0/16' }]}                                                                | ${[[], []]}                                           | ${[{ dst: '10.8.0.0/16', nexthops: [{ dev: 'net1-0' }, { dev: 'net1-1' }] }]}
+    ${'no gw: every NIC, via its gateway'}      | ${[{ dst: '10.8.0.0/16' }]}                                                                | ${[[], []]}                                           | ${[{ dst: '10.8.0.0/16', nexthops: [{ via: '192.168.0.254', dev: 'net1-0' }, { via: '192.168.64.254', dev: 'net1-1' }] }]}
   `('$case', ({ routes, perNic, multipath }) => {
     const p = plan(two, routes);
     expect(p.perNic).toEqual(perNic);
     expect(p.multipath).toEqual(multipath);
     expect(p.skipped).toEqual([]);
+  });
+
+  it.each<{ case: string; nics: PodNicAddressing[]; dst: string; multipath: unknown[]; perNic: NetworkRoute[][] }>`
+    case                                                 | nics                                                          | dst              | multipath                                                                                                                  | perNic
+    ${'every NIC has a gateway: ECMP over the gateways'} | ${two}                                                        | ${'0.0.0.0/0'}   | ${[{ dst: '0.0.0.0/0', nexthops: [{ via: '192.168.0.254', dev: 'net1-0' }, { via: '192.168.64.254', dev: 'net1-1' }] }]}   | ${[[], []]}
+    ${'a network route too'}                             | ${two}                                                        | ${'10.9.0.0/16'} | ${[{ dst: '10.9.0.0/16', nexthops: [{ via: '192.168.0.254', dev: 'net1-0' }, { via: '192.168.64.254', dev: 'net1-1' }] }]} | ${[[], []]}
+    ${'a NIC without a gateway: on-link there'}          | ${[two[0], nic('net1-1', '192.168.64.1', '192.168.64.0/18')]} | ${'10.9.0.0/16'} | ${[{ dst: '10.9.0.0/16', nexthops: [{ via: '192.168.0.254', dev: 'net1-0' }, { dev: 'net1-1' }] }]}                        | ${[[], []]}
+    ${'one NIC with a gateway: its static IPAM route'}   | ${[two[0]]}                                                   | ${'10.9.0.0/16'} | ${[]}                                                                                                                      | ${[[{ dst: '10.9.0.0/16', gw: '192.168.0.254' }]]}
+  `('a route without gateway goes through each NIC’s own gateway: $case', ({ nics, dst, multipath, perNic }) => {
+    const p = plan(nics, [{ dst }]);
+    expect(p.multipath).toEqual(multipath);
+    expect(p.perNic).toEqual(perNic);
+    const cmds = routeCommands(p).filter((c) => c.includes('nexthop'));
+    expect(cmds).toEqual(
+      multipath.length === 0
+        ? []
+        : [
+            [
+              '-4',
+              'route',
+              'replace',
+              dst,
+              ...(multipath[0] as { nexthops: { via?: string; dev: string }[] }).nexthops.flatMap((h) => [
+                'nexthop',
+                ...(h.via === undefined ? [] : ['via', h.via]),
+                'dev',
+                h.dev,
+              ]),
+            ],
+          ],
+    );
+  });
+
+  it('each NIC table routes the gateway-less route through that NIC’s gateway', () => {
+    const p = plan(two, [{ dst: '10.9.0.0/16' }]);
+    expect(p.tables.map((t) => t.routes.find((r) => r.dst === '10.9.0.0/16'))).toEqual([
+      { dst: '10.9.0.0/16', via: '192.168.0.254', dev: 'net1-0' },
+      { dst: '10.9.0.0/16', via: '192.168.64.254', dev: 'net1-1' },
+    ]);
   });
 
   it('skips a route whose gateway is on none of the pod NICs, saying why', () => {
@@ -118,6 +159,58 @@ describe('planPodRoutes', () => {
       ['-6', 'route', 'replace', '::/0', 'via', 'fd00::1', 'dev', 'net1-0', 'table', '100'],
       ['-6', 'rule', 'add', 'from', 'fd00::5/128', 'lookup', '100', 'priority', '1000'],
     ]);
+  });
+
+  describe('placeTables: each attachment of a pod its own tables', () => {
+    const placed = (used: number[], kept?: [string, number][]): PodRoutePlan => {
+      const r = placeTables(plan(two, []), {
+        used: new Set(used),
+        ...(kept === undefined ? {} : { kept: new Map(kept) }),
+      });
+      if (!r.ok) throw new Error(r.error);
+      return r.value;
+    };
+
+    it.each<{ case: string; used: number[]; kept?: [string, number][]; tables: number[]; priorities: number[] }>`
+      case                                               | used                    | kept                          | tables        | priorities
+      ${'an empty namespace: 100 and 101'}               | ${[254, 255]}           | ${undefined}                  | ${[100, 101]} | ${[1000, 1001]}
+      ${'a first attachment holds 100, 101'}             | ${[100, 101, 254, 255]} | ${undefined}                  | ${[102, 103]} | ${[1002, 1003]}
+      ${'gaps are filled from the lowest id'}            | ${[100, 102]}           | ${undefined}                  | ${[101, 103]} | ${[1001, 1003]}
+      ${'a repeated ADD keeps the tables its rules use'} | ${[100, 101]}           | ${[['192.168.64.1/32', 107]]} | ${[102, 107]} | ${[1002, 1007]}
+      ${'the reserved ids are skipped'}                  | ${range(100, 253)}      | ${undefined}                  | ${[256, 257]} | ${[1156, 1157]}
+    `('$case', ({ used, kept, tables, priorities }) => {
+      const p = placed(used, kept);
+      expect(p.rules.map((r) => r.table)).toEqual(tables);
+      expect(p.tables.map((t) => t.table)).toEqual(tables);
+      expect(p.rules.map((r) => r.priority)).toEqual(priorities);
+      expect(
+        routeCommands(p)
+          .filter((c) => c[1] === 'route')
+          .every((c) => tables.includes(Number(c.at(-1)))),
+      ).toBe(true);
+    });
+
+    it('law: two attachments placed one after the other never share a table, and none is in use before', () => {
+      fc.assert(
+        fc.property(fc.uniqueArray(fc.integer({ min: 1, max: 400 }), { maxLength: 60 }), (taken) => {
+          const used = new Set(taken);
+          const first = placeTables(plan(two, []), { used });
+          if (!first.ok) throw new Error(first.error);
+          const afterFirst = new Set([...used, ...first.value.tables.map((t) => t.table)]);
+          const second = placeTables(plan(two, []), { used: afterFirst });
+          if (!second.ok) throw new Error(second.error);
+          const all = [...first.value.tables, ...second.value.tables].map((t) => t.table);
+          expect(new Set(all).size).toBe(4);
+          for (const t of all) expect(used.has(t) || [0, 253, 254, 255].includes(t)).toBe(false);
+        }),
+      );
+    });
+
+    it('a table whose priority would pass the main rule (32766) is an error naming it', () => {
+      const r = placeTables(plan(two, []), { used: new Set(), tableBase: 100, priorityBase: 32765 });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error).toContain('no rule priority for table 101 of 192.168.64.1/32');
+    });
   });
 
   it('policy routing can be turned off', () => {

@@ -101,7 +101,10 @@ function parseRoute(route: NetworkRoute, i: number): Result<ParsedRoute> {
   return { ok: true, value: { dst: dst.value, gw: gw.value, raw: route } };
 }
 
-/** The pod NICs a route can use: the NIC whose network holds the gateway, or every NIC of the family when on-link. */
+/**
+ * The pod NICs a route can use: the NIC whose network holds the gateway; for a route without a gateway every NIC of
+ * the family (through that NIC's gateway when it has one, on-link otherwise: see `viaOf`).
+ */
 function usableNics(route: ParsedRoute, nics: readonly PodNicAddressing[]): number[] {
   const out: number[] = [];
   for (const [i, nic] of nics.entries()) {
@@ -109,6 +112,12 @@ function usableNics(route: ParsedRoute, nics: readonly PodNicAddressing[]): numb
     if (ok) out.push(i);
   }
   return out;
+}
+
+/** The next hop of a route on one NIC: its own gateway; for a route without one, the NIC's gateway (none: on-link). */
+function viaOf(route: ParsedRoute, nic: PodNicAddressing | undefined): string | undefined {
+  if (route.gw !== undefined) return formatIp(route.gw);
+  return nic?.gateway === undefined ? undefined : formatIp(nic.gateway);
 }
 
 interface Grouped {
@@ -136,7 +145,7 @@ function groupByDestination(
     }
     const group = groups.get(dst) ?? { dst, hops: [] };
     for (const nic of usable) {
-      const via = route.gw === undefined ? undefined : formatIp(route.gw);
+      const via = viaOf(route, nics[nic]);
       if (!group.hops.some((h) => h.nic === nic && h.via === via))
         group.hops.push(via === undefined ? { nic } : { nic, via });
     }
@@ -186,8 +195,10 @@ function checkGateways(nics: readonly PodNicAddressing[]): Result<true> {
 }
 
 /**
- * Plans the pod's routes: each network route goes to the NIC whose network holds its gateway (on-link routes
- * to every NIC of the family); a destination reachable through several NICs becomes one multipath route;
+ * Plans the pod's routes: each network route goes to the NIC whose network holds its gateway; a route without a
+ * gateway goes to every NIC of the family, through each NIC's own gateway (the agent's per-NIC gateway) or on-link
+ * where a NIC has none; a destination reachable through several NICs becomes one multipath route (ECMP over the
+ * gateways);
  * and each NIC gets a source policy-routing table (its on-link network, the network routes through it, a
  * default route via its gateway) selected by `from <pod ip> lookup <table>`, so replies leave through the NIC
  * they arrived on.
@@ -228,6 +239,57 @@ export function planPodRoutes(input: PlanPodRoutesInput): Result<PodRoutePlan> {
     table: tableBase + i,
   }));
   return { ok: true, value: { perNic, multipath, rules, tables: tablesFor(input.nics, groups, tableBase), skipped } };
+}
+
+/** Table ids the kernel reserves (`local`, `main`, `default`) or that mean "unspecified" (0): never handed out. */
+const RESERVED_TABLES: ReadonlySet<number> = new Set([0, 253, 254, 255]);
+/** The highest rule priority below the kernel's `main` (32766) and `default` (32767) rules. */
+const MAX_RULE_PRIORITY = 32765;
+
+export interface PlaceTablesInput {
+  /** Table ids in use in the pod's network namespace (by any rule or route), other than this attachment's own. */
+  readonly used: ReadonlySet<number>;
+  /** This attachment's rules already in the namespace (a repeated ADD): `from` (as in the plan) → its table, kept. */
+  readonly kept?: ReadonlyMap<string, number>;
+  /** Lowest table id handed out. Default 100. */
+  readonly tableBase?: number;
+  /** The rule of table `tableBase + k` gets priority `priorityBase + k`. Default 1000. */
+  readonly priorityBase?: number;
+}
+
+/**
+ * Gives the plan's policy-routing tables ids that are free in the pod's namespace: each NIC's table takes the lowest
+ * id ≥ `tableBase` that no rule or route there uses (a kept table stays), and its rule the priority `priorityBase +
+ * (table − tableBase)`. Several multinic attachments of one pod (and other plugins' tables) thus never share a
+ * table: Multus runs a pod's attachments one after the other, so each ADD sees the tables of the ones before it.
+ */
+export function placeTables(plan: PodRoutePlan, input: PlaceTablesInput): Result<PodRoutePlan> {
+  const tableBase = input.tableBase ?? 100;
+  const priorityBase = input.priorityBase ?? 1000;
+  const taken = new Set(input.used);
+  for (const id of input.kept?.values() ?? []) taken.add(id);
+  const renumbered = new Map<number, number>();
+  let next = tableBase;
+  const rules: SourceRule[] = [];
+  for (const rule of plan.rules) {
+    let table = input.kept?.get(rule.from);
+    if (table === undefined) {
+      while (taken.has(next) || RESERVED_TABLES.has(next)) next += 1;
+      table = next;
+      taken.add(table);
+    }
+    const priority = priorityBase + table - tableBase;
+    if (priority < 1 || priority > MAX_RULE_PRIORITY) {
+      return {
+        ok: false,
+        error: `no rule priority for table ${table} of ${rule.from}: priority ${priority} is outside 1..${MAX_RULE_PRIORITY} (tables ≥ ${tableBase} in use: ${[...input.used].filter((t) => t >= tableBase).length})`,
+      };
+    }
+    renumbered.set(rule.table, table);
+    rules.push({ priority, from: rule.from, table });
+  }
+  const tables = plan.tables.map((t) => ({ ...t, table: renumbered.get(t.table) ?? t.table }));
+  return { ok: true, value: { ...plan, rules, tables } };
 }
 
 function familyFlag(text: string): string {
