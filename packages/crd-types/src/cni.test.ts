@@ -200,7 +200,40 @@ describe('CNI configuration', () => {
     ).toEqual([]);
   });
 
+  it('accepts the delegate config Multus v4 writes for a device-plugin attachment (top-level deviceID/pciBusID, runtimeConfig of the declared capabilities)', () => {
+    expect(
+      problems(CniNetworkConfigSchema, {
+        cniVersion: '1.0.0',
+        name: 'rail',
+        type: 'multi-nic',
+        capabilities: { ips: true, mac: true, deviceID: true },
+        deviceID: '0000:3b:00.2',
+        pciBusID: '0000:3b:00.2',
+        runtimeConfig: {
+          ips: ['192.168.0.9/18'],
+          mac: '0a:58:c0:a8:00:09',
+          deviceID: '0000:3b:00.2',
+          CNIDeviceInfoFile: '/var/run/k8s.cni.cncf.io/devinfo/cni/default-rail-c0ffee_net1',
+        },
+        args: { cni: { nics: 1 } },
+        ipam: { type: 'multi-nic-ipam' },
+      }),
+    ).toEqual([]);
+  });
+
   it.each([
+    {
+      bad: 'runtimeConfig.ips not a list',
+      schema: CniNetworkConfigSchema,
+      value: { cniVersion: '1.0.0', name: 'n', type: 'multi-nic', runtimeConfig: { ips: '10.0.0.1/24' } },
+      expected: ['runtimeConfig.ips: must be a list, not the string "10.0.0.1/24"'],
+    },
+    {
+      bad: 'deviceID not a string',
+      schema: CniNetworkConfigSchema,
+      value: { cniVersion: '1.0.0', name: 'n', type: 'multi-nic', deviceID: 3 },
+      expected: ['deviceID: must be a string, not number 3'],
+    },
     {
       bad: 'no type',
       schema: CniNetworkConfigSchema,

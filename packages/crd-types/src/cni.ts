@@ -269,6 +269,39 @@ const networkNameField = z.string().min(1).max(253).regex(NETWORK_NAME, {
 
 export const CniIpamConfigSchema = z.looseObject({ type: z.string().min(1, { error: 'must name the IPAM plugin' }) });
 
+/**
+ * The capabilities a runtime may fill into `runtimeConfig` (the CNI project's CONVENTIONS.md; Multus passes these from
+ * a pod's network selection and its device-plugin allocation). libcni copies a key into a plugin's `runtimeConfig` only
+ * when the plugin's configuration declares it under `capabilities`.
+ */
+export const CNI_WELL_KNOWN_CAPABILITIES = [
+  'portMappings',
+  'bandwidth',
+  'ips',
+  'mac',
+  'infinibandGUID',
+  'deviceID',
+  'CNIDeviceInfoFile',
+] as const;
+export type CniCapability = (typeof CNI_WELL_KNOWN_CAPABILITIES)[number];
+
+/**
+ * `runtimeConfig` as Multus v4 hands it to a delegate (`types.RuntimeConfig`, filtered by the declared capabilities):
+ * `ips` and `mac` from the network selection, `deviceID` from the kubelet's device-plugin allocation (the NAD's
+ * `k8s.v1.cni.cncf.io/resourceName`) or the selection, `CNIDeviceInfoFile` whenever there is a deviceID. Unknown keys
+ * are kept: a runtime may add its own.
+ */
+export const CniRuntimeConfigSchema = z.looseObject({
+  ips: z.array(z.string().min(1).max(64)).max(64).optional(),
+  mac: z.string().max(59).optional(),
+  deviceID: z.string().max(1024).optional(),
+  infinibandGUID: z.string().max(64).optional(),
+  CNIDeviceInfoFile: z.string().max(4096).optional(),
+  portMappings: z.array(z.record(z.string(), z.unknown())).optional(),
+  bandwidth: z.record(z.string(), z.unknown()).optional(),
+});
+export type CniRuntimeConfig = z.output<typeof CniRuntimeConfigSchema>;
+
 /** One plugin's configuration (inside a list, or on the plugin's stdin with name/cniVersion injected). */
 export const CniPluginConfigSchema = z.looseObject({
   type: z.string().min(1, { error: 'must name the plugin executable' }).max(255),
@@ -278,7 +311,14 @@ export const CniPluginConfigSchema = z.looseObject({
   ipam: CniIpamConfigSchema.optional(),
   dns: CniDnsSchema.optional(),
   args: z.record(z.string(), z.unknown()).optional(),
-  runtimeConfig: z.record(z.string(), z.unknown()).optional(),
+  runtimeConfig: CniRuntimeConfigSchema.optional(),
+  /**
+   * The device a device plugin allocated to this attachment: Multus writes it into the delegate's top-level
+   * `deviceID` and `pciBusID` (both the same value, `delegateAddDeviceID`) whether or not `capabilities` declares
+   * `deviceID`, and into `runtimeConfig.deviceID` only when it does.
+   */
+  deviceID: z.string().max(1024).optional(),
+  pciBusID: z.string().max(1024).optional(),
   prevResult: z.unknown().optional(),
 });
 export type CniPluginConfig = z.output<typeof CniPluginConfigSchema>;

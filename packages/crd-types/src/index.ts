@@ -129,6 +129,7 @@ export type {
 // CNI wire types (configurations, results, errors, version conversion)
 export {
   CNI_VALID_ATTACHMENTS_KEY,
+  CNI_WELL_KNOWN_CAPABILITIES,
   CniAttachmentSchema,
   CniDnsSchema,
   cniError,
@@ -142,6 +143,7 @@ export {
   CniPluginConfigSchema,
   CniResultSchema,
   CniRouteSchema,
+  CniRuntimeConfigSchema,
   CniVersionResultSchema,
   cniVersionSupports,
   compareCniVersions,
@@ -151,6 +153,7 @@ export {
 } from './cni.js';
 export type {
   CniAttachment,
+  CniCapability,
   CniCommand,
   CniDns,
   CniError,
@@ -162,6 +165,7 @@ export type {
   CniPluginConfig,
   CniResult,
   CniRoute,
+  CniRuntimeConfig,
   CniVersionResult,
 } from './cni.js';
 

@@ -4,6 +4,8 @@ export {
   networkPlugin,
   needsHostRoutes,
   nadConfig,
+  nadCapabilities,
+  MAC_CAPABLE_TYPES,
   buildNetworkAttachmentDefinition,
   buildNetworkAttachmentDefinitions,
   parseMultiNicNetConf,

@@ -28,7 +28,7 @@ describe('nadConfig', () => {
   it('has type multi-nic, the agent socket, the plugin and the ipam, in a fixed key order', () => {
     const r = nadConfig(network());
     expect(r.ok && JSON.stringify(r.value)).toBe(
-      '{"cniVersion":"0.3.1","name":"multi-nic-net","type":"multi-nic","subnet":"192.168.0.0/16","masterNets":["10.0.0.0/16"],' +
+      '{"cniVersion":"0.3.1","name":"multi-nic-net","type":"multi-nic","capabilities":{"deviceID":true,"ips":true},"subnet":"192.168.0.0/16","masterNets":["10.0.0.0/16"],' +
         '"multiNICIPAM":true,"agentSocket":"/run/multinic/agent.sock","plugin":{"cniVersion":"0.3.1","type":"ipvlan","mode":"l3"},' +
         '"ipam":{"hostBlock":6,"interfaceBlock":2,"type":"multi-nic-ipam","vlanMode":"l3"}}',
     );
@@ -43,6 +43,21 @@ describe('nadConfig', () => {
     const r = nadConfig(network(spec), socket === undefined ? {} : { agentSocket: socket });
     expect(r.ok && r.value).toMatchObject(fields);
   });
+
+  it.each<{ type: string; args: Record<string, unknown>; capabilities: object }>`
+    type             | args                        | capabilities
+    ${'ipvlan'}      | ${{}}                       | ${{ deviceID: true, ips: true }}
+    ${'aws-ipvlan'}  | ${{}}                       | ${{ deviceID: true, ips: true }}
+    ${'host-device'} | ${{}}                       | ${{ deviceID: true, ips: true }}
+    ${'macvlan'}     | ${{}}                       | ${{ deviceID: true, ips: true, mac: true }}
+    ${'sriov'}       | ${{ resourceName: 'r/vf' }} | ${{ deviceID: true, ips: true, mac: true }}
+  `(
+    '$type: declares the capabilities the plugin honours (Multus passes only declared ones in runtimeConfig)',
+    ({ type, args, capabilities }) => {
+      const r = nadConfig(network({ plugin: { cniVersion: '1.0.0', type, args } }));
+      expect(r.ok && r.value['capabilities']).toEqual(capabilities);
+    },
+  );
 
   it("networkPlugin: ipvlan's mode defaults to the network's vlanMode", () => {
     expect(networkPlugin(network())).toEqual({ ok: true, value: { cniVersion: '0.3.1', type: 'ipvlan', mode: 'l3' } });
@@ -83,6 +98,21 @@ describe('NetworkAttachmentDefinitions', () => {
     const r = buildNetworkAttachmentDefinition(network({}, 'net.v1'), 'default');
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error).toContain('metadata.name "net.v1" cannot name a NetworkAttachmentDefinition');
+  });
+
+  it('parseMultiNicNetConf accepts the declared capabilities and refuses a capabilities map that is not booleans', () => {
+    const base = {
+      type: 'multi-nic',
+      cniVersion: '1.0.0',
+      name: 'n',
+      ipam: {},
+      plugin: { cniVersion: '1.0.0', type: 'ipvlan' },
+    };
+    expect(parseMultiNicNetConf({ ...base, capabilities: { ips: true, deviceID: true } }).ok).toBe(true);
+    expect(parseMultiNicNetConf({ ...base, capabilities: { ips: 'yes' } })).toEqual({
+      ok: false,
+      error: 'network config: capabilities must map capability names to true or false',
+    });
   });
 
   it('parseMultiNicNetConf reads back what nadConfig writes', () => {

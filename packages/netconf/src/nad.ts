@@ -62,6 +62,22 @@ export function needsHostRoutes(network: MultiNicNetwork): boolean {
   return (p.type === 'ipvlan' || p.type === 'aws-ipvlan') && (p.mode === 'l3' || p.mode === 'l3s');
 }
 
+/** Delegate types whose pod interface can take a MAC the pod asks for (`mac` in its network selection). */
+export const MAC_CAPABLE_TYPES: readonly PluginConfig['type'][] = ['macvlan', 'sriov'];
+
+/**
+ * The `capabilities` a generated NAD declares: the runtimeConfig keys the multi-nic plugin honours, so that libcni
+ * (inside Multus) passes them in `runtimeConfig` — `ips` (the selection's `ips`), `deviceID` (the device a device plugin
+ * allocated for the NAD's `k8s.v1.cni.cncf.io/resourceName`, or the selection's `deviceID`) and, for plugin types
+ * whose interface can take a chosen MAC, `mac`. Not declared: `portMappings`/`bandwidth` (no chained plugin of ours
+ * acts on them), `infinibandGUID` (no InfiniBand delegate), `CNIDeviceInfoFile` (no delegate of ours writes device info).
+ */
+export function nadCapabilities(plugin: Pick<PluginConfig, 'type'>): JsonObject {
+  return MAC_CAPABLE_TYPES.includes(plugin.type)
+    ? { deviceID: true, ips: true, mac: true }
+    : { deviceID: true, ips: true };
+}
+
 /** The NetworkAttachmentDefinition `spec.config` object for a network (keys in a fixed order). */
 export function nadConfig(network: MultiNicNetwork, options: NadOptions = {}): Result<JsonObject> {
   const plugin = networkPlugin(network);
@@ -75,6 +91,7 @@ export function nadConfig(network: MultiNicNetwork, options: NadOptions = {}): R
       ['cniVersion', spec.plugin.cniVersion],
       ['name', network.metadata.name],
       ['type', MULTI_NIC_CNI_TYPE],
+      ['capabilities', nadCapabilities(plugin.value)],
       ['subnet', spec.subnet ?? ''],
       ['masterNets', [...(spec.masterNets ?? [])]],
       ['multiNICIPAM', spec.multiNICIPAM ?? spec.ipam.type === MULTI_NIC_IPAM],
@@ -155,6 +172,11 @@ export function buildNetworkAttachmentDefinitions(
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** `capabilities` absent, or a map of capability names to booleans (as libcni reads it). */
+function capabilitiesValid(value: unknown): boolean {
+  return value === undefined || (isObject(value) && Object.values(value).every((v) => typeof v === 'boolean'));
+}
+
 /** The first problem with the top-level fields of a multi-nic config, if any. */
 function headerProblem(conf: Record<string, unknown>): string | undefined {
   if (conf['type'] !== MULTI_NIC_CNI_TYPE)
@@ -169,6 +191,7 @@ function headerProblem(conf: Record<string, unknown>): string | undefined {
     return 'masterNets must be a list of prefixes';
   for (const key of ['subnet', 'agentSocket'] as const)
     if (conf[key] !== undefined && !isString(conf[key])) return `${key} must be a string`;
+  if (!capabilitiesValid(conf['capabilities'])) return 'capabilities must map capability names to true or false';
   if (conf['multiNICIPAM'] !== undefined && typeof conf['multiNICIPAM'] !== 'boolean')
     return 'multiNICIPAM must be true or false';
   return undefined;
