@@ -53,6 +53,40 @@ describe('podRequestOf', () => {
       expected: { deviceIDs: ['0000:3b:00.2', '0000:3b:00.3'] },
     },
     {
+      name: "Multus' top-level deviceID/pciBusID (NAD without the deviceID capability)",
+      config: { deviceID: '0000:3b:00.2', pciBusID: '0000:3b:00.2' },
+      args: {},
+      expected: { deviceIDs: ['0000:3b:00.2'] },
+    },
+    {
+      name: 'pciBusID alone',
+      config: { pciBusID: '0000:3b:00.4' },
+      args: {},
+      expected: { deviceIDs: ['0000:3b:00.4'] },
+    },
+    {
+      name: 'runtimeConfig.deviceID wins over the top-level one',
+      config: { runtimeConfig: { deviceID: '0000:3b:00.2' }, deviceID: '0000:3b:00.9' },
+      args: {},
+      expected: { deviceIDs: ['0000:3b:00.2'] },
+    },
+    {
+      name: 'what Multus v4 hands a NAD with capabilities: runtimeConfig, top level, and the same in CNI_ARGS',
+      config: {
+        capabilities: { ips: true, mac: true, deviceID: true },
+        runtimeConfig: {
+          ips: ['192.168.0.9/18'],
+          mac: '0a:58:00:00:00:01',
+          deviceID: '0000:3b:00.2',
+          CNIDeviceInfoFile: '/var/run/k8s.cni.cncf.io/devinfo/cni/x',
+        },
+        deviceID: '0000:3b:00.2',
+        pciBusID: '0000:3b:00.2',
+      },
+      args: { IP: '192.168.0.9/18', MAC: '0a:58:00:00:00:01' },
+      expected: { ips: ['192.168.0.9/18'], mac: '0a:58:00:00:00:01', deviceIDs: ['0000:3b:00.2'] },
+    },
+    {
       name: 'CNI_ARGS IP and MAC when runtimeConfig has none',
       config: {},
       args: { IP: '192.168.0.9,192.168.64.9', MAC: '0a:58:00:00:00:02' },
@@ -87,6 +121,7 @@ describe('podRequestOf', () => {
       msg: 'runtimeConfig.mac must be a string, not 42',
     },
     { name: 'runtimeConfig not an object', config: { runtimeConfig: [] }, msg: 'runtimeConfig must be an object' },
+    { name: 'top-level deviceID not a string', config: { deviceID: 7 }, msg: 'deviceID must be a string' },
     { name: 'args.cni not an object', config: { args: { cni: 'nics=2' } }, msg: 'args.cni must be an object' },
   ])('$name → code 7', ({ config, msg }) => {
     const err = thrown(() => podRequestOf(config, {}));

@@ -1,5 +1,7 @@
-// What a pod asks for, as Multus hands it to a delegate: the pod in CNI_ARGS, `runtimeConfig` (ips, mac, deviceID)
-// and `args.cni` (the attachment's cni-args: nics, masters, target, class, …).
+// What a pod asks for, as Multus hands it to a delegate: the pod in CNI_ARGS, `runtimeConfig` (ips, mac, deviceID:
+// the capabilities the NAD declares), the device a device plugin allocated to this attachment (Multus also writes it
+// into the config's top-level `deviceID`/`pciBusID`, declared or not), and `args.cni` (the attachment's cni-args:
+// nics, masters, target, class, …). CNI_ARGS `IP`/`MAC` only when runtimeConfig has none (a NAD without capabilities).
 import type { PodRef } from '@multinic/crd-types';
 import { invalidConfig, invalidEnvironment } from '@multinic/cni-skel';
 import type { JsonObject } from '@multinic/cni-skel';
@@ -25,7 +27,10 @@ export interface PodRequest {
   readonly ips?: readonly string[];
   /** MAC address the pod asked for (`runtimeConfig.mac`, else CNI_ARGS `MAC`). */
   readonly mac?: string;
-  /** Devices a device plugin allocated (`runtimeConfig.deviceID`, comma-separated allowed), PCI addresses. */
+  /**
+   * Devices a device plugin allocated, PCI addresses: `runtimeConfig.deviceID`, else the config's top-level `deviceID`,
+   * else its `pciBusID` (comma-separated allowed).
+   */
   readonly deviceIDs?: readonly string[];
   /** `args.cni`: the attachment's cni-args, for the attach policy. */
   readonly cniArgs?: Readonly<Record<string, unknown>>;
@@ -61,6 +66,20 @@ function stringOf(runtime: Record<string, unknown>, key: string, fallback: strin
   return value;
 }
 
+/** The allocated device: runtimeConfig's (declared capability), else what Multus wrote at the top level. */
+function deviceIdOf(config: JsonObject, runtime: Record<string, unknown>): string | undefined {
+  const fromRuntime = stringOf(runtime, 'deviceID', undefined);
+  if (fromRuntime !== undefined) return fromRuntime;
+  for (const key of ['deviceID', 'pciBusID'] as const) {
+    const value = config[key];
+    if (value === undefined || value === '') continue;
+    if (typeof value !== 'string')
+      throw invalidConfig(`${key} must be a string (the allocated device's PCI address), not ${JSON.stringify(value)}`);
+    return value;
+  }
+  return undefined;
+}
+
 function cniArgsOf(config: JsonObject): Record<string, unknown> | undefined {
   const args = config['args'];
   if (args === undefined) return undefined;
@@ -79,7 +98,7 @@ export function podRequestOf(config: JsonObject, args: Readonly<Record<string, s
   if (!isObject(runtime)) throw invalidConfig('runtimeConfig must be an object');
   const ips = ipsOf(runtime, args);
   const mac = stringOf(runtime, 'mac', args['MAC']);
-  const deviceID = stringOf(runtime, 'deviceID', undefined);
+  const deviceID = deviceIdOf(config, runtime);
   const cniArgs = cniArgsOf(config);
   return {
     ...(ips === undefined ? {} : { ips }),
