@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { planHostOf } from './plan-config.js';
+import { parseWith } from './index.js';
+import { MultiNicNetworkSchema } from './multinicnetwork.js';
+import { planConfigOf, planHostOf } from './plan-config.js';
 
 describe('planHostOf', () => {
   it('keeps the NICs that have an address, named by the HostInterface', () => {
@@ -19,7 +21,47 @@ describe('planHostOf', () => {
     });
   });
 
+  it('keeps the gateway the agent discovered on a NIC', () => {
+    const host = planHostOf({
+      metadata: { name: 'h' },
+      spec: {
+        interfaces: [
+          { interfaceName: 'eth1', netAddress: '10.0.3.0/24', hostIP: '10.0.3.1', gateway: '10.0.3.254' },
+          { interfaceName: 'eth2', netAddress: '10.0.4.0/24', hostIP: '10.0.4.1' },
+        ],
+      },
+    });
+    expect(host.interfaces).toEqual([
+      { interfaceName: 'eth1', netAddress: '10.0.3.0/24', hostIP: '10.0.3.1', gateway: '10.0.3.254' },
+      { interfaceName: 'eth2', netAddress: '10.0.4.0/24', hostIP: '10.0.4.1' },
+    ]);
+  });
+
   it('gives a host without a spec no NICs', () => {
     expect(planHostOf({ metadata: { name: 'n' } })).toEqual({ hostName: 'n', interfaces: [] });
+  });
+});
+
+describe('planConfigOf', () => {
+  const network = (spec: Record<string, unknown>) => {
+    const parsed = parseWith(MultiNicNetworkSchema, {
+      apiVersion: 'multinic.dev/v1',
+      kind: 'MultiNicNetwork',
+      metadata: { name: 'n' },
+      spec: { plugin: { cniVersion: '1.0.0', type: 'macvlan' }, ...spec },
+    });
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    return parsed.value;
+  };
+
+  it.each`
+    case                                    | spec                                                                                               | hostBlock
+    ${'host-subnet mode without hostBlock'} | ${{ subnet: '', ipam: { type: 'multi-nic-ipam' } }}                                                | ${undefined}
+    ${'host-subnet mode with hostBlock 3'}  | ${{ subnet: '', ipam: { type: 'multi-nic-ipam', hostBlock: 3 } }}                                  | ${3}
+    ${'a pod subnet'}                       | ${{ subnet: '192.168.0.0/16', ipam: { type: 'multi-nic-ipam', hostBlock: 6, interfaceBlock: 2 } }} | ${6}
+  `('$case: hostBlock $hostBlock (left out means the default per NIC network)', ({ spec, hostBlock }) => {
+    const config = planConfigOf(network(spec as Record<string, unknown>));
+    expect(config.hostBlock).toBe(hostBlock);
+    expect(Object.hasOwn(config, 'hostBlock')).toBe(hostBlock !== undefined);
   });
 });

@@ -6,10 +6,13 @@ import type { MultiNicNetwork } from './multinicnetwork.js';
 /** The plan inputs of a network: what cidr-core needs and what the CIDR resource records as `config`. */
 export function planConfigOf(network: MultiNicNetwork): PlanConfig {
   const { spec } = network;
+  const subnet = spec.subnet ?? '';
+  // Host-subnet mode without a hostBlock: cidr-core picks one per NIC network (`defaultHostBlock`).
+  const hostBlock = spec.ipam.hostBlock ?? (subnet === '' ? undefined : 0);
   return {
-    subnet: spec.subnet ?? '',
+    subnet,
     interfaceBlock: spec.ipam.interfaceBlock ?? 0,
-    hostBlock: spec.ipam.hostBlock ?? 0,
+    ...(hostBlock === undefined ? {} : { hostBlock }),
     masterNets: [...(spec.masterNets ?? [])],
     excludeCIDRs: [...(spec.ipam.excludeCIDRs ?? [])],
   };
@@ -23,19 +26,22 @@ export interface PlannedHostInterface {
       readonly interfaceName?: string;
       readonly netAddress?: string;
       readonly hostIP?: string;
+      readonly gateway?: string;
     }[];
   };
 }
 
 /**
- * The plan inputs of one host: its NICs that have an address. A NIC without one (an SR-IOV PF, a link not yet
+ * The plan inputs of one host: its NICs that have an address, with the gateway the agent discovered (host-subnet
+ * mode never hands it out and gives it to the pods). A NIC without an address (an SR-IOV PF, a link not yet
  * configured) cannot carry a pod block, so it is left out rather than reported. Shared by the CLI and the controller.
  */
 export function planHostOf(hostInterface: PlannedHostInterface): PlanHost {
   const interfaces: PlanNic[] = [];
   for (const nic of hostInterface.spec?.interfaces ?? []) {
-    const { interfaceName, netAddress, hostIP } = nic;
-    if (interfaceName && netAddress && hostIP) interfaces.push({ interfaceName, netAddress, hostIP });
+    const { interfaceName, netAddress, hostIP, gateway } = nic;
+    if (interfaceName && netAddress && hostIP)
+      interfaces.push({ interfaceName, netAddress, hostIP, ...(gateway ? { gateway } : {}) });
   }
   return { hostName: hostInterface.metadata.name, interfaces };
 }

@@ -164,7 +164,9 @@ export type HostInterface = z.output<typeof HostInterfaceSchema>;
 export const PlanConfigSchema = z.strictObject({
   subnet: optionalCidrField('host-subnet mode'),
   interfaceBlock: intField({ min: 0, max: MAX_BLOCK_BITS }),
-  hostBlock: intField({ min: 0, max: MAX_BLOCK_BITS }),
+  hostBlock: intField({ min: 0, max: MAX_BLOCK_BITS })
+    .meta({ description: 'Absent only in host-subnet mode: each NIC network then takes the default hostBlock.' })
+    .optional(),
   masterNets: listField(cidrField(), { max: 64, what: 'master networks' }),
   excludeCIDRs: listField(cidrField(), { max: 256, what: 'excluded prefixes' }),
 });

@@ -44,4 +44,20 @@ describe('CIDR spec = NetworkPlan', () => {
     const parsed = parseWith(CidrSpecSchema, JSON.parse(JSON.stringify(plan)));
     expect(parsed).toEqual({ ok: true, value: plan });
   });
+
+  it('a host-subnet plan without hostBlock (the default per NIC network) validates as a CIDR spec, unchanged', () => {
+    const { plan, problems } = computePlan({
+      networkName: 'multinic-hostdevice',
+      config: { subnet: '', interfaceBlock: 0, masterNets: ['10.0.3.0/24'], excludeCIDRs: [] },
+      hosts: [
+        {
+          hostName: 'host1',
+          interfaces: [{ interfaceName: 'eth1', netAddress: '10.0.3.0/24', hostIP: '10.0.3.1', gateway: '10.0.3.254' }],
+        },
+      ],
+    });
+    expect(problems).toEqual([]);
+    const parsed = parseWith(CidrSpecSchema, JSON.parse(JSON.stringify(plan)));
+    expect(parsed).toEqual({ ok: true, value: plan });
+  });
 });
