@@ -7,7 +7,7 @@ import type { Environment, JsonObject, Logger } from '@multinic/cni-skel';
 import type { Delegate, DelegatePlan } from '@multinic/netconf';
 import { mergeResults } from './merge.js';
 import type { DelegateOutcome } from './merge.js';
-import { applyPodRoutes, removePodRules } from './pod-ip.js';
+import { applyPodRoutes, checkPodRouting, placePodTables, removePodRules } from './pod-ip.js';
 
 /** What every delegate call of one attachment shares. */
 export interface DelegateContext {
@@ -146,7 +146,8 @@ async function addAll(
 }
 
 /**
- * ADDs every delegate in order, then the pod routes, and returns the merged result. If anything fails, the
+ * ADDs every delegate in order, then the pod routes (their policy-routing tables placed where the pod's namespace
+ * has free ones, so each attachment of a pod has its own), and returns the merged result. If anything fails, the
  * delegates already added are DELeted (and the source rules removed) before the error is passed on.
  */
 export async function addDelegates(
@@ -157,8 +158,9 @@ export async function addDelegates(
   const added: Delegate[] = [];
   try {
     const outcomes = await addAll(ctx, plan, options, added);
-    await applyPodRoutes(ctx.netns, plan.routes, ctx.environ);
-    ctx.log.debug('pod routes applied');
+    const routes = await placePodTables(ctx.netns, plan.routes, ctx.environ);
+    await applyPodRoutes(ctx.netns, routes, ctx.environ);
+    ctx.log.debug('pod routes applied', { tables: routes.rules.map((r) => r.table) });
     return mergeResults(outcomes, ctx.netns);
   } catch (err) {
     ctx.log.warn('ADD failed: undoing the delegates already added', { added: added.map((d) => d.podInterface), err });
@@ -200,11 +202,15 @@ export function delegatePrevResult(prev: CniResult, delegate: Delegate, netns: s
 
 const CHECK_SINCE: readonly string[] = ['0.4.0', '1.0.0', '1.1.0'];
 
-/** CHECKs every delegate against its part of prevResult (delegates configured below 0.4.0 have no CHECK). */
+/**
+ * CHECKs every delegate against its part of prevResult (delegates configured below 0.4.0 have no CHECK), then the
+ * pod's source rules, their tables' routes and the multipath routes (a missing one fails, named).
+ */
 export async function checkDelegates(ctx: DelegateContext, plan: DelegatePlan, prev: CniResult): Promise<void> {
   for (const delegate of plan.delegates) {
     const prevResult = delegatePrevResult(prev, delegate, ctx.netns);
     if (!CHECK_SINCE.includes(versionOf(delegate))) continue;
     await call(ctx, delegate, 'CHECK', { ...delegate.config, prevResult });
   }
+  await checkPodRouting(ctx.netns, plan.routes, ctx.environ);
 }

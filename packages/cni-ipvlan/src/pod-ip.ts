@@ -7,7 +7,7 @@ import path from 'node:path';
 import { CNI_OTHER_ERROR, CniFailure } from '@multinic/cni-skel';
 import type { Environment } from '@multinic/cni-skel';
 import type { PodRoutePlan } from '@multinic/netconf';
-import { routeCommands } from '@multinic/netconf';
+import { placeTables, routeCommands } from '@multinic/netconf';
 
 /** Where iproute2 and util-linux live when PATH is empty or lacks them (a CNI plugin may run with a bare environment). */
 const SYSTEM_DIRS = ['/usr/sbin', '/sbin', '/usr/bin', '/bin'];
@@ -86,19 +86,13 @@ export function batchesOf(commands: readonly (readonly string[])[]): Map<string,
   return out;
 }
 
-/** The commands that undo a plan's source rules (routes in the per-NIC tables go away with their interfaces). */
+/**
+ * The commands that undo a plan's source rules (routes in the per-NIC tables go away with their interfaces). A rule
+ * is named by its `from` (the pod address) alone: ADD placed it in whichever table was free (`placePodTables`), and
+ * no other rule selects this attachment's addresses.
+ */
 export function ruleRemovals(plan: PodRoutePlan): string[][] {
-  return plan.rules.map((r) => [
-    r.from.includes(':') ? '-6' : '-4',
-    'rule',
-    'del',
-    'from',
-    r.from,
-    'lookup',
-    String(r.table),
-    'priority',
-    String(r.priority),
-  ]);
+  return plan.rules.map((r) => [r.from.includes(':') ? '-6' : '-4', 'rule', 'del', 'from', r.from]);
 }
 
 /** Applies the pod's tables, rules and multipath routes. */
@@ -130,4 +124,158 @@ export function listPodLinks(netns: string, environ: Environment): Promise<strin
 /** Deletes links inside the namespace; missing ones are fine. */
 export function removePodLinks(netns: string, names: readonly string[], environ: Environment): Promise<void> {
   return runIpBatch({ netns, family: '-4', lines: names.map((n) => `link del ${n}`), force: true, environ });
+}
+
+/** A policy rule as `ip -N -j rule show` prints it (the fields read here). */
+export interface KernelRule {
+  readonly priority?: number;
+  readonly src?: string;
+  readonly srclen?: number;
+  readonly table?: string;
+}
+
+/** A route as `ip -N -j route show` prints it (the fields read here); `table` is absent for the main table. */
+export interface KernelRoute {
+  readonly dst?: string;
+  readonly gateway?: string;
+  readonly dev?: string;
+  readonly table?: string;
+  readonly nexthops?: readonly { readonly gateway?: string; readonly dev?: string }[];
+}
+
+/** `ip <args>` inside the namespace, its JSON output parsed; an error names the command and carries ip's message. */
+export function ipJsonInNetns<T>(netns: string, args: readonly string[], environ: Environment): Promise<T[]> {
+  const [file, ...prefix] = ipInNetns(netns, environ);
+  return new Promise((resolve, reject) => {
+    execFile(file ?? 'ip', [...prefix, ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (err !== null) {
+        reject(
+          new CniFailure({
+            code: CNI_OTHER_ERROR,
+            msg: `could not read the pod's routing in ${netns}: ip ${args.join(' ')} failed`,
+            details: stderr.trim() || err.message,
+          }),
+        );
+        return;
+      }
+      try {
+        resolve(stdout.trim() === '' ? [] : (JSON.parse(stdout) as T[]));
+      } catch (e) {
+        reject(new CniFailure({ code: CNI_OTHER_ERROR, msg: `ip ${args.join(' ')}: output is not JSON`, cause: e }));
+      }
+    });
+  });
+}
+
+/** The canonical `from` of a kernel rule (`10.0.0.5/32`), or undefined for `from all`. */
+export function ruleFrom(rule: KernelRule): string | undefined {
+  if (rule.src === undefined || rule.src === 'all') return undefined;
+  return `${rule.src}/${rule.srclen ?? (rule.src.includes(':') ? 128 : 32)}`;
+}
+
+/** Every rule and every route of the namespace, both families (`-N`: tables as numbers). */
+export async function readPodRouting(
+  netns: string,
+  environ: Environment,
+): Promise<{ rules: KernelRule[]; routes: KernelRoute[] }> {
+  const [rules4, rules6, routes4, routes6] = await Promise.all([
+    ipJsonInNetns<KernelRule>(netns, ['-4', '-N', '-j', 'rule', 'show'], environ),
+    ipJsonInNetns<KernelRule>(netns, ['-6', '-N', '-j', 'rule', 'show'], environ),
+    ipJsonInNetns<KernelRoute>(netns, ['-4', '-N', '-j', 'route', 'show', 'table', 'all'], environ),
+    ipJsonInNetns<KernelRoute>(netns, ['-6', '-N', '-j', 'route', 'show', 'table', 'all'], environ),
+  ]);
+  return { rules: [...rules4, ...rules6], routes: [...routes4, ...routes6] };
+}
+
+/**
+ * The plan with policy-routing tables that are free in the pod's namespace (netconf's `placeTables`): the tables any
+ * rule or route there uses are taken, except the ones this attachment's own rules (`from` its addresses: a repeated
+ * ADD) point at, which are kept. Multus runs a pod's attachments one after the other and the namespace is the pod's
+ * own, so no other ADD places tables there at the same time.
+ */
+export async function placePodTables(netns: string, plan: PodRoutePlan, environ: Environment): Promise<PodRoutePlan> {
+  if (plan.rules.length === 0) return plan;
+  const { rules, routes } = await readPodRouting(netns, environ);
+  const ours = new Set(plan.rules.map((r) => r.from));
+  const kept = new Map<string, number>();
+  const used = new Set<number>();
+  for (const rule of rules) {
+    const table = Number(rule.table);
+    if (!Number.isInteger(table)) continue;
+    const from = ruleFrom(rule);
+    if (from !== undefined && ours.has(from)) kept.set(from, table);
+    else used.add(table);
+  }
+  for (const route of routes) {
+    const table = Number(route.table ?? '254');
+    if (Number.isInteger(table)) used.add(table);
+  }
+  for (const table of kept.values()) used.delete(table);
+  const placed = placeTables(plan, { used, kept });
+  if (!placed.ok) throw new CniFailure({ code: CNI_OTHER_ERROR, msg: `pod routes in ${netns}: ${placed.error}` });
+  return placed.value;
+}
+
+function routeText(r: { dst: string; via?: string | undefined; dev: string }, table: string): string {
+  return `${r.dst}${r.via === undefined ? '' : ` via ${r.via}`} dev ${r.dev} table ${table}`;
+}
+
+/** `10.0.0.0/8`, `default`, `10.0.0.5` as ip prints them → the plan's spelling. */
+function kernelDst(dst: string | undefined, family: 4 | 6): string {
+  if (dst === undefined || dst === 'default') return family === 6 ? '::/0' : '0.0.0.0/0';
+  return dst.includes('/') ? dst : `${dst}/${family === 6 ? 128 : 32}`;
+}
+
+function familyOf(text: string): 4 | 6 {
+  return text.includes(':') ? 6 : 4;
+}
+
+/**
+ * What of the plan is missing from the namespace's rules and routes, one sentence each (empty: all there): every
+ * source rule (`from <pod ip>`), every route of the table that rule selects, every multipath route of the main table
+ * with all its next hops. Tables are found through the rules, as ADD placed them.
+ */
+export function missingPodRouting(
+  plan: PodRoutePlan,
+  kernel: { rules: readonly KernelRule[]; routes: readonly KernelRoute[] },
+): string[] {
+  const missing: string[] = [];
+  for (const rule of plan.rules) {
+    const found = kernel.rules.find((r) => ruleFrom(r) === rule.from);
+    if (found?.table === undefined) {
+      missing.push(`the rule "from ${rule.from} lookup <table>" is missing`);
+      continue;
+    }
+    const planned = plan.tables.find((t) => t.table === rule.table);
+    for (const route of planned?.routes ?? []) {
+      const family = familyOf(route.dst);
+      const present = kernel.routes.some(
+        (k) =>
+          k.table === found.table &&
+          kernelDst(k.dst, family) === route.dst &&
+          k.dev === route.dev &&
+          k.gateway === route.via,
+      );
+      if (!present) missing.push(`the route "${routeText(route, found.table)}" is missing`);
+    }
+  }
+  for (const route of plan.multipath) {
+    const family = familyOf(route.dst);
+    const k = kernel.routes.find((r) => r.table === undefined && kernelDst(r.dst, family) === route.dst);
+    const hops = new Set((k?.nexthops ?? []).map((h) => `${h.gateway ?? ''} ${h.dev ?? ''}`));
+    const absent = route.nexthops.filter((h) => !hops.has(`${h.via ?? ''} ${h.dev}`));
+    if (absent.length > 0) {
+      const text = absent.map((h) => `${h.via === undefined ? '' : `via ${h.via} `}dev ${h.dev}`).join(', ');
+      missing.push(`the multipath route ${route.dst} has no next hop ${text}`);
+    }
+  }
+  return missing;
+}
+
+/** CHECK of the pod's routing: fails naming every rule and route of the plan that is not in the namespace. */
+export async function checkPodRouting(netns: string, plan: PodRoutePlan, environ: Environment): Promise<void> {
+  if (plan.rules.length === 0 && plan.multipath.length === 0) return;
+  const missing = missingPodRouting(plan, await readPodRouting(netns, environ));
+  if (missing.length > 0)
+    throw new CniFailure({ code: CNI_OTHER_ERROR, msg: `pod routing in ${netns}: ${missing.join('; ')}` });
 }

@@ -4,12 +4,12 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import type { Allocation, CniResult } from '@multinic/crd-types';
 import { CniFailure, createLogger } from '@multinic/cni-skel';
-import { buildDelegates, parsePlugin } from '@multinic/netconf';
+import { buildDelegates, parsePlugin, podInterfaceName } from '@multinic/netconf';
 import type { DelegatePlan, PluginConfig } from '@multinic/netconf';
 import { addDelegates, checkDelegates, delDelegates, delegateArgs } from '../src/delegates.js';
 import type { DelegateContext } from '../src/delegates.js';
-import { removePodRules } from '../src/pod-ip.js';
-import { addresses, createLab, destroyAllLabs, destroyLab, ip, links } from './lab.js';
+import { placePodTables, removePodRules } from '../src/pod-ip.js';
+import { addresses, createLab, destroyAllLabs, destroyLab, ip, links, sh } from './lab.js';
 import type { Lab } from './lab.js';
 
 afterAll(destroyAllLabs);
@@ -144,6 +144,144 @@ describe('macvlan delegates', () => {
       ip('-n', lab.pod, 'addr', 'flush', 'dev', 'net1-1');
       const err = await failureOf(checkDelegates(ctx, plan, result));
       expect(err.message).toContain('macvlan CHECK net1-1');
+    });
+  });
+});
+
+describe('two multinic attachments of one pod (two NADs): gateways, ECMP, tables', () => {
+  /** One attachment as the agent answers it: NIC i on 192.168.<64·(first+i)>.0/18, gateway .1 there. */
+  function attachment(ifname: string, nics: readonly string[], first: number): Allocation[] {
+    return nics.map((nic, i) => {
+      const net = `192.168.${64 * (first + i)}`;
+      return {
+        interfaceName: nic,
+        podInterface: podInterfaceName(ifname, i),
+        address: `${net}.9/18`,
+        gateway: `${net}.1`,
+        podCIDR: `${net}.0/24`,
+        vlanCIDR: `${net}.0/18`,
+        ippool: `p-${nic}`,
+      };
+    });
+  }
+
+  function planOf(allocations: readonly Allocation[], dst: string): DelegatePlan {
+    const plan = buildDelegates({
+      plugin: pluginOf('macvlan', { mode: 'bridge' }),
+      nics: allocations,
+      routes: [{ dst }],
+    });
+    if (!plan.ok) throw new Error(plan.error);
+    return plan.value;
+  }
+
+  /** The host side: each NIC's gateway on its veth peer, and 10.50.0.1 and 10.60.0.1 behind them (on lo). */
+  function gateways(lab: Lab, allocations: readonly Allocation[]): void {
+    for (const a of allocations)
+      ip('-n', lab.host, 'addr', 'add', `${a.gateway ?? ''}/18`, 'dev', `${a.interfaceName}p`);
+    ip('-n', lab.host, 'link', 'set', 'lo', 'up');
+  }
+
+  function ping(lab: Lab, from: string, to: string): number | null {
+    return sh('ip', ['netns', 'exec', lab.pod, 'ping', '-c', '1', '-W', '2', '-I', from, to]).status;
+  }
+
+  /** `ip route get <to> from <from>` in the pod: the next hop, device and table the kernel picks. */
+  function routeGet(lab: Lab, to: string, from: string): { gateway?: string; dev?: string; table?: string } {
+    const [r] = JSON.parse(ip('-n', lab.pod, '-N', '-j', 'route', 'get', to, 'from', from)) as {
+      gateway?: string;
+      dev?: string;
+      table?: string;
+    }[];
+    return { gateway: r?.gateway, dev: r?.dev, table: r?.table };
+  }
+
+  it('each attachment gets its own tables; each address leaves through its own gateway; both work; ECMP over the gateways', async () => {
+    await inLab(['eth1', 'eth2', 'eth3', 'eth4'], async (lab) => {
+      const a = attachment('net1', ['eth1', 'eth2'], 0);
+      const b = attachment('net2', ['eth3', 'eth4'], 2);
+      gateways(lab, [...a, ...b]);
+      ip('-n', lab.host, 'addr', 'add', '10.50.0.1/32', 'dev', 'lo');
+      ip('-n', lab.host, 'addr', 'add', '10.60.0.1/32', 'dev', 'lo');
+      const ctx = contextFor(lab);
+      await addDelegates(ctx, planOf(a, '10.50.0.0/16'));
+      await addDelegates(ctx, planOf(b, '10.60.0.0/16'));
+      const rules = (
+        JSON.parse(ip('-n', lab.pod, '-4', '-N', '-j', 'rule', 'show')) as {
+          src?: string;
+          table: string;
+          priority: number;
+        }[]
+      )
+        .filter((r) => r.src?.startsWith('192.168.') === true)
+        .map((r) => `${r.priority} from ${r.src} lookup ${r.table}`);
+      expect(rules).toEqual([
+        '1000 from 192.168.0.9 lookup 100',
+        '1001 from 192.168.64.9 lookup 101',
+        '1002 from 192.168.128.9 lookup 102',
+        '1003 from 192.168.192.9 lookup 103',
+      ]);
+      for (const [i, alloc] of [...a, ...b].entries()) {
+        const address = alloc.address.split('/')[0] ?? '';
+        expect(routeGet(lab, '10.99.0.1', address)).toEqual({
+          gateway: alloc.gateway,
+          dev: alloc.podInterface,
+          table: String(100 + i),
+        });
+        expect(ping(lab, address, i < 2 ? '10.50.0.1' : '10.60.0.1')).toBe(0);
+      }
+      const ecmp = ip('-n', lab.pod, '-4', 'route', 'show', '10.50.0.0/16');
+      expect(ecmp).toContain(`nexthop via 192.168.0.1 dev ${a[0]?.podInterface ?? ''}`);
+      expect(ecmp).toContain(`nexthop via 192.168.64.1 dev ${a[1]?.podInterface ?? ''}`);
+    });
+  });
+
+  it("CHECK verifies each attachment's rules and routes, naming what is missing; DEL of one leaves the other's", async () => {
+    await inLab(['eth1', 'eth2', 'eth3', 'eth4'], async (lab) => {
+      const a = attachment('net1', ['eth1', 'eth2'], 0);
+      const b = attachment('net2', ['eth3', 'eth4'], 2);
+      const ctx = contextFor(lab);
+      const planA = planOf(a, '10.50.0.0/16');
+      const planB = planOf(b, '10.60.0.0/16');
+      const resultA = await addDelegates(ctx, planA);
+      const resultB = await addDelegates(ctx, planB);
+      await expect(checkDelegates(ctx, planA, resultA)).resolves.toBeUndefined();
+      await expect(checkDelegates(ctx, planB, resultB)).resolves.toBeUndefined();
+      ip('-n', lab.pod, 'rule', 'del', 'from', '192.168.64.9');
+      const noRule = await failureOf(checkDelegates(ctx, planA, resultA));
+      expect(noRule.message).toBe(
+        `pod routing in ${lab.podPath}: the rule "from 192.168.64.9/32 lookup <table>" is missing`,
+      );
+      await expect(checkDelegates(ctx, planB, resultB)).resolves.toBeUndefined();
+      ip('-n', lab.pod, 'route', 'del', 'default', 'table', '103');
+      const noRoute = await failureOf(checkDelegates(ctx, planB, resultB));
+      expect(noRoute.message).toBe(
+        `pod routing in ${lab.podPath}: the route "0.0.0.0/0 via 192.168.192.1 dev ${b[1]?.podInterface ?? ''} table 103" is missing`,
+      );
+      await removePodRules(lab.podPath, planA.routes, ctx.environ);
+      expect(await delDelegates(ctx, planA.delegates)).toEqual([]);
+      const left = ip('-n', lab.pod, '-4', 'rule', 'show');
+      expect(left).not.toContain('192.168.0.9');
+      expect(left).toContain('from 192.168.128.9 lookup 102');
+      expect(left).toContain('from 192.168.192.9 lookup 103');
+    });
+  });
+
+  it('a repeated ADD of an attachment keeps the tables its rules point at', async () => {
+    await inLab(['eth1', 'eth2'], async (lab) => {
+      const a = attachment('net1', ['eth1', 'eth2'], 0);
+      const plan = planOf(a, '10.50.0.0/16');
+      const ctx = contextFor(lab);
+      await addDelegates(ctx, plan);
+      // The second address's rule points at 105 (say a first ADD placed it there): a fresh placement would pick 101.
+      ip('-n', lab.pod, 'rule', 'del', 'from', '192.168.64.9');
+      ip('-n', lab.pod, 'rule', 'add', 'from', '192.168.64.9', 'lookup', '105', 'priority', '1005');
+      const again = await placePodTables(lab.podPath, plan.routes, ctx.environ);
+      expect(again.rules.map((r) => [r.from, r.table, r.priority])).toEqual([
+        ['192.168.0.9/32', 100, 1000],
+        ['192.168.64.9/32', 105, 1005],
+      ]);
+      expect(again.tables.map((t) => t.table)).toEqual([100, 105]);
     });
   });
 });

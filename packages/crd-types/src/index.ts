@@ -51,6 +51,7 @@ export {
   PluginSchema,
   ROUTE_STATUSES,
   VLAN_MODES,
+  usesMultiNicIpam,
 } from './multinicnetwork.js';
 export type {
   AttachPolicy,

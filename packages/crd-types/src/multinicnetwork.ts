@@ -243,7 +243,12 @@ const specShape = {
 
 type SpecShape = z.output<z.ZodObject<typeof specShape>>;
 
-function usesMultiNicIpam(spec: SpecShape): boolean {
+/**
+ * Whether a network's addresses come from multinic's pools (`multiNICIPAM: true`, or `ipam.type: multi-nic-ipam` run
+ * per delegate): then it needs blocks, and the agent chooses only NICs that have an IPPool of it. Otherwise
+ * (`multiNICIPAM: false` with another IPAM) every delegate runs that IPAM, and any NIC on a master network will do.
+ */
+export function usesMultiNicIpam(spec: Pick<SpecShape, 'multiNICIPAM' | 'ipam'>): boolean {
   return spec.multiNICIPAM === true || spec.ipam.type === MULTI_NIC_IPAM;
 }
 

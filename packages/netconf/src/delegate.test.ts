@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { buildDelegates, podInterfaceName } from './delegate.js';
+import { buildDelegates, buildPassThroughDelegates, podInterfaceName } from './delegate.js';
 import type { DelegateNic } from './delegate.js';
 import { parsePlugin } from './plugin.js';
 import type { PluginConfig } from './plugin.js';
@@ -109,5 +109,38 @@ describe('buildDelegates', () => {
 
   it('podInterfaceName', () => {
     expect([0, 1, 10].map((i) => podInterfaceName('net1', i))).toEqual(['net1-0', 'net1-1', 'net1-10']);
+  });
+});
+
+describe('buildPassThroughDelegates (multiNICIPAM: false)', () => {
+  const ipam = { type: 'host-local', ranges: [[{ subnet: '10.77.0.0/24' }]], dataDir: '/run/hl' };
+
+  it("every delegate gets the network's ipam unchanged; no pod routes or rules of ours", () => {
+    const r = buildPassThroughDelegates({
+      plugin: plugin('macvlan', { mode: 'bridge' }),
+      nics: [eth1, eth2],
+      network: 'hl',
+      ipam,
+    });
+    if (!r.ok) throw new Error(r.error);
+    expect(r.value.delegates.map((d) => JSON.stringify(d.config))).toEqual([
+      '{"cniVersion":"1.0.0","name":"hl","type":"macvlan","master":"eth1","mode":"bridge","ipam":{"type":"host-local","ranges":[[{"subnet":"10.77.0.0/24"}]],"dataDir":"/run/hl"}}',
+      '{"cniVersion":"1.0.0","name":"hl","type":"macvlan","master":"eth2","mode":"bridge","ipam":{"type":"host-local","ranges":[[{"subnet":"10.77.0.0/24"}]],"dataDir":"/run/hl"}}',
+    ]);
+    expect(r.value.delegates.map((d) => [d.podInterface, d.hostInterface])).toEqual([
+      ['net1-0', 'eth1'],
+      ['net1-1', 'eth2'],
+    ]);
+    expect(r.value.routes).toMatchObject({ multipath: [], rules: [], tables: [] });
+  });
+
+  it('the device still comes from the NIC: sriov without a PCI address is an error', () => {
+    const r = buildPassThroughDelegates({
+      plugin: plugin('sriov', { resourceName: 'r' }),
+      nics: [eth2],
+      network: 'hl',
+      ipam,
+    });
+    expect(r).toEqual({ ok: false, error: expect.stringContaining('NIC eth2 has no PCI address') });
   });
 });

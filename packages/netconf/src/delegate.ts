@@ -94,7 +94,11 @@ function staticIpam(a: Addressed, routes: readonly NetworkRoute[], plugin: Plugi
   ]);
 }
 
-function attachment(plugin: PluginConfig, nic: DelegateNic): Result<readonly (readonly [string, Json | undefined])[]> {
+function attachment(
+  plugin: PluginConfig,
+  nic: Pick<DelegateNic, 'interfaceName' | 'pciAddress'>,
+): Result<readonly (readonly [string, Json | undefined])[]> {
+
   switch (plugin.type) {
     case 'ipvlan':
     case 'aws-ipvlan':
@@ -189,4 +193,46 @@ export function buildDelegates(input: BuildDelegatesInput): Result<DelegatePlan>
     delegates.push({ podInterface: a.nic.podInterface, hostInterface: a.nic.interfaceName, config: config.value });
   }
   return { ok: true, value: { delegates, routes: plan.value } };
+}
+
+/** One selected NIC of a network whose delegates keep their own IPAM (`multiNICIPAM: false`): no address of ours. */
+export type PassThroughNic = Pick<DelegateNic, 'interfaceName' | 'podInterface' | 'pciAddress'>;
+
+export interface BuildPassThroughDelegatesInput {
+  readonly plugin: PluginConfig;
+  /** In pod-interface order. */
+  readonly nics: readonly PassThroughNic[];
+  /** The network's name: the delegates' `name`, so the IPAM keeps its state per network (host-local's data dir). */
+  readonly network: string;
+  /** The network's `ipam` as written: every delegate gets exactly this object. */
+  readonly ipam: JsonObject;
+}
+
+/**
+ * The per-NIC delegate configurations of a network with `multiNICIPAM: false` (multi-nic-cni's single-NIC IPAM):
+ * as `buildDelegates`, but each delegate runs the network's own IPAM (host-local, whereabouts, …) unchanged, once per
+ * NIC (its `name` is the network's, as for a single-NIC network, so host-local keeps one store per network), and the
+ * pod gets no routes of ours (no addresses are known before the delegates run; the IPAM's own routes apply).
+ */
+export function buildPassThroughDelegates(input: BuildPassThroughDelegatesInput): Result<DelegatePlan> {
+  const json = pluginJson(input.plugin);
+  const settings = Object.entries(json).filter(([key]) => !NOT_IN_DELEGATE.has(key));
+  const delegates: Delegate[] = [];
+  for (const nic of input.nics) {
+    const attach = attachment(input.plugin, nic);
+    if (!attach.ok) return attach;
+    const config = ordered([
+      ['cniVersion', input.plugin.cniVersion],
+      ['name', input.network],
+      ['type', input.plugin.type],
+      ...attach.value,
+      ...settings,
+      ['capabilities', json['capabilities']],
+      ['ipam', input.ipam],
+    ]);
+    delegates.push({ podInterface: nic.podInterface, hostInterface: nic.interfaceName, config });
+  }
+  const routes = planPodRoutes({ nics: [], policyRouting: false });
+  if (!routes.ok) return routes;
+  return { ok: true, value: { delegates, routes: routes.value } };
 }

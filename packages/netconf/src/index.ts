@@ -30,8 +30,7 @@ export type {
   SriovPlugin,
   ParsePluginOptions,
 } from './plugin.js';
-export { buildDelegates, podInterfaceName } from './delegate.js';
-export type { BuildDelegatesInput, Delegate, DelegateNic, DelegatePlan } from './delegate.js';
+export { buildDelegates, buildPassThroughDelegates, podInterfaceName } from './delegate.js';
 export { placeTables, planPodRoutes, routeCommands } from './routes.js';
 export type {
   PlaceTablesInput,

@@ -1,7 +1,7 @@
 // The `select` call: which of this host's NICs a pod gets on a network. The decision is @multinic/policy's; this
 // module only turns the wire request into policy input and the policy's answer into the wire response.
 import type { HostNic, MultiNicNetwork, NicClassSpec, SelectRequest, SelectResponse } from '@multinic/crd-types';
-import { AGENT_ERROR_CODES, CniErrorCode } from '@multinic/crd-types';
+import { AGENT_ERROR_CODES, CniErrorCode, usesMultiNicIpam } from '@multinic/crd-types';
 import { podInterfaceName } from '@multinic/netconf';
 import type { PodNicRequest } from '@multinic/policy';
 import { podNicRequest, selectNics } from '@multinic/policy';
@@ -62,9 +62,11 @@ export function selectForPod(req: SelectRequest, ctx: SelectContext): Outcome<Se
   }
   const request = requestOf(req);
   if (!request.ok) return request;
-  const usable = ctx.hostNics.filter((n) => ctx.pooledNics.has(n.interfaceName));
-  const unpooled = ctx.hostNics.filter((n) => !ctx.pooledNics.has(n.interfaceName));
   const spec = ctx.network.spec;
+  // A network whose delegates run their own IPAM (multiNICIPAM: false) needs no pool: any NIC on a master network.
+  const pooled = (n: HostNic) => !usesMultiNicIpam(spec) || ctx.pooledNics.has(n.interfaceName);
+  const usable = ctx.hostNics.filter(pooled);
+  const unpooled = ctx.hostNics.filter((n) => !pooled(n));
   const result = selectNics({
     hostNics: usable,
     network: {
