@@ -19,7 +19,8 @@ const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   },
   migrate: {
     run: migrateCommand,
-    summary: 'migrate -f multi-nic-cni-network.yaml [-o yaml|json]   to multinic.dev/v1',
+    summary:
+      'migrate -f multi-nic-cni.yaml -f pods.yaml [-o yaml|json]   MultiNicNetwork, CIDR, IPPool (allocations), HostInterface, DeviceClass → multinic.dev/v1',
   },
 };
 
