@@ -174,6 +174,22 @@ describe('multinic validate', () => {
     );
   });
 
+  it('runs the controller’s checks, not only the schema: sriov without plugin.args.resourceName is invalid', async () => {
+    const { status, out } = await cli('validate', '-f', fixture('sriov-no-resource.yaml'));
+    expect(status).toBe(2);
+    expect(out).toMatch(
+      /MultiNicNetwork sriov-no-resource: invalid\n\s+spec\.plugin\.args\.resourceName is required for sriov/,
+    );
+  });
+
+  it('finds a plan configuration the controller refuses (blocks that do not fit the subnet)', async () => {
+    const { status, out } = await cli('validate', '-f', fixture('overfull-blocks.yaml'));
+    expect(status).toBe(2);
+    expect(out).toMatch(
+      /MultiNicNetwork overfull: invalid\n\s+.*interfaceBlock 8 \+ hostBlock 10 do not fit subnet 172\.17\.0\.0\/16/,
+    );
+  });
+
   it('names every bad field of a bad manifest', async () => {
     const { status, out } = await cli('validate', '-f', fixture('bad-network.yaml'));
     expect(status).toBe(2);

@@ -22,7 +22,7 @@ import {
   type MultiNicNetworkStatus,
   type ParseResult,
 } from '@multinic/crd-types';
-import { needsHostRoutes } from '@multinic/netconf';
+import { checkNetworkSpec, needsHostRoutes, type NetworkSpecCheck } from '@multinic/netconf';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { ControllerConfig } from './config.js';
@@ -176,6 +176,7 @@ export class NetworkReconciler {
   readonly #parsedCidrs = new WeakMap<KubeObject, ParseResult<CidrSpec>>();
   /** Parsed networks by cached object: every reconcile checks the network against all the others. */
   readonly #parsedNetworks = new WeakMap<KubeObject, ParseResult<MultiNicNetwork>>();
+  readonly #checkedNetworks = new WeakMap<KubeObject, NetworkSpecCheck>();
 
   constructor(deps: ReconcilerDeps) {
     this.#d = deps;
@@ -202,9 +203,10 @@ export class NetworkReconciler {
       );
       return { requeueAfterMs: 1_000 };
     }
-    const parsed = this.#parseNetwork(raw);
+    // The same check as `multinic validate` (netconf's checkNetworkSpec): an invalid spec writes nothing.
+    const parsed = this.#checkNetwork(raw);
     if (!parsed.ok) {
-      const problems = parsed.problems.map((p): Problem => ({ reason: 'InvalidSpec', message: formatProblem(p) }));
+      const problems = parsed.problems.map((message): Problem => ({ reason: 'InvalidSpec', message }));
       await this.#finish(ctx, { plan: cidr?.spec as NetworkPlan | undefined, planApplied: false, problems });
       return {};
     }
@@ -247,6 +249,16 @@ export class NetworkReconciler {
     return networkConflicts(claims);
   }
 
+  #checkNetwork(raw: KubeObject): NetworkSpecCheck {
+    let checked = this.#checkedNetworks.get(raw);
+    if (checked === undefined) this.#checkedNetworks.set(raw, (checked = checkNetworkSpec(raw)));
+    return checked;
+  }
+
+  /**
+   * The schema alone: what a network claims in the conflict check (a network in use whose spec turned invalid in
+   * another way still holds its pods' addresses).
+   */
   #parseNetwork(raw: KubeObject): ParseResult<MultiNicNetwork> {
     let parsed = this.#parsedNetworks.get(raw);
     if (parsed === undefined) this.#parsedNetworks.set(raw, (parsed = parseWith(MultiNicNetworkSchema, raw)));

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { computePlan, type NetworkPlan, type PlanHost } from '@multinic/cidr-core';
 import { MultiNicNetworkSchema, planConfigOf, type MultiNicNetwork } from '@multinic/crd-types';
-import { buildNetworkAttachmentDefinitions } from '@multinic/netconf';
+import { buildNetworkAttachmentDefinitions, checkNetworkSpec } from '@multinic/netconf';
 import type { TestEnv } from '@multinic/testenv';
 import type { Controller } from '../src/index.js';
 import { planHostOf } from '../src/index.js';
@@ -368,6 +368,31 @@ describe('multinic-controller', () => {
       await api.remove(RESOURCES.networks, name);
     },
   );
+
+  it('a network `multinic validate` refuses (sriov without plugin.args.resourceName) is InvalidSpec with the same message, and nothing is written', async () => {
+    const name = 'net-sriov';
+    const manifest = network(name, {
+      subnet: '172.18.0.0/16',
+      ipam: { type: 'multi-nic-ipam', interfaceBlock: 2, hostBlock: 6, vlanMode: 'l2' },
+      plugin: { cniVersion: '1.0.0', type: 'sriov', args: { spoofchk: 'off' } },
+      namespaces: ['team-a'],
+    });
+    const checked = checkNetworkSpec(manifest);
+    expect(checked.ok ? [] : checked.problems).toEqual([
+      expect.stringMatching(/plugin\.args\.resourceName is required/),
+    ]);
+    await api.create(RESOURCES.networks, manifest);
+    await eventually(async () => {
+      const net = await readNetwork(name);
+      expect(conditionOf(net, 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
+      expect(conditionOf(net, 'Degraded')?.message).toContain(checked.ok ? '?' : checked.problems[0]);
+    });
+    await settled(controller);
+    expect(await api.get(RESOURCES.cidrs, name)).toBeUndefined();
+    expect(await pools(name)).toEqual([]);
+    expect(await nadNamespaces(name)).toEqual([]);
+    await api.remove(RESOURCES.networks, name);
+  });
 
   it('a network whose subnet overlaps one in use on a shared NIC network is refused (Conflict, Event, nothing written) until that one goes', async () => {
     // Issue 23, finding 1: both used to be planned, and their pools handed the same address to two pods.

@@ -50,3 +50,5 @@ export { renderTemplate, TEMPLATE_VARIABLES } from './template.js';
 export type { RenderTemplateInput, RenderedTemplate, TemplatePool } from './template.js';
 export { canonicalJson } from './json.js';
 export type { Json, JsonObject } from './json.js';
+export { checkNetworkSpec } from './spec.js';
+export type { NetworkSpecCheck } from './spec.js';

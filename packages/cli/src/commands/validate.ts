@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
 import * as types from '@multinic/crd-types';
+import { checkNetworkSpec } from '@multinic/netconf';
 import { EXIT, InputError, loadDocuments, where, type CliIO, type SourceDocument } from '../io.js';
 import { LEGACY_API_GROUP, indent } from '../parse-document.js';
 
@@ -67,7 +68,11 @@ export function validateDocument(doc: SourceDocument): string[] {
     ];
   }
   const problems: string[] = [];
-  if (schema !== undefined) {
+  if (value.kind === 'MultiNicNetwork') {
+    // Exactly the controller's check: what passes here is never marked InvalidSpec.
+    const checked = checkNetworkSpec(value);
+    if (!checked.ok) problems.push(...checked.problems);
+  } else if (schema !== undefined) {
     const parsed = types.parseWith(schema, value);
     if (!parsed.ok) problems.push(...parsed.problems.map(types.formatProblem));
   }
