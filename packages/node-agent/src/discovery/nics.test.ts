@@ -1,6 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import type { DiscoveryOptions, IpLink, SysfsReadings } from './nics.js';
-import { DEFAULT_EXCLUDE_KINDS, DEFAULT_EXCLUDE_NAMES, IpLinkListSchema, diffNics, discoverNics } from './nics.js';
+import {
+  DEFAULT_EXCLUDE_KINDS,
+  DEFAULT_EXCLUDE_NAMES,
+  IpLinkListSchema,
+  IpRouteListSchema,
+  diffNics,
+  discoverNics,
+  gatewayOf,
+} from './nics.js';
 
 const options: DiscoveryOptions = {
   excludeNames: DEFAULT_EXCLUDE_NAMES.map((s) => new RegExp(s)),
@@ -162,6 +170,51 @@ describe('discoverNics', () => {
     });
     expect(r.nics).toEqual([]);
     expect(r.skipped[0]?.reason).toMatch(/^not reportable: driver: /);
+  });
+});
+
+describe('gatewayOf: the next hop of a route through the NIC, inside its network', () => {
+  const nic = { interfaceName: 'ens1f0', netAddress: '10.0.1.0/24' };
+  // As `ip -j route show table main` prints them (a multipath route lists nexthops instead of gateway/dev).
+  const routes = IpRouteListSchema.parse([
+    { dst: 'default', gateway: '192.168.0.1', dev: 'eno1', protocol: 'dhcp' },
+    { dst: '10.0.1.0/24', dev: 'ens1f0', protocol: 'kernel', scope: 'link', prefsrc: '10.0.1.11' },
+    { dst: '10.50.0.0/16', gateway: '10.0.1.200', dev: 'ens1f0' },
+    { dst: '10.60.0.0/16', gateway: '10.0.1.9', dev: 'ens1f0' },
+    { dst: '10.70.0.0/16', gateway: '10.0.2.1', dev: 'ens1f0', flags: ['onlink'] },
+    {
+      dst: '10.80.0.0/16',
+      nexthops: [
+        { gateway: '10.0.2.254', dev: 'ens2f0v1' },
+        { gateway: '10.0.1.3', dev: 'ens1f1' },
+      ],
+    },
+  ]);
+
+  it.each`
+    case                                                               | nicName     | routeList                                                                | gateway
+    ${'lowest next hop inside the network, routes via others ignored'} | ${'ens1f0'} | ${routes}                                                                | ${'10.0.1.9'}
+    ${'a default route through the NIC wins'}                          | ${'ens1f0'} | ${[...routes, { dst: 'default', gateway: '10.0.1.254', dev: 'ens1f0' }]} | ${'10.0.1.254'}
+    ${'a next hop of a multipath route'}                               | ${'ens1f1'} | ${routes}                                                                | ${'10.0.1.3'}
+    ${'only link routes: none'}                                        | ${'ens1f0'} | ${routes.slice(0, 2)}                                                    | ${undefined}
+    ${'a next hop outside the network (onlink): none'}                 | ${'ens1f0'} | ${routes.slice(4, 5)}                                                    | ${undefined}
+  `('$case', ({ nicName, routeList, gateway }) => {
+    expect(gatewayOf({ ...nic, interfaceName: String(nicName) }, IpRouteListSchema.parse(routeList))).toBe(gateway);
+  });
+
+  it('discoverNics reports each NIC with its gateway, also one only a multipath route names', () => {
+    const r = discoverNics({
+      links: IpLinkListSchema.parse(host),
+      defaultRouteDevices: ['eno1'],
+      routes,
+      sysfs,
+      options,
+    });
+    expect(r.nics.map((n) => [n.interfaceName, n.gateway])).toEqual([
+      ['ens1f0', '10.0.1.9'],
+      ['ens1f1', '10.0.1.3'],
+      ['ens2f0v1', '10.0.2.254'],
+    ]);
   });
 });
 

@@ -1,6 +1,14 @@
 // Which of the host's links are secondary NICs, and what the node agent reports about them: a pure function of
 // `ip -j -d link` / `ip -j addr` / default routes and sysfs readings, so it is tested with fixtures.
-import { formatPrefix, parseAddress, parsePrefix } from '@multinic/cidr-core';
+import {
+  compareAddresses,
+  formatAddress,
+  formatPrefix,
+  parseAddress,
+  parsePrefix,
+  prefixContainsAddress,
+} from '@multinic/cidr-core';
+import type { IpAddress, IpPrefix } from '@multinic/cidr-core';
 import type { HostNic } from '@multinic/crd-types';
 import { HostNicSchema, formatProblem, parseWith } from '@multinic/crd-types';
 import { compareInterfaceNames } from '@multinic/policy';
@@ -30,6 +38,19 @@ export const IpLinkSchema = z.looseObject({
 });
 export type IpLink = z.output<typeof IpLinkSchema>;
 export const IpLinkListSchema = z.array(IpLinkSchema);
+
+/** One next hop of a multipath route (`ip -j route show` → `nexthops`). */
+const IpNextHopSchema = z.looseObject({ gateway: z.string().optional(), dev: z.string().optional() });
+
+/** One entry of `ip -j route show` (main table, IPv4 or IPv6). */
+export const IpRouteSchema = z.looseObject({
+  dst: z.string().optional(),
+  gateway: z.string().optional(),
+  dev: z.string().optional(),
+  nexthops: z.array(IpNextHopSchema).optional(),
+});
+export type IpRoute = z.output<typeof IpRouteSchema>;
+export const IpRouteListSchema = z.array(IpRouteSchema);
 
 /** The raw sysfs values of one link (`/sys/class/net/<if>/…`); absent when the file does not exist. */
 export interface SysfsReadings {
@@ -104,6 +125,8 @@ export interface DiscoveryInput {
   readonly links: readonly IpLink[];
   /** Devices of the default routes (`ip -j route show default`, v4 and v6). */
   readonly defaultRouteDevices: readonly string[];
+  /** The main table's routes (`ip -j route show`, v4 and v6): a NIC's gateway is a next hop through it. */
+  readonly routes?: readonly IpRoute[];
   /** Sysfs readings by interface name. */
   readonly sysfs: Readonly<Record<string, SysfsReadings>>;
   readonly options: DiscoveryOptions;
@@ -180,6 +203,37 @@ function ueventValue(uevent: string | undefined, key: string): string | undefine
 
 type MutableNic = { -readonly [K in keyof HostNic]: HostNic[K] };
 
+const isDefault = (dst: string | undefined): boolean => dst === 'default' || dst === '0.0.0.0/0' || dst === '::/0';
+
+/**
+ * The gateway of a NIC's network: a next hop of a main-table route through that NIC that lies inside its
+ * netAddress. A default route's next hop wins; otherwise the lowest address, so the answer never depends on the
+ * order `ip` lists routes in. undefined when no route through the NIC has such a next hop.
+ */
+export function gatewayOf(
+  nic: { interfaceName: string; netAddress: string },
+  routes: readonly IpRoute[],
+): string | undefined {
+  const net = parsePrefix(nic.netAddress);
+  if (!net.ok) return undefined;
+  const found: { address: IpAddress; preferred: boolean }[] = [];
+  for (const route of routes) {
+    const hops = route.nexthops ?? [{ gateway: route.gateway, dev: route.dev }];
+    for (const hop of hops) {
+      const address = hop.dev === nic.interfaceName ? nextHop(net.value, hop.gateway) : undefined;
+      if (address !== undefined) found.push({ address, preferred: isDefault(route.dst) });
+    }
+  }
+  found.sort((a, b) => Number(b.preferred) - Number(a.preferred) || compareAddresses(a.address, b.address));
+  return found[0] === undefined ? undefined : formatAddress(found[0].address);
+}
+
+function nextHop(net: IpPrefix, gateway: string | undefined): IpAddress | undefined {
+  if (gateway === undefined) return undefined;
+  const address = parseAddress(gateway);
+  return address.ok && prefixContainsAddress(net, address.value) ? address.value : undefined;
+}
+
 function hardware(nic: MutableNic, s: SysfsReadings): void {
   const speed = count(s.speed);
   if (speed !== undefined) nic.speedMbps = speed;
@@ -200,9 +254,15 @@ function hardware(nic: MutableNic, s: SysfsReadings): void {
 }
 
 /** The HostNic of one link, validated against the CRD schema (a value the API server would reject is an error). */
-export function nicOf(link: IpLink, sysfs: SysfsReadings): { ok: true; nic: HostNic } | { ok: false; reason: string } {
+export function nicOf(
+  link: IpLink,
+  sysfs: SysfsReadings,
+  routes: readonly IpRoute[] = [],
+): { ok: true; nic: HostNic } | { ok: false; reason: string } {
   const nic: MutableNic = { interfaceName: link.ifname, ...addressing(link.addr_info ?? []) };
   if (nic.addresses?.length === 0) delete nic.addresses;
+  const gateway = nic.netAddress === '' ? undefined : gatewayOf(nic, routes);
+  if (gateway !== undefined) nic.gateway = gateway;
   if (link.address !== undefined && link.address !== '') nic.mac = link.address;
   if (link.mtu !== undefined) nic.mtu = link.mtu;
   hardware(nic, sysfs);
@@ -222,7 +282,7 @@ export function discoverNics(input: DiscoveryInput): DiscoveryResult {
       skipped.push({ interfaceName: link.ifname, reason: why });
       continue;
     }
-    const result = nicOf(link, input.sysfs[link.ifname] ?? {});
+    const result = nicOf(link, input.sysfs[link.ifname] ?? {}, input.routes);
     if (!result.ok) skipped.push({ interfaceName: link.ifname, reason: result.reason });
     else if (result.nic.hostIP === '' && !input.options.includeUnaddressed)
       skipped.push({ interfaceName: link.ifname, reason: 'no global IPv4 or IPv6 address' });

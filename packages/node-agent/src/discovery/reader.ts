@@ -1,10 +1,7 @@
 // The thin reader around discoverNics: runs `ip` and reads sysfs through the injected host.
-import { z } from 'zod';
 import type { HostOps } from '../host.js';
 import type { DiscoveryOptions, DiscoveryResult } from './nics.js';
-import { IpLinkListSchema, discoverNics } from './nics.js';
-
-const RouteListSchema = z.array(z.looseObject({ dev: z.string().optional() }));
+import { IpLinkListSchema, IpRouteListSchema, discoverNics } from './nics.js';
 
 async function ipJson(host: HostOps, args: readonly string[]): Promise<unknown> {
   const res = await host.ip(args);
@@ -12,17 +9,21 @@ async function ipJson(host: HostOps, args: readonly string[]): Promise<unknown> 
   return JSON.parse(res.stdout === '' ? '[]' : res.stdout);
 }
 
-/** Runs discovery on the host: links with their addresses, default-route devices, sysfs. */
+/**
+ * Runs discovery on the host: links with their addresses, the main table's routes (default-route devices, and
+ * each NIC's gateway: a next hop through it inside its network), sysfs.
+ */
 export async function readNics(host: HostOps, options: DiscoveryOptions): Promise<DiscoveryResult> {
   const [links, v4, v6] = await Promise.all([
     ipJson(host, ['-d', '-j', 'addr', 'show']),
-    ipJson(host, ['-j', 'route', 'show', 'default']),
-    ipJson(host, ['-6', '-j', 'route', 'show', 'default']),
+    ipJson(host, ['-j', 'route', 'show', 'table', 'main']),
+    ipJson(host, ['-6', '-j', 'route', 'show', 'table', 'main']),
   ]);
   const parsed = IpLinkListSchema.parse(links);
-  const defaults = [...RouteListSchema.parse(v4), ...RouteListSchema.parse(v6)].flatMap((r) =>
-    r.dev === undefined ? [] : [r.dev],
+  const routes = [...IpRouteListSchema.parse(v4), ...IpRouteListSchema.parse(v6)];
+  const defaults = routes.flatMap((r) =>
+    r.dst !== 'default' ? [] : r.dev !== undefined ? [r.dev] : (r.nexthops ?? []).flatMap((h) => h.dev ?? []),
   );
   const sysfs = await host.sysfs(parsed.map((l) => l.ifname));
-  return discoverNics({ links: parsed, defaultRouteDevices: defaults, sysfs, options });
+  return discoverNics({ links: parsed, defaultRouteDevices: defaults, routes, sysfs, options });
 }
