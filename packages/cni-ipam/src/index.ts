@@ -2,7 +2,7 @@ export { AgentClient, AgentUnreachableError } from './agent-client.js';
 export type { AgentClientOptions } from './agent-client.js';
 export { podOf, podRequestOf } from './inputs.js';
 export type { PodRequest } from './inputs.js';
-export { NO_POD_UID, releaseQuietly, reserve } from './reserve.js';
+export { NO_POD_UID, RELEASE_LEFT_TO_POD_GC, releaseQuietly, reserve, selectNics } from './reserve.js';
 export type { Attachment, ReserveInput, Reservation } from './reserve.js';
 export { agentGc, agentStatus, compareWithPrevResult, heldAllocations } from './verbs.js';
 export { ipamResult, multiNicIpamPlugin, parseIpamConf } from './ipam.js';

@@ -7,10 +7,10 @@ import { BUILD_VERSION, CniFailure, findPlugin, invalidConfig, invokeDelegate } 
 import type { AttachmentArgs, CniPlugin, ConfigArgs, HandlerContext, JsonObject } from '@multinic/cni-skel';
 import { awsIpvlanMode } from './aws-ipvlan.js';
 import { hostLocalConfig, parseHostLocalConf } from './host-local.js';
-import { AgentClient } from './agent-client.js';
+import { AgentClient, AgentUnreachableError } from './agent-client.js';
 import { podOf, podRequestOf } from './inputs.js';
 import type { PodRequest } from './inputs.js';
-import { NO_POD_UID, reserve } from './reserve.js';
+import { NO_POD_UID, RELEASE_LEFT_TO_POD_GC, reserve } from './reserve.js';
 import { WARM_UP, WARM_UP_ARGS, warmUpAgentCalls } from './warm-up.js';
 import { agentGc, agentStatus, compareWithPrevResult, heldAllocations } from './verbs.js';
 
@@ -173,13 +173,19 @@ const agentMode: Modal = {
       log.warn(NO_POD_UID);
       return;
     }
-    const answer = await client.release({
-      network: conf.network,
-      containerID: args.containerId,
-      ifname: args.ifname,
-      podUID,
-    });
-    log.debug('released', { released: answer.released });
+    try {
+      const answer = await client.release({
+        network: conf.network,
+        containerID: args.containerId,
+        ifname: args.ifname,
+        podUID,
+      });
+      log.debug('released', { released: answer.released });
+    } catch (err) {
+      // An IPAM plugin keeps nothing on the node: the release is all DEL does, and the agent's pod GC guarantees it.
+      if (!(err instanceof AgentUnreachableError)) throw err;
+      log.warn(RELEASE_LEFT_TO_POD_GC, { socket: conf.agentSocket, err });
+    }
   },
   async check(args) {
     const { conf, client } = setup(args);

@@ -31,6 +31,15 @@ export interface Reservation {
 export const NO_POD_UID =
   'DEL without K8S_POD_UID in CNI_ARGS: the agent releases an attachment only for its own pod, so nothing is released now; its pod garbage collector frees the addresses once the pod is gone';
 
+/**
+ * What DEL logs (warn) when the agent cannot be asked to release, and then succeeds: the pod's interfaces are its
+ * only state on the node and are gone, and the agent's pod garbage collector frees every allocation whose pod no
+ * longer exists on the node (confirmed by a fresh list of the node's pods), so the addresses come back once the pod
+ * is deleted — which a failing DEL would hold up (the kubelet keeps the pod Terminating).
+ */
+export const RELEASE_LEFT_TO_POD_GC =
+  "DEL: the node agent is not reachable to release this attachment's addresses; nothing is left to undo on this node, and the agent's pod garbage collector will release the addresses once the pod is gone";
+
 /** Releases an attachment's addresses; failures are logged, never thrown (used while undoing a failed ADD). */
 export async function releaseQuietly(
   client: AgentClient,
@@ -49,10 +58,11 @@ export async function releaseQuietly(
 }
 
 /**
- * Selects NICs and allocates their addresses. If allocation fails in any way — including a lost answer, after
- * which the agent may hold addresses — the attachment is released before the error is passed on.
+ * Asks the agent which NICs the attachment gets (its attach policy), nothing more: the agent holds nothing for it
+ * afterwards. `reserve` allocates next; a network whose delegates keep their own IPAM (`multiNICIPAM: false`) only
+ * selects.
  */
-export async function reserve(input: ReserveInput): Promise<Reservation> {
+export async function selectNics(input: Omit<ReserveInput, 'netns'>): Promise<SelectResponse> {
   const { client, network, containerId, ifname, pod, request } = input;
   const selected = await client.select({
     network,
@@ -66,6 +76,16 @@ export async function reserve(input: ReserveInput): Promise<Reservation> {
     nics: selected.nics.map((n) => n.interfaceName),
     decisions: selected.decisions,
   });
+  return selected;
+}
+
+/**
+ * Selects NICs and allocates their addresses. If allocation fails in any way — including a lost answer, after
+ * which the agent may hold addresses — the attachment is released before the error is passed on.
+ */
+export async function reserve(input: ReserveInput): Promise<Reservation> {
+  const { client, network, containerId, ifname, pod, request } = input;
+  const selected = await selectNics(input);
   try {
     const allocated = await client.allocate({
       network,

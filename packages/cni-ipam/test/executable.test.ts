@@ -1,6 +1,7 @@
 // The real multi-nic-ipam single executable, run with an empty environment plus the CNI variables (no PATH, no
 // Node.js on it), as Multus' runtime would. No node agent runs here: the agent-backed paths answer as they must
-// when the agent is absent (ADD/DEL: try again later; STATUS: not available).
+// when the agent is absent (ADD/GC: try again later; STATUS: not available; DEL: success, the agent's pod GC
+// releases).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -125,12 +126,20 @@ describe('multi-nic-ipam executable', () => {
       msg: `not reachable at ${deadSocket} (ECONNREFUSED)`,
     },
     {
-      name: 'DEL with no agent',
-      command: 'DEL',
-      extra: { CNI_NETNS: '' },
-      stdin: conf('1.0.0', absentSocket),
-      code: 11,
-      msg: 'not reachable',
+      name: 'ADD with a malformed runtimeConfig.ips and nobody on the socket',
+      command: 'ADD',
+      extra: {},
+      stdin: conf('1.0.0', deadSocket, { runtimeConfig: { ips: '192.168.0.9/18' } }),
+      code: 7,
+      msg: 'runtimeConfig.ips must be a list',
+    },
+    {
+      name: 'ADD with another IPAM type and nobody on the socket',
+      command: 'ADD',
+      extra: {},
+      stdin: { ...conf('1.0.0', deadSocket), ipam: { type: 'static', agentSocket: deadSocket } },
+      code: 7,
+      msg: 'ipam.type must be "multi-nic-ipam", not "static"',
     },
     {
       name: 'STATUS with no agent',
@@ -155,5 +164,14 @@ describe('multi-nic-ipam executable', () => {
     expect(String(out.json['msg'])).toContain(msg);
     expect(CniErrorSchema.safeParse(out.json).success).toBe(true);
     expect(out.stdout.trim().split('\n')).toHaveLength(1);
+  });
+
+  it.each([
+    { agent: 'no agent socket', socket: absentSocket, netns: '' },
+    { agent: 'nobody on the socket', socket: deadSocket, netns: '/run/netns/none' },
+  ])("DEL with $agent succeeds: nothing is on the node, the agent's pod GC releases", ({ socket, netns }) => {
+    const out = runPlugin(BIN, { env: env('DEL', { CNI_NETNS: netns }), stdin: conf('1.0.0', socket) });
+    expect({ status: out.status, stdout: out.stdout }).toEqual({ status: 0, stdout: '' });
+    expect(out.stderr).toContain("the agent's pod garbage collector will release the addresses once the pod is gone");
   });
 });

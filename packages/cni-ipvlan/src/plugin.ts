@@ -12,18 +12,28 @@ import {
   compareWithPrevResult,
   heldAllocations,
   NO_POD_UID,
+  RELEASE_LEFT_TO_POD_GC,
   podOf,
   podRequestOf,
   releaseQuietly,
   reserve,
+  selectNics,
   warmUpAgentCalls,
 } from '@multinic/cni-ipam';
 import type { PodRequest } from '@multinic/cni-ipam';
-import { BUILD_VERSION, invalidConfig } from '@multinic/cni-skel';
+import { BUILD_VERSION, invalidConfig, invokeDelegate } from '@multinic/cni-skel';
 import type { CniFailure } from '@multinic/cni-skel';
 import type { AttachmentArgs, CniPlugin, ConfigArgs, DelArgs, HandlerContext } from '@multinic/cni-skel';
-import { MULTI_NIC_CNI_TYPE, buildDelegates, nadConfig, parseMultiNicNetConf, routeCommands } from '@multinic/netconf';
-import type { DelegateNic, DelegatePlan, MultiNicNetConf, PluginConfig } from '@multinic/netconf';
+import {
+  MULTI_NIC_CNI_TYPE,
+  buildDelegates,
+  buildPassThroughDelegates,
+  nadConfig,
+  parseMultiNicNetConf,
+  podInterfaceName,
+  routeCommands,
+} from '@multinic/netconf';
+import type { DelegateNic, DelegatePlan, MultiNicNetConf, PassThroughNic, PluginConfig } from '@multinic/netconf';
 import {
   addDelegates,
   checkDelegates,
@@ -45,10 +55,10 @@ const VIRTUAL_LINKS: readonly string[] = ['ipvlan', 'aws-ipvlan', 'macvlan'];
 export function netConfOf(args: ConfigArgs): MultiNicNetConf {
   const conf = parseMultiNicNetConf(args.config);
   if (!conf.ok) throw invalidConfig(conf.error);
-  if (!conf.value.multiNICIPAM) {
-    const type = JSON.stringify(conf.value.ipam['type'] ?? null);
+  const type = conf.value.ipam['type'];
+  if (!conf.value.multiNICIPAM && (typeof type !== 'string' || type === '')) {
     throw invalidConfig(
-      `multiNICIPAM is false (ipam.type ${type}): the multi-nic plugin takes its addresses from the multinic node agent; set multiNICIPAM: true or ipam.type "multi-nic-ipam"`,
+      `multiNICIPAM is false, so every delegate runs the network's own IPAM, but ipam.type is ${JSON.stringify(type ?? null)}: name the IPAM plugin (e.g. "host-local"), or set multiNICIPAM: true for addresses from the multinic node agent`,
     );
   }
   return conf.value;
@@ -80,6 +90,13 @@ function plan(plugin: PluginConfig, conf: MultiNicNetConf, nics: readonly Delega
   return built.value;
 }
 
+/** `multiNICIPAM: false`: one delegate per selected NIC, each with the network's own `ipam` as written. */
+function passThroughPlan(conf: MultiNicNetConf, nics: readonly PassThroughNic[]): DelegatePlan {
+  const built = buildPassThroughDelegates({ plugin: conf.plugin, nics, network: conf.name, ipam: conf.ipam });
+  if (!built.ok) throw invalidConfig(built.error);
+  return built.value;
+}
+
 function contextOf(args: AttachmentArgs, ctx: HandlerContext): DelegateContext {
   return {
     containerId: args.containerId,
@@ -105,6 +122,19 @@ async function add(args: AttachmentArgs, ctx: HandlerContext): Promise<CniResult
   checkRequest(conf, request);
   const client = new AgentClient({ socketPath: conf.agentSocket });
   const attachment = attachmentOf(conf, args);
+  if (!conf.multiNICIPAM) {
+    const selected = await selectNics({ client, ...attachment, pod, request, log: ctx.log });
+    const nics = selected.nics.map((n) => ({
+      interfaceName: n.interfaceName,
+      podInterface: n.podInterface,
+      ...(n.pciAddress === undefined ? {} : { pciAddress: n.pciAddress }),
+    }));
+    return addDelegates(
+      contextOf(args, ctx),
+      passThroughPlan(conf, nics),
+      request.mac === undefined ? {} : { mac: request.mac },
+    );
+  }
   const { selected, allocated } = await reserve({
     client,
     ...attachment,
@@ -132,9 +162,9 @@ function pluginForDel(plugin: PluginConfig): PluginConfig {
   return plugin.type === 'host-device' ? { ...plugin, pciBusID: false } : plugin;
 }
 
-/** The pod interfaces of this attachment when the agent has no record: prevResult's, else the links named `<ifname>-<i>`. */
+/** The pod interfaces of this attachment when the agent has no record: prevResult's, else the links named `<ifname>` or `<ifname>-<i>` (podInterfaceName). */
 async function orphanLinks(args: DelArgs, ctx: HandlerContext): Promise<string[]> {
-  const pattern = new RegExp(`^${args.ifname.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-\\d+$`);
+  const pattern = new RegExp(`^${args.ifname.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(-\\d+)?$`);
   const fromPrev = (args.prevResult?.interfaces ?? [])
     .filter((i) => i.sandbox === args.netns && pattern.test(i.name))
     .map((i) => i.name);
@@ -184,12 +214,87 @@ async function teardown(
   return [];
 }
 
+/** The index of `name` among this attachment's pod interfaces (podInterfaceName), if it is one. */
+function podInterfaceIndex(ifname: string, name: string): number | undefined {
+  for (let i = 0; i < MAX_NICS; i++) if (podInterfaceName(ifname, i) === name) return i;
+  return undefined;
+}
+const MAX_NICS = 64;
+
+/**
+ * `multiNICIPAM: false`, DEL: the agent holds nothing (it only selected), the IPAM's state and the links are on the
+ * node. The pod interfaces come from prevResult and the namespace, else from the agent's selection (as ADD made it).
+ */
+async function passThroughInterfaces(conf: MultiNicNetConf, args: DelArgs, ctx: HandlerContext): Promise<string[]> {
+  const ours = (name: string) => podInterfaceIndex(args.ifname, name) !== undefined;
+  const found = new Set(
+    (args.prevResult?.interfaces ?? []).filter((i) => i.sandbox === args.netns && ours(i.name)).map((i) => i.name),
+  );
+  if (args.netns !== '' && existsSync(args.netns))
+    for (const name of await listPodLinks(args.netns, ctx.environ)) if (ours(name)) found.add(name);
+  if (found.size > 0) return [...found];
+  try {
+    const selected = await selectNics({
+      client: new AgentClient({ socketPath: conf.agentSocket }),
+      ...attachmentOf(conf, args),
+      pod: podOf(args.args),
+      request: podRequestOf(args.config, args.args),
+      log: ctx.log,
+    });
+    return selected.nics.map((n) => n.podInterface);
+  } catch (err) {
+    ctx.log.warn(
+      "DEL: neither prevResult, the namespace nor the node agent name this attachment's interfaces; nothing to release from the IPAM",
+      { err },
+    );
+    return [];
+  }
+}
+
+/** `multiNICIPAM: false`, DEL: the network's IPAM releases each pod interface's address, then the links go. */
+async function delPassThrough(conf: MultiNicNetConf, args: DelArgs, ctx: HandlerContext): Promise<void> {
+  const names = await passThroughInterfaces(conf, args, ctx);
+  const ipamType = String(conf.ipam['type']);
+  const config = { cniVersion: conf.plugin.cniVersion, name: conf.name, type: conf.plugin.type, ipam: conf.ipam };
+  const failures = await Promise.all(
+    names.map((ifname) =>
+      invokeDelegate({
+        type: ipamType,
+        command: 'DEL',
+        config,
+        path: args.path,
+        containerId: args.containerId,
+        netns: args.netns,
+        ifname,
+        args: delegateArgs(args.args),
+        environ: ctx.environ,
+      }).then(
+        () => undefined,
+        (err: unknown) => {
+          ctx.log.error('DEL: the IPAM could not release', { ipam: ipamType, podInterface: ifname, err });
+          return err;
+        },
+      ),
+    ),
+  );
+  if (args.netns !== '' && existsSync(args.netns)) {
+    const present = (await listPodLinks(args.netns, ctx.environ)).filter((n) => names.includes(n));
+    if (present.length > 0 && VIRTUAL_LINKS.includes(conf.plugin.type))
+      await removePodLinks(args.netns, present, ctx.environ);
+    else if (present.length > 0)
+      ctx.log.warn(`DEL: ${present.join(', ')} stay in the pod until its namespace is deleted`);
+  }
+  const failure = failures.find((f) => f !== undefined);
+  if (failure !== undefined) throw failure;
+}
+
 async function del(args: DelArgs, ctx: HandlerContext): Promise<void> {
   const conf = netConfOf(args);
+  if (!conf.multiNICIPAM) return delPassThrough(conf, args, ctx);
   const client = new AgentClient({ socketPath: conf.agentSocket });
   const attachment = attachmentOf(conf, args);
   let allocations: readonly Allocation[] = [];
-  let unreachable: AgentUnreachableError | undefined;
+  let unreachable = false;
   try {
     allocations = (
       await client.lookup({
@@ -199,31 +304,60 @@ async function del(args: DelArgs, ctx: HandlerContext): Promise<void> {
       })
     ).allocations;
   } catch (err) {
-    if (err instanceof AgentUnreachableError) unreachable = err;
+    unreachable = err instanceof AgentUnreachableError;
     ctx.log.warn('DEL: no record from the node agent; removing the interfaces prevResult or the namespace show', {
       err,
     });
   }
-  const failures = await teardown(conf, args, allocations, ctx);
-  if (unreachable !== undefined) throw unreachable;
+  // Only what is on the node decides DEL's answer: a failure there is returned (the runtime retries).
+  const [failure] = await teardown(conf, args, allocations, ctx);
+  if (failure !== undefined) throw failure;
   const podUID = args.args['K8S_POD_UID'];
-  if (podUID === undefined || podUID === '') ctx.log.warn(NO_POD_UID);
-  else {
-    const released = await client.release({
-      network: attachment.network,
-      containerID: attachment.containerId,
-      ifname: attachment.ifname,
-      podUID,
-    });
-    ctx.log.debug('DEL: released', { released: released.released });
+  if (podUID === undefined || podUID === '') {
+    ctx.log.warn(NO_POD_UID);
+    return;
   }
-  const [first] = failures;
-  if (first !== undefined) throw first;
+  if (unreachable) {
+    ctx.log.warn(RELEASE_LEFT_TO_POD_GC, { socket: conf.agentSocket });
+    return;
+  }
+  await releaseOrLeaveToPodGc(client, { ...attachment, podUID, log: ctx.log });
+}
+
+/** Releases the attachment; an agent that stopped answering in the meantime leaves it to its pod GC (see above). */
+async function releaseOrLeaveToPodGc(
+  client: AgentClient,
+  input: { network: string; containerId: string; ifname: string; podUID: string; log: HandlerContext['log'] },
+): Promise<void> {
+  try {
+    const released = await client.release({
+      network: input.network,
+      containerID: input.containerId,
+      ifname: input.ifname,
+      podUID: input.podUID,
+    });
+    input.log.debug('DEL: released', { released: released.released });
+  } catch (err) {
+    if (!(err instanceof AgentUnreachableError)) throw err;
+    input.log.warn(RELEASE_LEFT_TO_POD_GC, { socket: client.socketPath, err });
+  }
 }
 
 async function check(args: AttachmentArgs & { prevResult: CniResult }, ctx: HandlerContext): Promise<void> {
   const conf = netConfOf(args);
   const client = new AgentClient({ socketPath: conf.agentSocket });
+  if (!conf.multiNICIPAM) {
+    // The agent holds no addresses here: each delegate's CHECK (and so its IPAM's) checks the pod interface.
+    const selected = await selectNics({
+      client,
+      ...attachmentOf(conf, args),
+      pod: podOf(args.args),
+      request: podRequestOf(args.config, args.args),
+      log: ctx.log,
+    });
+    await checkDelegates(contextOf(args, ctx), passThroughPlan(conf, selected.nics), args.prevResult);
+    return;
+  }
   const allocations = await heldAllocations(client, attachmentOf(conf, args));
   compareWithPrevResult(allocations, args.prevResult);
   const deviceIDs = podRequestOf(args.config, args.args).deviceIDs ?? [];

@@ -98,7 +98,6 @@ function attachment(
   plugin: PluginConfig,
   nic: Pick<DelegateNic, 'interfaceName' | 'pciAddress'>,
 ): Result<readonly (readonly [string, Json | undefined])[]> {
-
   switch (plugin.type) {
     case 'ipvlan':
     case 'aws-ipvlan':

@@ -151,14 +151,18 @@ describe('NetworkAttachmentDefinitions', () => {
   });
 
   it.each<{ case: string; conf: unknown; error: string }>`
-    case                | conf                                                                                                                                     | error
-    ${'not an object'}  | ${[]}                                                                                                                                    | ${'network config: must be a JSON object'}
-    ${'wrong type'}     | ${{ type: 'ipvlan' }}                                                                                                                    | ${'network config: type must be "multi-nic", not "ipvlan"'}
-    ${'bad version'}    | ${{ type: 'multi-nic', cniVersion: '0.2.0' }}                                                                                            | ${'cniVersion "0.2.0" is not supported'}
-    ${'no ipam'}        | ${{ type: 'multi-nic', cniVersion: '1.0.0', name: 'n' }}                                                                                 | ${'network config: ipam must be an object'}
-    ${'bad masterNets'} | ${{ type: 'multi-nic', cniVersion: '1.0.0', name: 'n', ipam: {}, masterNets: 'x' }}                                                      | ${'masterNets must be a list of prefixes'}
-    ${'bad plugin'}     | ${{ type: 'multi-nic', cniVersion: '1.0.0', name: 'n', ipam: {}, plugin: { cniVersion: '1.0.0', type: 'ipvlan', mode: 'x' } }}           | ${'network config: plugin.args.mode must be one of'}
-    ${'bad routes'}     | ${{ type: 'multi-nic', cniVersion: '1.0.0', name: 'n', ipam: { routes: [{ gw: 1 }] }, plugin: { cniVersion: '1.0.0', type: 'ipvlan' } }} | ${'ipam.routes[0] must be {dst, gw?}'}
+    case                | conf                                                                                                                                                                 | error
+    ${'not an object'}  | ${[]}                                                                                                                                                                | ${'network config: must be a JSON object'}
+    ${'wrong type'}     | ${{ type: 'ipvlan' }}                                                                                                                                                | ${'network config: type must be "multi-nic", not "ipvlan"'}
+    ${'bad version'}    | ${{ type: 'multi-nic', cniVersion: '0.2.0' }}                                                                                                                        | ${'cniVersion "0.2.0" is not supported'}
+    ${'no ipam'}        | ${{ type: 'multi-nic', cniVersion: '1.0.0', name: 'n' }}                                                                                                             | ${'network config: ipam must be an object'}
+    ${'bad masterNets'} | ${{ type: 'multi-nic', cniVersion: '1.0.0', name: 'n', ipam: {}, masterNets: 'x' }}                                                                                  | ${'masterNets must be a list of prefixes'}
+    ${'bad plugin'}     | ${{ type: 'multi-nic', cniVersion: '1.0.0', name: 'n', ipam: {}, plugin: { cniVersion: '1.0.0', type: 'ipvlan', mode: 'x' } }}                                       | ${'network config: plugin.args.mode must be one of'}
+    ${'bad routes'}     | ${{ type: 'multi-nic', cniVersion: '1.0.0', name: 'n', ipam: { routes: [{ gw: 1 }] }, plugin: { cniVersion: '1.0.0', type: 'ipvlan' } }}                             | ${'ipam.routes[0] must be {dst, gw?}'}
+    ${'bad route dst'}  | ${{ type: 'multi-nic', cniVersion: '1.0.0', name: 'n', ipam: { routes: [{ dst: '10.9.0.1/16' }] }, plugin: { cniVersion: '1.0.0', type: 'ipvlan' } }}                | ${'network config: ipam.routes[0].dst: '}
+    ${'route families'} | ${{ type: 'multi-nic', cniVersion: '1.0.0', name: 'n', ipam: { routes: [{ dst: '10.9.0.0/16', gw: 'fd00::1' }] }, plugin: { cniVersion: '1.0.0', type: 'ipvlan' } }} | ${'ipam.routes[0]: gateway fd00::1 and destination 10.9.0.0/16 are of different IP families'}
+    ${'bad subnet'}     | ${{ type: 'multi-nic', cniVersion: '1.0.0', name: 'n', ipam: {}, subnet: '192.168.0.1/16', plugin: { cniVersion: '1.0.0', type: 'ipvlan' } }}                        | ${'network config: subnet: '}
+    ${'bad masterNet'}  | ${{ type: 'multi-nic', cniVersion: '1.0.0', name: 'n', ipam: {}, masterNets: ['10.0.0.0/8', 'eth1'], plugin: { cniVersion: '1.0.0', type: 'ipvlan' } }}              | ${'network config: masterNets[1]: '}
   `('parseMultiNicNetConf error: $case', ({ conf, error }) => {
     const r = parseMultiNicNetConf(conf);
     expect(r.ok).toBe(false);

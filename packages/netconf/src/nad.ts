@@ -8,10 +8,12 @@ import {
   NETWORK_LABEL,
   RESOURCE_NAME_ANNOTATION,
 } from '@multinic/crd-types';
+import { prefix } from './address.js';
 import { canonicalJson, ordered } from './json.js';
 import type { JsonObject } from './json.js';
 import { parsePlugin, pluginFromJson, pluginJson } from './plugin.js';
 import type { PluginConfig } from './plugin.js';
+import { planPodRoutes } from './routes.js';
 
 /** The CNI type of every multinic NetworkAttachmentDefinition: the multi-NIC main plugin. */
 export const MULTI_NIC_CNI_TYPE = 'multi-nic';
@@ -211,6 +213,25 @@ function routesOf(ipam: Record<string, unknown>): Result<IpamRoute[]> {
 }
 
 /**
+ * What no answer of the agent can make valid: the subnet and master networks as prefixes, and the routes (each
+ * parsed as the pod route plan will parse it; planned against no NIC, a route is only checked, never placed). So a
+ * plugin refuses such a config before any I/O, whatever the agent's state.
+ */
+function staticProblem(conf: Record<string, unknown>, routes: readonly IpamRoute[]): string | undefined {
+  const subnet = conf['subnet'];
+  if (isString(subnet) && subnet !== '') {
+    const parsed = prefix(subnet, 'subnet');
+    if (!parsed.ok) return parsed.error;
+  }
+  for (const [i, net] of ((conf['masterNets'] as string[] | undefined) ?? []).entries()) {
+    const parsed = prefix(net, `masterNets[${i}]`);
+    if (!parsed.ok) return parsed.error;
+  }
+  const planned = planPodRoutes({ nics: [], routes });
+  return planned.ok ? undefined : `ipam.${planned.error}`;
+}
+
+/**
  * Reads a multinic NetworkAttachmentDefinition config (the JSON the multi-nic CNI gets on stdin): the inverse of
  * `nadConfig`. Every problem is an error naming the field.
  */
@@ -225,6 +246,8 @@ export function parseMultiNicNetConf(value: unknown): Result<MultiNicNetConf> {
   if (!ipam.ok) return fail(ipam.error);
   const routes = routesOf(value['ipam'] as Record<string, unknown>);
   if (!routes.ok) return fail(routes.error);
+  const invalid = staticProblem(value, routes.value);
+  if (invalid !== undefined) return fail(invalid);
   const socket = value['agentSocket'];
   return {
     ok: true,

@@ -74,6 +74,15 @@ describe('selectForPod', () => {
     });
   });
 
+  it('a network whose delegates run their own IPAM (multiNICIPAM: false) needs no pool: every NIC can be chosen', () => {
+    const own = network({ multiNICIPAM: false, ipam: { type: 'host-local' } });
+    const r = selectForPod(req({ cniArgs: { nics: 3 } }), { ...ctx, network: own });
+    expect(r.ok && r.value.nics.map((n) => n.interfaceName)).toEqual(['eth1', 'eth2', 'eth3']);
+    // multi-nic-ipam run per delegate still takes its addresses from the pools
+    const perDelegate = network({ multiNICIPAM: false });
+    expect(selectForPod(req({ cniArgs: { nics: 3 } }), { ...ctx, network: perDelegate }).ok).toBe(false);
+  });
+
   it("the pod's cni-args reach the policy (masters)", () => {
     const r = selectForPod(req({ cniArgs: { masters: ['eth2'] } }), ctx);
     expect(r.ok && r.value.nics.map((n) => n.interfaceName)).toEqual(['eth2']);

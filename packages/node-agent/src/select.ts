@@ -38,6 +38,18 @@ export interface SelectContext {
   readonly nicClass: (name: string) => NicClassSpec | undefined;
 }
 
+/**
+ * The NICs the policy may choose: those with an IPPool of the network on this node. A network whose delegates run
+ * their own IPAM (multiNICIPAM: false) needs no pool: any NIC will do (the policy keeps those on a master network).
+ */
+function candidates(
+  spec: MultiNicNetwork['spec'],
+  ctx: SelectContext,
+): { usable: readonly HostNic[]; unpooled: readonly HostNic[] } {
+  const pooled = (n: HostNic) => !usesMultiNicIpam(spec) || ctx.pooledNics.has(n.interfaceName);
+  return { usable: ctx.hostNics.filter(pooled), unpooled: ctx.hostNics.filter((n) => !pooled(n)) };
+}
+
 /** Runs the attach policy for one pod attachment. */
 export function selectForPod(req: SelectRequest, ctx: SelectContext): Outcome<SelectResponse> {
   if (ctx.network === undefined) {
@@ -63,10 +75,7 @@ export function selectForPod(req: SelectRequest, ctx: SelectContext): Outcome<Se
   const request = requestOf(req);
   if (!request.ok) return request;
   const spec = ctx.network.spec;
-  // A network whose delegates run their own IPAM (multiNICIPAM: false) needs no pool: any NIC on a master network.
-  const pooled = (n: HostNic) => !usesMultiNicIpam(spec) || ctx.pooledNics.has(n.interfaceName);
-  const usable = ctx.hostNics.filter(pooled);
-  const unpooled = ctx.hostNics.filter((n) => !pooled(n));
+  const { usable, unpooled } = candidates(spec, ctx);
   const result = selectNics({
     hostNics: usable,
     network: {
