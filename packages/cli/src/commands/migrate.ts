@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
+import { HOST_LABEL } from '@multinic/crd-types';
 import { EXIT, InputError, loadDocuments, where, type CliIO } from '../io.js';
 import { migrateObjects, type MigrateSource } from '../legacy/convert.js';
 
@@ -33,7 +34,7 @@ export async function migrateCommand(io: CliIO, args: readonly string[]): Promis
   io.err(`${summary(objects)}\n`);
   if (allocations > 0) {
     io.err(
-      `${allocations} allocations are in the IPPools' status: apply the IPPools, then their status (kubectl apply --server-side --subresource=status), before the multinic agents start: an agent without a checkpoint adopts its IPPools' status then\n`,
+      `${allocations} allocations are in the IPPools' status; before the multinic agents start (an agent without a checkpoint adopts its IPPools' status when it starts), apply the objects, then the IPPools' status: kubectl apply --server-side -f FILE && kubectl apply --server-side --subresource=status -l ${HOST_LABEL} -f FILE\n`,
     );
   }
   io.out(
