@@ -41,7 +41,7 @@ export function desiredCidr(network: NetworkRef, plan: NetworkPlan): KubeObject 
   };
 }
 
-/** The IPPool of a planned pool; `departedAt` (ms) marks the pool of a NIC that left and is kept for its allocations. */
+/** The IPPool of a planned pool (with its gateway, if the plan gives one); `departedAt` (ms) marks the pool of a NIC that left and is kept for its allocations. */
 export function desiredIPPool(network: NetworkRef, pool: IPPoolPlan, departedAt?: number): KubeObject {
   return {
     apiVersion: GROUP_VERSION,
@@ -59,6 +59,8 @@ export function desiredIPPool(network: NetworkRef, pool: IPPoolPlan, departedAt?
       podCIDR: pool.podCIDR,
       vlanCIDR: pool.vlanCIDR,
       excludes: [...pool.excludes],
+      // Host-subnet mode: the gateway the host's agent discovered on this NIC, the pods' gateway there.
+      ...(pool.gateway === undefined ? {} : { gateway: pool.gateway }),
     },
   };
 }
