@@ -96,7 +96,7 @@ describe('multinic render delegates', () => {
     );
     expect(status).toBe(0);
     const plan = JSON.parse(out) as { delegates: { podInterface: string; hostInterface: string }[]; routes: unknown };
-    expect(plan.delegates.map((d) => `${d.hostInterface}->${d.podInterface}`)).toEqual(['eth1->rail-0']);
+    expect(plan.delegates.map((d) => `${d.hostInterface}->${d.podInterface}`)).toEqual(['eth1->rail']);
     expect(plan.routes).toBeDefined();
   });
 

@@ -254,13 +254,13 @@ describe('multi-nic with the node agent', () => {
       const result = add.json as unknown as CniResult;
       expect(result.cniVersion).toBe('1.0.0');
       expect(result.interfaces?.map((i) => [i.name, i.sandbox])).toEqual([
-        ['net1-0', pod.path],
+        ['net1', pod.path],
         ['net1-1', pod.path],
       ]);
       const [first, second] = sandboxed(result);
-      expect(first?.[1]).toBe('net1-0');
+      expect(first?.[1]).toBe('net1');
       expect(second?.[1]).toBe('net1-1');
-      expect(addresses(pod.name, 'net1-0')).toEqual([first?.[0]]);
+      expect(addresses(pod.name, 'net1')).toEqual([first?.[0]]);
       expect(addresses(pod.name, 'net1-1')).toEqual([second?.[0]]);
       expect([first?.[0], second?.[0]]).toEqual([
         expect.stringMatching(/^192\.168\.(0|64|128|192)\.\d+\/18$/),
@@ -296,7 +296,7 @@ describe('multi-nic with the node agent', () => {
         const result = add.json as unknown as CniResult;
         expect(result.cniVersion).toBe(version);
         expect(result.ips?.map((a) => [a.version, result.interfaces?.[a.interface ?? -1]?.name])).toEqual([
-          [ipVersion, 'net1-0'],
+          [ipVersion, 'net1'],
           [ipVersion, 'net1-1'],
         ]);
         expect(
@@ -397,10 +397,10 @@ describe('multi-nic with the node agent', () => {
       ip('-n', pod.name, 'addr', 'add', second, 'dev', 'net1-1');
       expect((await check(add.json)).status).toBe(0);
       // The interface itself is gone.
-      ip('-n', pod.name, 'link', 'del', 'net1-0');
+      ip('-n', pod.name, 'link', 'del', 'net1');
       const noLink = await check(add.json);
       expect(noLink.status).not.toBe(0);
-      expect(String(noLink.json['msg'])).toMatch(/^macvlan CHECK net1-0: /);
+      expect(String(noLink.json['msg'])).toMatch(/^macvlan CHECK net1: /);
       // The agent no longer holds the attachment.
       await new AgentClient({ socketPath: SOCKET }).release({
         network: NETWORK,
@@ -424,14 +424,14 @@ describe('multi-nic with the node agent', () => {
     try {
       const add = await cni('ADD', { netns: pod.path, stdin: nad('1.0.0'), containerId: 'record' });
       expect(add.status).toBe(0);
-      expect(links(pod.name).sort()).toEqual(['lo', 'net1-0', 'net1-1']);
+      expect(links(pod.name).sort()).toEqual(['lo', 'net1', 'net1-1']);
       const held = await new AgentClient({ socketPath: SOCKET }).lookup({
         network: NETWORK,
         containerID: 'record',
         ifname: 'net1',
       });
       expect(held.allocations.map((a) => [a.interfaceName, a.podInterface, a.address])).toEqual(
-        (add.json as unknown as CniResult).ips?.map((a, i) => [`eth${i + 1}`, `net1-${i}`, a.address]),
+        (add.json as unknown as CniResult).ips?.map((a, i) => [`eth${i + 1}`, i === 0 ? 'net1' : `net1-${i}`, a.address]),
       );
       const del = await cni('DEL', { netns: pod.path, stdin: nad('1.0.0'), containerId: 'record' });
       expect({ status: del.status, json: del.json }).toEqual({ status: 0, json: {} });

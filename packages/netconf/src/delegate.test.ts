@@ -107,8 +107,9 @@ describe('buildDelegates', () => {
     if (!r.ok) expect(r.error).toContain(error);
   });
 
-  it('podInterfaceName', () => {
-    expect([0, 1, 10].map((i) => podInterfaceName('net1', i))).toEqual(['net1-0', 'net1-1', 'net1-10']);
+  it('podInterfaceName: the first NIC is exactly CNI_IFNAME (what Multus names and routes), the others <ifname>-<i>', () => {
+    expect([0, 1, 2, 10].map((i) => podInterfaceName('net1', i))).toEqual(['net1', 'net1-1', 'net1-2', 'net1-10']);
+    expect(podInterfaceName('rail', 0)).toBe('rail');
   });
 });
 

@@ -26,7 +26,7 @@ export interface BuildDelegatesInput {
 }
 
 export interface Delegate {
-  /** Interface name inside the pod (the delegate's CNI_IFNAME), e.g. `net1-0`. */
+  /** Interface name inside the pod (the delegate's CNI_IFNAME), e.g. `net1` or `net1-1` (see podInterfaceName). */
   readonly podInterface: string;
   /** The host NIC it is attached to. */
   readonly hostInterface: string;
@@ -40,9 +40,14 @@ export interface DelegatePlan {
   readonly routes: PodRoutePlan;
 }
 
-/** `<ifname>-<i>`: the pod interface of the i-th selected NIC (`net1-0`, `net1-1`, …). */
+/**
+ * The pod interface of the i-th selected NIC: the first is exactly `<ifname>` (CNI_IFNAME, the network selection's
+ * `interface`), the others `<ifname>-<i>` (`net1`, `net1-1`, `net1-2`, …). A one-NIC attachment is named as the pod
+ * asked, and Multus' `default-route` — which sets the default route on the link named CNI_IFNAME — acts on the first
+ * NIC of a multi-NIC attachment; a name does not change when an attachment gets more NICs.
+ */
 export function podInterfaceName(ifname: string, index: number): string {
-  return `${ifname}-${index}`;
+  return index === 0 ? ifname : `${ifname}-${index}`;
 }
 
 interface Addressed {
@@ -161,7 +166,7 @@ function mergeRoutes(planned: readonly NetworkRoute[], extra: DelegateNic['route
 }
 
 /**
- * The per-NIC delegate configurations a pod's ADD executes (`name` = the pod interface `<ifname>-<i>`,
+ * The per-NIC delegate configurations a pod's ADD executes (`name` = the pod interface, `podInterfaceName`,
  * `master`/`device`/`deviceID` = the chosen NIC, IPAM `static` with the allocated address at the vlan block's
  * prefix length so the whole interface network is on-link), and the pod routes that do not fit into one
  * delegate (multipath, source policy routing).

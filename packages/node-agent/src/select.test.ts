@@ -55,7 +55,7 @@ describe('selectForPod: cni-args', () => {
 });
 
 describe('selectForPod', () => {
-  it('chooses among the NICs that have a pool, names pod interfaces <ifname>-<i>, and explains the rest', () => {
+  it('chooses among the NICs that have a pool, names pod interfaces <ifname>, <ifname>-1, …, and explains the rest', () => {
     const r = selectForPod(req(), ctx);
     expect(r.ok && r.value.nics).toEqual([
       {
@@ -63,7 +63,7 @@ describe('selectForPod', () => {
         netAddress: '10.10.1.0/24',
         hostIP: '10.10.1.2',
         pciAddress: '0000:3b:00.0',
-        podInterface: 'net1-0',
+        podInterface: 'net1',
       },
       { interfaceName: 'eth2', netAddress: '10.10.2.0/24', hostIP: '10.10.2.2', podInterface: 'net1-1' },
     ]);
@@ -115,11 +115,21 @@ describe('selectForPod: pod link names fit IFNAMSIZ (issue 23, finding 4)', () =
     const r = selectForPod(req({ ifname }), ctx);
     expect(r.ok).toBe(ok);
     if (r.ok) {
-      expect(r.value.nics.map((n) => n.podInterface)).toEqual([`${ifname}-0`, `${ifname}-1`]);
+      expect(r.value.nics.map((n) => n.podInterface)).toEqual([ifname, `${ifname}-1`]);
       for (const nic of r.value.nics) expect(nic.podInterface.length).toBeLessThanOrEqual(15);
     } else {
       expect(r.failure).toMatchObject({ status: 400, error: { code: 4, field: 'CNI_IFNAME' } });
       expect(r.failure.error.msg).toMatch(/too long for 2 NIC\(s\).*use an interface name of at most 13 characters/);
     }
   });
+});
+
+describe('selectForPod: a one-NIC attachment is named exactly CNI_IFNAME (Multus interface, default-route)', () => {
+  it.each([{ ifname: 'net1' }, { ifname: 'rail' }, { ifname: 'abcdefghijklmno' }])(
+    'CNI_IFNAME $ifname, one NIC: the pod link is $ifname',
+    ({ ifname }) => {
+      const r = selectForPod(req({ ifname, cniArgs: { nics: 1 } }), ctx);
+      expect(r.ok && r.value.nics.map((n) => n.podInterface)).toEqual([ifname]);
+    },
+  );
 });

@@ -110,7 +110,7 @@ export function selectForPod(req: SelectRequest, ctx: SelectContext): Outcome<Se
         status: 400,
         code: CniErrorCode.InvalidEnvironment,
         field: 'CNI_IFNAME',
-        msg: `CNI_IFNAME ${JSON.stringify(req.ifname)} is too long for ${chosen.length} NIC(s): the pod's links are named <CNI_IFNAME>-<i> (the last one ${longest}, ${longest.length} characters) and Linux allows ${IFNAMSIZ_CHARS}; use an interface name of at most ${room} characters in the pod's network annotation`,
+        msg: `CNI_IFNAME ${JSON.stringify(req.ifname)} is too long for ${chosen.length} NIC(s): the pod's links are named <CNI_IFNAME>, <CNI_IFNAME>-1, … (the last one ${longest}, ${longest.length} characters) and Linux allows ${IFNAMSIZ_CHARS}; use an interface name of at most ${room} characters in the pod's network annotation`,
       }),
     );
   }

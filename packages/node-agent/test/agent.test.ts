@@ -200,7 +200,7 @@ describe('the local API', () => {
     });
     expect(res.status).toBe(200);
     expect(res.body.nics.map((n) => [n.interfaceName, n.podInterface])).toEqual([
-      ['eth3', 'net1-0'],
+      ['eth3', 'net1'],
       ['eth1', 'net1-1'],
     ]);
   });
