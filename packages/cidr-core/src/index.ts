@@ -32,7 +32,7 @@ export { defaultHostBlock } from './plan/config.js';
 export { poolName } from './plan/state.js';
 export { networkConflicts } from './plan/conflicts.js';
 export type { NetworkClaim, NetworkConflict } from './plan/conflicts.js';
-export { routesForHost, rulesForHost } from './plan/routes.js';
+export { routeTableName, routesForHost, rulesForHost } from './plan/routes.js';
 export { DEFAULT_ROUTE_TABLE_BASE } from './plan/types.js';
 export type {
   IPPoolPlan,

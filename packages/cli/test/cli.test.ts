@@ -72,7 +72,14 @@ describe('multinic plan', () => {
     const lines = blocks.split('\n');
     expect(lines[0]).toMatch(/^HOST\s+INTERFACE\s+HOST IP\s+NETWORK/);
     expect(lines.slice(1)).toHaveLength(4);
-    expect(routes.split('\n')).toContain('host1  ip route add 192.168.1.0/24 via 10.0.1.2 dev eth1 table 1000');
+    expect(routes.split('\n')).toContain(
+      'host1  ip route add 192.168.1.0/24 via 10.0.1.2 dev eth1 table mn-multinic-sample',
+    );
+    expect(routes.split('\n')).toContain(
+      'host1  ip route add 192.168.65.0/24 via 10.0.2.2 dev eth2 table mn-multinic-sample',
+    );
+    expect(routes).toContain('one routing table per network');
+    expect(routes).toContain('lowest id >= 1000 (routes.tableBase) free on that node');
     expect(lines[1]).toMatch(
       /^host1\s+eth1\s+10\.0\.1\.1\s+10\.0\.1\.0\/24\s+0\s+192\.168\.0\.0\/18\s+0\s+192\.168\.0\.0\/24\s+1$/,
     );

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { inspect } from 'node:util';
 import type { PlanProblemCode } from '../codes.js';
 import { computePlan, NetworkPlanner } from './planner.js';
+import { routeTableName } from './routes.js';
 import type { PlanConfig, PlanHost, PlanInput, PlanResult } from './types.js';
 
 const workedConfig: PlanConfig = {
@@ -114,20 +115,20 @@ describe('computePlan: the multi-nic-cni worked example', () => {
     });
   });
 
-  it('gives the documented routes, one table per network', () => {
+  it('gives the documented routes, one table per network (all its NIC networks), one rule per NIC network', () => {
     expect(result.routes).toEqual({
       Host1: [
         { dst: '192.168.1.0/24', via: '10.0.1.2', dev: 'eth1', table: 1000 },
-        { dst: '192.168.65.0/24', via: '10.0.2.2', dev: 'eth2', table: 1001 },
+        { dst: '192.168.65.0/24', via: '10.0.2.2', dev: 'eth2', table: 1000 },
       ],
       Host2: [
         { dst: '192.168.0.0/24', via: '10.0.1.1', dev: 'eth1', table: 1000 },
-        { dst: '192.168.64.0/24', via: '10.0.2.1', dev: 'eth2', table: 1001 },
+        { dst: '192.168.64.0/24', via: '10.0.2.1', dev: 'eth2', table: 1000 },
       ],
     });
     expect(result.rules['Host1']).toEqual([
       { from: '192.168.0.0/18', table: 1000 },
-      { from: '192.168.64.0/18', table: 1001 },
+      { from: '192.168.64.0/18', table: 1000 },
     ]);
   });
 
@@ -168,9 +169,18 @@ describe('computePlan: the multi-nic-cni worked example', () => {
     ]);
   });
 
-  it('puts the route tables where routeTableBase says', () => {
+  it.each([
+    { network: 'net-a', name: 'mn-net-a' },
+    { network: 'a.b_c', name: 'mn-a.b_c' },
+    { network: 'x'.repeat(80), name: `mn-${'x'.repeat(60)}` },
+  ])('routeTableName($network) = $name', ({ network, name }) => {
+    expect(routeTableName(network)).toBe(name);
+  });
+
+  it('puts the routes and rules in the table routeTableBase names', () => {
     const shifted = computePlan({ networkName: 'x', config: workedConfig, hosts: [host1, host2], routeTableBase: 200 });
-    expect(shifted.routes['Host1']?.map((r) => r.table)).toEqual([200, 201]);
+    expect(shifted.routes['Host1']?.map((r) => r.table)).toEqual([200, 200]);
+    expect(shifted.rules['Host1']?.map((r) => r.table)).toEqual([200, 200]);
   });
 
   it('exposes routes as a read-only record', () => {

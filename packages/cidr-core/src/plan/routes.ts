@@ -1,7 +1,17 @@
 // The L3 route plan: for each host and each interface network it is on, a route to every other host's
-// pod block on that network via that host's address there, out of the local NIC, in the network's own
-// table (routeTableBase + interfaceIndex), which an `ip rule from <vlanCIDR>` selects.
+// pod block on that network via that host's address there, out of the local NIC, all in the network's one
+// table, which an `ip rule from <vlanCIDR>` per interface network selects (ADR 0002, amendment 1: the node agent
+// gives each routed network the lowest table id >= its base that is free on that node, named `mn-<network>`).
 import type { NetworkPlan, PlannedRoute, PlannedRule, PlanInterfaceEntry } from './types.js';
+
+/**
+ * The name of a network's routing table on every node, `mn-<network>` (the node agent writes `<id> <name>` to
+ * rt_tables.d/multinic.conf, so `ip route show table mn-<network>` works there): characters other than letters,
+ * digits, `_`, `.`, `-` become `_`, at most 63 characters.
+ */
+export function routeTableName(network: string): string {
+  return `mn-${network}`.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 63);
+}
 
 /** The local NIC of a host on one network: with several NICs there, the first by name. */
 function localDevice(entry: PlanInterfaceEntry, hostName: string): string | undefined {
@@ -12,13 +22,16 @@ function localDevice(entry: PlanInterfaceEntry, hostName: string): string | unde
   return dev;
 }
 
-/** Routes one host needs, ordered by table then by the remote host index. */
-export function routesForHost(plan: NetworkPlan, hostName: string, routeTableBase: number): PlannedRoute[] {
+/**
+ * Routes one host needs, all in `table` (the network's table), ordered by interface index then by the remote host
+ * index. The destinations of different interface networks are disjoint (each pod block lies in its own vlanCIDR),
+ * so one table holds them all.
+ */
+export function routesForHost(plan: NetworkPlan, hostName: string, table: number): PlannedRoute[] {
   const routes: PlannedRoute[] = [];
   for (const entry of plan.cidr) {
     const dev = localDevice(entry, hostName);
     if (dev === undefined) continue;
-    const table = routeTableBase + entry.interfaceIndex;
     for (const remote of entry.hosts) {
       if (remote.hostName !== hostName) routes.push({ dst: remote.podCIDR, via: remote.hostIP, dev, table });
     }
@@ -26,11 +39,11 @@ export function routesForHost(plan: NetworkPlan, hostName: string, routeTableBas
   return routes;
 }
 
-/** Policy rules one host needs: one per network it is on. */
-export function rulesForHost(plan: NetworkPlan, hostName: string, routeTableBase: number): PlannedRule[] {
+/** Policy rules one host needs: one per interface network it is on, each selecting the network's `table`. */
+export function rulesForHost(plan: NetworkPlan, hostName: string, table: number): PlannedRule[] {
   return plan.cidr
     .filter((entry) => entry.hosts.some((host) => host.hostName === hostName))
-    .map((entry) => ({ from: entry.vlanCIDR, table: routeTableBase + entry.interfaceIndex }));
+    .map((entry) => ({ from: entry.vlanCIDR, table }));
 }
 
 function hostNamesOf(plan: NetworkPlan): string[] {

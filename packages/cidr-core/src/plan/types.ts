@@ -107,7 +107,11 @@ export interface PlanInput {
   hosts: readonly PlanHost[];
   /** The plan computed last time: indexes in it are kept. */
   previous?: NetworkPlan;
-  /** Routing table of interface index i is routeTableBase + i (default 1000). */
+  /**
+   * The network's routing table in `routes` and `rules`: one table for all its interface networks (default 1000,
+   * the node agent's `routes.tableBase`). On a node the agent uses the lowest id >= its base that is free there
+   * (named `mn-<network>` in rt_tables.d), so another routed network or a foreign table on that node moves it up.
+   */
   routeTableBase?: number;
 }
 

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import type { PlanResult } from '@multinic/cidr-core';
+import { DEFAULT_ROUTE_TABLE_BASE, routeTableName } from '@multinic/cidr-core';
 import { EXIT, InputError, formatTable, type CliIO } from '../io.js';
 import { loadHosts, loadNetwork, planOf } from '../load.js';
 
@@ -31,7 +32,7 @@ export async function planCommand(io: CliIO, args: readonly string[]): Promise<n
   const report = { cidr: result.plan, ippools: result.ippools, routes: result.routes, problems: result.problems };
   if (output === 'json') io.out(`${JSON.stringify(report, null, 2)}\n`);
   else if (output === 'yaml') io.out(stringify(report));
-  else io.out(planTable(report));
+  else io.out(planTable({ ...report, network: network.metadata.name }));
   for (const problem of result.problems) {
     io.err(
       `problem: ${[problem.network, problem.host].filter(Boolean).join(' ')}${problem.network || problem.host ? ': ' : ''}${problem.reason}\n`,
@@ -40,9 +41,12 @@ export async function planCommand(io: CliIO, args: readonly string[]): Promise<n
   return result.problems.length === 0 ? EXIT.ok : EXIT.planProblems;
 }
 
-type Report = { cidr: PlanResult['plan']; routes: PlanResult['routes'] };
+type Report = { network: string; cidr: PlanResult['plan']; routes: PlanResult['routes'] };
 
-/** For people: one row per host × interface. */
+/**
+ * For people: one row per host × interface, then the L3 routes as each node agent programs them: all of a network's
+ * routes in its one table, named `mn-<network>`, whose id the agent picks per node (ADR 0002, amendment 1).
+ */
 function planTable(report: Report): string {
   const rows = report.cidr.cidr.flatMap((net) =>
     net.hosts.map((h) => {
@@ -65,13 +69,13 @@ function planTable(report: Report): string {
     ['HOST', 'INTERFACE', 'HOST IP', 'NETWORK', 'IFINDEX', 'VLAN CIDR', 'HOSTINDEX', 'POD CIDR', 'ROUTES'],
     rows,
   );
+  const table = routeTableName(report.network);
   const routeRows = Object.keys(report.routes)
     .sort()
     .flatMap((host) =>
-      (report.routes[host] ?? []).map((r) => [
-        host,
-        `ip route add ${r.dst} via ${r.via} dev ${r.dev} table ${r.table}`,
-      ]),
+      (report.routes[host] ?? []).map((r) => [host, `ip route add ${r.dst} via ${r.via} dev ${r.dev} table ${table}`]),
     );
-  return routeRows.length === 0 ? blocks : `${blocks}\n${formatTable(['HOST', 'L3 ROUTE'], routeRows)}`;
+  if (routeRows.length === 0) return blocks;
+  const note = `table ${table}: one routing table per network, selected by "from <VLAN CIDR>" rules; each node agent gives it the lowest id >= ${DEFAULT_ROUTE_TABLE_BASE} (routes.tableBase) free on that node and names it in rt_tables.d/multinic.conf\n`;
+  return `${blocks}\n${formatTable(['HOST', 'L3 ROUTE'], routeRows)}${note}`;
 }

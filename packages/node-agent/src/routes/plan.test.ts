@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { computePlan } from '@multinic/cidr-core';
+import { DEFAULT_ROUTE_TABLE_BASE, computePlan } from '@multinic/cidr-core';
+import { AgentConfigSchema } from '../config.js';
 import fc from 'fast-check';
 import type { CurrentState, IpRoute, IpRule } from './plan.js';
 import {
@@ -13,26 +14,28 @@ import {
   tablesInUse,
 } from './plan.js';
 
+const HOSTS: Parameters<typeof computePlan>[0]['hosts'] = [
+  {
+    hostName: 'node1',
+    interfaces: [
+      { interfaceName: 'eth1', netAddress: '10.10.1.0/24', hostIP: '10.10.1.1' },
+      { interfaceName: 'eth2', netAddress: '10.10.2.0/24', hostIP: '10.10.2.1' },
+    ],
+  },
+  {
+    hostName: 'node2',
+    interfaces: [
+      { interfaceName: 'eth1', netAddress: '10.10.1.0/24', hostIP: '10.10.1.2' },
+      { interfaceName: 'eth2', netAddress: '10.10.2.0/24', hostIP: '10.10.2.2' },
+    ],
+  },
+  { hostName: 'node3', interfaces: [{ interfaceName: 'eth1', netAddress: '10.10.1.0/24', hostIP: '10.10.1.3' }] },
+];
+
 const plan = computePlan({
   networkName: 'net-a',
   config: { subnet: '192.168.0.0/16', interfaceBlock: 2, hostBlock: 6, masterNets: [], excludeCIDRs: [] },
-  hosts: [
-    {
-      hostName: 'node1',
-      interfaces: [
-        { interfaceName: 'eth1', netAddress: '10.10.1.0/24', hostIP: '10.10.1.1' },
-        { interfaceName: 'eth2', netAddress: '10.10.2.0/24', hostIP: '10.10.2.1' },
-      ],
-    },
-    {
-      hostName: 'node2',
-      interfaces: [
-        { interfaceName: 'eth1', netAddress: '10.10.1.0/24', hostIP: '10.10.1.2' },
-        { interfaceName: 'eth2', netAddress: '10.10.2.0/24', hostIP: '10.10.2.2' },
-      ],
-    },
-    { hostName: 'node3', interfaces: [{ interfaceName: 'eth1', netAddress: '10.10.1.0/24', hostIP: '10.10.1.3' }] },
-  ],
+  hosts: HOSTS,
 }).plan;
 
 const desired = desiredRoutes({ network: 'net-a', plan, hostName: 'node1', table: 1003 });
@@ -46,6 +49,37 @@ describe('desiredRoutes', () => {
     ]);
     expect(desired.rules.map((r) => r.table)).toEqual([1003, 1003]);
     expect(desired.rules.map((r) => r.from)).toEqual(plan.cidr.map((e) => e.vlanCIDR));
+  });
+
+  it('on a node where the id is free, the agent programs exactly the plan `multinic plan` shows (one table per network)', () => {
+    const tableBase = AgentConfigSchema.parse({ nodeName: 'node1' }).routes.tableBase;
+    expect(tableBase).toBe(DEFAULT_ROUTE_TABLE_BASE);
+    const table = assignTables({ networks: ['net-a'], previous: {}, used: new Set([254, 255]), base: tableBase })[
+      'net-a'
+    ];
+    const agent = desiredRoutes({ network: 'net-a', plan, hostName: 'node1', table: table ?? -1 });
+    const planned = computePlan({
+      networkName: 'net-a',
+      config: { subnet: '192.168.0.0/16', interfaceBlock: 2, hostBlock: 6, masterNets: [], excludeCIDRs: [] },
+      hosts: HOSTS,
+    });
+    expect(agent.routes).toEqual(planned.routes['node1']);
+    expect(agent.rules).toEqual(planned.rules['node1']);
+  });
+
+  it('two networks on the same NICs get two tables (interfaceIndex 0 of each would both be 1000 as base + index)', () => {
+    const other = computePlan({
+      networkName: 'net-b',
+      config: { subnet: '172.16.0.0/16', interfaceBlock: 2, hostBlock: 6, masterNets: [], excludeCIDRs: [] },
+      hosts: HOSTS,
+    }).plan;
+    const tables = assignTables({ networks: ['net-a', 'net-b'], previous: {}, used: new Set(), base: 1000 });
+    expect(tables).toEqual({ 'net-a': 1000, 'net-b': 1001 });
+    const a = desiredRoutes({ network: 'net-a', plan, hostName: 'node1', table: tables['net-a'] ?? -1 });
+    const b = desiredRoutes({ network: 'net-b', plan: other, hostName: 'node1', table: tables['net-b'] ?? -1 });
+    expect(a.rules.map((r) => `${r.from} ${r.table}`)).toEqual(['192.168.0.0/18 1000', '192.168.64.0/18 1000']);
+    expect(b.rules.map((r) => `${r.from} ${r.table}`)).toEqual(['172.16.0.0/18 1001', '172.16.64.0/18 1001']);
+    expect(b.routes.every((r) => r.table === 1001 && r.dst.startsWith('172.16.'))).toBe(true);
   });
 
   it('a host that is not in the plan needs nothing', () => {

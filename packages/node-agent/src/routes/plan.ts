@@ -1,8 +1,9 @@
 // This node's part of the L3 route plan, and the `ip -batch` lines that turn what the kernel has into it.
 // The routes and rules themselves come from cidr-core (routesForHost / rulesForHost); the agent only picks the
-// table id (one per network, not colliding with tables in use) and diffs against `ip -N -j` output.
+// table id (one per network, the lowest free one >= routes.tableBase, not colliding with tables in use: ADR 0002,
+// amendment 1) and diffs against `ip -N -j` output.
 import type { NetworkPlan, PlannedRoute } from '@multinic/cidr-core';
-import { formatPrefix, parsePrefix, routesForHost, rulesForHost } from '@multinic/cidr-core';
+import { formatPrefix, parsePrefix, routeTableName, routesForHost, rulesForHost } from '@multinic/cidr-core';
 import { z } from 'zod';
 
 export interface DesiredRule {
@@ -25,14 +26,13 @@ export function desiredRoutes(options: {
   table: number;
 }): NetworkRoutes {
   const { plan, hostName, table } = options;
-  // Table base 0 gives each entry's interfaceIndex as its table; the agent puts them all in the network's table.
-  const routes = routesForHost(plan, hostName, 0).map((r) => ({ ...r, table }));
+  const routes = routesForHost(plan, hostName, table);
   const seen = new Set<string>();
   const rules: DesiredRule[] = [];
-  for (const rule of rulesForHost(plan, hostName, 0)) {
+  for (const rule of rulesForHost(plan, hostName, table)) {
     if (seen.has(rule.from)) continue;
     seen.add(rule.from);
-    rules.push({ from: rule.from, table });
+    rules.push(rule);
   }
   return { network: options.network, table, routes, rules };
 }
@@ -165,9 +165,9 @@ export function removalBatch(table: number, current: CurrentState): string[] {
   return [...routes, ...rules];
 }
 
-/** `ip` limits table names loosely; keep them short and plain. */
+/** The network's table name in rt_tables.d (cidr-core's `routeTableName`, which `multinic plan` prints too). */
 export function tableName(network: string): string {
-  return `mn-${network}`.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 63);
+  return routeTableName(network);
 }
 
 /**
