@@ -24,6 +24,7 @@ import {
   StatusRequestSchema,
   formatProblem,
   parseWith,
+  usesMultiNicIpam,
 } from '@multinic/crd-types';
 import type { Logger } from 'pino';
 import type { ApiFailure } from '../errors.js';
@@ -256,6 +257,12 @@ function lookupHandler(ctx: ApiContext): Handler {
   };
 }
 
+/** Whether ADDs of `network` need its IPPools here: not when its delegates run their own IPAM (multiNICIPAM: false). */
+function needsPools(ctx: ApiContext, network: string): boolean {
+  const known = ctx.network(network);
+  return known === undefined || 'problems' in known || usesMultiNicIpam(known.spec);
+}
+
 function statusHandler(ctx: ApiContext): Handler {
   return async (body) => {
     const req = parse(StatusRequestSchema, body);
@@ -264,7 +271,7 @@ function statusHandler(ctx: ApiContext): Handler {
     const network = req.value.network;
     let response: StatusResponse;
     if (problem !== undefined) response = { ready: false, reason: 'NotReady', message: problem };
-    else if (network !== undefined && !ctx.store.networks().has(network)) {
+    else if (network !== undefined && !ctx.store.networks().has(network) && needsPools(ctx, network)) {
       response = {
         ready: false,
         reason: 'NoPool',
