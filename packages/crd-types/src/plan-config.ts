@@ -26,7 +26,7 @@ export interface PlannedHostInterface {
       readonly interfaceName?: string;
       readonly netAddress?: string;
       readonly hostIP?: string;
-      readonly gateway?: string;
+      readonly gateway?: string | undefined;
     }[];
   };
 }
