@@ -38,7 +38,9 @@ export const IpamSchema = z.looseObject({
     })
     .min(1, { error: 'must name the IPAM plugin, e.g. "multi-nic-ipam"' })
     .max(63),
-  hostBlock: blockField('Bits of the host index inside an interface block.').optional(),
+  hostBlock: blockField(
+    'Bits of the host index inside an interface block. In host-subnet mode (subnet "") it splits each NIC network into 2^hostBlock host slices; left out, each NIC network gets half its address bits, rounded down, at most 16 (a /24: 16 slices of /28; a /30 or smaller is too small).',
+  ).optional(),
   interfaceBlock: blockField('Bits of the interface (NIC network) index inside the subnet.').optional(),
   excludeCIDRs: listField(cidrField(), { max: 256, what: 'excluded prefixes' }).optional(),
   vlanMode: z.enum(VLAN_MODES, { error: 'must be one of "l2", "l3", "l3s"' }).optional(),
@@ -60,7 +62,7 @@ function decodeIpamText(value: unknown, ctx: z.core.$RefinementCtx): unknown {
 }
 
 const IPAM_DESCRIPTION =
-  'IPAM settings: an object {type, hostBlock, interfaceBlock, excludeCIDRs, vlanMode, routes, …}, or for multi-nic-cni compatibility the same as JSON text. Checked by the controller and `multinic validate`, not by the API server.';
+  'IPAM settings: an object {type, hostBlock, interfaceBlock, excludeCIDRs, vlanMode, routes, …}, or for multi-nic-cni compatibility the same as JSON text. Checked by the controller and `multinic validate`, not by the API server. In host-subnet mode (subnet "") hostBlock may be left out: each NIC network is then split into host slices by half its address bits, rounded down, at most 16 (a /24 gives each host a /28).';
 
 /** `spec.ipam`: the object, or (multi-nic-cni compatibility) its JSON text; parsing always yields the object. */
 export const IpamFieldSchema = z.preprocess(decodeIpamText, IpamSchema).meta({
