@@ -22,11 +22,12 @@ describe('formatTable', () => {
       address,
       nic,
       pool: undefined,
+      nicNetwork: '10.10.1.0/24',
     });
     const rows = [row('a', 'eth1', '172.30.0.1/17'), row('b', 'eth1', '172.30.0.2/17')];
     const pings: PingResult[] = [
-      { from: 'a', to: 'b', nic: 'eth1', address: '172.30.0.2', ok: true },
-      { from: 'b', to: 'a', nic: 'eth1', address: '172.30.0.1', ok: false },
+      { from: 'a', fromAddress: '172.30.0.1/17', to: 'b', nic: 'eth1', address: '172.30.0.2', ok: true },
+      { from: 'b', fromAddress: '172.30.0.2/17', to: 'a', nic: 'eth1', address: '172.30.0.1', ok: false },
     ];
     const lines = formatTable(rows, pings).split('\n');
     expect(lines[1]).toMatch(/1\/1 ok$/);

@@ -12,10 +12,14 @@ export interface Attachment {
   readonly nic: string | undefined;
   /** The IPPool that holds the address. */
   readonly pool: IPPool | undefined;
+  /** The NIC network of that host NIC (e.g. 10.10.1.0/24): pods ping each other per NIC network. */
+  readonly nicNetwork: string | undefined;
 }
 
 export interface PingResult {
   readonly from: string;
+  /** The address of the pinging pod's interface on that NIC network. */
+  readonly fromAddress: string;
   readonly to: string;
   readonly nic: string;
   readonly address: string;
@@ -35,9 +39,19 @@ export function inCidr(address: string, cidr: string): boolean {
   return Math.floor(a / size) === Math.floor(b / size);
 }
 
-/** The secondary attachments of `pods` (interfaces other than the cluster network's eth0). */
-export async function attachments(cluster: Cluster, network: string, pods: readonly Pod[]): Promise<Attachment[]> {
-  const pools = await cluster.ippools(network);
+/**
+ * The secondary attachments of `pods` (interfaces other than the cluster network's eth0), each with the IPPool of
+ * `network` that holds its address: one of the network's IPPools now, or of `earlier` (IPPools listed before, e.g.
+ * before host-device pods took their NICs out of the hosts).
+ */
+export async function attachments(
+  cluster: Cluster,
+  network: string,
+  pods: readonly Pod[],
+  earlier: readonly IPPool[] = [],
+): Promise<Attachment[]> {
+  const now = await cluster.ippools(network);
+  const pools = [...now, ...earlier.filter((e) => !now.some((p) => p.metadata.name === e.metadata.name))];
   const rows: Attachment[] = [];
   for (const pod of pods) {
     for (const i of await cluster.podInterfaces(pod)) {
@@ -50,6 +64,10 @@ export async function attachments(cluster: Cluster, network: string, pods: reado
         address: i.address,
         nic: pool?.spec.interfaceName,
         pool,
+        nicNetwork:
+          pool === undefined
+            ? undefined
+            : (pod.host.nics.find((n) => n.name === pool.spec.interfaceName)?.network ?? pool.spec.vlanCIDR),
       });
     }
   }
@@ -69,17 +87,18 @@ async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => P
   return out;
 }
 
-/** Every pod pings every other pod's address on each NIC network it shares with it. */
+/** Every pod pings every other pod's address on each NIC network it shares with it (from each of its interfaces there). */
 export async function pingMatrix(cluster: Cluster, rows: readonly Attachment[]): Promise<PingResult[]> {
   const pairs: { from: Attachment; to: Attachment }[] = [];
   for (const from of rows)
     for (const to of rows)
-      if (from.pod !== to.pod && from.nic !== undefined && from.nic === to.nic) pairs.push({ from, to });
+      if (from.pod !== to.pod && from.nicNetwork !== undefined && from.nicNetwork === to.nicNetwork)
+        pairs.push({ from, to });
   return pool(pairs, 4, async ({ from, to }) => {
     const pod = cluster.pods.get(from.pod);
     const address = to.address.split('/')[0] ?? '';
     const ok = pod === undefined ? false : await cluster.ping(pod, address);
-    return { from: from.pod, to: to.pod, nic: from.nic ?? '', address, ok };
+    return { from: from.pod, fromAddress: from.address, to: to.pod, nic: from.nic ?? '', address, ok };
   });
 }
 
@@ -87,7 +106,7 @@ export async function pingMatrix(cluster: Cluster, rows: readonly Attachment[]):
 export function formatTable(rows: readonly Attachment[], pings: readonly PingResult[]): string {
   const header = ['POD', 'HOST', 'INTERFACE', 'NIC', 'ADDRESS', 'PING (other pods on this network)'];
   const lines = rows.map((r) => {
-    const mine = pings.filter((p) => p.from === r.pod && p.nic === r.nic);
+    const mine = pings.filter((p) => p.from === r.pod && p.fromAddress === r.address);
     const ok = mine.filter((p) => p.ok).length;
     const failed = mine.filter((p) => !p.ok).map((p) => `${p.to}(${p.address})`);
     return [
