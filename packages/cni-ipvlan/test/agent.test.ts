@@ -368,7 +368,7 @@ describe('multi-nic with the node agent', () => {
     await eventually(async () => expect((await poolAllocations()).filter((a) => a.endsWith(' gone'))).toEqual([]));
   }, 60_000);
 
-  it('CHECK passes on a healthy pod and fails, naming what is wrong, when an address, an interface or the agent record is missing', async () => {
+  it('CHECK passes on a healthy pod and fails, naming what is wrong, when an address, a table route, a source rule, an interface or the agent record is missing', async () => {
     const pod = newPod();
     try {
       const add = await cni('ADD', { netns: pod.path, stdin: nad('1.0.0'), containerId: 'checked' });
@@ -395,7 +395,37 @@ describe('multi-nic with the node agent', () => {
       expect(noAddress.status).not.toBe(0);
       expect(String(noAddress.json['msg'])).toMatch(/^macvlan CHECK net1-1: /);
       ip('-n', pod.name, 'addr', 'add', second, 'dev', 'net1-1');
+      // Back, but the kernel dropped the routes through it from net1-1's table with it: CHECK names them.
+      const noRoutes = await check(add.json);
+      expect([noRoutes.status, noRoutes.json['code'], noRoutes.json['msg']]).toEqual([
+        1,
+        999,
+        `pod routing in ${pod.path}: the route "192.168.64.0/18 dev net1-1 table 101" is missing`,
+      ]);
+      const [secondIp = ''] = second.split('/');
+      ip(
+        '-n',
+        pod.name,
+        'route',
+        'add',
+        '192.168.64.0/18',
+        'dev',
+        'net1-1',
+        'scope',
+        'link',
+        'src',
+        secondIp,
+        'table',
+        '101',
+      );
       expect((await check(add.json)).status).toBe(0);
+      // A source rule is gone.
+      ip('-n', pod.name, 'rule', 'del', 'from', secondIp);
+      const noRule = await check(add.json);
+      expect([noRule.status, noRule.json['msg']]).toEqual([
+        1,
+        `pod routing in ${pod.path}: the rule "from ${secondIp}/32 lookup <table>" is missing`,
+      ]);
       // The interface itself is gone.
       ip('-n', pod.name, 'link', 'del', 'net1');
       const noLink = await check(add.json);
