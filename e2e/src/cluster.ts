@@ -27,6 +27,18 @@ const RELAY_JS = `const net=require('net');const [sock,port]=process.argv.slice(
 net.createServer((c)=>{const u=net.connect(sock);c.pipe(u);u.pipe(c);c.on('error',()=>u.destroy());u.on('error',()=>c.destroy());})
 .listen(Number(port),'127.0.0.1',()=>console.log('ready'));`;
 
+/**
+ * Puts a device-manager checkpoint where multus looks for it, in the current (private) mount namespace: a tmpfs on
+ * /var/lib/kubelet when the machine has that directory, else on /var/lib (nothing below it is needed by multus or the
+ * plugins it runs here; the directory is never created on the machine). Then execs the rest of the arguments.
+ */
+const KUBELET_CHECKPOINT_SH = `set -e
+if [ -d /var/lib/kubelet ]; then mount -t tmpfs tmpfs /var/lib/kubelet; else mount -t tmpfs tmpfs /var/lib; fi
+mkdir -p /var/lib/kubelet/device-plugins
+cp "$1" /var/lib/kubelet/device-plugins/kubelet_internal_checkpoint
+shift
+exec "$@"`;
+
 export interface Host {
   readonly index: number;
   readonly name: string;
@@ -330,17 +342,23 @@ export class Cluster {
     this.hosts.splice(this.hosts.indexOf(host), 1);
   }
 
-  startAgent(host: Host): Daemon {
-    host.agent = daemon(
-      `agent-${host.name}`,
-      this.inHost(host, [
-        process.execPath,
-        path.join(ROOT, 'packages/node-agent/dist/bin.js'),
-        '--config',
-        path.join(host.dir, 'agent.json'),
-      ]),
-      path.join(host.dir, 'agent.log'),
-    );
+  /**
+   * The host's agent. `sysfsClassNet`: a directory bound over /sys/class/net for the agent alone (inside its own mount
+   * namespace, which `ip netns exec` makes private), so discovery reads stand-in hardware such as a PCI address
+   * (`<if>/device/uevent` with `PCI_SLOT_NAME=`) for NICs that are veths here.
+   */
+  startAgent(host: Host, options: { readonly sysfsClassNet?: string } = {}): Daemon {
+    const agent = [
+      process.execPath,
+      path.join(ROOT, 'packages/node-agent/dist/bin.js'),
+      '--config',
+      path.join(host.dir, 'agent.json'),
+    ];
+    const argv =
+      options.sysfsClassNet === undefined
+        ? agent
+        : ['sh', '-c', 'mount --bind "$1" /sys/class/net && shift && exec "$@"', 'sh', options.sysfsClassNet, ...agent];
+    host.agent = daemon(`agent-${host.name}`, this.inHost(host, argv), path.join(host.dir, 'agent.log'));
     return host.agent;
   }
 
@@ -420,8 +438,18 @@ export class Cluster {
     });
   }
 
-  /** Runs multus inside the host namespace exactly as kubelet would for this pod. */
-  async multus(pod: Pod, command: 'ADD' | 'DEL' | 'CHECK'): Promise<{ code: number; stdout: string; stderr: string }> {
+  /**
+   * Runs multus inside the host namespace exactly as kubelet would for this pod. `deviceCheckpoint`: a file in the
+   * kubelet's device-manager checkpoint format that multus finds at
+   * /var/lib/kubelet/device-plugins/kubelet_internal_checkpoint — on a tmpfs in a private mount namespace of this
+   * multus process only (`unshare -m`; the machine's /var/lib is never written), with no pod-resources socket, so
+   * multus reads the checkpoint as it does on a node whose kubelet has no pod-resources API.
+   */
+  async multus(
+    pod: Pod,
+    command: 'ADD' | 'DEL' | 'CHECK',
+    options: { readonly deviceCheckpoint?: string } = {},
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
     const env = {
       CNI_COMMAND: command,
       CNI_CONTAINERID: pod.containerID,
@@ -430,7 +458,23 @@ export class Cluster {
       CNI_PATH: this.cniPath,
       CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${pod.namespace};K8S_POD_NAME=${pod.name};K8S_POD_INFRA_CONTAINER_ID=${pod.containerID};K8S_POD_UID=${pod.uid}`,
     };
-    const [cmd, ...args] = this.inHost(pod.host, [path.join(this.work, 'bin', 'multus')]);
+    const multus = path.join(this.work, 'bin', 'multus');
+    const argv =
+      options.deviceCheckpoint === undefined
+        ? [multus]
+        : [
+            'unshare',
+            '-m',
+            '--propagation',
+            'private',
+            'sh',
+            '-c',
+            KUBELET_CHECKPOINT_SH,
+            'sh',
+            options.deviceCheckpoint,
+            multus,
+          ];
+    const [cmd, ...args] = this.inHost(pod.host, argv);
     return run(cmd as string, args, { env, stdin: this.#multusConf(pod.host), timeoutMs: 60_000 });
   }
 
