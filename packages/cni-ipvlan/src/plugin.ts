@@ -25,6 +25,7 @@ import { BUILD_VERSION, invalidConfig, invokeDelegate } from '@multinic/cni-skel
 import type { CniFailure } from '@multinic/cni-skel';
 import type { AttachmentArgs, CniPlugin, ConfigArgs, DelArgs, HandlerContext } from '@multinic/cni-skel';
 import {
+  MAC_CAPABLE_TYPES,
   MULTI_NIC_CNI_TYPE,
   buildDelegates,
   buildPassThroughDelegates,
@@ -46,8 +47,6 @@ import { mergeResults } from './merge.js';
 import type { DelegateContext } from './delegates.js';
 import { batchesOf, listPodLinks, removePodLinks, removePodRules, ruleRemovals } from './pod-ip.js';
 
-/** Delegate types that can give the pod interface a chosen MAC (`runtimeConfig.mac`). */
-const MAC_CAPABLE: readonly string[] = ['macvlan', 'sriov'];
 /** Delegate types whose pod interface is a virtual link this plugin may delete itself when the agent lost its record. */
 const VIRTUAL_LINKS: readonly string[] = ['ipvlan', 'aws-ipvlan', 'macvlan'];
 
@@ -65,7 +64,7 @@ export function netConfOf(args: ConfigArgs): MultiNicNetConf {
 }
 
 function checkRequest(conf: MultiNicNetConf, request: PodRequest): void {
-  if (request.mac !== undefined && !MAC_CAPABLE.includes(conf.plugin.type)) {
+  if (request.mac !== undefined && !MAC_CAPABLE_TYPES.includes(conf.plugin.type)) {
     throw invalidConfig(
       `the pod asks for MAC ${request.mac}, but ${conf.plugin.type} interfaces cannot take a chosen MAC: use macvlan or sriov, or drop the mac request`,
     );

@@ -461,7 +461,11 @@ describe('multi-nic with the node agent', () => {
         ifname: 'net1',
       });
       expect(held.allocations.map((a) => [a.interfaceName, a.podInterface, a.address])).toEqual(
-        (add.json as unknown as CniResult).ips?.map((a, i) => [`eth${i + 1}`, i === 0 ? 'net1' : `net1-${i}`, a.address]),
+        (add.json as unknown as CniResult).ips?.map((a, i) => [
+          `eth${i + 1}`,
+          i === 0 ? 'net1' : `net1-${i}`,
+          a.address,
+        ]),
       );
       const del = await cni('DEL', { netns: pod.path, stdin: nad('1.0.0'), containerId: 'record' });
       expect({ status: del.status, json: del.json }).toEqual({ status: 0, json: {} });
