@@ -197,6 +197,12 @@ describe('multinic validate', () => {
     );
   });
 
+  it('accepts a network whose delegates run their own IPAM (multiNICIPAM: false with host-local)', async () => {
+    const { status, out } = await cli('validate', '-f', fixture('own-ipam.yaml'));
+    expect(out).toMatch(/MultiNicNetwork own-ipam: valid/);
+    expect(status).toBe(0);
+  });
+
   it('names every bad field of a bad manifest', async () => {
     const { status, out } = await cli('validate', '-f', fixture('bad-network.yaml'));
     expect(status).toBe(2);

@@ -21,6 +21,7 @@ import {
   type MultiNicNetwork,
   type MultiNicNetworkStatus,
   type ParseResult,
+  usesMultiNicIpam,
 } from '@multinic/crd-types';
 import { checkNetworkSpec, needsHostRoutes, type NetworkSpecCheck } from '@multinic/netconf';
 import type { Logger } from 'pino';
@@ -90,6 +91,8 @@ interface Outcome {
   readonly retained?: number;
   /** The agents program host routes only in L3 modes. */
   readonly routed?: boolean;
+  /** The IPAM type of a network whose delegates run their own IPAM (multiNICIPAM: false). */
+  readonly ownIpam?: string | undefined;
 }
 
 /** The blocks of a network in use never change: a changed subnet/interfaceBlock/hostBlock is reported, not applied. */
@@ -236,7 +239,8 @@ export class NetworkReconciler {
     for (const raw of this.#d.stores.networks.list()) {
       if (raw.metadata.deletionTimestamp !== undefined) continue;
       const parsed = this.#parseNetwork(raw);
-      if (!parsed.ok) continue;
+      // A network whose delegates run their own IPAM (multiNICIPAM: false) hands out no addresses of ours.
+      if (!parsed.ok || !usesMultiNicIpam(parsed.value.spec)) continue;
       const name = raw.metadata.name;
       const cidr = this.#d.recent.cidrs.view(name, this.#d.stores.cidrs.get(name));
       const previous = cidr === undefined ? undefined : this.#parseCidr(cidr);
@@ -281,7 +285,8 @@ export class NetworkReconciler {
     const result = computePlan({
       networkName: ctx.ref.name,
       config,
-      hosts: retention.hosts,
+      // No pools for a network whose delegates run their own IPAM: it only needs its NADs (an empty CIDR records that).
+      hosts: usesMultiNicIpam(input.network.spec) ? retention.hosts : [],
       ...(input.previous === undefined ? {} : { previous: input.previous }),
     });
     const problems: Problem[] = [
@@ -309,6 +314,7 @@ export class NetworkReconciler {
       missingNamespaces: missing,
       retained: retention.retained.length,
       routed: needsHostRoutes(input.network),
+      ownIpam: usesMultiNicIpam(input.network.spec) ? undefined : input.network.spec.ipam.type,
     });
     this.#d.metrics.planHosts.set({ network: ctx.ref.name }, plannedHosts(result.plan).length);
     this.#d.metrics.planPools.set({ network: ctx.ref.name }, result.ippools.length);
@@ -405,6 +411,7 @@ export class NetworkReconciler {
       namespaces: outcome.namespaces ?? [],
       missingNamespaces: outcome.missingNamespaces ?? [],
       retained: outcome.retained ?? 0,
+      ownIpam: outcome.ownIpam,
       previous: ctx.previousStatus,
       now: this.#d.clock.now(),
     });

@@ -168,6 +168,12 @@ describe('networkStatus', () => {
     expect(status.routes).toEqual({ status: 'N/A' });
   });
 
+  it('a network whose delegates run their own IPAM is Ready without hosts: it needs only its NADs', () => {
+    const status = networkStatus(input({ plan: { ...plan, cidr: [] }, routeReport: undefined, ownIpam: 'host-local' }));
+    expect(condition(status, 'Ready')).toMatchObject({ status: 'True', reason: 'AttachmentsReady' });
+    expect(condition(status, 'Ready')?.message).toMatch(/own IPAM \(host-local\), so no IPPools/);
+  });
+
   it('keeps lastTransitionTime while a condition keeps its status, and moves it when the status changes', () => {
     const first = networkStatus(input());
     const later = input({ previous: first, now: Date.UTC(2025, 0, 31, 13, 0, 0) });

@@ -46,6 +46,11 @@ export interface StatusInput {
   readonly missingNamespaces: readonly string[];
   /** NICs of departed hosts whose blocks are kept. */
   readonly retained: number;
+  /**
+   * The IPAM type when the network's delegates run their own IPAM (multiNICIPAM: false): it needs no host or IPPool,
+   * only its NetworkAttachmentDefinitions.
+   */
+  readonly ownIpam?: string | undefined;
   readonly previous: MultiNicNetworkStatus | undefined;
   readonly now: number;
 }
@@ -135,6 +140,17 @@ function readyCondition(input: StatusInput, hosts: number): ConditionCore {
       reason: first.reason,
       message: `not ready: ${listText(input.problems.map((p) => p.message))}`,
     };
+  const missing =
+    input.missingNamespaces.length === 0
+      ? ''
+      : `; listed namespaces that do not exist yet: ${input.missingNamespaces.join(', ')}`;
+  if (input.ownIpam !== undefined)
+    return {
+      type: 'Ready',
+      status: 'True',
+      reason: 'AttachmentsReady',
+      message: `every delegate runs the network's own IPAM (${input.ownIpam}), so no IPPools; NetworkAttachmentDefinitions in ${plural(input.namespaces.length, 'namespace')}${missing}`,
+    };
   if (hosts === 0)
     return {
       type: 'Ready',
@@ -142,10 +158,6 @@ function readyCondition(input: StatusInput, hosts: number): ConditionCore {
       reason: 'NoHosts',
       message: 'no node with a HostInterface on the network’s NIC networks yet',
     };
-  const missing =
-    input.missingNamespaces.length === 0
-      ? ''
-      : `; listed namespaces that do not exist yet: ${input.missingNamespaces.join(', ')}`;
   const pools = (input.plan?.cidr ?? []).reduce((n, e) => n + e.hosts.length, 0);
   return {
     type: 'Ready',

@@ -425,6 +425,26 @@ describe('multinic-controller', () => {
     await api.remove(RESOURCES.networks, 'net-elsewhere');
   });
 
+  it('a network whose delegates run their own IPAM (multiNICIPAM: false) gets its NAD with that ipam as written, and no IPPools', async () => {
+    const name = 'own-ipam';
+    const ipam = { type: 'host-local', ranges: [[{ subnet: '10.77.0.0/24' }]], dataDir: '/run/own-ipam' };
+    const spec = { masterNets: ['10.0.2.0/24'], multiNICIPAM: false, ipam, namespaces: ['team-a'] };
+    const { subnet: _subnet, ...rest } = network(name, spec).spec as Record<string, unknown>;
+    await api.create(RESOURCES.networks, { ...network(name), spec: rest });
+    await eventually(async () =>
+      expect(conditionOf(await readNetwork(name), 'Ready')).toMatchObject({ status: 'True' }),
+    );
+    await eventually(async () => expect(await nadNamespaces(name)).toEqual(['team-a']));
+    const [nad] = await api.list(RESOURCES.nads, { labelSelector: `multinic.dev/network=${name}` });
+    const config = JSON.parse((nad?.spec as { config: string }).config) as Record<string, unknown>;
+    expect(config).toMatchObject({ type: 'multi-nic', multiNICIPAM: false, ipam });
+    await settled(controller);
+    expect(await pools(name)).toEqual([]);
+    expect((await cidrSpec(name)).cidr.every((e) => e.hosts.length === 0)).toBe(true);
+    expect(conditionOf(await readNetwork(), 'Ready')).toMatchObject({ status: 'True' });
+    await api.remove(RESOURCES.networks, name);
+  });
+
   it('deleting the network garbage-collects its CIDR, IPPools and NADs', async () => {
     expect((await pools()).length).toBeGreaterThan(0);
     await api.remove(RESOURCES.networks, NET);
