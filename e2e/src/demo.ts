@@ -44,6 +44,7 @@ async function demo(options: DemoOptions, manifests: Manifests, topology: Topolo
   say(`Bringing up a control plane and ${options.hosts} hosts (network namespaces; a bridge per NIC network):`);
   for (const line of describeTopology(topology)) say(`  ${line}`);
   const cluster = await Cluster.start({ topology, log: (l) => say(`  ${l}`) });
+  say(`  cluster ${cluster.id}: network namespaces mn-e2e-*-${cluster.id}, files in ${cluster.work}`);
   const interrupted = onSignal(async () => {
     process.stderr.write('interrupted: tearing down…\n');
     await cluster.stop();
