@@ -123,6 +123,21 @@ describe('podRequestOf', () => {
     { name: 'runtimeConfig not an object', config: { runtimeConfig: [] }, msg: 'runtimeConfig must be an object' },
     { name: 'top-level deviceID not a string', config: { deviceID: 7 }, msg: 'deviceID must be a string' },
     { name: 'args.cni not an object', config: { args: { cni: 'nics=2' } }, msg: 'args.cni must be an object' },
+    {
+      name: 'args.cni.nics zero (read as the agent reads it)',
+      config: { args: { cni: { nics: 0 } } },
+      msg: 'args.cni.nics must be a positive whole number of NICs, got 0',
+    },
+    {
+      name: 'args.cni.masters not names',
+      config: { args: { cni: { masters: [1] } } },
+      msg: 'args.cni.masters must be a list of interface names',
+    },
+    {
+      name: 'args.cni.class not a string',
+      config: { args: { cni: { class: 5 } } },
+      msg: 'args.cni.class must be a string',
+    },
   ])('$name → code 7', ({ config, msg }) => {
     const err = thrown(() => podRequestOf(config, {}));
     expect(err.code).toBe(7);

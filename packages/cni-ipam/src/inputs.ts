@@ -5,6 +5,7 @@
 import type { PodRef } from '@multinic/crd-types';
 import { invalidConfig, invalidEnvironment } from '@multinic/cni-skel';
 import type { JsonObject } from '@multinic/cni-skel';
+import { podNicRequest } from '@multinic/policy';
 
 /** The pod of the attachment, from CNI_ARGS; a `CniFailure` (code 4) naming what is missing. */
 export function podOf(args: Readonly<Record<string, string>>): PodRef {
@@ -100,6 +101,10 @@ export function podRequestOf(config: JsonObject, args: Readonly<Record<string, s
   const mac = stringOf(runtime, 'mac', args['MAC']);
   const deviceID = deviceIdOf(config, runtime);
   const cniArgs = cniArgsOf(config);
+  // The agent reads the cni-args with this same function; reading them here as well makes a bad one code 7 before any
+  // I/O, whatever the agent's state.
+  const read = podNicRequest(cniArgs, undefined);
+  if (!read.ok) throw invalidConfig(`args.cni.${read.error.field} ${read.error.message}`);
   return {
     ...(ips === undefined ? {} : { ips }),
     ...(mac === undefined ? {} : { mac }),

@@ -197,6 +197,12 @@ describe('multi-nic executable: the configuration is validated before the agent 
       msg: 'the pod asks for MAC 0a:58:00:00:00:01, but ipvlan interfaces cannot take a chosen MAC',
     },
     {
+      name: 'cni-args the agent could not read',
+      stdin: nad('macvlan', '1.0.0', ABSENT, { args: { cni: { nics: 'two' } } }),
+      code: 7,
+      msg: 'args.cni.nics must be a positive whole number of NICs, got "two"',
+    },
+    {
       name: 'runtimeConfig.ips not a list',
       stdin: nad('macvlan', '1.0.0', ABSENT, { runtimeConfig: { ips: '192.168.0.9/18' } }),
       code: 7,
