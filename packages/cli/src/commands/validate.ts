@@ -67,17 +67,20 @@ export function validateDocument(doc: SourceDocument): string[] {
       `kind ${JSON.stringify(value.kind)} is not one multinic validates (${Object.keys(SCHEMAS).join(', ')}, or any object with a ${NETWORKS_ANNOTATION} annotation)`,
     ];
   }
-  const problems: string[] = [];
+  return [
+    ...(schema === undefined ? [] : kindProblems(value, schema)),
+    ...(annotation === undefined ? [] : annotationProblems(annotation, value.metadata?.namespace)),
+  ];
+}
+
+/** A MultiNicNetwork: exactly the controller's check, so what passes here is never marked InvalidSpec; others: the schema. */
+function kindProblems(value: { kind?: unknown }, schema: z.ZodType): string[] {
   if (value.kind === 'MultiNicNetwork') {
-    // Exactly the controller's check: what passes here is never marked InvalidSpec.
     const checked = checkNetworkSpec(value);
-    if (!checked.ok) problems.push(...checked.problems);
-  } else if (schema !== undefined) {
-    const parsed = types.parseWith(schema, value);
-    if (!parsed.ok) problems.push(...parsed.problems.map(types.formatProblem));
+    return checked.ok ? [] : [...checked.problems];
   }
-  if (annotation !== undefined) problems.push(...annotationProblems(annotation, value.metadata?.namespace));
-  return problems;
+  const parsed = types.parseWith(schema, value);
+  return parsed.ok ? [] : parsed.problems.map(types.formatProblem);
 }
 
 function annotationProblems(annotation: unknown, namespace: unknown): string[] {
