@@ -52,11 +52,11 @@ describe('the packed @multinic/cidr-core', () => {
       routes: {
         Host1: [
           { dst: '192.168.1.0/24', via: '10.0.1.2', dev: 'eth1', table: 1000 },
-          { dst: '192.168.65.0/24', via: '10.0.2.2', dev: 'eth2', table: 1001 },
+          { dst: '192.168.65.0/24', via: '10.0.2.2', dev: 'eth2', table: 1000 },
         ],
         Host2: [
           { dst: '192.168.0.0/24', via: '10.0.1.1', dev: 'eth1', table: 1000 },
-          { dst: '192.168.64.0/24', via: '10.0.2.1', dev: 'eth2', table: 1001 },
+          { dst: '192.168.64.0/24', via: '10.0.2.1', dev: 'eth2', table: 1000 },
         ],
       },
       problems: [],
