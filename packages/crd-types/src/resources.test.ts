@@ -60,6 +60,10 @@ describe('HostInterface', () => {
       ],
     },
     {
+      case: 'a NIC lent to a pod (moved into its network namespace)',
+      nics: [{ ...eth1, lentTo: 'default/hd-0' }],
+    },
+    {
       case: 'an InfiniBand MAC',
       nics: [{ ...eth1, mac: '80:00:02:08:fe:80:00:00:00:00:00:00:0c:42:a1:03:00:5e:7b:10' }],
     },

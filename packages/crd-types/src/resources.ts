@@ -49,6 +49,15 @@ export const HostNicSchema = z
           "The gateway of the NIC's network, discovered from the host's routes through this NIC (a default or network route with a next hop inside netAddress). Host-subnet mode never hands it out and gives it to pods as their gateway on this NIC.",
       })
       .optional(),
+    lentTo: z
+      .string()
+      .min(3)
+      .max(317)
+      .meta({
+        description:
+          "Set while the NIC is lent to a pod: it left the host (a host-device delegate moved it into the pod's network namespace) and a pod (namespace/name; the first by name when several) still holds an address on it. The node agent keeps reporting it with its last-known addressing, so its plan and IPPool stay, and gives it to no other pod until it is back.",
+      })
+      .optional(),
   })
   .superRefine((nic, ctx) => {
     const net = tryPrefix(nic.netAddress);
