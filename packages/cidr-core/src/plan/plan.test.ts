@@ -509,6 +509,24 @@ describe('computePlan: host-subnet mode without hostBlock (the default from the 
     ]);
   });
 
+  it('a kept block that later gains the gateway keeps it and excludes the gateway; a new host never gets that slot', () => {
+    const first = plan(hostDevice, [{ hostName: 'a', interfaces: [nic('10.0.3.1')] }]);
+    expect(first.ippools.map((p) => p.podCIDR)).toEqual(['10.0.3.16/28']);
+    const later = plan(
+      hostDevice,
+      [
+        { hostName: 'a', interfaces: [nic('10.0.3.1', '10.0.3.20')] },
+        { hostName: 'b', interfaces: [nic('10.0.3.2', '10.0.3.20')] },
+      ],
+      { previous: first.plan },
+    );
+    expect(later.problems).toEqual([]);
+    expect(later.ippools.map((p) => [p.hostName, p.podCIDR, p.excludes, p.gateway])).toEqual([
+      ['a', '10.0.3.16/28', ['10.0.3.20/32'], '10.0.3.20'],
+      ['b', '10.0.3.32/28', [], '10.0.3.20'],
+    ]);
+  });
+
   it('pools of a network with a pod subnet carry no gateway', () => {
     const result = plan({}, [
       {

@@ -260,8 +260,11 @@ function buildNet(state: PlanState, input: NetInput): NetState {
   const reserved: bigint[] = [];
   const hostAddresses: bigint[] = [];
   if (hostSubnet) {
-    reserved.push(vlan.base, ...input.record.gateways);
-    hostAddresses.push(...input.record.addresses);
+    // A gateway is treated like a host address: no new host gets its slot, and a block kept from the previous plan
+    // that later gains it keeps it and excludes it (a running pod's block never moves: its old slot would otherwise
+    // go to another host one day while its pods still hold addresses in it).
+    reserved.push(vlan.base);
+    hostAddresses.push(...input.record.addresses, ...input.record.gateways);
   }
   const rules = slotRules({ excludes: config.excludes, hostBits: input.hostBits }, vlan, reserved, hostAddresses);
   const pool = new IndexPool({
