@@ -169,6 +169,24 @@ export class RangeAllocator {
     return this.#allocated.size();
   }
 
+  /** Number of addresses `allocate()` can still hand out (exact: a /48 pool has 2^80 - 1 usable addresses). */
+  get freeCount(): bigint {
+    if (this.#last < this.#first) return 0n;
+    const taken = [...this.#allocated.intervals(), ...this.#unavailable.intervals()].sort((a, b) =>
+      a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0,
+    );
+    let free = this.#last - this.#first + 1n;
+    let next = this.#first; // lowest address not yet counted as taken
+    for (const [lo, hi] of taken) {
+      const from = lo > next ? lo : next;
+      const to = hi < this.#last ? hi : this.#last;
+      if (from > to) continue;
+      free -= to - from + 1n;
+      next = to + 1n;
+    }
+    return free;
+  }
+
   /** The address handed out last by `allocate()`, if any. */
   get lastAllocated(): IpAddress | undefined {
     return this.#cursor === undefined ? undefined : { family: this.block.family, value: this.#cursor };

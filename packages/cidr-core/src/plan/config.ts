@@ -77,18 +77,28 @@ function parseSubnet(text: unknown, problems: PlanProblem[]): IpPrefix | undefin
   return undefined;
 }
 
+/** What to change when the blocks do not fit: the field to lower and by how much, or a larger subnet. */
+function fitFix(config: ParsedConfig, subnet: IpPrefix, maxPod: number): string {
+  const room = maxPod - subnet.length;
+  const hostRoom = room - config.interfaceBits;
+  if (room < 0) return `use a subnet of at most /${maxPod}`;
+  if (hostRoom >= 0)
+    return `lower config.hostBlock to at most ${hostRoom} (or config.interfaceBlock), or use a larger subnet`;
+  return `lower config.interfaceBlock to at most ${room} and config.hostBlock to 0, or use a larger subnet`;
+}
+
 function checkFit(config: ParsedConfig, problems: PlanProblem[]): void {
   const subnet = config.subnet;
   if (subnet === undefined) return;
-  const bits = familyBits(subnet.family);
+  const maxPod = familyBits(subnet.family) - minPodBits(subnet);
   const podLength = subnet.length + config.interfaceBits + (config.hostBits ?? 0);
-  if (podLength > bits - minPodBits(subnet)) {
+  if (podLength > maxPod) {
     problems.push({
       code: 'NO_ROOM_FOR_PODS',
       reason:
         `config: subnet ${formatPrefix(subnet)} split by interfaceBlock ${config.interfaceBits} and hostBlock ` +
         `${config.hostBits} gives /${podLength} pod blocks, which leave no address for pods (at most ` +
-        `/${bits - minPodBits(subnet)}); use a larger subnet or smaller blocks. Nothing was planned`,
+        `/${maxPod}); ${fitFix(config, subnet, maxPod)}. Nothing was planned`,
     });
   }
 }
