@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { MultiNicNetworkSchema } from './multinicnetwork.js';
+import { computePlan } from '@multinic/cidr-core';
+import { MAX_BLOCK_BITS, MultiNicNetworkSchema } from './multinicnetwork.js';
 import { formatProblem, parseWith } from './problems.js';
 
 type Doc = Record<string, unknown>;
@@ -107,9 +108,16 @@ describe('MultiNicNetwork: multi-nic-cni manifests apply after changing apiVersi
   });
 
   it.each([
-    { subnet: '192.168.0.0/16', interfaceBlock: 2, hostBlock: 13 },
+    { subnet: '192.168.0.0/16', interfaceBlock: 2, hostBlock: 12 },
     { subnet: 'fd00:10::/64', interfaceBlock: 8, hostBlock: 32 },
     { subnet: '10.0.0.0/8', interfaceBlock: 0, hostBlock: 0 },
+    // Large IPv6 prefixes (issue 15): /64 host blocks of a /48, /56 interface blocks, a /32 with 24 bits of blocks,
+    // and a /120 down to /127 pod blocks.
+    { subnet: 'fd00:1:2::/48', interfaceBlock: 8, hostBlock: 8 },
+    { subnet: 'fd00:1::/32', interfaceBlock: 24, hostBlock: 0 },
+    { subnet: 'fd00:1::/32', interfaceBlock: 8, hostBlock: 16 },
+    { subnet: 'fd00:1::/32', interfaceBlock: 32, hostBlock: 32 },
+    { subnet: 'fd00::ab00/120', interfaceBlock: 4, hostBlock: 3 },
   ])('accepts blocks that fit: $subnet I=$interfaceBlock H=$hostBlock', ({ subnet, interfaceBlock, hostBlock }) => {
     expect(problems(base({ subnet, ipam: { type: 'multi-nic-ipam', interfaceBlock, hostBlock } }))).toEqual([]);
   });
@@ -131,14 +139,28 @@ describe('MultiNicNetwork rejections name the field and say what to do', () => {
       bad: 'blocks that do not fit the subnet',
       spec: { subnet: '192.168.0.0/24', ipam: { type: 'multi-nic-ipam', hostBlock: 6, interfaceBlock: 2 } },
       expected: [
-        'spec.ipam: interfaceBlock 2 + hostBlock 6 do not fit subnet 192.168.0.0/24: 24 + 2 + 6 must be less than 32, so that every pod block keeps at least one address bit',
+        'spec.ipam: interfaceBlock 2 + hostBlock 6 do not fit subnet 192.168.0.0/24: pod blocks would be /32, and an IPv4 pod block must be at most /30 to hold a pod address; lower hostBlock to at most 4 (or interfaceBlock), or use a larger subnet',
       ],
     },
     {
       bad: 'IPv6 blocks that do not fit',
       spec: { subnet: 'fd00::/100', ipam: { type: 'multi-nic-ipam', hostBlock: 20, interfaceBlock: 8 } },
       expected: [
-        'spec.ipam: interfaceBlock 8 + hostBlock 20 do not fit subnet fd00::/100: 100 + 8 + 20 must be less than 128, so that every pod block keeps at least one address bit',
+        'spec.ipam: interfaceBlock 8 + hostBlock 20 do not fit subnet fd00::/100: pod blocks would be /128, and an IPv6 pod block must be at most /127 to hold a pod address; lower hostBlock to at most 19 (or interfaceBlock), or use a larger subnet',
+      ],
+    },
+    {
+      bad: 'IPv4 blocks that leave /31 pod blocks (no address besides network and broadcast)',
+      spec: { subnet: '192.168.0.0/24', ipam: { type: 'multi-nic-ipam', hostBlock: 4, interfaceBlock: 3 } },
+      expected: [
+        'spec.ipam: interfaceBlock 3 + hostBlock 4 do not fit subnet 192.168.0.0/24: pod blocks would be /31, and an IPv4 pod block must be at most /30 to hold a pod address; lower hostBlock to at most 3 (or interfaceBlock), or use a larger subnet',
+      ],
+    },
+    {
+      bad: 'an IPv6 interfaceBlock that alone does not fit',
+      spec: { subnet: 'fd00::ab00/120', ipam: { type: 'multi-nic-ipam', hostBlock: 0, interfaceBlock: 8 } },
+      expected: [
+        'spec.ipam: interfaceBlock 8 + hostBlock 0 do not fit subnet fd00::ab00/120: pod blocks would be /128, and an IPv6 pod block must be at most /127 to hold a pod address; lower interfaceBlock to at most 7 and hostBlock to 0, or use a larger subnet',
       ],
     },
     {
@@ -356,21 +378,24 @@ describe('MultiNicNetwork laws', () => {
     );
   });
 
-  it('blocks are accepted exactly when prefix + interfaceBlock + hostBlock < address bits', () => {
+  it('blocks are accepted exactly when cidr-core can plan them: pod blocks at most /30 (IPv4) or /127 (IPv6)', () => {
+    const sizes = fc.oneof(
+      fc.record({ family: fc.constant(4 as const), len: fc.integer({ min: 8, max: 30 }) }),
+      fc.record({ family: fc.constant(6 as const), len: fc.integer({ min: 32, max: 120 }) }),
+    );
+    const bits = fc.oneof(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: MAX_BLOCK_BITS }));
     fc.assert(
-      fc.property(
-        fc.integer({ min: 8, max: 30 }),
-        fc.integer({ min: 0, max: 12 }),
-        fc.integer({ min: 0, max: 12 }),
-        (len, i, h) => {
-          const subnet = `10.0.0.0/${len}`;
-          const ok = parseWith(
-            MultiNicNetworkSchema,
-            base({ subnet, ipam: { type: 'multi-nic-ipam', interfaceBlock: i, hostBlock: h } }),
-          ).ok;
-          expect(ok).toBe(len + i + h < 32);
-        },
-      ),
+      fc.property(sizes, bits, bits, ({ family, len }, i, h) => {
+        const subnet = family === 4 ? `10.0.0.0/${len}` : `fd00::/${len}`;
+        const parsed = parseWith(
+          MultiNicNetworkSchema,
+          base({ subnet, ipam: { type: 'multi-nic-ipam', interfaceBlock: i, hostBlock: h } }),
+        );
+        const config = { subnet, interfaceBlock: i, hostBlock: h, masterNets: [], excludeCIDRs: [] };
+        const planned = computePlan({ networkName: 'n', config, hosts: [] });
+        expect(parsed.ok).toBe(len + i + h <= (family === 4 ? 30 : 127));
+        expect(parsed.ok).toBe(planned.problems.length === 0);
+      }),
     );
   });
 });

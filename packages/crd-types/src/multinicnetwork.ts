@@ -273,12 +273,20 @@ function checkBlocks(spec: SpecShape, ctx: z.core.$RefinementCtx): void {
   const valid = (n: unknown): n is number =>
     Number.isInteger(n) && (n as number) >= 0 && (n as number) <= MAX_BLOCK_BITS;
   if (!valid(hostBlock) || !valid(interfaceBlock)) return; // already reported field by field
-  const bits = familyBits(subnet.family);
-  if (subnet.length + interfaceBlock + hostBlock >= bits) {
+  // The longest pod block that still holds a pod address: /30 for IPv4 (network and broadcast address besides),
+  // /127 for IPv6 (the network address besides); cidr-core's plan refuses anything longer (NO_ROOM_FOR_PODS).
+  const maxPod = familyBits(subnet.family) - (subnet.family === 4 ? 2 : 1);
+  const podLength = subnet.length + interfaceBlock + hostBlock;
+  if (podLength > maxPod) {
+    const hostRoom = maxPod - subnet.length - interfaceBlock;
+    const fix =
+      hostRoom >= 0
+        ? `lower hostBlock to at most ${hostRoom} (or interfaceBlock), or use a larger subnet`
+        : `lower interfaceBlock to at most ${Math.max(0, maxPod - subnet.length)} and hostBlock to 0, or use a larger subnet`;
     ctx.addIssue({
       code: 'custom',
       path: ['ipam'],
-      message: `interfaceBlock ${interfaceBlock} + hostBlock ${hostBlock} do not fit subnet ${spec.subnet}: ${subnet.length} + ${interfaceBlock} + ${hostBlock} must be less than ${bits}, so that every pod block keeps at least one address bit`,
+      message: `interfaceBlock ${interfaceBlock} + hostBlock ${hostBlock} do not fit subnet ${spec.subnet}: pod blocks would be /${podLength}, and an IPv${subnet.family} pod block must be at most /${maxPod} to hold a pod address; ${fix}`,
     });
   }
 }
