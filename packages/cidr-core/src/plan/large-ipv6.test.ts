@@ -2,7 +2,8 @@
 // that do not fit (a problem naming the field to change and by how much).
 import { describe, expect, it } from '@jest/globals';
 import { computePlan } from './planner.js';
-import type { PlanConfig, PlanHost, PlanProblemCode } from '../index.js';
+import { hostLocalRange } from '../host-local.js';
+import type { IPPoolPlan, PlanConfig, PlanHost, PlanProblemCode } from '../index.js';
 
 const HOSTS: PlanHost[] = ['a', 'b'].map((name, n) => ({
   hostName: name,
@@ -64,4 +65,26 @@ describe('IPv6 plans at the boundaries', () => {
       expect(result.ippools).toEqual([]);
     },
   );
+});
+
+describe('IPv6 host-subnet mode on large NIC networks', () => {
+  it('a /48 NIC network gets the default hostBlock 16: /64 slices, none holding a host address, the last usable to its end', () => {
+    const nics: PlanHost[] = ['a', 'b'].map((name, n) => ({
+      hostName: name,
+      interfaces: [{ interfaceName: 'eth1', netAddress: 'fd20:1:2::/48', hostIP: `fd20:1:2::${n + 1}` }],
+    }));
+    const config: PlanConfig = { subnet: '', interfaceBlock: 0, masterNets: [], excludeCIDRs: [] };
+    const result = computePlan({ networkName: 'hs', config, hosts: nics });
+    expect(result.problems).toEqual([]);
+    // Slice 0 holds the network address and both hosts' addresses: never handed out.
+    expect(result.ippools.map((p) => [p.hostName, p.podCIDR, p.vlanCIDR])).toEqual([
+      ['a', 'fd20:1:2:1::/64', 'fd20:1:2::/48'],
+      ['b', 'fd20:1:2:2::/64', 'fd20:1:2::/48'],
+    ]);
+    const range = hostLocalRange({ pool: result.ippools[1] as IPPoolPlan });
+    expect(range.ok && [range.value.rangeStart, range.value.rangeEnd]).toEqual([
+      'fd20:1:2:2::1',
+      'fd20:1:2:2:ffff:ffff:ffff:ffff',
+    ]);
+  });
 });
