@@ -150,6 +150,7 @@ export class Agent {
       host,
       client,
       self: watch.self,
+      held: () => this.#state.store.heldNics(),
       metrics,
       log,
     });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { HostNic, MultiNicNetwork, SelectRequest } from '@multinic/crd-types';
+import type { NicHolder } from './select.js';
 import { selectForPod } from './select.js';
 
 const nics: HostNic[] = [
@@ -132,4 +133,110 @@ describe('selectForPod: a one-NIC attachment is named exactly CNI_IFNAME (Multus
       expect(r.ok && r.value.nics.map((n) => n.podInterface)).toEqual([ifname]);
     },
   );
+});
+
+describe('selectForPod: a whole NIC (host-device) is never given to two pods', () => {
+  const hostDevice = network({ plugin: { cniVersion: '1.0.0', type: 'host-device' } });
+  const spare: HostNic[] = [
+    { interfaceName: 'eth3', netAddress: '10.10.3.0/24', hostIP: '10.10.3.2' },
+    { interfaceName: 'eth4', netAddress: '10.10.3.0/24', hostIP: '10.10.3.3' },
+  ];
+  const holder = (extra: Partial<NicHolder> = {}): NicHolder => ({
+    pod: 'default/hd-a',
+    network: 'net-a',
+    wholeNic: true,
+    self: false,
+    ...extra,
+  });
+  const base = {
+    hostNics: spare,
+    network: hostDevice,
+    pooledNics: new Set(['eth3', 'eth4']),
+    nicClass: () => undefined,
+  };
+  const chosen = (r: ReturnType<typeof selectForPod>) => (r.ok ? r.value.nics.map((n) => n.interfaceName) : r);
+
+  it.each<{
+    case: string;
+    nics: HostNic[];
+    holders: Record<string, NicHolder[]>;
+    net?: MultiNicNetwork;
+    want: string[];
+  }>([
+    { case: 'nothing held', nics: spare, holders: {}, want: ['eth3'] },
+    { case: 'eth3 held by another pod, not yet moved', nics: spare, holders: { eth3: [holder()] }, want: ['eth4'] },
+    {
+      case: 'eth3 lent (moved away)',
+      nics: [{ ...spare[0]!, lentTo: 'default/hd-a' }, spare[1]!],
+      holders: { eth3: [holder()] },
+      want: ['eth4'],
+    },
+    {
+      case: 'eth3 lent to this very attachment (a repeated ADD)',
+      nics: [{ ...spare[0]!, lentTo: 'default/p' }, spare[1]!],
+      holders: { eth3: [holder({ pod: 'default/p', self: true })] },
+      want: ['eth3'],
+    },
+    {
+      case: 'eth3 shared by a macvlan pod: host-device may not take it',
+      nics: spare,
+      holders: { eth3: [holder({ wholeNic: false, network: 'net-mv' })] },
+      want: ['eth4'],
+    },
+    {
+      case: 'a macvlan network may share a NIC with macvlan pods',
+      nics: spare,
+      holders: { eth3: [holder({ wholeNic: false })] },
+      net: network({ plugin: { cniVersion: '1.0.0', type: 'macvlan' } }),
+      want: ['eth3'],
+    },
+    {
+      case: 'a macvlan network never gets a NIC a host-device pod holds',
+      nics: spare,
+      holders: { eth3: [holder()] },
+      net: network({ plugin: { cniVersion: '1.0.0', type: 'macvlan' } }),
+      want: ['eth4'],
+    },
+  ])('$case → $want', ({ nics: hostNics, holders, net, want }) => {
+    const r = selectForPod(req({ cniArgs: { nics: 1 } }), {
+      ...base,
+      hostNics,
+      ...(net === undefined ? {} : { network: net }),
+      holders: (name) => holders[name] ?? [],
+    });
+    expect(chosen(r)).toEqual(want);
+  });
+
+  it('says why a held NIC was not chosen', () => {
+    const r = selectForPod(req({ cniArgs: { nics: 1 } }), {
+      ...base,
+      hostNics: [{ ...spare[0]!, lentTo: 'default/hd-a' }, spare[1]!],
+      holders: (name) => (name === 'eth3' ? [holder()] : []),
+    });
+    expect(r.ok && r.value.decisions.find((d) => d.interfaceName === 'eth3')).toEqual({
+      interfaceName: 'eth3',
+      selected: false,
+      reason: 'lent to pod default/hd-a (moved into its network namespace)',
+    });
+  });
+
+  it('no free NIC is a clear "try again" naming each NIC and its holder', () => {
+    const r = selectForPod(req({ cniArgs: { nics: 1 } }), {
+      ...base,
+      hostNics: [{ ...spare[0]!, lentTo: 'default/hd-a' }, spare[1]!],
+      holders: (name) => [holder({ pod: name === 'eth3' ? 'default/hd-a' : 'default/hd-b' })],
+    });
+    expect(r).toMatchObject({ ok: false, failure: { status: 409, error: { code: 11, details: 'no-free-nic' } } });
+    expect(!r.ok && r.failure.error.msg).toBe(
+      'no free NIC for network net-a on this node: eth3 lent to pod default/hd-a (moved into its network namespace); eth4 in use by pod default/hd-b (network net-a takes the whole NIC); the pod can start once one is released (or give the node another NIC)',
+    );
+  });
+
+  it('two NICs asked, one free: the policy says too few and the held NIC is named', () => {
+    const r = selectForPod(req({ cniArgs: { nics: 2 } }), {
+      ...base,
+      holders: (name) => (name === 'eth3' ? [holder()] : []),
+    });
+    expect(!r.ok && r.failure.error.msg).toMatch(/NICs not free: eth3 in use by pod default\/hd-a/);
+  });
 });

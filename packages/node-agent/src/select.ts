@@ -29,6 +29,25 @@ export interface InvalidNetwork {
   readonly problems: readonly string[];
 }
 
+/** Delegate plugin types that take the whole NIC: host-device moves the link into the pod's network namespace. */
+const WHOLE_NIC_PLUGINS: ReadonlySet<string> = new Set(['host-device']);
+
+/** Whether the network's delegate takes a whole NIC, so one NIC serves one attachment at a time. */
+export function takesWholeNic(network: MultiNicNetwork): boolean {
+  return WHOLE_NIC_PLUGINS.has(network.spec.plugin.type);
+}
+
+/** Someone holding an address on a NIC (from the agent's allocations). */
+export interface NicHolder {
+  /** namespace/name */
+  readonly pod: string;
+  readonly network: string;
+  /** The holder's network takes the whole NIC (host-device). */
+  readonly wholeNic: boolean;
+  /** The holder is the attachment asking (a repeated ADD). */
+  readonly self: boolean;
+}
+
 export interface SelectContext {
   readonly hostNics: readonly HostNic[];
   /** The network, undefined when it does not exist, or the reasons it does not parse. */
@@ -36,6 +55,23 @@ export interface SelectContext {
   /** Interface names of the NICs that have an IPPool of this network on this node. */
   readonly pooledNics: ReadonlySet<string>;
   readonly nicClass: (name: string) => NicClassSpec | undefined;
+  /** Who holds addresses on a NIC (default: nobody). */
+  readonly holders?: (interfaceName: string) => readonly NicHolder[];
+}
+
+/**
+ * Why a NIC cannot be given to this attachment although it is on a master network, or undefined: it is lent to a
+ * pod (moved into that pod's network namespace), or a whole-NIC delegate (this network's or a holder's) would
+ * have to share it. A NIC this very attachment already holds stays available (a repeated ADD).
+ */
+function busyReason(nic: HostNic, wholeNic: boolean, holders: readonly NicHolder[]): string | undefined {
+  if (holders.some((h) => h.self)) return undefined;
+  if (nic.lentTo !== undefined) return `lent to pod ${nic.lentTo} (moved into its network namespace)`;
+  const other = holders.find((h) => wholeNic || h.wholeNic);
+  if (other === undefined) return undefined;
+  return other.wholeNic
+    ? `in use by pod ${other.pod} (network ${other.network} takes the whole NIC)`
+    : `in use by pod ${other.pod} (network ${other.network}); this network's delegate takes the whole NIC`;
 }
 
 /**
@@ -48,6 +84,63 @@ function candidates(
 ): { usable: readonly HostNic[]; unpooled: readonly HostNic[] } {
   const pooled = (n: HostNic) => !usesMultiNicIpam(spec) || ctx.pooledNics.has(n.interfaceName);
   return { usable: ctx.hostNics.filter(pooled), unpooled: ctx.hostNics.filter((n) => !pooled(n)) };
+}
+
+interface BusyNic {
+  readonly interfaceName: string;
+  readonly reason: string;
+}
+
+/** The candidates a pod may take now, and the others with the reason (lent, or a whole NIC someone holds). */
+function freeNics(
+  candidates: readonly HostNic[],
+  wholeNic: boolean,
+  ctx: SelectContext,
+): { usable: HostNic[]; busy: BusyNic[] } {
+  const usable: HostNic[] = [];
+  const busy: BusyNic[] = [];
+  for (const nic of candidates) {
+    const reason = busyReason(nic, wholeNic, ctx.holders?.(nic.interfaceName) ?? []);
+    if (reason === undefined) usable.push(nic);
+    else busy.push({ interfaceName: nic.interfaceName, reason });
+  }
+  return { usable, busy };
+}
+
+const describeBusy = (busy: readonly BusyNic[]): string => busy.map((b) => `${b.interfaceName} ${b.reason}`).join('; ');
+
+/** Every candidate NIC is held: "try again" (the kubelet retries the ADD), naming each NIC and its holder. */
+function noFreeNic(network: string, busy: readonly BusyNic[]): ReturnType<typeof failure> {
+  return failure({
+    status: 409,
+    code: AGENT_ERROR_CODES.tryAgain,
+    field: 'network',
+    msg: `no free NIC for network ${network} on this node: ${describeBusy(busy)}; the pod can start once one is released (or give the node another NIC)`,
+    details: 'no-free-nic',
+  });
+}
+
+type SelectDecision = SelectResponse['decisions'][number];
+
+/** The NICs the policy never saw, as decisions. */
+function notCandidates(network: string, busy: readonly BusyNic[], unpooled: readonly HostNic[]): SelectDecision[] {
+  return [
+    ...busy.map((b) => ({ interfaceName: b.interfaceName, selected: false, reason: b.reason })),
+    ...unpooled.map((n) => ({
+      interfaceName: n.interfaceName,
+      selected: false,
+      reason: `no IPPool of network ${network} for this NIC on this node yet`,
+    })),
+  ];
+}
+
+/** What a refused request should also know: the NICs the policy never saw. */
+function whyNot(network: string, busy: readonly BusyNic[], unpooled: readonly HostNic[]): string {
+  const names = unpooled.map((n) => n.interfaceName).join(', ');
+  return (
+    (unpooled.length === 0 ? '' : ` (NICs without an IPPool of ${network} on this node: ${names})`) +
+    (busy.length === 0 ? '' : ` (NICs not free: ${describeBusy(busy)})`)
+  );
 }
 
 /** Runs the attach policy for one pod attachment. */
@@ -75,7 +168,9 @@ export function selectForPod(req: SelectRequest, ctx: SelectContext): Outcome<Se
   const request = requestOf(req);
   if (!request.ok) return request;
   const spec = ctx.network.spec;
-  const { usable, unpooled } = candidates(spec, ctx);
+  const { usable: pooled, unpooled } = candidates(spec, ctx);
+  const { usable, busy } = freeNics(pooled, takesWholeNic(ctx.network), ctx);
+  if (usable.length === 0 && busy.length > 0) return failed(noFreeNic(req.network, busy));
   const result = selectNics({
     hostNics: usable,
     network: {
@@ -86,16 +181,12 @@ export function selectForPod(req: SelectRequest, ctx: SelectContext): Outcome<Se
     nicClasses: ctx.nicClass,
   });
   if (!result.ok) {
-    const why =
-      unpooled.length === 0
-        ? ''
-        : ` (NICs without an IPPool of ${req.network} on this node: ${unpooled.map((n) => n.interfaceName).join(', ')})`;
     return failed(
       failure({
         status: 422,
         code: AGENT_ERROR_CODES.invalidConfig,
         field: 'cniArgs',
-        msg: `${result.error.message}${why}`,
+        msg: `${result.error.message}${whyNot(req.network, busy, unpooled)}`,
         details: result.error.code,
       }),
     );
@@ -128,11 +219,7 @@ export function selectForPod(req: SelectRequest, ctx: SelectContext): Outcome<Se
       reason: `chosen #${i} by strategy ${strategy}`,
     })),
     ...notChosen.map((n) => ({ interfaceName: n.interfaceName, selected: false, reason: n.message })),
-    ...unpooled.map((n) => ({
-      interfaceName: n.interfaceName,
-      selected: false,
-      reason: `no IPPool of network ${req.network} for this NIC on this node yet`,
-    })),
+    ...notCandidates(req.network, busy, unpooled),
   ];
   return okValue({ network: req.network, nics, decisions });
 }

@@ -107,6 +107,8 @@ export interface NetworkFixture {
   readonly vlanMode?: 'l2' | 'l3' | 'l3s';
   /** Host bits of the plan (default 6: with interfaceBlock 2 a /16 gives each (host, NIC) a /24). */
   readonly hostBlock?: number;
+  /** The delegate plugin type (default ipvlan). */
+  readonly plugin?: string;
 }
 
 /** Writes what the controller would: the MultiNicNetwork, the CIDR (the plan) and one IPPool per (host, NIC). */
@@ -124,7 +126,7 @@ export async function createNetwork(client: KubeClient, fx: NetworkFixture): Pro
       spec: {
         subnet: fx.subnet,
         ipam: { type: 'multi-nic-ipam', hostBlock, interfaceBlock: 2, vlanMode: fx.vlanMode ?? 'l3' },
-        plugin: { cniVersion: '1.0.0', type: 'ipvlan' },
+        plugin: { cniVersion: '1.0.0', type: fx.plugin ?? 'ipvlan' },
       },
     },
   });

@@ -365,3 +365,32 @@ describe('AllocationStore: one address, one holder, per NIC (defence in depth, i
     );
   });
 });
+
+describe('AllocationStore: whole-NIC attachments (host-device)', () => {
+  const one = (containerID: string, nic: string, extra: Partial<AllocateInput> = {}): AllocateInput =>
+    request(containerID, { nics: [{ interfaceName: nic, podInterface: 'net1' }], exclusive: true, ...extra });
+
+  it('refuses a NIC another attachment holds (NIC_IN_USE, naming the holder); a repeated ADD and a free NIC are fine', () => {
+    const s = store();
+    expect(s.allocate(one('a', 'eth1'), 0).ok).toBe(true);
+    const b = s.allocate(one('b', 'eth1'), 0);
+    expect(b).toMatchObject({ ok: false, code: 'NIC_IN_USE', field: 'nics[0].interfaceName' });
+    expect(!b.ok && b.message).toMatch(/NIC eth1 is in use by pod default\/pod-a \(network net-a\)/);
+    expect(s.allocate(one('a', 'eth1'), 0)).toMatchObject({ ok: true, value: { created: false } });
+    expect(s.allocate(one('b', 'eth2'), 0).ok).toBe(true);
+    expect(s.holdersOf('eth1').map((r) => r.containerID)).toEqual(['a']);
+    expect([...s.heldNics()].map(([nic, records]) => [nic, records.map((r) => r.containerID)])).toEqual([
+      ['eth1', ['a']],
+      ['eth2', ['b']],
+    ]);
+    s.release('net-a', 'a', 'net1');
+    expect(s.allocate(one('b2', 'eth1'), 0).ok).toBe(true);
+  });
+
+  it('a NIC shared by a non-exclusive attachment is not free for a whole-NIC one; without exclusive it is shared', () => {
+    const s = store();
+    expect(s.allocate(one('mv', 'eth1', { exclusive: false }), 0).ok).toBe(true);
+    expect(s.allocate(one('mv2', 'eth1', { exclusive: false }), 0).ok).toBe(true);
+    expect(s.allocate(one('hd', 'eth1'), 0)).toMatchObject({ ok: false, code: 'NIC_IN_USE' });
+  });
+});

@@ -46,6 +46,11 @@ export interface AllocateInput {
   readonly pod: { readonly name: string; readonly namespace: string; readonly uid: string };
   readonly nics: readonly { readonly interfaceName: string; readonly podInterface: string }[];
   readonly ips?: readonly string[] | undefined;
+  /**
+   * The network's delegate takes the whole NIC (host-device moves it into the pod's network namespace): a NIC on
+   * which another attachment holds an address is refused (NIC_IN_USE), so one NIC is never given to two pods.
+   */
+  readonly exclusive?: boolean | undefined;
 }
 
 export interface AllocateOutcome {
@@ -75,7 +80,9 @@ export type AllocateFailureCode =
   /** A requested address is in its block but cannot be given (taken, excluded, network or broadcast address). */
   | 'ADDRESS_UNAVAILABLE'
   /** A NIC's pool has no free address. */
-  | 'EXHAUSTED';
+  | 'EXHAUSTED'
+  /** A whole-NIC attachment (host-device) asks for a NIC another attachment holds an address on. */
+  | 'NIC_IN_USE';
 
 /** A refused allocation: its code, the request field at fault and a message saying what to do. Nothing was taken. */
 export interface AllocateFailure {
@@ -294,6 +301,10 @@ export class AllocationStore {
     if (existing !== undefined) return repeated(input, existing);
     const pools = this.#poolsFor(input);
     if (!pools.ok) return pools;
+    if (input.exclusive === true) {
+      const busy = this.#nicInUse(input);
+      if (busy !== undefined) return busy;
+    }
     const requested = assignRequested(input, pools.value);
     if (!requested.ok) return requested;
     const taken: { pool: Pool; ip: IpAddress }[] = [];
@@ -394,6 +405,41 @@ export class AllocationStore {
       pools.push(pool);
     }
     return ok(pools);
+  }
+
+  /** The first requested NIC another attachment holds an address on, as a refusal (whole-NIC delegates). */
+  #nicInUse(input: AllocateInput): AllocateFailure | undefined {
+    const key = attachmentKey(input.network, input.containerID, input.ifname);
+    for (const [i, nic] of input.nics.entries()) {
+      const holder = this.holdersOf(nic.interfaceName).find((r) => keyOf(r) !== key);
+      if (holder === undefined) continue;
+      return refuse(
+        'NIC_IN_USE',
+        `nics[${i}].interfaceName`,
+        `NIC ${nic.interfaceName} is in use by pod ${holder.podNamespace}/${holder.podName} (network ${holder.network}), and network ${input.network}'s delegate takes the whole NIC; nothing was allocated: try again (the next select picks a free NIC) or free the NIC`,
+      );
+    }
+    return undefined;
+  }
+
+  /** Every record on one of this node's NICs, whatever the network (the NIC's holders). */
+  holdersOf(interfaceName: string): AllocationRecord[] {
+    const out: AllocationRecord[] = [];
+    for (const pool of this.#pools.values())
+      if (pool.spec.interfaceName === interfaceName) out.push(...pool.byAddress.values());
+    return out;
+  }
+
+  /** The records of every NIC that has at least one, by interface name. */
+  heldNics(): Map<string, AllocationRecord[]> {
+    const out = new Map<string, AllocationRecord[]>();
+    for (const pool of this.#pools.values()) {
+      if (pool.byAddress.size === 0) continue;
+      const list = out.get(pool.spec.interfaceName) ?? [];
+      list.push(...pool.byAddress.values());
+      out.set(pool.spec.interfaceName, list);
+    }
+    return out;
   }
 
   /** Releases an attachment; idempotent (nothing held → nothing released). */

@@ -79,6 +79,15 @@ describe('the wire answer of a refused allocation', () => {
       msg: "container held net1 belongs to pod default/pod-held (uid uid-held), not to default/intruder (uid uid-other); a container ID is one pod's: release the other attachment (CNI DEL) first",
     },
     {
+      case: 'a whole-NIC (host-device) attachment on a NIC another pod holds',
+      input: { containerID: 'hd', exclusive: true },
+      code: 'NIC_IN_USE',
+      status: 409,
+      cniCode: 11,
+      field: 'nics[0].interfaceName',
+      msg: "NIC eth1 is in use by pod default/pod-held (network net-a), and network net-a's delegate takes the whole NIC; nothing was allocated: try again (the next select picks a free NIC) or free the NIC",
+    },
+    {
       case: 'not an address',
       input: { ips: ['10.0.0.x'] },
       code: 'INVALID_ADDRESS',
@@ -141,6 +150,7 @@ describe('the wire answer of a refused allocation', () => {
       'ONE_ADDRESS_PER_NIC',
       'ADDRESS_UNAVAILABLE',
       'EXHAUSTED',
+      'NIC_IN_USE',
     ];
     expect(Object.keys(ALLOCATE_FAILURE_ANSWERS).sort()).toEqual([...codes].sort());
     for (const code of codes) expect(ALLOCATE_FAILURE_ANSWERS[code].status).toBeGreaterThanOrEqual(400);

@@ -31,9 +31,10 @@ import type { ApiFailure } from '../errors.js';
 import { failure } from '../errors.js';
 import type { AgentMetrics } from '../metrics.js';
 import type { AllocateFailure, AllocateFailureCode, AllocationRecord, AllocationStore } from '../ipam/store.js';
+import { attachmentKey } from '../ipam/store.js';
 import { isRebuilt, rebuiltRecordMatches } from '../ipam/rebuild.js';
-import type { InvalidNetwork } from '../select.js';
-import { selectForPod } from '../select.js';
+import type { InvalidNetwork, NicHolder } from '../select.js';
+import { selectForPod, takesWholeNic } from '../select.js';
 import type { Answer, Handler } from './socket.js';
 
 export interface ApiContext {
@@ -72,6 +73,7 @@ export const ALLOCATE_FAILURE_ANSWERS: Readonly<
   ONE_ADDRESS_PER_NIC: { status: 422, code: AGENT_ERROR_CODES.invalidConfig },
   ADDRESS_UNAVAILABLE: { status: 409, code: AGENT_ERROR_CODES.requestedAddressUnavailable },
   EXHAUSTED: { status: 409, code: AGENT_ERROR_CODES.exhausted },
+  NIC_IN_USE: { status: 409, code: AGENT_ERROR_CODES.tryAgain },
 };
 
 /** The wire answer of a refused allocation (see ALLOCATE_FAILURE_ANSWERS). */
@@ -125,6 +127,12 @@ function toAllocation(store: AllocationStore, r: AllocationRecord, podInterface:
   };
 }
 
+/** Whether a network's delegate takes the whole NIC (an unknown or invalid network: no). */
+function isWholeNic(ctx: ApiContext, network: string): boolean {
+  const n = ctx.network(network);
+  return n !== undefined && !('problems' in n) && takesWholeNic(n);
+}
+
 function selectHandler(ctx: ApiContext): Handler {
   return async (body) => {
     const req = parse(SelectRequestSchema, body);
@@ -135,11 +143,20 @@ function selectHandler(ctx: ApiContext): Handler {
         .filter((p) => p.network === req.value.network)
         .map((p) => p.interfaceName),
     );
+    const self = attachmentKey(req.value.network, req.value.containerID, req.value.ifname);
+    const holders = (interfaceName: string): NicHolder[] =>
+      ctx.store.holdersOf(interfaceName).map((r) => ({
+        pod: `${r.podNamespace}/${r.podName}`,
+        network: r.network,
+        wholeNic: isWholeNic(ctx, r.network),
+        self: attachmentKey(r.network, r.containerID, r.ifname) === self,
+      }));
     const result = selectForPod(req.value, {
       hostNics: ctx.hostNics(),
       network: ctx.network(req.value.network),
       pooledNics,
       nicClass: ctx.nicClass,
+      holders,
     });
     return result.ok ? { status: 200, body: result.value } : answer(result.failure);
   };
@@ -154,7 +171,7 @@ function allocateHandler(ctx: ApiContext): Handler {
     const notReady = ctx.notReady();
     if (notReady !== undefined)
       return answer(allocateFailureAnswer({ ok: false, code: 'NOT_READY', field: 'network', message: notReady }));
-    const outcome = ctx.store.allocate(r, ctx.clock());
+    const outcome = ctx.store.allocate({ ...r, exclusive: isWholeNic(ctx, r.network) }, ctx.clock());
     if (!outcome.ok) return answer(allocateFailureAnswer(outcome));
     try {
       await ctx.persist();

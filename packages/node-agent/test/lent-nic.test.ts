@@ -1,0 +1,197 @@
+// A NIC lent to a pod: host-device moves the whole NIC into the pod's network namespace, so discovery no longer
+// sees it. The agent keeps reporting it (last-known addressing, `lentTo`) while a pod holds an address on it — also
+// across a restart — so the controller keeps its plan and IPPool; and no second pod is ever given it. Real
+// kube-apiserver, a network namespace as the host, `ip link set … netns` as host-device does it.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { HostInterface, HostNic } from '@multinic/crd-types';
+import type { KubeClient } from '@multinic/kube';
+import { addNetns, deleteNetns } from '@multinic/testenv';
+import { startTestEnv, type TestEnv } from '@multinic/testenv';
+import { pino } from 'pino';
+import { Agent } from '../src/agent.js';
+import type { AgentConfig } from '../src/config.js';
+import { AgentConfigSchema } from '../src/config.js';
+import { DEFAULT_EXCLUDE_NAMES } from '../src/discovery/nics.js';
+import { GROUP, SocketClient, TestHost, allocateRequest, createNetwork, eventually, ip, kube } from './helpers.js';
+
+const NODE = 'node1';
+const NETWORK = 'net-hd';
+let env: TestEnv | undefined;
+let host: TestHost | undefined;
+let podNs: string | undefined;
+let agent: Agent | undefined;
+let client: KubeClient;
+let sock: SocketClient;
+let config: AgentConfig;
+let dir: string;
+const now = 1_700_000_000_000;
+
+function theHost(): TestHost {
+  if (host === undefined) throw new Error('no test host');
+  return host;
+}
+
+function theAgent(): Agent {
+  if (agent === undefined) throw new Error('no agent');
+  return agent;
+}
+
+async function startAgent(): Promise<Agent> {
+  const log = pino({ level: 'info' }, pino.destination({ dest: path.join(dir, 'agent.log'), sync: true }));
+  return Agent.start({ config, log, kubeConfig: theEnv().kubeConfig, host: theHost().ops(), clock: () => now });
+}
+
+function theEnv(): TestEnv {
+  if (env === undefined) throw new Error('no test env');
+  return env;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'mn-lent-'));
+  host = new TestHost();
+  host.addNic({ name: 'eth0', cidr: '10.10.0.2/24', defaultVia: '10.10.0.1' });
+  host.addNic({ name: 'eth3', cidr: '10.10.3.2/24' });
+  host.addNic({ name: 'eth4', cidr: '10.10.3.3/24' });
+  podNs = `${host.ns}-pod`;
+  addNetns(podNs);
+  env = await startTestEnv({ controllerManager: false });
+  client = kube(env.kubeConfig);
+  config = AgentConfigSchema.parse({
+    nodeName: NODE,
+    socketPath: path.join(dir, 'run', 'agent.sock'),
+    stateDir: path.join(dir, 'state'),
+    metrics: { host: '127.0.0.1', port: 0 },
+    // The loop stays out of the way: each test runs discovery itself.
+    discovery: { pollMs: 600_000, excludeNames: [...DEFAULT_EXCLUDE_NAMES] },
+    routes: { enabled: false },
+    gc: { enabled: false },
+    mirror: { batchMs: 20, retryMs: 100 },
+    shutdownTimeoutMs: 2_000,
+  });
+  agent = await startAgent();
+  sock = new SocketClient(config.socketPath);
+  await theAgent().hooks.discoverNow();
+  const me = {
+    hostName: NODE,
+    interfaces: (await nicsReported()).map(({ interfaceName, netAddress, hostIP }) => ({
+      interfaceName,
+      netAddress,
+      hostIP,
+    })),
+  };
+  await createNetwork(client, { name: NETWORK, subnet: '192.168.0.0/16', hosts: [me], plugin: 'host-device' });
+  await eventually(async () =>
+    expect((await sock.post('/v1/status', { network: NETWORK })).body).toEqual({ ready: true }),
+  );
+}, 180_000);
+
+afterAll(async () => {
+  sock?.close();
+  await agent?.stop().catch(() => undefined);
+  client?.close();
+  await env?.stop();
+  host?.destroy();
+  if (podNs !== undefined) deleteNetns(podNs);
+  rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+async function nicsReported(): Promise<HostNic[]> {
+  const hi = await client.request<HostInterface>({ method: 'GET', path: `${GROUP}/hostinterfaces/${NODE}` });
+  return hi.spec.interfaces;
+}
+
+/** `name address lentTo` of each reported NIC. */
+async function reported(): Promise<string[]> {
+  return (await nicsReported()).map((n) => `${n.interfaceName} ${n.hostIP} ${n.lentTo ?? '-'}`);
+}
+
+async function select(pod: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  return sock.post('/v1/select', {
+    network: NETWORK,
+    containerID: `c-${pod}`,
+    ifname: 'net1',
+    pod: { name: `pod-${pod}`, namespace: 'default', uid: pod },
+    cniArgs: { nics: 1 },
+  });
+}
+
+function chosen(res: { body: Record<string, unknown> }): string[] {
+  return ((res.body.nics ?? []) as { interfaceName: string }[]).map((n) => n.interfaceName);
+}
+
+async function allocate(pod: string, nic: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  return sock.post(
+    '/v1/allocate',
+    allocateRequest({ network: NETWORK, containerID: `c-${pod}`, podUID: pod, nics: [nic] }),
+  );
+}
+
+/** What host-device does on ADD (and DEL): move the link into (out of) the pod's namespace. */
+function moveToPod(nic: string): void {
+  ip(['-n', theHost().ns, 'link', 'set', nic, 'netns', podNs ?? '']);
+}
+
+function moveBack(nic: string, cidr: string): void {
+  ip(['-n', podNs ?? '', 'link', 'set', nic, 'netns', theHost().ns]);
+  ip(['-n', theHost().ns, 'addr', 'add', cidr, 'dev', nic]);
+  ip(['-n', theHost().ns, 'link', 'set', nic, 'up']);
+}
+
+describe('a NIC lent to a pod', () => {
+  it('a second host-device pod gets the other NIC; an allocate on the held NIC is "try again" (code 11)', async () => {
+    expect(chosen(await select('a'))).toEqual(['eth3']);
+    expect((await allocate('a', 'eth3')).status).toBe(200);
+    // Not moved yet (discovery has not run): the allocation alone keeps eth3 from pod b.
+    expect(chosen(await select('b'))).toEqual(['eth4']);
+    const race = await allocate('b', 'eth3');
+    expect([race.status, race.body.code]).toEqual([409, 11]);
+    expect(race.body.msg).toMatch(/NIC eth3 is in use by pod default\/pod-a/);
+    // A repeated ADD of pod a still gets its own NIC.
+    expect(chosen(await select('a'))).toEqual(['eth3']);
+  });
+
+  it('once moved into the pod, it stays in the HostInterface with its last-known addressing and lentTo', async () => {
+    moveToPod('eth3');
+    await theAgent().hooks.discoverNow();
+    expect(await reported()).toEqual(['eth3 10.10.3.2 default/pod-a', 'eth4 10.10.3.3 -']);
+    const eth3 = (await nicsReported()).find((n) => n.interfaceName === 'eth3');
+    expect(eth3).toMatchObject({ netAddress: '10.10.3.0/24', hostIP: '10.10.3.2', lentTo: 'default/pod-a' });
+    expect(chosen(await select('b'))).toEqual(['eth4']);
+  });
+
+  it('both NICs lent: a third pod gets a clear "no free NIC"', async () => {
+    expect((await allocate('b', 'eth4')).status).toBe(200);
+    moveToPod('eth4');
+    await theAgent().hooks.discoverNow();
+    expect(await reported()).toEqual(['eth3 10.10.3.2 default/pod-a', 'eth4 10.10.3.3 default/pod-b']);
+    const res = await select('c');
+    expect([res.status, res.body.code, res.body.details]).toEqual([409, 11, 'no-free-nic']);
+    expect(res.body.msg).toMatch(
+      /^no free NIC for network net-hd on this node: eth3 lent to pod default\/pod-a .*; eth4 lent to pod default\/pod-b/,
+    );
+  });
+
+  it('an agent restarted while the NICs are lent reports them as before (from the HostInterface and its checkpoint)', async () => {
+    const before = await nicsReported();
+    await theAgent().stop();
+    agent = await startAgent();
+    await theAgent().hooks.discoverNow();
+    expect(await nicsReported()).toEqual(before);
+    expect((await select('c')).status).toBe(409);
+  });
+
+  it('released and back on the host, a NIC is reported as a plain NIC again and can be chosen', async () => {
+    const rel = await sock.post('/v1/release', { network: NETWORK, containerID: 'c-a', ifname: 'net1', podUID: 'a' });
+    expect(rel.status).toBe(200);
+    moveBack('eth3', '10.10.3.2/24');
+    // The kernel reports the link's operstate UP a moment after it is set up (linkwatch).
+    await eventually(async () => {
+      await theAgent().hooks.discoverNow();
+      expect(await reported()).toEqual(['eth3 10.10.3.2 -', 'eth4 10.10.3.3 default/pod-b']);
+    });
+    expect(chosen(await select('c'))).toEqual(['eth3']);
+  });
+});
