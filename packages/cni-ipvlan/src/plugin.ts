@@ -34,7 +34,14 @@ import {
   podInterfaceName,
   routeCommands,
 } from '@multinic/netconf';
-import type { DelegateNic, DelegatePlan, MultiNicNetConf, PassThroughNic, PluginConfig } from '@multinic/netconf';
+import type {
+  Delegate,
+  DelegateNic,
+  DelegatePlan,
+  MultiNicNetConf,
+  PassThroughNic,
+  PluginConfig,
+} from '@multinic/netconf';
 import {
   addDelegates,
   checkDelegates,
@@ -171,6 +178,19 @@ async function orphanLinks(args: DelArgs, ctx: HandlerContext): Promise<string[]
   return (await listPodLinks(args.netns, ctx.environ)).filter((name) => pattern.test(name));
 }
 
+/**
+ * host-device DELs that move pod links back to the host without the agent's record (it can lose it when the NIC left
+ * the host for the pod and its IPPool went): host-device's DEL moves the link named CNI_IFNAME out of the pod and
+ * gives it back its original name; the `device` field only has to pass the plugin's validation.
+ */
+function hostDeviceReturns(conf: MultiNicNetConf, links: readonly string[]): Delegate[] {
+  return links.map((link) => ({
+    podInterface: link,
+    hostInterface: link,
+    config: { cniVersion: conf.plugin.cniVersion, name: link, type: 'host-device', device: link },
+  }));
+}
+
 /** Removes what is inside the pod's namespace; returns the failures (DEL goes on regardless). */
 async function teardown(
   conf: MultiNicNetConf,
@@ -203,6 +223,7 @@ async function teardown(
   }
   const links = await orphanLinks(args, ctx);
   if (links.length === 0) return [];
+  if (conf.plugin.type === 'host-device') return delDelegates(contextOf(args, ctx), hostDeviceReturns(conf, links));
   if (!VIRTUAL_LINKS.includes(conf.plugin.type)) {
     ctx.log.warn(
       `DEL: ${links.join(', ')} stay in the pod until its namespace is deleted: without the agent's record the ${conf.plugin.type} device cannot be named`,

@@ -282,4 +282,39 @@ describe('multi-nic executable without a node agent', () => {
       destroyLab(lab);
     }
   });
+
+  it("DEL without the agent's record moves a host-device NIC back to the host under its own name, and succeeds", async () => {
+    // The agent can lose the record when the NIC left the host for the pod (its IPPool goes with it).
+    const lab = createLab(['eth1', 'eth2']);
+    try {
+      const plugin = parsePlugin({ cniVersion: '1.0.0', type: 'host-device', args: {} });
+      if (!plugin.ok) throw new Error(plugin.error);
+      const nics = [
+        { interfaceName: 'eth2', podInterface: 'net1', address: '192.168.64.9/18', vlanCIDR: '192.168.64.0/18' },
+      ];
+      const plan = buildDelegates({ plugin: plugin.value, nics });
+      if (!plan.ok) throw new Error(plan.error);
+      const log = createLogger({ level: 'error', write: () => undefined, now: () => new Date(0) });
+      const ctx = {
+        containerId: 'c0ffee',
+        netns: lab.podPath,
+        args: delegateArgs({}),
+        path: [lab.cniPath],
+        environ: {},
+        log,
+      };
+      const prevResult: CniResult = await addDelegates(ctx, plan.value);
+      expect(links(lab.pod).sort()).toEqual(['lo', 'net1']);
+      expect(links(lab.host)).not.toContain('eth2');
+      const out = runPlugin(BIN, {
+        env: env('DEL', { CNI_NETNS: lab.podPath, CNI_PATH: lab.cniPath }),
+        stdin: nad('host-device', '1.0.0', ABSENT, { prevResult }),
+      });
+      expect({ status: out.status, stdout: out.stdout }).toEqual({ status: 0, stdout: '' });
+      expect(links(lab.pod)).toEqual(['lo']);
+      expect(links(lab.host)).toContain('eth2');
+    } finally {
+      destroyLab(lab);
+    }
+  });
 });
