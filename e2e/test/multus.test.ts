@@ -13,7 +13,7 @@
 // pkg/checkpoint does not verify it. Multus runs in a private mount namespace with a tmpfs under /var/lib, so it finds
 // the file at /var/lib/kubelet/device-plugins/kubelet_internal_checkpoint and no pod-resources socket; the machine's
 // /var/lib is never written. The plugin is host-device: the pod gets the whole NIC the device ID names.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CustomObjectsApi } from '@kubernetes/client-node';
@@ -200,7 +200,23 @@ describe('Multus fields reach multi-nic (macvlan example network)', () => {
     }[];
     expect(get.map((r) => `${r.gateway ?? 'none'} ${r.dev ?? ''}`)).toEqual([`${gateway} data`]);
     expect(await c.ping(pod, gateway)).toBe(true);
-    for (const p of [pod, gwPod]) await c.deletePod(p);
+    await c.deletePod(pod);
+    // Documented limit: Multus adds the gateway on the link named CNI_IFNAME (the first NIC); a gateway on the
+    // second NIC's network is not reachable there, and Multus fails the ADD (undoing it).
+    const eth2 = await pool(NETWORK, host(1).name, 'eth2');
+    const far = await c.newPod({
+      name: 'routed-far',
+      host: host(1),
+      networks: JSON.stringify([{ name: NETWORK, interface: 'data', 'default-route': [nth(eth2.spec.podCIDR, 200)] }]),
+    });
+    const res = await c.multus(far, 'ADD');
+    expect(res.code).not.toBe(0);
+    expect(`${res.stdout} ${res.stderr}`).toContain('error setting default gateway');
+    // Multus returns that error without undoing the attachment; kubelet's DEL does, and frees the addresses.
+    await c.deletePod(far);
+    const held = (await c.ippools(NETWORK)).flatMap((p) => p.status?.allocations ?? []);
+    expect(held.filter((a) => a.podUID === far.uid)).toEqual([]);
+    await c.deletePod(gwPod);
   });
 });
 
@@ -226,6 +242,25 @@ describe('deviceID: a device-plugin allocation in the kubelet checkpoint picks e
     writeFileSync(file, JSON.stringify(data));
     return file;
   }
+
+  /** Host-2 has both host-device NICs back and the network all its IPPools (a NIC inside a pod leaves the host). */
+  beforeEach(async () => {
+    const h = host(1);
+    await waitFor(`${h.name}'s eth3 and eth4 in its namespace`, async () =>
+      (await hostNics(h)).join() === 'eth1,eth2,eth3,eth4' ? true : undefined,
+    );
+    // host-device's DEL returns a NIC without its addresses (they do not survive a move between namespaces); the
+    // node's network configuration puts them back, as here.
+    for (const nic of h.nics) {
+      const has = JSON.parse(await ip(['-n', h.ns, '-j', 'addr', 'show', 'dev', nic.name])) as {
+        addr_info?: { local: string }[];
+      }[];
+      if (!(has[0]?.addr_info ?? []).some((a) => a.local === nic.cidr.split('/')[0]))
+        await ip(['-n', h.ns, 'addr', 'add', nic.cidr, 'dev', nic.name]);
+      await ip(['-n', h.ns, 'link', 'set', nic.name, 'up']);
+    }
+    await started().waitNetworkReady(HOSTDEV);
+  }, 120_000);
 
   beforeAll(async () => {
     const c = started();
@@ -261,6 +296,8 @@ describe('deviceID: a device-plugin allocation in the kubelet checkpoint picks e
     const h = host(1);
     const eth4 = (await links(h.ns)).find((l) => l.ifname === 'eth4');
     expect(eth4?.address).toMatch(/^[0-9a-f:]{17}$/);
+    // eth4's pool before the NIC leaves the host (the HostInterface no longer lists a NIC that is inside a pod).
+    const eth4Pool = await pool(HOSTDEV, h.name, 'eth4');
     const pod = await c.newPod({
       name: 'dev',
       host: h,
@@ -275,9 +312,33 @@ describe('deviceID: a device-plugin allocation in the kubelet checkpoint picks e
     expect(inPod.find((l) => l.ifname === 'hd')?.address).toBe(eth4?.address);
     expect(await hostNics(h)).toEqual(['eth1', 'eth2', 'eth3']);
     const [line = ''] = await secondary(pod);
-    expect(inCidr(line.split(' ')[1] ?? '', (await pool(HOSTDEV, h.name, 'eth4')).spec.podCIDR)).toBe(true);
+    expect(inCidr(line.split(' ')[1] ?? '', eth4Pool.spec.podCIDR)).toBe(true);
     const del = await c.multus(pod, 'DEL', { deviceCheckpoint: file });
     expect(del.code).toBe(0);
+    expect(await hostNics(h)).toEqual(['eth1', 'eth2', 'eth3', 'eth4']);
+    await c.deletePod(pod);
+  });
+
+  it("one device per attachment: the NAD selected twice gets the two allocated NICs, in Multus' sorted order", async () => {
+    const c = started();
+    const h = host(1);
+    const macs = new Map((await links(h.ns)).map((l) => [l.ifname, l.address]));
+    const pod = await c.newPod({
+      name: 'dev-two',
+      host: h,
+      networks: JSON.stringify([
+        { name: HOSTDEV, interface: 'hd0' },
+        { name: HOSTDEV, interface: 'hd1' },
+      ]),
+    });
+    const file = checkpoint(pod, [PCI.eth4, PCI.eth3]);
+    const add = await c.multus(pod, 'ADD', { deviceCheckpoint: file });
+    expect({ code: add.code, stdout: add.code === 0 ? '' : add.stdout }).toEqual({ code: 0, stdout: '' });
+    const inPod = new Map((await links(pod.ns)).map((l) => [l.ifname, l.address]));
+    // Multus sorts the device IDs (types.SortDeviceIDs) and hands them to the selections in order.
+    expect([inPod.get('hd0'), inPod.get('hd1')]).toEqual([macs.get('eth3'), macs.get('eth4')]);
+    expect(await hostNics(h)).toEqual(['eth1', 'eth2']);
+    expect((await c.multus(pod, 'DEL', { deviceCheckpoint: file })).code).toBe(0);
     expect(await hostNics(h)).toEqual(['eth1', 'eth2', 'eth3', 'eth4']);
     await c.deletePod(pod);
   });
