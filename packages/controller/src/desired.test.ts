@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { NetworkPlan } from '@multinic/cidr-core';
 import { desiredIPPool, ownerReference, upToDate } from './desired.js';
-import { DEPARTED_ANNOTATION } from './hosts.js';
+import { DEPARTED_ANNOTATION, NIC_GONE_ANNOTATION } from './hosts.js';
 import type { KubeObject } from './objects.js';
 import { RecentWrites } from './recent.js';
 import { effectiveConfig, selectNamespaces } from './reconcile.js';
@@ -59,6 +59,11 @@ describe('upToDate', () => {
       fresh: false,
     },
     {
+      case: 'a nic-gone-at mark no longer wanted',
+      change: (o: KubeObject) => (o.metadata.annotations = { [NIC_GONE_ANNOTATION]: '2025-01-01T00:00:00Z' }),
+      fresh: false,
+    },
+    {
       case: 'deletion in progress',
       change: (o: KubeObject) => (o.metadata.deletionTimestamp = '2025-01-01T00:00:00Z'),
       fresh: false,
@@ -72,9 +77,17 @@ describe('upToDate', () => {
   });
 
   it('wants the departed-at mark exactly when it is given', () => {
-    const marked = desiredIPPool(ref, pool, Date.UTC(2025, 0, 1));
+    const marked = desiredIPPool(ref, pool, { departedAt: Date.UTC(2025, 0, 1) });
     expect(marked.metadata.annotations).toEqual({ [DEPARTED_ANNOTATION]: '2025-01-01T00:00:00Z' });
     expect(upToDate(marked, desired)).toBe(false);
+    expect(upToDate(marked, structuredClone(marked))).toBe(true);
+  });
+
+  it('wants the nic-gone-at mark (a NIC gone from a present host) exactly when it is given', () => {
+    const marked = desiredIPPool(ref, pool, { nicGoneAt: Date.UTC(2025, 0, 2) });
+    expect(marked.metadata.annotations).toEqual({ [NIC_GONE_ANNOTATION]: '2025-01-02T00:00:00Z' });
+    expect(upToDate(marked, desired)).toBe(false);
+    expect(upToDate(desired, marked)).toBe(false);
     expect(upToDate(marked, structuredClone(marked))).toBe(true);
   });
 });

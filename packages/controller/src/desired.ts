@@ -4,7 +4,7 @@ import type { IPPoolPlan, NetworkPlan, Result } from '@multinic/cidr-core';
 import { GROUP_VERSION, HOST_LABEL, INTERFACE_LABEL, NETWORK_LABEL, type MultiNicNetwork } from '@multinic/crd-types';
 import { buildNetworkAttachmentDefinition, type NadOptions } from '@multinic/netconf';
 import { rfc3339 } from './clock.js';
-import { DEPARTED_ANNOTATION } from './hosts.js';
+import { DEPARTED_ANNOTATION, NIC_GONE_ANNOTATION } from './hosts.js';
 import { isControlledBy, jsonEqual, type KubeObject, type OwnerReference } from './objects.js';
 
 /** The field manager of every write. */
@@ -41,15 +41,29 @@ export function desiredCidr(network: NetworkRef, plan: NetworkPlan): KubeObject 
   };
 }
 
-/** The IPPool of a planned pool (with its gateway, if the plan gives one); `departedAt` (ms) marks the pool of a NIC that left and is kept for its allocations. */
-export function desiredIPPool(network: NetworkRef, pool: IPPoolPlan, departedAt?: number): KubeObject {
+/** When (ms) the NIC of a pool kept for its allocations was first seen gone: with its host, or alone from a present host. */
+export interface PoolMarks {
+  readonly departedAt?: number | undefined;
+  readonly nicGoneAt?: number | undefined;
+}
+
+function markAnnotations(marks: PoolMarks): Record<string, string> | undefined {
+  const annotations: Record<string, string> = {};
+  if (marks.departedAt !== undefined) annotations[DEPARTED_ANNOTATION] = rfc3339(marks.departedAt);
+  if (marks.nicGoneAt !== undefined) annotations[NIC_GONE_ANNOTATION] = rfc3339(marks.nicGoneAt);
+  return Object.keys(annotations).length === 0 ? undefined : annotations;
+}
+
+/** The IPPool of a planned pool (with its gateway, if the plan gives one); `marks` say since when a kept pool's NIC is gone. */
+export function desiredIPPool(network: NetworkRef, pool: IPPoolPlan, marks: PoolMarks = {}): KubeObject {
+  const annotations = markAnnotations(marks);
   return {
     apiVersion: GROUP_VERSION,
     kind: 'IPPool',
     metadata: {
       name: pool.name,
       labels: { [NETWORK_LABEL]: network.name, [HOST_LABEL]: pool.hostName, [INTERFACE_LABEL]: pool.interfaceName },
-      ...(departedAt === undefined ? {} : { annotations: { [DEPARTED_ANNOTATION]: rfc3339(departedAt) } }),
+      ...(annotations === undefined ? {} : { annotations }),
       ownerReferences: [ownerReference(network)],
     },
     spec: {
@@ -97,7 +111,9 @@ export function upToDate(desired: KubeObject, actual: KubeObject | undefined): b
     (owner === undefined || isControlledBy(actual, owner.uid)) &&
     includes(actual.metadata.labels, desired.metadata.labels) &&
     includes(actual.metadata.annotations, desired.metadata.annotations) &&
-    actual.metadata.annotations?.[DEPARTED_ANNOTATION] === desired.metadata.annotations?.[DEPARTED_ANNOTATION] &&
+    [DEPARTED_ANNOTATION, NIC_GONE_ANNOTATION].every(
+      (mark) => actual.metadata.annotations?.[mark] === desired.metadata.annotations?.[mark],
+    ) &&
     jsonEqual(actual.spec, desired.spec)
   );
 }

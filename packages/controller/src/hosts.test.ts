@@ -92,6 +92,7 @@ describe('retainDeparted', () => {
         since,
         until: since + graceMs,
         isNew: pool?.departedAt === undefined,
+        hostPresent: false,
       });
       expect(result.nextCheckMs).toBe(since + graceMs - now);
     } else expect(result.nextCheckMs).toBeUndefined();
@@ -114,6 +115,49 @@ describe('retainDeparted', () => {
     ]);
     const next = computePlan({ networkName: 'n', config, hosts: result.hosts, previous: plan }).plan;
     expect(next).toEqual(plan);
+  });
+
+  it.each([
+    { case: 'allocations, just gone', pool: { hasAllocations: true, departedAt: undefined }, kept: true },
+    {
+      case: 'allocations, gone long before the grace period (no grace for a present host)',
+      pool: { hasAllocations: true, departedAt: undefined, nicGoneAt: now - 100 * graceMs },
+      kept: true,
+    },
+    { case: 'no allocations any more', pool: { hasAllocations: false, departedAt: undefined }, kept: false },
+  ])('a NIC gone from a present host with $case is kept: $kept, with no end and its gateway', ({ pool, kept }) => {
+    const live = [host('a', 1), host('b', 2, ['eth1']), host('c', 3)];
+    const b2 = ippoolOf(plan, 'b', 'eth2');
+    const result = retainDeparted({
+      previous: plan,
+      live,
+      pool: (name) => (name === b2 ? { ...pool, gateway: '10.0.2.254' } : undefined),
+      now,
+      graceMs,
+    });
+    const since = pool.nicGoneAt ?? now;
+    expect(result.retained).toEqual(
+      kept
+        ? [
+            {
+              hostName: 'b',
+              interfaceName: 'eth2',
+              ippool: b2,
+              since,
+              until: undefined,
+              isNew: pool.nicGoneAt === undefined,
+              hostPresent: true,
+            },
+          ]
+        : [],
+    );
+    expect(result.nextCheckMs).toBeUndefined();
+    const eth2 = result.hosts.find((h) => h.hostName === 'b')?.interfaces.find((n) => n.interfaceName === 'eth2');
+    expect(eth2).toEqual(
+      kept
+        ? { interfaceName: 'eth2', netAddress: '10.0.2.0/24', hostIP: '10.0.2.2', gateway: '10.0.2.254' }
+        : undefined,
+    );
   });
 
   it('never moves a live host and never keeps what is not in the previous plan', () => {

@@ -28,7 +28,14 @@ import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { ControllerConfig } from './config.js';
 import { desiredCidr, desiredIPPool, desiredNads, NETWORK_LABEL, upToDate, type NetworkRef } from './desired.js';
-import { DEPARTED_ANNOTATION, liveHosts, retainDeparted, type PoolState, type Retention } from './hosts.js';
+import {
+  DEPARTED_ANNOTATION,
+  liveHosts,
+  NIC_GONE_ANNOTATION,
+  retainDeparted,
+  type PoolState,
+  type Retention,
+} from './hosts.js';
 import type { ControllerMetrics } from './metrics.js';
 import { controllerUid, objectKey, type KubeObject } from './objects.js';
 import type { RecentWrites } from './recent.js';
@@ -143,14 +150,22 @@ function inForce(network: MultiNicNetwork, config: PlanConfig): MultiNicNetwork 
   return { ...network, spec: { ...spec, ipam, ...(config.subnet === '' ? {} : { subnet: config.subnet }) } };
 }
 
+/** The time an IPPool annotation records (RFC 3339), or undefined. */
+function markOf(pool: KubeObject, annotation: string): number | undefined {
+  const mark = pool.metadata.annotations?.[annotation];
+  const at = mark === undefined ? Number.NaN : Date.parse(mark);
+  return Number.isNaN(at) ? undefined : at;
+}
+
 function poolState(pool: KubeObject | undefined): PoolState | undefined {
   if (pool === undefined) return undefined;
   const allocations = (pool.status as { allocations?: unknown[] } | undefined)?.allocations;
-  const mark = pool.metadata.annotations?.[DEPARTED_ANNOTATION];
-  const departedAt = mark === undefined ? Number.NaN : Date.parse(mark);
+  const gateway = (pool.spec as { gateway?: unknown } | undefined)?.gateway;
   return {
     hasAllocations: Array.isArray(allocations) && allocations.length > 0,
-    departedAt: Number.isNaN(departedAt) ? undefined : departedAt,
+    departedAt: markOf(pool, DEPARTED_ANNOTATION),
+    nicGoneAt: markOf(pool, NIC_GONE_ANNOTATION),
+    ...(typeof gateway === 'string' ? { gateway } : {}),
   };
 }
 
@@ -350,8 +365,10 @@ export class NetworkReconciler {
           : await writer.update<KubeObject>(RESOURCES.cidrs, replacement(cidr, wantedCidr));
       recent.cidrs.record(ctx.ref.name, written, stores.cidrs.get(ctx.ref.name));
     }
-    const departed = new Map(input.retention.retained.map((r) => [r.ippool, r.since]));
-    const wanted = result.ippools.map((pool) => desiredIPPool(ctx.ref, pool, departed.get(pool.name)));
+    const marks = new Map(
+      input.retention.retained.map((r) => [r.ippool, r.hostPresent ? { nicGoneAt: r.since } : { departedAt: r.since }]),
+    );
+    const wanted = result.ippools.map((pool) => desiredIPPool(ctx.ref, pool, marks.get(pool.name)));
     const stale = wanted.filter(
       (pool) => !upToDate(pool, recent.ippools.view(pool.metadata.name, stores.ippools.get(pool.metadata.name))),
     );
@@ -428,10 +445,16 @@ export class NetworkReconciler {
   async #departureEvents(ctx: NetworkContext, retention: Retention): Promise<void> {
     const fresh = retention.retained.filter((r) => r.isNew);
     for (const host of [...new Set(fresh.map((r) => r.hostName))].sort()) {
-      const kept = fresh.filter((r) => r.hostName === host);
-      const until = new Date(Math.min(...kept.map((r) => r.until))).toISOString();
-      const message = `host ${host} left; the blocks of ${kept.map((r) => r.interfaceName).join(', ')} are kept until their IPPools are empty or until ${until}`;
-      await this.#event(ctx, { type: 'Normal', reason: 'HostDeparted', message });
+      const departed = fresh.filter((r) => r.hostName === host && r.until !== undefined);
+      if (departed.length > 0) {
+        const until = new Date(Math.min(...departed.map((r) => r.until ?? Infinity))).toISOString();
+        const message = `host ${host} left; the blocks of ${departed.map((r) => r.interfaceName).join(', ')} are kept until their IPPools are empty or until ${until}`;
+        await this.#event(ctx, { type: 'Normal', reason: 'HostDeparted', message });
+      }
+      for (const nic of fresh.filter((r) => r.hostName === host && r.until === undefined)) {
+        const message = `NIC ${nic.interfaceName} is gone from host ${host}'s HostInterface, but IPPool ${nic.ippool} still holds pods' addresses: the pool and its block are kept until those are released (an agent that reports lent NICs keeps a host-device pod's NIC listed)`;
+        await this.#event(ctx, { type: 'Warning', reason: 'NicGoneInUse', message });
+      }
     }
   }
 

@@ -173,7 +173,7 @@ function conditionsOf(input: StatusInput): ConditionCore[] {
   const retained =
     input.retained === 0
       ? ''
-      : `; keeping the blocks of ${plural(input.retained, 'NIC')} of departed hosts until their IPPools are empty`;
+      : `; keeping the blocks of ${plural(input.retained, 'NIC')} of departed hosts or gone from their HostInterface until their IPPools are empty`;
   const planned: ConditionCore = input.planApplied
     ? {
         type: 'PlanComputed',
