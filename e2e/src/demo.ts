@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { Cluster, NETWORKS_ANNOTATION, ROOT, type IPPool, type Pod } from './cluster.js';
+import { Cluster, NETWORKS_ANNOTATION, ROOT, type Pod } from './cluster.js';
 import {
   DemoInputError,
   expectedPools,
@@ -79,12 +79,8 @@ function onSignal(fn: () => Promise<void>): Promise<void> {
   });
 }
 
-/**
- * Namespaces, NicClasses, networks (each until Ready), NADs, in that order. Returns each network's IPPools as they
- * are before any pod exists.
- */
-async function applyObjects(cluster: Cluster, manifests: Manifests): Promise<Map<string, IPPool[]>> {
-  const pools = new Map<string, IPPool[]>();
+/** Namespaces, NicClasses, networks (each until Ready), NADs, in that order. */
+async function applyObjects(cluster: Cluster, manifests: Manifests): Promise<void> {
   const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
   const custom = cluster.kubeConfig.makeApiClient(CustomObjectsApi);
   const body = objectOf;
@@ -114,7 +110,6 @@ async function applyObjects(cluster: Cluster, manifests: Manifests): Promise<Map
       body: body(net),
     });
     await cluster.waitNetworkReady(net.metadata.name, expectedPools(net, cluster.topology));
-    pools.set(net.metadata.name, await cluster.ippools(net.metadata.name));
   }
   for (const nad of manifests.nads) {
     say(`Applying NetworkAttachmentDefinition ${nad.metadata.name} (${nad.source})…`);
@@ -126,7 +121,6 @@ async function applyObjects(cluster: Cluster, manifests: Manifests): Promise<Map
       body: body(nad),
     });
   }
-  return pools;
 }
 
 interface PodPlan {
@@ -210,7 +204,7 @@ async function showPods(
   options: DemoOptions,
   manifests: Manifests,
 ): Promise<{ summary: Summary; failures: number }> {
-  const poolsBefore = await applyObjects(cluster, manifests);
+  await applyObjects(cluster, manifests);
   const plans = podPlans(manifests, options.pods);
   if (manifests.pods.length === 0)
     say(
@@ -221,8 +215,8 @@ async function showPods(
   const all: Attachment[] = [];
   const pings: PingResult[] = [];
   for (const net of manifests.networks) {
-    const earlier = poolsBefore.get(net.metadata.name) ?? [];
-    const rows = (await attachments(cluster, net.metadata.name, pods, earlier)).filter((r) => r.pool !== undefined);
+    // The IPPools as they are now, with the pods up: an interface in no live pool's block is listed apart, not hidden.
+    const rows = (await attachments(cluster, net.metadata.name, pods)).filter((r) => r.pool !== undefined);
     const mine = await pingMatrix(cluster, rows);
     all.push(...rows);
     pings.push(...mine);
