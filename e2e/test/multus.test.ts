@@ -95,6 +95,23 @@ async function pool(network: string, hostName: string, nic: string): Promise<IPP
   return found;
 }
 
+interface ReportedNic {
+  readonly interfaceName: string;
+  readonly hostIP?: string;
+  readonly pciAddress?: string;
+  readonly lentTo?: string;
+}
+
+/** The NICs the host's agent reports on its HostInterface. */
+async function hostInterfaceNics(h: Host): Promise<ReportedNic[]> {
+  const hi = (await started()
+    .kubeConfig.makeApiClient(CustomObjectsApi)
+    .getClusterCustomObject({ ...MN, plural: 'hostinterfaces', name: h.name })) as {
+    spec?: { interfaces?: ReportedNic[] };
+  };
+  return hi.spec?.interfaces ?? [];
+}
+
 /** The n-th address of an IPv4 prefix, e.g. nth('172.30.1.0/24', 77) = 172.30.1.77. */
 function nth(cidr: string, n: number): string {
   const [base = ''] = cidr.split('/');
@@ -214,8 +231,16 @@ describe('Multus fields reach multi-nic (macvlan example network)', () => {
     expect(`${res.stdout} ${res.stderr}`).toContain('error setting default gateway');
     // Multus returns that error without undoing the attachment; kubelet's DEL does, and frees the addresses.
     await c.deletePod(far);
-    const held = (await c.ippools(NETWORK)).flatMap((p) => p.status?.allocations ?? []);
-    expect(held.filter((a) => a.podUID === far.uid)).toEqual([]);
+    // The IPPool status mirrors the agent's store a moment later.
+    const farHeld = async (): Promise<string[]> =>
+      (await c.ippools(NETWORK))
+        .flatMap((p) => p.status?.allocations ?? [])
+        .filter((a) => a.podUID === far.uid)
+        .map((a) => a.address);
+    await waitFor("routed-far's addresses to leave the IPPool status", async () =>
+      (await farHeld()).length === 0 ? true : undefined,
+    ).catch(() => undefined);
+    expect(await farHeld()).toEqual([]);
     await c.deletePod(gwPod);
   });
 });
@@ -260,6 +285,13 @@ describe('deviceID: a device-plugin allocation in the kubelet checkpoint picks e
       await ip(['-n', h.ns, 'link', 'set', nic.name, 'up']);
     }
     await started().waitNetworkReady(HOSTDEV);
+    // ... and the agent has seen them back: no longer lent to a pod, addressed, with their stand-in PCI addresses.
+    await waitFor(`${h.name}'s HostInterface to show eth3 and eth4 back on the host`, async () => {
+      const nics = await hostInterfaceNics(h);
+      const back = (name: string, pci: string): boolean =>
+        nics.some((n) => n.interfaceName === name && n.pciAddress === pci && n.lentTo === undefined && n.hostIP !== '');
+      return back('eth3', PCI.eth3) && back('eth4', PCI.eth4) ? true : undefined;
+    });
   }, 120_000);
 
   beforeAll(async () => {
@@ -276,18 +308,10 @@ describe('deviceID: a device-plugin allocation in the kubelet checkpoint picks e
     }
     if (h.agent !== undefined) await stopDaemon(h.agent);
     c.startAgent(h, { sysfsClassNet: sysfs });
-    const api = c.kubeConfig.makeApiClient(CustomObjectsApi);
-    await waitFor(
-      `${h.name}'s HostInterface to report the stand-in PCI addresses`,
-      async () => {
-        const hi = (await api.getClusterCustomObject({ ...MN, plural: 'hostinterfaces', name: h.name })) as {
-          spec?: { interfaces?: { interfaceName: string; pciAddress?: string }[] };
-        };
-        const pcis = (hi.spec?.interfaces ?? []).map((n) => `${n.interfaceName}=${n.pciAddress ?? ''}`).sort();
-        return pcis.includes(`eth3=${PCI.eth3}`) && pcis.includes(`eth4=${PCI.eth4}`) ? pcis : undefined;
-      },
-      60_000,
-    );
+    await waitFor(`${h.name}'s HostInterface to report the stand-in PCI addresses`, async () => {
+      const pcis = (await hostInterfaceNics(h)).map((n) => `${n.interfaceName}=${n.pciAddress ?? ''}`);
+      return pcis.includes(`eth3=${PCI.eth3}`) && pcis.includes(`eth4=${PCI.eth4}`) ? pcis : undefined;
+    });
     await c.waitNetworkReady(HOSTDEV);
   }, 120_000);
 
