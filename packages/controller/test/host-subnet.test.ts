@@ -128,17 +128,17 @@ describe('host-subnet mode', () => {
     }
   });
 
-  it('a gateway an agent discovers later reaches its IPPool; the slot holding a gateway is never used, so that host moves to a free one', async () => {
+  it('a gateway an agent discovers later reaches its IPPool; a block that gains it keeps its place and excludes it (its pods never move)', async () => {
     await api.patch(
       RESOURCES.hostInterfaces,
       { name: 'node-3' },
       { spec: { interfaces: [nic('10.0.3.40', '10.0.3.70')] } },
     );
     await eventually(async () =>
-      expect((await pools()).map((p) => [p.hostName, p.podCIDR, p.gateway])).toEqual([
-        ['node-1', '10.0.3.16/28', '10.0.3.254'],
-        ['node-2', '10.0.3.48/28', '10.0.3.254'],
-        ['node-3', '10.0.3.80/28', '10.0.3.70'],
+      expect((await pools()).map((p) => [p.hostName, p.podCIDR, p.excludes, p.gateway])).toEqual([
+        ['node-1', '10.0.3.16/28', ['10.0.3.20/32'], '10.0.3.254'],
+        ['node-2', '10.0.3.48/28', [], '10.0.3.254'],
+        ['node-3', '10.0.3.64/28', ['10.0.3.70/32'], '10.0.3.70'],
       ]),
     );
   });
