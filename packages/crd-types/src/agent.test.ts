@@ -128,6 +128,30 @@ describe('node agent wire types', () => {
       },
     },
     {
+      what: 'dual-stack lookup response (the other family beside the first, ADR 0006)',
+      schema: LookupResponseSchema,
+      value: {
+        allocations: [
+          {
+            interfaceName: 'eth1',
+            podInterface: 'net1-0',
+            address: '192.168.0.9/18',
+            gateway: '192.168.0.1',
+            podCIDR: '192.168.0.0/24',
+            vlanCIDR: '192.168.0.0/18',
+            ippool: 'multinic-ds-192.168.0.0-24',
+            otherFamily: {
+              address: 'fd00:10::9/56',
+              podCIDR: 'fd00:10::/64',
+              vlanCIDR: 'fd00:10::/56',
+              ippool: 'multinic-ds-fd00-10---64',
+              gateway: 'fd00:10::1',
+            },
+          },
+        ],
+      },
+    },
+    {
       what: 'status response',
       schema: StatusResponseSchema,
       value: { ready: false, reason: 'NoPools', message: 'no IPPool for this node yet' },
@@ -152,9 +176,9 @@ describe('node agent wire types', () => {
       ],
     },
     {
-      bad: 'more requested ips than NICs',
-      value: { ...allocate, ips: ['192.168.0.9', '192.168.64.9', '192.168.0.10'] },
-      expected: ['ips: asks for 3 addresses but only 2 NICs were selected: one address per NIC'],
+      bad: 'more requested ips than two (one per family) per NIC',
+      value: { ...allocate, ips: ['192.168.0.9', '192.168.64.9', 'fd00::9', 'fd00:1::9', '192.168.0.10'] },
+      expected: ['ips: asks for 5 addresses but only 2 NICs were selected: one address per NIC and IP family'],
     },
     {
       bad: 'no container id',
@@ -168,6 +192,34 @@ describe('node agent wire types', () => {
     },
   ])('rejects an allocate request with $bad', ({ value, expected }) => {
     expect(problems(AllocateRequestSchema, value)).toEqual(expected);
+  });
+
+  it.each([
+    {
+      bad: 'otherFamily of the same family as address',
+      other: { address: '192.168.1.9/18', podCIDR: '192.168.1.0/24', vlanCIDR: '192.168.0.0/18', ippool: 'p2' },
+      expected: [
+        "otherFamily.address: 192.168.1.9/18 is of the same family as address 192.168.0.9/18: otherFamily holds the other IP family's address",
+      ],
+    },
+    {
+      bad: 'otherFamily without its pool',
+      other: { address: 'fd00::9/64', podCIDR: 'fd00::/64', vlanCIDR: 'fd00::/64' },
+      expected: ['otherFamily.ippool: is required'],
+    },
+  ])('rejects an allocation with $bad', ({ other, expected }) => {
+    const allocation = {
+      interfaceName: 'eth1',
+      podInterface: 'net1-0',
+      address: '192.168.0.9/18',
+      podCIDR: '192.168.0.0/24',
+      vlanCIDR: '192.168.0.0/18',
+      ippool: 'p1',
+      otherFamily: other,
+    };
+    expect(
+      problems(LookupResponseSchema, { allocations: [allocation] }).map((p) => p.replace(/^allocations\[0\]\./, '')),
+    ).toEqual(expected);
   });
 
   it.each([

@@ -96,27 +96,53 @@ export const AllocateRequestSchema = z
   })
   .superRefine((r, ctx) => {
     uniqueNics(r.nics, ctx);
-    if (r.ips !== undefined && r.ips.length > r.nics.length) {
+    // A dual-stack NIC takes one address of each family (ADR 0006).
+    if (r.ips !== undefined && r.ips.length > 2 * r.nics.length) {
       ctx.addIssue({
         code: 'custom',
         path: ['ips'],
-        message: `asks for ${r.ips.length} addresses but only ${r.nics.length} NICs were selected: one address per NIC`,
+        message: `asks for ${r.ips.length} addresses but only ${r.nics.length} NICs were selected: one address per NIC and IP family`,
       });
     }
   });
 export type AllocateRequest = z.output<typeof AllocateRequestSchema>;
 
-export const AllocationSchema = z.strictObject({
-  interfaceName: ifNameField(),
-  podInterface: ifNameField(),
-  /** Address with prefix length as it goes into the CNI result (`ips[].address`). */
+/** The second family's address of a dual-stack NIC (ADR 0006 decision 5): the same fields as the first family's. */
+export const OtherFamilyAllocationSchema = z.strictObject({
   address: interfaceCidrField(),
-  gateway: ipField().optional(),
   podCIDR: cidrField(),
   vlanCIDR: cidrField(),
   ippool: dnsSubdomainField('the IPPool name'),
-  routes: z.array(CniRouteSchema).optional(),
+  gateway: ipField().optional(),
 });
+export type OtherFamilyAllocation = z.output<typeof OtherFamilyAllocationSchema>;
+
+export const AllocationSchema = z
+  .strictObject({
+    interfaceName: ifNameField(),
+    podInterface: ifNameField(),
+    /** Address with prefix length as it goes into the CNI result (`ips[].address`); the first family's. */
+    address: interfaceCidrField(),
+    gateway: ipField().optional(),
+    podCIDR: cidrField(),
+    vlanCIDR: cidrField(),
+    ippool: dnsSubdomainField('the IPPool name'),
+    routes: z.array(CniRouteSchema).optional(),
+    /**
+     * A dual-stack network's address of the other family on the same NIC, allocated together with `address` (all or
+     * nothing). Absent on a single-family network, so consumers that know one address keep working.
+     */
+    otherFamily: OtherFamilyAllocationSchema.optional(),
+  })
+  .superRefine((a, ctx) => {
+    if (a.otherFamily !== undefined && a.otherFamily.address.includes(':') === a.address.includes(':')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['otherFamily', 'address'],
+        message: `${a.otherFamily.address} is of the same family as address ${a.address}: otherFamily holds the other IP family's address`,
+      });
+    }
+  });
 export type Allocation = z.output<typeof AllocationSchema>;
 
 /** All or nothing: one allocation per requested NIC, in request order. Repeating the request returns the same. */
