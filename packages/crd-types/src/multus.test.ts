@@ -91,6 +91,11 @@ describe('k8s.v1.cni.cncf.io/networks: the spec examples', () => {
       },
     },
     {
+      section: "Multus' deviceID (passed to the delegate as runtimeConfig.deviceID and top-level deviceID/pciBusID)",
+      text: '[{"name":"sriov-net","interface":"rail","deviceID":"0000:3b:00.2"}]',
+      expected: { name: 'sriov-net', namespace: 'my-namespace', interface: 'rail' },
+    },
+    {
       section: 'static IPAM style address with prefix',
       text: '[{"name":"macvlan-conf","ips":["10.1.1.11/24"]}]',
       expected: { name: 'macvlan-conf', namespace: 'my-namespace', ips: ['10.1.1.11/24'] },

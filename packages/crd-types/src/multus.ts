@@ -94,6 +94,8 @@ export const NetworkSelectionElementSchema = z
     portMappings: z.array(PortMappingSchema).optional(),
     bandwidth: BandwidthSchema.optional(),
     'ipam-claim-reference': z.string().max(253).optional(),
+    /** Multus: the device for this attachment (a device plugin's allocation for the NAD's resourceName wins). */
+    deviceID: z.string().min(1).max(1024).optional(),
   })
   .superRefine((element, ctx) => {
     for (const key of Object.keys(element)) {
@@ -119,6 +121,7 @@ const KNOWN_SELECTION_KEYS: Record<string, true> = {
   portMappings: true,
   bandwidth: true,
   'ipam-claim-reference': true,
+  deviceID: true,
 };
 export type NetworkSelectionElement = z.output<typeof NetworkSelectionElementSchema>;
 
