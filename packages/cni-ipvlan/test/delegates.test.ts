@@ -187,7 +187,11 @@ describe('two multinic attachments of one pod (two NADs): gateways, ECMP, tables
   }
 
   /** `ip route get <to> from <from>` in the pod: the next hop, device and table the kernel picks. */
-  function routeGet(lab: Lab, to: string, from: string): { gateway?: string; dev?: string; table?: string } {
+  function routeGet(
+    lab: Lab,
+    to: string,
+    from: string,
+  ): { gateway: string | undefined; dev: string | undefined; table: string | undefined } {
     const [r] = JSON.parse(ip('-n', lab.pod, '-N', '-j', 'route', 'get', to, 'from', from)) as {
       gateway?: string;
       dev?: string;
