@@ -19,6 +19,13 @@ export function ip(args: readonly string[]): string {
 export interface TestNic {
   readonly name: string;
   readonly cidr?: string;
+  /** More addresses on the NIC, address/prefix (e.g. an IPv6 one beside `cidr`). */
+  readonly more?: readonly string[];
+  /**
+   * Run IPv6 duplicate address detection on the NIC's IPv6 addresses (default false: added with `nodad`, so they
+   * are usable at once instead of tentative for the first second after the link comes up).
+   */
+  readonly dad?: boolean;
   readonly up?: boolean;
   readonly defaultVia?: string;
 }
@@ -41,7 +48,10 @@ export class TestHost {
     const peer = `p-${nic.name}`;
     ip(['-n', this.ns, 'link', 'add', nic.name, 'type', 'veth', 'peer', 'name', peer, 'netns', this.peerNs]);
     ip(['-n', this.peerNs, 'link', 'set', peer, 'up']);
-    if (nic.cidr !== undefined) ip(['-n', this.ns, 'addr', 'add', nic.cidr, 'dev', nic.name]);
+    for (const cidr of [...(nic.cidr === undefined ? [] : [nic.cidr]), ...(nic.more ?? [])]) {
+      const nodad = cidr.includes(':') && nic.dad !== true ? ['nodad'] : [];
+      ip(['-n', this.ns, 'addr', 'add', cidr, 'dev', nic.name, ...nodad]);
+    }
     if (nic.up ?? true) ip(['-n', this.ns, 'link', 'set', nic.name, 'up']);
     if (nic.defaultVia !== undefined)
       ip(['-n', this.ns, 'route', 'add', 'default', 'via', nic.defaultVia, 'dev', nic.name]);

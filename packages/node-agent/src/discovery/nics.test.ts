@@ -156,6 +156,39 @@ describe('discoverNics', () => {
     ]);
   });
 
+  it.each`
+    case                                            | flags                   | kept
+    ${'a global IPv6 address'}                      | ${{}}                   | ${true}
+    ${'a tentative one (DAD running)'}              | ${{ tentative: true }}  | ${false}
+    ${'a deprecated one (preferred lifetime over)'} | ${{ deprecated: true }} | ${false}
+    ${'one DAD found a duplicate of'}               | ${{ dadfailed: true }}  | ${false}
+    ${'a link-local one'}                           | ${{ scope: 'link' }}    | ${false}
+  `('a dual-addressed NIC reports every usable address; $case kept: $kept', ({ flags, kept }) => {
+    const nic = link('ens6', { v4: '10.0.6.11/24' });
+    const v6 = { family: 'inet6', local: 'fd00:6::11', prefixlen: 64, scope: 'global', ...(flags as object) };
+    const r = discoverNics({
+      links: IpLinkListSchema.parse([{ ...nic, addr_info: [...(nic.addr_info ?? []), v6] }]),
+      defaultRouteDevices: [],
+      sysfs: {},
+      options,
+    });
+    expect(r.nics.map((n) => [n.netAddress, n.hostIP, n.addresses])).toEqual([
+      ['10.0.6.0/24', '10.0.6.11', kept === true ? ['10.0.6.11/24', 'fd00:6::11/64'] : ['10.0.6.11/24']],
+    ]);
+  });
+
+  it('an IPv6-only NIC whose only global address is still tentative is not reported until DAD is done', () => {
+    const r = discoverNics({
+      links: IpLinkListSchema.parse([
+        { ...link('ib2'), addr_info: [{ family: 'inet6', local: 'fd00:7::1', prefixlen: 64, tentative: true }] },
+      ]),
+      defaultRouteDevices: [],
+      sysfs: {},
+      options,
+    });
+    expect(r).toEqual({ nics: [], skipped: [{ interfaceName: 'ib2', reason: 'no global IPv4 or IPv6 address' }] });
+  });
+
   it('is independent of the input order', () => {
     const reversed = discoverNics({ links: [...host].reverse(), defaultRouteDevices: ['eno1'], sysfs, options });
     expect(reversed).toEqual(result);

@@ -20,6 +20,12 @@ const IpAddrInfoSchema = z.looseObject({
   local: z.string(),
   prefixlen: z.number().int(),
   scope: z.string().optional(),
+  /** IPv6 duplicate address detection has not finished: the kernel does not use the address yet. */
+  tentative: z.boolean().optional(),
+  /** Preferred lifetime over: the kernel keeps it for existing connections only. */
+  deprecated: z.boolean().optional(),
+  /** Duplicate address detection found another holder: the address is unusable. */
+  dadfailed: z.boolean().optional(),
 });
 export type IpAddrInfo = z.output<typeof IpAddrInfoSchema>;
 
@@ -166,13 +172,39 @@ interface Addressing {
   readonly addresses: string[];
 }
 
-/** Global addresses only; hostIP = the first IPv4 one, else the first IPv6 one. */
+/**
+ * Whether an address is one a pod network may be planned on: IPv4 or IPv6, global scope (link-local, host and site
+ * scopes left out), and usable now — not tentative (IPv6 DAD still running: it appears at the next poll once DAD
+ * is done), not deprecated (kept only for existing connections), not dadfailed (another host holds it).
+ */
+export function usableAddress(a: IpAddrInfo): boolean {
+  if (a.family !== 'inet' && a.family !== 'inet6') return false;
+  if ((a.scope ?? 'global') !== 'global') return false;
+  return a.tentative !== true && a.deprecated !== true && a.dadfailed !== true;
+}
+
+/** IPv6 addresses by address, then prefix length (the kernel lists them newest first). */
+function compareV6(a: IpAddrInfo, b: IpAddrInfo): number {
+  const x = parseAddress(a.local);
+  const y = parseAddress(b.local);
+  const byAddress = x.ok && y.ok ? compareAddresses(x.value, y.value) : a.local.localeCompare(b.local);
+  return byAddress || a.prefixlen - b.prefixlen;
+}
+
+/**
+ * Every usable address (usableAddress) goes to `addresses`: the IPv4 ones as `ip` lists them (the primary first),
+ * then the IPv6 ones in address order (IPv6 has no primary, and the kernel lists them newest first). netAddress and
+ * hostIP are the first of them: the primary IPv4 address, else the lowest IPv6 one (an IPv6-only NIC reports its
+ * IPv6 network).
+ */
 function addressing(info: readonly IpAddrInfo[]): Addressing {
-  const global = info.filter(
-    (a) => (a.family === 'inet' || a.family === 'inet6') && (a.scope ?? 'global') === 'global',
-  );
+  const usable = info.filter(usableAddress);
+  const global = [
+    ...usable.filter((a) => a.family === 'inet'),
+    ...usable.filter((a) => a.family === 'inet6').sort(compareV6),
+  ];
   const addresses = global.map((a) => `${a.local}/${a.prefixlen}`);
-  const primary = global.find((a) => a.family === 'inet') ?? global[0];
+  const primary = global[0];
   if (primary === undefined) return { netAddress: '', hostIP: '', addresses };
   const prefix = parsePrefix(`${primary.local}/${primary.prefixlen}`, { normalize: true });
   const ip = parseAddress(primary.local);
