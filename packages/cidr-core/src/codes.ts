@@ -83,7 +83,12 @@ export type PlanProblemCode =
   /** Capacity: more hosts on a network than 2^hostBlock (less the unusable ones). */
   | 'NO_HOST_INDEX'
   /** Capacity, host-subnet mode: a NIC network is too small for hostBlock. */
-  | 'NETWORK_TOO_SMALL';
+  | 'NETWORK_TOO_SMALL'
+  /**
+   * `computeFamilyPlans`: a NIC (or a master network) on a planned NIC network has no address of a planned family,
+   * so that family gives it no block (an IPv6 master network on a host without IPv6).
+   */
+  | 'NO_FAMILY_ADDRESS';
 
 /** Every code a cidr-core failure or plan problem can carry. */
 export type CidrErrorCode =

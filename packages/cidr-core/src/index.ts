@@ -28,6 +28,8 @@ export type { AddressRange } from './prefix.js';
 export { RangeAllocator } from './allocator.js';
 export type { RangeAllocatorOptions } from './allocator.js';
 export { computePlan, NetworkPlanner } from './plan/planner.js';
+export { computeFamilyPlans } from './plan/families.js';
+export type { FamilyPlansInput, FamilyPlansResult } from './plan/families.js';
 export { defaultHostBlock } from './plan/config.js';
 export { poolName } from './plan/state.js';
 export { networkConflicts } from './plan/conflicts.js';

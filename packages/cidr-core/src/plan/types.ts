@@ -28,6 +28,11 @@ export interface PlanNic {
   hostIP: string;
   /** Optional gateway of the NIC network; host-subnet mode never puts it in a pod block. */
   gateway?: string | undefined;
+  /**
+   * Every global address of the NIC with its prefix length (`10.0.1.5/24`, `fd00:10:1::5/64`). `computePlan` reads
+   * only netAddress and hostIP; `computeFamilyPlans` takes a NIC's address of the family it plans from here.
+   */
+  addresses?: readonly string[] | undefined;
 }
 
 export interface PlanHost {
