@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import type { AllocateFailureCode, AllocateInput, PoolSpec } from './store.js';
-import { AllocationStore } from './store.js';
+import { AllocationStore, recordsByNic } from './store.js';
 
 const eth1: PoolSpec = {
   name: 'net-a-node1-eth1',
@@ -392,5 +392,117 @@ describe('AllocationStore: whole-NIC attachments (host-device)', () => {
     expect(s.allocate(one('mv', 'eth1', { exclusive: false }), 0).ok).toBe(true);
     expect(s.allocate(one('mv2', 'eth1', { exclusive: false }), 0).ok).toBe(true);
     expect(s.allocate(one('hd', 'eth1'), 0)).toMatchObject({ ok: false, code: 'NIC_IN_USE' });
+  });
+});
+
+describe('AllocationStore: dual-stack networks (ADR 0006 decisions 4 and 5)', () => {
+  const v6 = (nic: string, n: number, podLength = 125): PoolSpec => ({
+    name: `net-a-node1-${nic}-v6`,
+    network: 'net-a',
+    interfaceName: nic,
+    podCIDR: `fd00:${n}::/${podLength}`,
+    vlanCIDR: `fd00:${n}::/64`,
+    excludes: [],
+    gateway: `fd00:${n}::1`,
+  });
+  const eth1v6 = v6('eth1', 1);
+  const eth2v6 = v6('eth2', 2);
+
+  function dual(): AllocationStore {
+    const s = new AllocationStore();
+    expect(s.setPools([eth1v6, eth1, eth2, eth2v6]).problems).toEqual([]);
+    return s;
+  }
+
+  it('a network with pools of both families is dual-stack; only NICs with a pool of each are usable', () => {
+    const s = new AllocationStore();
+    s.setPools([eth1, eth2, eth1v6]);
+    expect(s.families('net-a')).toEqual([4, 6]);
+    expect([...s.usableNics('net-a')]).toEqual(['eth1']);
+    s.setPools([eth1v6]);
+    expect(s.families('net-a')).toEqual([6]);
+    expect([...s.usableNics('net-a')]).toEqual(['eth1']);
+  });
+
+  it('gives every NIC one address of each family under the same attachment and pod, IPv4 first', () => {
+    const s = dual();
+    const out = s.allocate(request('c1'), 7);
+    expect(out.ok && out.value.records.map((r) => [r.interfaceName, r.podInterface, r.address, r.podUID])).toEqual([
+      ['eth1', 'net1-0', '10.0.0.2', 'uid-c1'],
+      ['eth1', 'net1-0', 'fd00:1::1', 'uid-c1'],
+      ['eth2', 'net1-1', '10.0.1.1', 'uid-c1'],
+      ['eth2', 'net1-1', 'fd00:2::1', 'uid-c1'],
+    ]);
+    expect(
+      recordsByNic(s.attachment('net-a', 'c1', 'net1') ?? []).map((n) => [n.first.address, n.other?.address]),
+    ).toEqual([
+      ['10.0.0.2', 'fd00:1::1'],
+      ['10.0.1.1', 'fd00:2::1'],
+    ]);
+    const again = s.allocate(request('c1'), 8);
+    expect(again.ok && [again.value.created, again.value.records.map((r) => r.address)]).toEqual([
+      false,
+      ['10.0.0.2', 'fd00:1::1', '10.0.1.1', 'fd00:2::1'],
+    ]);
+  });
+
+  it('is all or nothing across families: an exhausted IPv6 pool fails the allocation and leaves the IPv4 pools unchanged', () => {
+    const s = new AllocationStore();
+    // fd00:1::/126: three addresses (::1 to ::3; the subnet-router anycast ::0 is never given).
+    s.setPools([eth1, { ...eth1v6, podCIDR: 'fd00:1::/126' }]);
+    const one = { nics: [{ interfaceName: 'eth1', podInterface: 'net1' }] };
+    for (const c of ['c0', 'c1', 'c2']) expect(s.allocate(request(c, one), 0).ok).toBe(true);
+    const before = addresses(s, eth1.name);
+    const out = s.allocate(request('c3', one), 0);
+    expect(!out.ok && out).toMatchObject({ code: 'EXHAUSTED', field: 'nics[0].interfaceName' });
+    expect(!out.ok && out.message).toMatch(/no free address on NIC eth1 \(IPv6 IPPool net-a-node1-eth1-v6\)/);
+    expect(addresses(s, eth1.name)).toEqual(before);
+    expect(s.attachment('net-a', 'c3', 'net1')).toBeUndefined();
+    // After a release the pair is whole again (the allocator is next-fit: 10.0.0.5, taken for a moment and given
+    // back, is behind its cursor).
+    s.release('net-a', 'c2', 'net1');
+    const next = s.allocate(request('c4', one), 0);
+    expect(next.ok && next.value.records.map((r) => r.address)).toEqual(['10.0.0.6', 'fd00:1::3']);
+    expect(addresses(s, eth1.name)).toEqual(['10.0.0.2', '10.0.0.3', '10.0.0.6']);
+  });
+
+  it('a NIC with a pool of one family only, on a dual-stack network, is not ready (nothing taken)', () => {
+    const s = new AllocationStore();
+    s.setPools([eth1, eth1v6, eth2]);
+    const out = s.allocate(request('c1'), 0);
+    expect(!out.ok && out).toMatchObject({ code: 'NOT_READY', field: 'nics[1].interfaceName' });
+    expect(!out.ok && out.message).toMatch(/NIC eth2 has no IPv6 IPPool/);
+    expect(s.records()).toEqual([]);
+  });
+
+  it('requested addresses of both families land in their NIC and family; two of one family on one NIC fail', () => {
+    const s = dual();
+    const out = s.allocate(request('c1', { ips: ['fd00:2::5', '10.0.0.4', 'fd00:1::3/64'] }), 0);
+    expect(out.ok && out.value.records.map((r) => r.address)).toEqual([
+      '10.0.0.4',
+      'fd00:1::3',
+      '10.0.1.1',
+      'fd00:2::5',
+    ]);
+    const two = s.allocate(request('c2', { ips: ['fd00:1::4', 'fd00:1::5'] }), 0);
+    expect(!two.ok && two).toMatchObject({ code: 'ONE_ADDRESS_PER_NIC', field: 'ips[1]' });
+  });
+
+  it("release, GC and restore treat both addresses as the attachment's", () => {
+    const s = dual();
+    const out = s.allocate(request('c1'), 0);
+    const records = out.ok ? out.value.records : [];
+    expect(
+      s
+        .release('net-a', 'c1', 'net1')
+        .map((r) => r.address)
+        .sort(),
+    ).toEqual(['10.0.0.2', '10.0.1.1', 'fd00:1::1', 'fd00:2::1'].sort());
+    expect(s.records()).toEqual([]);
+    const t = dual();
+    expect(t.restore(records)).toEqual({ restored: 4, rejected: [] });
+    expect(t.attachment('net-a', 'c1', 'net1')).toHaveLength(4);
+    expect(t.gc('net-a', []).released).toHaveLength(4);
+    expect(t.records()).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 // The node's allocation state: one cidr-core RangeAllocator per IPPool of this node, and the records that say who
 // holds each address. In memory and free of I/O (time is passed in), so every rule is unit-tested; the agent
 // persists it (checkpoint) and mirrors it (IPPool status) around these calls.
-import type { IpAddress, IpPrefix, Result } from '@multinic/cidr-core';
+import type { Family, IpAddress, IpPrefix, Result } from '@multinic/cidr-core';
 import {
   RangeAllocator,
   formatAddress,
@@ -54,7 +54,10 @@ export interface AllocateInput {
 }
 
 export interface AllocateOutcome {
-  /** One record per requested NIC, in request order. */
+  /**
+   * One record per requested NIC and family of the network, in request order, the first family before the other
+   * (ADR 0006: a dual-stack network's NIC gives one address of each family); `byNic` groups them per NIC.
+   */
   readonly records: readonly AllocationRecord[];
   /** False when the attachment already had these addresses (a repeated ADD). */
   readonly created: boolean;
@@ -79,7 +82,7 @@ export type AllocateFailureCode =
   | 'ONE_ADDRESS_PER_NIC'
   /** A requested address is in its block but cannot be given (taken, excluded, network or broadcast address). */
   | 'ADDRESS_UNAVAILABLE'
-  /** A NIC's pool has no free address. */
+  /** A NIC's pool (of one family) has no free address. */
   | 'EXHAUSTED'
   /** A whole-NIC attachment (host-device) asks for a NIC another attachment holds an address on. */
   | 'NIC_IN_USE';
@@ -165,8 +168,8 @@ export interface AllocationChanges {
 export class AllocationStore {
   readonly #pools = new Map<string, Pool>();
   readonly #byAttachment = new Map<string, AllocationRecord[]>();
-  /** `network \0 interfaceName` → pool name. */
-  readonly #byNic = new Map<string, string>();
+  /** `network \0 interfaceName` → the pool name of each family there (IPv4 first). */
+  readonly #byNic = new Map<string, string[]>();
   /** `pool \0 address` → the last record there since the last takeChanges, and whether it is still held. */
   readonly #journal = new Map<string, { readonly record: AllocationRecord; readonly held: boolean }>();
 
@@ -232,14 +235,45 @@ export class AllocationStore {
     return records;
   }
 
+  /** One pool per (network, NIC, family): the first by name when hand-made pools repeat one. */
   #reindexNics(): void {
     this.#byNic.clear();
     const names = [...this.#pools.keys()].sort();
+    const families = new Map<string, Map<Family, string>>();
     for (const name of names) {
-      const spec = this.#pools.get(name)?.spec;
-      const key = spec === undefined ? undefined : `${spec.network}\u0000${spec.interfaceName}`;
-      if (key !== undefined && !this.#byNic.has(key)) this.#byNic.set(key, name);
+      const pool = this.#pools.get(name);
+      if (pool === undefined) continue;
+      const key = `${pool.spec.network}\u0000${pool.spec.interfaceName}`;
+      const byFamily = families.get(key) ?? new Map<Family, string>();
+      if (!byFamily.has(pool.block.family)) byFamily.set(pool.block.family, name);
+      families.set(key, byFamily);
     }
+    for (const [key, byFamily] of families)
+      this.#byNic.set(
+        key,
+        FAMILIES.flatMap((f) => byFamily.get(f) ?? []),
+      );
+  }
+
+  /**
+   * The address families of a network on this node: those of its pools (a network with pools of both families is
+   * dual-stack, ADR 0006), IPv4 first. Empty when it has no pool here.
+   */
+  families(network: string): Family[] {
+    const present = new Set<Family>();
+    for (const pool of this.#pools.values()) if (pool.spec.network === network) present.add(pool.block.family);
+    return FAMILIES.filter((f) => present.has(f));
+  }
+
+  /** The NICs that can serve a pod of the network: those with a pool of every family the network has here. */
+  usableNics(network: string): Set<string> {
+    const wanted = this.families(network).length;
+    const out = new Set<string>();
+    for (const [key, names] of this.#byNic) {
+      const [net, nic] = key.split('\u0000');
+      if (net === network && nic !== undefined && names.length === wanted) out.add(nic);
+    }
+    return out;
   }
 
   pools(): PoolSpec[] {
@@ -250,9 +284,9 @@ export class AllocationStore {
     return this.#pools.get(name)?.spec;
   }
 
-  /** The pool of a network on one of this node's NICs. */
+  /** The pool of a network on one of this node's NICs (of the first family when the NIC has two). */
   poolFor(network: string, interfaceName: string): PoolSpec | undefined {
-    const name = this.#byNic.get(`${network}\u0000${interfaceName}`);
+    const name = this.#byNic.get(`${network}\u0000${interfaceName}`)?.[0];
     return name === undefined ? undefined : this.#pools.get(name)?.spec;
   }
 
@@ -305,19 +339,22 @@ export class AllocationStore {
       const busy = this.#nicInUse(input);
       if (busy !== undefined) return busy;
     }
-    const requested = assignRequested(input, pools.value);
+    // One slot per (NIC, family): a dual-stack NIC takes an address of each family, all or nothing.
+    const slots = pools.value.flatMap((perNic, nic) => perNic.map((pool) => ({ nic, pool })));
+    const requested = assignRequested(input, slots);
     if (!requested.ok) return requested;
-    const taken: { pool: Pool; ip: IpAddress }[] = [];
-    for (const [i, pool] of pools.value.entries()) {
-      const want = requested.value[i];
+    const taken: { nic: number; pool: Pool; ip: IpAddress }[] = [];
+    for (const [s, { nic, pool }] of slots.entries()) {
+      const want = requested.value[s];
       const got = want === undefined ? this.#allocateFree(pool) : this.#allocateWanted(pool, want.ip);
       if (!got.ok) {
         for (const t of taken) t.pool.allocator.release(t.ip);
-        return allocationFailure({ input, index: i, requestedIndex: want?.k, error: got.error });
+        const dualStack = (pools.value[nic]?.length ?? 0) > 1;
+        return allocationFailure({ input, index: nic, requestedIndex: want?.k, error: got.error, pool, dualStack });
       }
-      taken.push({ pool, ip: got.value });
+      taken.push({ nic, pool, ip: got.value });
     }
-    const records = taken.map(({ pool, ip }, i): AllocationRecord => {
+    const records = taken.map(({ nic: i, pool, ip }): AllocationRecord => {
       const nic = input.nics[i] ?? { interfaceName: pool.spec.interfaceName, podInterface: '' };
       return {
         pool: pool.spec.name,
@@ -387,11 +424,23 @@ export class AllocationStore {
     return pool.allocator.allocateSpecific(ip);
   }
 
-  #poolsFor(input: AllocateInput): StoreOutcome<Pool[]> {
-    const pools: Pool[] = [];
+  /** Per requested NIC, its pool of each family of the network (IPv4 first); NOT_READY when one is missing. */
+  #poolsFor(input: AllocateInput): StoreOutcome<Pool[][]> {
+    const pools: Pool[][] = [];
+    const families = this.families(input.network);
     for (const [i, nic] of input.nics.entries()) {
-      const name = this.#byNic.get(`${input.network}\u0000${nic.interfaceName}`);
-      const pool = name === undefined ? undefined : this.#pools.get(name);
+      const names = this.#byNic.get(`${input.network}\u0000${nic.interfaceName}`) ?? [];
+      const found = names.flatMap((name) => this.#pools.get(name) ?? []);
+      if (found.length > 0 && found.length < families.length) {
+        const has = found.map((p) => `IPv${p.block.family} ${p.spec.name}`).join(', ');
+        const missing = families.filter((f) => !found.some((p) => p.block.family === f)).map((f) => `IPv${f}`);
+        return refuse(
+          'NOT_READY',
+          `nics[${i}].interfaceName`,
+          `network ${input.network} is dual-stack on this node but NIC ${nic.interfaceName} has no ${missing.join(', ')} IPPool (it has ${has}); the controller may not have planned that family for it yet: try again, or check the MultiNicNetwork's status`,
+        );
+      }
+      const pool = found[0];
       if (pool === undefined) {
         const known = [...this.#pools.values()]
           .filter((p) => p.spec.network === input.network)
@@ -402,7 +451,7 @@ export class AllocationStore {
           `no IPPool of network ${input.network} for NIC ${nic.interfaceName} on this node (pools exist for: ${known.join(', ') || 'none'}); the controller may not have planned it yet: try again, or check the MultiNicNetwork's status`,
         );
       }
-      pools.push(pool);
+      pools.push(found);
     }
     return ok(pools);
   }
@@ -537,9 +586,10 @@ function repeated(input: AllocateInput, existing: readonly AllocationRecord[]): 
     );
   }
   const records: AllocationRecord[] = [];
+  const heldNics = new Set(existing.map((x) => x.interfaceName));
   for (const [i, nic] of input.nics.entries()) {
-    const r = existing.find((x) => x.interfaceName === nic.interfaceName);
-    if (r === undefined || existing.length !== input.nics.length) {
+    const mine = byFamily(existing.filter((x) => x.interfaceName === nic.interfaceName));
+    if (mine.length === 0 || heldNics.size !== input.nics.length) {
       const held = existing.map((x) => `${x.interfaceName}=${x.address}`).join(', ');
       return refuse(
         'CONFLICT',
@@ -547,7 +597,8 @@ function repeated(input: AllocateInput, existing: readonly AllocationRecord[]): 
         `container ${input.containerID} ${input.ifname} already holds addresses on other NICs (${held}); release it (CNI DEL) before adding it with a different set of NICs`,
       );
     }
-    records.push(r.podInterface === nic.podInterface ? r : { ...r, podInterface: nic.podInterface });
+    for (const r of mine)
+      records.push(r.podInterface === nic.podInterface ? r : { ...r, podInterface: nic.podInterface });
   }
   for (const [k, ip] of (input.ips ?? []).entries()) {
     const canonical = parseAddress(ip.split('/')[0] ?? '');
@@ -562,11 +613,15 @@ function repeated(input: AllocateInput, existing: readonly AllocationRecord[]): 
   return ok({ records, created: false });
 }
 
-/** Requested address per NIC index (each requested address must fall in exactly one selected NIC's pod block). */
+/**
+ * Requested address per (NIC, family) slot: each requested address must fall in exactly one selected NIC's pod block
+ * of its family, and one slot takes one address.
+ */
 function assignRequested(
   input: AllocateInput,
-  pools: readonly Pool[],
+  slots: readonly { readonly nic: number; readonly pool: Pool }[],
 ): StoreOutcome<({ ip: IpAddress; k: number } | undefined)[]> {
+  const pools = slots.map((s) => s.pool);
   const out: ({ ip: IpAddress; k: number } | undefined)[] = pools.map(() => undefined);
   for (const [k, text] of (input.ips ?? []).entries()) {
     const ip = parseAddress(text.split('/')[0] ?? '');
@@ -600,9 +655,12 @@ function allocationFailure(options: {
   index: number;
   requestedIndex: number | undefined;
   error: string;
+  pool: Pool;
+  dualStack: boolean;
 }): AllocateFailure {
-  const { input, index, requestedIndex, error } = options;
-  const nic = input.nics[index]?.interfaceName ?? '?';
+  const { input, index, requestedIndex, error, pool, dualStack } = options;
+  const name = input.nics[index]?.interfaceName ?? '?';
+  const nic = dualStack ? `${name} (IPv${pool.block.family} IPPool ${pool.spec.name})` : name;
   if (requestedIndex !== undefined) {
     return refuse(
       'ADDRESS_UNAVAILABLE',
@@ -615,4 +673,37 @@ function allocationFailure(options: {
     `nics[${index}].interfaceName`,
     `no free address on NIC ${nic}: ${error}; nothing was allocated (release unused pods or widen the network's hostBlock)`,
   );
+}
+
+/** The address families in the order a NIC's addresses are given and answered: IPv4 first. */
+const FAMILIES: readonly Family[] = [4, 6];
+
+function familyOfRecord(r: Pick<AllocationRecord, 'address'>): Family {
+  return r.address.includes(':') ? 6 : 4;
+}
+
+/** One NIC's records, IPv4 first (a single-family NIC has one). */
+function byFamily(records: readonly AllocationRecord[]): AllocationRecord[] {
+  return [...records].sort((a, b) => familyOfRecord(a) - familyOfRecord(b));
+}
+
+/** An attachment's addresses on one NIC: the first family's, and the other family's on a dual-stack network. */
+export interface NicRecords {
+  readonly first: AllocationRecord;
+  readonly other?: AllocationRecord | undefined;
+}
+
+/**
+ * An attachment's records grouped per NIC, in the order the NICs first appear, each NIC's IPv4 record first
+ * (ADR 0006: `Allocation.address` is the first family's, `otherFamily` the second's).
+ */
+export function recordsByNic(records: readonly AllocationRecord[]): NicRecords[] {
+  const groups = new Map<string, AllocationRecord[]>();
+  for (const r of records) groups.set(r.interfaceName, [...(groups.get(r.interfaceName) ?? []), r]);
+  const out: NicRecords[] = [];
+  for (const list of groups.values()) {
+    const [first, other] = byFamily(list);
+    if (first !== undefined) out.push({ first, ...(other === undefined ? {} : { other }) });
+  }
+  return out;
 }

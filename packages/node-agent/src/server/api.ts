@@ -30,8 +30,14 @@ import type { Logger } from 'pino';
 import type { ApiFailure } from '../errors.js';
 import { failure } from '../errors.js';
 import type { AgentMetrics } from '../metrics.js';
-import type { AllocateFailure, AllocateFailureCode, AllocationRecord, AllocationStore } from '../ipam/store.js';
-import { attachmentKey } from '../ipam/store.js';
+import type {
+  AllocateFailure,
+  AllocateFailureCode,
+  AllocationRecord,
+  AllocationStore,
+  NicRecords,
+} from '../ipam/store.js';
+import { attachmentKey, recordsByNic } from '../ipam/store.js';
 import { isRebuilt, rebuiltRecordMatches } from '../ipam/rebuild.js';
 import type { InvalidNetwork, NicHolder } from '../select.js';
 import { selectForPod, takesWholeNic } from '../select.js';
@@ -113,17 +119,31 @@ function ioFailure(err: unknown): Answer {
   );
 }
 
-function toAllocation(store: AllocationStore, r: AllocationRecord, podInterface: string): Allocation {
+/** One address as the wire carries it: with the vlan block's prefix length, its pool's blocks and gateway. */
+function addressOf(store: AllocationStore, r: AllocationRecord): Allocation['otherFamily'] & {} {
   const pool = store.poolSpec(r.pool);
   const length = store.vlanLength(r.pool) ?? (r.address.includes(':') ? 128 : 32);
   return {
-    interfaceName: r.interfaceName,
-    podInterface,
     address: `${r.address}/${length}`,
     ...(pool?.gateway === undefined ? {} : { gateway: pool.gateway }),
     podCIDR: pool?.podCIDR ?? '',
     vlanCIDR: pool?.vlanCIDR ?? '',
     ippool: r.pool,
+  };
+}
+
+/** One NIC's allocation: the first family's address, and on a dual-stack network the other's (ADR 0006). */
+function toAllocation(store: AllocationStore, nic: NicRecords, podInterface: string): Allocation {
+  const first = addressOf(store, nic.first);
+  return {
+    interfaceName: nic.first.interfaceName,
+    podInterface,
+    address: first.address,
+    ...(first.gateway === undefined ? {} : { gateway: first.gateway }),
+    podCIDR: first.podCIDR,
+    vlanCIDR: first.vlanCIDR,
+    ippool: first.ippool,
+    ...(nic.other === undefined ? {} : { otherFamily: addressOf(store, nic.other) }),
   };
 }
 
@@ -137,12 +157,8 @@ function selectHandler(ctx: ApiContext): Handler {
   return async (body) => {
     const req = parse(SelectRequestSchema, body);
     if (!req.ok) return req.answer;
-    const pooledNics = new Set(
-      ctx.store
-        .pools()
-        .filter((p) => p.network === req.value.network)
-        .map((p) => p.interfaceName),
-    );
+    // A dual-stack network's NIC serves a pod only with a pool of each family (ADR 0006 decision 4).
+    const pooledNics = ctx.store.usableNics(req.value.network);
     const self = attachmentKey(req.value.network, req.value.containerID, req.value.ifname);
     const holders = (interfaceName: string): NicHolder[] =>
       ctx.store.holdersOf(interfaceName).map((r) => ({
@@ -188,7 +204,9 @@ function allocateHandler(ctx: ApiContext): Handler {
       network: r.network,
       containerID: r.containerID,
       ifname: r.ifname,
-      allocations: records.map((x, i) => toAllocation(ctx.store, x, r.nics[i]?.podInterface ?? x.podInterface)),
+      allocations: recordsByNic(records).map((x, i) =>
+        toAllocation(ctx.store, x, r.nics[i]?.podInterface ?? x.first.podInterface),
+      ),
     };
     return { status: 200, body: response };
   };
@@ -269,7 +287,9 @@ function lookupHandler(ctx: ApiContext): Handler {
     const req = parse(LookupRequestSchema, body);
     if (!req.ok) return req.answer;
     const held = ctx.store.attachment(req.value.network, req.value.containerID, req.value.ifname) ?? [];
-    const response: LookupResponse = { allocations: held.map((x) => toAllocation(ctx.store, x, x.podInterface)) };
+    const response: LookupResponse = {
+      allocations: recordsByNic(held).map((x) => toAllocation(ctx.store, x, x.first.podInterface)),
+    };
     return { status: 200, body: response };
   };
 }
