@@ -90,6 +90,8 @@ export {
   PlanHostEntrySchema,
   PlanInterfaceEntrySchema,
 } from './resources.js';
+export { masterNetIndex, nicNetworks } from './nic-networks.js';
+export type { NicAddressing } from './nic-networks.js';
 export type {
   Cidr,
   CidrSpec,

@@ -58,6 +58,28 @@ describe('strategy none', () => {
     expect(selection.notChosen[2]?.message).toContain('10.3.0.0/16 is not in the network');
   });
 
+  it('matches a NIC to masterNets by any of its addresses: an IPv6 master network picks the NICs with an address on it', () => {
+    const dual = [
+      nic('eth1', { netAddress: '10.1.0.0/16', addresses: ['10.1.0.1/16', 'fd01::1/64'] }),
+      nic('eth2', { netAddress: '10.2.0.0/16', addresses: ['10.2.0.1/16', 'fd02::1/64'] }),
+      nic('eth3', { netAddress: '10.3.0.0/16', addresses: ['10.3.0.1/16'] }),
+      nic('ib0', { netAddress: 'fd04::/64', hostIP: 'fd04::1', addresses: ['fd04::1/64'] }),
+    ];
+    const selection = ok(run(dual, { strategy: 'none' }, {}, ['fd04:0::/64', 'fd02::/64', '10.1.0.0/16']));
+    expect(names(selection.chosen)).toEqual(['ib0', 'eth2', 'eth1']);
+    expect(selection.notChosen.map((r) => [r.interfaceName, r.code, r.message])).toEqual([
+      [
+        'eth3',
+        'not-in-master-nets',
+        "its network 10.3.0.0/16 is not in the network's masterNets [fd04:0::/64, fd02::/64, 10.1.0.0/16]",
+      ],
+    ]);
+    const none = err(run(dual, { strategy: 'none' }, {}, ['fd03::/64']));
+    expect(none.message).toContain(
+      "eth1: none of its networks 10.1.0.0/16, fd01::/64 is in the network's masterNets [fd03::/64]",
+    );
+  });
+
   it('treats a missing attach policy as none', () => {
     expect(names(ok({ hostNics: four, network: {} }).chosen)).toEqual(['eth1', 'eth2', 'eth3', 'eth10']);
   });

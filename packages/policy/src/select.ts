@@ -1,4 +1,5 @@
 import type { AttachPolicy, AttachPolicyAlternative, HostNic } from '@multinic/crd-types';
+import { masterNetIndex, nicNetworks } from '@multinic/crd-types';
 import type { StrategyContext, StrategyOutcome, StrategyParams } from './context.js';
 import { fail, reason } from './context.js';
 import { byName, compareInterfaceNames } from './order.js';
@@ -140,16 +141,18 @@ interface Eligible {
 /** Filters by the network's masterNets; orders by masterNets position, then interface name. */
 function byMasterNets(sorted: readonly HostNic[], masterNets: readonly string[]): Eligible {
   if (masterNets.length === 0) return { candidates: [...sorted], excluded: [], baseOrder: 'interface-name order' };
-  const position = (nic: HostNic): number => masterNets.indexOf(nic.netAddress);
+  // A NIC is on a master network when any of its networks (IPv4 or IPv6) is named, by value.
+  const position = (nic: HostNic): number => masterNetIndex(masterNets, nic);
   const excluded = sorted
     .filter((nic) => position(nic) < 0)
-    .map((nic) =>
-      reason(
-        nic,
-        'not-in-master-nets',
-        `its network ${nic.netAddress || '(none)'} is not in the network's masterNets [${masterNets.join(', ')}]`,
-      ),
-    );
+    .map((nic) => {
+      const networks = nicNetworks(nic);
+      const its =
+        networks.length > 1
+          ? `none of its networks ${networks.join(', ')} is`
+          : `its network ${networks[0] ?? '(none)'} is not`;
+      return reason(nic, 'not-in-master-nets', `${its} in the network's masterNets [${masterNets.join(', ')}]`);
+    });
   const candidates = sorted.filter((nic) => position(nic) >= 0).sort((a, b) => position(a) - position(b));
   return { candidates, excluded, baseOrder: 'masterNets order, then interface name' };
 }
