@@ -113,6 +113,80 @@ describe('buildDelegates', () => {
   });
 });
 
+describe('buildDelegates: dual-stack NICs (ADR 0006 decision 6)', () => {
+  const dual = (i: number): DelegateNic => ({
+    interfaceName: `eth${i}`,
+    podInterface: i === 1 ? 'net1' : `net1-${i - 1}`,
+    address: `192.168.${i}.5/24`,
+    vlanCIDR: `192.168.${i}.0/24`,
+    gateway: `192.168.${i}.1`,
+    otherFamily: { address: `fd00:${i}::5/64`, vlanCIDR: `fd00:${i}::/64`, gateway: `fd00:${i}::1` },
+  });
+
+  it("the delegate's static IPAM gets both addresses, each with its gateway, the first family first", () => {
+    const r = buildDelegates({ plugin: plugin('macvlan', { mode: 'bridge' }), nics: [dual(1)] });
+    expect(r.ok && r.value.delegates[0]?.config['ipam']).toEqual({
+      type: 'static',
+      addresses: [
+        { address: '192.168.1.5/24', gateway: '192.168.1.1' },
+        { address: 'fd00:1::5/64', gateway: 'fd00:1::1' },
+      ],
+    });
+  });
+
+  it('two dual-stack NICs: one table each with both families, a rule per address, ECMP per family', () => {
+    const r = buildDelegates({
+      plugin: plugin('macvlan', { mode: 'bridge' }),
+      nics: [dual(1), dual(2)],
+      routes: [{ dst: '10.0.0.0/8' }, { dst: 'fd10::/32' }],
+    });
+    if (!r.ok) throw new Error(r.error);
+    expect(r.value.routes.rules).toEqual([
+      { priority: 1000, from: '192.168.1.5/32', table: 100 },
+      { priority: 1000, from: 'fd00:1::5/128', table: 100 },
+      { priority: 1001, from: '192.168.2.5/32', table: 101 },
+      { priority: 1001, from: 'fd00:2::5/128', table: 101 },
+    ]);
+    expect(r.value.routes.tables[1]).toEqual({
+      table: 101,
+      dev: 'net1-1',
+      routes: [
+        { dst: '192.168.2.0/24', dev: 'net1-1', scope: 'link', src: '192.168.2.5' },
+        { dst: '10.0.0.0/8', via: '192.168.2.1', dev: 'net1-1' },
+        { dst: '0.0.0.0/0', via: '192.168.2.1', dev: 'net1-1' },
+        { dst: 'fd00:2::/64', dev: 'net1-1', scope: 'link', src: 'fd00:2::5' },
+        { dst: 'fd10::/32', via: 'fd00:2::1', dev: 'net1-1' },
+        { dst: '::/0', via: 'fd00:2::1', dev: 'net1-1' },
+      ],
+    });
+    expect(r.value.routes.multipath).toEqual([
+      {
+        dst: '10.0.0.0/8',
+        nexthops: [
+          { via: '192.168.1.1', dev: 'net1' },
+          { via: '192.168.2.1', dev: 'net1-1' },
+        ],
+      },
+      {
+        dst: 'fd10::/32',
+        nexthops: [
+          { via: 'fd00:1::1', dev: 'net1' },
+          { via: 'fd00:2::1', dev: 'net1-1' },
+        ],
+      },
+    ]);
+  });
+
+  it.each<{ case: string; other: DelegateNic['otherFamily']; error: string }>`
+    case                         | other                                                        | error
+    ${'the same family'}         | ${{ address: '192.168.9.5/24', vlanCIDR: '192.168.9.0/24' }} | ${"nics[0] (eth1).otherFamily.address 192.168.9.5/24 is of the same family as 192.168.1.5/24: it must be the other IP family's"}
+    ${'a prefix length not /64'} | ${{ address: 'fd00:1::5/80', vlanCIDR: 'fd00:1::/64' }}      | ${'nics[0] (eth1).otherFamily.address fd00:1::5/80 must have the prefix length of vlanCIDR fd00:1::/64 (/64)'}
+  `('a bad otherFamily is an error naming the field: $case', ({ other, error }) => {
+    const r = buildDelegates({ plugin: plugin('macvlan'), nics: [{ ...dual(1), otherFamily: other }] });
+    expect(r.ok ? undefined : r.error).toBe(error);
+  });
+});
+
 describe('buildPassThroughDelegates (multiNICIPAM: false)', () => {
   const ipam = { type: 'host-local', ranges: [[{ subnet: '10.77.0.0/24' }]], dataDir: '/run/hl' };
 

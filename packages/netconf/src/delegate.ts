@@ -13,7 +13,16 @@ export type DelegateNic = Pick<Allocation, 'interfaceName' | 'podInterface' | 'a
   Partial<Pick<Allocation, 'gateway' | 'routes'>> & {
     /** PCI address of the NIC (sriov: the VF, from the device plugin). */
     readonly pciAddress?: string | undefined;
+    /** A dual-stack NIC's address of the other family (the agent's `Allocation.otherFamily`, ADR 0006). */
+    readonly otherFamily?: DelegateAddress | undefined;
   };
+
+/** One address of a NIC: with the vlan block's prefix length (or none), the vlan block, the pods' gateway. */
+export interface DelegateAddress {
+  readonly address: string;
+  readonly vlanCIDR: string;
+  readonly gateway?: string | undefined;
+}
 
 export interface BuildDelegatesInput {
   readonly plugin: PluginConfig;
@@ -50,32 +59,51 @@ export function podInterfaceName(ifname: string, index: number): string {
   return index === 0 ? ifname : `${ifname}-${index}`;
 }
 
-interface Addressed {
-  readonly nic: DelegateNic;
+interface ParsedAddress {
   readonly address: IpAddress;
   readonly vlan: IpPrefix;
   readonly gateway?: IpAddress;
 }
 
-/** Parses one NIC's addressing; an address with a prefix length must carry the vlan block's length. */
-function addressed(nic: DelegateNic, i: number): Result<Addressed> {
-  const field = `nics[${i}] (${nic.interfaceName})`;
-  const vlan = prefix(nic.vlanCIDR, `${field}.vlanCIDR`);
+interface Addressed extends ParsedAddress {
+  readonly nic: DelegateNic;
+  readonly other?: ParsedAddress;
+}
+
+/** Parses one address of a NIC; an address with a prefix length must carry the vlan block's length. */
+function parseAddressing(a: DelegateAddress, field: string): Result<ParsedAddress> {
+  const vlan = prefix(a.vlanCIDR, `${field}.vlanCIDR`);
   if (!vlan.ok) return vlan;
-  const [ipText = '', lengthText] = nic.address.split('/');
+  const [ipText = '', lengthText] = a.address.split('/');
   const ip = address(ipText, `${field}.address`);
   if (!ip.ok) return ip;
   if (lengthText !== undefined && Number(lengthText) !== vlan.value.length) {
     return {
       ok: false,
-      error: `${field}.address ${nic.address} must have the prefix length of vlanCIDR ${nic.vlanCIDR} (/${vlan.value.length})`,
+      error: `${field}.address ${a.address} must have the prefix length of vlanCIDR ${a.vlanCIDR} (/${vlan.value.length})`,
     };
   }
-  if (nic.gateway === undefined || nic.gateway === '')
-    return { ok: true, value: { nic, address: ip.value, vlan: vlan.value } };
-  const gateway = address(nic.gateway, `${field}.gateway`);
+  if (a.gateway === undefined || a.gateway === '') return { ok: true, value: { address: ip.value, vlan: vlan.value } };
+  const gateway = address(a.gateway, `${field}.gateway`);
   if (!gateway.ok) return gateway;
-  return { ok: true, value: { nic, address: ip.value, vlan: vlan.value, gateway: gateway.value } };
+  return { ok: true, value: { address: ip.value, vlan: vlan.value, gateway: gateway.value } };
+}
+
+/** Parses one NIC's addressing: its address, and a dual-stack NIC's address of the other family. */
+function addressed(nic: DelegateNic, i: number): Result<Addressed> {
+  const field = `nics[${i}] (${nic.interfaceName})`;
+  const first = parseAddressing(nic, field);
+  if (!first.ok) return first;
+  if (nic.otherFamily === undefined) return { ok: true, value: { nic, ...first.value } };
+  const other = parseAddressing(nic.otherFamily, `${field}.otherFamily`);
+  if (!other.ok) return other;
+  if (other.value.address.family === first.value.address.family) {
+    return {
+      ok: false,
+      error: `${field}.otherFamily.address ${nic.otherFamily.address} is of the same family as ${nic.address}: it must be the other IP family's`,
+    };
+  }
+  return { ok: true, value: { nic, ...first.value, other: other.value } };
 }
 
 function routeJson(route: NetworkRoute): JsonObject {
@@ -85,15 +113,21 @@ function routeJson(route: NetworkRoute): JsonObject {
   ]);
 }
 
-/** Static IPAM: the pod address with the vlan block's prefix length, its gateway, its single-path routes, DNS. */
-function staticIpam(a: Addressed, routes: readonly NetworkRoute[], plugin: PluginConfig): JsonObject {
-  const addressEntry = ordered([
+function addressEntry(a: ParsedAddress): JsonObject {
+  return ordered([
     ['address', `${formatIp(a.address)}/${a.vlan.length}`],
     ['gateway', a.gateway === undefined ? undefined : formatIp(a.gateway)],
   ]);
+}
+
+/**
+ * Static IPAM: the pod address (both of a dual-stack NIC, the first family first) with the vlan block's prefix
+ * length, its gateway, its single-path routes, DNS.
+ */
+function staticIpam(a: Addressed, routes: readonly NetworkRoute[], plugin: PluginConfig): JsonObject {
   return ordered([
     ['type', 'static'],
-    ['addresses', [addressEntry]],
+    ['addresses', a.other === undefined ? [addressEntry(a)] : [addressEntry(a), addressEntry(a.other)]],
     ['routes', routes.length === 0 ? undefined : routes.map(routeJson)],
     ['dns', plugin.dns],
   ]);
@@ -183,6 +217,7 @@ export function buildDelegates(input: BuildDelegatesInput): Result<DelegatePlan>
     address: a.address,
     vlan: a.vlan,
     ...(a.gateway === undefined ? {} : { gateway: a.gateway }),
+    ...(a.other === undefined ? {} : { other: a.other }),
   }));
   const plan = planPodRoutes({
     nics: pods,

@@ -248,3 +248,43 @@ describe('planPodRoutes', () => {
     );
   });
 });
+
+describe('placeTables: a dual-stack NIC keeps one table for its two rules', () => {
+  const dualPlan = plan(
+    [
+      {
+        ...nic('net1', '192.168.1.5', '192.168.1.0/24'),
+        other: { address: addr('fd00:1::5'), vlan: net('fd00:1::/64') },
+      },
+      {
+        ...nic('net1-1', '192.168.2.5', '192.168.2.0/24'),
+        other: { address: addr('fd00:2::5'), vlan: net('fd00:2::/64') },
+      },
+    ],
+    [],
+  );
+
+  it.each<{ case: string; used: number[]; kept: [string, number][]; tables: number[] }>`
+    case                                                      | used          | kept                        | tables
+    ${'free namespace: 100 and 101, both families each'}      | ${[]}         | ${[]}                       | ${[100, 100, 101, 101]}
+    ${'100 taken by another attachment'}                      | ${[100]}      | ${[]}                       | ${[101, 101, 102, 102]}
+    ${'a repeated ADD: the IPv6 rule found in 107 keeps 107'} | ${[100, 101]} | ${[['fd00:1::5/128', 107]]} | ${[107, 107, 102, 102]}
+  `('$case', ({ used, kept, tables }) => {
+    const placed = placeTables(dualPlan, { used: new Set(used), kept: new Map(kept) });
+    if (!placed.ok) throw new Error(placed.error);
+    expect(placed.value.rules.map((r) => r.table)).toEqual(tables);
+    expect(placed.value.tables.map((t) => t.table)).toEqual([...new Set(tables)]);
+    expect(placed.value.rules.map((r) => r.priority)).toEqual(tables.map((t) => 1000 + t - 100));
+  });
+
+  it('routeCommands: each table gets both families (-4 and -6), a rule per address', () => {
+    const commands = routeCommands(dualPlan).map((c) => c.join(' '));
+    expect(commands.filter((c) => c.includes(' rule '))).toEqual([
+      '-4 rule add from 192.168.1.5/32 lookup 100 priority 1000',
+      '-6 rule add from fd00:1::5/128 lookup 100 priority 1000',
+      '-4 rule add from 192.168.2.5/32 lookup 101 priority 1001',
+      '-6 rule add from fd00:2::5/128 lookup 101 priority 1001',
+    ]);
+    expect(commands).toContain('-6 route replace fd00:2::/64 dev net1-1 scope link src fd00:2::5 table 101');
+  });
+});

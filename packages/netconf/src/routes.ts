@@ -7,14 +7,40 @@ export interface NetworkRoute {
   readonly gw?: string | undefined;
 }
 
-/** One pod interface as route planning sees it. */
-export interface PodNicAddressing {
-  /** Pod-side interface name, e.g. `net1-0`. */
-  readonly ifName: string;
+/** One address of a pod interface: the address, its interface (vlan) block, its gateway. */
+export interface PodAddressing {
   readonly address: IpAddress;
   /** The interface (vlan) block: the pod sees all of it as on-link. */
   readonly vlan: IpPrefix;
   readonly gateway?: IpAddress;
+}
+
+/** One pod interface as route planning sees it. */
+export interface PodNicAddressing extends PodAddressing {
+  /** Pod-side interface name, e.g. `net1-0`. */
+  readonly ifName: string;
+  /** A dual-stack NIC's address of the other family (ADR 0006): its own routes and rule, in the NIC's one table. */
+  readonly other?: PodAddressing | undefined;
+}
+
+/** One address of one pod NIC: what routes and rules are planned for (a dual-stack NIC has two). */
+interface Leg extends PodAddressing {
+  /** The NIC's index (its delegate, its table). */
+  readonly nic: number;
+  readonly ifName: string;
+}
+
+function legsOf(nics: readonly PodNicAddressing[]): Leg[] {
+  return nics.flatMap((n, nic) => {
+    const first: Leg = {
+      nic,
+      ifName: n.ifName,
+      address: n.address,
+      vlan: n.vlan,
+      ...(n.gateway === undefined ? {} : { gateway: n.gateway }),
+    };
+    return n.other === undefined ? [first] : [first, { ...n.other, nic, ifName: n.ifName }];
+  });
 }
 
 export interface Nexthop {
@@ -59,7 +85,10 @@ export interface PodRoutePlan {
   readonly perNic: readonly (readonly NetworkRoute[])[];
   /** Destinations reachable through several NICs: one multipath route each, in the main table. */
   readonly multipath: readonly MultipathRoute[];
-  /** Source policy routing: one table per NIC (`from <pod ip> lookup <table>`). Empty when disabled. */
+  /**
+   * Source policy routing: one table per NIC, selected by one rule per address of the NIC (`from <pod ip> lookup
+   * <table>`; a dual-stack NIC's two rules name the same table). Empty when disabled.
+   */
   readonly rules: readonly SourceRule[];
   readonly tables: readonly RouteTable[];
   /** Network routes this pod cannot use (no NIC on the gateway's network), with the reason. */
@@ -102,22 +131,19 @@ function parseRoute(route: NetworkRoute, i: number): Result<ParsedRoute> {
 }
 
 /**
- * The pod NICs a route can use: the NIC whose network holds the gateway; for a route without a gateway every NIC of
- * the family (through that NIC's gateway when it has one, on-link otherwise: see `viaOf`).
+ * The pod addresses (legs) a route can use: the one whose network holds the gateway; for a route without a gateway
+ * every one of the family (through that address's gateway when it has one, on-link otherwise: see `viaOf`).
  */
-function usableNics(route: ParsedRoute, nics: readonly PodNicAddressing[]): number[] {
-  const out: number[] = [];
-  for (const [i, nic] of nics.entries()) {
-    const ok = route.gw === undefined ? nic.address.family === route.dst.family : contains(nic.vlan, route.gw);
-    if (ok) out.push(i);
-  }
-  return out;
+function usableLegs(route: ParsedRoute, legs: readonly Leg[]): Leg[] {
+  return legs.filter((leg) =>
+    route.gw === undefined ? leg.address.family === route.dst.family : contains(leg.vlan, route.gw),
+  );
 }
 
-/** The next hop of a route on one NIC: its own gateway; for a route without one, the NIC's gateway (none: on-link). */
-function viaOf(route: ParsedRoute, nic: PodNicAddressing | undefined): string | undefined {
+/** The next hop of a route on one leg: its own gateway; for a route without one, the leg's gateway (none: on-link). */
+function viaOf(route: ParsedRoute, leg: Leg): string | undefined {
   if (route.gw !== undefined) return formatIp(route.gw);
-  return nic?.gateway === undefined ? undefined : formatIp(nic.gateway);
+  return leg.gateway === undefined ? undefined : formatIp(leg.gateway);
 }
 
 interface Grouped {
@@ -125,17 +151,13 @@ interface Grouped {
   readonly hops: { nic: number; via?: string }[];
 }
 
-function groupByDestination(
-  routes: readonly ParsedRoute[],
-  nics: readonly PodNicAddressing[],
-  skipped: SkippedRoute[],
-): Grouped[] {
+function groupByDestination(routes: readonly ParsedRoute[], legs: readonly Leg[], skipped: SkippedRoute[]): Grouped[] {
   const groups = new Map<string, Grouped>();
   for (const route of routes) {
-    const usable = usableNics(route, nics);
+    const usable = usableLegs(route, legs);
     const dst = formatNet(route.dst);
     if (usable.length === 0) {
-      const nets = nics.map((n) => formatNet(n.vlan)).join(', ') || 'none';
+      const nets = legs.map((n) => formatNet(n.vlan)).join(', ') || 'none';
       const reason =
         route.gw === undefined
           ? `the pod has no IPv${route.dst.family} NIC for this on-link route`
@@ -144,8 +166,9 @@ function groupByDestination(
       continue;
     }
     const group = groups.get(dst) ?? { dst, hops: [] };
-    for (const nic of usable) {
-      const via = viaOf(route, nics[nic]);
+    for (const leg of usable) {
+      const via = viaOf(route, leg);
+      const nic = leg.nic;
       if (!group.hops.some((h) => h.nic === nic && h.via === via))
         group.hops.push(via === undefined ? { nic } : { nic, via });
     }
@@ -154,30 +177,37 @@ function groupByDestination(
   return [...groups.values()];
 }
 
+/** One NIC's table: for each of its addresses (legs) the on-link network, the network routes, the default route. */
 function tablesFor(nics: readonly PodNicAddressing[], groups: readonly Grouped[], tableBase: number): RouteTable[] {
   return nics.map((nic, i) => {
-    const routes: TableRoute[] = [
-      { dst: formatNet(nic.vlan), dev: nic.ifName, scope: 'link', src: formatIp(nic.address) },
-    ];
-    const fallback = defaultDestination(nic.address.family);
-    for (const group of groups) {
-      if (nic.gateway !== undefined && group.dst === fallback) continue;
-      for (const hop of group.hops.filter((h) => h.nic === i)) {
-        if (!routes.some((r) => r.dst === group.dst))
-          routes.push(
-            hop.via === undefined
-              ? { dst: group.dst, dev: nic.ifName }
-              : { dst: group.dst, via: hop.via, dev: nic.ifName },
-          );
+    const routes: TableRoute[] = [];
+    for (const leg of legsOf([nic])) {
+      const family = leg.address.family;
+      routes.push({ dst: formatNet(leg.vlan), dev: nic.ifName, scope: 'link', src: formatIp(leg.address) });
+      const fallback = defaultDestination(family);
+      for (const group of groups) {
+        if (familyOfText(group.dst) !== family || (leg.gateway !== undefined && group.dst === fallback)) continue;
+        for (const hop of group.hops.filter((h) => h.nic === i)) {
+          if (!routes.some((r) => r.dst === group.dst))
+            routes.push(
+              hop.via === undefined
+                ? { dst: group.dst, dev: nic.ifName }
+                : { dst: group.dst, via: hop.via, dev: nic.ifName },
+            );
+        }
       }
+      if (leg.gateway !== undefined) routes.push({ dst: fallback, via: formatIp(leg.gateway), dev: nic.ifName });
     }
-    if (nic.gateway !== undefined) routes.push({ dst: fallback, via: formatIp(nic.gateway), dev: nic.ifName });
     return { table: tableBase + i, dev: nic.ifName, routes };
   });
 }
 
+function familyOfText(text: string): 4 | 6 {
+  return text.includes(':') ? 6 : 4;
+}
+
 function checkGateways(nics: readonly PodNicAddressing[]): Result<true> {
-  for (const nic of nics) {
+  for (const nic of legsOf(nics)) {
     if (nic.gateway !== undefined && !contains(nic.vlan, nic.gateway)) {
       return {
         ok: false,
@@ -213,7 +243,8 @@ export function planPodRoutes(input: PlanPodRoutesInput): Result<PodRoutePlan> {
     parsed.push(p.value);
   }
   const skipped: SkippedRoute[] = [];
-  const groups = groupByDestination(parsed, input.nics, skipped);
+  const legs = legsOf(input.nics);
+  const groups = groupByDestination(parsed, legs, skipped);
   const perNic: NetworkRoute[][] = input.nics.map(() => []);
   const multipath: MultipathRoute[] = [];
   for (const group of groups) {
@@ -233,10 +264,11 @@ export function planPodRoutes(input: PlanPodRoutesInput): Result<PodRoutePlan> {
   if (input.policyRouting === false) return { ok: true, value: { perNic, multipath, rules: [], tables: [], skipped } };
   const tableBase = input.policyRouting?.tableBase ?? 100;
   const priorityBase = input.policyRouting?.priorityBase ?? 1000;
-  const rules = input.nics.map((nic, i) => ({
-    priority: priorityBase + i,
-    from: hostPrefix(nic.address),
-    table: tableBase + i,
+  // One rule per address, both of a dual-stack NIC to its one table.
+  const rules = legs.map((leg) => ({
+    priority: priorityBase + leg.nic,
+    from: hostPrefix(leg.address),
+    table: tableBase + leg.nic,
   }));
   return { ok: true, value: { perNic, multipath, rules, tables: tablesFor(input.nics, groups, tableBase), skipped } };
 }
@@ -257,6 +289,16 @@ export interface PlaceTablesInput {
   readonly priorityBase?: number;
 }
 
+/** Planned table → the table a kept rule of it is in: every rule of that table (a dual-stack NIC's other address) follows. */
+function keptTables(rules: readonly SourceRule[], kept: ReadonlyMap<string, number> | undefined): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const rule of rules) {
+    const table = kept?.get(rule.from);
+    if (table !== undefined && !out.has(rule.table)) out.set(rule.table, table);
+  }
+  return out;
+}
+
 /**
  * Gives the plan's policy-routing tables ids that are free in the pod's namespace: each NIC's table takes the lowest
  * id ≥ `tableBase` that no rule or route there uses (a kept table stays), and its rule the priority `priorityBase +
@@ -268,11 +310,11 @@ export function placeTables(plan: PodRoutePlan, input: PlaceTablesInput): Result
   const priorityBase = input.priorityBase ?? 1000;
   const taken = new Set(input.used);
   for (const id of input.kept?.values() ?? []) taken.add(id);
-  const renumbered = new Map<number, number>();
+  const renumbered = keptTables(plan.rules, input.kept);
   let next = tableBase;
   const rules: SourceRule[] = [];
   for (const rule of plan.rules) {
-    let table = input.kept?.get(rule.from);
+    let table = input.kept?.get(rule.from) ?? renumbered.get(rule.table);
     if (table === undefined) {
       while (taken.has(next) || RESERVED_TABLES.has(next)) next += 1;
       table = next;
