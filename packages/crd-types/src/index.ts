@@ -44,6 +44,7 @@ export {
   MAX_BLOCK_BITS,
   MultiNicNetworkSchema,
   MultiNicNetworkSpecSchema,
+  SubnetEntrySchema,
   MultiNicNetworkStatusSchema,
   NETWORK_CONDITION_REASONS,
   NETWORK_CONDITION_TYPES,
@@ -66,6 +67,7 @@ export type {
   MultiNicNetworkStatus,
   Plugin,
   RouteStatus,
+  SubnetEntry,
   VlanMode,
 } from './multinicnetwork.js';
 
@@ -73,6 +75,7 @@ export type {
 export {
   CidrSchema,
   CidrSpecSchema,
+  FamilyPlanSchema,
   HOST_ROUTE_STATUSES,
   HostInterfaceSchema,
   HostInterfaceSpecSchema,
@@ -218,7 +221,7 @@ export { MANIFEST_SCHEMAS, parseManifest } from './manifest.js';
 export type { Manifest } from './manifest.js';
 
 // From a MultiNicNetwork and HostInterfaces to the inputs of the plan (cidr-core)
-export { planConfigOf, planHostOf } from './plan-config.js';
+export { planConfigOf, planConfigsOf, planHostOf } from './plan-config.js';
 export type { PlannedHostInterface } from './plan-config.js';
 
 // CustomResourceDefinitions generated from the schemas

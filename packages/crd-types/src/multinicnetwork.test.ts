@@ -399,3 +399,79 @@ describe('MultiNicNetwork laws', () => {
     );
   });
 });
+
+describe('MultiNicNetwork spec.subnets (dual-stack, ADR 0006)', () => {
+  const dual = (subnets: unknown, spec: Doc = {}): Doc => base({ subnet: undefined, subnets, ...spec });
+
+  it('accepts one IPv4 and one IPv6 subnet, each with its own blocks or ipam blocks', () => {
+    const parsed = parseWith(
+      MultiNicNetworkSchema,
+      dual([{ cidr: '192.168.0.0/16' }, { cidr: 'fd00:10::/48', interfaceBlock: 8, hostBlock: 8 }]),
+    );
+    expect(parsed.ok).toBe(true);
+    expect(parsed.ok && parsed.value.spec.subnets).toEqual([
+      { cidr: '192.168.0.0/16' },
+      { cidr: 'fd00:10::/48', interfaceBlock: 8, hostBlock: 8 },
+    ]);
+  });
+
+  it.each([
+    {
+      bad: 'two subnets of one family',
+      subnets: [{ cidr: '192.168.0.0/16' }, { cidr: '172.16.0.0/16' }],
+      spec: {},
+      problem:
+        'spec.subnets[1].cidr: is a second IPv4 subnet: subnets takes one IPv4 and one IPv6 subnet; remove one, or use a larger subnet of that family',
+    },
+    {
+      bad: 'both subnet and subnets',
+      subnets: [{ cidr: 'fd00:10::/48', interfaceBlock: 8, hostBlock: 8 }],
+      spec: { subnet: '192.168.0.0/16' },
+      problem:
+        'spec.subnets: set subnet or subnets, not both: move subnet into subnets (as {cidr: ...}) or drop subnets',
+    },
+    {
+      bad: 'an IPv6 host block that does not fit its subnet (its own blocks)',
+      subnets: [{ cidr: '192.168.0.0/16' }, { cidr: 'fd00:10::/120', interfaceBlock: 2, hostBlock: 6 }],
+      spec: {},
+      problem:
+        'spec.subnets[1]: interfaceBlock 2 + hostBlock 6 do not fit subnets[1] fd00:10::/120: pod blocks would be /128, and an IPv6 pod block must be at most /127 to hold a pod address; lower hostBlock to at most 5 (or interfaceBlock), or use a larger subnet',
+    },
+    {
+      bad: "an IPv4 subnet too small for ipam's blocks",
+      subnets: [{ cidr: '192.168.0.0/26' }, { cidr: 'fd00:10::/48', interfaceBlock: 8, hostBlock: 8 }],
+      spec: {},
+      problem:
+        'spec.ipam: interfaceBlock 2 + hostBlock 6 do not fit subnets[0] 192.168.0.0/26: pod blocks would be /34, and an IPv4 pod block must be at most /30 to hold a pod address; lower hostBlock to at most 2 (or interfaceBlock), or use a larger subnet',
+    },
+    {
+      bad: 'a block in neither the entry nor ipam',
+      subnets: [{ cidr: 'fd00:10::/48', interfaceBlock: 8 }],
+      spec: { ipam: { type: 'multi-nic-ipam' } },
+      problem:
+        'spec.subnets[0].hostBlock: is required for fd00:10::/48 (bits of the host index): set subnets[0].hostBlock or ipam.hostBlock',
+    },
+    {
+      bad: 'a reserved subnet',
+      subnets: [{ cidr: 'fe80::/10', interfaceBlock: 8, hostBlock: 8 }],
+      spec: {},
+      problem:
+        'spec.subnets[0].cidr: overlaps fe80::/10 (link-local), which can never hold pod addresses: choose a private range such as 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or fd00::/8',
+    },
+    {
+      bad: 'three subnets',
+      subnets: [{ cidr: '192.168.0.0/16' }, { cidr: 'fd00:10::/48' }, { cidr: 'fd00:11::/48' }],
+      spec: {},
+      problem: 'spec.subnets: must have at most 2 pod subnets (one IPv4 and one IPv6 at most)',
+    },
+    {
+      bad: 'an exclude in neither subnet',
+      subnets: [{ cidr: '192.168.0.0/16' }, { cidr: 'fd00:10::/48', interfaceBlock: 8, hostBlock: 8 }],
+      spec: { ipam: { type: 'multi-nic-ipam', hostBlock: 6, interfaceBlock: 2, excludeCIDRs: ['fd00:11::/64'] } },
+      problem:
+        'spec.ipam.excludeCIDRs[0]: fd00:11::/64 lies outside subnets 192.168.0.0/16 and fd00:10::/48: remove it or fix the prefix',
+    },
+  ])('refuses $bad, naming the field and the fix', ({ subnets, spec, problem }) => {
+    expect(problems(dual(subnets, spec))).toContain(problem);
+  });
+});

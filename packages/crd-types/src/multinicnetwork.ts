@@ -223,6 +223,56 @@ export type Plugin = z.output<typeof PluginSchema>;
 
 const IMMUTABLE = 'create a new MultiNicNetwork instead';
 
+const SUBNET_DESCRIPTION =
+  "A pod subnet (IPv4 or IPv6) with its own block sizes; a block left out takes the one in ipam. subnets[0] is the network's first family: its address is the one single-address fields carry.";
+
+/** One entry of `spec.subnets`: a pod subnet of one family with the block sizes it needs (ADR 0006). */
+export const SubnetEntrySchema = z
+  .strictObject({
+    cidr: withCel(
+      cidrField().superRefine((v, ctx) => {
+        const problem = reservedSubnetProblem(v);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      }),
+      RESERVED_SUBNET_RULES,
+    ),
+    interfaceBlock: blockField(
+      'Bits of the interface (NIC network) index inside this subnet; left out: ipam.interfaceBlock.',
+    ).optional(),
+    hostBlock: blockField(
+      'Bits of the host index inside an interface block of this subnet; left out: ipam.hostBlock.',
+    ).optional(),
+  })
+  .meta({ description: SUBNET_DESCRIPTION });
+export type SubnetEntry = z.output<typeof SubnetEntrySchema>;
+
+const FAMILY_OF = (i: number) => `(isCIDR(self[${i}].cidr) ? cidr(self[${i}].cidr).ip().family() : ${i})`;
+
+const subnetsField = withCel(
+  listField(SubnetEntrySchema, { max: 2, min: 1, what: 'pod subnets (one IPv4 and one IPv6 at most)' }).superRefine(
+    (list, ctx) => {
+      const families = list.map((entry) => tryPrefix(entry.cidr)?.family);
+      if (list.length === 2 && families[0] !== undefined && families[0] === families[1])
+        ctx.addIssue({
+          code: 'custom',
+          path: [1, 'cidr'],
+          message: `is a second IPv${families[0]} subnet: subnets takes one IPv4 and one IPv6 subnet; remove one, or use a larger subnet of that family`,
+        });
+    },
+  ),
+  [
+    {
+      rule: `size(self) < 2 || ${FAMILY_OF(0)} != ${FAMILY_OF(1)}`,
+      message:
+        'subnets takes one IPv4 and one IPv6 subnet: two subnets of one family; remove one, or use a larger subnet of that family',
+    },
+    { rule: 'self == oldSelf', message: `subnets cannot be changed once set: ${IMMUTABLE}` },
+  ],
+).meta({
+  description:
+    'Dual-stack (or single-family with per-subnet blocks): one or two pod subnets of distinct families. Exclusive with subnet; immutable.',
+});
+
 const specShape = {
   subnet: withCel(
     optionalCidrField('host-subnet mode').superRefine((v, ctx) => {
@@ -231,6 +281,7 @@ const specShape = {
     }),
     [...RESERVED_SUBNET_RULES, { rule: 'self == oldSelf', message: `subnet cannot be changed once set: ${IMMUTABLE}` }],
   ).optional(),
+  subnets: subnetsField.optional(),
   masterNets: listField(cidrField(), { max: 64, what: 'master networks' })
     .meta({ 'x-kubernetes-list-type': 'set' })
     .optional(),
@@ -254,22 +305,63 @@ export function usesMultiNicIpam(spec: Pick<SpecShape, 'multiNICIPAM' | 'ipam'>)
   return spec.multiNICIPAM === true || spec.ipam.type === MULTI_NIC_IPAM;
 }
 
-function checkBlocks(spec: SpecShape, ctx: z.core.$RefinementCtx): void {
-  const subnet = tryPrefix(spec.subnet ?? '');
-  if (subnet === undefined || !usesMultiNicIpam(spec)) return;
-  const { hostBlock, interfaceBlock } = spec.ipam;
-  for (const [key, value] of [
-    ['interfaceBlock', interfaceBlock],
-    ['hostBlock', hostBlock],
-  ] as const) {
-    if (value === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['ipam', key],
-        message: `is required when subnet is set (${key === 'hostBlock' ? 'bits of the host index' : 'bits of the NIC network index'})`,
-      });
-    }
+/** A pod subnet and its blocks as planned: an entry of `subnets` (blocks defaulting to ipam's), or `subnet`. */
+interface FamilySubnet {
+  readonly cidr: string;
+  readonly interfaceBlock: number | undefined;
+  readonly hostBlock: number | undefined;
+  /** Where the subnet is written, and where its blocks are (the entry's own, else ipam's). */
+  readonly path: readonly PropertyKey[];
+  readonly blockPath: (key: 'interfaceBlock' | 'hostBlock') => PropertyKey[];
+  readonly name: string;
+}
+
+/** The pod subnets of a spec, one per family (host-subnet mode: none). */
+function familySubnets(spec: Pick<SpecShape, 'subnet' | 'subnets' | 'ipam'>): FamilySubnet[] {
+  const { ipam } = spec;
+  if (spec.subnets !== undefined)
+    return spec.subnets.map((entry, i) => ({
+      cidr: entry.cidr,
+      interfaceBlock: entry.interfaceBlock ?? ipam.interfaceBlock,
+      hostBlock: entry.hostBlock ?? ipam.hostBlock,
+      path: ['subnets', i],
+      blockPath: (key) => (entry[key] === undefined ? ['ipam', key] : ['subnets', i, key]),
+      name: `subnets[${i}]`,
+    }));
+  if (spec.subnet === undefined || spec.subnet === '') return [];
+  return [
+    {
+      cidr: spec.subnet,
+      interfaceBlock: ipam.interfaceBlock,
+      hostBlock: ipam.hostBlock,
+      path: ['subnet'],
+      blockPath: (key) => ['ipam', key],
+      name: 'subnet',
+    },
+  ];
+}
+
+function requireBlocks(entry: FamilySubnet, ctx: z.core.$RefinementCtx): void {
+  for (const key of ['interfaceBlock', 'hostBlock'] as const) {
+    if (entry[key] !== undefined) continue;
+    const what = key === 'hostBlock' ? 'bits of the host index' : 'bits of the NIC network index';
+    ctx.addIssue({
+      code: 'custom',
+      path: entry.name === 'subnet' ? ['ipam', key] : [...entry.path, key],
+      message:
+        entry.name === 'subnet'
+          ? `is required when subnet is set (${what})`
+          : `is required for ${entry.cidr} (${what}): set ${entry.name}.${key} or ipam.${key}`,
+    });
   }
+}
+
+/** The pod blocks of one subnet must hold a pod address: what cidr-core's plan refuses (NO_ROOM_FOR_PODS). */
+function checkFamilyBlocks(entry: FamilySubnet, ctx: z.core.$RefinementCtx): void {
+  const subnet = tryPrefix(entry.cidr);
+  if (subnet === undefined) return;
+  requireBlocks(entry, ctx);
+  const { hostBlock, interfaceBlock } = entry;
   const valid = (n: unknown): n is number =>
     Number.isInteger(n) && (n as number) >= 0 && (n as number) <= MAX_BLOCK_BITS;
   if (!valid(hostBlock) || !valid(interfaceBlock)) return; // already reported field by field
@@ -277,30 +369,38 @@ function checkBlocks(spec: SpecShape, ctx: z.core.$RefinementCtx): void {
   // /127 for IPv6 (the network address besides); cidr-core's plan refuses anything longer (NO_ROOM_FOR_PODS).
   const maxPod = familyBits(subnet.family) - (subnet.family === 4 ? 2 : 1);
   const podLength = subnet.length + interfaceBlock + hostBlock;
-  if (podLength > maxPod) {
-    const hostRoom = maxPod - subnet.length - interfaceBlock;
-    const fix =
-      hostRoom >= 0
-        ? `lower hostBlock to at most ${hostRoom} (or interfaceBlock), or use a larger subnet`
-        : `lower interfaceBlock to at most ${Math.max(0, maxPod - subnet.length)} and hostBlock to 0, or use a larger subnet`;
-    ctx.addIssue({
-      code: 'custom',
-      path: ['ipam'],
-      message: `interfaceBlock ${interfaceBlock} + hostBlock ${hostBlock} do not fit subnet ${spec.subnet}: pod blocks would be /${podLength}, and an IPv${subnet.family} pod block must be at most /${maxPod} to hold a pod address; ${fix}`,
-    });
-  }
+  if (podLength <= maxPod) return;
+  const hostRoom = maxPod - subnet.length - interfaceBlock;
+  const fix =
+    hostRoom >= 0
+      ? `lower hostBlock to at most ${hostRoom} (or interfaceBlock), or use a larger subnet`
+      : `lower interfaceBlock to at most ${Math.max(0, maxPod - subnet.length)} and hostBlock to 0, or use a larger subnet`;
+  const own = entry.blockPath('hostBlock').length > 2 || entry.blockPath('interfaceBlock').length > 2;
+  ctx.addIssue({
+    code: 'custom',
+    path: entry.name === 'subnet' ? ['ipam'] : own ? [...entry.path] : ['ipam'],
+    message: `interfaceBlock ${interfaceBlock} + hostBlock ${hostBlock} do not fit ${entry.name === 'subnet' ? 'subnet' : entry.name} ${entry.cidr}: pod blocks would be /${podLength}, and an IPv${subnet.family} pod block must be at most /${maxPod} to hold a pod address; ${fix}`,
+  });
+}
+
+function checkBlocks(spec: SpecShape, ctx: z.core.$RefinementCtx): void {
+  if (!usesMultiNicIpam(spec)) return;
+  for (const entry of familySubnets(spec)) checkFamilyBlocks(entry, ctx);
 }
 
 function checkExcludes(spec: SpecShape, ctx: z.core.$RefinementCtx): void {
-  const subnet = tryPrefix(spec.subnet ?? '');
-  if (subnet === undefined) return;
+  const subnets = familySubnets(spec).flatMap((entry) => {
+    const prefix = tryPrefix(entry.cidr);
+    return prefix === undefined ? [] : [{ prefix, text: entry.cidr }];
+  });
+  if (subnets.length === 0) return;
   (spec.ipam.excludeCIDRs ?? []).forEach((text, i) => {
     const exclude = tryPrefix(text);
-    if (exclude !== undefined && !prefixContains(subnet, exclude)) {
+    if (exclude !== undefined && !subnets.some((s) => prefixContains(s.prefix, exclude))) {
       ctx.addIssue({
         code: 'custom',
         path: ['ipam', 'excludeCIDRs', i],
-        message: `${text} lies outside subnet ${spec.subnet}: remove it or fix the prefix`,
+        message: `${text} lies outside ${subnets.length === 1 ? `subnet ${subnets[0]?.text}` : `subnets ${subnets.map((s) => s.text).join(' and ')}`}: remove it or fix the prefix`,
       });
     }
   });
@@ -321,12 +421,29 @@ function checkDuplicates(list: readonly string[] | undefined, key: string, ctx: 
 
 export const MultiNicNetworkSpecSchema = withCel(
   z.strictObject(specShape).superRefine((spec, ctx) => {
+    if (spec.subnet !== undefined && spec.subnets !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['subnets'],
+        message: 'set subnet or subnets, not both: move subnet into subnets (as {cidr: ...}) or drop subnets',
+      });
     checkBlocks(spec, ctx);
     checkExcludes(spec, ctx);
     checkDuplicates(spec.masterNets, 'masterNets', ctx);
     checkDuplicates(spec.namespaces, 'namespaces', ctx);
   }),
-  [{ rule: '!has(oldSelf.subnet) || has(self.subnet)', message: `subnet cannot be removed once set: ${IMMUTABLE}` }],
+  [
+    { rule: '!has(oldSelf.subnet) || has(self.subnet)', message: `subnet cannot be removed once set: ${IMMUTABLE}` },
+    {
+      rule: '!has(self.subnet) || !has(self.subnets)',
+      message: 'set subnet or subnets, not both: move subnet into subnets (as {cidr: ...}) or drop subnets',
+      fieldPath: '.subnets',
+    },
+    {
+      rule: '!has(oldSelf.subnets) || has(self.subnets)',
+      message: `subnets cannot be removed once set: ${IMMUTABLE}`,
+    },
+  ],
 );
 export type MultiNicNetworkSpec = z.output<typeof MultiNicNetworkSpecSchema>;
 

@@ -1,5 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { CidrSchema, HostInterfaceSchema, HostNicSchema, IPPoolSchema, NicClassSchema } from './resources.js';
+import {
+  CidrSchema,
+  CidrSpecSchema,
+  HostInterfaceSchema,
+  HostNicSchema,
+  IPPoolSchema,
+  NicClassSchema,
+} from './resources.js';
 import { formatProblem, parseWith } from './problems.js';
 import type { z } from 'zod';
 
@@ -326,5 +333,37 @@ describe('NicClass', () => {
     },
   ])('rejects $bad', ({ spec, expected }) => {
     expect(problems(NicClassSchema, nicClass(spec))).toEqual(expected);
+  });
+});
+
+describe('CIDR spec.otherFamily (dual-stack, ADR 0006)', () => {
+  const plan = (subnet: string, netAddress: string, podCIDR: string, hostIP: string) => ({
+    config: { subnet, interfaceBlock: 8, hostBlock: 8, masterNets: ['10.0.1.0/24'], excludeCIDRs: [] },
+    cidr: [
+      {
+        netAddress,
+        interfaceIndex: 0,
+        vlanCIDR: podCIDR.replace(/\/\d+$/, '/56'),
+        hosts: [{ hostIndex: 0, hostName: 'h1', interfaceName: 'eth1', hostIP, podCIDR, ippool: 'n-x' }],
+      },
+    ],
+  });
+
+  it('carries the second family beside the first; a single-family CIDR needs none', () => {
+    const first = plan('192.168.0.0/16', '10.0.1.0/24', '192.168.0.0/24', '10.0.1.1');
+    const other = plan('fd00:10::/48', 'fd00:1::/64', 'fd00:10::/64', 'fd00:1::1');
+    (other.cidr[0] as { vlanCIDR: string }).vlanCIDR = 'fd00:10::/56';
+    (first.cidr[0] as { vlanCIDR: string }).vlanCIDR = '192.168.0.0/16';
+    expect(parseWith(CidrSpecSchema, first).ok).toBe(true);
+    const dual = parseWith(CidrSpecSchema, { ...first, otherFamily: other });
+    expect(dual.ok && dual.value.otherFamily?.cidr[0]?.hosts[0]?.podCIDR).toBe('fd00:10::/64');
+  });
+
+  it('refuses a repeated interface index in the other family, naming the field', () => {
+    const first = plan('192.168.0.0/16', '10.0.1.0/24', '192.168.0.0/24', '10.0.1.1');
+    const other = plan('fd00:10::/48', 'fd00:1::/64', 'fd00:10::/64', 'fd00:1::1');
+    other.cidr.push({ ...(other.cidr[0] as (typeof other.cidr)[number]), netAddress: 'fd00:2::/64' });
+    const parsed = parseWith(CidrSpecSchema, { ...first, otherFamily: other });
+    expect(parsed.ok ? [] : parsed.problems.map((p) => p.path)).toContain('otherFamily.cidr[1].interfaceIndex');
   });
 });

@@ -204,18 +204,31 @@ export const PlanInterfaceEntrySchema = z.strictObject({
   highWater: intField({ min: 0, max: MAX_U32 }).exactOptional(),
 });
 
-/** `CIDR.spec`: exactly cidr-core's `NetworkPlan`. */
+function checkPlan(
+  spec: { cidr: readonly { interfaceIndex: number; hosts: readonly { hostIndex: number }[] }[] },
+  ctx: z.core.$RefinementCtx,
+): void {
+  uniqueBy(spec.cidr, (e) => String(e.interfaceIndex), { field: 'interfaceIndex', ctx, path: ['cidr'] });
+  spec.cidr.forEach((entry, i) =>
+    uniqueBy(entry.hosts, (h) => String(h.hostIndex), { field: 'hostIndex', ctx, path: ['cidr', i, 'hosts'] }),
+  );
+}
+
+const planShape = {
+  config: PlanConfigSchema,
+  cidr: listField(PlanInterfaceEntrySchema, { max: MAX_PLAN_NETWORKS, what: 'NIC networks' }),
+};
+
+/** The plan of a dual-stack network's second pod subnet (`subnets[1]`): the same shape as the first (ADR 0006). */
+export const FamilyPlanSchema = z.strictObject(planShape).superRefine(checkPlan).meta({
+  description:
+    "The plan of the network's second pod subnet (subnets[1], the other family): the same NIC networks at the same interface indexes as the first.",
+});
+
+/** `CIDR.spec`: exactly cidr-core's `NetworkPlan`, plus the other family's plan for a dual-stack network. */
 export const CidrSpecSchema = z
-  .strictObject({
-    config: PlanConfigSchema,
-    cidr: listField(PlanInterfaceEntrySchema, { max: MAX_PLAN_NETWORKS, what: 'NIC networks' }),
-  })
-  .superRefine((spec, ctx) => {
-    uniqueBy(spec.cidr, (e) => String(e.interfaceIndex), { field: 'interfaceIndex', ctx, path: ['cidr'] });
-    spec.cidr.forEach((entry, i) =>
-      uniqueBy(entry.hosts, (h) => String(h.hostIndex), { field: 'hostIndex', ctx, path: ['cidr', i, 'hosts'] }),
-    );
-  });
+  .strictObject({ ...planShape, otherFamily: FamilyPlanSchema.optional() })
+  .superRefine(checkPlan);
 export type CidrSpec = z.output<typeof CidrSpecSchema>;
 
 /** One per network (name = network name), written by the controller. */

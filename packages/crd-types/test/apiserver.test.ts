@@ -109,6 +109,9 @@ describe('the generated CRDs on a real kube-apiserver', () => {
     ${'selector without an expression'} | ${{ attachPolicy: { strategy: 'selector' } }}                                                 | ${'spec.attachPolicy.selector'} | ${/selector is required for the selector strategy/}
     ${'an unknown CNI version'}         | ${{ plugin: { cniVersion: '9.9.9', type: 'macvlan' } }}                                       | ${'spec.plugin.cniVersion'}     | ${/spec\.plugin\.cniVersion: Unsupported value: "9\.9\.9"/}
     ${'a plugin without a type'}        | ${{ plugin: { cniVersion: '1.0.0' } }}                                                        | ${'spec.plugin.type'}           | ${/spec\.plugin\.type: Required value/}
+    ${'both subnet and subnets'}        | ${{ subnets: [{ cidr: 'fd00:10::/48', interfaceBlock: 8, hostBlock: 8 }] }}                   | ${'spec.subnets'}               | ${/spec\.subnets: Invalid value: .*set subnet or subnets, not both/}
+    ${'two subnets of one family'}      | ${{ subnet: undefined, subnets: [{ cidr: '192.168.0.0/16' }, { cidr: '172.16.0.0/16' }] }}    | ${'spec.subnets[1].cidr'}       | ${/spec\.subnets: Invalid value: .*subnets takes one IPv4 and one IPv6 subnet/}
+    ${'a link-local subnets entry'}     | ${{ subnet: undefined, subnets: [{ cidr: 'fe80::/10', interfaceBlock: 8, hostBlock: 8 }] }}   | ${'spec.subnets[0].cidr'}       | ${/spec\.subnets\[0\]\.cidr: Invalid value: .*overlaps fe80::\/10 \(link-local\)/}
   `('reject $case, as the zod schema does', async ({ spec, field, server }) => {
     const manifest = network(spec);
     const local = parseWith(MultiNicNetworkSchema, manifest);
@@ -135,6 +138,30 @@ describe('the generated CRDs on a real kube-apiserver', () => {
     const { subnet: _dropped, ...withoutSubnet } = manifest.spec;
     expect(await rejection(replace(withoutSubnet))).toMatch(/subnet cannot be removed once set/);
     // Fields that may change still can.
+    await replace({ ...manifest.spec, namespaces: ['team-a'] });
+  });
+
+  it('accept a dual-stack network and refuse to change or remove its subnets', async () => {
+    const manifest = network({
+      subnet: undefined,
+      subnets: [{ cidr: '192.168.0.0/16' }, { cidr: 'fd00:10::/48', interfaceBlock: 8, hostBlock: 8 }],
+    });
+    expect(parseWith(MultiNicNetworkSchema, manifest).ok).toBe(true);
+    const created = (await create(manifest)) as Manifest & { metadata: { resourceVersion: string } };
+    const replace = (spec: Record<string, unknown>): Promise<unknown> =>
+      api.replaceClusterCustomObject({
+        group: GROUP,
+        version: 'v1',
+        plural: 'multinicnetworks',
+        name: manifest.metadata.name,
+        body: { ...created, spec },
+      });
+    const changed = [{ cidr: '192.168.0.0/16' }, { cidr: 'fd00:11::/48', interfaceBlock: 8, hostBlock: 8 }];
+    expect(await rejection(replace({ ...manifest.spec, subnets: changed }))).toMatch(
+      /subnets cannot be changed once set: create a new MultiNicNetwork instead/,
+    );
+    const { subnets: _dropped, ...withoutSubnets } = manifest.spec;
+    expect(await rejection(replace(withoutSubnets))).toMatch(/subnets cannot be removed once set/);
     await replace({ ...manifest.spec, namespaces: ['team-a'] });
   });
 });

@@ -236,6 +236,8 @@ describe('MultiNicNetwork CRD specifics', () => {
     ]);
     expect((spec['x-kubernetes-validations'] as Node[]).map((r) => r['rule'])).toEqual([
       '!has(oldSelf.subnet) || has(self.subnet)',
+      '!has(self.subnet) || !has(self.subnets)',
+      '!has(oldSelf.subnets) || has(self.subnets)',
     ]);
   });
 
