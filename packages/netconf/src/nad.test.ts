@@ -39,6 +39,7 @@ describe('nadConfig', () => {
     ${'host-subnet mode, another IPAM'} | ${{ subnet: undefined, masterNets: undefined, ipam: { type: 'whereabouts', range: '10.0.0.0/24' } }} | ${undefined}          | ${{ subnet: '', masterNets: [], multiNICIPAM: false, ipam: { range: '10.0.0.0/24', type: 'whereabouts' } }}
     ${'explicit multiNICIPAM wins'}     | ${{ multiNICIPAM: false }}                                                                           | ${undefined}          | ${{ multiNICIPAM: false }}
     ${'another socket'}                 | ${{}}                                                                                                | ${'/var/run/mn.sock'} | ${{ agentSocket: '/var/run/mn.sock' }}
+    ${'dual-stack: the first subnet'}   | ${{ subnet: undefined, subnets: [{ cidr: 'fd00:10::/48' }, { cidr: '192.168.0.0/16' }] }}            | ${undefined}          | ${{ subnet: 'fd00:10::/48' }}
   `('$case', ({ spec, socket, fields }) => {
     const r = nadConfig(network(spec), socket === undefined ? {} : { agentSocket: socket });
     expect(r.ok && r.value).toMatchObject(fields);

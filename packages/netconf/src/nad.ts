@@ -94,7 +94,8 @@ export function nadConfig(network: MultiNicNetwork, options: NadOptions = {}): R
       ['name', network.metadata.name],
       ['type', MULTI_NIC_CNI_TYPE],
       ['capabilities', nadCapabilities(plugin.value)],
-      ['subnet', spec.subnet ?? ''],
+      // A dual-stack network's NAD names its first family's subnet (the NetConf is informational, one per network).
+      ['subnet', spec.subnet ?? spec.subnets?.[0]?.cidr ?? ''],
       ['masterNets', [...(spec.masterNets ?? [])]],
       ['multiNICIPAM', spec.multiNICIPAM ?? spec.ipam.type === MULTI_NIC_IPAM],
       ['agentSocket', options.agentSocket ?? AGENT_SOCKET_PATH],

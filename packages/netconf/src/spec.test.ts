@@ -44,6 +44,17 @@ describe('checkNetworkSpec', () => {
     expect(res.ok ? [] : res.problems).toEqual(expect.arrayContaining([expect.stringMatching(problem)]));
   });
 
+  it('checks each pod subnet of a dual-stack network, naming the entry', () => {
+    const dual = (v6: Record<string, unknown>) =>
+      checkNetworkSpec(
+        network({ subnet: undefined, subnets: [{ cidr: '192.168.0.0/16' }, { cidr: 'fd00:10::/48', ...v6 }] }),
+      );
+    const ok = dual({ interfaceBlock: 8, hostBlock: 8 });
+    expect(ok.ok && ok.value.spec.subnets?.length).toBe(2);
+    const bad = dual({ interfaceBlock: 8, hostBlock: 80 });
+    expect(bad.ok ? [] : bad.problems).toEqual([expect.stringMatching(/^spec\.subnets\[1\]\.hostBlock: /)]);
+  });
+
   it('refuses a name that cannot name a NetworkAttachmentDefinition', () => {
     const res = checkNetworkSpec(network({}, 'net.a'));
     expect(res.ok ? [] : res.problems).toEqual([
