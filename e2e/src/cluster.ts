@@ -44,8 +44,17 @@ export interface Host {
   readonly name: string;
   readonly ns: string;
   readonly dir: string;
-  /** The host's NICs: name, address on its NIC network (`cidr`, e.g. 10.10.1.1/24) and that network. */
-  readonly nics: readonly { readonly name: string; readonly cidr: string; readonly network: string }[];
+  /**
+   * The host's NICs: name, address on its NIC network (`cidr`, e.g. 10.10.1.1/24) and that network; on a network with
+   * an IPv6 prefix also the IPv6 address (`cidr6`, e.g. fd10:10:1::1/64) and that prefix (`network6`).
+   */
+  readonly nics: readonly {
+    readonly name: string;
+    readonly cidr: string;
+    readonly network: string;
+    readonly cidr6?: string;
+    readonly network6?: string;
+  }[];
   agent?: Daemon;
   relay?: Daemon;
 }
@@ -278,7 +287,12 @@ export class Cluster {
       name: `host-${index}`,
       ns: `mn-e2e-h${index}-${this.id}`,
       dir: path.join(this.work, `h${index}`),
-      nics: nics.map((n) => ({ name: n.name, cidr: n.address, network: n.network })),
+      nics: nics.map((n) => ({
+        name: n.name,
+        cidr: n.address,
+        network: n.network,
+        ...(n.address6 === undefined || n.network6 === undefined ? {} : { cidr6: n.address6, network6: n.network6 }),
+      })),
     };
     mkdirSync(path.join(host.dir, 'run'), { recursive: true });
     mkdirSync(path.join(host.dir, 'iproute2'), { recursive: true });
@@ -291,6 +305,8 @@ export class Cluster {
       await ip(['-n', this.switchNs, 'link', 'add', peer, 'type', 'veth', 'peer', 'name', nic.name, 'netns', host.ns]);
       await ip(['-n', this.switchNs, 'link', 'set', peer, 'master', bridge, 'up']);
       await ip(['-n', host.ns, 'addr', 'add', nic.cidr, 'dev', nic.name]);
+      // nodad: usable at once (a tentative address is one discovery leaves out until DAD is done).
+      if (nic.cidr6 !== undefined) await ip(['-n', host.ns, 'addr', 'add', nic.cidr6, 'dev', nic.name, 'nodad']);
       await ip(['-n', host.ns, 'link', 'set', nic.name, 'up']);
     }
     this.hosts.push(host);
@@ -533,17 +549,17 @@ export class Cluster {
     if (i >= 0) this.#namespaces.splice(i, 1);
   }
 
-  /** IPv4 addresses of the pod's interfaces (loopback left out), from inside its namespace. */
+  /** IPv4 and global IPv6 addresses of the pod's interfaces (loopback and link-local left out), from its namespace. */
   async podInterfaces(pod: Pod): Promise<PodInterface[]> {
     const out = JSON.parse(await ip(['-n', pod.ns, '-j', 'addr', 'show'])) as {
       ifname: string;
-      addr_info?: { family: string; local: string; prefixlen: number }[];
+      addr_info?: { family: string; local: string; prefixlen: number; scope?: string }[];
     }[];
     return out.flatMap((l) =>
       l.ifname === 'lo'
         ? []
         : (l.addr_info ?? [])
-            .filter((a) => a.family === 'inet')
+            .filter((a) => a.family === 'inet' || (a.family === 'inet6' && a.scope === 'global'))
             .map((a) => ({ name: l.ifname, address: `${a.local}/${a.prefixlen}` })),
     );
   }
@@ -556,10 +572,14 @@ export class Cluster {
     return text === undefined ? [] : (JSON.parse(text) as NetworkStatus[]);
   }
 
-  /** `ping -c1 -W1` from the pod's namespace; up to `attempts` tries (a loaded machine can lose the first ARP). */
+  /**
+   * `ping -4|-6 -c1 -W1` from the pod's namespace (the family of `address`); up to `attempts` tries (a loaded machine
+   * can lose the first ARP or neighbour solicitation).
+   */
   async ping(from: Pod | { ns: string }, address: string, attempts = 3): Promise<boolean> {
+    const family = address.includes(':') ? '-6' : '-4';
     for (let i = 0; i < attempts; i++) {
-      if ((await run('ip', ['netns', 'exec', from.ns, 'ping', '-n', '-q', '-c1', '-W1', address])).code === 0)
+      if ((await run('ip', ['netns', 'exec', from.ns, 'ping', family, '-n', '-q', '-c1', '-W1', address])).code === 0)
         return true;
     }
     return false;

@@ -32,11 +32,30 @@ interface DemoOptions {
   readonly files: readonly string[];
 }
 
+/** The demo's last line. ping_ok and ping_total are the sums of the per-family counts. */
 interface Summary {
   pods: number;
   interfaces: number;
   ping_ok: number;
   ping_total: number;
+  ping_ok_v4: number;
+  ping_total_v4: number;
+  ping_ok_v6: number;
+  ping_total_v6: number;
+}
+
+/** The summary's ping counts, in all and per family. */
+function pingCounts(pings: readonly PingResult[]): Omit<Summary, 'pods' | 'interfaces'> {
+  const ok = (family: 4 | 6): number => pings.filter((p) => p.family === family && p.ok).length;
+  const total = (family: 4 | 6): number => pings.filter((p) => p.family === family).length;
+  return {
+    ping_ok: ok(4) + ok(6),
+    ping_total: total(4) + total(6),
+    ping_ok_v4: ok(4),
+    ping_total_v4: total(4),
+    ping_ok_v6: ok(6),
+    ping_total_v6: total(6),
+  };
 }
 
 async function demo(options: DemoOptions, manifests: Manifests, topology: Topology): Promise<number> {
@@ -232,11 +251,13 @@ async function showPods(
     say(formatTable(others, []));
   }
   say('');
-  const ok = pings.filter((p) => p.ok).length;
+  const counts = pingCounts(pings);
   const interfaces = all.length + others.length;
-  say(`${interfaces} interfaces on ${pods.length} pods; ${ok}/${pings.length} pings answered`);
+  say(
+    `${interfaces} interfaces on ${pods.length} pods; ${counts.ping_ok}/${counts.ping_total} pings answered (IPv4 ${counts.ping_ok_v4}/${counts.ping_total_v4}, IPv6 ${counts.ping_ok_v6}/${counts.ping_total_v6})`,
+  );
   if (failures > 0) say(`${failures} pods could not be created (see above)`);
-  return { summary: { pods: pods.length, interfaces, ping_ok: ok, ping_total: pings.length }, failures };
+  return { summary: { pods: pods.length, interfaces, ...counts }, failures };
 }
 
 function printKeep(cluster: Cluster): void {

@@ -3,6 +3,7 @@
 // that name no NIC of the topology is a message and exit 2, not a Ready wait that times out).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
+import { formatPrefix, parsePrefix } from '@multinic/cidr-core';
 import { checkNetworkSpec } from '@multinic/netconf';
 import { parseAllDocuments } from 'yaml';
 import type { Topology } from './topology.js';
@@ -115,17 +116,32 @@ export function loadManifests(args: readonly string[]): Manifests {
   return out;
 }
 
-/** The NIC networks a MultiNicNetwork's masterNets pick in `topology` (every network when masterNets is empty). */
+const canonical = (text: string): string => {
+  const parsed = parsePrefix(text);
+  return parsed.ok ? formatPrefix(parsed.value) : text;
+};
+
+/**
+ * The NIC networks (their IPv4 CIDRs) a MultiNicNetwork's masterNets pick in `topology`, each named by its IPv4 CIDR
+ * or its IPv6 prefix (every network when masterNets is empty).
+ */
 export function matchedNetworks(network: Manifest, topology: Topology): string[] {
-  const masterNets = (network.spec?.['masterNets'] as string[] | undefined) ?? [];
-  const all = topology.networks.map((n) => n.cidr);
-  return masterNets.length === 0 ? all : all.filter((n) => masterNets.includes(n));
+  const masterNets = ((network.spec?.['masterNets'] as string[] | undefined) ?? []).map(canonical);
+  const all = topology.networks;
+  const named = (n: (typeof all)[number]): boolean =>
+    masterNets.includes(canonical(n.cidr)) || (n.ipv6 !== undefined && masterNets.includes(canonical(n.ipv6)));
+  return (masterNets.length === 0 ? all : all.filter(named)).map((n) => n.cidr);
 }
 
-/** How many IPPools the controller writes for `network` on `topology`: one per host NIC on a matched network. */
+/**
+ * How many IPPools the controller writes for `network` on `topology`: one per host NIC on a matched network and pod
+ * subnet family (`subnets` of a dual-stack network: two).
+ */
 export function expectedPools(network: Manifest, topology: Topology): number {
   const matched = new Set(matchedNetworks(network, topology));
-  return topology.hosts.reduce((sum, nics) => sum + nics.filter((n) => matched.has(n.network)).length, 0);
+  const subnets = network.spec?.['subnets'];
+  const families = Array.isArray(subnets) ? subnets.length : 1;
+  return families * topology.hosts.reduce((sum, nics) => sum + nics.filter((n) => matched.has(n.network)).length, 0);
 }
 
 /**
@@ -134,7 +150,10 @@ export function expectedPools(network: Manifest, topology: Topology): number {
  */
 export function topologyProblems(manifests: Manifests, topology: Topology): string[] {
   const problems: string[] = [];
-  const existing = topology.networks.map((n) => n.cidr).join(', ');
+  const existing = [
+    ...topology.networks.map((n) => n.cidr),
+    ...topology.networks.flatMap((n) => (n.ipv6 === undefined ? [] : [n.ipv6])),
+  ].join(', ');
   for (const net of manifests.networks) {
     const checked = checkNetworkSpec(objectOf(net));
     if (!checked.ok) {

@@ -8,6 +8,11 @@ describe('inCidr', () => {
     { address: '172.30.128.1', cidr: '172.30.128.0/17', inside: true },
     { address: '172.30.127.255', cidr: '172.30.128.0/17', inside: false },
     { address: '10.0.0.1', cidr: '0.0.0.0/0', inside: true },
+    { address: 'fd00:30:0:1::5/64', cidr: 'fd00:30:0:1::/64', inside: true },
+    { address: 'fd00:30:0:2::5', cidr: 'fd00:30:0:1::/64', inside: false },
+    { address: 'fd00:30:ffff:ffff:ffff:ffff:ffff:ffff', cidr: 'fd00:30::/32', inside: true },
+    { address: '10.0.0.1', cidr: '::/0', inside: false },
+    { address: 'fd00::1', cidr: '0.0.0.0/0', inside: false },
   ])('$address in $cidr: $inside', ({ address, cidr, inside }) => {
     expect(inCidr(address, cidr)).toBe(inside);
   });
@@ -26,8 +31,8 @@ describe('formatTable', () => {
     });
     const rows = [row('a', 'eth1', '172.30.0.1/17'), row('b', 'eth1', '172.30.0.2/17')];
     const pings: PingResult[] = [
-      { from: 'a', fromAddress: '172.30.0.1/17', to: 'b', nic: 'eth1', address: '172.30.0.2', ok: true },
-      { from: 'b', fromAddress: '172.30.0.2/17', to: 'a', nic: 'eth1', address: '172.30.0.1', ok: false },
+      { from: 'a', fromAddress: '172.30.0.1/17', to: 'b', nic: 'eth1', address: '172.30.0.2', family: 4, ok: true },
+      { from: 'b', fromAddress: '172.30.0.2/17', to: 'a', nic: 'eth1', address: '172.30.0.1', family: 4, ok: false },
     ];
     const lines = formatTable(rows, pings).split('\n');
     expect(lines[1]).toMatch(/1\/1 ok$/);

@@ -1,5 +1,6 @@
 // What the demo prints and the tests assert: every pod's secondary interfaces, which NIC network each address is on
 // (from the IPPools), and the result of pinging every other pod on every network.
+import { parseAddress, parsePrefix, prefixContainsAddress } from '@multinic/cidr-core';
 import type { Cluster, IPPool, Pod } from './cluster.js';
 
 export interface Attachment {
@@ -12,7 +13,10 @@ export interface Attachment {
   readonly nic: string | undefined;
   /** The IPPool that holds the address. */
   readonly pool: IPPool | undefined;
-  /** The NIC network of that host NIC (e.g. 10.10.1.0/24): pods ping each other per NIC network. */
+  /**
+   * The NIC network of that host NIC in the address's family (10.10.1.0/24, or fd10:10:1::/64 for an IPv6 address):
+   * pods ping each other per NIC network, so only within one family.
+   */
   readonly nicNetwork: string | undefined;
 }
 
@@ -23,21 +27,20 @@ export interface PingResult {
   readonly to: string;
   readonly nic: string;
   readonly address: string;
+  /** The address family pinged (`ping -4` or `ping -6`). */
+  readonly family: 4 | 6;
   readonly ok: boolean;
 }
 
-function ipv4(text: string): number {
-  return text.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
+/** Whether `address` (with or without /prefix) lies in `cidr`, IPv4 or IPv6; false across families. */
+export function inCidr(address: string, cidr: string): boolean {
+  const a = parseAddress(address.split('/')[0] ?? '');
+  const net = parsePrefix(cidr, { normalize: true });
+  return a.ok && net.ok && prefixContainsAddress(net.value, a.value);
 }
 
-/** Whether `address` (with or without /prefix) lies in `cidr`. IPv4 only (the topology is IPv4). */
-export function inCidr(address: string, cidr: string): boolean {
-  const [base, bits] = cidr.split('/');
-  const size = 2 ** (32 - Number(bits));
-  const a = ipv4(address.split('/')[0] ?? '');
-  const b = ipv4(base ?? '');
-  return Math.floor(a / size) === Math.floor(b / size);
-}
+/** The address family of an address (with or without /prefix). */
+export const familyOf = (address: string): 4 | 6 => (address.includes(':') ? 6 : 4);
 
 /**
  * The secondary attachments of `pods` (interfaces other than the cluster network's eth0), each with the IPPool of
@@ -57,6 +60,8 @@ export async function attachments(
     for (const i of await cluster.podInterfaces(pod)) {
       if (i.name === 'eth0') continue;
       const pool = pools.find((p) => inCidr(i.address, p.spec.podCIDR));
+      const nic = pool === undefined ? undefined : pod.host.nics.find((n) => n.name === pool.spec.interfaceName);
+      const own = familyOf(i.address) === 6 ? nic?.network6 : nic?.network;
       rows.push({
         pod: pod.name,
         host: pod.host.name,
@@ -64,10 +69,7 @@ export async function attachments(
         address: i.address,
         nic: pool?.spec.interfaceName,
         pool,
-        nicNetwork:
-          pool === undefined
-            ? undefined
-            : (pod.host.nics.find((n) => n.name === pool.spec.interfaceName)?.network ?? pool.spec.vlanCIDR),
+        nicNetwork: pool === undefined ? undefined : (own ?? pool.spec.vlanCIDR),
       });
     }
   }
@@ -87,18 +89,27 @@ async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => P
   return out;
 }
 
-/** Every pod pings every other pod's address on each NIC network it shares with it (from each of its interfaces there). */
+/**
+ * Every pod pings every other pod's address on each NIC network it shares with it (from each of its interfaces there),
+ * IPv4 addresses with `ping -4` and IPv6 ones with `ping -6` (a NIC network is of one family).
+ */
 export async function pingMatrix(cluster: Cluster, rows: readonly Attachment[]): Promise<PingResult[]> {
   const pairs: { from: Attachment; to: Attachment }[] = [];
   for (const from of rows)
     for (const to of rows)
-      if (from.pod !== to.pod && from.nicNetwork !== undefined && from.nicNetwork === to.nicNetwork)
+      if (
+        from.pod !== to.pod &&
+        from.nicNetwork !== undefined &&
+        from.nicNetwork === to.nicNetwork &&
+        familyOf(from.address) === familyOf(to.address)
+      )
         pairs.push({ from, to });
   return pool(pairs, 4, async ({ from, to }) => {
     const pod = cluster.pods.get(from.pod);
     const address = to.address.split('/')[0] ?? '';
     const ok = pod === undefined ? false : await cluster.ping(pod, address);
-    return { from: from.pod, fromAddress: from.address, to: to.pod, nic: from.nic ?? '', address, ok };
+    const family = familyOf(address);
+    return { from: from.pod, fromAddress: from.address, to: to.pod, nic: from.nic ?? '', address, family, ok };
   });
 }
 

@@ -54,7 +54,16 @@ it('`demo -f DIR` applies the folder’s network and pods (one pinned by spec.no
         expect.stringMatching(/^db-1\s+host-2\s+net1\s+eth1\s/),
       ]),
     );
-    expect(JSON.parse(lines.at(-1) ?? '')).toEqual({ pods: 3, interfaces: 6, ping_ok: 12, ping_total: 12 });
+    expect(JSON.parse(lines.at(-1) ?? '')).toEqual({
+      pods: 3,
+      interfaces: 6,
+      ping_ok: 12,
+      ping_total: 12,
+      ping_ok_v4: 12,
+      ping_total_v4: 12,
+      ping_ok_v6: 0,
+      ping_total_v6: 0,
+    });
     expect(await netnsOf(res.stdout)).toEqual([]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
