@@ -7,7 +7,7 @@ import type { Environment, JsonObject, Logger } from '@multinic/cni-skel';
 import type { Delegate, DelegatePlan } from '@multinic/netconf';
 import { mergeResults } from './merge.js';
 import type { DelegateOutcome } from './merge.js';
-import { applyPodRoutes, checkPodRouting, placePodTables, removePodRules } from './pod-ip.js';
+import { applyPodRoutes, checkPodRouting, placePodTables, removePodRules, settleAddresses } from './pod-ip.js';
 
 /** What every delegate call of one attachment shares. */
 export interface DelegateContext {
@@ -158,6 +158,14 @@ export async function addDelegates(
   const added: Delegate[] = [];
   try {
     const outcomes = await addAll(ctx, plan, options, added);
+    // IPv6 addresses must leave DAD before they are used (as sources of the pod routes and of the first packets).
+    const v6 = outcomes.filter((o) => (o.result.ips ?? []).some((ip) => ip.address.includes(':')));
+    if (v6.length > 0)
+      await settleAddresses(
+        ctx.netns,
+        v6.map((o) => o.podInterface),
+        ctx.environ,
+      );
     const routes = await placePodTables(ctx.netns, plan.routes, ctx.environ);
     await applyPodRoutes(ctx.netns, routes, ctx.environ);
     ctx.log.debug('pod routes applied', { tables: routes.rules.map((r) => r.table) });

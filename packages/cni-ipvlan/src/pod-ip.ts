@@ -106,6 +106,70 @@ export async function removePodRules(netns: string, plan: PodRoutePlan, environ:
     await runIpBatch({ netns, family, lines, force: true, environ });
 }
 
+/** One IPv6 address as `ip -6 -j addr show` prints it (the fields read here). */
+interface KernelAddress {
+  readonly local?: string;
+  readonly scope?: string;
+  readonly tentative?: boolean;
+  readonly dadfailed?: boolean;
+}
+
+function podAddresses(netns: string, environ: Environment): Promise<{ ifname: string; addr: KernelAddress }[]> {
+  const [file, ...prefix] = ipInNetns(netns, environ);
+  return new Promise((resolve, reject) => {
+    execFile(file ?? 'ip', [...prefix, '-6', '-j', 'addr', 'show'], { encoding: 'utf8' }, (err, stdout) => {
+      if (err !== null)
+        return reject(new CniFailure({ code: CNI_OTHER_ERROR, msg: `ip -6 addr show in ${netns}: ${err.message}` }));
+      try {
+        const links = JSON.parse(stdout || '[]') as { ifname?: string; addr_info?: KernelAddress[] }[];
+        resolve(links.flatMap((l) => (l.addr_info ?? []).map((addr) => ({ ifname: l.ifname ?? '', addr }))));
+      } catch (e) {
+        reject(
+          new CniFailure({ code: CNI_OTHER_ERROR, msg: `ip -6 addr show in ${netns}: unreadable output`, cause: e }),
+        );
+      }
+    });
+  });
+}
+
+/** How long IPv6 duplicate address detection may take before ADD fails (the reference plugins' dadSettleTimeout). */
+const SETTLE_TIMEOUT_MS = 10_000;
+const SETTLE_POLL_MS = 50;
+
+/**
+ * Waits until the global IPv6 addresses on `interfaces` are out of duplicate address detection, as the reference
+ * plugins' `ip.SettleAddresses` does: a tentative address is no source address and answers no neighbour
+ * solicitation, so the pod's first packets would fail ("Cannot assign requested address"). The reference IPAM only
+ * settles when the result has an IPv6 gateway; a network without one needs this. A duplicate (dadfailed) or an
+ * address still tentative after 10 s fails the ADD, naming the address.
+ */
+export async function settleAddresses(
+  netns: string,
+  interfaces: readonly string[],
+  environ: Environment,
+): Promise<void> {
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  for (;;) {
+    const mine = (await podAddresses(netns, environ)).filter(
+      (a) => interfaces.includes(a.ifname) && a.addr.scope === 'global',
+    );
+    const failed = mine.find((a) => a.addr.dadfailed === true);
+    if (failed !== undefined)
+      throw new CniFailure({
+        code: CNI_OTHER_ERROR,
+        msg: `${failed.addr.local ?? '?'} on ${failed.ifname}: IPv6 duplicate address detection failed (another host on the network holds it); release it there or exclude it from the network`,
+      });
+    const tentative = mine.filter((a) => a.addr.tentative === true);
+    if (tentative.length === 0) return;
+    if (Date.now() > deadline)
+      throw new CniFailure({
+        code: CNI_OTHER_ERROR,
+        msg: `IPv6 addresses still tentative after ${SETTLE_TIMEOUT_MS / 1000} s (duplicate address detection): ${tentative.map((a) => `${a.addr.local ?? '?'} on ${a.ifname}`).join(', ')}`,
+      });
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
+  }
+}
+
 /** Names of the links inside the namespace (`ip -j link show`); an empty list when the namespace cannot be read. */
 export function listPodLinks(netns: string, environ: Environment): Promise<string[]> {
   const [file, ...prefix] = ipInNetns(netns, environ);
