@@ -25,6 +25,7 @@ import { serveSocket } from './server/socket.js';
 import { Catalog } from './units/catalog.js';
 import type { CatalogObj } from './units/catalog.js';
 import { HostReporter } from './units/host-reporter.js';
+import { LentNicRecords } from './units/lent-nics.js';
 import type { HostInterfaceObj } from './units/host-reporter.js';
 import { PodGc } from './units/pod-gc.js';
 import { PoolSync } from './units/pool-sync.js';
@@ -97,6 +98,15 @@ function informers(client: KubeClient, config: AgentConfig, log: Logger): Inform
   };
 }
 
+/** The records of the NICs lent to pods (an unreadable file is logged and taken as none: nothing is touched). */
+function lentRecords(stateDir: string, log: Logger): LentNicRecords {
+  const records = new LentNicRecords(stateDir);
+  const { error } = records.load();
+  if (error !== undefined)
+    log.error({ file: records.file, err: error }, 'could not read the records of lent NICs; starting without them');
+  return records;
+}
+
 export class Agent {
   readonly metrics: AgentMetrics;
   readonly hooks: AgentHooks;
@@ -151,6 +161,9 @@ export class Agent {
       client,
       self: watch.self,
       held: () => this.#state.store.heldNics(),
+      records: lentRecords(cfg.stateDir, log),
+      clock: this.#clock,
+      returnWaitMs: cfg.discovery.returnWaitMs,
       metrics,
       log,
     });

@@ -48,6 +48,11 @@ export const AgentConfigSchema = z.strictObject({
       includeDefaultRoute: z.boolean().default(false),
       includeDown: z.boolean().default(false),
       includeUnaddressed: z.boolean().default(false),
+      /**
+       * A NIC lent to a pod (host-device) that its last holder released and that is not back as it was (up, its
+       * addresses) within this time is no longer reported as lent; until then its plan and IPPool stay.
+       */
+      returnWaitMs: ms(300_000),
     })
     .prefault({}),
   routes: z

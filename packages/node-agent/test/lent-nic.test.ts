@@ -2,7 +2,10 @@
 // sees it. The agent keeps reporting it (last-known addressing, `lentTo`) while a pod holds an address on it — also
 // across a restart — so the controller keeps its plan and IPPool; and no second pod is ever given it. Real
 // kube-apiserver, a network namespace as the host, `ip link set … netns` as host-device does it.
-import { mkdtempSync, rmSync } from 'node:fs';
+// And the agent gives back what it lent: moving a link to another namespace and back drops its addresses and leaves
+// it down (what Debian's host-device 1.1.1 DEL returns), so once no pod holds it the agent brings it up and re-adds
+// its addresses and the routes through it, also when it was restarted while the NIC was away.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -193,5 +196,122 @@ describe('a NIC lent to a pod', () => {
       expect(await reported()).toEqual(['eth3 10.10.3.2 -', 'eth4 10.10.3.3 default/pod-b']);
     });
     expect(chosen(await select('c'))).toEqual(['eth3']);
+  });
+});
+
+/** What host-device's DEL leaves on the host: the link back under its name, down, without any address. */
+function returnAsHostDeviceDoes(nic: string): void {
+  ip(['-n', podNs ?? '', 'link', 'set', nic, 'netns', theHost().ns]);
+}
+
+interface AddrShow {
+  ifname: string;
+  flags: string[];
+  addr_info?: { family: string; local: string; prefixlen: number }[];
+}
+
+/** `UP|DOWN address/len …` of a link in the host namespace (IPv4 addresses). */
+function linkState(nic: string): string {
+  const [link] = theHost().json<AddrShow[]>(['addr', 'show', 'dev', nic]);
+  if (link === undefined) return 'absent';
+  const addrs = (link.addr_info ?? []).filter((a) => a.family === 'inet');
+  return [link.flags.includes('UP') ? 'UP' : 'DOWN', ...addrs.map((a) => `${a.local}/${a.prefixlen}`)].join(' ');
+}
+
+/** The routes through a NIC via a gateway. */
+function routesVia(nic: string): string[] {
+  return theHost()
+    .json<{ dst: string; gateway?: string }[]>(['route', 'show', 'dev', nic])
+    .filter((r) => r.gateway !== undefined)
+    .map((r) => `${r.dst} via ${r.gateway ?? '-'}`);
+}
+
+async function events(reason: string): Promise<string[]> {
+  const list = await client.request<{
+    items: { reason: string; type: string; message: string; involvedObject: { kind: string; name: string } }[];
+  }>({ method: 'GET', path: '/api/v1/namespaces/default/events' });
+  return list.items
+    .filter((e) => e.reason === reason && e.involvedObject.kind === 'HostInterface' && e.involvedObject.name === NODE)
+    .map((e) => `${e.type}: ${e.message}`);
+}
+
+function recordFile(): { nics: { nic: { interfaceName: string }; routes: unknown[]; lentTo: string }[] } {
+  const file = path.join(config.stateDir, 'lent-nics.json');
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { nics: [] };
+}
+
+describe('the agent gives back what it lent', () => {
+  it('records the NIC as it was (addresses, routes through it) when it is lent', async () => {
+    ip(['-n', theHost().ns, 'route', 'add', '10.20.0.0/16', 'via', '10.10.3.1', 'dev', 'eth3']);
+    await theAgent().hooks.discoverNow();
+    expect((await nicsReported()).find((n) => n.interfaceName === 'eth3')).toMatchObject({
+      hostIP: '10.10.3.2',
+      gateway: '10.10.3.1',
+    });
+    expect((await allocate('d', 'eth3')).status).toBe(200);
+    moveToPod('eth3');
+    await theAgent().hooks.discoverNow();
+    expect(await reported()).toEqual(['eth3 10.10.3.2 default/pod-d', 'eth4 10.10.3.3 default/pod-b']);
+    expect(recordFile().nics.find((r) => r.nic.interfaceName === 'eth3')).toEqual({
+      nic: expect.objectContaining({ interfaceName: 'eth3', hostIP: '10.10.3.2', gateway: '10.10.3.1' }),
+      routes: [{ family: 4, dst: '10.20.0.0/16', gateway: '10.10.3.1' }],
+      lentTo: 'default/pod-d',
+    });
+  });
+
+  it('back on the host while the pod still holds it (DEL before release): not touched, still lent', async () => {
+    returnAsHostDeviceDoes('eth3');
+    expect(linkState('eth3')).toBe('DOWN');
+    await theAgent().hooks.discoverNow();
+    expect(linkState('eth3')).toBe('DOWN');
+    expect(await reported()).toEqual(['eth3 10.10.3.2 default/pod-d', 'eth4 10.10.3.3 default/pod-b']);
+  });
+
+  it('released, across an agent restart: up again with its address and route, a plain NIC, an Event says so', async () => {
+    await theAgent().stop();
+    agent = await startAgent();
+    const rel = await sock.post('/v1/release', { network: NETWORK, containerID: 'c-d', ifname: 'net1', podUID: 'd' });
+    expect(rel.status).toBe(200);
+    await theAgent().hooks.discoverNow();
+    expect(linkState('eth3')).toBe('UP 10.10.3.2/24');
+    expect(routesVia('eth3')).toEqual(['10.20.0.0/16 via 10.10.3.1']);
+    expect(await reported()).toEqual(['eth3 10.10.3.2 -', 'eth4 10.10.3.3 default/pod-b']);
+    expect((await nicsReported()).find((n) => n.interfaceName === 'eth3')?.gateway).toBe('10.10.3.1');
+    expect(recordFile().nics.map((r) => r.nic.interfaceName)).toEqual(['eth4']);
+    await eventually(async () =>
+      expect(await events('NicReturned')).toEqual([
+        'Normal: NIC eth3 came back from pod default/pod-d (host-device gives it back down and without addresses): brought it up, re-added 10.10.3.2/24, re-added the routes 10.20.0.0/16 via 10.10.3.1 dev eth3',
+      ]),
+    );
+    expect(chosen(await select('e'))).toEqual(['eth3']);
+  });
+
+  it('a NIC the agent never lent that appears down and without an address stays untouched', async () => {
+    theHost().addNic({ name: 'eth5', up: false });
+    await theAgent().hooks.discoverNow();
+    expect(linkState('eth5')).toBe('DOWN');
+    expect((await reported()).map((r) => r.split(' ')[0])).toEqual(['eth3', 'eth4']);
+  });
+
+  it('an address another interface has now is never re-added; a Warning Event names it', async () => {
+    expect((await allocate('f', 'eth3')).status).toBe(200);
+    moveToPod('eth3');
+    await theAgent().hooks.discoverNow();
+    ip(['-n', theHost().ns, 'addr', 'add', '10.10.3.2/24', 'dev', 'eth5']);
+    const rel = await sock.post('/v1/release', { network: NETWORK, containerID: 'c-f', ifname: 'net1', podUID: 'f' });
+    expect(rel.status).toBe(200);
+    returnAsHostDeviceDoes('eth3');
+    await theAgent().hooks.discoverNow();
+    expect(linkState('eth3')).toBe('UP');
+    expect(linkState('eth5')).toBe('DOWN 10.10.3.2/24');
+    // Not back as it was: still reported as lent (its IPPool stays) until discovery.returnWaitMs.
+    expect(await reported()).toEqual(['eth3 10.10.3.2 default/pod-f', 'eth4 10.10.3.3 default/pod-b']);
+    await eventually(async () =>
+      expect(await events('NicReturnIncomplete')).toEqual([
+        expect.stringMatching(
+          /^Warning: NIC eth3 came back from pod default\/pod-f .*: brought it up; address 10\.10\.3\.2\/24 \(on eth5\) not re-added: another interface has it; ip -4 route add 10\.20\.0\.0\/16 via 10\.10\.3\.1 dev eth3: Error: Nexthop has invalid gateway\.$/,
+        ),
+      ]),
+    );
   });
 });
