@@ -17,6 +17,7 @@ import type { PoolObject } from './ipam/mirror.js';
 import type { AllocationStore } from './ipam/store.js';
 import type { MetricsServer } from './metrics.js';
 import { AgentMetrics, serveMetrics } from './metrics.js';
+import { takesWholeNic } from './select.js';
 import { Periodic } from './serial.js';
 import type { ApiContext } from './server/api.js';
 import { apiRoutes } from './server/api.js';
@@ -164,6 +165,10 @@ export class Agent {
       records: lentRecords(cfg.stateDir, log),
       clock: this.#clock,
       returnWaitMs: cfg.discovery.returnWaitMs,
+      wholeNic: (network) => {
+        const n = this.#catalog.network(network);
+        return n !== undefined && !('problems' in n) && takesWholeNic(n);
+      },
       metrics,
       log,
     });
@@ -307,7 +312,11 @@ export class Agent {
     return {
       store: state.store,
       persist: () => state.persist(),
-      changed: (pools) => state.changed(pools),
+      changed: (pools) => {
+        state.changed(pools);
+        // A whole-NIC allocation lends its NIC: recorded now, before host-device moves it away.
+        this.#reporter.recordHeld();
+      },
       clock: this.#clock,
       metrics: this.metrics,
       log: this.#log,

@@ -293,6 +293,32 @@ describe('the agent gives back what it lent', () => {
     expect((await reported()).map((r) => r.split(' ')[0])).toEqual(['eth3', 'eth4']);
   });
 
+  it('a pod that comes and goes between two discovery runs: its NIC is recorded at allocation and given back', async () => {
+    const releaseB = await sock.post('/v1/release', {
+      network: NETWORK,
+      containerID: 'c-b',
+      ifname: 'net1',
+      podUID: 'b',
+    });
+    expect(releaseB.status).toBe(200);
+    returnAsHostDeviceDoes('eth4');
+    await theAgent().hooks.discoverNow();
+    expect(linkState('eth4')).toBe('UP 10.10.3.3/24');
+    expect(await reported()).toEqual(['eth3 10.10.3.2 -', 'eth4 10.10.3.3 -']);
+    // Allocate, host-device ADD and DEL, release: no discovery run in between.
+    expect((await allocate('g', 'eth4')).status).toBe(200);
+    expect(recordFile().nics.map((r) => `${r.nic.interfaceName} ${r.lentTo}`)).toEqual(['eth4 default/pod-g']);
+    moveToPod('eth4');
+    returnAsHostDeviceDoes('eth4');
+    expect(linkState('eth4')).toBe('DOWN');
+    const rel = await sock.post('/v1/release', { network: NETWORK, containerID: 'c-g', ifname: 'net1', podUID: 'g' });
+    expect(rel.status).toBe(200);
+    await theAgent().hooks.discoverNow();
+    expect(linkState('eth4')).toBe('UP 10.10.3.3/24');
+    expect(await reported()).toEqual(['eth3 10.10.3.2 -', 'eth4 10.10.3.3 -']);
+    expect(recordFile().nics).toEqual([]);
+  });
+
   it('an address another interface has now is never re-added; a Warning Event names it', async () => {
     expect((await allocate('f', 'eth3')).status).toBe(200);
     moveToPod('eth3');
@@ -305,7 +331,7 @@ describe('the agent gives back what it lent', () => {
     expect(linkState('eth3')).toBe('UP');
     expect(linkState('eth5')).toBe('DOWN 10.10.3.2/24');
     // Not back as it was: still reported as lent (its IPPool stays) until discovery.returnWaitMs.
-    expect(await reported()).toEqual(['eth3 10.10.3.2 default/pod-f', 'eth4 10.10.3.3 default/pod-b']);
+    expect(await reported()).toEqual(['eth3 10.10.3.2 default/pod-f', 'eth4 10.10.3.3 -']);
     await eventually(async () =>
       expect(await events('NicReturnIncomplete')).toEqual([
         expect.stringMatching(

@@ -55,6 +55,8 @@ export interface HostReporterOptions {
   readonly clock: () => number;
   /** How long a lent NIC released by its last holder may stay away before its record is dropped. */
   readonly returnWaitMs: number;
+  /** Whether a network's delegate takes the whole NIC (host-device): its allocations lend the NIC to the pod. */
+  readonly wholeNic: (network: string) => boolean;
   readonly metrics: AgentMetrics;
   readonly log: Logger;
 }
@@ -92,6 +94,7 @@ export class HostReporter {
   async run(): Promise<void> {
     const { log } = this.#o;
     let result = await this.#read();
+    this.recordHeld();
     this.#adoptReported();
     const returned = await this.#giveBackReturned(result);
     if (returned.length > 0) result = await this.#rereadUntilSeen(returned);
@@ -141,6 +144,29 @@ export class HostReporter {
     });
     this.#applied = text;
     log.info({ nics: nics.length, lent: [...lent.nics, ...away].map((n) => n.interfaceName) }, 'HostInterface written');
+  }
+
+  /**
+   * Records each NIC a whole-NIC (host-device) attachment holds that has no record yet, as last discovered: called
+   * after every allocation, before the delegate moves the NIC away (a pod may come and go between two discovery
+   * runs, and the NIC must still be given back).
+   */
+  recordHeld(): void {
+    const known = new Map(this.nics().map((n) => [n.interfaceName, n]));
+    for (const [name, holders] of this.#o.held()) {
+      if (this.#o.records.get(name) !== undefined) continue;
+      const pod = lentTo(holders.filter((r) => this.#o.wholeNic(r.network)));
+      const last = known.get(name);
+      if (pod === undefined || last === undefined || last.hostIP === '') continue;
+      try {
+        this.#o.records.set(name, recordOf(last, this.#routes.get(name) ?? [], pod));
+      } catch (err) {
+        this.#o.log.error(
+          { interfaceName: name, file: this.#o.records.file, err: String(err) },
+          'could not record a NIC lent to a pod; the agent cannot give it back unless it sees it leave',
+        );
+      }
+    }
   }
 
   async #read(): Promise<HostReading> {
