@@ -84,6 +84,19 @@ describe('ipamResult', () => {
     });
   });
 
+  it('a dual-stack allocation gives both addresses, the other family right after the first', () => {
+    const other = { address: 'fd00:1::9/64', podCIDR: 'fd00:1::/120', vlanCIDR: 'fd00:1::/64', ippool: 'p6' };
+    const result = ipamResult([
+      alloc(0, { gateway: '192.168.0.1', otherFamily: { ...other, gateway: 'fd00:1::1' } }),
+      alloc(1),
+    ]);
+    expect(result.ips).toEqual([
+      { address: '192.168.0.9/18', gateway: '192.168.0.1' },
+      { address: 'fd00:1::9/64', gateway: 'fd00:1::1' },
+      { address: '192.168.64.9/18' },
+    ]);
+  });
+
   it('is always a valid CNI result with no interface references', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 4 }), (n) => {
@@ -113,6 +126,16 @@ describe('compareWithPrevResult', () => {
       name: 'an address prevResult lacks',
       held: [alloc(0), alloc(1), alloc(2)],
       msg: 'held by the agent but not in prevResult: 192.168.128.9',
+    },
+    {
+      name: "a dual-stack NIC's other family prevResult lacks",
+      held: [
+        alloc(0, {
+          otherFamily: { address: 'fd00:1::9/64', podCIDR: 'fd00:1::/120', vlanCIDR: 'fd00:1::/64', ippool: 'p6' },
+        }),
+        alloc(1),
+      ],
+      msg: 'held by the agent but not in prevResult: fd00:1::9',
     },
   ])('$name → failure', ({ held, msg }) => {
     expect(thrown(() => compareWithPrevResult(held, prev)).message).toContain(msg);

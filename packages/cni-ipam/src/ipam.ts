@@ -64,12 +64,19 @@ function routesOf(allocations: readonly Allocation[]): CniRoute[] {
   return out;
 }
 
-/** An IPAM result (no interfaces): one address per allocation, in NIC order. */
+/**
+ * An IPAM result (no interfaces): one address per allocation, in NIC order; a dual-stack allocation's other family
+ * right after its first (ADR 0006).
+ */
 export function ipamResult(allocations: readonly Allocation[]): CniResult {
   const routes = routesOf(allocations);
+  const ip = (a: { address: string; gateway?: string | undefined }) => ({
+    address: a.address,
+    ...(a.gateway === undefined ? {} : { gateway: a.gateway }),
+  });
   return {
     cniVersion: '1.1.0',
-    ips: allocations.map((a) => ({ address: a.address, ...(a.gateway === undefined ? {} : { gateway: a.gateway }) })),
+    ips: allocations.flatMap((a) => (a.otherFamily === undefined ? [ip(a)] : [ip(a), ip(a.otherFamily)])),
     ...(routes.length === 0 ? {} : { routes }),
   };
 }

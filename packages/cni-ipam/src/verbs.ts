@@ -61,7 +61,10 @@ function hostPart(cidr: string): string {
 /** CHECK: every address the agent holds appears in prevResult, and prevResult has no address the agent does not hold. */
 export function compareWithPrevResult(allocations: readonly Allocation[], prevResult: CniResult): void {
   const previous = (prevResult.ips ?? []).map((ip) => hostPart(ip.address));
-  const held = allocations.map((a) => hostPart(a.address));
+  // Both addresses of a dual-stack NIC (ADR 0006): CHECK verifies every family.
+  const held = allocations.flatMap((a) =>
+    a.otherFamily === undefined ? [hostPart(a.address)] : [hostPart(a.address), hostPart(a.otherFamily.address)],
+  );
   const lost = held.filter((ip) => !previous.includes(ip));
   const extra = previous.filter((ip) => !held.includes(ip));
   if (lost.length > 0 || extra.length > 0) {

@@ -87,6 +87,8 @@ function delegateNic(a: Allocation, pciAddress: string | undefined): DelegateNic
     ...(a.gateway === undefined ? {} : { gateway: a.gateway }),
     ...(a.routes === undefined ? {} : { routes: a.routes }),
     ...(pciAddress === undefined ? {} : { pciAddress }),
+    // A dual-stack NIC (ADR 0006): the delegate's static IPAM, the rules and the result carry both addresses.
+    ...(a.otherFamily === undefined ? {} : { otherFamily: a.otherFamily }),
   };
 }
 
