@@ -28,7 +28,8 @@ export function ownerReference(network: NetworkRef): OwnerReference {
   };
 }
 
-export function desiredCidr(network: NetworkRef, plan: NetworkPlan): KubeObject {
+/** The CIDR of a network: its first family's plan, and a dual-stack network's second family's as `otherFamily`. */
+export function desiredCidr(network: NetworkRef, plan: NetworkPlan, otherFamily?: NetworkPlan): KubeObject {
   return {
     apiVersion: GROUP_VERSION,
     kind: 'CIDR',
@@ -37,7 +38,7 @@ export function desiredCidr(network: NetworkRef, plan: NetworkPlan): KubeObject 
       labels: { [NETWORK_LABEL]: network.name },
       ownerReferences: [ownerReference(network)],
     },
-    spec: plan,
+    spec: otherFamily === undefined ? plan : { ...plan, otherFamily },
   };
 }
 

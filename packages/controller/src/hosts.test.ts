@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { computePlan, type NetworkPlan, type PlanHost } from '@multinic/cidr-core';
+import { computeFamilyPlans, computePlan, type NetworkPlan, type PlanHost } from '@multinic/cidr-core';
 import { liveHosts, planHostOf, retainDeparted, type PoolState } from './hosts.js';
 import type { KubeObject } from './objects.js';
 
@@ -193,5 +193,52 @@ describe('retainDeparted', () => {
       }),
       { numRuns: 50 },
     );
+  });
+});
+
+describe('retainDeparted of a dual-stack network', () => {
+  it("keeps a departed NIC in both families: the first family's address, the other's in addresses", () => {
+    const dual = (name: string, i: number): PlanHost => ({
+      hostName: name,
+      interfaces: [
+        {
+          interfaceName: 'eth1',
+          netAddress: '10.0.1.0/24',
+          hostIP: `10.0.1.${i}`,
+          addresses: [`10.0.1.${i}/24`, `fd00:1::${i}/64`],
+        },
+      ],
+    });
+    const v6 = { ...config, subnet: 'fd00:10::/48', interfaceBlock: 8, hostBlock: 8, masterNets: ['10.0.1.0/24'] };
+    const { results } = computeFamilyPlans({
+      networkName: 'n',
+      configs: [{ ...config, masterNets: ['10.0.1.0/24'] }, v6],
+      hosts: [dual('a', 1), dual('b', 2)],
+    });
+    const [first, other] = results.map((r) => r.plan) as [NetworkPlan, NetworkPlan];
+    const busy = new Set([ippoolOf(first, 'b', 'eth1'), ippoolOf(other, 'b', 'eth1')]);
+    const result = retainDeparted({
+      previous: { ...first, otherFamily: other },
+      live: [dual('a', 1)],
+      pool: (name) => (busy.has(name) ? { hasAllocations: true, departedAt: undefined } : undefined),
+      now: 1_000,
+      graceMs: 60_000,
+    });
+    expect(result.retained.map((r) => r.ippool).sort()).toEqual([...busy].sort());
+    expect(result.hosts.find((h) => h.hostName === 'b')?.interfaces).toEqual([
+      { interfaceName: 'eth1', netAddress: '10.0.1.0/24', hostIP: '10.0.1.2', addresses: ['fd00:1::2/64'] },
+    ]);
+    // Planned again with the kept NIC, both families keep b's blocks.
+    const again = computeFamilyPlans({
+      networkName: 'n',
+      configs: [{ ...config, masterNets: ['10.0.1.0/24'] }, v6],
+      hosts: result.hosts,
+      previous: [first, other],
+    });
+    expect(again.problems).toEqual([]);
+    expect(again.results.map((r) => r.ippools.filter((p) => p.hostName === 'b').map((p) => p.name))).toEqual([
+      [ippoolOf(first, 'b', 'eth1')],
+      [ippoolOf(other, 'b', 'eth1')],
+    ]);
   });
 });

@@ -37,7 +37,8 @@ export interface PoolState {
 }
 
 export interface RetentionInput {
-  readonly previous: NetworkPlan | undefined;
+  /** The plan in force; a dual-stack network's second family's in `otherFamily` (its NICs keep both blocks). */
+  readonly previous: (NetworkPlan & { readonly otherFamily?: NetworkPlan | undefined }) | undefined;
   readonly live: readonly PlanHost[];
   /** The IPPool of that name (undefined when it does not exist). */
   readonly pool: (name: string) => PoolState | undefined;
@@ -98,12 +99,22 @@ function keepWindow(
   return input.now >= until ? undefined : { since, until, isNew: pool.departedAt === undefined };
 }
 
+/** A kept NIC as the plan of its family knows it; a NIC kept in both families gets the other address in `addresses`. */
+function keepNic(extra: Map<string, PlanNic[]>, hostName: string, nic: PlanNic, prefixLength: string): void {
+  const nics = extra.get(hostName) ?? [];
+  const seen = nics.find((n) => n.interfaceName === nic.interfaceName);
+  if (seen === undefined) nics.push(nic);
+  else seen.addresses = [...(seen.addresses ?? []), `${nic.hostIP}/${prefixLength}`];
+  extra.set(hostName, nics);
+}
+
 /** Decides which planned NICs that are gone keep their blocks. */
 export function retainDeparted(input: RetentionInput): Retention {
   const byName = new Map(input.live.map((host) => [host.hostName, host]));
   const extra = new Map<string, PlanNic[]>();
   const retained: RetainedNic[] = [];
-  for (const entry of input.previous?.cidr ?? []) {
+  const plans = [input.previous, input.previous?.otherFamily].filter((p) => p !== undefined);
+  for (const entry of plans.flatMap((plan) => plan.cidr)) {
     for (const host of entry.hosts) {
       if (isLive(byName, host.hostName, host.interfaceName)) continue;
       const pool = input.pool(host.ippool);
@@ -118,14 +129,13 @@ export function retainDeparted(input: RetentionInput): Retention {
         ...window,
         hostPresent,
       });
-      const nics = extra.get(host.hostName) ?? [];
-      nics.push({
+      const nic = {
         interfaceName: host.interfaceName,
         netAddress: entry.netAddress,
         hostIP: host.hostIP,
         ...(pool.gateway === undefined ? {} : { gateway: pool.gateway }),
-      });
-      extra.set(host.hostName, nics);
+      };
+      keepNic(extra, host.hostName, nic, entry.netAddress.slice(entry.netAddress.indexOf('/') + 1));
     }
   }
   const ends = retained.flatMap((r) => (r.until === undefined ? [] : [r.until]));

@@ -1,7 +1,7 @@
 // The reconcile of one MultiNicNetwork, level-triggered: read the current state from the caches, compute what
 // should exist (cidr-core for the plan, netconf for the NADs), write only what differs, report status.
 import {
-  computePlan,
+  computeFamilyPlans,
   networkConflicts,
   type NetworkClaim,
   type NetworkConflict,
@@ -15,7 +15,7 @@ import {
   GROUP_VERSION,
   MultiNicNetworkSchema,
   parseWith,
-  planConfigOf,
+  planConfigsOf,
   type CidrSpec,
   type HostRouteStatus,
   type MultiNicNetwork,
@@ -40,7 +40,15 @@ import type { ControllerMetrics } from './metrics.js';
 import { controllerUid, objectKey, type KubeObject } from './objects.js';
 import type { RecentWrites } from './recent.js';
 import { RESOURCES } from './resources.js';
-import { networkStatus, newProblems, plannedHosts, problemOfPlan, statusEqual, type Problem } from './status.js';
+import {
+  networkStatus,
+  newProblems,
+  plannedHosts,
+  problemOfPlan,
+  statusEqual,
+  type PlanInForce,
+  type Problem,
+} from './status.js';
 import { forEachLimit, type Writer } from './writer.js';
 
 /** Read access to a cache. */
@@ -90,7 +98,7 @@ interface NetworkContext {
 }
 
 interface Outcome {
-  readonly plan: NetworkPlan | undefined;
+  readonly plan: PlanInForce | undefined;
   readonly planApplied: boolean;
   readonly problems: readonly Problem[];
   readonly namespaces?: readonly string[];
@@ -147,7 +155,25 @@ export function selectNamespaces(
 function inForce(network: MultiNicNetwork, config: PlanConfig): MultiNicNetwork {
   const { subnet: _subnet, ...spec } = network.spec;
   const ipam = { ...spec.ipam, interfaceBlock: config.interfaceBlock, hostBlock: config.hostBlock };
+  // A dual-stack network keeps its (immutable) subnets; only ipam's blocks can have changed.
+  if (spec.subnets !== undefined) return { ...network, spec: { ...spec, ipam } };
   return { ...network, spec: { ...spec, ipam, ...(config.subnet === '' ? {} : { subnet: config.subnet }) } };
+}
+
+/** The plan config in force of each family: a network in use keeps its blocks (effectiveConfig per family). */
+function configsInForce(
+  network: MultiNicNetwork,
+  previous: CidrSpec | undefined,
+): { configs: PlanConfig[]; problems: Problem[] } {
+  const plans = [previous, previous?.otherFamily];
+  const configs: PlanConfig[] = [];
+  const problems: Problem[] = [];
+  planConfigsOf(network).forEach((wanted, i) => {
+    const { config, problem } = effectiveConfig(wanted, plans[i]);
+    configs.push(config);
+    if (problem !== undefined) problems.push(problem);
+  });
+  return { configs, problems };
 }
 
 /** The time an IPPool annotation records (RFC 3339), or undefined. */
@@ -260,10 +286,11 @@ export class NetworkReconciler {
       const cidr = this.#d.recent.cidrs.view(name, this.#d.stores.cidrs.get(name));
       const previous = cidr === undefined ? undefined : this.#parseCidr(cidr);
       const plan = previous?.ok === true ? previous.value : undefined;
-      // The subnet in force: a network in use keeps its blocks when its spec changes them (effectiveConfig).
-      const { subnet, masterNets } = effectiveConfig(planConfigOf(parsed.value), plan).config;
-      const inUse = (plan?.cidr ?? []).some((e) => e.hosts.length > 0);
-      claims.push({ name, subnet, masterNets, inUse, createdAt: raw.metadata.creationTimestamp ?? '' });
+      // The subnet in force: a network in use keeps its blocks when its spec changes them (effectiveConfig). A
+      // dual-stack network claims each family's subnet (they never overlap each other).
+      const inUse = [...(plan?.cidr ?? []), ...(plan?.otherFamily?.cidr ?? [])].some((e) => e.hosts.length > 0);
+      for (const { subnet, masterNets } of configsInForce(parsed.value, plan).configs)
+        claims.push({ name, subnet, masterNets, inUse, createdAt: raw.metadata.creationTimestamp ?? '' });
     }
     return networkConflicts(claims);
   }
@@ -292,22 +319,24 @@ export class NetworkReconciler {
 
   async #plan(
     ctx: NetworkContext,
-    input: { network: MultiNicNetwork; cidr: KubeObject | undefined; previous: NetworkPlan | undefined },
+    input: { network: MultiNicNetwork; cidr: KubeObject | undefined; previous: CidrSpec | undefined },
   ): Promise<ReconcileOutcome> {
     const { stores } = this.#d;
-    const { config, problem: blocksProblem } = effectiveConfig(planConfigOf(input.network), input.previous);
+    const { configs, problems: blocksProblems } = configsInForce(input.network, input.previous);
     const retention = this.#retention(input.previous);
-    const result = computePlan({
+    // One plan per pod subnet (ADR 0006), in full each time: a dual-stack network is computePlan per family over the
+    // same NIC networks; a single-family network is exactly computePlan.
+    const planned = computeFamilyPlans({
       networkName: ctx.ref.name,
-      config,
+      configs,
       // No pools for a network whose delegates run their own IPAM: it only needs its NADs (an empty CIDR records that).
       hosts: usesMultiNicIpam(input.network.spec) ? retention.hosts : [],
-      ...(input.previous === undefined ? {} : { previous: input.previous }),
+      previous: [input.previous, input.previous?.otherFamily],
     });
-    const problems: Problem[] = [
-      ...(blocksProblem === undefined ? [] : [blocksProblem]),
-      ...result.problems.map(problemOfPlan),
-    ];
+    const [result, other] = planned.results as [PlanResult, ...PlanResult[]];
+    const problems: Problem[] = [...blocksProblems, ...planned.problems.map(problemOfPlan)];
+    const blocksProblem = blocksProblems[0];
+    const config = configs[0] as PlanConfig;
     const { selected, missing } = selectNamespaces(input.network.spec.namespaces ?? [], stores.namespaces.list());
     const withUid = { ...input.network, metadata: { ...input.network.metadata, uid: ctx.ref.uid } };
     const network = blocksProblem === undefined ? withUid : inForce(withUid, config);
@@ -315,14 +344,15 @@ export class NetworkReconciler {
       agentSocket: this.#d.config.agentSocket,
     });
     if (!nads.ok) problems.push({ reason: 'InvalidSpec', message: nads.error });
-    const configBroken = result.problems.some((p) => p.host === undefined && p.network === undefined);
+    const configBroken = planned.problems.some((p) => p.host === undefined && p.network === undefined);
+    const inForcePlan: PlanInForce = other === undefined ? result.plan : { ...result.plan, otherFamily: other.plan };
     if (!configBroken) {
-      await this.#applyPlan(ctx, { result, cidr: input.cidr, retention });
+      await this.#applyPlan(ctx, { results: planned.results, cidr: input.cidr, retention });
       if (nads.ok) await this.#applyNads(ctx, nads.value);
     }
     await this.#departureEvents(ctx, retention);
     await this.#finish(ctx, {
-      plan: configBroken ? input.previous : result.plan,
+      plan: configBroken ? input.previous : inForcePlan,
       planApplied: !configBroken && nads.ok,
       problems,
       namespaces: selected,
@@ -331,12 +361,15 @@ export class NetworkReconciler {
       routed: needsHostRoutes(input.network),
       ownIpam: usesMultiNicIpam(input.network.spec) ? undefined : input.network.spec.ipam.type,
     });
-    this.#d.metrics.planHosts.set({ network: ctx.ref.name }, plannedHosts(result.plan).length);
-    this.#d.metrics.planPools.set({ network: ctx.ref.name }, result.ippools.length);
+    this.#d.metrics.planHosts.set({ network: ctx.ref.name }, plannedHosts(inForcePlan).length);
+    this.#d.metrics.planPools.set(
+      { network: ctx.ref.name },
+      planned.results.reduce((n, r) => n + r.ippools.length, 0),
+    );
     return retention.nextCheckMs === undefined ? {} : { requeueAfterMs: retention.nextCheckMs + 1 };
   }
 
-  #retention(previous: NetworkPlan | undefined): Retention {
+  #retention(previous: PlanInForce | undefined): Retention {
     const { stores, recent, clock, config } = this.#d;
     const nodes = new Set(stores.nodes.list().map((n) => n.metadata.name));
     return retainDeparted({
@@ -351,11 +384,12 @@ export class NetworkReconciler {
   /** CIDR first (it is the record of every index), then the IPPools, then the IPPools no longer planned. */
   async #applyPlan(
     ctx: NetworkContext,
-    input: { result: PlanResult; cidr: KubeObject | undefined; retention: Retention },
+    input: { results: readonly PlanResult[]; cidr: KubeObject | undefined; retention: Retention },
   ): Promise<void> {
     const { writer, recent, stores } = this.#d;
-    const { result, cidr } = input;
-    const wantedCidr = desiredCidr(ctx.ref, result.plan);
+    const { results, cidr } = input;
+    const [result, other] = results as [PlanResult, ...PlanResult[]];
+    const wantedCidr = desiredCidr(ctx.ref, result.plan, other?.plan);
     if (!upToDate(wantedCidr, cidr)) {
       // Read-modify-write on the resourceVersion the plan was computed from: a CIDR changed meanwhile (another
       // replica, a person) fails with CONFLICT and the reconcile starts over from the newer plan.
@@ -368,7 +402,8 @@ export class NetworkReconciler {
     const marks = new Map(
       input.retention.retained.map((r) => [r.ippool, r.hostPresent ? { nicGoneAt: r.since } : { departedAt: r.since }]),
     );
-    const wanted = result.ippools.map((pool) => desiredIPPool(ctx.ref, pool, marks.get(pool.name)));
+    // IPPools of every family: one per (network, host, NIC, family), named by their pod block (ADR 0006 decision 4).
+    const wanted = results.flatMap((r) => r.ippools.map((pool) => desiredIPPool(ctx.ref, pool, marks.get(pool.name))));
     const stale = wanted.filter(
       (pool) => !upToDate(pool, recent.ippools.view(pool.metadata.name, stores.ippools.get(pool.metadata.name))),
     );
@@ -448,7 +483,7 @@ export class NetworkReconciler {
       const departed = fresh.filter((r) => r.hostName === host && r.until !== undefined);
       if (departed.length > 0) {
         const until = new Date(Math.min(...departed.map((r) => r.until ?? Infinity))).toISOString();
-        const message = `host ${host} left; the blocks of ${departed.map((r) => r.interfaceName).join(', ')} are kept until their IPPools are empty or until ${until}`;
+        const message = `host ${host} left; the blocks of ${[...new Set(departed.map((r) => r.interfaceName))].join(', ')} are kept until their IPPools are empty or until ${until}`;
         await this.#event(ctx, { type: 'Normal', reason: 'HostDeparted', message });
       }
       for (const nic of fresh.filter((r) => r.hostName === host && r.until === undefined)) {

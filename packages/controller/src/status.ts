@@ -5,6 +5,14 @@ import type { Condition, HostRouteStatus, MultiNicNetworkStatus, RouteStatus } f
 import { rfc3339 } from './clock.js';
 import { jsonEqual } from './objects.js';
 
+/** The plan in force: a CIDR's spec, with the plan of a dual-stack network's second subnet (ADR 0006). */
+export type PlanInForce = NetworkPlan & { readonly otherFamily?: NetworkPlan | undefined };
+
+/** The NIC-network entries of every family of a plan. */
+function entriesOf(plan: PlanInForce | undefined): NetworkPlan['cidr'] {
+  return [...(plan?.cidr ?? []), ...(plan?.otherFamily?.cidr ?? [])];
+}
+
 export type ProblemReason =
   'InvalidSpec' | 'InvalidCIDR' | 'BlocksChanged' | 'CapacityExceeded' | 'InvalidHost' | 'Conflict';
 
@@ -23,6 +31,7 @@ export function problemOfPlan(problem: PlanProblem): Problem {
       return { reason: 'CapacityExceeded', message: problem.reason };
     case 'DUPLICATE_INTERFACE':
     case 'INVALID_NIC':
+    case 'NO_FAMILY_ADDRESS':
       return { reason: 'InvalidHost', message: problem.reason };
     case 'INVALID_BLOCK_BITS':
     case 'INVALID_CIDR':
@@ -34,8 +43,8 @@ export function problemOfPlan(problem: PlanProblem): Problem {
 
 export interface StatusInput {
   readonly generation: number;
-  /** The plan in force (undefined when none could be computed). */
-  readonly plan: NetworkPlan | undefined;
+  /** The plan in force, every family (undefined when none could be computed). */
+  readonly plan: PlanInForce | undefined;
   /** True when the plan and its IPPools and NetworkAttachmentDefinitions were written. */
   readonly planApplied: boolean;
   readonly problems: readonly Problem[];
@@ -66,9 +75,9 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-export function plannedHosts(plan: NetworkPlan | undefined): string[] {
+export function plannedHosts(plan: PlanInForce | undefined): string[] {
   const hosts = new Set<string>();
-  for (const entry of plan?.cidr ?? []) for (const host of entry.hosts) hosts.add(host.hostName);
+  for (const entry of entriesOf(plan)) for (const host of entry.hosts) hosts.add(host.hostName);
   return [...hosts].sort();
 }
 
@@ -158,7 +167,7 @@ function readyCondition(input: StatusInput, hosts: number): ConditionCore {
       reason: 'NoHosts',
       message: 'no node with a HostInterface on the network’s NIC networks yet',
     };
-  const pools = (input.plan?.cidr ?? []).reduce((n, e) => n + e.hosts.length, 0);
+  const pools = entriesOf(input.plan).reduce((n, e) => n + e.hosts.length, 0);
   return {
     type: 'Ready',
     status: 'True',
@@ -179,7 +188,7 @@ function conditionsOf(input: StatusInput): ConditionCore[] {
         type: 'PlanComputed',
         status: 'True',
         reason: 'Planned',
-        message: `${plural(input.plan?.cidr.length ?? 0, 'interface network')}, ${plural(hosts.length, 'host')}${retained}`,
+        message: `${plural(input.plan?.cidr.length ?? 0, 'interface network')}${input.plan?.otherFamily === undefined ? '' : ' (IPv4 and IPv6)'}, ${plural(hosts.length, 'host')}${retained}`,
       }
     : {
         type: 'PlanComputed',
@@ -216,7 +225,7 @@ export function networkStatus(input: StatusInput): MultiNicNetworkStatus {
   return {
     observedGeneration: input.generation,
     conditions: withTimes(conditionsOf(input), input),
-    interfaces: (input.plan?.cidr ?? []).map((e) => ({
+    interfaces: entriesOf(input.plan).map((e) => ({
       netAddress: e.netAddress,
       interfaceIndex: e.interfaceIndex,
       vlanCIDR: e.vlanCIDR,
