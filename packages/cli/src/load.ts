@@ -1,8 +1,8 @@
-import { computePlan, type PlanResult } from '@multinic/cidr-core';
+import { computeFamilyPlans, type FamilyPlansResult, type PlanResult } from '@multinic/cidr-core';
 import {
   HostInterfaceSchema,
   MultiNicNetworkSchema,
-  planConfigOf,
+  planConfigsOf,
   planHostOf,
   type HostInterface,
   type MultiNicNetwork,
@@ -29,11 +29,17 @@ export async function loadHosts(io: CliIO, file: string): Promise<HostInterface[
   );
 }
 
-/** The plan the controller would compute for these hosts (no previous plan). */
-export function planOf(network: MultiNicNetwork, hosts: readonly HostInterface[]): PlanResult {
-  return computePlan({
+/** The plans the controller would compute for these hosts (no previous plan): one per pod subnet (ADR 0006). */
+export function planFamiliesOf(network: MultiNicNetwork, hosts: readonly HostInterface[]): FamilyPlansResult {
+  return computeFamilyPlans({
     networkName: network.metadata.name,
-    config: planConfigOf(network),
+    configs: planConfigsOf(network),
     hosts: hosts.map(planHostOf),
   });
+}
+
+/** The plan of the network's first pod subnet, with the problems of every family. */
+export function planOf(network: MultiNicNetwork, hosts: readonly HostInterface[]): PlanResult {
+  const { results, problems } = planFamiliesOf(network, hosts);
+  return { ...(results[0] as PlanResult), problems };
 }

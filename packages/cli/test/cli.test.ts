@@ -103,6 +103,47 @@ describe('multinic plan', () => {
     expect(err).toMatch(/node-c/);
   });
 
+  it('plans a dual-stack network: both families per NIC, the IPv6 plan as otherFamily, a NIC without IPv6 named', async () => {
+    const args = ['plan', '-f', fixture('dual-stack.yaml'), '--hosts', fixture('dual-stack-hosts.yaml')];
+    const json = await cli(...args, '-o', 'json');
+    expect(json.status).toBe(3);
+    const report = JSON.parse(json.out) as {
+      cidr: {
+        cidr: { netAddress: string; interfaceIndex: number }[];
+        otherFamily: { cidr: { netAddress: string; interfaceIndex: number }[] };
+      };
+      ippools: { hostName: string; interfaceName: string; podCIDR: string }[];
+      routes: Record<string, { dst: string; via: string }[]>;
+      problems: { code: string; host?: string; reason: string }[];
+    };
+    expect(report.cidr.otherFamily.cidr.map((e) => [e.netAddress, e.interfaceIndex])).toEqual([
+      ['fd00:1::/64', 0],
+      ['fd00:2::/64', 1],
+    ]);
+    expect(report.ippools.map((p) => `${p.hostName}/${p.interfaceName} ${p.podCIDR}`)).toEqual([
+      'host1/eth1 192.168.0.0/24',
+      'host2/eth1 192.168.1.0/24',
+      'host1/eth2 192.168.64.0/24',
+      'host2/eth2 192.168.65.0/24',
+      'host1/eth1 fd00:10::/64',
+      'host2/eth1 fd00:10:0:1::/64',
+      'host1/eth2 fd00:10:0:100::/64',
+    ]);
+    // L3 routes of both families: host1 reaches host2's IPv6 block on eth1 via host2's IPv6 address.
+    expect(report.routes['host1']).toContainEqual(
+      expect.objectContaining({ dst: 'fd00:10:0:1::/64', via: 'fd00:1::2' }),
+    );
+    expect(report.routes['host1']).toContainEqual(expect.objectContaining({ dst: '192.168.1.0/24', via: '10.0.1.2' }));
+    expect(report.problems.map((p) => [p.code, p.host])).toEqual([['NO_FAMILY_ADDRESS', 'host2']]);
+    expect(json.err).toMatch(/host host2 interface eth2 on 10\.0\.2\.0\/24 has no IPv6 address/);
+
+    const table = await cli(...args);
+    expect(table.out).toMatch(/host1\s+eth1\s+fd00:1::1\s+fd00:1::\/64\s+0\s+fd00:10::\/56\s+0\s+fd00:10::\/64\s+1/);
+    expect(table.out).toMatch(
+      /host1\s+eth1\s+10\.0\.1\.1\s+10\.0\.1\.0\/24\s+0\s+192\.168\.0\.0\/18\s+0\s+192\.168\.0\.0\/24\s+1/,
+    );
+  });
+
   it.each<{ case: string; args: string[]; message: RegExp }>`
     case                           | args                                                                                        | message
     ${'a field of the wrong type'} | ${['-f', fixture('bad-network.yaml'), '--hosts', fixture('three-hosts.yaml')]}              | ${/bad-network\.yaml: invalid MultiNicNetwork .*\n\s+spec\.ipam\.hostBlock: must be an integer/}
@@ -194,6 +235,16 @@ describe('multinic validate', () => {
     expect(status).toBe(2);
     expect(out).toMatch(
       /MultiNicNetwork overfull: invalid\n\s+.*interfaceBlock 8 \+ hostBlock 10 do not fit subnet 172\.17\.0\.0\/16/,
+    );
+  });
+
+  it('checks both families of a dual-stack network: two subnets of one family, a host block that does not fit', async () => {
+    expect((await cli('validate', '-f', fixture('dual-stack.yaml'))).status).toBe(0);
+    const { status, out } = await cli('validate', '-f', fixture('dual-stack-bad.yaml'));
+    expect(status).toBe(2);
+    expect(out).toMatch(/MultiNicNetwork dual-bad: invalid\n\s+spec\.subnets\[1\]\.cidr: is a second IPv4 subnet/);
+    expect(out).toMatch(
+      /MultiNicNetwork dual-overfull: invalid\n\s+spec\.subnets\[1\]: interfaceBlock 2 \+ hostBlock 6 do not fit subnets\[1\] fd00:10::\/120/,
     );
   });
 

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import type { PlanResult } from '@multinic/cidr-core';
+import type { NetworkPlan, PlannedRoute, PlanResult } from '@multinic/cidr-core';
 import { DEFAULT_ROUTE_TABLE_BASE, routeTableName } from '@multinic/cidr-core';
 import { EXIT, InputError, formatTable, type CliIO } from '../io.js';
-import { loadHosts, loadNetwork, planOf } from '../load.js';
+import { loadHosts, loadNetwork, planFamiliesOf } from '../load.js';
 
 const OUTPUTS = ['table', 'json', 'yaml'] as const;
 type Output = (typeof OUTPUTS)[number];
@@ -28,29 +28,49 @@ export async function planCommand(io: CliIO, args: readonly string[]): Promise<n
 
   const network = await loadNetwork(io, values.file);
   const hosts = await loadHosts(io, values.hosts);
-  const result = planOf(network, hosts);
-  const report = { cidr: result.plan, ippools: result.ippools, routes: result.routes, problems: result.problems };
+  const { results, problems } = planFamiliesOf(network, hosts);
+  const [first, other] = results as [PlanResult, ...PlanResult[]];
+  // A dual-stack network (ADR 0006): the CIDR as the controller writes it (otherFamily beside the first family's plan),
+  // the IPPools and L3 routes of both families.
+  const cidr: Plan = other === undefined ? first.plan : { ...first.plan, otherFamily: other.plan };
+  const report = { cidr, ippools: results.flatMap((r) => r.ippools), routes: mergedRoutes(results), problems };
   if (output === 'json') io.out(`${JSON.stringify(report, null, 2)}\n`);
   else if (output === 'yaml') io.out(stringify(report));
   else io.out(planTable({ ...report, network: network.metadata.name }));
-  for (const problem of result.problems) {
+  for (const problem of problems) {
     io.err(
       `problem: ${[problem.network, problem.host].filter(Boolean).join(' ')}${problem.network || problem.host ? ': ' : ''}${problem.reason}\n`,
     );
   }
-  return result.problems.length === 0 ? EXIT.ok : EXIT.planProblems;
+  return problems.length === 0 ? EXIT.ok : EXIT.planProblems;
 }
 
-type Report = { network: string; cidr: PlanResult['plan']; routes: PlanResult['routes'] };
+type Plan = NetworkPlan & { otherFamily?: NetworkPlan };
+type Routes = Readonly<Record<string, readonly PlannedRoute[]>>;
+type Report = { network: string; cidr: Plan; routes: Routes };
+
+/** The routes of every family per host (a single family's lazy record as it is). */
+function mergedRoutes(results: readonly PlanResult[]): Routes {
+  if (results.length === 1) return (results[0] as PlanResult).routes;
+  const routes: Record<string, PlannedRoute[]> = {};
+  for (const result of results)
+    for (const host of Object.keys(result.routes)) (routes[host] ??= []).push(...(result.routes[host] ?? []));
+  return routes;
+}
 
 /**
  * For people: one row per host × interface, then the L3 routes as each node agent programs them: all of a network's
  * routes in its one table, named `mn-<network>`, whose id the agent picks per node (ADR 0002, amendment 1).
  */
 function planTable(report: Report): string {
-  const rows = report.cidr.cidr.flatMap((net) =>
+  const entries = [...report.cidr.cidr, ...(report.cidr.otherFamily?.cidr ?? [])];
+  const rows = entries.flatMap((net) =>
     net.hosts.map((h) => {
-      const routes = (report.routes[h.hostName] ?? []).filter((r) => r.dev === h.interfaceName).length;
+      // The routes of this family (a dual-stack NIC has routes of both).
+      const v6 = net.netAddress.includes(':');
+      const routes = (report.routes[h.hostName] ?? []).filter(
+        (r) => r.dev === h.interfaceName && r.dst.includes(':') === v6,
+      ).length;
       return [
         h.hostName,
         h.interfaceName,
