@@ -279,6 +279,50 @@ describe('a dual-stack network', () => {
     expect(after).toEqual(before);
   }, 60_000);
 
+  it('a network whose subnets[0] is IPv6 answers its IPv6 address in `address`, the IPv4 one in `otherFamily`', async () => {
+    const name = 'net-ds6';
+    await client.request({
+      method: 'POST',
+      path: `${GROUP}/multinicnetworks`,
+      body: {
+        apiVersion: 'multinic.dev/v1',
+        kind: 'MultiNicNetwork',
+        metadata: { name },
+        spec: {
+          subnets: [{ cidr: 'fd00:60::/48' }, { cidr: '172.26.0.0/16' }],
+          ipam: { type: 'multi-nic-ipam', hostBlock: 6, interfaceBlock: 2, vlanMode: 'l2' },
+          plugin: { cniVersion: '1.0.0', type: 'macvlan' },
+        },
+      },
+    });
+    for (const [pool, podCIDR, vlanCIDR] of [
+      ['ds6-eth1-v6', 'fd00:60:1::/120', 'fd00:60:1::/64'],
+      ['ds6-eth1-v4', '172.26.1.0/26', '172.26.1.0/24'],
+    ] as const) {
+      await client.request({
+        method: 'POST',
+        path: `${GROUP}/ippools`,
+        body: {
+          apiVersion: 'multinic.dev/v1',
+          kind: 'IPPool',
+          metadata: { name: pool, labels: { [NETWORK_LABEL]: name, [HOST_LABEL]: NODE, [INTERFACE_LABEL]: 'eth1' } },
+          spec: { network: name, hostName: NODE, interfaceName: 'eth1', podCIDR, vlanCIDR, excludes: [] },
+        },
+      });
+    }
+    await eventually(async () => {
+      const res = await sock.post<AllocateResponse>(
+        '/v1/allocate',
+        allocateRequest({ network: name, containerID: 'c6', podUID: 'uid-c6', nics: ['eth1'] }),
+      );
+      expect(res.status).toBe(200);
+      expect(
+        res.body.allocations.map((a) => [a.address, a.ippool, a.otherFamily?.address, a.otherFamily?.ippool]),
+      ).toEqual([['fd00:60:1::1/64', 'ds6-eth1-v6', '172.26.1.1/24', 'ds6-eth1-v4']]);
+    });
+    await sock.post('/v1/release', { network: name, containerID: 'c6', ifname: 'net1', podUID: 'uid-c6' });
+  });
+
   it("pod GC frees both families of a deleted pod's attachment, and nothing of a live pod's", async () => {
     await sock.post('/v1/gc', { network: NETWORK, validAttachments: [] });
     const pod = (name: string) => ({

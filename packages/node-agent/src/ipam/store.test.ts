@@ -439,6 +439,13 @@ describe('AllocationStore: dual-stack networks (ADR 0006 decisions 4 and 5)', ()
       ['10.0.0.2', 'fd00:1::1'],
       ['10.0.1.1', 'fd00:2::1'],
     ]);
+    // A network whose subnets[0] is IPv6 answers IPv6 in `address`, IPv4 in `otherFamily`.
+    expect(
+      recordsByNic(s.attachment('net-a', 'c1', 'net1') ?? [], 6).map((n) => [n.first.address, n.other?.address]),
+    ).toEqual([
+      ['fd00:1::1', '10.0.0.2'],
+      ['fd00:2::1', '10.0.1.1'],
+    ]);
     const again = s.allocate(request('c1'), 8);
     expect(again.ok && [again.value.created, again.value.records.map((r) => r.address)]).toEqual([
       false,

@@ -694,15 +694,17 @@ export interface NicRecords {
 }
 
 /**
- * An attachment's records grouped per NIC, in the order the NICs first appear, each NIC's IPv4 record first
- * (ADR 0006: `Allocation.address` is the first family's, `otherFamily` the second's).
+ * An attachment's records grouped per NIC, in the order the NICs first appear, each NIC's record of the network's
+ * first family first (ADR 0006: `Allocation.address` is the first family's, `otherFamily` the second's; the first
+ * family is that of `spec.subnets[0]`, IPv4 when the network does not say).
  */
-export function recordsByNic(records: readonly AllocationRecord[]): NicRecords[] {
+export function recordsByNic(records: readonly AllocationRecord[], firstFamily: Family = 4): NicRecords[] {
   const groups = new Map<string, AllocationRecord[]>();
   for (const r of records) groups.set(r.interfaceName, [...(groups.get(r.interfaceName) ?? []), r]);
   const out: NicRecords[] = [];
   for (const list of groups.values()) {
-    const [first, other] = byFamily(list);
+    const sorted = byFamily(list);
+    const [first, other] = firstFamily === 6 ? sorted.reverse() : sorted;
     if (first !== undefined) out.push({ first, ...(other === undefined ? {} : { other }) });
   }
   return out;

@@ -147,6 +147,13 @@ function toAllocation(store: AllocationStore, nic: NicRecords, podInterface: str
   };
 }
 
+/** The family of a network's `spec.subnets[0]` (ADR 0006 decision 1): the one `Allocation.address` carries. */
+function firstFamily(ctx: ApiContext, network: string): 4 | 6 {
+  const n = ctx.network(network);
+  if (n === undefined || 'problems' in n) return 4;
+  return n.spec.subnets?.[0]?.cidr.includes(':') === true ? 6 : 4;
+}
+
 /** Whether a network's delegate takes the whole NIC (an unknown or invalid network: no). */
 function isWholeNic(ctx: ApiContext, network: string): boolean {
   const n = ctx.network(network);
@@ -204,7 +211,7 @@ function allocateHandler(ctx: ApiContext): Handler {
       network: r.network,
       containerID: r.containerID,
       ifname: r.ifname,
-      allocations: recordsByNic(records).map((x, i) =>
+      allocations: recordsByNic(records, firstFamily(ctx, r.network)).map((x, i) =>
         toAllocation(ctx.store, x, r.nics[i]?.podInterface ?? x.first.podInterface),
       ),
     };
@@ -288,7 +295,9 @@ function lookupHandler(ctx: ApiContext): Handler {
     if (!req.ok) return req.answer;
     const held = ctx.store.attachment(req.value.network, req.value.containerID, req.value.ifname) ?? [];
     const response: LookupResponse = {
-      allocations: recordsByNic(held).map((x) => toAllocation(ctx.store, x, x.first.podInterface)),
+      allocations: recordsByNic(held, firstFamily(ctx, req.value.network)).map((x) =>
+        toAllocation(ctx.store, x, x.first.podInterface),
+      ),
     };
     return { status: 200, body: response };
   };
