@@ -289,3 +289,24 @@ describe('rebuildAllocations laws', () => {
     );
   });
 });
+
+describe('rebuildAllocations: dual-stack pods (ADR 0006)', () => {
+  it("rebuilds both families of a pod link as one attachment, and that pod's DEL releases both", () => {
+    const pools = [...POOLS, { ...pool('net-a-eth1-v6', 'net-a', 'eth1', 'fd00:1::/120'), vlanCIDR: 'fd00:1::/64' }];
+    const result = rebuildAllocations({
+      pools,
+      status: [],
+      pods: [livePod('u1', [{ name: 'default/net-a', interface: 'net1', ips: ['10.1.0.2', 'fd00:1::2'] }])],
+      now: NOW,
+    });
+    expect(summary(result.records)).toEqual([
+      'net-a-eth1-v6/fd00:1::2 rebuilt u1 net1',
+      'net-a-eth1/10.1.0.2 rebuilt u1 net1',
+    ]);
+    const keys = new Set(result.records.map((r) => `${r.network} ${r.containerID} ${r.ifname}`));
+    expect(keys.size).toBe(1);
+    expect(
+      result.records.every((r) => rebuiltRecordMatches(r, { network: 'net-a', ifname: 'net1', podUID: 'u1' })),
+    ).toBe(true);
+  });
+});
