@@ -15,6 +15,14 @@ const DEMO = path.join(ROOT, 'e2e/dist/demo.js');
 const RUNNABLE: Record<string, readonly string[]> = {
   'macvlan-bridge.yaml': ['--hosts', '2', '--pods', '3'],
   'host-device.yaml': ['--hosts', '2', '--pods', '4'],
+  'ipv6.yaml': ['--hosts', '2', '--pods', '3'],
+};
+
+/** The address families each runnable example's pods are pinged over (the JSON line counts each). */
+const FAMILIES: Record<string, readonly ('v4' | 'v6')[]> = {
+  'macvlan-bridge.yaml': ['v4'],
+  'host-device.yaml': ['v4'],
+  'ipv6.yaml': ['v6'],
 };
 
 function yamlFiles(dir: string): string[] {
@@ -80,6 +88,21 @@ describe('every example runs or says why not', () => {
       expect(summary['interfaces']).toBeGreaterThanOrEqual(summary['pods'] ?? Infinity);
       expect(summary['ping_total']).toBeGreaterThan(0);
       expect(summary['ping_ok']).toBe(summary['ping_total']);
+      // Each family's pings are all answered, and only the example's families are pinged.
+      const families = FAMILIES[file] ?? [];
+      expect(
+        Object.fromEntries(
+          (['v4', 'v6'] as const).map((f) => [
+            f,
+            { ok: summary[`ping_ok_${f}`], used: summary[`ping_total_${f}`] !== 0 },
+          ]),
+        ),
+      ).toEqual(
+        Object.fromEntries(
+          (['v4', 'v6'] as const).map((f) => [f, { ok: summary[`ping_total_${f}`], used: families.includes(f) }]),
+        ),
+      );
+      expect((summary['ping_total_v4'] ?? 0) + (summary['ping_total_v6'] ?? 0)).toBe(summary['ping_total']);
       expect(lines.some((l) => /^POD\s+HOST\s+INTERFACE\s+NIC\s+ADDRESS/.test(l))).toBe(true);
       // The demo reads the IPPools after the pods are up: an interface in no live IPPool (a pool deleted under its
       // pod, as host-device's once were) would be listed apart here.
