@@ -274,18 +274,10 @@ describe('deviceID: a device-plugin allocation in the kubelet checkpoint picks e
     await waitFor(`${h.name}'s eth3 and eth4 in its namespace`, async () =>
       (await hostNics(h)).join() === 'eth1,eth2,eth3,eth4' ? true : undefined,
     );
-    // host-device's DEL returns a NIC without its addresses (they do not survive a move between namespaces); the
-    // node's network configuration puts them back, as here.
-    for (const nic of h.nics) {
-      const has = JSON.parse(await ip(['-n', h.ns, '-j', 'addr', 'show', 'dev', nic.name])) as {
-        addr_info?: { local: string }[];
-      }[];
-      if (!(has[0]?.addr_info ?? []).some((a) => a.local === nic.cidr.split('/')[0]))
-        await ip(['-n', h.ns, 'addr', 'add', nic.cidr, 'dev', nic.name]);
-      await ip(['-n', h.ns, 'link', 'set', nic.name, 'up']);
-    }
+    // host-device's DEL returns a NIC down and without its addresses (they do not survive a move between
+    // namespaces); the agent that lent it gives it back (up, its addresses): no longer lent to a pod, addressed,
+    // with its stand-in PCI address.
     await started().waitNetworkReady(HOSTDEV);
-    // ... and the agent has seen them back: no longer lent to a pod, addressed, with their stand-in PCI addresses.
     await waitFor(`${h.name}'s HostInterface to show eth3 and eth4 back on the host`, async () => {
       const nics = await hostInterfaceNics(h);
       const back = (name: string, pci: string): boolean =>
