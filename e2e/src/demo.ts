@@ -252,7 +252,8 @@ async function showPods(
   }
   say('');
   const counts = pingCounts(pings);
-  const interfaces = all.length + others.length;
+  // A row is an address: a dual-stack interface has two.
+  const interfaces = new Set([...all, ...others].map((r) => `${r.pod}/${r.interface}`)).size;
   say(
     `${interfaces} interfaces on ${pods.length} pods; ${counts.ping_ok}/${counts.ping_total} pings answered (IPv4 ${counts.ping_ok_v4}/${counts.ping_total_v4}, IPv6 ${counts.ping_ok_v6}/${counts.ping_total_v6})`,
   );

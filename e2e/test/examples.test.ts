@@ -16,6 +16,7 @@ const RUNNABLE: Record<string, readonly string[]> = {
   'macvlan-bridge.yaml': ['--hosts', '2', '--pods', '3'],
   'host-device.yaml': ['--hosts', '2', '--pods', '4'],
   'ipv6.yaml': ['--hosts', '2', '--pods', '3'],
+  'dual-stack.yaml': ['--hosts', '2', '--pods', '3'],
 };
 
 /** The address families each runnable example's pods are pinged over (the JSON line counts each). */
@@ -23,6 +24,7 @@ const FAMILIES: Record<string, readonly ('v4' | 'v6')[]> = {
   'macvlan-bridge.yaml': ['v4'],
   'host-device.yaml': ['v4'],
   'ipv6.yaml': ['v6'],
+  'dual-stack.yaml': ['v4', 'v6'],
 };
 
 function yamlFiles(dir: string): string[] {
