@@ -323,6 +323,61 @@ describe('a dual-stack network', () => {
     await sock.post('/v1/release', { network: name, containerID: 'c6', ifname: 'net1', podUID: 'uid-c6' });
   });
 
+  it('a network that declares two families (spec.subnets) never hands out one family alone: a NIC with only its IPv4 pool is not offered and not allocated', async () => {
+    const name = 'net-ds-declared';
+    await client.request({
+      method: 'POST',
+      path: `${GROUP}/multinicnetworks`,
+      body: {
+        apiVersion: 'multinic.dev/v1',
+        kind: 'MultiNicNetwork',
+        metadata: { name },
+        spec: {
+          subnets: [{ cidr: '172.27.0.0/16' }, { cidr: 'fd00:61::/48' }],
+          ipam: { type: 'multi-nic-ipam', hostBlock: 6, interfaceBlock: 2, vlanMode: 'l2' },
+          plugin: { cniVersion: '1.0.0', type: 'macvlan' },
+        },
+      },
+    });
+    await client.request({
+      method: 'POST',
+      path: `${GROUP}/ippools`,
+      body: {
+        apiVersion: 'multinic.dev/v1',
+        kind: 'IPPool',
+        metadata: {
+          name: 'dsd-eth1-v4',
+          labels: { [NETWORK_LABEL]: name, [HOST_LABEL]: NODE, [INTERFACE_LABEL]: 'eth1' },
+        },
+        spec: {
+          network: name,
+          hostName: NODE,
+          interfaceName: 'eth1',
+          podCIDR: '172.27.1.0/26',
+          vlanCIDR: '172.27.1.0/24',
+          excludes: [],
+        },
+      },
+    });
+    await eventually(async () => {
+      expect(theAgent().store.poolSpec('dsd-eth1-v4')).toBeDefined();
+      const selected = await sock.post<SelectResponse>('/v1/select', {
+        network: name,
+        containerID: 'dsd',
+        ifname: 'net1',
+        pod: { name: 'p', namespace: 'default', uid: 'u-dsd' },
+      });
+      expect(selected.body.nics ?? []).toEqual([]);
+    });
+    const res = await sock.post<AllocateResponse & AgentError>(
+      '/v1/allocate',
+      allocateRequest({ network: name, containerID: 'dsd', podUID: 'uid-dsd', nics: ['eth1'] }),
+    );
+    expect([res.status, res.body.code]).toEqual([503, 11]);
+    expect(`${res.body.msg} ${res.body.details ?? ''}`).toContain('has no IPv6 IPPool');
+    expect(held().filter((h) => h.startsWith('dsd-'))).toEqual([]);
+  });
+
   it("pod GC frees both families of a deleted pod's attachment, and nothing of a live pod's", async () => {
     await sock.post('/v1/gc', { network: NETWORK, validAttachments: [] });
     const pod = (name: string) => ({

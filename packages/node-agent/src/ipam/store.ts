@@ -51,6 +51,8 @@ export interface AllocateInput {
    * which another attachment holds an address is refused (NIC_IN_USE), so one NIC is never given to two pods.
    */
   readonly exclusive?: boolean | undefined;
+  /** The families the network declares (`spec.subnets`); a NIC without a pool of each is NOT_READY. */
+  readonly families?: readonly Family[] | undefined;
 }
 
 export interface AllocateOutcome {
@@ -259,15 +261,19 @@ export class AllocationStore {
    * The address families of a network on this node: those of its pools (a network with pools of both families is
    * dual-stack, ADR 0006), IPv4 first. Empty when it has no pool here.
    */
-  families(network: string): Family[] {
-    const present = new Set<Family>();
+  families(network: string, declared: readonly Family[] = []): Family[] {
+    const present = new Set<Family>(declared);
     for (const pool of this.#pools.values()) if (pool.spec.network === network) present.add(pool.block.family);
     return FAMILIES.filter((f) => present.has(f));
   }
 
-  /** The NICs that can serve a pod of the network: those with a pool of every family the network has here. */
-  usableNics(network: string): Set<string> {
-    const wanted = this.families(network).length;
+  /**
+   * The NICs that can serve a pod of the network: those with a pool of every family the network has here, or
+   * declares (`declared`: its `spec.subnets`' families — a dual-stack network's NIC whose IPv6 pool is missing
+   * must not hand out an IPv4 address alone).
+   */
+  usableNics(network: string, declared: readonly Family[] = []): Set<string> {
+    const wanted = this.families(network, declared).length;
     const out = new Set<string>();
     for (const [key, names] of this.#byNic) {
       const [net, nic] = key.split('\u0000');
@@ -427,7 +433,7 @@ export class AllocationStore {
   /** Per requested NIC, its pool of each family of the network (IPv4 first); NOT_READY when one is missing. */
   #poolsFor(input: AllocateInput): StoreOutcome<Pool[][]> {
     const pools: Pool[][] = [];
-    const families = this.families(input.network);
+    const families = this.families(input.network, input.families);
     for (const [i, nic] of input.nics.entries()) {
       const names = this.#byNic.get(`${input.network}\u0000${nic.interfaceName}`) ?? [];
       const found = names.flatMap((name) => this.#pools.get(name) ?? []);

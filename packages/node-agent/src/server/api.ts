@@ -154,6 +154,13 @@ function firstFamily(ctx: ApiContext, network: string): 4 | 6 {
   return n.spec.subnets?.[0]?.cidr.includes(':') === true ? 6 : 4;
 }
 
+/** The families a network's `spec.subnets` declares (ADR 0006): none for `subnet` (its pools say) or an unknown network. */
+function declaredFamilies(ctx: ApiContext, network: string): (4 | 6)[] {
+  const n = ctx.network(network);
+  if (n === undefined || 'problems' in n) return [];
+  return (n.spec.subnets ?? []).map((s) => (s.cidr.includes(':') ? 6 : 4));
+}
+
 /** Whether a network's delegate takes the whole NIC (an unknown or invalid network: no). */
 function isWholeNic(ctx: ApiContext, network: string): boolean {
   const n = ctx.network(network);
@@ -165,7 +172,7 @@ function selectHandler(ctx: ApiContext): Handler {
     const req = parse(SelectRequestSchema, body);
     if (!req.ok) return req.answer;
     // A dual-stack network's NIC serves a pod only with a pool of each family (ADR 0006 decision 4).
-    const pooledNics = ctx.store.usableNics(req.value.network);
+    const pooledNics = ctx.store.usableNics(req.value.network, declaredFamilies(ctx, req.value.network));
     const self = attachmentKey(req.value.network, req.value.containerID, req.value.ifname);
     const holders = (interfaceName: string): NicHolder[] =>
       ctx.store.holdersOf(interfaceName).map((r) => ({
@@ -194,7 +201,10 @@ function allocateHandler(ctx: ApiContext): Handler {
     const notReady = ctx.notReady();
     if (notReady !== undefined)
       return answer(allocateFailureAnswer({ ok: false, code: 'NOT_READY', field: 'network', message: notReady }));
-    const outcome = ctx.store.allocate({ ...r, exclusive: isWholeNic(ctx, r.network) }, ctx.clock());
+    const outcome = ctx.store.allocate(
+      { ...r, exclusive: isWholeNic(ctx, r.network), families: declaredFamilies(ctx, r.network) },
+      ctx.clock(),
+    );
     if (!outcome.ok) return answer(allocateFailureAnswer(outcome));
     try {
       await ctx.persist();
