@@ -31,6 +31,14 @@ export type {
   ParsePluginOptions,
 } from './plugin.js';
 export { buildDelegates, buildPassThroughDelegates, podInterfaceName } from './delegate.js';
+export type {
+  BuildDelegatesInput,
+  BuildPassThroughDelegatesInput,
+  Delegate,
+  DelegateNic,
+  DelegatePlan,
+  PassThroughNic,
+} from './delegate.js';
 export { placeTables, planPodRoutes, routeCommands } from './routes.js';
 export type {
   PlaceTablesInput,
