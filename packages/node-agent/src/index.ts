@@ -34,7 +34,8 @@ export type {
   StoreOutcome,
 } from './ipam/store.js';
 export { AgentMetrics } from './metrics.js';
-export { assignTables, desiredRoutes, removalBatch, routeBatch, tableName } from './routes/plan.js';
+export { assignTables, desiredRoutes, familyPlans, removalBatch, routeBatch, tableName } from './routes/plan.js';
+export type { FamilyPlans } from './routes/plan.js';
 export type { AssignTablesInput, CurrentState, DesiredRule, NetworkRoutes } from './routes/plan.js';
 export { selectForPod } from './select.js';
 export { main } from './main.js';

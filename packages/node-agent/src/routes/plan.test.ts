@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { DEFAULT_ROUTE_TABLE_BASE, computePlan } from '@multinic/cidr-core';
+import {
+  DEFAULT_ROUTE_TABLE_BASE,
+  computeFamilyPlans,
+  computePlan,
+  routesForHost,
+  rulesForHost,
+} from '@multinic/cidr-core';
 import { AgentConfigSchema } from '../config.js';
 import fc from 'fast-check';
 import type { CurrentState, IpRoute, IpRule } from './plan.js';
@@ -7,6 +13,9 @@ import {
   assignTables,
   canonicalPrefix,
   desiredRoutes,
+  familyPlans,
+  linesByFamily,
+  planIncludesHost,
   removalBatch,
   routeBatch,
   tableName,
@@ -38,7 +47,7 @@ const plan = computePlan({
   hosts: HOSTS,
 }).plan;
 
-const desired = desiredRoutes({ network: 'net-a', plan, hostName: 'node1', table: 1003 });
+const desired = desiredRoutes({ network: 'net-a', plans: [plan], hostName: 'node1', table: 1003 });
 
 describe('desiredRoutes', () => {
   it("is cidr-core's routes and rules for the host, all in the network's table", () => {
@@ -57,7 +66,7 @@ describe('desiredRoutes', () => {
     const table = assignTables({ networks: ['net-a'], previous: {}, used: new Set([254, 255]), base: tableBase })[
       'net-a'
     ];
-    const agent = desiredRoutes({ network: 'net-a', plan, hostName: 'node1', table: table ?? -1 });
+    const agent = desiredRoutes({ network: 'net-a', plans: [plan], hostName: 'node1', table: table ?? -1 });
     const planned = computePlan({
       networkName: 'net-a',
       config: { subnet: '192.168.0.0/16', interfaceBlock: 2, hostBlock: 6, masterNets: [], excludeCIDRs: [] },
@@ -75,15 +84,15 @@ describe('desiredRoutes', () => {
     }).plan;
     const tables = assignTables({ networks: ['net-a', 'net-b'], previous: {}, used: new Set(), base: 1000 });
     expect(tables).toEqual({ 'net-a': 1000, 'net-b': 1001 });
-    const a = desiredRoutes({ network: 'net-a', plan, hostName: 'node1', table: tables['net-a'] ?? -1 });
-    const b = desiredRoutes({ network: 'net-b', plan: other, hostName: 'node1', table: tables['net-b'] ?? -1 });
+    const a = desiredRoutes({ network: 'net-a', plans: [plan], hostName: 'node1', table: tables['net-a'] ?? -1 });
+    const b = desiredRoutes({ network: 'net-b', plans: [other], hostName: 'node1', table: tables['net-b'] ?? -1 });
     expect(a.rules.map((r) => `${r.from} ${r.table}`)).toEqual(['192.168.0.0/18 1000', '192.168.64.0/18 1000']);
     expect(b.rules.map((r) => `${r.from} ${r.table}`)).toEqual(['172.16.0.0/18 1001', '172.16.64.0/18 1001']);
     expect(b.routes.every((r) => r.table === 1001 && r.dst.startsWith('172.16.'))).toBe(true);
   });
 
   it('a host that is not in the plan needs nothing', () => {
-    const none = desiredRoutes({ network: 'net-a', plan, hostName: 'node9', table: 1003 });
+    const none = desiredRoutes({ network: 'net-a', plans: [plan], hostName: 'node9', table: 1003 });
     expect([none.routes, none.rules]).toEqual([[], []]);
   });
 });
@@ -201,5 +210,117 @@ describe('tables', () => {
   it('tableName is a plain short name', () => {
     expect(tableName('net-a')).toBe('mn-net-a');
     expect(tableName('a'.repeat(100))).toHaveLength(63);
+  });
+});
+
+/** HOSTS with an IPv6 address beside each IPv4 one (fd10:10:<net>::<host>/64, as on the e2e topology). */
+const DUAL_HOSTS: typeof HOSTS = HOSTS.map((h) => ({
+  hostName: h.hostName,
+  interfaces: h.interfaces.map((nic) => {
+    const [, , net, host] = nic.hostIP.split('.');
+    return { ...nic, addresses: [`${nic.hostIP}/24`, `fd10:10:${net ?? ''}::${host ?? ''}/64`] };
+  }),
+}));
+
+describe('dual-stack and IPv6 networks', () => {
+  const family = computeFamilyPlans({
+    networkName: 'net-ds',
+    configs: [
+      { subnet: '192.168.0.0/16', interfaceBlock: 2, hostBlock: 6, masterNets: [], excludeCIDRs: [] },
+      { subnet: 'fd00:31::/48', interfaceBlock: 8, hostBlock: 8, masterNets: [], excludeCIDRs: [] },
+    ],
+    hosts: DUAL_HOSTS,
+  });
+  const [v4, v6] = family.results.map((r) => r.plan);
+  if (v4 === undefined || v6 === undefined) throw new Error('no family plans');
+  const spec = { ...v4, otherFamily: v6 };
+  const ds = desiredRoutes({ network: 'net-ds', plans: familyPlans(spec), hostName: 'node1', table: 1000 });
+
+  it('familyPlans is the first family alone, or both, first family first', () => {
+    expect(family.problems).toEqual([]);
+    expect(familyPlans(v4)).toEqual([v4]);
+    expect(familyPlans(spec)).toEqual([v4, v6]);
+  });
+
+  it("one table holds both families' routes: IPv6 pod blocks via the peers' IPv6 addresses on the same NIC network", () => {
+    expect(ds.routes).toEqual([...routesForHost(v4, 'node1', 1000), ...routesForHost(v6, 'node1', 1000)]);
+    expect(ds.routes.filter((r) => r.dst.includes(':')).map((r) => `${r.dst} via ${r.via} dev ${r.dev}`)).toEqual([
+      `${v6.cidr[0]?.hosts.find((h) => h.hostName === 'node2')?.podCIDR ?? '?'} via fd10:10:1::2 dev eth1`,
+      `${v6.cidr[0]?.hosts.find((h) => h.hostName === 'node3')?.podCIDR ?? '?'} via fd10:10:1::3 dev eth1`,
+      `${v6.cidr[1]?.hosts.find((h) => h.hostName === 'node2')?.podCIDR ?? '?'} via fd10:10:2::2 dev eth2`,
+    ]);
+    expect(ds.routes.every((r) => r.table === 1000)).toBe(true);
+    expect(ds.rules).toEqual([...rulesForHost(v4, 'node1', 1000), ...rulesForHost(v6, 'node1', 1000)]);
+    expect(ds.rules.map((r) => r.from)).toEqual([...v4.cidr, ...v6.cidr].map((e) => e.vlanCIDR));
+  });
+
+  it('the IPv6 lines go to `ip -6 -batch` (ip rule refuses an IPv6 from without -6), the IPv4 ones to `ip -batch`', () => {
+    const lines = routeBatch(ds, { routes: [], rules: [] }, 1000);
+    const { v4: four, v6: six } = linesByFamily(lines);
+    expect(four).toHaveLength(5);
+    expect(six).toEqual([
+      ...ds.routes
+        .filter((r) => r.dst.includes(':'))
+        .map((r) => `route replace ${r.dst} via ${r.via} dev ${r.dev} table 1000`),
+      ...v6.cidr.map((e) => `rule add from ${e.vlanCIDR} lookup 1000 priority 1000`),
+    ]);
+    expect(four.some((l) => l.includes(':')) || six.some((l) => !l.includes(':'))).toBe(false);
+  });
+
+  it('is idempotent over both families (gateways compared as addresses, rules read from both `ip rule` and `ip -6 rule`)', () => {
+    const current: CurrentState = {
+      routes: ds.routes.map((r): IpRoute => ({ dst: r.dst, gateway: r.via.replace('::', ':0:0:0:0:'), dev: r.dev })),
+      rules: ds.rules.map((r): IpRule => ({
+        priority: 1000,
+        src: r.from.split('/')[0],
+        srclen: Number(r.from.split('/')[1]),
+        table: '1000',
+        ...(r.from.includes(':') ? { family: 6 as const } : {}),
+      })),
+    };
+    expect(routeBatch(ds, current, 1000)).toEqual([]);
+  });
+
+  it('removal deletes both families, an IPv6 rule from all as from ::/0 (what ip -6 rule del takes)', () => {
+    const lines = removalBatch(1000, {
+      routes: ds.routes.map((r): IpRoute => ({ dst: r.dst, gateway: r.via, dev: r.dev })),
+      rules: [
+        { priority: 1000, src: 'fd00:31::', srclen: 56, table: '1000', family: 6 },
+        { priority: 1001, src: 'all', table: '1000', family: 6 },
+        { priority: 1001, src: 'all', table: '1000' },
+      ],
+    });
+    expect(lines.slice(ds.routes.length)).toEqual([
+      'rule del from fd00:31::/56 lookup 1000 priority 1000',
+      'rule del from ::/0 lookup 1000 priority 1001',
+      'rule del from all lookup 1000 priority 1001',
+    ]);
+    expect(linesByFamily(lines).v6).toHaveLength(ds.routes.filter((r) => r.dst.includes(':')).length + 2);
+  });
+
+  it('an IPv6-only network routes via the IPv6 addresses the plan carries as hostIPs', () => {
+    const hosts = DUAL_HOSTS.map((h) => ({
+      hostName: h.hostName,
+      interfaces: h.interfaces.map((nic) => {
+        const six = nic.addresses?.[1] ?? '';
+        return {
+          interfaceName: nic.interfaceName,
+          netAddress: six.replace(/::\d+\//, '::/'),
+          hostIP: six.split('/')[0] ?? '',
+        };
+      }),
+    }));
+    const only = computePlan({
+      networkName: 'net-v6',
+      config: { subnet: 'fd00:30::/48', interfaceBlock: 8, hostBlock: 8, masterNets: [], excludeCIDRs: [] },
+      hosts,
+    });
+    expect(only.problems).toEqual([]);
+    expect(planIncludesHost([only.plan], 'node3')).toBe(true);
+    expect(planIncludesHost([only.plan], 'node9')).toBe(false);
+    const d = desiredRoutes({ network: 'net-v6', plans: [only.plan], hostName: 'node3', table: 1001 });
+    expect(d.routes.map((r) => `${r.via} dev ${r.dev}`)).toEqual(['fd10:10:1::1 dev eth1', 'fd10:10:1::2 dev eth1']);
+    expect(d.rules.map((r) => r.from)).toEqual([only.plan.cidr[0]?.vlanCIDR]);
+    expect(linesByFamily(routeBatch(d, { routes: [], rules: [] }, 1000)).v4).toEqual([]);
   });
 });

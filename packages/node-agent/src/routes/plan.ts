@@ -1,7 +1,9 @@
 // This node's part of the L3 route plan, and the `ip -batch` lines that turn what the kernel has into it.
-// The routes and rules themselves come from cidr-core (routesForHost / rulesForHost); the agent only picks the
-// table id (one per network, the lowest free one >= routes.tableBase, not colliding with tables in use: ADR 0002,
-// amendment 1) and diffs against `ip -N -j` output.
+// The routes and rules themselves come from cidr-core (routesForHost / rulesForHost), once per family plan of the
+// network (a dual-stack network's CIDR carries the second family in otherFamily, ADR 0006: its routes go via the
+// peers' addresses of that family on the same NIC networks); the agent only picks the table id (one per network,
+// holding both families, the lowest free one >= routes.tableBase, not colliding with tables in use: ADR 0002,
+// amendment 1) and diffs against `ip -N -j` output of both families.
 import type { NetworkPlan, PlannedRoute } from '@multinic/cidr-core';
 import { formatPrefix, parsePrefix, routeTableName, routesForHost, rulesForHost } from '@multinic/cidr-core';
 import { z } from 'zod';
@@ -18,18 +20,30 @@ export interface NetworkRoutes {
   readonly rules: readonly DesiredRule[];
 }
 
-/** The routes and rules of one network on one host, all in the network's table. */
+/** A CIDR spec: the first family's plan, and a dual-stack network's second family beside it (ADR 0006 decision 3). */
+export type FamilyPlans = NetworkPlan & { readonly otherFamily?: NetworkPlan | undefined };
+
+/** The plans of a network, one per family, the first family first. */
+export function familyPlans(spec: FamilyPlans): NetworkPlan[] {
+  const { otherFamily, ...first } = spec;
+  return otherFamily === undefined ? [first] : [first, otherFamily];
+}
+
+/**
+ * The routes and rules of one network on one host, all in the network's table: every family's routes (to the peers'
+ * pod blocks of that family via their address of that family) and a rule per vlan CIDR of each family.
+ */
 export function desiredRoutes(options: {
   network: string;
-  plan: NetworkPlan;
+  plans: readonly NetworkPlan[];
   hostName: string;
   table: number;
 }): NetworkRoutes {
-  const { plan, hostName, table } = options;
-  const routes = routesForHost(plan, hostName, table);
+  const { plans, hostName, table } = options;
+  const routes = plans.flatMap((plan) => routesForHost(plan, hostName, table));
   const seen = new Set<string>();
   const rules: DesiredRule[] = [];
-  for (const rule of rulesForHost(plan, hostName, table)) {
+  for (const rule of plans.flatMap((plan) => rulesForHost(plan, hostName, table))) {
     if (seen.has(rule.from)) continue;
     seen.add(rule.from);
     rules.push(rule);
@@ -37,9 +51,9 @@ export function desiredRoutes(options: {
   return { network: options.network, table, routes, rules };
 }
 
-/** True when the plan puts this host on at least one of the network's interface networks. */
-export function planIncludesHost(plan: NetworkPlan, hostName: string): boolean {
-  return plan.cidr.some((entry) => entry.hosts.some((h) => h.hostName === hostName));
+/** True when a plan of the network (any family) puts this host on at least one of its interface networks. */
+export function planIncludesHost(plans: readonly NetworkPlan[], hostName: string): boolean {
+  return plans.some((plan) => plan.cidr.some((entry) => entry.hosts.some((h) => h.hostName === hostName)));
 }
 
 export interface AssignTablesInput {
@@ -90,7 +104,8 @@ const IpRuleSchema = z.looseObject({
   srclen: z.number().int().optional(),
   table: z.string().optional(),
 });
-export type IpRule = z.output<typeof IpRuleSchema>;
+/** A kernel rule; `family` 6 when it came from `ip -6 rule show` (the JSON does not say). */
+export type IpRule = z.output<typeof IpRuleSchema> & { readonly family?: 4 | 6 };
 export const IpRuleListSchema = z.array(IpRuleSchema);
 
 /** `10.0.0.0` + 24 or `10.0.0.5` → canonical prefix text (host routes get /32 or /128). */
@@ -117,6 +132,25 @@ export function tablesInUse(routes: readonly IpRoute[], rules: readonly IpRule[]
   return used;
 }
 
+/** The `from` of a kernel rule as `ip rule` takes it back: its prefix, or `all` (IPv4) / `::/0` (IPv6). */
+function ruleFrom(rule: IpRule): string {
+  if (rule.src === undefined || rule.src === 'all') return rule.family === 6 ? '::/0' : 'all';
+  return canonicalPrefix(rule.src, rule.srclen);
+}
+
+function sameAddress(kernel: string | undefined, planned: string): boolean {
+  return kernel !== undefined && canonicalPrefix(kernel) === canonicalPrefix(planned);
+}
+
+/**
+ * Batch lines split by family: `ip rule` does not take the family from the address (without `-6` an IPv6 `from` is
+ * "Invalid source address"), so the IPv6 lines go to `ip -6 -batch`. A line is IPv6 when it holds a `:` — only IPv6
+ * addresses do (interface names cannot, table ids are numbers).
+ */
+export function linesByFamily(lines: readonly string[]): { v4: string[]; v6: string[] } {
+  return { v4: lines.filter((l) => !l.includes(':')), v6: lines.filter((l) => l.includes(':')) };
+}
+
 /** `ip -batch` lines turning `current` into `desired` (add what is missing, replace what differs, delete what is stale). */
 export function routeBatch(desired: NetworkRoutes, current: CurrentState, priority: number): string[] {
   const lines: string[] = [];
@@ -129,16 +163,14 @@ export function routeBatch(desired: NetworkRoutes, current: CurrentState, priori
     const dst = canonicalPrefix(route.dst);
     want.add(dst);
     const r = have.get(dst);
-    if (r === undefined || r.gateway !== route.via || r.dev !== route.dev)
+    if (r === undefined || !sameAddress(r.gateway, route.via) || r.dev !== route.dev)
       lines.push(`route replace ${dst} via ${route.via} dev ${route.dev} table ${table}`);
   }
   for (const dst of have.keys()) if (!want.has(dst)) lines.push(`route del ${dst} table ${table}`);
   const ours = current.rules.filter((r) => r.table === String(table));
   const wantRules = new Set(desired.rules.map((r) => canonicalPrefix(r.from)));
-  const haveRules = new Set<string>();
   for (const rule of ours) {
-    const from = rule.src === undefined || rule.src === 'all' ? 'all' : canonicalPrefix(rule.src, rule.srclen);
-    haveRules.add(from);
+    const from = ruleFrom(rule);
     if (!wantRules.has(from) || rule.priority !== priority)
       lines.push(`rule del from ${from} lookup ${table} priority ${rule.priority}`);
   }
@@ -158,10 +190,7 @@ export function removalBatch(table: number, current: CurrentState): string[] {
     .map((r) => `route del ${canonicalPrefix(r.dst)} table ${table}`);
   const rules = current.rules
     .filter((r) => r.table === String(table))
-    .map(
-      (r) =>
-        `rule del from ${r.src === undefined || r.src === 'all' ? 'all' : canonicalPrefix(r.src, r.srclen)} lookup ${table} priority ${r.priority}`,
-    );
+    .map((r) => `rule del from ${ruleFrom(r)} lookup ${table} priority ${r.priority}`);
   return [...routes, ...rules];
 }
 

@@ -11,6 +11,7 @@ import {
   IpRuleListSchema,
   assignTables,
   desiredRoutes,
+  linesByFamily,
   planIncludesHost,
   removalBatch,
   routeBatch,
@@ -33,8 +34,8 @@ export interface RouteProgrammerOptions {
 }
 
 export interface RouteSyncInput {
-  /** Plans of the networks to program, by network name. */
-  readonly plans: ReadonlyMap<string, NetworkPlan>;
+  /** Plans of the networks to program, by network name: one per family, the first family first (`familyPlans`). */
+  readonly plans: ReadonlyMap<string, readonly NetworkPlan[]>;
   /** Networks to leave exactly as they are (their plan cannot be read right now). */
   readonly untouched?: ReadonlySet<string>;
   /** Table per network assigned before (the checkpoint). */
@@ -70,7 +71,7 @@ export class RouteProgrammer {
       ipJson(this.#o.host, ['-N', '-j', 'rule', 'show'], parse),
       ipJson(this.#o.host, ['-6', '-N', '-j', 'rule', 'show'], parse),
     ]);
-    return [...v4, ...v6];
+    return [...v4, ...v6.map((r): IpRule => ({ ...r, family: 6 }))];
   }
 
   async #routes(table: number | 'all'): Promise<IpRoute[]> {
@@ -104,11 +105,20 @@ export class RouteProgrammer {
     return { ids, ours };
   }
 
+  /** Runs the lines, IPv4 with `ip -batch` and IPv6 with `ip -6 -batch`; the errors of both, or undefined. */
   async #apply(lines: readonly string[]): Promise<string | undefined> {
-    if (lines.length === 0) return undefined;
-    const res = await this.#o.host.ip(['-force', '-batch', '-'], `${lines.join('\n')}\n`);
-    if (res.exitCode === 0) return undefined;
-    return res.stderr.trim() || `ip -batch exited ${res.exitCode}`;
+    const { v4, v6 } = linesByFamily(lines);
+    const errors: string[] = [];
+    for (const [flags, batch] of [
+      [[], v4],
+      [['-6'], v6],
+    ] as const) {
+      if (batch.length === 0) continue;
+      const res = await this.#o.host.ip([...flags, '-force', '-batch', '-'], `${batch.join('\n')}\n`);
+      if (res.exitCode !== 0)
+        errors.push(res.stderr.trim() || `ip ${[...flags, '-batch'].join(' ')} exited ${res.exitCode}`);
+    }
+    return errors.length === 0 ? undefined : errors.join('\n');
   }
 
   async #writeNames(tables: Record<string, number>): Promise<void> {
@@ -133,7 +143,7 @@ export class RouteProgrammer {
     const { plans, remembered } = input;
     const untouched = input.untouched ?? new Set<string>();
     const networks = [...plans.entries()]
-      .filter(([, plan]) => planIncludesHost(plan, this.#o.nodeName))
+      .filter(([, familyPlans]) => planIncludesHost(familyPlans, this.#o.nodeName))
       .map(([n]) => n);
     const [allRoutes, rules, named] = await Promise.all([this.#routes('all'), this.#rules(), this.#namedTables()]);
     // What our names file remembers fills in for a lost checkpoint; the checkpoint wins where both know a network or an id.
@@ -159,10 +169,10 @@ export class RouteProgrammer {
     };
     const statuses: HostRouteStatus[] = [];
     for (const network of networks) {
-      const plan = plans.get(network);
+      const familyPlans = plans.get(network);
       const table = tables[network];
-      if (plan === undefined || table === undefined) continue;
-      statuses.push(await this.#syncNetwork({ network, plan, table, rules }));
+      if (familyPlans === undefined || table === undefined) continue;
+      statuses.push(await this.#syncNetwork({ network, plans: familyPlans, table, rules }));
     }
     const removed: string[] = [];
     for (const [network, table] of Object.entries(previous)) {
@@ -179,12 +189,12 @@ export class RouteProgrammer {
 
   async #syncNetwork(options: {
     network: string;
-    plan: NetworkPlan;
+    plans: readonly NetworkPlan[];
     table: number;
     rules: readonly IpRule[];
   }): Promise<HostRouteStatus> {
-    const { network, plan, table } = options;
-    const desired = desiredRoutes({ network, plan, hostName: this.#o.nodeName, table });
+    const { network, plans, table } = options;
+    const desired = desiredRoutes({ network, plans, hostName: this.#o.nodeName, table });
     const current: CurrentState = { routes: await this.#routes(table), rules: options.rules };
     const lines = routeBatch(desired, current, this.#o.rulePriority);
     const error = await this.#apply(lines);

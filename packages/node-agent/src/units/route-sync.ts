@@ -1,6 +1,6 @@
 // CIDR + MultiNicNetwork → host routes and HostInterface route status. For every network whose pods route at L3
-// (ipvlan l3/l3s) the RouteProgrammer keeps one routing table with rules and routes to the peers' pod blocks; the
-// tables are remembered in the checkpoint, the outcome is reported in HostInterface.status.routes.
+// (ipvlan l3/l3s) the RouteProgrammer keeps one routing table with rules and routes to the peers' pod blocks, of both
+// families for a dual-stack network (CIDR.spec and its otherFamily, ADR 0006); the tables are remembered in the checkpoint, the outcome is reported in HostInterface.status.routes.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { NetworkPlan } from '@multinic/cidr-core';
 import type { HostRouteStatus } from '@multinic/crd-types';
@@ -12,6 +12,8 @@ import type { Logger } from 'pino';
 import type { AgentConfig } from '../config.js';
 import type { HostOps } from '../host.js';
 import type { AgentMetrics } from '../metrics.js';
+import type { FamilyPlans } from '../routes/plan.js';
+import { familyPlans } from '../routes/plan.js';
 import { RouteProgrammer } from '../routes/programmer.js';
 import type { Catalog } from './catalog.js';
 import { FIELD_MANAGER } from './host-reporter.js';
@@ -72,8 +74,8 @@ export class RouteSync {
    * The plans whose routes this node programs: networks whose pods route at L3 (ipvlan l3/l3s). A CIDR that does
    * not parse, or whose network is invalid, is left alone (neither programmed nor removed).
    */
-  #plans(): { plans: Map<string, NetworkPlan>; untouched: Set<string> } {
-    const plans = new Map<string, NetworkPlan>();
+  #plans(): { plans: Map<string, NetworkPlan[]>; untouched: Set<string> } {
+    const plans = new Map<string, NetworkPlan[]>();
     const untouched = new Set<string>();
     for (const obj of this.#o.cidrs.list()) {
       const name = obj.metadata?.name;
@@ -85,7 +87,7 @@ export class RouteSync {
         untouched.add(name);
         continue;
       }
-      if (network !== undefined && needsHostRoutes(network)) plans.set(name, parsed.value as NetworkPlan);
+      if (network !== undefined && needsHostRoutes(network)) plans.set(name, familyPlans(parsed.value as FamilyPlans));
     }
     return { plans, untouched };
   }
