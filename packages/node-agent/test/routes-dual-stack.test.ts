@@ -139,7 +139,7 @@ afterAll(async () => {
   client?.close();
   await env?.stop();
   host?.destroy();
-  if (process.env['KEEP'] === undefined) rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
 describe('L3 routes of a dual-stack and an IPv6-only network', () => {
