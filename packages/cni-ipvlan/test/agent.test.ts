@@ -4,41 +4,27 @@
 // executable runs inside the node namespace with only the CNI variables, as Multus would run it there.
 // Needs root and the testenv binaries (scripts/ensure-tools).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { computePlan } from '@multinic/cidr-core';
 import { HOST_LABEL, type CniResult, type CniSpecVersion, type MultiNicNetwork } from '@multinic/crd-types';
 import { AgentClient } from '@multinic/cni-ipam';
 import { nadConfig } from '@multinic/netconf';
-import { Agent, AgentConfigSchema, run } from '@multinic/node-agent';
-import type { HostOps } from '@multinic/node-agent';
-import { addNetns, deleteNetns, eventually, startTestEnv } from '@multinic/testenv';
+import { eventually } from '@multinic/testenv';
 import type { TestEnv } from '@multinic/testenv';
-import { pino } from 'pino';
 import { pluginExecutable } from '../../../test-support/cni-exec.js';
-import { executable } from './exec.js';
-import { addresses, ip, links, sh } from './lab.js';
+import { AgentLab, type Answer } from './agent-lab.js';
+import { addresses, ip, links } from './lab.js';
 
-const BIN = executable('multi-nic');
 // multi-nic-ipam is @multinic/cni-ipam's executable, next to multi-nic in the repository's dist/cni (turbo builds it
 // before these tests: this package's test task depends on @multinic/cni-ipam#sea).
 const IPAM_DIR = path.dirname(pluginExecutable('cni-ipam', 'multi-nic-ipam'));
-const IP = sh('sh', ['-c', 'command -v ip']).stdout.trim();
 const NODE = 'node-cni';
 const NETWORK = 'mn-macvlan';
 const GROUP = { group: 'multinic.dev', version: 'v1' };
-const id = randomBytes(3).toString('hex');
-const HOST = `mn-cni-ag-${id}`;
-const SWITCH = `mn-cni-ag-${id}-sw`;
-const dir = mkdtempSync(path.join(tmpdir(), 'mn-cni-agent-'));
-const SOCKET = path.join(dir, 'run', 'agent.sock');
-const pods = new Set<string>();
-let env: TestEnv | undefined;
-let agent: Agent | undefined;
+const lab = new AgentLab({ tag: 'ag', node: NODE, cniPath: `/usr/lib/cni:${IPAM_DIR}`, podName: () => 'web-0' });
+const cni = lab.cni.bind(lab);
+const SOCKET = lab.socket;
 let podCount = 0;
 
 function network(cniVersion: CniSpecVersion): MultiNicNetwork {
@@ -61,22 +47,6 @@ function nad(cniVersion: CniSpecVersion, extra: Record<string, unknown> = {}): R
   const conf = nadConfig(network(cniVersion), { agentSocket: SOCKET });
   if (!conf.ok) throw new Error(conf.error);
   return { ...conf.value, args: { cni: { nics: 2 } }, ...extra };
-}
-
-function hostOps(): HostOps {
-  return {
-    ip: (args, stdin) =>
-      run('ip', stdin === undefined ? { args: ['-n', HOST, ...args] } : { args: ['-n', HOST, ...args], stdin }),
-    sysfs: async () => ({}),
-  };
-}
-
-function addNic(name: string, cidr: string, defaultVia?: string): void {
-  ip('-n', HOST, 'link', 'add', name, 'type', 'veth', 'peer', 'name', `p-${name}`, 'netns', SWITCH);
-  ip('-n', SWITCH, 'link', 'set', `p-${name}`, 'up');
-  ip('-n', HOST, 'addr', 'add', cidr, 'dev', name);
-  ip('-n', HOST, 'link', 'set', name, 'up');
-  if (defaultVia !== undefined) ip('-n', HOST, 'route', 'add', 'default', 'via', defaultVia, 'dev', name);
 }
 
 async function createNetworkObjects(kc: TestEnv['kubeConfig']): Promise<void> {
@@ -121,59 +91,13 @@ async function createNetworkObjects(kc: TestEnv['kubeConfig']): Promise<void> {
   }
 }
 
-interface Answer {
-  readonly status: number | null;
-  readonly json: Record<string, unknown>;
-  readonly stderr: string;
-}
-
-/**
- * Runs the executable in the node namespace with only the CNI variables. Asynchronously: the agent answers from
- * this very process, so blocking on the child would deadlock.
- */
-function cni(
-  command: string,
-  options: { netns: string; stdin: unknown; containerId?: string; plugin?: string },
-): Promise<Answer> {
-  const container = options.containerId ?? 'c0ffee';
-  const vars = {
-    CNI_COMMAND: command,
-    CNI_CONTAINERID: container,
-    CNI_NETNS: options.netns,
-    CNI_IFNAME: 'net1',
-    CNI_PATH: `/usr/lib/cni:${IPAM_DIR}`,
-    CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=${container};K8S_POD_UID=uid-${container}`,
-  };
-  return new Promise((resolve, reject) => {
-    execFile(
-      IP,
-      ['netns', 'exec', HOST, options.plugin ?? BIN],
-      { env: vars, encoding: 'utf8', timeout: 30_000 },
-      (err, stdout, stderr) => {
-        if (err !== null && typeof err.code !== 'number') return reject(err);
-        let json: Record<string, unknown> = {};
-        try {
-          json = stdout === '' ? {} : (JSON.parse(stdout) as Record<string, unknown>);
-        } catch {
-          json = { unparsable: stdout };
-        }
-        resolve({ status: err === null ? 0 : Number(err.code), json, stderr });
-      },
-    ).stdin?.end(JSON.stringify(options.stdin));
-  });
-}
-
 function newPod(): { name: string; path: string } {
   podCount += 1;
-  const name = `mn-cni-ag-${id}-p${podCount}`;
-  addNetns(name);
-  pods.add(name);
-  return { name, path: `/run/netns/${name}` };
+  return lab.newPod(`p${podCount}`);
 }
 
 function dropPod(name: string): void {
-  deleteNetns(name);
-  pods.delete(name);
+  lab.dropPod(name);
 }
 
 interface PoolObject {
@@ -182,7 +106,7 @@ interface PoolObject {
 }
 
 async function pools(): Promise<PoolObject[]> {
-  const api = (env as TestEnv).kubeConfig.makeApiClient(CustomObjectsApi);
+  const api = lab.env.kubeConfig.makeApiClient(CustomObjectsApi);
   return ((await api.listClusterCustomObject({ ...GROUP, plural: 'ippools' })) as { items: PoolObject[] }).items;
 }
 
@@ -203,42 +127,18 @@ async function allocationsOf(containerID: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  addNetns(HOST);
-  addNetns(SWITCH);
-  ip('-n', HOST, 'link', 'set', 'lo', 'up');
-  addNic('eth0', '10.20.0.2/24', '10.20.0.1');
-  addNic('eth1', '10.20.1.2/24');
-  addNic('eth2', '10.20.2.2/24');
-  env = await startTestEnv({ controllerManager: false });
-  await createNetworkObjects(env.kubeConfig);
-  const config = AgentConfigSchema.parse({
-    nodeName: NODE,
-    socketPath: SOCKET,
-    stateDir: path.join(dir, 'state'),
-    metrics: { host: '127.0.0.1', port: 0 },
-    discovery: { pollMs: 500 },
-    routes: { rtTablesDir: path.join(dir, 'iproute2') },
-    mirror: { batchMs: 20, retryMs: 100 },
-    shutdownTimeoutMs: 2_000,
+  await lab.start({
+    nics: [
+      { name: 'eth0', cidrs: ['10.20.0.2/24'], defaultVia: '10.20.0.1' },
+      { name: 'eth1', cidrs: ['10.20.1.2/24'] },
+      { name: 'eth2', cidrs: ['10.20.2.2/24'] },
+    ],
+    objects: createNetworkObjects,
+    statusStdin: nad('1.1.0'),
   });
-  const log = pino({ level: 'info' }, pino.destination({ dest: path.join(dir, 'agent.log'), sync: true }));
-  agent = await Agent.start({ config, log, kubeConfig: env.kubeConfig, host: hostOps() });
-  // STATUS through the executable is how a runtime learns the plugin is ready.
-  await eventually(async () => {
-    const status = await cni('STATUS', { netns: '', stdin: nad('1.1.0') });
-    if (status.status !== 0)
-      throw new Error(`STATUS: ${status.status} ${JSON.stringify(status.json)} ${status.stderr}`);
-  }, 60_000);
 }, 180_000);
 
-afterAll(async () => {
-  for (const pod of [...pods]) dropPod(pod);
-  await agent?.stop().catch(() => undefined);
-  await env?.stop();
-  deleteNetns(HOST);
-  deleteNetns(SWITCH);
-  rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => lab.stop(), 60_000);
 
 function sandboxed(result: CniResult): [string, string | undefined][] {
   return (result.ips ?? []).map((a) => [a.address, result.interfaces?.[a.interface ?? -1]?.name]);

@@ -4,34 +4,17 @@
 // families right after their ADDs (the DAD claim of decision 6), CHECK verifies both families, DEL removes both
 // families' rules. Needs root and the testenv binaries.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { HOST_LABEL, NETWORK_LABEL, type CniResult, type MultiNicNetwork } from '@multinic/crd-types';
 import { nadConfig } from '@multinic/netconf';
-import { Agent, AgentConfigSchema, run } from '@multinic/node-agent';
-import type { HostOps } from '@multinic/node-agent';
-import { addNetns, deleteNetns, eventually, startTestEnv } from '@multinic/testenv';
 import type { TestEnv } from '@multinic/testenv';
-import { pino } from 'pino';
-import { executable } from './exec.js';
+import { AgentLab } from './agent-lab.js';
 import { addresses, ip, sh } from './lab.js';
 
-const BIN = executable('multi-nic');
-const IP = sh('sh', ['-c', 'command -v ip']).stdout.trim();
 const NODE = 'node-ds';
 const GROUP = { group: 'multinic.dev', version: 'v1' };
-const id = randomBytes(3).toString('hex');
-const HOST = `mn-cni-ds-${id}`;
-const SWITCH = `mn-cni-ds-${id}-sw`;
-const dir = mkdtempSync(path.join(tmpdir(), 'mn-cni-ds-'));
-const SOCKET = path.join(dir, 'run', 'agent.sock');
-const pods = new Set<string>();
-let env: TestEnv | undefined;
-let agent: Agent | undefined;
+const lab = new AgentLab({ tag: 'ds', node: NODE });
+const cni = lab.cni.bind(lab);
 
 function network(name: string): MultiNicNetwork {
   return {
@@ -91,25 +74,9 @@ const POOLS: readonly PoolFixture[] = NETWORKS.flatMap(({ name, gateways, base }
 );
 
 function nad(name: string): Record<string, unknown> {
-  const conf = nadConfig(network(name), { agentSocket: SOCKET });
+  const conf = nadConfig(network(name), { agentSocket: lab.socket });
   if (!conf.ok) throw new Error(conf.error);
   return { ...conf.value, args: { cni: { nics: 2 } } };
-}
-
-function hostOps(): HostOps {
-  return {
-    ip: (args, stdin) =>
-      run('ip', stdin === undefined ? { args: ['-n', HOST, ...args] } : { args: ['-n', HOST, ...args], stdin }),
-    sysfs: async () => ({}),
-  };
-}
-
-function addNic(name: string, cidrs: readonly string[], defaultVia?: string): void {
-  ip('-n', HOST, 'link', 'add', name, 'type', 'veth', 'peer', 'name', `p-${name}`, 'netns', SWITCH);
-  ip('-n', SWITCH, 'link', 'set', `p-${name}`, 'up');
-  for (const cidr of cidrs) ip('-n', HOST, 'addr', 'add', cidr, 'dev', name, ...(cidr.includes(':') ? ['nodad'] : []));
-  ip('-n', HOST, 'link', 'set', name, 'up');
-  if (defaultVia !== undefined) ip('-n', HOST, 'route', 'add', 'default', 'via', defaultVia, 'dev', name);
 }
 
 async function createObjects(kc: TestEnv['kubeConfig']): Promise<void> {
@@ -139,49 +106,6 @@ async function createObjects(kc: TestEnv['kubeConfig']): Promise<void> {
   }
 }
 
-interface Answer {
-  readonly status: number | null;
-  readonly json: Record<string, unknown>;
-  readonly stderr: string;
-}
-
-/** Runs the executable in the node namespace with only the CNI variables (asynchronously: the agent is in-process). */
-function cni(command: string, options: { netns: string; stdin: unknown; containerId: string }): Promise<Answer> {
-  const container = options.containerId;
-  const vars = {
-    CNI_COMMAND: command,
-    CNI_CONTAINERID: container,
-    CNI_NETNS: options.netns,
-    CNI_IFNAME: 'net1',
-    CNI_PATH: '/usr/lib/cni',
-    CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=${container};K8S_POD_INFRA_CONTAINER_ID=${container};K8S_POD_UID=uid-${container}`,
-  };
-  return new Promise((resolve, reject) => {
-    execFile(
-      IP,
-      ['netns', 'exec', HOST, BIN],
-      { env: vars, encoding: 'utf8', timeout: 30_000 },
-      (err, stdout, stderr) => {
-        if (err !== null && typeof err.code !== 'number') return reject(err);
-        let json: Record<string, unknown> = {};
-        try {
-          json = stdout === '' ? {} : (JSON.parse(stdout) as Record<string, unknown>);
-        } catch {
-          json = { unparsable: stdout };
-        }
-        resolve({ status: err === null ? 0 : Number(err.code), json, stderr });
-      },
-    ).stdin?.end(JSON.stringify(options.stdin));
-  });
-}
-
-function newPod(name: string): { name: string; path: string } {
-  const ns = `mn-cni-ds-${id}-${name}`;
-  addNetns(ns);
-  pods.add(ns);
-  return { name: ns, path: `/run/netns/${ns}` };
-}
-
 /** `ip -j rule show` of one family in a namespace: the `from` of every rule with a source, and its table. */
 function rules(ns: string, family: '-4' | '-6'): string[] {
   const list = JSON.parse(ip('-n', ns, family, '-N', '-j', 'rule', 'show')) as {
@@ -206,45 +130,20 @@ function pingOnce(
 }
 
 beforeAll(async () => {
-  addNetns(HOST);
-  addNetns(SWITCH);
-  ip('-n', HOST, 'link', 'set', 'lo', 'up');
-  addNic('eth0', ['10.30.0.2/24'], '10.30.0.1');
-  addNic('eth1', ['10.30.1.2/24', 'fd00:31:1::2/64']);
-  addNic('eth2', ['10.30.2.2/24', 'fd00:31:2::2/64']);
-  env = await startTestEnv({ controllerManager: false });
-  await createObjects(env.kubeConfig);
-  const config = AgentConfigSchema.parse({
-    nodeName: NODE,
-    socketPath: SOCKET,
-    stateDir: path.join(dir, 'state'),
-    metrics: { host: '127.0.0.1', port: 0 },
-    discovery: { pollMs: 500 },
+  await lab.start({
+    nics: [
+      { name: 'eth0', cidrs: ['10.30.0.2/24'], defaultVia: '10.30.0.1' },
+      { name: 'eth1', cidrs: ['10.30.1.2/24', 'fd00:31:1::2/64'] },
+      { name: 'eth2', cidrs: ['10.30.2.2/24', 'fd00:31:2::2/64'] },
+    ],
+    objects: createObjects,
     routes: { enabled: false },
-    mirror: { batchMs: 20, retryMs: 100 },
-    shutdownTimeoutMs: 2_000,
+    statusStdin: { ...nad(NETWORKS[1].name), cniVersion: '1.1.0' },
+    ready: () => expect(lab.agent.store.pools()).toHaveLength(POOLS.length),
   });
-  const log = pino({ level: 'info' }, pino.destination({ dest: path.join(dir, 'agent.log'), sync: true }));
-  agent = await Agent.start({ config, log, kubeConfig: env.kubeConfig, host: hostOps() });
-  await eventually(async () => {
-    const status = await cni('STATUS', {
-      netns: '',
-      stdin: { ...nad(NETWORKS[1].name), cniVersion: '1.1.0' },
-      containerId: 'x',
-    });
-    if (status.status !== 0) throw new Error(`STATUS: ${status.status} ${JSON.stringify(status.json)}`);
-    expect(agent?.store.pools()).toHaveLength(POOLS.length);
-  }, 60_000);
 }, 180_000);
 
-afterAll(async () => {
-  for (const pod of [...pods]) deleteNetns(pod);
-  await agent?.stop().catch(() => undefined);
-  await env?.stop();
-  deleteNetns(HOST);
-  deleteNetns(SWITCH);
-  rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => lab.stop(), 60_000);
 
 function ipsByInterface(result: CniResult): string[] {
   return (result.ips ?? []).map((a) => `${result.interfaces?.[a.interface ?? -1]?.name ?? '?'} ${a.address}`);
@@ -265,8 +164,8 @@ describe('a dual-stack 2-NIC macvlan pod through multi-nic and the real agent', 
   ])(
     '$case: ADD gives each NIC both families; the pods answer pings of both families right after ADD; CHECK passes; DEL removes both families',
     async ({ network: net, ips }) => {
-      const a = newPod(`${net}-a`);
-      const b = newPod(`${net}-b`);
+      const a = lab.newPod(`${net}-a`);
+      const b = lab.newPod(`${net}-b`);
       const stdin = nad(net);
       const addA = await cni('ADD', { netns: a.path, stdin, containerId: 'pod-a' });
       expect(addA.stderr).toBe('');
@@ -313,7 +212,7 @@ describe('a dual-stack 2-NIC macvlan pod through multi-nic and the real agent', 
       expect(rules(a.name, '-4')).toEqual([]);
       expect(rules(a.name, '-6')).toEqual([]);
       expect(
-        agent?.store
+        lab.agent.store
           .records()
           .map((r) => r.containerID)
           .filter((c) => c === 'pod-a'),
@@ -322,7 +221,7 @@ describe('a dual-stack 2-NIC macvlan pod through multi-nic and the real agent', 
         (await cni('DEL', { netns: b.path, stdin: { ...stdin, prevResult: resultB }, containerId: 'pod-b' })).status,
       ).toBe(0);
       expect(rules(b.name, '-6')).toEqual([]);
-      expect(agent?.store.records()).toEqual([]);
+      expect(lab.agent.store.records()).toEqual([]);
     },
     120_000,
   );
