@@ -1,7 +1,7 @@
 // The agent against a real control plane, working on a network namespace that acts as the host "node1": veth NICs
 // whose peers live in a second namespace. Discovery, the socket API, the IPPool mirror, API-server outage, pod GC
 // and route programming.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -12,12 +12,12 @@ import { startTestEnv, type TestEnv } from '@multinic/testenv';
 import { pino } from 'pino';
 import { Agent } from '../src/agent.js';
 import { AgentConfigSchema } from '../src/config.js';
-import { DEFAULT_EXCLUDE_NAMES } from '../src/discovery/nics.js';
 import type { KubeClient } from '@multinic/kube';
 import {
   GROUP,
   SocketClient,
   TestHost,
+  agentConfig,
   allocateRequest,
   createNetwork,
   eventually,
@@ -25,6 +25,8 @@ import {
   kube,
   mirroredAllocations,
   poolsOf,
+  startAgent,
+  tearDown,
 } from './helpers.js';
 
 const NODE = 'node1';
@@ -63,30 +65,15 @@ beforeAll(async () => {
   ip(['-n', host.ns, 'route', 'add', '10.99.0.0/24', 'dev', 'eth1', 'table', '1000']);
   env = await startTestEnv({ controllerManager: false });
   client = kube(env.kubeConfig);
-  const config = AgentConfigSchema.parse({
-    nodeName: NODE,
-    socketPath: path.join(dir, 'run', 'agent.sock'),
-    stateDir: path.join(dir, 'state'),
-    metrics: { host: '127.0.0.1', port: 0 },
-    discovery: { pollMs: 200, excludeNames: [...DEFAULT_EXCLUDE_NAMES] },
+  const config = agentConfig(dir, NODE, {
     routes: { resyncMs: 60_000, rtTablesDir: path.join(dir, 'iproute2') },
     gc: { graceMs: GRACE_MS, intervalMs: 60_000 },
-    mirror: { batchMs: 20, retryMs: 100 },
-    shutdownTimeoutMs: 2_000,
   });
-  const log = pino({ level: 'info' }, pino.destination({ dest: path.join(dir, 'agent.log'), sync: true }));
-  agent = await Agent.start({ config, log, kubeConfig: env.kubeConfig, host: host.ops(), clock: () => now });
+  agent = await startAgent({ config, dir, kubeConfig: env.kubeConfig, host: host.ops(), clock: () => now });
   sock = new SocketClient(config.socketPath);
 }, 180_000);
 
-afterAll(async () => {
-  sock?.close();
-  await agent?.stop().catch(() => undefined);
-  client?.close();
-  await env?.stop();
-  host?.destroy();
-  rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => tearDown({ sock, agent, client, env, host, dir }), 60_000);
 
 async function hostInterface(): Promise<HostInterface> {
   return client.request<HostInterface>({ method: 'GET', path: `${GROUP}/hostinterfaces/${NODE}` });

@@ -2,7 +2,7 @@
 // hand (as the controller will), a host namespace whose NICs carry an IPv4 and an IPv6 address. select offers only the
 // NICs with a pool of each family; allocate gives both families together, all or nothing; the checkpoint, the IPPool
 // status mirror and pod GC treat both addresses as the attachment's.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -10,19 +10,19 @@ import type { AgentError, AllocateResponse, LookupResponse, SelectResponse } fro
 import { HOST_LABEL, INTERFACE_LABEL, NETWORK_LABEL } from '@multinic/crd-types';
 import type { KubeClient } from '@multinic/kube';
 import { startTestEnv, type TestEnv } from '@multinic/testenv';
-import { pino } from 'pino';
-import { Agent } from '../src/agent.js';
-import { AgentConfigSchema } from '../src/config.js';
-import { DEFAULT_EXCLUDE_NAMES } from '../src/discovery/nics.js';
+import type { Agent } from '../src/agent.js';
 import {
   GROUP,
   SocketClient,
   TestHost,
+  agentConfig,
   allocateRequest,
   eventually,
   ip,
   kube,
   mirroredAllocations,
+  startAgent as startTestAgent,
+  tearDown,
 } from './helpers.js';
 
 const NODE = 'node-ds';
@@ -36,30 +36,20 @@ let dir: string;
 let now = 1_700_000_000_000;
 const GRACE_MS = 60_000;
 
-const config = (): ReturnType<typeof AgentConfigSchema.parse> =>
-  AgentConfigSchema.parse({
-    nodeName: NODE,
-    socketPath: path.join(dir, 'run', 'agent.sock'),
-    stateDir: path.join(dir, 'state'),
-    metrics: { host: '127.0.0.1', port: 0 },
-    discovery: { pollMs: 200, excludeNames: [...DEFAULT_EXCLUDE_NAMES] },
-    routes: { enabled: false },
-    gc: { graceMs: GRACE_MS, intervalMs: 60_000 },
-    mirror: { batchMs: 20, retryMs: 100 },
-    shutdownTimeoutMs: 2_000,
-  });
-
 async function startAgent(): Promise<Agent> {
   if (env === undefined || host === undefined) throw new Error('no test environment');
-  const log = pino({ level: 'info' }, pino.destination({ dest: path.join(dir, 'agent.log'), sync: true }));
-  const started = await Agent.start({
-    config: config(),
-    log,
+  const config = agentConfig(dir, NODE, {
+    routes: { enabled: false },
+    gc: { graceMs: GRACE_MS, intervalMs: 60_000 },
+  });
+  const started = await startTestAgent({
+    config,
+    dir,
     kubeConfig: env.kubeConfig,
     host: host.ops(),
     clock: () => now,
   });
-  sock = new SocketClient(config().socketPath);
+  sock = new SocketClient(config.socketPath);
   return started;
 }
 
@@ -138,14 +128,7 @@ beforeAll(async () => {
   });
 }, 180_000);
 
-afterAll(async () => {
-  sock?.close();
-  await agent?.stop().catch(() => undefined);
-  client?.close();
-  await env?.stop();
-  host?.destroy();
-  rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => tearDown({ sock, agent, client, env, host, dir }), 60_000);
 
 function allocate(containerID: string, nics: readonly string[], podUID = `uid-${containerID}`) {
   return sock.post<AllocateResponse & AgentError>(

@@ -1,16 +1,21 @@
-// Test-only plumbing: network namespaces acting as a host, the agent's HostOps for such a namespace, the control
-// plane objects the controller would write, and a client for the agent's unix socket.
+// Test-only plumbing: network namespaces acting as a host, the agent's HostOps for such a namespace, the agent's
+// test configuration and start, the control plane objects the controller would write, and a client for the agent's
+// unix socket.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import * as http from 'node:http';
+import * as path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { PlanHost } from '@multinic/cidr-core';
 import { computePlan } from '@multinic/cidr-core';
 import { HOST_LABEL, INTERFACE_LABEL, NETWORK_LABEL } from '@multinic/crd-types';
 import { KubeClient } from '@multinic/kube';
 import { addNetns, deleteNetns, eventually as pollEventually } from '@multinic/testenv';
-import type { HostOps, SysfsReadings } from '../src/index.js';
-import { run } from '../src/index.js';
+import type { TestEnv } from '@multinic/testenv';
+import { pino } from 'pino';
+import type { AgentConfig, HostOps, SysfsReadings } from '../src/index.js';
+import { Agent, AgentConfigSchema, DEFAULT_EXCLUDE_NAMES, run } from '../src/index.js';
 
 export function ip(args: readonly string[]): string {
   return execFileSync('ip', [...args], { encoding: 'utf8' });
@@ -99,6 +104,62 @@ async function readNamespacedSysfs(ns: string, interfaces: readonly string[]): P
     (out[name] as Record<string, string>)[key] = value.replaceAll(';', '\n');
   }
   return out;
+}
+
+// ------------------------------------------------------------------ the agent
+
+/**
+ * The agent configuration of these tests: socket (`<dir>/run/agent.sock`) and state in `dir`, metrics on a free
+ * port, discovery every 200 ms (default excludes), a test-sized mirror batch, a 2 s shutdown bound. Each section of
+ * `overrides` replaces the whole section.
+ */
+export function agentConfig(dir: string, nodeName: string, overrides: Record<string, unknown> = {}): AgentConfig {
+  return AgentConfigSchema.parse({
+    nodeName,
+    socketPath: path.join(dir, 'run', 'agent.sock'),
+    stateDir: path.join(dir, 'state'),
+    metrics: { host: '127.0.0.1', port: 0 },
+    discovery: { pollMs: 200, excludeNames: [...DEFAULT_EXCLUDE_NAMES] },
+    mirror: { batchMs: 20, retryMs: 100 },
+    shutdownTimeoutMs: 2_000,
+    ...overrides,
+  });
+}
+
+/** Starts the agent in-process with its log in `<dir>/agent.log`. */
+export async function startAgent(options: {
+  readonly config: AgentConfig;
+  readonly dir: string;
+  readonly kubeConfig: KubeConfig;
+  readonly host?: HostOps;
+  readonly clock?: () => number;
+}): Promise<Agent> {
+  const { config, dir, kubeConfig, host, clock } = options;
+  const log = pino({ level: 'info' }, pino.destination({ dest: path.join(dir, 'agent.log'), sync: true }));
+  return Agent.start({
+    config,
+    log,
+    kubeConfig,
+    ...(host === undefined ? {} : { host }),
+    ...(clock === undefined ? {} : { clock }),
+  });
+}
+
+/** For afterAll, in this order: the socket client, the agent, the API client, the control plane, the host, `dir`. */
+export async function tearDown(parts: {
+  readonly sock?: SocketClient | undefined;
+  readonly agent?: Agent | undefined;
+  readonly client?: KubeClient | undefined;
+  readonly env?: TestEnv | undefined;
+  readonly host?: TestHost | undefined;
+  readonly dir?: string | undefined;
+}): Promise<void> {
+  parts.sock?.close();
+  await parts.agent?.stop().catch(() => undefined);
+  parts.client?.close();
+  await parts.env?.stop();
+  parts.host?.destroy();
+  if (parts.dir !== undefined) rmSync(parts.dir, { recursive: true, force: true });
 }
 
 // ------------------------------------------------------------------ control-plane objects

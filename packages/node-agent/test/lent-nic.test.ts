@@ -5,7 +5,7 @@
 // And the agent gives back what it lent: moving a link to another namespace and back drops its addresses and leaves
 // it down (what Debian's host-device 1.1.1 DEL returns), so once no pod holds it the agent brings it up and re-adds
 // its addresses and the routes through it, also when it was restarted while the NIC was away.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -13,12 +13,22 @@ import type { HostInterface, HostNic } from '@multinic/crd-types';
 import type { KubeClient } from '@multinic/kube';
 import { addNetns, deleteNetns } from '@multinic/testenv';
 import { startTestEnv, type TestEnv } from '@multinic/testenv';
-import { pino } from 'pino';
-import { Agent } from '../src/agent.js';
+import type { Agent } from '../src/agent.js';
 import type { AgentConfig } from '../src/config.js';
-import { AgentConfigSchema } from '../src/config.js';
 import { DEFAULT_EXCLUDE_NAMES } from '../src/discovery/nics.js';
-import { GROUP, SocketClient, TestHost, allocateRequest, createNetwork, eventually, ip, kube } from './helpers.js';
+import {
+  GROUP,
+  SocketClient,
+  TestHost,
+  agentConfig,
+  allocateRequest,
+  createNetwork,
+  eventually,
+  ip,
+  kube,
+  startAgent as startTestAgent,
+  tearDown,
+} from './helpers.js';
 
 const NODE = 'node1';
 const NETWORK = 'net-hd';
@@ -43,8 +53,7 @@ function theAgent(): Agent {
 }
 
 async function startAgent(): Promise<Agent> {
-  const log = pino({ level: 'info' }, pino.destination({ dest: path.join(dir, 'agent.log'), sync: true }));
-  return Agent.start({ config, log, kubeConfig: theEnv().kubeConfig, host: theHost().ops(), clock: () => now });
+  return startTestAgent({ config, dir, kubeConfig: theEnv().kubeConfig, host: theHost().ops(), clock: () => now });
 }
 
 function theEnv(): TestEnv {
@@ -62,17 +71,11 @@ beforeAll(async () => {
   addNetns(podNs);
   env = await startTestEnv({ controllerManager: false });
   client = kube(env.kubeConfig);
-  config = AgentConfigSchema.parse({
-    nodeName: NODE,
-    socketPath: path.join(dir, 'run', 'agent.sock'),
-    stateDir: path.join(dir, 'state'),
-    metrics: { host: '127.0.0.1', port: 0 },
+  config = agentConfig(dir, NODE, {
     // The loop stays out of the way: each test runs discovery itself.
     discovery: { pollMs: 600_000, excludeNames: [...DEFAULT_EXCLUDE_NAMES] },
     routes: { enabled: false },
     gc: { enabled: false },
-    mirror: { batchMs: 20, retryMs: 100 },
-    shutdownTimeoutMs: 2_000,
   });
   agent = await startAgent();
   sock = new SocketClient(config.socketPath);
@@ -92,13 +95,8 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  sock?.close();
-  await agent?.stop().catch(() => undefined);
-  client?.close();
-  await env?.stop();
-  host?.destroy();
   if (podNs !== undefined) deleteNetns(podNs);
-  rmSync(dir, { recursive: true, force: true });
+  await tearDown({ sock, agent, client, env, host, dir });
 }, 60_000);
 
 async function nicsReported(): Promise<HostNic[]> {

@@ -2,25 +2,26 @@
 // a stale writer) is rewritten from the store within seconds, with a Warning Event on the IPPool saying what was
 // overwritten; the mirror's own writes (their echoes through the watch) are never taken for foreign ones.
 // Issue 23, finding 2: a PUT of `allocations: []` used to stay for minutes.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KubeClient } from '@multinic/kube';
 import { startTestEnv, type TestEnv } from '@multinic/testenv';
-import { pino } from 'pino';
-import { Agent } from '../src/agent.js';
-import { AgentConfigSchema } from '../src/config.js';
+import type { Agent } from '../src/agent.js';
 import type { PoolStatus } from './helpers.js';
 import {
   GROUP,
   SocketClient,
+  agentConfig,
   allocateRequest,
   createNetwork,
   eventually,
   kube,
   mirroredAllocations,
   poolsOf,
+  startAgent,
+  tearDown,
 } from './helpers.js';
 
 const NODE = 'node-fix';
@@ -51,30 +52,20 @@ beforeAll(async () => {
     ],
   });
   // The default batch interval (1 s): the repair must come from the production pacing, not from a test-sized one.
-  const config = AgentConfigSchema.parse({
-    nodeName: NODE,
-    socketPath: path.join(dir, 'agent.sock'),
-    stateDir: path.join(dir, 'state'),
-    metrics: { host: '127.0.0.1', port: 0 },
+  const config = agentConfig(dir, NODE, {
     discovery: { enabled: false },
     routes: { enabled: false },
     gc: { enabled: false },
+    mirror: {},
   });
-  const log = pino({ level: 'info' }, pino.destination({ dest: path.join(dir, 'agent.log'), sync: true }));
-  agent = await Agent.start({ config, log, kubeConfig: env.kubeConfig });
+  agent = await startAgent({ config, dir, kubeConfig: env.kubeConfig });
   sock = new SocketClient(config.socketPath);
   await eventually(async () =>
     expect((await sock.post('/v1/status', { network: NETWORK })).body).toEqual({ ready: true }),
   );
 }, 180_000);
 
-afterAll(async () => {
-  sock?.close();
-  await agent?.stop().catch(() => undefined);
-  client?.close();
-  await env?.stop();
-  rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => tearDown({ sock, agent, client, env, dir }), 60_000);
 
 function theAgent(): Agent {
   if (agent === undefined) throw new Error('no agent');

@@ -2,7 +2,7 @@
 // real API server: the CIDRs are written as the controller writes them (the dual-stack one with otherFamily), the
 // agent programs both families into the network's one table — IPv6 pod blocks via the peers' IPv6 addresses on the
 // same NIC network — with a rule per family's vlan CIDR, reports the count of both, and removes both when the CIDR goes.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -11,11 +11,8 @@ import { computeFamilyPlans, routesForHost } from '@multinic/cidr-core';
 import type { HostInterface } from '@multinic/crd-types';
 import type { KubeClient } from '@multinic/kube';
 import { startTestEnv, type TestEnv } from '@multinic/testenv';
-import { pino } from 'pino';
-import { Agent } from '../src/agent.js';
-import { AgentConfigSchema } from '../src/config.js';
-import { DEFAULT_EXCLUDE_NAMES } from '../src/discovery/nics.js';
-import { GROUP, TestHost, eventually, kube } from './helpers.js';
+import type { Agent } from '../src/agent.js';
+import { GROUP, TestHost, agentConfig, eventually, kube, startAgent, tearDown } from './helpers.js';
 
 const NODE = 'node-l3';
 let env: TestEnv | undefined;
@@ -120,27 +117,15 @@ beforeAll(async () => {
   host.addNic({ name: 'eth2', cidr: '10.10.2.1/24', more: ['fd10:10:2::1/64'] });
   env = await startTestEnv({ controllerManager: false });
   client = kube(env.kubeConfig);
-  const config = AgentConfigSchema.parse({
-    nodeName: NODE,
-    socketPath: path.join(dir, 'run', 'agent.sock'),
-    stateDir: path.join(dir, 'state'),
-    metrics: { host: '127.0.0.1', port: 0 },
-    discovery: { pollMs: 200, excludeNames: [...DEFAULT_EXCLUDE_NAMES] },
+  const config = agentConfig(dir, NODE, {
     routes: { resyncMs: 60_000, rtTablesDir: path.join(dir, 'iproute2') },
     gc: { enabled: false },
-    shutdownTimeoutMs: 2_000,
+    mirror: {},
   });
-  const log = pino({ level: 'info' }, pino.destination({ dest: path.join(dir, 'agent.log'), sync: true }));
-  agent = await Agent.start({ config, log, kubeConfig: env.kubeConfig, host: host.ops() });
+  agent = await startAgent({ config, dir, kubeConfig: env.kubeConfig, host: host.ops() });
 }, 180_000);
 
-afterAll(async () => {
-  await agent?.stop().catch(() => undefined);
-  client?.close();
-  await env?.stop();
-  host?.destroy();
-  rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => tearDown({ agent, client, env, host, dir }), 60_000);
 
 describe('L3 routes of a dual-stack and an IPv6-only network', () => {
   const [v4, v6] = plans([V4, V6], HOSTS);
