@@ -1,27 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { runCli } from '../src/main.js';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '../../..');
-const fixture = (name: string): string => path.join(here, 'fixtures', name);
-const example = (name: string): string => path.join(repo, 'examples', name);
-
-async function cli(...argv: string[]): Promise<{ status: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const status = await runCli({
-    argv,
-    out: (t) => (out += t),
-    err: (t) => (err += t),
-    readFile: (file) => readFile(file, 'utf8'),
-  });
-  return { status, out, err };
-}
+import { cli, example, fixture } from './helpers.js';
 
 describe('multinic plan', () => {
   it('plans the bundled worked example exactly as multi-nic-cni documents it', async () => {

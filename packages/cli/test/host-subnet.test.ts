@@ -4,28 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { runCli } from '../src/main.js';
+import { cli, example as exampleFile } from './helpers.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const example = path.resolve(here, '../../../examples/host-device.yaml');
+const example = exampleFile('host-device.yaml');
 let dir: string;
 let lan: string;
 /** The n-th address of the example's master network (a /24), e.g. 10.0.3.7. */
 let at: (n: number) => string;
-
-async function cli(...argv: string[]): Promise<{ status: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const status = await runCli({
-    argv,
-    out: (t) => (out += t),
-    err: (t) => (err += t),
-    readFile: (file) => readFile(file, 'utf8'),
-  });
-  return { status, out, err };
-}
 
 function hostInterface(name: string, hostIP: string, gateway?: string): string {
   const nic = `{ interfaceName: eth3, netAddress: ${lan}, hostIP: ${hostIP}${gateway ? `, gateway: ${gateway}` : ''} }`;

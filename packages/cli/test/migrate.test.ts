@@ -1,27 +1,11 @@
 // `multinic migrate` on a multi-nic-cni cluster dump (kind: List) and the pods (multi-document YAML): what comes out,
 // what it says on stderr, and that `validate` and `plan` accept the result.
 import { describe, expect, it } from '@jest/globals';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { runCli } from '../src/main.js';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const fixture = (name: string): string => path.join(here, 'fixtures', name);
-
-async function cli(...argv: string[]): Promise<{ status: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const status = await runCli({
-    argv,
-    out: (t) => (out += t),
-    err: (t) => (err += t),
-    readFile: (file) => readFile(file, 'utf8'),
-  });
-  return { status, out, err };
-}
+import { cli, fixture } from './helpers.js';
 
 interface Migrated {
   kind: string;

@@ -1,27 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { runCli } from '../src/main.js';
+import { cli, example, fixture } from './helpers.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const example = (name: string): string => path.resolve(here, '../../../examples', name);
-const fixture = (name: string): string => path.join(here, 'fixtures', name);
 const network = example('plan/network.yaml');
 const hosts = example('plan/hosts.yaml');
-
-async function cli(...argv: string[]): Promise<{ status: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const status = await runCli({
-    argv,
-    out: (t) => (out += t),
-    err: (t) => (err += t),
-    readFile: (f) => readFile(f, 'utf8'),
-  });
-  return { status, out, err };
-}
 
 describe('multinic render nad', () => {
   it('prints a Multus NetworkAttachmentDefinition whose config is the multi-nic NetConf as a JSON string', async () => {
