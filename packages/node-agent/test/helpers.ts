@@ -242,6 +242,22 @@ export async function poolsOf(client: KubeClient, hostName: string): Promise<Poo
   return list.items.filter((p) => p.spec.hostName === hostName);
 }
 
+/** `pool/address podUID` of every allocation in a host's IPPools' status, sorted (for tests keyed by pod). */
+export async function mirroredByPod(client: KubeClient, hostName: string): Promise<string[]> {
+  const pools = await poolsOf(client, hostName);
+  return pools
+    .flatMap((p) => (p.status?.allocations ?? []).map((x) => `${p.metadata.name}/${x.address} ${x.podUID}`))
+    .sort();
+}
+
+/** `pool/address podUID` of what an agent's store holds, sorted. */
+export function heldByPod(agent: Agent): string[] {
+  return agent.store
+    .records()
+    .map((r) => `${r.pool}/${r.address} ${r.podUID}`)
+    .sort();
+}
+
 /** `pool/address containerID` of every allocation in the IPPools' status, sorted. */
 export async function mirroredAllocations(client: KubeClient, hostName: string): Promise<string[]> {
   const pools = await poolsOf(client, hostName);

@@ -16,7 +16,7 @@ import { pino } from 'pino';
 import { Agent } from '../src/agent.js';
 import { AgentConfigSchema } from '../src/config.js';
 import { REBUILT_CONTAINER_PREFIX } from '../src/ipam/rebuild.js';
-import { SocketClient, eventually, kube, poolsOf } from './helpers.js';
+import { SocketClient, eventually, heldByPod, kube, mirroredByPod } from './helpers.js';
 
 const NODE = 'node-mig';
 const NETWORK = 'mig-net';
@@ -145,21 +145,6 @@ function allocateBody(options: { name: string; uid: string; containerID: string 
 const addressesOf = (res: AllocateResponse): string[] =>
   res.allocations.map((a) => `${a.ippool}/${a.address.split('/')[0] ?? ''}`);
 
-/** `pool/address podUID` of what the store holds, sorted. */
-function held(a: Agent): string[] {
-  return a.store
-    .records()
-    .map((r) => `${r.pool}/${r.address} ${r.podUID}`)
-    .sort();
-}
-
-async function mirrored(): Promise<string[]> {
-  const pools = await poolsOf(client, NODE);
-  return pools
-    .flatMap((p) => (p.status?.allocations ?? []).map((x) => `${p.metadata.name}/${x.address} ${x.podUID}`))
-    .sort();
-}
-
 describe('switching from multi-nic-cni', () => {
   it('the agent adopts the migrated allocations, never hands one out, and keeps them while their pods exist', async () => {
     if (env === undefined) throw new Error('no test environment');
@@ -201,7 +186,7 @@ describe('switching from multi-nic-cni', () => {
     const expected = BLOCKS.flatMap((b) =>
       PODS.map((pod, i) => `${NETWORK}-${b.pod.replace('/', '-')}/${podAddress(b, i)} ${uids.get(pod) ?? ''}`),
     ).sort();
-    expect(await mirrored()).toEqual(expected);
+    expect(await mirroredByPod(client, NODE)).toEqual(expected);
 
     // The agent starts on that host with no checkpoint; pod GC on, with a grace period that has passed at once.
     const config = AgentConfigSchema.parse({
@@ -222,7 +207,7 @@ describe('switching from multi-nic-cni', () => {
     await eventually(async () =>
       expect((await sock.post('/v1/status', { network: NETWORK })).body).toEqual({ ready: true }),
     );
-    expect(held(running)).toEqual(expected);
+    expect(heldByPod(running)).toEqual(expected);
 
     // A burst of 50 new pods: none gets an address a running pod holds, none gets one twice.
     const burst = await Promise.all(
@@ -242,8 +227,8 @@ describe('switching from multi-nic-cni', () => {
 
     // Pod GC frees the burst (those pods do not exist) and keeps every migrated address (their pods do).
     await running.hooks.gcNow();
-    expect(held(running)).toEqual(expected);
-    await eventually(async () => expect(await mirrored()).toEqual(expected));
+    expect(heldByPod(running)).toEqual(expected);
+    await eventually(async () => expect(await mirroredByPod(client, NODE)).toEqual(expected));
 
     // A migrated pod's CNI DEL (any container ID, its CNI_IFNAME and UID) releases its addresses.
     expect(CONVERTED_CONTAINER_PREFIX).toBe(REBUILT_CONTAINER_PREFIX);
@@ -266,9 +251,9 @@ describe('switching from multi-nic-cni', () => {
     const rest = expected.filter((e) => !e.endsWith(` ${web0}`) && !e.endsWith(` ${web1}`));
     await eventually(async () => {
       await running.hooks.gcNow();
-      expect(held(running)).toEqual(rest);
+      expect(heldByPod(running)).toEqual(rest);
     });
-    await eventually(async () => expect(await mirrored()).toEqual(rest));
+    await eventually(async () => expect(await mirroredByPod(client, NODE)).toEqual(rest));
     sock.close();
   }, 180_000);
 });

@@ -15,7 +15,7 @@ import { pino } from 'pino';
 import { Agent } from '../src/agent.js';
 import type { AgentConfig } from '../src/config.js';
 import { AgentConfigSchema } from '../src/config.js';
-import { GROUP, SocketClient, createNetwork, eventually, kube, poolsOf } from './helpers.js';
+import { GROUP, SocketClient, createNetwork, eventually, heldByPod, kube, mirroredByPod, poolsOf } from './helpers.js';
 
 const NODE = 'node-rb';
 const NETWORK = 'net-rb';
@@ -128,29 +128,13 @@ async function livePod(sock: SocketClient, name: string): Promise<LivePod> {
   return { name, uid, containerID, addresses: addressesOf(res.body) };
 }
 
-/** `pool/address podUID` of what the store holds, sorted. */
-function held(a: Agent): string[] {
-  return a.store
-    .records()
-    .map((r) => `${r.pool}/${r.address} ${r.podUID}`)
-    .sort();
-}
-
-/** `pool/address podUID` of the IPPool status, sorted. */
-async function mirrored(): Promise<string[]> {
-  const pools = await poolsOf(client, NODE);
-  return pools
-    .flatMap((p) => (p.status?.allocations ?? []).map((x) => `${p.metadata.name}/${x.address} ${x.podUID}`))
-    .sort();
-}
-
 describe('restart without a checkpoint, IPPool status emptied or damaged', () => {
   it("takes every live pod's address back from its network-status before serving, and never hands one out again", async () => {
     const first = await startAgent();
     const pods: LivePod[] = [];
     for (const name of ['web-0', 'web-1', 'web-2']) pods.push(await livePod(first.sock, name));
     const expected = pods.flatMap((p) => p.addresses.map((a) => `${a} ${p.uid}`)).sort();
-    expect(held(first.agent)).toEqual(expected);
+    expect(heldByPod(first.agent)).toEqual(expected);
     first.sock.close();
     await first.agent.stop();
     agent = undefined;
@@ -180,8 +164,8 @@ describe('restart without a checkpoint, IPPool status emptied or damaged', () =>
 
     const second = await startAgent();
     // Every live pod's address is held again, for that pod; the intruder lost web-0's address to web-0.
-    expect(held(second.agent)).toEqual(expected);
-    await eventually(async () => expect(await mirrored()).toEqual(expected));
+    expect(heldByPod(second.agent)).toEqual(expected);
+    await eventually(async () => expect(await mirroredByPod(client, NODE)).toEqual(expected));
     // A burst of new allocations never returns an address a live pod holds.
     const burst = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
