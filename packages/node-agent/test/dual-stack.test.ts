@@ -7,12 +7,10 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { AgentError, AllocateResponse, LookupResponse, SelectResponse } from '@multinic/crd-types';
-import { HOST_LABEL, INTERFACE_LABEL, NETWORK_LABEL } from '@multinic/crd-types';
 import type { KubeClient } from '@multinic/kube';
 import { startTestEnv, type TestEnv } from '@multinic/testenv';
 import type { Agent } from '../src/agent.js';
 import {
-  GROUP,
   SocketClient,
   TestHost,
   agentConfig,
@@ -21,6 +19,8 @@ import {
   ip,
   kube,
   mirroredAllocations,
+  postNetwork,
+  postPool,
   startAgent as startTestAgent,
   tearDown,
 } from './helpers.js';
@@ -35,6 +35,9 @@ let sock: SocketClient;
 let dir: string;
 let now = 1_700_000_000_000;
 const GRACE_MS = 60_000;
+/** The ipam and plugin of every network here: l2 macvlan, the agent's IPAM. */
+const IPAM = { type: 'multi-nic-ipam', hostBlock: 6, interfaceBlock: 2, vlanMode: 'l2' };
+const PLUGIN = { cniVersion: '1.0.0', type: 'macvlan' };
 
 async function startAgent(): Promise<Agent> {
   if (env === undefined || host === undefined) throw new Error('no test environment');
@@ -87,38 +90,17 @@ beforeAll(async () => {
   }
   env = await startTestEnv({ controllerManager: false });
   client = kube(env.kubeConfig);
-  await client.request({
-    method: 'POST',
-    path: `${GROUP}/multinicnetworks`,
-    body: {
-      apiVersion: 'multinic.dev/v1',
-      kind: 'MultiNicNetwork',
-      metadata: { name: NETWORK },
-      spec: {
-        subnet: '192.168.0.0/16',
-        ipam: { type: 'multi-nic-ipam', hostBlock: 6, interfaceBlock: 2, vlanMode: 'l2' },
-        plugin: { cniVersion: '1.0.0', type: 'macvlan' },
-      },
-    },
-  });
+  await postNetwork(client, NETWORK, { subnet: '192.168.0.0/16', ipam: IPAM, plugin: PLUGIN });
   for (const p of POOLS) {
-    await client.request({
-      method: 'POST',
-      path: `${GROUP}/ippools`,
-      body: {
-        apiVersion: 'multinic.dev/v1',
-        kind: 'IPPool',
-        metadata: { name: p.name, labels: { [NETWORK_LABEL]: NETWORK, [HOST_LABEL]: NODE, [INTERFACE_LABEL]: p.nic } },
-        spec: {
-          network: NETWORK,
-          hostName: NODE,
-          interfaceName: p.nic,
-          podCIDR: p.podCIDR,
-          vlanCIDR: p.vlanCIDR,
-          excludes: [`${p.gateway}/${p.gateway.includes(':') ? 128 : 32}`],
-          gateway: p.gateway,
-        },
-      },
+    await postPool(client, {
+      name: p.name,
+      network: NETWORK,
+      hostName: NODE,
+      interfaceName: p.nic,
+      podCIDR: p.podCIDR,
+      vlanCIDR: p.vlanCIDR,
+      excludes: [`${p.gateway}/${p.gateway.includes(':') ? 128 : 32}`],
+      gateway: p.gateway,
     });
   }
   agent = await startAgent();
@@ -264,33 +246,23 @@ describe('a dual-stack network', () => {
 
   it('a network whose subnets[0] is IPv6 answers its IPv6 address in `address`, the IPv4 one in `otherFamily`', async () => {
     const name = 'net-ds6';
-    await client.request({
-      method: 'POST',
-      path: `${GROUP}/multinicnetworks`,
-      body: {
-        apiVersion: 'multinic.dev/v1',
-        kind: 'MultiNicNetwork',
-        metadata: { name },
-        spec: {
-          subnets: [{ cidr: 'fd00:60::/48' }, { cidr: '172.26.0.0/16' }],
-          ipam: { type: 'multi-nic-ipam', hostBlock: 6, interfaceBlock: 2, vlanMode: 'l2' },
-          plugin: { cniVersion: '1.0.0', type: 'macvlan' },
-        },
-      },
+    await postNetwork(client, name, {
+      subnets: [{ cidr: 'fd00:60::/48' }, { cidr: '172.26.0.0/16' }],
+      ipam: IPAM,
+      plugin: PLUGIN,
     });
     for (const [pool, podCIDR, vlanCIDR] of [
       ['ds6-eth1-v6', 'fd00:60:1::/120', 'fd00:60:1::/64'],
       ['ds6-eth1-v4', '172.26.1.0/26', '172.26.1.0/24'],
     ] as const) {
-      await client.request({
-        method: 'POST',
-        path: `${GROUP}/ippools`,
-        body: {
-          apiVersion: 'multinic.dev/v1',
-          kind: 'IPPool',
-          metadata: { name: pool, labels: { [NETWORK_LABEL]: name, [HOST_LABEL]: NODE, [INTERFACE_LABEL]: 'eth1' } },
-          spec: { network: name, hostName: NODE, interfaceName: 'eth1', podCIDR, vlanCIDR, excludes: [] },
-        },
+      await postPool(client, {
+        name: pool,
+        network: name,
+        hostName: NODE,
+        interfaceName: 'eth1',
+        podCIDR,
+        vlanCIDR,
+        excludes: [],
       });
     }
     await eventually(async () => {
@@ -308,39 +280,19 @@ describe('a dual-stack network', () => {
 
   it('a network that declares two families (spec.subnets) never hands out one family alone: a NIC with only its IPv4 pool is not offered and not allocated', async () => {
     const name = 'net-ds-declared';
-    await client.request({
-      method: 'POST',
-      path: `${GROUP}/multinicnetworks`,
-      body: {
-        apiVersion: 'multinic.dev/v1',
-        kind: 'MultiNicNetwork',
-        metadata: { name },
-        spec: {
-          subnets: [{ cidr: '172.27.0.0/16' }, { cidr: 'fd00:61::/48' }],
-          ipam: { type: 'multi-nic-ipam', hostBlock: 6, interfaceBlock: 2, vlanMode: 'l2' },
-          plugin: { cniVersion: '1.0.0', type: 'macvlan' },
-        },
-      },
+    await postNetwork(client, name, {
+      subnets: [{ cidr: '172.27.0.0/16' }, { cidr: 'fd00:61::/48' }],
+      ipam: IPAM,
+      plugin: PLUGIN,
     });
-    await client.request({
-      method: 'POST',
-      path: `${GROUP}/ippools`,
-      body: {
-        apiVersion: 'multinic.dev/v1',
-        kind: 'IPPool',
-        metadata: {
-          name: 'dsd-eth1-v4',
-          labels: { [NETWORK_LABEL]: name, [HOST_LABEL]: NODE, [INTERFACE_LABEL]: 'eth1' },
-        },
-        spec: {
-          network: name,
-          hostName: NODE,
-          interfaceName: 'eth1',
-          podCIDR: '172.27.1.0/26',
-          vlanCIDR: '172.27.1.0/24',
-          excludes: [],
-        },
-      },
+    await postPool(client, {
+      name: 'dsd-eth1-v4',
+      network: name,
+      hostName: NODE,
+      interfaceName: 'eth1',
+      podCIDR: '172.27.1.0/26',
+      vlanCIDR: '172.27.1.0/24',
+      excludes: [],
     });
     await eventually(async () => {
       expect(theAgent().store.poolSpec('dsd-eth1-v4')).toBeDefined();

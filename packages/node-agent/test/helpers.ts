@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { PlanHost } from '@multinic/cidr-core';
 import { computePlan } from '@multinic/cidr-core';
+import type { AllocateResponse } from '@multinic/crd-types';
 import { HOST_LABEL, INTERFACE_LABEL, NETWORK_LABEL } from '@multinic/crd-types';
 import { KubeClient } from '@multinic/kube';
 import { addNetns, deleteNetns, eventually as pollEventually } from '@multinic/testenv';
@@ -182,24 +183,53 @@ export interface NetworkFixture {
   readonly plugin?: string;
 }
 
+/** POSTs a MultiNicNetwork with this spec. */
+export async function postNetwork(client: KubeClient, name: string, spec: Record<string, unknown>): Promise<void> {
+  await client.request({
+    method: 'POST',
+    path: `${GROUP}/multinicnetworks`,
+    body: { apiVersion: 'multinic.dev/v1', kind: 'MultiNicNetwork', metadata: { name }, spec },
+  });
+}
+
+export interface PoolFixture {
+  readonly name: string;
+  readonly network: string;
+  readonly hostName: string;
+  readonly interfaceName: string;
+  readonly podCIDR: string;
+  readonly vlanCIDR: string;
+  readonly excludes: readonly string[];
+  readonly gateway?: string;
+}
+
+/** POSTs an IPPool labelled with its network, host and NIC, as the controller labels them. */
+export async function postPool(client: KubeClient, pool: PoolFixture): Promise<void> {
+  const { name, ...spec } = pool;
+  await client.request({
+    method: 'POST',
+    path: `${GROUP}/ippools`,
+    body: {
+      apiVersion: 'multinic.dev/v1',
+      kind: 'IPPool',
+      metadata: {
+        name,
+        labels: { [NETWORK_LABEL]: pool.network, [HOST_LABEL]: pool.hostName, [INTERFACE_LABEL]: pool.interfaceName },
+      },
+      spec,
+    },
+  });
+}
+
 /** Writes what the controller would: the MultiNicNetwork, the CIDR (the plan) and one IPPool per (host, NIC). */
 export async function createNetwork(client: KubeClient, fx: NetworkFixture): Promise<ReturnType<typeof computePlan>> {
   const hostBlock = fx.hostBlock ?? 6;
   const config = { subnet: fx.subnet, interfaceBlock: 2, hostBlock, masterNets: [], excludeCIDRs: [] };
   const result = computePlan({ networkName: fx.name, config, hosts: fx.hosts });
-  await client.request({
-    method: 'POST',
-    path: `${GROUP}/multinicnetworks`,
-    body: {
-      apiVersion: 'multinic.dev/v1',
-      kind: 'MultiNicNetwork',
-      metadata: { name: fx.name },
-      spec: {
-        subnet: fx.subnet,
-        ipam: { type: 'multi-nic-ipam', hostBlock, interfaceBlock: 2, vlanMode: fx.vlanMode ?? 'l3' },
-        plugin: { cniVersion: '1.0.0', type: fx.plugin ?? 'ipvlan' },
-      },
-    },
+  await postNetwork(client, fx.name, {
+    subnet: fx.subnet,
+    ipam: { type: 'multi-nic-ipam', hostBlock, interfaceBlock: 2, vlanMode: fx.vlanMode ?? 'l3' },
+    plugin: { cniVersion: '1.0.0', type: fx.plugin ?? 'ipvlan' },
   });
   await client.request({
     method: 'POST',
@@ -207,25 +237,14 @@ export async function createNetwork(client: KubeClient, fx: NetworkFixture): Pro
     body: { apiVersion: 'multinic.dev/v1', kind: 'CIDR', metadata: { name: fx.name }, spec: result.plan },
   });
   for (const pool of result.ippools) {
-    await client.request({
-      method: 'POST',
-      path: `${GROUP}/ippools`,
-      body: {
-        apiVersion: 'multinic.dev/v1',
-        kind: 'IPPool',
-        metadata: {
-          name: pool.name,
-          labels: { [NETWORK_LABEL]: fx.name, [HOST_LABEL]: pool.hostName, [INTERFACE_LABEL]: pool.interfaceName },
-        },
-        spec: {
-          network: fx.name,
-          hostName: pool.hostName,
-          interfaceName: pool.interfaceName,
-          podCIDR: pool.podCIDR,
-          vlanCIDR: pool.vlanCIDR,
-          excludes: pool.excludes,
-        },
-      },
+    await postPool(client, {
+      name: pool.name,
+      network: fx.name,
+      hostName: pool.hostName,
+      interfaceName: pool.interfaceName,
+      podCIDR: pool.podCIDR,
+      vlanCIDR: pool.vlanCIDR,
+      excludes: pool.excludes,
     });
   }
   return result;
@@ -320,6 +339,8 @@ export function allocateRequest(options: {
   network: string;
   containerID: string;
   podUID: string;
+  /** `pod-<podUID>` when not given. */
+  podName?: string;
   nics: readonly string[];
   ips?: string[];
 }): Record<string, unknown> {
@@ -327,8 +348,12 @@ export function allocateRequest(options: {
     network: options.network,
     containerID: options.containerID,
     ifname: 'net1',
-    pod: { name: `pod-${options.podUID}`, namespace: 'default', uid: options.podUID },
+    pod: { name: options.podName ?? `pod-${options.podUID}`, namespace: 'default', uid: options.podUID },
     nics: options.nics.map((n, i) => ({ interfaceName: n, netAddress: '', podInterface: `net1-${i}` })),
     ...(options.ips === undefined ? {} : { ips: options.ips }),
   };
 }
+
+/** `pool/address` (no prefix) of each allocation of an allocate answer. */
+export const allocatedAddresses = (res: AllocateResponse): string[] =>
+  res.allocations.map((a) => `${a.ippool}/${a.address.split('/')[0] ?? ''}`);

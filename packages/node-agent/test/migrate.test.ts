@@ -16,7 +16,15 @@ import { pino } from 'pino';
 import { Agent } from '../src/agent.js';
 import { AgentConfigSchema } from '../src/config.js';
 import { REBUILT_CONTAINER_PREFIX } from '../src/ipam/rebuild.js';
-import { SocketClient, eventually, heldByPod, kube, mirroredByPod } from './helpers.js';
+import {
+  SocketClient,
+  allocateRequest,
+  allocatedAddresses,
+  eventually,
+  heldByPod,
+  kube,
+  mirroredByPod,
+} from './helpers.js';
 
 const NODE = 'node-mig';
 const NETWORK = 'mig-net';
@@ -133,17 +141,9 @@ function kubectl(args: readonly string[]): string {
 }
 
 function allocateBody(options: { name: string; uid: string; containerID: string }): Record<string, unknown> {
-  return {
-    network: NETWORK,
-    containerID: options.containerID,
-    ifname: 'net1',
-    pod: { name: options.name, namespace: 'default', uid: options.uid },
-    nics: ['eth1', 'eth2'].map((n, i) => ({ interfaceName: n, netAddress: '', podInterface: `net1-${i}` })),
-  };
+  const { name, uid, containerID } = options;
+  return allocateRequest({ network: NETWORK, containerID, podUID: uid, podName: name, nics: ['eth1', 'eth2'] });
 }
-
-const addressesOf = (res: AllocateResponse): string[] =>
-  res.allocations.map((a) => `${a.ippool}/${a.address.split('/')[0] ?? ''}`);
 
 describe('switching from multi-nic-cni', () => {
   it('the agent adopts the migrated allocations, never hands one out, and keeps them while their pods exist', async () => {
@@ -219,7 +219,7 @@ describe('switching from multi-nic-cni', () => {
       ),
     );
     expect(burst.map((r) => r.status)).toEqual(burst.map(() => 200));
-    const given = burst.flatMap((r) => addressesOf(r.body));
+    const given = burst.flatMap((r) => allocatedAddresses(r.body));
     expect(given).toHaveLength(100);
     const migrated = new Set(expected.map((e) => e.split(' ')[0]));
     expect(given.filter((a) => migrated.has(a))).toEqual([]);

@@ -15,7 +15,18 @@ import { pino } from 'pino';
 import { Agent } from '../src/agent.js';
 import type { AgentConfig } from '../src/config.js';
 import { AgentConfigSchema } from '../src/config.js';
-import { GROUP, SocketClient, createNetwork, eventually, heldByPod, kube, mirroredByPod, poolsOf } from './helpers.js';
+import {
+  GROUP,
+  SocketClient,
+  allocateRequest,
+  allocatedAddresses,
+  createNetwork,
+  eventually,
+  heldByPod,
+  kube,
+  mirroredByPod,
+  poolsOf,
+} from './helpers.js';
 
 const NODE = 'node-rb';
 const NETWORK = 'net-rb';
@@ -83,17 +94,9 @@ interface LivePod {
 }
 
 function allocateBody(options: { name: string; uid: string; containerID: string }): Record<string, unknown> {
-  return {
-    network: NETWORK,
-    containerID: options.containerID,
-    ifname: 'net1',
-    pod: { name: options.name, namespace: 'default', uid: options.uid },
-    nics: ['eth1', 'eth2'].map((n, i) => ({ interfaceName: n, netAddress: '', podInterface: `net1-${i}` })),
-  };
+  const { name, uid, containerID } = options;
+  return allocateRequest({ network: NETWORK, containerID, podUID: uid, podName: name, nics: ['eth1', 'eth2'] });
 }
-
-const addressesOf = (res: AllocateResponse): string[] =>
-  res.allocations.map((a) => `${a.ippool}/${a.address.split('/')[0] ?? ''}`);
 
 /** A pod on NODE, allocated through the socket, whose network-status says what Multus would after the ADD. */
 async function livePod(sock: SocketClient, name: string): Promise<LivePod> {
@@ -125,7 +128,7 @@ async function livePod(sock: SocketClient, name: string): Promise<LivePod> {
     contentType: 'application/merge-patch+json',
     body: { metadata: { annotations: { [NETWORK_STATUS_ANNOTATION]: JSON.stringify(status) } } },
   });
-  return { name, uid, containerID, addresses: addressesOf(res.body) };
+  return { name, uid, containerID, addresses: allocatedAddresses(res.body) };
 }
 
 describe('restart without a checkpoint, IPPool status emptied or damaged', () => {
@@ -176,7 +179,7 @@ describe('restart without a checkpoint, IPPool status emptied or damaged', () =>
       ),
     );
     expect(burst.map((r) => r.status)).toEqual(burst.map(() => 200));
-    const given = burst.flatMap((r) => addressesOf(r.body));
+    const given = burst.flatMap((r) => allocatedAddresses(r.body));
     const live = new Set(pods.flatMap((p) => p.addresses));
     expect(given.filter((a) => live.has(a))).toEqual([]);
     expect(new Set(given).size).toBe(given.length);

@@ -12,7 +12,7 @@ import type { HostInterface } from '@multinic/crd-types';
 import type { KubeClient } from '@multinic/kube';
 import { startTestEnv, type TestEnv } from '@multinic/testenv';
 import type { Agent } from '../src/agent.js';
-import { GROUP, TestHost, agentConfig, eventually, kube, startAgent, tearDown } from './helpers.js';
+import { GROUP, TestHost, agentConfig, eventually, kube, postNetwork, startAgent, tearDown } from './helpers.js';
 
 const NODE = 'node-l3';
 let env: TestEnv | undefined;
@@ -55,19 +55,10 @@ function plans(configs: readonly PlanConfig[], hosts: readonly PlanHost[]): Netw
 }
 
 async function createRouted(name: string, spec: Record<string, unknown>, cidr: object): Promise<void> {
-  await client.request({
-    method: 'POST',
-    path: `${GROUP}/multinicnetworks`,
-    body: {
-      apiVersion: 'multinic.dev/v1',
-      kind: 'MultiNicNetwork',
-      metadata: { name },
-      spec: {
-        ...spec,
-        ipam: { type: 'multi-nic-ipam', vlanMode: 'l3', interfaceBlock: 8, hostBlock: 8 },
-        plugin: { cniVersion: '1.0.0', type: 'ipvlan', args: { mode: 'l3' } },
-      },
-    },
+  await postNetwork(client, name, {
+    ...spec,
+    ipam: { type: 'multi-nic-ipam', vlanMode: 'l3', interfaceBlock: 8, hostBlock: 8 },
+    plugin: { cniVersion: '1.0.0', type: 'ipvlan', args: { mode: 'l3' } },
   });
   await client.request({
     method: 'POST',
