@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { MultiNicNetwork } from '@multinic/crd-types';
+import { nadConfig } from '@multinic/netconf';
 import { Agent, AgentConfigSchema, run } from '@multinic/node-agent';
 import type { HostOps } from '@multinic/node-agent';
 import { addNetns, deleteNetns, eventually, startTestEnv } from '@multinic/testenv';
@@ -138,6 +140,13 @@ export class AgentLab {
     deleteNetns(this.host);
     deleteNetns(this.switchNs);
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** The NetworkAttachmentDefinition config the controller writes for `network`, with the pod's cni-args (2 NICs). */
+  nad(network: MultiNicNetwork, extra: Record<string, unknown> = {}): Record<string, unknown> {
+    const conf = nadConfig(network, { agentSocket: this.socket });
+    if (!conf.ok) throw new Error(conf.error);
+    return { ...conf.value, args: { cni: { nics: 2 } }, ...extra };
   }
 
   newPod(suffix: string): Pod {

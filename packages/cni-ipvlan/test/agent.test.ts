@@ -9,7 +9,6 @@ import { CustomObjectsApi } from '@kubernetes/client-node';
 import { computePlan } from '@multinic/cidr-core';
 import { HOST_LABEL, type CniResult, type CniSpecVersion, type MultiNicNetwork } from '@multinic/crd-types';
 import { AgentClient } from '@multinic/cni-ipam';
-import { nadConfig } from '@multinic/netconf';
 import { eventually } from '@multinic/testenv';
 import type { TestEnv } from '@multinic/testenv';
 import { pluginExecutable } from '../../../test-support/cni-exec.js';
@@ -44,9 +43,7 @@ function network(cniVersion: CniSpecVersion): MultiNicNetwork {
 
 /** The NetworkAttachmentDefinition config the controller writes, with what Multus adds for one attachment. */
 function nad(cniVersion: CniSpecVersion, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const conf = nadConfig(network(cniVersion), { agentSocket: SOCKET });
-  if (!conf.ok) throw new Error(conf.error);
-  return { ...conf.value, args: { cni: { nics: 2 } }, ...extra };
+  return lab.nad(network(cniVersion), extra);
 }
 
 async function createNetworkObjects(kc: TestEnv['kubeConfig']): Promise<void> {

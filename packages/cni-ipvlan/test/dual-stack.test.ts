@@ -6,7 +6,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { HOST_LABEL, NETWORK_LABEL, type CniResult, type MultiNicNetwork } from '@multinic/crd-types';
-import { nadConfig } from '@multinic/netconf';
 import type { TestEnv } from '@multinic/testenv';
 import { AgentLab } from './agent-lab.js';
 import { addresses, ip, sh } from './lab.js';
@@ -74,9 +73,7 @@ const POOLS: readonly PoolFixture[] = NETWORKS.flatMap(({ name, gateways, base }
 );
 
 function nad(name: string): Record<string, unknown> {
-  const conf = nadConfig(network(name), { agentSocket: lab.socket });
-  if (!conf.ok) throw new Error(conf.error);
-  return { ...conf.value, args: { cni: { nics: 2 } } };
+  return lab.nad(network(name));
 }
 
 async function createObjects(kc: TestEnv['kubeConfig']): Promise<void> {

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { CniResult, MultiNicNetwork } from '@multinic/crd-types';
-import { nadConfig, podInterfaceName } from '@multinic/netconf';
+import { podInterfaceName } from '@multinic/netconf';
 import { AgentLab } from './agent-lab.js';
 import { addresses, links } from './lab.js';
 
@@ -40,9 +40,7 @@ const NETWORK_OBJECT: MultiNicNetwork = {
 
 /** The NetworkAttachmentDefinition config the controller writes, with the pod's cni-args as Multus adds them. */
 function nad(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const conf = nadConfig(NETWORK_OBJECT, { agentSocket: lab.socket });
-  if (!conf.ok) throw new Error(conf.error);
-  return { ...conf.value, args: { cni: { nics: 2 } }, ...extra };
+  return lab.nad(NETWORK_OBJECT, extra);
 }
 
 /** `address containerID/ifname` of every address host-local holds (its files named by address). */
