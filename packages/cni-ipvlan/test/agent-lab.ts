@@ -39,6 +39,17 @@ export interface NodeNic {
   readonly defaultVia?: string;
 }
 
+/**
+ * The node of these tests: eth0 with the default route (via `<net>.0.1`), eth1 and eth2 on `<net>.1.0/24` and
+ * `<net>.2.0/24`, the node at `.2` on each; `more(n)` adds addresses to eth<n> (an IPv6 one for dual-stack).
+ */
+export function nodeNics(net: string, more: (n: number) => readonly string[] = () => []): NodeNic[] {
+  return [
+    { name: 'eth0', cidrs: [`${net}.0.2/24`], defaultVia: `${net}.0.1` },
+    ...[1, 2].map((n) => ({ name: `eth${n}`, cidrs: [`${net}.${n}.2/24`, ...more(n)] })),
+  ];
+}
+
 export interface StartOptions {
   readonly nics: readonly NodeNic[];
   /** Writes the objects the agent needs (networks, CIDRs, IPPools) before it starts. */

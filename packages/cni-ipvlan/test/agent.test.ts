@@ -12,7 +12,7 @@ import { AgentClient } from '@multinic/cni-ipam';
 import { eventually } from '@multinic/testenv';
 import type { TestEnv } from '@multinic/testenv';
 import { pluginExecutable } from '../../../test-support/cni-exec.js';
-import { AgentLab, type Answer } from './agent-lab.js';
+import { AgentLab, nodeNics, type Answer } from './agent-lab.js';
 import { addresses, ip, links } from './lab.js';
 
 // multi-nic-ipam is @multinic/cni-ipam's executable, next to multi-nic in the repository's dist/cni (turbo builds it
@@ -125,11 +125,7 @@ async function allocationsOf(containerID: string): Promise<string[]> {
 
 beforeAll(async () => {
   await lab.start({
-    nics: [
-      { name: 'eth0', cidrs: ['10.20.0.2/24'], defaultVia: '10.20.0.1' },
-      { name: 'eth1', cidrs: ['10.20.1.2/24'] },
-      { name: 'eth2', cidrs: ['10.20.2.2/24'] },
-    ],
+    nics: nodeNics('10.20'),
     objects: createNetworkObjects,
     statusStdin: nad('1.1.0'),
   });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { HOST_LABEL, NETWORK_LABEL, type CniResult, type MultiNicNetwork } from '@multinic/crd-types';
 import type { TestEnv } from '@multinic/testenv';
-import { AgentLab } from './agent-lab.js';
+import { AgentLab, nodeNics } from './agent-lab.js';
 import { addresses, ip, sh } from './lab.js';
 
 const NODE = 'node-ds';
@@ -128,11 +128,7 @@ function pingOnce(
 
 beforeAll(async () => {
   await lab.start({
-    nics: [
-      { name: 'eth0', cidrs: ['10.30.0.2/24'], defaultVia: '10.30.0.1' },
-      { name: 'eth1', cidrs: ['10.30.1.2/24', 'fd00:31:1::2/64'] },
-      { name: 'eth2', cidrs: ['10.30.2.2/24', 'fd00:31:2::2/64'] },
-    ],
+    nics: nodeNics('10.30', (n) => [`fd00:31:${n}::2/64`]),
     objects: createObjects,
     routes: { enabled: false },
     statusStdin: { ...nad(NETWORKS[1].name), cniVersion: '1.1.0' },

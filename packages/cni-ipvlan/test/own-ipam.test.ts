@@ -9,7 +9,7 @@ import path from 'node:path';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { CniResult, MultiNicNetwork } from '@multinic/crd-types';
 import { podInterfaceName } from '@multinic/netconf';
-import { AgentLab } from './agent-lab.js';
+import { AgentLab, nodeNics } from './agent-lab.js';
 import { addresses, links } from './lab.js';
 
 const NETWORK = 'mn-own-ipam';
@@ -54,11 +54,7 @@ function held(): string[] {
 
 beforeAll(async () => {
   await lab.start({
-    nics: [
-      { name: 'eth0', cidrs: ['10.20.0.2/24'], defaultVia: '10.20.0.1' },
-      { name: 'eth1', cidrs: ['10.20.1.2/24'] },
-      { name: 'eth2', cidrs: ['10.20.2.2/24'] },
-    ],
+    nics: nodeNics('10.20'),
     objects: async (kubeConfig) => {
       await kubeConfig.makeApiClient(CustomObjectsApi).createClusterCustomObject({
         group: 'multinic.dev',

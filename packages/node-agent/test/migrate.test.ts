@@ -4,7 +4,7 @@
 // agent must adopt it, never hand one of those addresses to a new pod, keep them through pod GC while their pods
 // exist, and free them once a pod is gone or its CNI DEL comes (issue 14). Real API server and kubectl.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -24,6 +24,7 @@ import {
   heldByPod,
   kube,
   mirroredByPod,
+  tearDown,
 } from './helpers.js';
 
 const NODE = 'node-mig';
@@ -50,12 +51,7 @@ beforeAll(async () => {
   client = kube(env.kubeConfig);
 }, 180_000);
 
-afterAll(async () => {
-  await agent?.stop().catch(() => undefined);
-  client?.close();
-  await env?.stop();
-  rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => tearDown({ agent, client, env, dir }), 60_000);
 
 /** What multi-nic-cni's operator and daemon left in the cluster for this network and host. */
 function legacyObjects(): Record<string, unknown>[] {

@@ -25,6 +25,7 @@ import {
   heldByPod,
   kube,
   mirroredByPod,
+  tearDown,
   poolsOf,
 } from './helpers.js';
 
@@ -66,12 +67,7 @@ beforeAll(async () => {
   });
 }, 180_000);
 
-afterAll(async () => {
-  await agent?.stop().catch(() => undefined);
-  client?.close();
-  await env?.stop();
-  rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => tearDown({ agent, client, env, dir }), 60_000);
 
 const log = (): Logger => pino({ level: 'info' }, pino.destination({ dest: path.join(dir, 'agent.log'), sync: true }));
 
