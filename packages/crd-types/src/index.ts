@@ -20,6 +20,7 @@ export {
   NETWORK_LABEL,
   NETWORK_STATUS_ANNOTATION,
   NETWORKS_ANNOTATION,
+  REBUILT_CONTAINER_PREFIX,
   RESOURCE_NAME_ANNOTATION,
 } from './names.js';
 export type { CniSpecVersion } from './names.js';

@@ -16,6 +16,13 @@ export const INTERFACE_LABEL = `${API_GROUP}/interface` as const;
 export const CNI_SPEC_VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;
 export type CniSpecVersion = (typeof CNI_SPEC_VERSIONS)[number];
 
+/**
+ * The containerID prefix (then the pod's UID) of an allocation the node agent did not make through a CNI ADD: one
+ * rebuilt from a pod's network-status, or one `multinic migrate` converted from multi-nic-cni. The pod's CNI DEL (its
+ * UID and CNI_IFNAME) releases it; CNI GC, which cannot name it, leaves it to pod GC.
+ */
+export const REBUILT_CONTAINER_PREFIX = 'rebuilt-from-pod:';
+
 /** The IPAM type multinic's own node agent serves (multi-nic-cni's name, kept for compatibility). */
 export const MULTI_NIC_IPAM = 'multi-nic-ipam';
 

@@ -21,6 +21,7 @@ import {
   NETWORK_STATUS_ANNOTATION,
   NETWORKS_ANNOTATION,
   NicClassSchema,
+  REBUILT_CONTAINER_PREFIX,
   formatPath,
   formatProblem,
   parseNetworksAnnotation,
@@ -43,11 +44,10 @@ import {
 export const LEGACY_API_GROUPS = ['multinic.fms.io', 'net.cogadvisor.io'] as const;
 
 /**
- * The containerID of a converted allocation: the node agent's convention for an allocation it did not make itself
- * (node-agent `REBUILT_CONTAINER_PREFIX`): the pod's CNI DEL (its UID and CNI_IFNAME) releases it, CNI GC leaves it
- * to pod GC. The node agent's migration test checks the two stay equal.
+ * The containerID prefix of a converted allocation: the node agent's one for an allocation it did not make itself
+ * (crd-types `REBUILT_CONTAINER_PREFIX`), so the pod's CNI DEL releases it.
  */
-export const CONVERTED_CONTAINER_PREFIX = 'rebuilt-from-pod:';
+export const CONVERTED_CONTAINER_PREFIX = REBUILT_CONTAINER_PREFIX;
 
 /** One object to convert and where it came from (for messages): `file (document 2)`, `… items[3]`. */
 export interface MigrateSource {

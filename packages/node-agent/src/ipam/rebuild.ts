@@ -14,17 +14,17 @@
 // - a status record whose pod is not on the node any more is kept (reported as an orphan): pod GC frees it after its
 //   grace period, after confirming with a fresh list, as it frees any other allocation of a vanished pod;
 // - pods that ended (phase Succeeded or Failed) have no sandbox any more: their annotation claims nothing.
-import { NetworkStatusEntrySchema, parseWith } from '@multinic/crd-types';
+import { NetworkStatusEntrySchema, REBUILT_CONTAINER_PREFIX, parseWith } from '@multinic/crd-types';
 import { parseAddress, parsePrefix, prefixContainsAddress, formatAddress } from '@multinic/cidr-core';
 import type { IpPrefix } from '@multinic/cidr-core';
 import type { AllocationRecord, PoolSpec } from './store.js';
 
 /**
  * The containerID of a record rebuilt from a pod's network-status (the annotation does not carry the sandbox's
- * container ID): bound to the pod's UID, so the pod's CNI DEL (which names the pod's UID and its CNI_IFNAME) still
- * releases it (rebuiltRecordMatches), and CNI GC, which cannot name it, leaves it to pod GC.
+ * container ID): crd-types' REBUILT_CONTAINER_PREFIX and the pod's UID, so the pod's CNI DEL still releases it
+ * (rebuiltRecordMatches).
  */
-export const REBUILT_CONTAINER_PREFIX = 'rebuilt-from-pod:';
+export { REBUILT_CONTAINER_PREFIX };
 
 export function rebuiltContainerID(podUID: string): string {
   return `${REBUILT_CONTAINER_PREFIX}${podUID}`;
