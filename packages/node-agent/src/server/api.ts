@@ -147,18 +147,16 @@ function toAllocation(store: AllocationStore, nic: NicRecords, podInterface: str
   };
 }
 
-/** The family of a network's `spec.subnets[0]` (ADR 0006 decision 1): the one `Allocation.address` carries. */
-function firstFamily(ctx: ApiContext, network: string): 4 | 6 {
-  const n = ctx.network(network);
-  if (n === undefined || 'problems' in n) return 4;
-  return n.spec.subnets?.[0]?.cidr.includes(':') === true ? 6 : 4;
-}
-
 /** The families a network's `spec.subnets` declares (ADR 0006): none for `subnet` (its pools say) or an unknown network. */
 function declaredFamilies(ctx: ApiContext, network: string): (4 | 6)[] {
   const n = ctx.network(network);
   if (n === undefined || 'problems' in n) return [];
   return (n.spec.subnets ?? []).map((s) => (s.cidr.includes(':') ? 6 : 4));
+}
+
+/** The family of a network's `spec.subnets[0]` (ADR 0006 decision 1), the one `Allocation.address` carries; else IPv4. */
+function firstFamily(ctx: ApiContext, network: string): 4 | 6 {
+  return declaredFamilies(ctx, network)[0] ?? 4;
 }
 
 /** Whether a network's delegate takes the whole NIC (an unknown or invalid network: no). */
