@@ -6,6 +6,7 @@ export {
   nadConfig,
   nadCapabilities,
   MAC_CAPABLE_TYPES,
+  WHOLE_NIC_TYPES,
   buildNetworkAttachmentDefinition,
   buildNetworkAttachmentDefinitions,
   parseMultiNicNetConf,

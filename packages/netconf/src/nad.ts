@@ -64,6 +64,9 @@ export function needsHostRoutes(network: MultiNicNetwork): boolean {
   return (p.type === 'ipvlan' || p.type === 'aws-ipvlan') && (p.mode === 'l3' || p.mode === 'l3s');
 }
 
+/** Delegate types that take a whole host NIC (host-device moves the link into the pod): one NIC, one attachment. */
+export const WHOLE_NIC_TYPES: readonly PluginConfig['type'][] = ['host-device'];
+
 /** Delegate types whose pod interface can take a MAC the pod asks for (`mac` in its network selection). */
 export const MAC_CAPABLE_TYPES: readonly PluginConfig['type'][] = ['macvlan', 'sriov'];
 

@@ -165,10 +165,7 @@ export class Agent {
       records: lentRecords(cfg.stateDir, log),
       clock: this.#clock,
       returnWaitMs: cfg.discovery.returnWaitMs,
-      wholeNic: (network) => {
-        const n = this.#catalog.network(network);
-        return n !== undefined && !('problems' in n) && takesWholeNic(n);
-      },
+      wholeNic: (network) => takesWholeNic(this.#catalog.network(network)),
       metrics,
       log,
     });

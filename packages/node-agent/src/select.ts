@@ -2,7 +2,7 @@
 // module only turns the wire request into policy input and the policy's answer into the wire response.
 import type { HostNic, MultiNicNetwork, NicClassSpec, SelectRequest, SelectResponse } from '@multinic/crd-types';
 import { AGENT_ERROR_CODES, CniErrorCode, usesMultiNicIpam } from '@multinic/crd-types';
-import { podInterfaceName } from '@multinic/netconf';
+import { WHOLE_NIC_TYPES, podInterfaceName } from '@multinic/netconf';
 import type { PodNicRequest } from '@multinic/policy';
 import { podNicRequest, selectNics } from '@multinic/policy';
 import type { Outcome } from './errors.js';
@@ -29,12 +29,16 @@ export interface InvalidNetwork {
   readonly problems: readonly string[];
 }
 
-/** Delegate plugin types that take the whole NIC: host-device moves the link into the pod's network namespace. */
-const WHOLE_NIC_PLUGINS: ReadonlySet<string> = new Set(['host-device']);
-
-/** Whether the network's delegate takes a whole NIC, so one NIC serves one attachment at a time. */
-export function takesWholeNic(network: MultiNicNetwork): boolean {
-  return WHOLE_NIC_PLUGINS.has(network.spec.plugin.type);
+/**
+ * Whether the network's delegate takes a whole NIC (netconf's WHOLE_NIC_TYPES), so one NIC serves one attachment at
+ * a time; an unknown or invalid network does not.
+ */
+export function takesWholeNic(network: MultiNicNetwork | InvalidNetwork | undefined): boolean {
+  return (
+    network !== undefined &&
+    !('problems' in network) &&
+    WHOLE_NIC_TYPES.some((type) => type === network.spec.plugin.type)
+  );
 }
 
 /** Someone holding an address on a NIC (from the agent's allocations). */

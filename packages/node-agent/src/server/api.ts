@@ -161,8 +161,7 @@ function firstFamily(ctx: ApiContext, network: string): 4 | 6 {
 
 /** Whether a network's delegate takes the whole NIC (an unknown or invalid network: no). */
 function isWholeNic(ctx: ApiContext, network: string): boolean {
-  const n = ctx.network(network);
-  return n !== undefined && !('problems' in n) && takesWholeNic(n);
+  return takesWholeNic(ctx.network(network));
 }
 
 function selectHandler(ctx: ApiContext): Handler {
