@@ -200,8 +200,14 @@ describe('a foreign IPPool status write', () => {
     const current = pool.status?.allocations ?? [];
     const [first, ...rest] = current;
     if (first === undefined) throw new Error('no allocation to change');
+    // An address of the pool that nobody holds: how far the allocator's cursor got depends on how many churn
+    // allocations the earlier test made while it waited for three mirror writes, so no fixed address is free for sure.
+    const heldAddresses = new Set(current.map((a) => a.address));
+    const base = pool.spec.podCIDR.replace(/\.0\/24$/, '');
+    const free = [...Array(254).keys()].map((i) => `${base}.${254 - i}`).find((a) => !heldAddresses.has(a));
+    if (free === undefined) throw new Error(`no free address in ${pool.spec.podCIDR}`);
     const stranger = {
-      address: pool.spec.podCIDR.replace(/\.0\/24$/, '.250'),
+      address: free,
       containerID: 'stranger',
       interface: 'net1',
       podName: 'x',
